@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`. Both work from a
+# fresh clone with only Go and the PostgreSQL server binaries installed: when
+# HOSO_DATABASE_URL / HOSO_TEST_DATABASE_URL are unset they start a private
+# cluster under var/ (see internal/devdb).
+GO      ?= go
+HOSO    := bin/hoso
+
+.PHONY: run test build vet bench fuzz stop-db clean
+
+build:
+	$(GO) build -o $(HOSO) ./cmd/hoso
+
+run: build
+	./$(HOSO) dev
+
+# The whole suite, race detector on, against real PostgreSQL.
+test: build
+	@url="$${HOSO_TEST_DATABASE_URL:-$$(./$(HOSO) devdb url hoso_test)}" || exit 1; \
+	test -n "$$url" || exit 1; \
+	$(GO) vet ./... && \
+	HOSO_TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+# Benchmarks with their raw-PostgreSQL baselines; figures go to docs/benchmarks.md.
+bench: build
+	@url="$${HOSO_TEST_DATABASE_URL:-$$(./$(HOSO) devdb url hoso_test)}" || exit 1; \
+	HOSO_TEST_DATABASE_URL="$$url" $(GO) test -run '^$$' -bench . -benchmem -count 5 ./eventstore/bench/
+
+stop-db: build
+	./$(HOSO) devdb stop
+
+clean: stop-db
+	rm -rf var bin

@@ -1,0 +1,172 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestPasswordHashing(t *testing.T) {
+	t.Parallel()
+	h, err := auth.HashPassword("mật khẩu đủ dài 123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q does not carry the argon2id parameters", h)
+	}
+	if err := auth.VerifyPassword(h, "mật khẩu đủ dài 123"); err != nil {
+		t.Errorf("right password: %v", err)
+	}
+	for _, wrong := range []string{"mật khẩu đủ dài 124", "", strings.Repeat("x", 5000)} {
+		if err := auth.VerifyPassword(h, wrong); !errors.Is(err, auth.ErrMismatch) {
+			t.Errorf("VerifyPassword(%.10q) = %v, want ErrMismatch", wrong, err)
+		}
+	}
+	if err := auth.VerifyPassword("", "anything at all"); !errors.Is(err, auth.ErrMismatch) {
+		t.Errorf("no stored hash = %v, want ErrMismatch", err)
+	}
+	for _, weak := range []string{"short", strings.Repeat("a", 257)} {
+		if _, err := auth.HashPassword(weak); !errors.Is(err, auth.ErrWeakPassword) {
+			t.Errorf("HashPassword(len %d) = %v, want ErrWeakPassword", len(weak), err)
+		}
+	}
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.New(t)
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
+	s := auth.NewStore(pool, clk.now)
+	account := uuid.Must(uuid.NewV7())
+
+	hash, err := auth.HashPassword("một mật khẩu rất dài")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword(ctx, account, "hr.phutho", hash); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword(ctx, uuid.Must(uuid.NewV7()), "hr.phutho", hash); !errors.Is(err, auth.ErrUsernameTaken) {
+		t.Fatalf("second account with the same username: %v, want ErrUsernameTaken", err)
+	}
+	// Unknown user and wrong password are the same error.
+	if _, err := s.Login(ctx, "nobody.here", "một mật khẩu rất dài"); !errors.Is(err, auth.ErrMismatch) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, err := s.Login(ctx, "hr.phutho", "sai mật khẩu rồi nhé"); !errors.Is(err, auth.ErrMismatch) {
+		t.Errorf("wrong password: %v", err)
+	}
+	got, err := s.Login(ctx, "hr.phutho", "một mật khẩu rất dài")
+	if err != nil || got != account {
+		t.Fatalf("Login = %v, %v; want %v", got, err, account)
+	}
+
+	token, _, err := s.StartSession(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM auth_tokens WHERE position($1 in encode(token_sha256, 'escape')) > 0`, token).Scan(&count); err != nil || count != 0 {
+		t.Fatalf("the plain token must never be stored (found %d, %v)", count, err)
+	}
+	if sess, err := s.Authenticate(ctx, token); err != nil || sess.AccountID != account {
+		t.Fatalf("Authenticate = %+v, %v", sess, err)
+	}
+
+	// Idle expiry: used every 20 minutes it lives on; 31 idle minutes end it.
+	for range 3 {
+		clk.advance(20 * time.Minute)
+		if _, err := s.Authenticate(ctx, token); err != nil {
+			t.Fatalf("active session expired early: %v", err)
+		}
+	}
+	clk.advance(31 * time.Minute)
+	if _, err := s.Authenticate(ctx, token); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("idle session: %v, want ErrUnauthenticated", err)
+	}
+
+	// Absolute expiry: even an active session ends 12 hours after login.
+	token2, _, _ := s.StartSession(ctx, account)
+	for elapsed := time.Duration(0); elapsed < auth.AbsoluteTimeout-20*time.Minute; elapsed += 20 * time.Minute {
+		clk.advance(20 * time.Minute)
+		if _, err := s.Authenticate(ctx, token2); err != nil {
+			t.Fatalf("session ended after %v: %v", elapsed, err)
+		}
+	}
+	clk.advance(40 * time.Minute)
+	if _, err := s.Authenticate(ctx, token2); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("session past absolute expiry: %v", err)
+	}
+
+	// Logout and account restriction.
+	token3, _, _ := s.StartSession(ctx, account)
+	token4, _, _ := s.StartSession(ctx, account)
+	key, err := s.IssueAPIKey(ctx, account, "national sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(ctx, token3, "logout"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, token3); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("after logout: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, token4); err != nil {
+		t.Errorf("other session after one logout: %v", err)
+	}
+	if n, err := s.RevokeAccount(ctx, account, "account restricted"); err != nil || n != 2 {
+		t.Errorf("RevokeAccount = %d, %v; want 2 (a session and a key)", n, err)
+	}
+	for _, secret := range []string{token4, key} {
+		if _, err := s.Authenticate(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
+			t.Errorf("after restriction: %v", err)
+		}
+	}
+	for _, junk := range []string{"", "Bearer x", "hoso_s_short", strings.Repeat("z", 100)} {
+		if _, err := s.Authenticate(ctx, junk); !errors.Is(err, auth.ErrUnauthenticated) {
+			t.Errorf("Authenticate(%q) = %v", junk, err)
+		}
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	t.Parallel()
+	th := auth.NewThrottle(time.Minute, 5, 100)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if !th.Allow("hr.phutho", now) {
+			t.Fatalf("attempt %d refused inside the burst", i+1)
+		}
+	}
+	if th.Allow("hr.phutho", now) {
+		t.Fatal("sixth attempt allowed")
+	}
+	if !th.Allow("other", now) {
+		t.Fatal("another key is limited by this one")
+	}
+	if !th.Allow("hr.phutho", now.Add(time.Minute)) {
+		t.Fatal("no refill after a minute")
+	}
+	for i := range 1000 { // a flood of names stays bounded
+		th.Allow(strings.Repeat("n", i%50)+string(rune('a'+i%26)), now)
+	}
+}

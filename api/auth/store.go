@@ -1,0 +1,168 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrUnauthenticated: the secret is unknown, expired or revoked. Callers
+// answer 401 without saying which.
+var ErrUnauthenticated = errors.New("auth: not authenticated")
+
+// ErrUsernameTaken: another account holds the username.
+var ErrUsernameTaken = errors.New("auth: username taken")
+
+// Sessions expire after IdleTimeout without use and AbsoluteTimeout after
+// login, whichever comes first.
+const (
+	IdleTimeout     = 30 * time.Minute
+	AbsoluteTimeout = 12 * time.Hour
+	// touchEvery limits last-seen writes to one per token per minute, so an
+	// active client does not turn every read into a write.
+	touchEvery = time.Minute
+)
+
+// Store keeps credentials and tokens in PostgreSQL.
+type Store struct {
+	db  *pgxpool.Pool
+	now func() time.Time
+}
+
+// NewStore returns a store on db with clock now (time.Now when nil).
+func NewStore(db *pgxpool.Pool, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, now: now}
+}
+
+// Session is an authenticated bearer secret.
+type Session struct {
+	AccountID uuid.UUID
+	Kind      string // "session" or "api_key"
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero for API keys
+}
+
+// SetPassword stores (or replaces) an account's username and password hash.
+// A username held by another account is ErrUsernameTaken.
+func (s *Store) SetPassword(ctx context.Context, account uuid.UUID, username, hash string) error {
+	_, err := s.db.Exec(ctx, `
+		INSERT INTO auth_credentials (account_id, username, password_hash, updated_at)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id) DO UPDATE SET username = EXCLUDED.username, password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at`,
+		account, username, hash, s.now())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return ErrUsernameTaken
+	}
+	return err
+}
+
+// Login checks a username and password. Unknown users and wrong passwords
+// both return ErrMismatch after the same work.
+func (s *Store) Login(ctx context.Context, username, password string) (uuid.UUID, error) {
+	var account uuid.UUID
+	var hash string
+	err := s.db.QueryRow(ctx, `SELECT account_id, password_hash FROM auth_credentials WHERE username = $1`, username).Scan(&account, &hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, err
+	}
+	if verr := VerifyPassword(hash, password); verr != nil {
+		if errors.Is(verr, ErrMismatch) {
+			return uuid.Nil, ErrMismatch
+		}
+		return uuid.Nil, verr
+	}
+	return account, nil
+}
+
+// StartSession issues a session token for account.
+func (s *Store) StartSession(ctx context.Context, account uuid.UUID) (string, Session, error) {
+	secret, digest, err := newSecret(sessionPrefix)
+	if err != nil {
+		return "", Session{}, err
+	}
+	now := s.now().UTC()
+	sess := Session{AccountID: account, Kind: "session", CreatedAt: now, ExpiresAt: now.Add(AbsoluteTimeout)}
+	_, err = s.db.Exec(ctx, `
+		INSERT INTO auth_tokens (token_sha256, kind, account_id, created_at, last_seen_at, idle_timeout, absolute_expires_at)
+		VALUES ($1, 'session', $2, $3, $3, $4, $5)`, digest, account, now, IdleTimeout, sess.ExpiresAt)
+	if err != nil {
+		return "", Session{}, fmt.Errorf("auth: starting session: %w", err)
+	}
+	return secret, sess, nil
+}
+
+// IssueAPIKey issues a long-lived key for a service account; label says what
+// integration holds it.
+func (s *Store) IssueAPIKey(ctx context.Context, account uuid.UUID, label string) (string, error) {
+	secret, digest, err := newSecret(apiKeyPrefix)
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	_, err = s.db.Exec(ctx, `
+		INSERT INTO auth_tokens (token_sha256, kind, account_id, label, created_at, last_seen_at)
+		VALUES ($1, 'api_key', $2, $3, $4, $4)`, digest, account, label, now)
+	return secret, err
+}
+
+// Authenticate resolves a bearer secret. Unknown, malformed, revoked and
+// expired secrets are all ErrUnauthenticated.
+func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error) {
+	if _, ok := kindOf(secret); !ok {
+		return Session{}, ErrUnauthenticated
+	}
+	now := s.now().UTC()
+	var sess Session
+	var lastSeen time.Time
+	var idle *time.Duration
+	var absolute *time.Time
+	var revoked *time.Time
+	err := s.db.QueryRow(ctx, `
+		SELECT account_id, kind, created_at, last_seen_at, idle_timeout, absolute_expires_at, revoked_at
+		FROM auth_tokens WHERE token_sha256 = $1`, digestOf(secret)).
+		Scan(&sess.AccountID, &sess.Kind, &sess.CreatedAt, &lastSeen, &idle, &absolute, &revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Session{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if revoked != nil || (absolute != nil && !now.Before(*absolute)) || (idle != nil && !now.Before(lastSeen.Add(*idle))) {
+		return Session{}, ErrUnauthenticated
+	}
+	if absolute != nil {
+		sess.ExpiresAt = *absolute
+	}
+	if now.Sub(lastSeen) >= touchEvery {
+		if _, err := s.db.Exec(ctx, `UPDATE auth_tokens SET last_seen_at = $2 WHERE token_sha256 = $1 AND last_seen_at < $2`, digestOf(secret), now); err != nil {
+			return Session{}, err
+		}
+	}
+	return sess, nil
+}
+
+// Revoke ends one secret (logout). Revoking an unknown secret is not an error.
+func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
+	_, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE token_sha256 = $1 AND revoked_at IS NULL`,
+		digestOf(secret), s.now().UTC(), reason)
+	return err
+}
+
+// RevokeAccount ends every live secret of an account: called when the
+// account is restricted or closed, so an open session cannot outlive the
+// decision. It returns how many were ended.
+func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason string) (int64, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE account_id = $1 AND revoked_at IS NULL`,
+		account, s.now().UTC(), reason)
+	return tag.RowsAffected(), err
+}

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hoso-ledger/hoso/domain"
+)
+
+type sampleRequest struct {
+	Name  string      `json:"name"`
+	Count int         `json:"count"`
+	Born  domain.Date `json:"born"`
+	Tags  []string    `json:"tags"`
+}
+
+func TestDecodeJSONBytes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string
+		wantField  string
+	}{
+		{"valid", `{"name":"Nguyễn Văn An","count":2,"born":"1990-05-17","tags":["a"]}`, 0, "", ""},
+		{"malformed", `{"name":`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"empty", ``, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"syntax", `{"name" "x"}`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"wrong type", `{"count":"two"}`, http.StatusUnprocessableEntity, CodeValidation, "/count"},
+		{"unknown field", `{"nmae":"x"}`, http.StatusUnprocessableEntity, CodeValidation, "/nmae"},
+		{"bad date", `{"born":"17/05/1990"}`, http.StatusUnprocessableEntity, CodeValidation, ""},
+		{"impossible date", `{"born":"1990-02-30"}`, http.StatusUnprocessableEntity, CodeValidation, ""},
+		{"two values", `{} {}`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"trailing garbage", `{}x`, http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"invalid utf-8", "{\"name\":\"\xff\"}", http.StatusBadRequest, CodeMalformedJSON, ""},
+		{"too large", `{"name":"` + strings.Repeat("a", maxJSONBody) + `"}`, http.StatusRequestEntityTooLarge, CodeBodyTooLarge, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var v sampleRequest
+			err := decodeJSONBytes([]byte(tt.body), &v)
+			if tt.wantStatus == 0 {
+				if err != nil {
+					t.Fatalf("decode(%s) = %v, want nil", tt.body, err)
+				}
+				return
+			}
+			var apiErr *Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("decode(%.40s) = %v, want *Error", tt.body, err)
+			}
+			if apiErr.Status != tt.wantStatus || apiErr.Code != tt.wantCode {
+				t.Errorf("decode(%.40s) = %d %s, want %d %s", tt.body, apiErr.Status, apiErr.Code, tt.wantStatus, tt.wantCode)
+			}
+			if tt.wantField != "" && (len(apiErr.Errors) == 0 || apiErr.Errors[0].Field != tt.wantField) {
+				t.Errorf("decode(%.40s) fields = %+v, want %s", tt.body, apiErr.Errors, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestDecodeNormalizesToNFC(t *testing.T) {
+	t.Parallel()
+	decomposed := "Nguye\u0302\u0303n" // e + combining circumflex + combining tilde
+	var v sampleRequest
+	if err := decodeJSONBytes([]byte(`{"name":"`+decomposed+`"}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Name != "Nguyễn" {
+		t.Fatalf("name = %q (% x), want NFC %q", v.Name, v.Name, "Nguyễn")
+	}
+}
+
+// FuzzDecodeJSONBytes: no input may panic, and every failure is a problem
+// with a 4xx status and a stable code.
+func FuzzDecodeJSONBytes(f *testing.F) {
+	for _, s := range []string{`{}`, `{"name":"Trần","count":1,"born":"2000-01-01","tags":[]}`, `{"count":1e400}`, `[`, "\xff", `{"born":"0000-00-00"}`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var v sampleRequest
+		err := decodeJSONBytes(body, &v)
+		if err == nil {
+			return
+		}
+		p := problemFor(err)
+		if p.Status < 400 || p.Status >= 500 || p.Code == "" || p.Code == CodeInternal {
+			t.Fatalf("decode(%q) → %d %s, want a 4xx problem", body, p.Status, p.Code)
+		}
+	})
+}
+
+func TestProblemForMapsKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err        error
+		wantStatus int
+		wantCode   string
+	}{
+		{domain.Invalid("identity/birth_name", "required", ""), 422, CodeValidation},
+		{&domain.StateError{Aggregate: "dossier", Rule: "archived"}, 409, CodeConflict},
+		{domain.ErrNotFound, 404, CodeNotFound},
+		{domain.ErrForbidden, 403, CodeForbidden},
+		{errors.New("boom"), 500, CodeInternal},
+		{&Error{Status: 428, Code: CodePreconditionMissing}, 428, CodePreconditionMissing},
+	}
+	for _, tt := range tests {
+		p := problemFor(tt.err)
+		if p.Status != tt.wantStatus || p.Code != tt.wantCode || p.Type != "urn:hoso:problem:"+tt.wantCode || p.Title == "" {
+			t.Errorf("problemFor(%v) = %d %s %q, want %d %s", tt.err, p.Status, p.Code, p.Title, tt.wantStatus, tt.wantCode)
+		}
+	}
+}

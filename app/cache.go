@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/eventstore"
+)
+
+// HistoryCache remembers the decoded history of recently used streams, so
+// that the next command on a stream reads and decodes only the events
+// appended since. Commands load the whole history before deciding; without
+// a cache a dossier of n events costs n decodes per command, n² over a
+// career, which is what a bulk load (the demo, an import) feels.
+//
+// It is safe because streams are append-only: a cached prefix never
+// changes. Each extension is checked against the cache — the new events
+// must continue the cached version and hash chain — and a stream that does
+// not is read again in full. Cached histories are shared read-only between
+// callers; aggregates never modify the events they fold.
+//
+// One cache serves one decoder (one aggregate type): give each service its
+// own. The zero value is not usable; call NewHistoryCache.
+type HistoryCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*cachedHistory
+	order   []string // insertion order, for eviction
+}
+
+type cachedHistory struct {
+	h    History
+	last eventstore.Hash
+}
+
+// NewHistoryCache keeps up to max streams (at least 1), forgetting the
+// oldest first.
+func NewHistoryCache(size int) *HistoryCache {
+	return &HistoryCache{max: max(size, 1), entries: map[string]*cachedHistory{}}
+}
+
+func (c *HistoryCache) get(stream string) *cachedHistory {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[stream]
+}
+
+func (c *HistoryCache) put(stream string, e *cachedHistory) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[stream]; !ok {
+		c.order = append(c.order, stream)
+		for len(c.order) > c.max {
+			delete(c.entries, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.entries[stream] = e
+}
+
+func (c *HistoryCache) forget(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, stream) // its place in order is dropped when it comes up
+}
+
+// Load is Ledger.Load through the cache: the same History, or an error
+// wrapping domain.ErrNotFound when the stream has no events.
+func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode Decoder) (History, error) {
+	e := c.get(stream)
+	from := uint64(1)
+	if e != nil {
+		from = e.h.Version + 1
+	}
+	evs, err := l.Store.ReadStream(ctx, stream, eventstore.ReadOptions{From: from})
+	if errors.Is(err, eventstore.ErrNotFound) {
+		c.forget(stream)
+		return History{Stream: stream}, fmt.Errorf("%w: %s", domain.ErrNotFound, stream)
+	}
+	if err != nil {
+		return History{}, err
+	}
+	if e != nil && len(evs) > 0 && (evs[0].Version != from || evs[0].PrevHash != e.last) {
+		// Not the continuation of what we hold: trust only the store.
+		c.forget(stream)
+		return c.Load(ctx, l, stream, decode)
+	}
+	var h History
+	last := eventstore.Hash{}
+	if e != nil {
+		// The full slice expression makes append copy, so histories handed
+		// out earlier are never written to.
+		h = History{Stream: stream, Events: e.h.Events[:len(e.h.Events):len(e.h.Events)], Version: e.h.Version}
+		last = e.last
+	} else {
+		h = History{Stream: stream}
+	}
+	for _, ev := range evs {
+		r, err := Recorded(ev, decode)
+		if err != nil {
+			return History{}, err
+		}
+		h.Events = append(h.Events, r)
+		h.Version, last = ev.Version, ev.Hash
+	}
+	if len(h.Events) == 0 {
+		return History{Stream: stream}, fmt.Errorf("%w: %s", domain.ErrNotFound, stream)
+	}
+	c.put(stream, &cachedHistory{h: h, last: last})
+	return h, nil
+}
+
+// load is Ledger.Load, through cache when there is one.
+func load(ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder) (History, error) {
+	if cache == nil {
+		return l.Load(ctx, stream, decode)
+	}
+	return cache.Load(ctx, l, stream, decode)
+}
+
+// executeCached is Ledger.Execute with the history loaded through cache:
+// the same If-Match check, decision and append at the loaded version.
+func executeCached(ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, ifMatch uint64, m domain.Meta, decide func(History) ([]domain.Event, error)) (eventstore.AppendResult, error) {
+	if cache == nil {
+		return l.Execute(ctx, stream, decode, ifMatch, m, decide)
+	}
+	h, err := cache.Load(ctx, l, stream, decode)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if ifMatch != 0 && ifMatch != h.Version {
+		return eventstore.AppendResult{}, &VersionMismatchError{Stream: stream, Seen: ifMatch, Current: h.Version}
+	}
+	events, err := decide(h)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return l.Append(ctx, stream, eventstore.Exactly(h.Version), m, events, nil)
+}

@@ -1,0 +1,308 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/eventstore"
+)
+
+// MinPersonalIDKeyLen is the shortest deployment secret Dossiers accepts
+// for the personal-ID digest: 32 bytes, the HMAC-SHA256 block strength.
+const MinPersonalIDKeyLen = 32
+
+// ErrNoPersonalIDKey is returned by every Dossiers command that needs the
+// personal-ID reservation when the service was configured without a key of
+// at least MinPersonalIDKeyLen bytes: refusing is safer than falling back to
+// an unkeyed, enumerable digest.
+var ErrNoPersonalIDKey = errors.New("app: Dossiers.PersonalIDKey is shorter than 32 bytes")
+
+// RulePersonalIDTaken is the StateError rule of a creation (or correction)
+// whose personal ID number belongs to another dossier (Decree 27/2026: one
+// dossier per person).
+const RulePersonalIDTaken = "personal_id_taken"
+
+// RuleDossierExists is the StateError rule of a creation whose dossier id
+// is already used.
+const RuleDossierExists = "dossier_exists"
+
+// Dossiers runs the dossier commands: one method per command, each loading
+// the dossier, deciding with the domain and appending at the loaded version.
+// ifMatch, where a method takes it, is the version the caller last saw (HTTP
+// If-Match; 0 for none): a stale one is a *VersionMismatchError. Losing a
+// race after loading is a *ConcurrencyError. Both wrap domain.ErrConflict;
+// nothing is written by a refused command.
+//
+// Every method returns the store's AppendResult: its LastVersion is the
+// dossier's new version (the next ETag). A command the domain finds already
+// done (none here but reassignment) returns the zero AppendResult.
+type Dossiers struct {
+	Ledger    Ledger
+	Catalogue dossier.Catalogue
+	// PersonalIDKey is the deployment secret behind the personal-ID
+	// reservation streams (see PersonalIDDigest). It must stay the same for
+	// the life of the ledger; at least MinPersonalIDKeyLen bytes.
+	PersonalIDKey []byte
+	// Cache, when set, keeps decoded dossier histories between commands
+	// (see HistoryCache); nil reads every history in full.
+	Cache *HistoryCache
+}
+
+// Get replays a dossier; domain.ErrNotFound when it does not exist.
+func (s Dossiers) Get(ctx context.Context, id domain.DossierID) (*dossier.Dossier, error) {
+	h, err := load(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode)
+	if err != nil {
+		return nil, err
+	}
+	return dossier.Replay(h.Events)
+}
+
+func (s Dossiers) reservations() Reservations { return Reservations{Ledger: s.Ledger} }
+
+func (s Dossiers) pidStream(number string) (string, error) {
+	if len(s.PersonalIDKey) < MinPersonalIDKeyLen {
+		return "", ErrNoPersonalIDKey
+	}
+	return PersonalIDStream(s.PersonalIDKey, number), nil
+}
+
+// Create opens a dossier, keeping one dossier per personal ID number in the
+// whole ledger (Decree 27/2026) with a reservation stream:
+//
+//  1. the domain validates the payload (nothing is reserved for bad input);
+//  2. the managing org and employing unit must exist and serve on the
+//     effective date (*ReferenceError, domain.ErrInvalid);
+//  3. the number's stream "pid-<HMAC>" is claimed for this dossier;
+//  4. the dossier stream is created with "no stream".
+//
+// A crash between 3 and 4 leaves a claim without a dossier. Retrying with
+// the same dossier id finds its own claim and continues, so callers mint the
+// dossier id once and retry with it. Any other dossier id is refused with a
+// *domain.StateError, rule RulePersonalIDTaken (domain.ErrConflict), whether
+// the holder's dossier exists or not; if the original caller never comes
+// back, an administrator frees the number with ReleaseOrphanReservation.
+// Creating a dossier id that exists is a *domain.StateError with rule
+// RuleDossierExists (or, when two creations of one id race, a
+// *ConcurrencyError); both wrap domain.ErrConflict.
+func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.Meta) (eventstore.AppendResult, error) {
+	events, err := dossier.Create(c, m, s.Catalogue)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	created := events[0].(dossier.Created) // the number as the domain normalized it
+	pid, err := s.pidStream(created.PersonalIDNumber)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if _, err := requireOrg(ctx, s.Ledger, "managing_org", c.ManagingOrg, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if _, err := requireOrg(ctx, s.Ledger, "employing_unit", c.EmployingUnit, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	holder := c.DossierID.StreamID()
+	// A dossier id in use is refused before claiming, so a mistaken reuse
+	// of an id cannot leave the new number claimed by the wrong dossier.
+	if _, err := s.Ledger.Store.ReadStream(ctx, holder, eventstore.ReadOptions{Limit: 1}); err == nil {
+		return eventstore.AppendResult{}, &domain.StateError{Aggregate: "dossier", ID: c.DossierID.String(), Rule: RuleDossierExists, Detail: "a dossier with this id exists"}
+	} else if !errors.Is(err, eventstore.ErrNotFound) {
+		return eventstore.AppendResult{}, err
+	}
+	if err := s.reservations().Claim(ctx, pid, holder, "dossier", RulePersonalIDTaken, m); err != nil {
+		var se *domain.StateError
+		if errors.As(err, &se) {
+			se.ID = c.DossierID.String()
+		}
+		return eventstore.AppendResult{}, err
+	}
+	return s.Ledger.Append(ctx, holder, eventstore.NoStream, m, events, nil)
+}
+
+// ReleaseOrphanReservation frees the personal ID number's reservation when
+// its holder is an orphan: a dossier that was never created (a creation
+// that crashed after its claim and was never retried) or whose number is no
+// longer this one (a correction that failed after claiming the new number).
+// grace protects creations in flight: a claim younger than grace (by its
+// recorded_at against now) is left alone, and so is a holder that exists
+// with this number — that is a *domain.StateError, rule
+// RulePersonalIDTaken. meta.Reason is required. It returns whether it
+// released anything.
+func (s Dossiers) ReleaseOrphanReservation(ctx context.Context, number string, grace time.Duration, now time.Time, m domain.Meta) (bool, error) {
+	pid, err := s.pidStream(number)
+	if err != nil {
+		return false, err
+	}
+	if m.Reason == "" {
+		return false, domain.Invalid("meta/reason", "required", "say why the reservation is released")
+	}
+	res, err := s.reservations().Get(ctx, pid)
+	if err != nil || res.Holder == "" {
+		return false, err
+	}
+	if now.Sub(res.Since) < grace {
+		return false, &domain.StateError{Aggregate: "reservation", ID: res.Holder, Rule: "in_flight", Detail: "the claim is younger than the grace period"}
+	}
+	h, err := s.Ledger.Load(ctx, res.Holder, dossier.Decode)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return false, err
+	default:
+		d, err := dossier.Replay(h.Events)
+		if err != nil {
+			return false, err
+		}
+		if d.PersonalIDNumber() == number {
+			return false, &domain.StateError{Aggregate: "dossier", ID: d.ID().String(), Rule: RulePersonalIDTaken, Detail: "the holder's dossier carries this number"}
+		}
+	}
+	if err := s.reservations().Release(ctx, pid, res.Holder, m); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// run is the common path of every command on an existing dossier.
+func (s Dossiers) run(ctx context.Context, id domain.DossierID, ifMatch uint64, m domain.Meta, decide func(*dossier.Dossier) ([]domain.Event, error)) (eventstore.AppendResult, error) {
+	return execute(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode, dossier.Replay, ifMatch, m, decide)
+}
+
+// UpdateSection replaces whole sections (dossier.Dossier.UpdateSection).
+func (s Dossiers) UpdateSection(ctx context.Context, id domain.DossierID, ifMatch uint64, p dossier.Patch, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.UpdateSection(p, m, s.Catalogue) })
+}
+
+// AddRow appends a table row (dossier.Dossier.AddRow).
+func (s Dossiers) AddRow(ctx context.Context, id domain.DossierID, ifMatch uint64, r dossier.Row, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.AddRow(r, m, s.Catalogue) })
+}
+
+// AmendRow replaces a table row (dossier.Dossier.AmendRow).
+func (s Dossiers) AmendRow(ctx context.Context, id domain.DossierID, ifMatch uint64, r dossier.Row, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.AmendRow(r, m, s.Catalogue) })
+}
+
+// Attach attaches a scanned document (dossier.Dossier.AttachDocument).
+func (s Dossiers) Attach(ctx context.Context, id domain.DossierID, ifMatch uint64, a dossier.Attachment, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.AttachDocument(a, m) })
+}
+
+// Correct records a correction (dossier.Dossier.Correct). A correction of
+// the personal ID number moves the reservation: the new number is claimed
+// for this dossier first (RulePersonalIDTaken if another dossier has it),
+// then the correction is appended, then the old number is released. If the
+// correction is refused after the claim, the claim is released again; if
+// the process dies in between, the stale claim is an orphan that
+// ReleaseOrphanReservation frees.
+func (s Dossiers) Correct(ctx context.Context, id domain.DossierID, ifMatch uint64, c dossier.Correction, m domain.Meta) (eventstore.AppendResult, error) {
+	newNumber := ""
+	if h := c.Patch.Header; h != nil {
+		newNumber = h.PersonalIDNumber
+	}
+	var oldNumber string
+	decide := func(d *dossier.Dossier) ([]domain.Event, error) {
+		oldNumber = d.PersonalIDNumber()
+		return d.Correct(c, m, s.Catalogue)
+	}
+	if newNumber == "" {
+		return s.run(ctx, id, ifMatch, m, decide)
+	}
+	// Decide once without writing, so a refused correction claims nothing.
+	d, err := s.Get(ctx, id)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	events, err := decide(d)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	corrected := events[0].(dossier.Corrected).Patch.Header.PersonalIDNumber
+	if corrected == oldNumber {
+		return s.run(ctx, id, ifMatch, m, decide)
+	}
+	newPID, err := s.pidStream(corrected)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	holder := id.StreamID()
+	if err := s.reservations().Claim(ctx, newPID, holder, "dossier", RulePersonalIDTaken, m); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := s.run(ctx, id, ifMatch, m, decide)
+	if err != nil {
+		if rerr := s.reservations().Release(ctx, newPID, holder, m); rerr != nil {
+			return res, errors.Join(err, fmt.Errorf("app: releasing the new number's claim: %w", rerr))
+		}
+		return res, err
+	}
+	oldPID, err := s.pidStream(oldNumber)
+	if err != nil {
+		return res, err
+	}
+	return res, s.reservations().Release(ctx, oldPID, holder, m)
+}
+
+// InitiateTransfer opens a transfer (dossier.Dossier.InitiateTransfer). A
+// transfer between orgs needs a target org that exists and serves on the
+// effective date (*ReferenceError); an internal transfer's target unit too.
+func (s Dossiers) InitiateTransfer(ctx context.Context, id domain.DossierID, ifMatch uint64, o dossier.TransferOrder, m domain.Meta) (eventstore.AppendResult, error) {
+	if _, err := requireOrg(ctx, s.Ledger, "target_org", o.TargetOrg, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if _, err := requireOrg(ctx, s.Ledger, "target_unit", o.TargetUnit, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.InitiateTransfer(o, m) })
+}
+
+// ReceiveTransfer completes the pending transfer (dossier.Dossier.ReceiveTransfer).
+func (s Dossiers) ReceiveTransfer(ctx context.Context, id domain.DossierID, ifMatch uint64, transferID uuid.UUID, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.ReceiveTransfer(transferID, m) })
+}
+
+// RejectTransfer refuses the pending transfer (dossier.Dossier.RejectTransfer).
+func (s Dossiers) RejectTransfer(ctx context.Context, id domain.DossierID, ifMatch uint64, transferID uuid.UUID, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.RejectTransfer(transferID, m) })
+}
+
+// CancelTransfer withdraws the pending transfer (dossier.Dossier.CancelTransfer).
+func (s Dossiers) CancelTransfer(ctx context.Context, id domain.DossierID, ifMatch uint64, transferID uuid.UUID, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.CancelTransfer(transferID, m) })
+}
+
+// ChangeStatus archives the dossier (dossier.Dossier.ChangeStatus). The
+// personal ID stays reserved: an archived dossier is kept permanently and a
+// person who returns to service is reactivated, not created again.
+func (s Dossiers) ChangeStatus(ctx context.Context, id domain.DossierID, ifMatch uint64, st dossier.Status, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.ChangeStatus(st, m) })
+}
+
+// SubmitProposal records a self-declared change (dossier.Dossier.SubmitProposal).
+func (s Dossiers) SubmitProposal(ctx context.Context, id domain.DossierID, ifMatch uint64, p dossier.ProposalDraft, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.SubmitProposal(p, m, s.Catalogue) })
+}
+
+// AcceptProposal applies a pending proposal, optionally as edited by HR
+// (dossier.Dossier.AcceptProposal).
+func (s Dossiers) AcceptProposal(ctx context.Context, id domain.DossierID, ifMatch uint64, proposalID uuid.UUID, edited *dossier.Patch, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) {
+		return d.AcceptProposal(proposalID, edited, m, s.Catalogue)
+	})
+}
+
+// RejectProposal closes a pending proposal (dossier.Dossier.RejectProposal).
+func (s Dossiers) RejectProposal(ctx context.Context, id domain.DossierID, ifMatch uint64, proposalID uuid.UUID, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.RejectProposal(proposalID, m) })
+}
+
+// IssueCivilServantNumber records the civil-servant number
+// (dossier.Dossier.IssueCivilServantNumber).
+func (s Dossiers) IssueCivilServantNumber(ctx context.Context, id domain.DossierID, ifMatch uint64, number string, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.IssueCivilServantNumber(number, m) })
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/demo"
+)
+
+func init() {
+	register("demo", "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", runDemo)
+}
+
+// devPersonalIDKey keys the personal-ID digest on the private development
+// cluster only, so `make run` works out of the box. Anywhere else the key
+// must come from HOSO_PERSONAL_ID_KEY: a key in the source code keys nothing.
+const devPersonalIDKey = "hoso-development-only-personal-id-key"
+
+// personalIDKey reads HOSO_PERSONAL_ID_KEY (at least 32 bytes). It is the
+// secret behind the one-dossier-per-person reservations: every process that
+// creates dossiers on one ledger must use the same key, for its lifetime.
+func personalIDKey(env *Env) ([]byte, error) {
+	if k := env.Getenv("HOSO_PERSONAL_ID_KEY"); k != "" {
+		if len(k) < app.MinPersonalIDKeyLen {
+			return nil, fmt.Errorf("HOSO_PERSONAL_ID_KEY is %d bytes, want at least %d", len(k), app.MinPersonalIDKeyLen)
+		}
+		return []byte(k), nil
+	}
+	if env.DatabaseURL == "" {
+		return []byte(devPersonalIDKey), nil
+	}
+	return nil, fmt.Errorf("HOSO_PERSONAL_ID_KEY is not set (at least %d bytes; keep it for the life of the ledger)", app.MinPersonalIDKeyLen)
+}
+
+// demoPool is the migrated ledger database with asynchronous commit: the
+// demo is a bulk load of tens of thousands of one-event transactions, and
+// waiting for each WAL flush halves its speed. It is safe here because a
+// server crash loses only the last commits (never half of one) and the
+// demo resumes from what is stored; nothing else uses this pool.
+func demoPool(ctx context.Context, env *Env, workers int) (*pgxpool.Pool, error) {
+	migrated, err := openStore(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	cfg := migrated.Config()
+	migrated.Close()
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	cfg.MaxConns = max(cfg.MaxConns, int32(workers)+2)
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+func runDemo(ctx context.Context, env *Env, args []string) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	n := fs.Int("dossiers", 200, "how many people to generate")
+	seed := fs.Int64("seed", 1, "the seed that picks people and careers")
+	workers := fs.Int("workers", 6, "dossiers written at once")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: hoso demo [--dossiers N] [--seed S] [--workers W]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var problems []string
+	if fs.NArg() != 0 {
+		problems = append(problems, "unexpected arguments: "+strings.Join(fs.Args(), " "))
+	}
+	if *n < 1 || *n > 1_000_000 {
+		problems = append(problems, "--dossiers must be between 1 and 1000000")
+	}
+	if *workers < 1 || *workers > 64 {
+		problems = append(problems, "--workers must be between 1 and 64")
+	}
+	key, err := personalIDKey(env)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(env.Stderr, "hoso demo:", p)
+		}
+		return 2
+	}
+
+	pool, err := demoPool(ctx, env, *workers)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso demo:", err)
+		return 1
+	}
+	defer pool.Close()
+	ledger := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+
+	last := time.Now()
+	sum, err := demo.Run(ctx, ledger, demo.Config{
+		Dossiers: *n, Seed: *seed, Workers: *workers, PersonalIDKey: key,
+		Progress: func(phase string, done, total int) {
+			if done == total || time.Since(last) > 5*time.Second {
+				last = time.Now()
+				env.Log.Info("demo progress", "phase", phase, "dossiers", done, "of", total)
+			}
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso demo:", err)
+		fmt.Fprintln(env.Stderr, "hoso demo: run the same command again to resume")
+		return 1
+	}
+	w := env.Stdout
+	if sum.AlreadyPresent {
+		fmt.Fprintf(w, "The demo for seed %d is already in the ledger (%d dossiers); nothing written.\n", *seed, sum.Dossiers)
+	} else {
+		secs := sum.Elapsed.Seconds()
+		fmt.Fprintf(w, "Demo province for seed %d written in %s: %d events (%.0f/s).\n", *seed, sum.Elapsed.Round(time.Millisecond), sum.Events, float64(sum.Events)/max(secs, 0.001))
+		fmt.Fprintf(w, "  %d orgs, %d dossiers (%d archived, %d transferred, %d corrected), %d reassigned by the merger of %s\n",
+			sum.Orgs, sum.Dossiers, sum.Archived, sum.Transfers, sum.Corrections, sum.Reassigned, strings.Join(sum.Merged, " and "))
+	}
+	fmt.Fprintln(w, "\nDemo accounts (public passwords: never use the demo on a real ledger):")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USERNAME\tPASSWORD\tROLE\tNAME")
+	for _, a := range demo.Accounts(*seed) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Username, a.Password, a.Role, a.DisplayName)
+	}
+	tw.Flush()
+	return 0
+}

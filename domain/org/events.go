@@ -1,0 +1,118 @@
+package org
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/hoso-ledger/hoso/domain"
+)
+
+// Compatibility rule for every event below: the stored name never changes,
+// fields are only added (with a zero value that means what the old payload
+// meant), never renamed or retyped; a breaking change is a new version
+// (".v2") plus an upcaster in Decode. Golden files in testdata/golden pin
+// each stored shape.
+
+// Created is stored as "org.created.v1": the org came into existence by a
+// decision (Meta.Source), effective Meta.EffectiveDate. Parent is absent
+// for a root (a ministry, a province's people's committee).
+type Created struct {
+	Org    domain.OrgID `json:"org_id"`
+	Name   string       `json:"name"`
+	Code   string       `json:"code"`
+	Kind   Kind         `json:"kind"`
+	Level  Level        `json:"level"`
+	Parent domain.OrgID `json:"parent,omitzero"`
+}
+
+// Renamed is stored as "org.renamed.v1": from its effective date the org is
+// called Name with code Code (both recorded in full even when only one
+// changed, so a reader needs no earlier event to know the org's identity).
+type Renamed struct {
+	Name string `json:"name"`
+	Code string `json:"code"`
+}
+
+// Moved is stored as "org.moved.v1": from its effective date the org sits
+// under Parent (absent: it became a root). Previous is the parent it left,
+// recorded so a projection of the tree needs no lookup.
+type Moved struct {
+	Parent   domain.OrgID `json:"parent,omitzero"`
+	Previous domain.OrgID `json:"previous,omitzero"`
+}
+
+// Merged is stored as "org.merged.v1": the org ended by merging into
+// Successor, which takes over everything it managed.
+type Merged struct {
+	Successor domain.OrgID `json:"successor"`
+}
+
+// Split is stored as "org.split.v1": the org ended and its dossiers go to
+// the Successors (two or more), each dossier by its own transfer.
+type Split struct {
+	Successors []domain.OrgID `json:"successors"`
+}
+
+// Dissolved is stored as "org.dissolved.v1": the org ended. ManagedDossiers
+// records what the caller asserted when deciding; Successor is present when
+// it did (and may be present otherwise).
+type Dissolved struct {
+	Successor       domain.OrgID `json:"successor,omitzero"`
+	ManagedDossiers bool         `json:"managed_dossiers"`
+}
+
+// Stored event names.
+const (
+	TypeCreated   = "org.created.v1"
+	TypeRenamed   = "org.renamed.v1"
+	TypeMoved     = "org.moved.v1"
+	TypeMerged    = "org.merged.v1"
+	TypeSplit     = "org.split.v1"
+	TypeDissolved = "org.dissolved.v1"
+)
+
+func (Created) EventType() string   { return TypeCreated }
+func (Renamed) EventType() string   { return TypeRenamed }
+func (Moved) EventType() string     { return TypeMoved }
+func (Merged) EventType() string    { return TypeMerged }
+func (Split) EventType() string     { return TypeSplit }
+func (Dissolved) EventType() string { return TypeDissolved }
+
+var decoders = map[string]func([]byte) (domain.Event, error){
+	TypeCreated:   decodeAs[Created],
+	TypeRenamed:   decodeAs[Renamed],
+	TypeMoved:     decodeAs[Moved],
+	TypeMerged:    decodeAs[Merged],
+	TypeSplit:     decodeAs[Split],
+	TypeDissolved: decodeAs[Dissolved],
+}
+
+// EventTypes lists the stored names this package decodes, sorted.
+func EventTypes() []string {
+	out := make([]string, 0, len(decoders))
+	for t := range decoders {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Decode turns a stored payload back into its event (a value, not a
+// pointer). An unknown type or a payload that is not the type's JSON is an
+// error wrapping domain.ErrInvalid. Unknown fields are ignored, so a payload
+// written by a newer release that added a field still decodes.
+func Decode(eventType string, data []byte) (domain.Event, error) {
+	dec, ok := decoders[eventType]
+	if !ok {
+		return nil, domain.Invalid("type", "unknown", eventType)
+	}
+	return dec(data)
+}
+
+func decodeAs[E domain.Event](data []byte) (domain.Event, error) {
+	var e E
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, domain.Invalid("data", "json", e.EventType()+": "+err.Error())
+	}
+	return e, nil
+}

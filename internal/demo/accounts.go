@@ -1,0 +1,76 @@
+package demo
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+)
+
+// Account is one demo login: what the ledger records (kind, role, scope)
+// and the password the demo announces, for the service that keeps
+// credentials to set. The passwords are public by design: never run the
+// demo on a ledger that holds real data.
+type Account struct {
+	ID          domain.AccountID
+	Username    string
+	Password    string
+	DisplayName string
+	Kind        account.Kind
+	Role        account.Role
+	// Org is the root of the role's scope (zero for the personal account).
+	Org domain.OrgID
+	// Dossier is the personal account's own dossier.
+	Dossier domain.DossierID
+}
+
+// accountSpec is an Account before the seed gives it its ids.
+type accountSpec struct {
+	username, password, name string
+	kind                     account.Kind
+	role                     account.Role
+	org                      string // key
+}
+
+// accountSpecs are the demo's staff accounts; the personal account is added
+// by Accounts because its dossier depends on the seed.
+var accountSpecs = []accountSpec{
+	{"quantri", "QuanTri@2026", "Quản trị hệ thống Sở Nội vụ", account.KindAdministrator, account.RoleAdmin, "ubnd-tinh"},
+	{"tccb.sonoivu", "SoNoiVu@2026", "Phòng Tổ chức cán bộ — Sở Nội vụ", account.KindOrg, account.RoleHROfficer, "ubnd-tinh"},
+	{"tccb.soyte", "SoYTe@2026", "Phòng Tổ chức cán bộ — Sở Y tế", account.KindOrg, account.RoleHROfficer, "so-y-te"},
+	{"tccb.sogddt", "SoGDDT@2026", "Phòng Tổ chức cán bộ — Sở Giáo dục và Đào tạo", account.KindOrg, account.RoleHROfficer, "so-gd-dt"},
+	{"tccb.sotaichinh", "SoTaiChinh@2026", "Văn phòng — Sở Tài chính", account.KindOrg, account.RoleHROfficer, "so-tai-chinh"},
+	{"pheduyet", "PheDuyet@2026", "Lãnh đạo Sở Nội vụ (phê duyệt)", account.KindOrg, account.RoleApprover, "ubnd-tinh"},
+	{"thanhtra", "ThanhTra@2026", "Thanh tra Sở Nội vụ", account.KindOrg, account.RoleInspector, "ubnd-tinh"},
+	{"kiemtoan", "KiemToan@2026", "Kiểm toán nội bộ", account.KindOrg, account.RoleAuditor, "ubnd-tinh"},
+}
+
+// personalUsername is the personal account of dossier 0.
+const (
+	personalUsername = "canhan.demo"
+	personalPassword = "CaNhan@2026"
+)
+
+// Accounts lists the demo's accounts for a seed, with their ids and
+// passwords: the administrator, HR officers per department, an approver,
+// an inspector, an auditor and one personal account.
+func Accounts(seed int64) []Account {
+	g := newGen(Config{Seed: seed})
+	out := make([]Account, 0, len(accountSpecs)+1)
+	for _, s := range accountSpecs {
+		out = append(out, Account{
+			ID: g.accountID(s.username), Username: s.username, Password: s.password, DisplayName: s.name,
+			Kind: s.kind, Role: s.role, Org: g.orgID(s.org),
+		})
+	}
+	p := g.newPlan(0)
+	out = append(out, Account{
+		ID: g.accountID(personalUsername), Username: personalUsername, Password: personalPassword, DisplayName: p.person.name,
+		Kind: account.KindPersonal, Role: account.RoleSelf, Dossier: g.dossierID(0),
+	})
+	return out
+}
+
+func (g *gen) accountID(username string) domain.AccountID {
+	return domain.AccountID(uuid.NewSHA1(g.ns, []byte("account/"+username)))
+}

@@ -1,0 +1,28 @@
+package audit
+
+import "github.com/hoso-ledger/hoso/domain/dossier"
+
+// VerifyRestate reports whether the snapshot of doc restates faithfully, so
+// that folding from it takes the fast path.
+func VerifyRestate(doc dossier.Document) bool { return verifyRestate(&dossierState{doc: doc}) }
+
+// SparseDiff is the diff the projection stores.
+func SparseDiff(before, after dossier.Document) []dossier.FieldChange {
+	out, err := diff(before, after)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// NewLagging returns the projection with snapshot rows written once they lag
+// the trail by every events, and no cache between batches when cold, so
+// tests reach the catch-up path.
+func NewLagging(every int, cold bool) *Projection {
+	p := New()
+	p.every = uint64(every)
+	if cold {
+		p.limit = 0
+	}
+	return p
+}

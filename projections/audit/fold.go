@@ -1,0 +1,367 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+)
+
+// dossierState is one row of the snapshot side table, in memory for the
+// length of a batch (its document and exactness are also cached between
+// batches, see Projection.cache).
+type dossierState struct {
+	id      domain.DossierID
+	version uint64           // stream version of the last event folded in; 0: no row yet
+	doc     dossier.Document // the document as of version
+
+	// history is the dossier's whole recorded history, loaded only when a
+	// step cannot be taken from the snapshot alone (a correction, or a
+	// snapshot that restate cannot reproduce); events of the batch are
+	// appended as they are folded. haveHistory says it is complete.
+	history     []domain.Recorded
+	haveHistory bool
+	// exact forces every step through history: set when restate does not
+	// reproduce the snapshot.
+	exact bool
+	dirty bool
+}
+
+// catchUp folds into the snapshot the events the trail holds beyond it
+// (the snapshot table lags; see snapshotEvery). The history is loaded then.
+func (st *loadedState) catchUp() error {
+	if st.version >= st.trail {
+		return nil
+	}
+	if !st.haveHistory {
+		return fmt.Errorf("audit: dossier %s: history not loaded to catch up from version %d to %d", st.id, st.version, st.trail)
+	}
+	i := 0
+	for i < len(st.history) && st.history[i].Version <= st.version {
+		i++
+	}
+	tail := slices.Clone(st.history[i:])
+	st.history = st.history[:i]
+	for _, r := range tail {
+		if st.version > 0 && r.Version > st.version+1 {
+			st.version = r.Version - 1 // events of types this release does not know changed nothing it knows
+		}
+		if _, err := st.step(r); err != nil {
+			return err
+		}
+	}
+	st.version = st.trail
+	return nil
+}
+
+// stepResult is what folding one event produced.
+type stepResult struct {
+	before, after dossier.Document
+	created       bool
+}
+
+// restate returns a synthetic history that folds into doc: the creation,
+// one section update restating every section and row, the attachments, the
+// civil-servant number and the status. It lets the projection fold one more
+// event with the domain's own Replay while storing only the current
+// document; verifyRestate guards it against a Document that gained fields
+// restate does not carry.
+//
+// The synthetic history loses what the aggregate keeps outside its
+// document (pending transfer, proposals, the org a transfer out revoked,
+// applied merger causes), which no event's effect on the document depends
+// on — except a correction's, and corrections are folded from the real
+// history (see needsHistory).
+func restate(doc dossier.Document) []domain.Recorded {
+	h := doc.Header
+	var managing domain.OrgID // a revoked dossier names none; the status change below revokes it again
+	if h.ManagingOrg != nil {
+		managing = *h.ManagingOrg
+	}
+	rows := make([]dossier.Row, 0, len(doc.Training)+len(doc.WorkHistory)+len(doc.Rewards)+
+		len(doc.Discipline)+len(doc.Evaluations)+len(doc.Family)+len(doc.SalaryHistory))
+	for i := range doc.Training {
+		rows = append(rows, dossier.Row{Table: dossier.TableTraining, Training: &doc.Training[i]})
+	}
+	for i := range doc.WorkHistory {
+		rows = append(rows, dossier.Row{Table: dossier.TableWorkHistory, WorkHistory: &doc.WorkHistory[i]})
+	}
+	for i := range doc.Rewards {
+		rows = append(rows, dossier.Row{Table: dossier.TableRewards, Reward: &doc.Rewards[i]})
+	}
+	for i := range doc.Discipline {
+		rows = append(rows, dossier.Row{Table: dossier.TableDiscipline, Discipline: &doc.Discipline[i]})
+	}
+	for i := range doc.Evaluations {
+		rows = append(rows, dossier.Row{Table: dossier.TableEvaluations, Evaluation: &doc.Evaluations[i]})
+	}
+	for i := range doc.Family {
+		rows = append(rows, dossier.Row{Table: dossier.TableFamily, Family: &doc.Family[i]})
+	}
+	for i := range doc.SalaryHistory {
+		rows = append(rows, dossier.Row{Table: dossier.TableSalaryHistory, SalaryHistory: &doc.SalaryHistory[i]})
+	}
+	evs := make([]domain.Event, 0, 4+len(doc.Attachments))
+	evs = append(evs,
+		dossier.Created{DossierID: h.DossierID, Class: h.Class, ManagingOrg: managing, EmployingUnit: h.EmployingUnit,
+			PersonalIDNumber: h.PersonalIDNumber, Identity: doc.Identity},
+		dossier.SectionUpdated{Patch: dossier.Patch{
+			Header:          &dossier.HeaderPatch{PhotoSHA256: h.PhotoSHA256},
+			Background:      &doc.Background,
+			Qualifications:  &doc.Qualifications,
+			Position:        &doc.Position,
+			Salary:          &doc.Salary,
+			Health:          &doc.Health,
+			PersonalHistory: &doc.PersonalHistory,
+			Income:          &doc.Income,
+			PartyUnions:     &doc.PartyUnions,
+			Insurance:       &doc.Insurance,
+			Other:           &doc.Other,
+			Rows:            rows,
+		}})
+	for _, a := range doc.Attachments {
+		evs = append(evs, dossier.DocumentAttached{Attachment: a})
+	}
+	if h.CivilServantNumber != "" {
+		evs = append(evs, dossier.CivilServantNumberIssued{Number: h.CivilServantNumber})
+	}
+	if !h.Status.IsZero() && h.Status != dossier.StatusActive {
+		evs = append(evs, dossier.StatusChanged{Status: h.Status})
+	}
+	out := make([]domain.Recorded, len(evs), len(evs)+1)
+	for i, e := range evs {
+		out[i] = domain.Recorded{Version: uint64(i + 1), Event: e}
+	}
+	return out
+}
+
+// verifyRestate reports whether restate reproduces the snapshot exactly, so
+// that steps taken from it equal steps taken from the real history.
+func verifyRestate(st *dossierState) bool {
+	d, err := dossier.Replay(restate(st.doc))
+	if err != nil {
+		return false
+	}
+	return reflect.DeepEqual(d.Document(), st.doc)
+}
+
+// needsHistory reports whether folding r needs the dossier's history: a
+// correction is folded by the domain right after the event it corrects, not
+// at its own position, so its effect on the current document depends on
+// everything recorded since.
+func needsHistory(r domain.Recorded) bool {
+	_, ok := r.Event.(dossier.Corrected)
+	return ok
+}
+
+// step folds r (the next event of the dossier's stream) into st with the
+// domain's Replay and returns the document before and after.
+func (st *dossierState) step(r domain.Recorded) (stepResult, error) {
+	if st.version == 0 {
+		if _, ok := r.Event.(dossier.Created); !ok || r.Version != 1 {
+			return stepResult{}, fmt.Errorf("audit: dossier %s: first event is %s at version %d, not %s at version 1",
+				st.id, r.Event.EventType(), r.Version, dossier.TypeCreated)
+		}
+		d, err := dossier.Replay([]domain.Recorded{r})
+		if err != nil {
+			return stepResult{}, err
+		}
+		// A dossier created in this batch has its whole history in memory.
+		st.history, st.haveHistory = []domain.Recorded{r}, true
+		st.doc, st.version, st.dirty = d.Document(), r.Version, true
+		return stepResult{after: st.doc, created: true}, nil
+	}
+	if r.Version != st.version+1 {
+		return stepResult{}, fmt.Errorf("audit: dossier %s: event at version %d after version %d: a gap in the stream", st.id, r.Version, st.version)
+	}
+	before := st.doc
+	var h []domain.Recorded
+	if st.exact || needsHistory(r) {
+		if !st.haveHistory {
+			return stepResult{}, fmt.Errorf("audit: dossier %s: history not loaded for %s", st.id, r.Event.EventType())
+		}
+		h = append(st.history, r)
+	} else {
+		h = restate(before)
+		step := r
+		step.Version = uint64(len(h) + 1)
+		h = append(h, step)
+	}
+	d, err := dossier.Replay(h)
+	if err != nil {
+		return stepResult{}, fmt.Errorf("audit: folding %s into dossier %s: %w", r.Event.EventType(), st.id, err)
+	}
+	if st.haveHistory {
+		st.history = append(st.history, r)
+	}
+	after := d.Document()
+	st.doc, st.version, st.dirty = after, r.Version, true
+	return stepResult{before: before, after: after}, nil
+}
+
+// diff lists the field-level changes from before to after exactly as
+// dossier.Diff does (same JSON-pointer paths, same JSON values, sorted by
+// path), but only over the top-level sections that differ: most events
+// touch one section of a large document, and dossier.Diff, which marshals
+// and re-parses two whole documents, was half the CPU of a rebuild.
+// Sections equal by reflect.DeepEqual have equal JSON and so contribute no
+// change to dossier.Diff either; inside a changed section the comparison is
+// dossier.Diff's. TestFastPathHolds holds the two equal on every state of
+// the test histories, so a change to dossier.Diff's format shows there.
+func diff(before, after dossier.Document) ([]dossier.FieldChange, error) {
+	out := []dossier.FieldChange{}
+	bv, av := reflect.ValueOf(before), reflect.ValueOf(after)
+	for i, name := range sectionNames {
+		if name == "" {
+			continue
+		}
+		x, y := bv.Field(i).Interface(), av.Field(i).Interface()
+		if reflect.DeepEqual(x, y) {
+			continue
+		}
+		a, err := jsonValue(x)
+		if err != nil {
+			return nil, err
+		}
+		b, err := jsonValue(y)
+		if err != nil {
+			return nil, err
+		}
+		diffValues("/"+escapePointer(name), a, b, &out)
+	}
+	slices.SortStableFunc(out, func(a, b dossier.FieldChange) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// sectionNames are the JSON names of dossier.Document's fields, by index
+// ("" for a field JSON leaves out).
+var sectionNames = func() []string {
+	t := reflect.TypeFor[dossier.Document]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case !f.IsExported() || name == "-":
+		case name == "":
+			names[i] = f.Name
+		default:
+			names[i] = name
+		}
+	}
+	return names
+}()
+
+// jsonValue is v's JSON form as generic values, numbers kept exact.
+func jsonValue(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit: encoding a section: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("audit: encoding a section: %w", err)
+	}
+	return out, nil
+}
+
+// diffValues is dossier.Diff's comparison of two JSON values.
+func diffValues(path string, a, b any, out *[]dossier.FieldChange) {
+	switch av := a.(type) {
+	case map[string]any:
+		bv, ok := b.(map[string]any)
+		if !ok {
+			break
+		}
+		keys := make([]string, 0, len(av)+len(bv))
+		for k := range av {
+			keys = append(keys, k)
+		}
+		for k := range bv {
+			if _, dup := av[k]; !dup {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			x, inA := av[k]
+			y, inB := bv[k]
+			p := path + "/" + escapePointer(k)
+			switch {
+			case inA && inB:
+				diffValues(p, x, y, out)
+			case inA:
+				*out = append(*out, dossier.FieldChange{Path: p, Before: x, After: nil})
+			default:
+				*out = append(*out, dossier.FieldChange{Path: p, Before: nil, After: y})
+			}
+		}
+		return
+	case []any:
+		bv, ok := b.([]any)
+		if !ok {
+			break
+		}
+		for i := range max(len(av), len(bv)) {
+			p := path + "/" + strconv.Itoa(i)
+			switch {
+			case i < len(av) && i < len(bv):
+				diffValues(p, av[i], bv[i], out)
+			case i < len(av):
+				*out = append(*out, dossier.FieldChange{Path: p, Before: av[i], After: nil})
+			default:
+				*out = append(*out, dossier.FieldChange{Path: p, Before: nil, After: bv[i]})
+			}
+		}
+		return
+	}
+	if !reflect.DeepEqual(a, b) {
+		*out = append(*out, dossier.FieldChange{Path: path, Before: a, After: b})
+	}
+}
+
+// escapePointer escapes a key for a JSON pointer: "~" as "~0", "/" as "~1".
+func escapePointer(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
+// creationDiff lists every field a creation set: the changes from an empty
+// document, with no "before" (nothing existed).
+func creationDiff(after dossier.Document) []dossier.FieldChange {
+	out := dossier.Diff(dossier.Document{}, after)
+	for i := range out {
+		out[i].Before = nil
+	}
+	return slices.DeleteFunc(out, func(c dossier.FieldChange) bool { return empty(c.After) })
+}
+
+// empty reports whether a JSON value carries nothing: null, [] or {}.
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// corrects is the id of the event r corrects, or uuid.Nil.
+func corrects(r domain.Recorded) uuid.UUID {
+	if c, ok := r.Event.(dossier.Corrected); ok {
+		return c.Corrects
+	}
+	return uuid.Nil
+}

@@ -1,0 +1,71 @@
+// Package compliance is the read model of deadlines: for every dossier event
+// that a jurisdiction's regulation puts a deadline on, one item saying which
+// org had to act, by when, and when (and how late) it did.
+//
+// The deployment's policy.Policy and working-day calendar are passed to New;
+// the due date and lateness are the policy's own arithmetic (Deadline.Due,
+// Policy.Check: counting starts the day after the anchor, a deadline on a
+// day off moves to the next working day) so the read model and the domain
+// can never disagree. Version() folds a digest of the policy and of the
+// calendar's published tables into the schema version: changing either
+// rebuilds the model beside the serving one.
+//
+// # Which event maps to which rule
+//
+// An event triggers an item only when the policy has a deadline for the
+// action; Tiền Giang 2025, for example, times transfers but not the
+// creation of a dossier, so a creation there opens no item.
+//
+//	event                                        action                 done when
+//	dossier.created.v1                           create_dossier         recorded
+//	dossier.section_updated.v1, row_added.v1,    update_after_change    recorded
+//	  row_amended.v1 — with a source document
+//	dossier.proposal_accepted.v1 (a "change"     update_after_change    recorded
+//	  proposal, not an annual supplement)
+//	dossier.transfer_initiated.v1 internal       transfer_internal      transfer_received recorded
+//	dossier.transfer_initiated.v1 between_orgs   transfer_between_orgs  transfer_received recorded
+//	dossier.transfer_initiated.v1 out_of_prov.   status_change          transfer_received recorded
+//	dossier.status_changed.v1                    status_change          recorded
+//
+// A transfer_rejected or transfer_cancelled closes the open transfer item
+// with that outcome; it is never judged on time or late. Updates without a
+// source document are personal details that arrive with the annual CV
+// supplement and are not state-side changes. Not mapped at all:
+// corrections (a fix of an earlier entry that no regulation times),
+// attachments, submitted or rejected proposals, annual supplements, the
+// civil-servant number, managing-org changes from org mergers (a DoHA
+// process, not a personnel decision), and the rules whose trigger the
+// ledger does not record: person_form, transfer_forward and
+// transfer_in_from_outside (nothing marks a creation as an arrival from
+// another province), national_sync*, approvals and reports (windows and
+// report dates, not per-event deadlines).
+//
+// # Dates
+//
+// The anchor is the source document's date for a "decision_date" rule and
+// the event's effective date for the others ("effective_date" exactly;
+// "valid_paper_dossier", "account_issued", "change_date",
+// "request_received" and "handover_received" name moments the ledger does
+// not record, and the effective date — the legal date of the fact — is
+// their closest recorded stand-in). The done date is the recorded_at of the
+// completing event as a date in Vietnam: the day the ledger held the data,
+// which is what the regulations time. Lateness is counted in the rule's
+// unit (LateBy) and in working days (WorkingDaysLate) whatever the unit.
+//
+// # Orgs
+//
+// An item belongs to the org that managed the dossier when its trigger
+// happened (the sending org of a transfer); a transfer between orgs also
+// names the receiving org as Counterpart, and Items and Overdue find an
+// item through either, so the receiving org sees the dossiers it has yet
+// to receive. Summary counts by Org only, so nothing is counted twice.
+//
+// # Views and idempotency
+//
+// compliance_items holds the items; compliance_dossiers holds what the
+// projection remembers of each dossier between batches (stream version,
+// managing org, the org a reactivation restores, pending "change"
+// proposals, the open transfer item). An event at or below its dossier's
+// stored version is skipped, so feeding the log twice changes nothing.
+// Query with Items, Overdue and Summary, which read the views only.
+package compliance

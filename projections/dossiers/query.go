@@ -1,0 +1,527 @@
+package dossiers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/vntext"
+)
+
+// Querier is what the query functions need: a *pgxpool.Pool, a *pgx.Conn or
+// a pgx.Tx whose search_path sees the views.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// ErrNotFound: no dossier has that id in the read model. It wraps
+// domain.ErrNotFound.
+var ErrNotFound = fmt.Errorf("dossiers: %w", domain.ErrNotFound)
+
+// ErrInvalid: a malformed query (page size out of range, a cursor that is
+// not one of ours or belongs to another sort). It wraps domain.ErrInvalid.
+var ErrInvalid = fmt.Errorf("dossiers: %w", domain.ErrInvalid)
+
+// Summary is a dossier's key columns: what a result list shows and filters on.
+type Summary struct {
+	ID      domain.DossierID
+	Version uint64
+	Status  dossier.Status
+	// Archived: the dossier left active service and is in the permanent archive.
+	Archived bool
+	Class    dossier.Class
+	// ManagingOrg is nil once management was revoked (transfer out of the
+	// province); ManagementRevoked then says so.
+	ManagingOrg        *domain.OrgID
+	ManagementRevoked  bool
+	EmployingUnit      domain.OrgID
+	FullName           string
+	BirthDate          domain.Date
+	Sex                dossier.Gender
+	Ethnicity          string
+	Religion           string
+	Rank               string
+	Title              string
+	JobPosition        string
+	Qualification      string
+	PoliticalTheory    string
+	StateManagement    string
+	ITLevel            string
+	Languages          []string
+	LanguageLevels     []string // same order as Languages
+	PartyMember        bool
+	CivilServantNumber string
+	// PersonalIDDigest is dossier.PersonalIDDigest of the number; the read
+	// model never holds the number itself.
+	PersonalIDDigest  string
+	CreatedAt         time.Time // recorded_at of the creation
+	UpdatedAt         time.Time // recorded_at of the last change to the document
+	LastRecordedAt    time.Time // recorded_at of the last event of the dossier
+	LastEffectiveDate domain.Date
+}
+
+// Dossier is a summary with the full document. Document.Header's
+// PersonalIDNumber is always empty: the number is read from the ledger by
+// those entitled to it.
+type Dossier struct {
+	Summary
+	Document dossier.Document
+}
+
+const summaryColumns = `dossier_id, version, status, archived, class, managing_org, management_revoked,
+    employing_unit, full_name, birth_date, sex, ethnicity, religion, rank, title, job_position, qualification,
+    political_theory, state_management, it_level, languages, language_levels, party_member,
+    civil_servant_number, personal_id_digest, created_at, updated_at, last_recorded_at, last_effective_date`
+
+// scanSummary reads summaryColumns, then extra.
+func scanSummary(row pgx.Row, extra ...any) (Summary, error) {
+	var (
+		s                    Summary
+		id, unit             uuid.UUID
+		managing             *uuid.UUID
+		ver                  int64
+		status, class, sex   string
+		birth                *time.Time
+		lastEff              time.Time
+		langs, levels        []string
+		dest                 []any
+		classErr, statusErr  error
+		birthDate, effective domain.Date
+	)
+	dest = append(dest, &id, &ver, &status, &s.Archived, &class, &managing, &s.ManagementRevoked,
+		&unit, &s.FullName, &birth, &sex, &s.Ethnicity, &s.Religion, &s.Rank, &s.Title, &s.JobPosition,
+		&s.Qualification, &s.PoliticalTheory, &s.StateManagement, &s.ITLevel, &langs, &levels, &s.PartyMember,
+		&s.CivilServantNumber, &s.PersonalIDDigest, &s.CreatedAt, &s.UpdatedAt, &s.LastRecordedAt, &lastEff)
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return Summary{}, err
+	}
+	s.ID, s.Version, s.EmployingUnit = domain.DossierID(id), uint64(ver), domain.OrgID(unit)
+	if managing != nil {
+		org := domain.OrgID(*managing)
+		s.ManagingOrg = &org
+	}
+	s.Status, statusErr = dossier.ParseStatus(status)
+	s.Class, classErr = dossier.ParseClass(class)
+	if err := errors.Join(statusErr, classErr); err != nil {
+		return Summary{}, fmt.Errorf("dossiers: stored row of %s: %w", id, err)
+	}
+	if birth != nil {
+		birthDate, _ = domain.NewDate(birth.Year(), birth.Month(), birth.Day())
+	}
+	effective, _ = domain.NewDate(lastEff.Year(), lastEff.Month(), lastEff.Day())
+	s.BirthDate, s.LastEffectiveDate, s.Sex = birthDate, effective, dossier.Gender(sex)
+	s.Languages, s.LanguageLevels = langs, levels
+	return s, nil
+}
+
+// Get returns the dossier with the given id, archived or not, or an error
+// wrapping ErrNotFound (and so domain.ErrNotFound). It does not check
+// access: the caller decides with the returned orgs.
+func Get(ctx context.Context, db Querier, id domain.DossierID) (Dossier, error) {
+	var doc []byte
+	row := db.QueryRow(ctx, `SELECT `+summaryColumns+`, document FROM `+ViewDossiers+` WHERE dossier_id = $1`, uuid.UUID(id))
+	s, err := scanSummary(row, &doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Dossier{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Dossier{}, fmt.Errorf("dossiers: get %s: %w", id, err)
+	}
+	d := Dossier{Summary: s}
+	if err := json.Unmarshal(doc, &d.Document); err != nil {
+		return Dossier{}, fmt.Errorf("dossiers: stored document of %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// ArchiveFilter picks active dossiers, archived ones or both.
+type ArchiveFilter int
+
+const (
+	// ActiveOnly (the zero value) keeps dossiers in active service.
+	ActiveOnly ArchiveFilter = iota
+	// ArchivedOnly keeps the permanent archive: dossiers that left service.
+	ArchivedOnly
+	// ActiveAndArchived keeps both.
+	ActiveAndArchived
+)
+
+// Sort orders a search.
+type Sort int
+
+const (
+	// SortName (the zero value) orders by folded name, then id.
+	SortName Sort = iota
+	// SortUpdatedAt orders by the last change to the document, newest first.
+	SortUpdatedAt
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Query is a search. Every filter is optional; slices match any of their
+// values; filters combine with AND. Scope is not optional.
+type Query struct {
+	// Scope lists the orgs whose dossiers the caller may see, subtrees
+	// already expanded by the caller. A dossier is in scope when its
+	// managing org or (unless management was revoked) its employing unit is
+	// listed. An empty Scope finds nothing.
+	Scope []domain.OrgID
+	// IncludeRevoked also finds dossiers whose management was revoked
+	// (transferred out of the province) when the org that lost it is in
+	// Scope; for those entitled to read the archive of handed-over dossiers.
+	IncludeRevoked bool
+
+	// Text matches the full name ignoring case and diacritics ("đ" is "d"):
+	// every word of Text must begin a word of the name ("nguyen an" finds
+	// "Nguyễn Văn An", "ngu" finds every Nguyễn). When no name matches so,
+	// typos are forgiven: the whole Text must be similar to the name
+	// (trigrams) and every word within a small edit distance of one of its
+	// words ("ngyuen van an" finds "Nguyễn Văn An").
+	Text string
+
+	Archive        ArchiveFilter
+	IDs            []domain.DossierID
+	Statuses       []dossier.Status
+	Classes        []dossier.Class
+	ManagingOrgs   []domain.OrgID
+	EmployingUnits []domain.OrgID
+	Sexes          []dossier.Gender
+	// BornFrom and BornTo bound the birth date, inclusive; zero is open.
+	BornFrom, BornTo  domain.Date
+	Ethnicities       []string
+	Religions         []string
+	Ranks             []string
+	Titles            []string
+	JobPositions      []string
+	Qualifications    []string
+	PoliticalTheories []string
+	StateManagements  []string
+	ITLevels          []string
+	Languages         []string // any of the person's languages
+	LanguageLevels    []string // any of the person's language levels
+	PartyMember       *bool
+	CivilServantNo    string
+	// PersonalIDNumber finds the dossier by number through its digest.
+	PersonalIDNumber string
+	// UpdatedFrom and UpdatedTo bound UpdatedAt (from inclusive, to exclusive).
+	UpdatedFrom, UpdatedTo time.Time
+
+	Sort Sort
+	// Limit is the page size, 1..MaxLimit; zero means DefaultLimit.
+	Limit int
+	// Cursor is Page.Next of the previous page, or "" for the first.
+	Cursor string
+}
+
+// Page is one page of results.
+type Page struct {
+	Items []Summary
+	// Next is the cursor of the following page, "" on the last one.
+	Next string
+}
+
+// cursor is the last row of a page, in the sort's keys. It is keyset
+// paging: the next page starts strictly after this key, so rows inserted
+// meanwhile neither shift nor repeat what follows (a row whose sort key
+// itself changes between pages may be seen twice or not at all).
+type cursor struct {
+	Sort    Sort      `json:"s"`
+	Fuzzy   bool      `json:"f,omitempty"` // the pages are of the typo-forgiving match
+	Name    string    `json:"n,omitempty"`
+	Updated time.Time `json:"u,omitzero"`
+	ID      uuid.UUID `json:"i"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, sort Sort) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.ID == uuid.Nil {
+		return cursor{}, fmt.Errorf("%w: malformed cursor", ErrInvalid)
+	}
+	if c.Sort != sort {
+		return cursor{}, fmt.Errorf("%w: the cursor belongs to another sort order", ErrInvalid)
+	}
+	return c, nil
+}
+
+// builder accumulates a WHERE clause and its arguments.
+type builder struct {
+	where []string
+	args  []any
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *builder) add(cond string) { b.where = append(b.where, cond) }
+
+func (b *builder) anyOf(column string, values []string) {
+	if len(values) > 0 {
+		b.add(column + " = ANY(" + b.arg(values) + "::text[])")
+	}
+}
+
+func (b *builder) anyUUID(column string, values []uuid.UUID) {
+	if len(values) > 0 {
+		b.add(column + " = ANY(" + b.arg(values) + "::uuid[])")
+	}
+}
+
+func orgUUIDs(ids []domain.OrgID) []uuid.UUID {
+	out := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = uuid.UUID(id)
+	}
+	return out
+}
+
+func stringsOf[T interface{ String() string }](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
+	}
+	return out
+}
+
+// escapeLike quotes LIKE's wildcards (the default escape is backslash).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// maxEdits is how many edits a typed word of n letters may be from the
+// name's word and still match: none for one or two letters (they would match
+// nearly everyone), one up to five, two beyond.
+func maxEdits(n int) int {
+	switch {
+	case n <= 2:
+		return 0
+	case n <= 5:
+		return 1
+	}
+	return 2
+}
+
+// Search returns one page of the dossiers that q selects, in q.Sort order.
+// It returns an error wrapping ErrInvalid (domain.ErrInvalid) for a page size
+// outside 1..MaxLimit or a cursor that is not from a search with the same
+// sort.
+//
+// Text is matched by word prefixes first; only when that finds nobody (on
+// the first page) is the typo-forgiving match tried, and the cursor keeps
+// the mode for the following pages. Exact hits are thus never buried under
+// look-alikes, and the costlier similarity match runs only when needed.
+func Search(ctx context.Context, db Querier, q Query) (Page, error) {
+	fuzzy := false
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, q.Sort)
+		if err != nil {
+			return Page{}, err
+		}
+		fuzzy = c.Fuzzy
+	}
+	page, err := search(ctx, db, q, fuzzy)
+	if err == nil && !fuzzy && q.Cursor == "" && len(page.Items) == 0 && vntext.Fold(q.Text) != "" {
+		return search(ctx, db, q, true)
+	}
+	return page, err
+}
+
+func search(ctx context.Context, db Querier, q Query, fuzzy bool) (Page, error) {
+	sql, args, limit, err := searchSQL(q, fuzzy)
+	if err != nil || sql == "" {
+		return Page{}, err
+	}
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("dossiers: search: %w", err)
+	}
+	defer rows.Close()
+	var page Page
+	var lastName string
+	for rows.Next() {
+		var folded string
+		s, err := scanSummary(rows, &folded)
+		if err != nil {
+			return Page{}, fmt.Errorf("dossiers: search: %w", err)
+		}
+		if len(page.Items) == limit {
+			last := page.Items[limit-1]
+			page.Next = cursor{Sort: q.Sort, Fuzzy: fuzzy, Name: lastName, Updated: last.UpdatedAt, ID: uuid.UUID(last.ID)}.encode()
+			break
+		}
+		page.Items = append(page.Items, s)
+		lastName = folded
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("dossiers: search: %w", err)
+	}
+	return page, nil
+}
+
+// textCondition matches the folded name against folded text. The prefix
+// match wants every word to begin a word of the name; the plain LIKE on the
+// column lets the trigram index narrow the rows before the word-boundary
+// recheck. The fuzzy match wants the whole text similar to the name (pg_trgm
+// `%`, indexed) and every word within a small edit distance of a word of the
+// name (fuzzystrmatch), so "Nguyễn Văn Bình" stays out of a search for
+// "nguyen van an" although the two names share most of their trigrams.
+func textCondition(b *builder, folded string, fuzzy bool) string {
+	words := strings.Fields(folded)
+	conds := make([]string, 0, 2*len(words)+1)
+	if fuzzy {
+		conds = append(conds, "d.name_folded % "+b.arg(folded))
+	}
+	for _, w := range words {
+		if fuzzy {
+			conds = append(conds, fmt.Sprintf(
+				"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d)",
+				b.arg(w), maxEdits(utf8.RuneCountInString(w))))
+			continue
+		}
+		e := escapeLike(w)
+		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+e+"%"), "(' ' || d.name_folded) LIKE "+b.arg("% "+e+"%"))
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// prefixed qualifies a column list with the alias d.
+func prefixed(cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = "d." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// searchSQL builds Search's statement; it returns "" when the query can
+// match nothing (an empty scope).
+func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err error) {
+	limit = q.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		return "", nil, 0, fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalid, q.Limit, MaxLimit)
+	}
+	if q.Sort != SortName && q.Sort != SortUpdatedAt {
+		return "", nil, 0, fmt.Errorf("%w: unknown sort %d", ErrInvalid, q.Sort)
+	}
+	if len(q.Scope) == 0 {
+		return "", nil, 0, nil // nothing is in an empty scope
+	}
+	var b builder
+	scope := b.arg(orgUUIDs(q.Scope))
+	visible := "d.managing_org = ANY(" + scope + "::uuid[]) OR (NOT d.management_revoked AND d.employing_unit = ANY(" + scope + "::uuid[]))"
+	if q.IncludeRevoked {
+		visible += " OR (d.management_revoked AND d.revoked_org = ANY(" + scope + "::uuid[]))"
+	}
+	b.add("(" + visible + ")")
+	switch q.Archive {
+	case ActiveOnly:
+		b.add("NOT d.archived")
+	case ArchivedOnly:
+		b.add("d.archived")
+	case ActiveAndArchived:
+	default:
+		return "", nil, 0, fmt.Errorf("%w: unknown archive filter %d", ErrInvalid, q.Archive)
+	}
+	if len(q.IDs) > 0 {
+		ids := make([]uuid.UUID, len(q.IDs))
+		for i, id := range q.IDs {
+			ids[i] = uuid.UUID(id)
+		}
+		b.anyUUID("d.dossier_id", ids)
+	}
+	b.anyOf("d.status", stringsOf(q.Statuses))
+	b.anyOf("d.class", stringsOf(q.Classes))
+	b.anyUUID("d.managing_org", orgUUIDs(q.ManagingOrgs))
+	b.anyUUID("d.employing_unit", orgUUIDs(q.EmployingUnits))
+	sexes := make([]string, len(q.Sexes))
+	for i, s := range q.Sexes {
+		sexes[i] = string(s)
+	}
+	b.anyOf("d.sex", sexes)
+	if !q.BornFrom.IsZero() {
+		b.add("d.birth_date >= " + b.arg(q.BornFrom.String()) + "::date")
+	}
+	if !q.BornTo.IsZero() {
+		b.add("d.birth_date <= " + b.arg(q.BornTo.String()) + "::date")
+	}
+	b.anyOf("d.ethnicity", q.Ethnicities)
+	b.anyOf("d.religion", q.Religions)
+	b.anyOf("d.rank", q.Ranks)
+	b.anyOf("d.title", q.Titles)
+	b.anyOf("d.job_position", q.JobPositions)
+	b.anyOf("d.qualification", q.Qualifications)
+	b.anyOf("d.political_theory", q.PoliticalTheories)
+	b.anyOf("d.state_management", q.StateManagements)
+	b.anyOf("d.it_level", q.ITLevels)
+	if len(q.Languages) > 0 {
+		b.add("d.languages && " + b.arg(q.Languages) + "::text[]")
+	}
+	if len(q.LanguageLevels) > 0 {
+		b.add("d.language_levels && " + b.arg(q.LanguageLevels) + "::text[]")
+	}
+	if q.PartyMember != nil {
+		b.add("d.party_member = " + b.arg(*q.PartyMember))
+	}
+	if q.CivilServantNo != "" {
+		b.add("d.civil_servant_number = " + b.arg(strings.TrimSpace(q.CivilServantNo)))
+	}
+	if q.PersonalIDNumber != "" {
+		b.add("d.personal_id_digest = " + b.arg(dossier.PersonalIDDigest(strings.TrimSpace(q.PersonalIDNumber))))
+	}
+	if !q.UpdatedFrom.IsZero() {
+		b.add("d.updated_at >= " + b.arg(q.UpdatedFrom))
+	}
+	if !q.UpdatedTo.IsZero() {
+		b.add("d.updated_at < " + b.arg(q.UpdatedTo))
+	}
+	if folded := vntext.Fold(q.Text); folded != "" {
+		b.add(textCondition(&b, folded, fuzzy))
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, q.Sort)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		switch q.Sort {
+		case SortName:
+			b.add("(d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)")
+		case SortUpdatedAt:
+			b.add("(d.updated_at, d.dossier_id) < (" + b.arg(c.Updated) + "::timestamptz, " + b.arg(c.ID) + "::uuid)")
+		}
+	}
+	order := "d.name_folded, d.dossier_id"
+	if q.Sort == SortUpdatedAt {
+		order = "d.updated_at DESC, d.dossier_id DESC"
+	}
+	sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
+		strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	return sql, b.args, limit, nil
+}

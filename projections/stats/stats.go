@@ -1,0 +1,380 @@
+package stats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/projections"
+)
+
+// Name is the projection's stable name (its checkpoint key).
+const Name = "stats"
+
+// Views readers query: the intervals (one row per dossier per stretch of
+// the effective axis with the same counted attributes) and the projection's
+// memory of each dossier (its facts), which is a view because the runner
+// drops a generation by dropping its views' tables.
+const (
+	ViewIntervals = "stats_intervals"
+	ViewDossiers  = "stats_dossiers"
+)
+
+// schemaVersion is the version of the tables and of what Apply writes.
+// Version() adds a digest of the catalogues the derived columns come from
+// (rank groups, title grades, language steps, ethnicities): a new catalogue
+// version rebuilds the model beside the serving one.
+const schemaVersion = 1
+
+// Projection is the statistics read model. It holds no mutable state and
+// is safe for concurrent use.
+type Projection struct {
+	g       groups
+	version int
+}
+
+var (
+	_ projections.Projection   = (*Projection)(nil)
+	_ projections.BatchApplier = (*Projection)(nil)
+)
+
+// New returns the projection deriving report groups from cat (normally
+// catalog.Default(), or the province's override); nil means the default.
+func New(cat *catalog.Catalog) *Projection {
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	h := crc32.NewIEEE()
+	for _, k := range []string{catalog.KindRank, catalog.KindTitle, catalog.KindLanguageLevel, catalog.KindEthnicity} {
+		h.Write([]byte(k + "@" + cat.KindVersion(k) + ";"))
+	}
+	return &Projection{g: newGroups(cat), version: schemaVersion*1_000_000 + int(h.Sum32()%1_000_000)}
+}
+
+// Name implements projections.Projection.
+func (*Projection) Name() string { return Name }
+
+// Version implements projections.Projection; see schemaVersion.
+func (p *Projection) Version() int { return p.version }
+
+// Views implements projections.Projection.
+func (*Projection) Views() []string { return []string{ViewIntervals, ViewDossiers} }
+
+// Setup implements projections.Projection.
+//
+// A report on date D reads the intervals that contain D. period is
+// daterange(valid_from, valid_to, '[)') — exactly "valid_from <= D AND
+// (valid_to IS NULL OR valid_to > D)" — and its GiST index finds the rows
+// of one date among all history without scanning the closed ones, which
+// accumulate over the years (a B-tree on valid_from alone would read every
+// interval that started before D). The (org_id, valid_from) index serves
+// one org's history and the primary key a dossier's rows.
+func (*Projection) Setup(ctx context.Context, tx pgx.Tx, t projections.Tables) error {
+	_, err := tx.Exec(ctx, fmt.Sprintf(`
+CREATE TABLE %[1]s (
+    dossier_id        uuid    NOT NULL,
+    valid_from        date    NOT NULL,   -- effective axis, included
+    valid_to          date,               -- excluded; NULL: still so
+    period            daterange GENERATED ALWAYS AS (daterange(valid_from, valid_to, '[)')) STORED,
+    org_id            uuid    NOT NULL,   -- managing org
+    unit_id           uuid    NOT NULL,   -- employing unit
+    class             text    NOT NULL,
+    sex               text    NOT NULL,
+    birth_date        date,
+    retires_on        date,               -- RetirementDate(sex, birth_date)
+    ethnicity         text    NOT NULL,
+    minority          boolean NOT NULL,   -- ethnicity known and not Kinh
+    religion          text    NOT NULL,
+    religious         boolean NOT NULL,   -- religion known and not "none"
+    party_admitted_on date,
+    rank              text    NOT NULL,
+    rank_group        text    NOT NULL,
+    title             text    NOT NULL,
+    title_grade       text    NOT NULL,
+    job_position      text    NOT NULL,
+    qualification     text    NOT NULL,
+    political_theory  text    NOT NULL,
+    state_management  text    NOT NULL,
+    it_level          text    NOT NULL,
+    foreign_language  text    NOT NULL,   -- highest step held, bac_1 … bac_6
+    ethnic_language   boolean NOT NULL,
+    PRIMARY KEY (dossier_id, valid_from)
+);
+CREATE INDEX %[3]s ON %[1]s USING gist (period);
+CREATE INDEX %[4]s ON %[1]s (org_id, valid_from);
+
+CREATE TABLE %[2]s (
+    dossier_id uuid   PRIMARY KEY,
+    version    bigint NOT NULL,   -- last stream version applied
+    facts      jsonb  NOT NULL,   -- the stat-relevant events, in fold order
+    refs       jsonb  NOT NULL    -- event id → version and effective date, for corrections
+);`,
+		t.Name(ViewIntervals), t.Name(ViewDossiers), t.Name("stats_intervals_period"), t.Name("stats_intervals_by_org")))
+	return err
+}
+
+// Apply implements projections.Projection: ApplyBatch of one event.
+func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, ev eventstore.Event) error {
+	err := p.ApplyBatch(ctx, tx, t, []eventstore.Event{ev})
+	var ee *projections.EventError
+	if errors.As(err, &ee) {
+		return ee.Err
+	}
+	return err
+}
+
+// state is stats_dossiers' row.
+type state struct {
+	id      uuid.UUID
+	version uint64
+	facts   []fact
+	refs    map[uuid.UUID]ref
+	dirty   bool // version moved
+	changed bool // facts changed: intervals to recompute
+}
+
+var knownTypes = dossier.EventTypes()
+
+func dossierOf(ev eventstore.Event) (uuid.UUID, bool) {
+	if !strings.HasPrefix(ev.StreamID, "dossier-") || !slices.Contains(knownTypes, ev.Type) {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(strings.TrimPrefix(ev.StreamID, "dossier-"))
+	return id, err == nil
+}
+
+// ApplyBatch implements projections.BatchApplier: one read of the touched
+// dossiers' facts, the new facts added in Go, each changed dossier's
+// intervals recomputed once per batch, then one delete and one insert of
+// intervals and one upsert of the facts. An event at or below its dossier's
+// stored version was applied already and is skipped, and the intervals are
+// a pure function of the facts, so applying an event twice changes nothing.
+func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, ev := range events {
+		if id, ok := dossierOf(ev); ok && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	states, err := loadStates(ctx, tx, t, ids)
+	if err != nil {
+		return err
+	}
+	for i, ev := range events {
+		id, ok := dossierOf(ev)
+		if !ok {
+			continue
+		}
+		st := states[id]
+		if st == nil {
+			st = &state{id: id, refs: map[uuid.UUID]ref{}}
+			states[id] = st
+		}
+		if ev.Version <= st.version {
+			continue
+		}
+		r, err := app.Recorded(ev, dossier.Decode)
+		if err != nil {
+			return &projections.EventError{Index: i, Err: err}
+		}
+		if err := st.add(r); err != nil {
+			return &projections.EventError{Index: i, Err: err}
+		}
+	}
+	var recompute []uuid.UUID
+	var rows []intervalRow
+	for _, id := range ids {
+		st := states[id]
+		if !st.changed {
+			continue
+		}
+		recompute = append(recompute, id)
+		for _, iv := range intervals(st.facts) {
+			rows = append(rows, p.row(id, iv))
+		}
+	}
+	if err := writeIntervals(ctx, tx, t, recompute, rows); err != nil {
+		return err
+	}
+	return writeStates(ctx, tx, t, states)
+}
+
+// add records one event of the dossier.
+func (st *state) add(r domain.Recorded) error {
+	_, isCorrection := r.Event.(dossier.Corrected)
+	path, eff, ok := place(r, st.facts, st.refs)
+	if !ok {
+		return fmt.Errorf("stats: dossier %s: correction at version %d points at no earlier event: %w", st.id, r.Version, domain.ErrInvalid)
+	}
+	if !isCorrection {
+		st.refs[r.ID] = ref{V: r.Version, E: eff}
+	}
+	x, relevant := patchOf(r.Event)
+	// Every correction is kept, even one that changes nothing counted: a
+	// later correction of it must find where it folds.
+	if relevant || isCorrection {
+		f := fact{Version: r.Version, Path: path, Eff: eff, Patch: x}
+		if isCorrection {
+			f.ID = r.ID
+		}
+		st.facts = append(st.facts, f)
+		sortFacts(st.facts)
+		st.changed = true
+	}
+	st.version, st.dirty = r.Version, true
+	return nil
+}
+
+// intervalRow is one row of stats_intervals, as JSON for jsonb_to_recordset.
+type intervalRow struct {
+	Dossier         uuid.UUID    `json:"dossier_id"`
+	From            domain.Date  `json:"valid_from"`
+	To              domain.Date  `json:"valid_to,omitzero"`
+	Org             domain.OrgID `json:"org_id"`
+	Unit            domain.OrgID `json:"unit_id"`
+	Class           string       `json:"class"`
+	Sex             string       `json:"sex"`
+	BirthDate       domain.Date  `json:"birth_date,omitzero"`
+	RetiresOn       domain.Date  `json:"retires_on,omitzero"`
+	Ethnicity       string       `json:"ethnicity"`
+	Minority        bool         `json:"minority"`
+	Religion        string       `json:"religion"`
+	Religious       bool         `json:"religious"`
+	PartyAdmittedOn domain.Date  `json:"party_admitted_on,omitzero"`
+	Rank            string       `json:"rank"`
+	RankGroup       string       `json:"rank_group"`
+	Title           string       `json:"title"`
+	TitleGrade      string       `json:"title_grade"`
+	JobPosition     string       `json:"job_position"`
+	Qualification   string       `json:"qualification"`
+	PoliticalTheory string       `json:"political_theory"`
+	StateManagement string       `json:"state_management"`
+	ITLevel         string       `json:"it_level"`
+	ForeignLanguage string       `json:"foreign_language"`
+	EthnicLanguage  bool         `json:"ethnic_language"`
+}
+
+func (p *Projection) row(id uuid.UUID, iv interval) intervalRow {
+	a := iv.Attrs
+	foreign, ethnic := p.g.languages(a.Languages)
+	return intervalRow{
+		Dossier: id, From: iv.From, To: iv.To, Org: a.Org, Unit: a.Unit, Class: a.Class, Sex: a.Sex,
+		BirthDate: a.BirthDate, RetiresOn: RetirementDate(dossier.Gender(a.Sex), a.BirthDate),
+		Ethnicity: a.Ethnicity, Minority: a.Ethnicity != "" && a.Ethnicity != KinhEthnicity,
+		Religion: a.Religion, Religious: a.Religion != "" && a.Religion != NoReligion,
+		PartyAdmittedOn: a.PartyAdmittedOn,
+		Rank:            a.Rank, RankGroup: p.g.rankGroup(a.Rank), Title: a.Title, TitleGrade: p.g.titleGrade(a.Title),
+		JobPosition: a.JobPosition, Qualification: a.Qualification, PoliticalTheory: a.PoliticalTheory,
+		StateManagement: a.StateManagement, ITLevel: a.ITLevel, ForeignLanguage: foreign, EthnicLanguage: ethnic,
+	}
+}
+
+func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID) (map[uuid.UUID]*state, error) {
+	rows, err := tx.Query(ctx, `SELECT dossier_id, version, facts, refs FROM `+t.Name(ViewDossiers)+` WHERE dossier_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("stats: loading dossiers: %w", err)
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]*state{}
+	for rows.Next() {
+		st := &state{}
+		var v int64
+		var facts, refs []byte
+		if err := rows.Scan(&st.id, &v, &facts, &refs); err != nil {
+			return nil, fmt.Errorf("stats: loading dossiers: %w", err)
+		}
+		st.version = uint64(v)
+		if err := json.Unmarshal(facts, &st.facts); err != nil {
+			return nil, fmt.Errorf("stats: dossier %s: facts: %w", st.id, err)
+		}
+		if err := json.Unmarshal(refs, &st.refs); err != nil {
+			return nil, fmt.Errorf("stats: dossier %s: refs: %w", st.id, err)
+		}
+		out[st.id] = st
+	}
+	return out, rows.Err()
+}
+
+func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states map[uuid.UUID]*state) error {
+	type row struct {
+		ID      uuid.UUID         `json:"dossier_id"`
+		Version uint64            `json:"version"`
+		Facts   []fact            `json:"facts"`
+		Refs    map[uuid.UUID]ref `json:"refs"`
+	}
+	var rows []row
+	for _, st := range states {
+		if st.dirty {
+			facts := st.facts
+			if facts == nil {
+				facts = []fact{}
+			}
+			rows = append(rows, row{st.id, st.version, facts, st.refs})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, facts, refs)
+SELECT dossier_id, version, facts, refs FROM jsonb_to_recordset($1::jsonb) AS x(dossier_id uuid, version bigint, facts jsonb, refs jsonb)
+ON CONFLICT (dossier_id) DO UPDATE SET version = EXCLUDED.version, facts = EXCLUDED.facts, refs = EXCLUDED.refs`, b)
+	if err != nil {
+		return fmt.Errorf("stats: writing dossiers: %w", err)
+	}
+	return nil
+}
+
+// writeIntervals replaces the intervals of the recomputed dossiers.
+func writeIntervals(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID, rows []intervalRow) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM `+t.Name(ViewIntervals)+` WHERE dossier_id = ANY($1)`, ids); err != nil {
+		return fmt.Errorf("stats: replacing intervals: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+INSERT INTO `+t.Name(ViewIntervals)+` (dossier_id, valid_from, valid_to, org_id, unit_id, class, sex, birth_date,
+    retires_on, ethnicity, minority, religion, religious, party_admitted_on, rank, rank_group, title, title_grade,
+    job_position, qualification, political_theory, state_management, it_level, foreign_language, ethnic_language)
+SELECT dossier_id, valid_from, valid_to, org_id, unit_id, class, sex, birth_date, retires_on, ethnicity, minority,
+       religion, religious, party_admitted_on, rank, rank_group, title, title_grade, job_position, qualification,
+       political_theory, state_management, it_level, foreign_language, ethnic_language
+  FROM jsonb_to_recordset($1::jsonb) AS x(dossier_id uuid, valid_from date, valid_to date, org_id uuid, unit_id uuid,
+       class text, sex text, birth_date date, retires_on date, ethnicity text, minority boolean, religion text,
+       religious boolean, party_admitted_on date, rank text, rank_group text, title text, title_grade text,
+       job_position text, qualification text, political_theory text, state_management text, it_level text,
+       foreign_language text, ethnic_language boolean)`, b)
+	if err != nil {
+		return fmt.Errorf("stats: writing intervals: %w", err)
+	}
+	return nil
+}
