@@ -26,7 +26,21 @@ func TestOnPostgresStore(t *testing.T) {
 		n = 8000 // the race detector makes the store's decoding several times slower
 	}
 	want := appendEvents(t, store, "pg", 200, n)
-	last := head(t, store)
+	// The store shows only the prefix no open transaction can still add to,
+	// and other tests' transactions on this cluster may hold it back for a
+	// moment: wait until every appended event is visible before taking the head.
+	var last eventstore.Position
+	waitFor(t, 60*time.Second, "appended events visible", func() bool {
+		all, err := store.ReadAll(context.Background(), eventstore.Start, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) < n {
+			return false
+		}
+		last = all[len(all)-1].Position
+		return true
+	})
 
 	p := batchCounter{newCounter("pgc")}
 	cfg := fastConfig()

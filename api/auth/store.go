@@ -162,7 +162,17 @@ func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
 // account is restricted or closed, so an open session cannot outlive the
 // decision. It returns how many were ended.
 func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason string) (int64, error) {
-	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE account_id = $1 AND revoked_at IS NULL`,
-		account, s.now().UTC(), reason)
-	return tag.RowsAffected(), err
+	// Expired tokens are revoked too, so the row says why it can never come
+	// back, but only the ones that still worked are counted as killed.
+	var live int64
+	err := s.db.QueryRow(ctx, `
+		WITH killed AS (
+			UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3
+			WHERE account_id = $1 AND revoked_at IS NULL
+			RETURNING absolute_expires_at, last_seen_at, idle_timeout)
+		SELECT count(*) FROM killed
+		WHERE (absolute_expires_at IS NULL OR absolute_expires_at > $2)
+		  AND (idle_timeout IS NULL OR last_seen_at + idle_timeout > $2)`,
+		account, s.now().UTC(), reason).Scan(&live)
+	return live, err
 }
