@@ -25,6 +25,7 @@ type Check func(ctx context.Context) error
 // Server is the HTTP API. Open starts it; Close stops it gracefully.
 type Server struct {
 	cfg    Config
+	deps   *Deps
 	log    *slog.Logger
 	echo   *echo.Echo
 	ln     net.Listener
@@ -32,12 +33,13 @@ type Server struct {
 	served chan error
 }
 
-// New builds the server and its routes; nothing listens until Open.
-func New(cfg Config, log *slog.Logger, ready map[string]Check) *Server {
+// New builds the server and its routes; nothing listens until Open. With
+// nil deps only the probes are served (the API needs its dependencies).
+func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready}
+	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -53,6 +55,12 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check) *Server {
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if deps != nil {
+		v1 := e.Group("/api/v1")
+		for _, m := range mounts {
+			m(s, v1)
+		}
+	}
 	return s
 }
 

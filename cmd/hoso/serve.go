@@ -32,7 +32,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	defer pool.Close()
 	srv := api.New(api.Config{Listen: listenAddr(env)}, env.Log, map[string]api.Check{
 		"database": func(ctx context.Context) error { return pool.Ping(ctx) },
-	})
+	}, nil)
 	if err := srv.Open(); err != nil {
 		fmt.Fprintln(env.Stderr, "hoso serve:", err)
 		return 1

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/vntext"
+	"github.com/hoso-ledger/hoso/projections/orgs"
+)
+
+// Caller is the authenticated account behind a request, with the grants in
+// force today. Handlers decide with Can / CanOnDossier and scope queries
+// with Roots; nothing else in the API looks at grants.
+type Caller struct {
+	Account *account.Account
+	Session auth.Session
+	Today   domain.Date // the server's calendar date in Asia/Ho_Chi_Minh
+	Policy  account.Policy
+	Grants  []account.Grant
+}
+
+// ID is the caller's account id.
+func (c *Caller) ID() domain.AccountID { return c.Account.ID() }
+
+// Can reports whether the caller may do action on an org (deny by default).
+func (c *Caller) Can(action account.Action, org domain.OrgID) bool {
+	return c.Policy.Can(action, org)
+}
+
+// CanOnDossier is Can for a dossier managed by managingOrg, which also lets
+// a person act on their own dossier through a self grant.
+func (c *Caller) CanOnDossier(action account.Action, managingOrg domain.OrgID, dossier domain.DossierID) bool {
+	return c.Policy.CanOnDossier(action, managingOrg, dossier)
+}
+
+// Roots are the orgs at the top of the subtrees in which the caller may do
+// action: list queries are intersected with these subtrees. Empty means
+// nothing (never "everything").
+func (c *Caller) Roots(action account.Action) []domain.OrgID {
+	var out []domain.OrgID
+	for _, g := range c.Grants {
+		if g.Role != account.RoleSelf && !g.Org.IsZero() && account.Permits(g.Role, action) {
+			out = append(out, g.Org)
+		}
+	}
+	return out
+}
+
+// OwnDossiers are the dossiers the caller holds a self grant over.
+func (c *Caller) OwnDossiers() []domain.DossierID {
+	var out []domain.DossierID
+	for _, g := range c.Grants {
+		if g.Role == account.RoleSelf && !g.Dossier.IsZero() {
+			out = append(out, g.Dossier)
+		}
+	}
+	return out
+}
+
+// Meta is the envelope of a command the caller issues in this request: who
+// (the caller, acting for their home org), when (the server clock), and the
+// request id that ties the events to the access log. The handler adds the
+// effective date, the source document and the reason from the body.
+func (s *Server) Meta(c echo.Context) domain.Meta {
+	caller := CallerOf(c)
+	m := domain.Meta{
+		RecordedAt: s.deps.now(),
+		RequestID:  c.Response().Header().Get(echo.HeaderXRequestID),
+	}
+	if caller != nil {
+		m.Actor = domain.Actor{Account: caller.ID(), Name: caller.Account.DisplayName(), ActingOrg: caller.Account.HomeOrg()}
+	}
+	if corr := c.Request().Header.Get("X-Correlation-ID"); corr != "" && len(corr) <= 128 {
+		m.CorrelationID = corr
+	} else {
+		m.CorrelationID = m.RequestID
+	}
+	return m
+}
+
+const callerKey = "hoso.caller"
+
+// CallerOf returns the request's caller; nil on routes without Authenticate.
+func CallerOf(c echo.Context) *Caller {
+	caller, _ := c.Get(callerKey).(*Caller)
+	return caller
+}
+
+// errUnauthenticated says the same thing for a missing, malformed, expired
+// or revoked token and a closed account, so it reveals nothing.
+var errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "send a valid bearer token: Authorization: Bearer <token>"}
+
+// Authenticate is the middleware of every /api/v1 route but login: it
+// resolves the bearer token to an active account and its grants of today.
+func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return errUnauthenticated
+		}
+		ctx := c.Request().Context()
+		sess, err := s.deps.Auth.Authenticate(ctx, strings.TrimSpace(token))
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			return errUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		acct, err := s.deps.Accounts.Get(ctx, domain.AccountID(sess.AccountID))
+		if errors.Is(err, domain.ErrNotFound) {
+			return errUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		today := domain.DateOf(s.deps.now())
+		if !acct.ActiveOn(today) {
+			return errUnauthenticated
+		}
+		grants := acct.Grants(today)
+		caller := &Caller{Account: acct, Session: sess, Today: today, Grants: grants,
+			Policy: account.NewPolicy(grants, s.ancestry(ctx))}
+		c.Set(callerKey, caller)
+		return next(c)
+	}
+}
+
+// ancestry answers the policy's "which orgs is this one under" from the org
+// tree read model, remembering answers for the rest of the request.
+func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID {
+	var mu sync.Mutex
+	memo := map[domain.OrgID][]domain.OrgID{}
+	return func(o domain.OrgID) []domain.OrgID {
+		mu.Lock()
+		defer mu.Unlock()
+		if a, ok := memo[o]; ok {
+			return a
+		}
+		var out []domain.OrgID
+		rows, err := s.deps.Pool.Query(ctx, `SELECT ancestor FROM `+orgs.ClosureView+` WHERE descendant = $1`, uuid.UUID(o))
+		if err == nil {
+			for rows.Next() {
+				var id uuid.UUID
+				if rows.Scan(&id) == nil {
+					out = append(out, domain.OrgID(id))
+				}
+			}
+			rows.Close()
+			err = rows.Err()
+		}
+		if err != nil {
+			// Deny rather than guess: an org whose ancestry cannot be read
+			// is covered only by a grant on the org itself.
+			s.log.Warn("org ancestry unavailable", "org", o.String(), "error", err.Error())
+			return nil
+		}
+		memo[o] = out
+		return out
+	}
+}
+
+// Read outcomes recorded in the read log.
+const (
+	ReadAllowed  = "allowed"
+	ReadRefused  = "refused"   // the dossier exists but is outside the caller's scope (answered 404)
+	ReadNotFound = "not_found" // no such dossier
+)
+
+// LogRead records that the caller read (or was refused) a dossier: who,
+// which, when, through which route, and why (the X-Purpose header). A read
+// that cannot be logged is not served: the log is the inspectors' evidence.
+func (s *Server) LogRead(c echo.Context, dossier domain.DossierID, outcome string) error {
+	caller := CallerOf(c)
+	var acct uuid.UUID
+	var username string
+	if caller != nil {
+		acct, username = uuid.UUID(caller.ID()), caller.Account.Username()
+	}
+	purpose := vntext.NFC(c.Request().Header.Get("X-Purpose"))
+	if r := []rune(purpose); len(r) > 200 {
+		purpose = string(r[:200])
+	}
+	_, err := s.deps.Pool.Exec(c.Request().Context(), `
+		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.deps.now(), acct, username, uuid.UUID(dossier), c.Request().Method, c.Path(), c.Request().URL.RawQuery,
+		purpose, outcome, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
+	return err
+}

@@ -1,0 +1,49 @@
+package api
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+)
+
+// Deps is everything the routes under /api/v1 work with. The read models
+// live in Pool (their views are on its search_path); the ledger is Store,
+// which may be another database (EventStoreDB) than Pool.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Store    eventstore.Store
+	Auth     *auth.Store
+	Dossiers app.Dossiers
+	Orgs     app.Orgs
+	Accounts app.Accounts
+	Catalog  *catalog.Catalog
+	Policy   policy.Policy // the deployment's jurisdiction preset
+	Calendar *calendar.Calendar
+	Tree     *treelog.Log // the Merkle log; nil when the sequencer is not wired
+	// Now is the server clock (time.Now when nil); tests move it.
+	Now func() time.Time
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// mount adds one feature's routes to the /api/v1 group. Feature files
+// register theirs from init, so adding a feature never edits this file.
+type mount func(s *Server, v1 *echo.Group)
+
+var mounts []mount
+
+func registerRoutes(m mount) { mounts = append(mounts, m) }
