@@ -4,12 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
@@ -91,24 +94,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 
-	pool, err := demoPool(ctx, env, *workers)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso demo:", err)
-		return 1
-	}
-	defer pool.Close()
-	ledger := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
-
-	last := time.Now()
-	sum, err := demo.Run(ctx, ledger, demo.Config{
-		Dossiers: *n, Seed: *seed, Workers: *workers, PersonalIDKey: key,
-		Progress: func(phase string, done, total int) {
-			if done == total || time.Since(last) > 5*time.Second {
-				last = time.Now()
-				env.Log.Info("demo progress", "phase", phase, "dossiers", done, "of", total)
-			}
-		},
-	})
+	sum, err := loadDemo(ctx, env, demo.Config{Dossiers: *n, Seed: *seed, Workers: *workers, PersonalIDKey: key})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso demo:", err)
 		fmt.Fprintln(env.Stderr, "hoso demo: run the same command again to resume")
@@ -123,12 +109,49 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(w, "  %d orgs, %d dossiers (%d archived, %d transferred, %d corrected), %d reassigned by the merger of %s\n",
 			sum.Orgs, sum.Dossiers, sum.Archived, sum.Transfers, sum.Corrections, sum.Reassigned, strings.Join(sum.Merged, " and "))
 	}
+	printDemoAccounts(w, *seed)
+	return 0
+}
+
+func printDemoAccounts(w io.Writer, seed int64) {
 	fmt.Fprintln(w, "\nDemo accounts (public passwords: never use the demo on a real ledger):")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  USERNAME\tPASSWORD\tROLE\tNAME")
-	for _, a := range demo.Accounts(*seed) {
+	for _, a := range demo.Accounts(seed) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Username, a.Password, a.Role, a.DisplayName)
 	}
 	tw.Flush()
-	return 0
+}
+
+// loadDemo writes the demo province (or finds it already written) and sets
+// the demo accounts' passwords in the credential store, so they can log in.
+func loadDemo(ctx context.Context, env *Env, cfg demo.Config) (demo.Summary, error) {
+	pool, err := demoPool(ctx, env, max(cfg.Workers, 1))
+	if err != nil {
+		return demo.Summary{}, err
+	}
+	defer pool.Close()
+	ledger := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	last := time.Now()
+	cfg.Progress = func(phase string, done, total int) {
+		if done == total || time.Since(last) > 5*time.Second {
+			last = time.Now()
+			env.Log.Info("demo progress", "phase", phase, "dossiers", done, "of", total)
+		}
+	}
+	sum, err := demo.Run(ctx, ledger, cfg)
+	if err != nil {
+		return sum, err
+	}
+	creds := auth.NewStore(pool, nil)
+	for _, a := range demo.Accounts(cfg.Seed) {
+		hash, err := auth.HashPassword(a.Password)
+		if err != nil {
+			return sum, err
+		}
+		if err := creds.SetPassword(ctx, uuid.UUID(a.ID), a.Username, hash); err != nil {
+			return sum, fmt.Errorf("demo password of %s: %w", a.Username, err)
+		}
+	}
+	return sum, nil
 }

@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -65,10 +69,24 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		store = es
 	}
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
+	policyName := env.Getenv("HOSO_POLICY")
+	if policyName == "" {
+		policyName = service.DefaultPolicy
+	}
+	pol, err := policy.Preset(policyName)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso projections:", err)
+		return 2
+	}
+	all, err := service.Projections(store, pol)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso projections:", err)
+		return 2
+	}
 
 	switch sub {
 	case "status":
-		st, err := r.Status(ctx, projections.Registered()...)
+		st, err := r.Status(ctx, all...)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "hoso projections:", err)
 			return 2
@@ -91,11 +109,16 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	}
 
 	name := fs.Arg(0)
-	p, err := projections.Lookup(name)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso projections rebuild:", err)
+	i := slices.IndexFunc(all, func(p projections.Projection) bool { return p.Name() == name })
+	if i < 0 {
+		names := make([]string, len(all))
+		for j, p := range all {
+			names[j] = p.Name()
+		}
+		fmt.Fprintf(env.Stderr, "hoso projections rebuild: no projection %q (known: %s)\n", name, strings.Join(names, ", "))
 		return 1
 	}
+	p := all[i]
 	var lastPrint time.Time
 	progress := func(pr projections.Progress) {
 		if time.Since(lastPrint) < time.Second {

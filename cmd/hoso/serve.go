@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
-	"github.com/hoso-ledger/hoso/api"
+	"github.com/hoso-ledger/hoso/internal/service"
 )
 
 func init() {
-	register("serve", "run the HTTP API (HOSO_LISTEN, default 127.0.0.1:8080) with the projections", runServe)
+	register("serve", "run the HTTP API (HOSO_LISTEN, default 127.0.0.1:8080) with the projections (HOSO_PROJECTIONS=off to run them elsewhere)", runServe)
 }
 
 func listenAddr(env *Env) string {
@@ -19,31 +18,49 @@ func listenAddr(env *Env) string {
 	return "127.0.0.1:8080"
 }
 
+// serviceConfig reads the environment every process of the service shares.
+func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
+	url, err := databaseURL(ctx, env)
+	if err != nil {
+		return service.Config{}, err
+	}
+	key, err := personalIDKey(env)
+	if err != nil {
+		return service.Config{}, err
+	}
+	return service.Config{
+		DatabaseURL:   url,
+		EventStoreURL: env.EventStoreURL,
+		Listen:        listenAddr(env),
+		PolicyName:    env.Getenv("HOSO_POLICY"),
+		PersonalIDKey: key,
+		Logger:        env.Log,
+		NoProjections: env.Getenv("HOSO_PROJECTIONS") == "off",
+	}, nil
+}
+
 func runServe(ctx context.Context, env *Env, args []string) int {
 	if len(args) != 0 {
 		fmt.Fprintln(env.Stderr, "usage: hoso serve")
 		return 2
 	}
-	pool, err := openStore(ctx, env)
+	cfg, err := serviceConfig(ctx, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso serve:", err)
+		return 2
+	}
+	svc, err := service.Open(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso serve:", err)
 		return 1
 	}
-	defer pool.Close()
-	srv := api.New(api.Config{Listen: listenAddr(env)}, env.Log, map[string]api.Check{
-		"database": func(ctx context.Context) error { return pool.Ping(ctx) },
-	}, nil)
-	if err := srv.Open(); err != nil {
+	defer svc.Close()
+	err = svc.Run(ctx, func(url string) {
+		env.Log.Info("listening", "url", url)
+		fmt.Fprintf(env.Stdout, "hoso is listening on %s\n", url)
+	})
+	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso serve:", err)
-		return 1
-	}
-	env.Log.Info("listening", "url", srv.URL())
-	fmt.Fprintf(env.Stdout, "hoso is listening on %s\n", srv.URL())
-	<-ctx.Done()
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Close(shutdown); err != nil {
-		fmt.Fprintln(env.Stderr, "hoso serve: shutdown:", err)
 		return 1
 	}
 	return 0

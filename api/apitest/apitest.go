@@ -1,0 +1,321 @@
+// Package apitest runs the whole service (internal/service: PostgreSQL
+// store, projections, Merkle sequencer, the HTTP API on a real port) on a
+// fresh schema of the test database, and gives tests the few helpers a
+// client would write: seed orgs and accounts, log in, send JSON, wait for
+// the read models. Tests using it live in external test packages (api_test)
+// because the service imports the api package.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/internal/service"
+)
+
+// PersonalIDKey is the tests' personal-ID secret.
+var PersonalIDKey = []byte("apitest-personal-id-key-0123456789abcdef")
+
+// Options adjust Start.
+type Options struct {
+	// Config is applied over the defaults (Pool, Listen, keys are set by Start
+	// unless given).
+	Config service.Config
+	// Now is the server clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Env is one running service.
+type Env struct {
+	T      testing.TB
+	Svc    *service.Service
+	URL    string // http://127.0.0.1:port
+	Client *http.Client
+	// Root is the org the seed creates ("Sở Nội vụ"), and Admin its administrator.
+	Root        domain.OrgID
+	Admin       domain.AccountID
+	AdminToken  string
+	seedActor   domain.AccountID
+	stop        context.CancelFunc
+	done        chan error
+	sourceIndex int
+}
+
+// Start runs a service on a fresh schema, seeds a root org with an
+// administrator, and stops it when the test ends.
+func Start(t testing.TB, opts ...Options) *Env {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	pool, _ := pgtest.New(t)
+	cfg := o.Config
+	cfg.Pool = pool
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.PersonalIDKey == nil {
+		cfg.PersonalIDKey = PersonalIDKey
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = o.Now
+	}
+	ctx := context.Background()
+	svc, err := service.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("service.Open: %v", err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	e := &Env{T: t, Svc: svc, Client: &http.Client{Timeout: 60 * time.Second}, stop: stop, done: make(chan error, 1),
+		seedActor: domain.AccountID(uuid.MustParse("00000000-0000-7000-8000-000000000001"))}
+	ready := make(chan string, 1)
+	go func() { e.done <- svc.Run(runCtx, func(url string) { ready <- url }) }()
+	select {
+	case e.URL = <-ready:
+	case err := <-e.done:
+		t.Fatalf("service.Run: %v", err)
+	}
+	t.Cleanup(func() {
+		stop()
+		if err := <-e.done; err != nil {
+			t.Errorf("service.Run: %v", err)
+		}
+		svc.Close()
+	})
+	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
+	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
+	e.AdminToken = e.Login("quantri", "QuanTri@Test2026")
+	return e
+}
+
+// Meta is a seed command's envelope: the seed actor, now, effective today,
+// citing a decision.
+func (e *Env) Meta() domain.Meta {
+	e.sourceIndex++
+	now := time.Now().UTC()
+	if e.Svc.Deps.Now != nil {
+		now = e.Svc.Deps.Now().UTC()
+	}
+	today := domain.DateOf(now)
+	return domain.Meta{
+		Actor:         domain.Actor{Account: e.seedActor, Name: "apitest seed"},
+		RecordedAt:    now,
+		EffectiveDate: today,
+		Source:        domain.SourceDocument{Kind: "decision", Number: fmt.Sprintf("%d/QĐ-SNV", e.sourceIndex), Date: today, Issuer: "Sở Nội vụ"},
+		RequestID:     uuid.NewString(),
+	}
+}
+
+// Org creates an org through the app service (under parent, or a root) and
+// waits until the org read model has it.
+func (e *Env) Org(name, code string, parent domain.OrgID) domain.OrgID {
+	e.T.Helper()
+	id := domain.OrgID(uuid.Must(uuid.NewV7()))
+	kind, level := org.KindDepartment, org.LevelProvince
+	if parent.IsZero() {
+		kind = org.KindProvinceCommittee
+	}
+	if _, err := e.Svc.Deps.Orgs.Create(context.Background(), id, org.CreateOrg{Name: name, Code: code, Kind: kind, Level: level, Parent: parent}, e.Meta()); err != nil {
+		e.T.Fatalf("creating org %s: %v", name, err)
+	}
+	e.WaitCaughtUp()
+	return id
+}
+
+// Account creates an account with one role over org (for RoleSelf, org is
+// ignored and dossier must be given through AccountSelf) and a password.
+func (e *Env) Account(username, password string, kind account.Kind, role account.Role, scope domain.OrgID) domain.AccountID {
+	e.T.Helper()
+	return e.account(username, password, kind, role, scope, domain.DossierID{})
+}
+
+// SelfAccount creates the personal account of a dossier's person.
+func (e *Env) SelfAccount(username, password string, home domain.OrgID, dossier domain.DossierID) domain.AccountID {
+	e.T.Helper()
+	return e.account(username, password, account.KindPersonal, account.RoleSelf, home, dossier)
+}
+
+func (e *Env) account(username, password string, kind account.Kind, role account.Role, scope domain.OrgID, dossier domain.DossierID) domain.AccountID {
+	ctx := context.Background()
+	id := domain.AccountID(uuid.Must(uuid.NewV7()))
+	accts := e.Svc.Deps.Accounts
+	c := account.CreateAccount{Kind: kind, Username: username, DisplayName: "Tài khoản " + username, HomeOrg: scope}
+	g := account.NewGrant{ID: uuid.Must(uuid.NewV7()), Role: role, Org: scope}
+	if role == account.RoleSelf {
+		c.Dossier, g.Org, g.Dossier = dossier, domain.OrgID{}, dossier
+	}
+	res, err := accts.Create(ctx, id, c, e.Meta())
+	if err != nil {
+		e.T.Fatalf("creating account %s: %v", username, err)
+	}
+	if _, err := accts.Grant(ctx, id, res.LastVersion, g, e.Meta()); err != nil {
+		e.T.Fatalf("granting %s to %s: %v", role, username, err)
+	}
+	if password != "" {
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		if err := e.Svc.Deps.Auth.SetPassword(ctx, uuid.UUID(id), account.NormalizeUsername(username), hash); err != nil {
+			e.T.Fatalf("password of %s: %v", username, err)
+		}
+	}
+	return id
+}
+
+// Login returns a bearer token, failing the test when login fails.
+func (e *Env) Login(username, password string) string {
+	e.T.Helper()
+	r := e.Do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": username, "password": password})
+	if r.Status != http.StatusOK {
+		e.T.Fatalf("login %s: %d %s", username, r.Status, r.Body)
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	r.JSON(&out)
+	if out.Token == "" {
+		e.T.Fatalf("login %s: no token in %s", username, r.Body)
+	}
+	return out.Token
+}
+
+// Response is an answer, read whole.
+type Response struct {
+	T      testing.TB
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test when it is not JSON.
+func (r *Response) JSON(v any) {
+	r.T.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		r.T.Fatalf("response is not the JSON expected (%v): %s", err, r.Body)
+	}
+}
+
+// Problem decodes a problem+json body.
+func (r *Response) Problem() Problem {
+	r.T.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		r.T.Fatalf("Content-Type %q, want application/problem+json; body %s", ct, r.Body)
+	}
+	var p Problem
+	r.JSON(&p)
+	return p
+}
+
+// Problem is the RFC 9457 body as a client reads it.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Rule   string `json:"rule"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+// Do sends a request: body is JSON-encoded unless it is []byte, string or
+// an io.Reader (sent as is, Content-Type application/json unless headers
+// say otherwise); headers are name, value pairs.
+func (e *Env) Do(method, path, token string, body any, headers ...string) *Response {
+	e.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	case io.Reader:
+		rd = b
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := e.Client.Do(req)
+	if err != nil {
+		e.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return &Response{T: e.T, Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// WaitCaughtUp waits until every read model and the Merkle log hold every
+// event written so far.
+func (e *Env) WaitCaughtUp() {
+	e.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := e.Svc.WaitCaughtUp(ctx); err != nil {
+		e.T.Fatalf("waiting for the read models: %v", err)
+	}
+}
+
+// EventCount is the number of events in the ledger: tests compare it before
+// and after a refused request.
+func (e *Env) EventCount() int {
+	e.T.Helper()
+	n := 0
+	pos := eventstore.Start
+	for {
+		evs, err := e.Svc.Store.ReadAll(context.Background(), pos, 10000)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return n
+		}
+		n += len(evs)
+		pos = evs[len(evs)-1].Position
+	}
+}

@@ -1,0 +1,292 @@
+// Package service assembles one hoso process: the event store (PostgreSQL
+// by default, EventStoreDB when configured), the read models' database, the
+// projections runner, the Merkle sequencer and the HTTP API. `hoso serve`,
+// `hoso dev` and the end-to-end tests all start the service through it, so
+// the tests exercise exactly what runs in production.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hoso-ledger/hoso/api"
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/migrations"
+	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/compliance"
+	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/orgs"
+	"github.com/hoso-ledger/hoso/projections/stats"
+)
+
+// DefaultPolicy is the jurisdiction preset when none is configured: the
+// most recent provincial regulation of the five, whose monthly approval
+// window the approvals follow.
+const DefaultPolicy = "tien-giang-2025"
+
+// Config is one process's configuration, read by cmd/hoso from the
+// environment.
+type Config struct {
+	// DatabaseURL is the PostgreSQL database of the read models, the
+	// credentials and (unless EventStoreURL is set) the ledger. Migrations
+	// are applied to it on Open. Ignored when Pool is set.
+	DatabaseURL string
+	// Pool, when set, is used as is (already migrated): tests pass the
+	// pool of their fresh schema.
+	Pool *pgxpool.Pool
+	// EventStoreURL (esdb://…) puts the ledger on EventStoreDB.
+	EventStoreURL string
+	// ESDBStreamPrefix namespaces hoso's streams on EventStoreDB (tests).
+	ESDBStreamPrefix string
+	Listen           string // default 127.0.0.1:8080
+	PolicyName       string // jurisdiction preset; DefaultPolicy when empty
+	PersonalIDKey    []byte // see app.Dossiers.PersonalIDKey
+	Logger           *slog.Logger
+	// NoProjections leaves the read models to another process (HOSO_PROJECTIONS=off).
+	NoProjections bool
+	// Registerer receives the metrics (prometheus.DefaultRegisterer when nil).
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+	// PollInterval is how often idle workers look for new events (tests
+	// shorten it); the store's notifications usually wake them sooner.
+	PollInterval time.Duration
+}
+
+// Service is an assembled process. Open builds it; Run serves until the
+// context ends.
+type Service struct {
+	Pool        *pgxpool.Pool
+	Store       eventstore.Store
+	Tree        *treelog.Log
+	Runner      *projections.Runner
+	Projections []projections.Projection
+	Deps        *api.Deps
+	API         *api.Server
+
+	cfg     Config
+	closers []func()
+	counted struct { // WaitCaughtUp's running count of the log
+		sync.Mutex
+		pos eventstore.Position
+		n   uint64
+	}
+}
+
+// Projections lists every read model of the service, for the runner and
+// for `hoso projections`.
+func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
+	comp, err := compliance.New(pol, calendar.Official())
+	if err != nil {
+		return nil, err
+	}
+	return []projections.Projection{
+		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+	}, nil
+}
+
+// Open connects, migrates and assembles; nothing runs until Run.
+func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.PolicyName == "" {
+		cfg.PolicyName = DefaultPolicy
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.DefaultRegisterer
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	s := &Service{cfg: cfg}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	pol, err := policy.Preset(cfg.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+
+	s.Pool = cfg.Pool
+	if s.Pool == nil {
+		if cfg.DatabaseURL == "" {
+			return nil, errors.New("no database: set HOSO_DATABASE_URL")
+		}
+		if err := migrations.Apply(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("migrating: %w", err)
+		}
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("connecting: %w", err)
+		}
+		s.closers = append(s.closers, pool.Close)
+		if err := pool.Ping(ctx); err != nil {
+			return nil, fmt.Errorf("connecting: %w", err)
+		}
+		s.Pool = pool
+	}
+
+	switch {
+	case cfg.EventStoreURL == "":
+		s.Store = postgres.New(s.Pool, postgres.Options{PollInterval: cfg.PollInterval})
+	case strings.HasPrefix(cfg.EventStoreURL, "esdb://"), strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://"):
+		es, err := esdbstore.Open(cfg.EventStoreURL, esdbstore.Options{StreamPrefix: cfg.ESDBStreamPrefix, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("event store: %w", err)
+		}
+		s.closers = append(s.closers, func() { _ = es.Close() })
+		s.Store = es
+	default:
+		return nil, fmt.Errorf("HOSO_EVENTSTORE_URL must start with esdb:// or esdb+discover://")
+	}
+
+	s.Projections, err = Projections(s.Store, pol)
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := projections.NewMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.Runner = projections.NewRunner(s.Pool, s.Store, projections.Config{Logger: cfg.Logger, Metrics: metrics, PollInterval: cfg.PollInterval, Now: cfg.Now})
+	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
+
+	ledger := app.Ledger{Store: s.Store}
+	cat := catalog.Default()
+	s.Deps = &api.Deps{
+		Pool:     s.Pool,
+		Store:    s.Store,
+		Auth:     auth.NewStore(s.Pool, cfg.Now),
+		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
+		Orgs:     app.Orgs{Ledger: ledger, Managed: app.ScanManagedDossiers(ledger)},
+		Accounts: app.Accounts{Ledger: ledger},
+		Catalog:  cat,
+		Policy:   pol,
+		Calendar: calendar.Official(),
+		Tree:     s.Tree,
+		Now:      cfg.Now,
+	}
+	s.API = api.New(api.Config{Listen: cfg.Listen}, cfg.Logger, map[string]api.Check{
+		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
+		"ledger": func(ctx context.Context) error {
+			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
+			return err
+		},
+	}, s.Deps)
+	return s, nil
+}
+
+// Run listens and runs the background work (projections, Merkle
+// sequencer) until ctx ends or one of them fails; then it shuts the API
+// down gracefully. ready, when set, is called once the API listens.
+func (s *Service) Run(ctx context.Context, ready func(url string)) error {
+	if err := s.API.Open(); err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(s.API.URL())
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if !s.cfg.NoProjections {
+		g.Go(func() error { return ignoreCancel(s.Runner.Run(gctx, s.Projections...)) })
+	}
+	g.Go(func() error { return ignoreCancel(s.Tree.Run(gctx)) })
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return s.API.Close(shutdown)
+	})
+	return g.Wait()
+}
+
+func ignoreCancel(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// WaitCaughtUp returns once every projection has applied the whole stable
+// log and the Merkle log covers it: what a test (or the demo) needs before
+// reading what it just wrote through a read model.
+func (s *Service) WaitCaughtUp(ctx context.Context) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := s.caughtUp(ctx)
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Service) caughtUp(ctx context.Context) (bool, error) {
+	st, err := s.Runner.Status(ctx, s.Projections...)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range st {
+		if p.Live && (!p.CaughtUp || p.State == projections.StateFailed) {
+			if p.State == projections.StateFailed {
+				return false, fmt.Errorf("projection %s failed: %s", p.Projection, p.Error)
+			}
+			return false, nil
+		}
+	}
+	// The log only grows: count it from where the last call stopped.
+	s.counted.Lock()
+	defer s.counted.Unlock()
+	for {
+		evs, err := s.Store.ReadAll(ctx, s.counted.pos, 10000)
+		if err != nil {
+			return false, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		s.counted.n += uint64(len(evs))
+		s.counted.pos = evs[len(evs)-1].Position
+	}
+	size, err := s.Tree.Size(ctx)
+	if err != nil {
+		return false, err
+	}
+	return size >= s.counted.n, nil
+}
+
+// Close releases what Open acquired (not a Pool passed in Config).
+func (s *Service) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
