@@ -254,11 +254,20 @@ func (s *Service) caughtUp(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// Every projection needs a live generation that has caught up: one the
+	// runner has not started yet has no status row at all.
+	live := map[string]bool{}
 	for _, p := range st {
-		if p.Live && (!p.CaughtUp || p.State == projections.StateFailed) {
-			if p.State == projections.StateFailed {
-				return false, fmt.Errorf("projection %s failed: %s", p.Projection, p.Error)
-			}
+		if !p.Live {
+			continue
+		}
+		if p.State == projections.StateFailed {
+			return false, fmt.Errorf("projection %s failed: %s", p.Projection, p.Error)
+		}
+		live[p.Projection] = p.CaughtUp && p.Generation > 0
+	}
+	for _, p := range s.Projections {
+		if !live[p.Name()] {
 			return false, nil
 		}
 	}
