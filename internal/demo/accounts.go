@@ -35,20 +35,20 @@ type accountSpec struct {
 // accountSpecs are the demo's staff accounts; the personal account is added
 // by Accounts because its dossier depends on the seed.
 var accountSpecs = []accountSpec{
-	{"quantri", "QuanTri@2026", "Quản trị hệ thống Sở Nội vụ", account.KindAdministrator, account.RoleAdmin, "ubnd-tinh"},
-	{"tccb.sonoivu", "SoNoiVu@2026", "Phòng Tổ chức cán bộ — Sở Nội vụ", account.KindOrg, account.RoleHROfficer, "ubnd-tinh"},
-	{"tccb.soyte", "SoYTe@2026", "Phòng Tổ chức cán bộ — Sở Y tế", account.KindOrg, account.RoleHROfficer, "so-y-te"},
-	{"tccb.sogddt", "SoGDDT@2026", "Phòng Tổ chức cán bộ — Sở Giáo dục và Đào tạo", account.KindOrg, account.RoleHROfficer, "so-gd-dt"},
-	{"tccb.sotaichinh", "SoTaiChinh@2026", "Văn phòng — Sở Tài chính", account.KindOrg, account.RoleHROfficer, "so-tai-chinh"},
-	{"pheduyet", "PheDuyet@2026", "Lãnh đạo Sở Nội vụ (phê duyệt)", account.KindOrg, account.RoleApprover, "ubnd-tinh"},
-	{"thanhtra", "ThanhTra@2026", "Thanh tra Sở Nội vụ", account.KindOrg, account.RoleInspector, "ubnd-tinh"},
-	{"kiemtoan", "KiemToan@2026", "Kiểm toán nội bộ", account.KindOrg, account.RoleAuditor, "ubnd-tinh"},
+	{"quantri", "QuanTri@Demo2026", "Quản trị hệ thống Sở Nội vụ", account.KindAdministrator, account.RoleAdmin, "ubnd-tinh"},
+	{"tccb.sonoivu", "SoNoiVu@Demo2026", "Phòng Tổ chức cán bộ — Sở Nội vụ", account.KindOrg, account.RoleHROfficer, "ubnd-tinh"},
+	{"tccb.soyte", "SoYTe@Demo2026", "Phòng Tổ chức cán bộ — Sở Y tế", account.KindOrg, account.RoleHROfficer, "so-y-te"},
+	{"tccb.sogddt", "SoGDDT@Demo2026", "Phòng Tổ chức cán bộ — Sở Giáo dục và Đào tạo", account.KindOrg, account.RoleHROfficer, "so-gd-dt"},
+	{"tccb.sotaichinh", "SoTaiChinh@Demo2026", "Văn phòng — Sở Tài chính", account.KindOrg, account.RoleHROfficer, "so-tai-chinh"},
+	{"pheduyet", "PheDuyet@Demo2026", "Lãnh đạo Sở Nội vụ (phê duyệt)", account.KindOrg, account.RoleApprover, "ubnd-tinh"},
+	{"thanhtra", "ThanhTra@Demo2026", "Thanh tra Sở Nội vụ", account.KindOrg, account.RoleInspector, "ubnd-tinh"},
+	{"kiemtoan", "KiemToan@Demo2026", "Kiểm toán nội bộ", account.KindOrg, account.RoleAuditor, "ubnd-tinh"},
 }
 
 // personalUsername is the personal account of dossier 0.
 const (
 	personalUsername = "canhan.demo"
-	personalPassword = "CaNhan@2026"
+	personalPassword = "CaNhan@Demo2026"
 )
 
 // Accounts lists the demo's accounts for a seed, with their ids and
