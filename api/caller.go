@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -101,6 +102,8 @@ var errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: CodeUnaut
 
 // Authenticate is the middleware of every /api/v1 route but login: it
 // resolves the bearer token to an active account and its grants of today.
+// On a POST with an Idempotency-Key it also replays the first response to
+// the key (see idempotent).
 func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -131,7 +134,9 @@ func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		caller := &Caller{Account: acct, Session: sess, Today: today, Grants: grants,
 			Policy: account.NewPolicy(grants, s.ancestry(ctx))}
 		c.Set(callerKey, caller)
-		return next(c)
+		// Idempotency keys are scoped by account, so they are handled here,
+		// once the account is known, for every authenticated POST.
+		return s.idempotent(c, next)
 	}
 }
 
@@ -157,6 +162,11 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 			}
 			rows.Close()
 			err = rows.Err()
+		}
+		if err == nil && len(out) == 0 {
+			// Not in the read model yet (created a moment ago): the ledger
+			// knows, so an administrator can act on the org they just made.
+			out, err = s.ledgerAncestry(ctx, o)
 		}
 		if err != nil {
 			// Deny rather than guess: an org whose ancestry cannot be read
@@ -196,4 +206,22 @@ func (s *Server) LogRead(c echo.Context, dossier domain.DossierID, outcome strin
 		s.deps.now(), acct, username, uuid.UUID(dossier), c.Request().Method, c.Path(), c.Request().URL.RawQuery,
 		purpose, outcome, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
 	return err
+}
+
+// ledgerAncestry walks an org's current parents in the ledger: o itself,
+// then each parent up to the root. An unknown org has no ancestry.
+func (s *Server) ledgerAncestry(ctx context.Context, o domain.OrgID) ([]domain.OrgID, error) {
+	var out []domain.OrgID
+	for cur := o; !cur.IsZero() && len(out) < 64 && !slices.Contains(out, cur); {
+		org, err := s.deps.Orgs.Get(ctx, cur)
+		if errors.Is(err, domain.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cur)
+		cur = org.Parent()
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
@@ -31,6 +32,11 @@ type Deps struct {
 	Tree     *treelog.Log // the Merkle log; nil when the sequencer is not wired
 	// Now is the server clock (time.Now when nil); tests move it.
 	Now func() time.Time
+	// Metrics receives the HTTP metrics. When it is also a Gatherer (a
+	// *prometheus.Registry, as prometheus.DefaultRegisterer is), GET
+	// /metrics serves everything registered on it; when nil the server
+	// keeps a private registry with the HTTP and Go runtime metrics only.
+	Metrics prometheus.Registerer
 }
 
 func (d *Deps) now() time.Time {

@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
 )
@@ -45,6 +50,9 @@ type Error struct {
 	Detail string
 	Errors []FieldProblem
 	Err    error // the cause, for errors.Is; never shown to the client
+	// RetryAfter, when positive, is sent as Retry-After (whole seconds,
+	// rounded up): with 429, and 409 idempotency_key_in_flight.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -74,6 +82,7 @@ const (
 	CodeInternal            = "internal_error"
 	CodeBadParameter        = "bad_parameter"
 	CodeIdempotencyMismatch = "idempotency_key_reused"
+	CodeIdempotencyInFlight = "idempotency_key_in_flight"
 )
 
 var titles = map[string]string{
@@ -93,6 +102,7 @@ var titles = map[string]string{
 	CodeInternal:            "Internal error",
 	CodeBadParameter:        "A parameter is not valid",
 	CodeIdempotencyMismatch: "Idempotency-Key reused for a different request",
+	CodeIdempotencyInFlight: "A request with this Idempotency-Key is still running",
 }
 
 // problemFor maps any error to its problem. This is the one place where error
@@ -104,10 +114,29 @@ func problemFor(err error) Problem {
 		stateErr *domain.StateError
 		httpErr  *echo.HTTPError
 		storeVal *eventstore.ValidationError
+		stale    *app.VersionMismatchError
+		race     *app.ConcurrencyError
+		refErr   *app.ReferenceError
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return newProblem(apiErr.Status, apiErr.Code, apiErr.Detail, apiErr.Errors)
+	case errors.As(err, &stale):
+		return newProblem(http.StatusPreconditionFailed, CodeVersionMismatch,
+			fmt.Sprintf("the resource is at version %d, not %d: read it again and retry", stale.Current, stale.Seen),
+			[]FieldProblem{{Field: "header:If-Match", Rule: "stale"}})
+	case errors.As(err, &race), errors.Is(err, eventstore.ErrConflict):
+		// The stream moved between our read and our append: to the client
+		// that is the same as a stale If-Match.
+		return newProblem(http.StatusPreconditionFailed, CodeVersionMismatch, "the resource changed while the request ran: read it again and retry",
+			[]FieldProblem{{Field: "header:If-Match", Rule: "stale"}})
+	case errors.As(err, &refErr):
+		rule := "not_active"
+		if errors.Is(refErr.Err, domain.ErrNotFound) {
+			rule = "unknown"
+		}
+		return newProblem(http.StatusUnprocessableEntity, CodeValidation, "",
+			[]FieldProblem{{Field: "/" + refErr.Field, Rule: rule, Detail: refErr.Err.Error()}})
 	case errors.As(err, &valErr):
 		fields := make([]FieldProblem, len(valErr.Problems))
 		for i, p := range valErr.Problems {
@@ -120,7 +149,7 @@ func problemFor(err error) Problem {
 		return newProblem(http.StatusConflict, CodeConflict, stateErr.Error(), []FieldProblem{{Field: "", Rule: stateErr.Rule, Detail: stateErr.Detail}})
 	case errors.Is(err, domain.ErrNotFound), errors.Is(err, eventstore.ErrNotFound):
 		return newProblem(http.StatusNotFound, CodeNotFound, "", nil)
-	case errors.Is(err, domain.ErrConflict), errors.Is(err, eventstore.ErrConflict):
+	case errors.Is(err, domain.ErrConflict):
 		return newProblem(http.StatusConflict, CodeConflict, "", nil)
 	case errors.Is(err, domain.ErrForbidden):
 		return newProblem(http.StatusForbidden, CodeForbidden, "", nil)
@@ -184,6 +213,14 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if p.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hoso"`)
 	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((apiErr.RetryAfter+time.Second-1)/time.Second)))
+	}
+	switch p.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		s.logRefusal(c, p)
+	}
 	body, mErr := json.Marshal(p)
 	if mErr != nil {
 		body = []byte(`{"type":"urn:hoso:problem:internal_error","title":"Internal error","status":500,"code":"internal_error"}`)
@@ -194,4 +231,18 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	_ = c.Blob(p.Status, ProblemContentType, body)
+}
+
+// logRefusal records a 401, 403 or 404: who (the account, when known), what
+// route, from where. Inspectors read refusals as attempts; the body and the
+// path's ids stay out (the route pattern says enough and names nobody).
+func (s *Server) logRefusal(c echo.Context, p Problem) {
+	attrs := []any{
+		"status", p.Status, "code", p.Code, "method", c.Request().Method, "route", c.Path(),
+		"request_id", p.RequestID, "remote_addr", c.RealIP(),
+	}
+	if caller := CallerOf(c); caller != nil {
+		attrs = append(attrs, "account", caller.ID().String())
+	}
+	s.log.Log(c.Request().Context(), slog.LevelWarn, "request refused", attrs...)
 }

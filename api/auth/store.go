@@ -176,3 +176,13 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 		account, s.now().UTC(), reason).Scan(&live)
 	return live, err
 }
+
+// RevokeAPIKey ends the API key of account issued with label (the key id
+// the ledger records). Revoking an unknown or already revoked key is not an
+// error; it reports whether a live key was ended.
+func (s *Store) RevokeAPIKey(ctx context.Context, account uuid.UUID, label, reason string) (bool, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
+		WHERE account_id = $1 AND kind = 'api_key' AND label = $2 AND revoked_at IS NULL`,
+		account, label, s.now().UTC(), reason)
+	return tag.RowsAffected() > 0, err
+}

@@ -58,7 +58,9 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	defer pool.Close()
-	var store eventstore.Store = postgres.New(pool, postgres.Options{})
+	// A rebuild reads the whole log: larger reads mean fewer round trips
+	// (the store's default, 500, suits a live subscription).
+	var store eventstore.Store = postgres.New(pool, postgres.Options{BatchSize: 2000})
 	if env.EventStoreURL != "" {
 		es, err := esdbstore.Open(env.EventStoreURL, esdbstore.Options{Logger: env.Log})
 		if err != nil {

@@ -24,8 +24,10 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	chainsOnly := fs.Bool("chains-only", false, "check the hash chains only, not the Merkle log")
+	cpFile := fs.String("checkpoint", "", "also prove the log extends the signed checkpoint in `FILE`")
+	cpKey := fs.String("checkpoint-key", "", "public checkpoint key `FILE` (default: derived from HOSO_CHECKPOINT_KEY)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: hoso verify [-chains-only]")
+		fmt.Fprintln(env.Stderr, "usage: hoso verify [-chains-only] [-checkpoint FILE [-checkpoint-key FILE.pub]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,12 +68,25 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso verify:", err)
 		return 2
 	}
-	if report.OK() {
+	var cpOK, cpProblem string
+	if *cpFile != "" {
+		if cpOK, cpProblem, err = verifyCheckpointFile(ctx, env, treelog.New(pool, nil, treelog.Options{}), *cpFile, *cpKey); err != nil {
+			fmt.Fprintln(env.Stderr, "hoso verify:", err)
+			return 2
+		}
+	}
+	if report.OK() && cpProblem == "" {
 		fmt.Fprintln(env.Stdout, report.Summary())
+		if cpOK != "" {
+			fmt.Fprintln(env.Stdout, cpOK)
+		}
 		return 0
 	}
 	for _, p := range report.Problems {
 		fmt.Fprintln(env.Stdout, p)
+	}
+	if cpProblem != "" {
+		fmt.Fprintln(env.Stdout, cpProblem)
 	}
 	fmt.Fprintln(env.Stderr, "hoso verify:", report.Summary())
 	return 1

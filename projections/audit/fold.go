@@ -218,20 +218,28 @@ func (st *dossierState) step(r domain.Recorded) (stepResult, error) {
 // the test histories, so a change to dossier.Diff's format shows there.
 func diff(before, after dossier.Document) ([]dossier.FieldChange, error) {
 	out := []dossier.FieldChange{}
-	bv, av := reflect.ValueOf(before), reflect.ValueOf(after)
+	// Sections are compared through pointers: DeepEqual compares what they
+	// point at, and boxing each section by value copied it first.
+	bv, av := reflect.ValueOf(&before).Elem(), reflect.ValueOf(&after).Elem()
 	for i, name := range sectionNames {
 		if name == "" {
 			continue
 		}
-		x, y := bv.Field(i).Interface(), av.Field(i).Interface()
-		if reflect.DeepEqual(x, y) {
+		fx, fy := bv.Field(i), av.Field(i)
+		if reflect.DeepEqual(fx.Addr().Interface(), fy.Addr().Interface()) {
 			continue
 		}
-		a, err := jsonValue(x)
+		if fx.Kind() == reflect.Slice && !fx.IsNil() && !fy.IsNil() {
+			if err := diffRows("/"+escapePointer(name), fx, fy, &out); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		a, err := jsonValue(fx.Interface())
 		if err != nil {
 			return nil, err
 		}
-		b, err := jsonValue(y)
+		b, err := jsonValue(fy.Interface())
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +247,48 @@ func diff(before, after dossier.Document) ([]dossier.FieldChange, error) {
 	}
 	slices.SortStableFunc(out, func(a, b dossier.FieldChange) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// diffRows is diffValues of two tables (non-nil slices: JSON arrays) taken
+// row by row: a JSON array is its elements' JSON in order, so comparing
+// element i of both is what diffValues does, and rows equal by
+// reflect.DeepEqual have equal JSON and no change. Only the rows that
+// differ are encoded: an event adds or changes one row of a table that
+// grows over a career, and encoding the whole table twice per event was
+// most of a rebuild's CPU.
+func diffRows(path string, before, after reflect.Value, out *[]dossier.FieldChange) error {
+	for i := range max(before.Len(), after.Len()) {
+		p := path + "/" + strconv.Itoa(i)
+		switch {
+		case i < before.Len() && i < after.Len():
+			x, y := before.Index(i), after.Index(i)
+			if reflect.DeepEqual(x.Addr().Interface(), y.Addr().Interface()) {
+				continue
+			}
+			a, err := jsonValue(x.Interface())
+			if err != nil {
+				return err
+			}
+			b, err := jsonValue(y.Interface())
+			if err != nil {
+				return err
+			}
+			diffValues(p, a, b, out)
+		case i < before.Len():
+			a, err := jsonValue(before.Index(i).Interface())
+			if err != nil {
+				return err
+			}
+			*out = append(*out, dossier.FieldChange{Path: p, Before: a, After: nil})
+		default:
+			b, err := jsonValue(after.Index(i).Interface())
+			if err != nil {
+				return err
+			}
+			*out = append(*out, dossier.FieldChange{Path: p, Before: nil, After: b})
+		}
+	}
+	return nil
 }
 
 // sectionNames are the JSON names of dossier.Document's fields, by index

@@ -44,3 +44,43 @@ func TestFastPathHolds(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseDiffOfTables checks the row-by-row diff of tables against
+// dossier.Diff on the changes a table goes through: rows appended,
+// changed in the middle, removed, and a table appearing or emptied.
+func TestSparseDiffOfTables(t *testing.T) {
+	t.Parallel()
+	row := func(n int, org string) dossier.WorkHistoryRow {
+		return dossier.WorkHistoryRow{ID: [16]byte{byte(n)}, From: dossier.MustYearMonth(2000+n, 1), Org: org, Title: "Chuyên viên"}
+	}
+	three := []dossier.WorkHistoryRow{row(1, "Sở Nội vụ"), row(2, "Sở Y tế"), row(3, "UBND xã")}
+	changed := []dossier.WorkHistoryRow{row(1, "Sở Nội vụ"), row(2, "Sở Tài chính"), row(3, "UBND xã")}
+	cases := []struct {
+		name          string
+		before, after []dossier.WorkHistoryRow
+	}{
+		{"append", three[:2], three},
+		{"change in the middle", three, changed},
+		{"remove the last", three, three[:2]},
+		{"remove the first", three, three[1:]},
+		{"nil to one row", nil, three[:1]},
+		{"empty to one row", []dossier.WorkHistoryRow{}, three[:1]},
+		{"one row to empty", three[:1], []dossier.WorkHistoryRow{}},
+		{"one row to nil", three[:1], nil},
+		{"append and change", three[:2], changed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var before, after dossier.Document
+			before.WorkHistory, after.WorkHistory = c.before, c.after
+			before.Family = []dossier.FamilyRow{{Relation: "Cha", Name: "Võ Văn Ba"}}
+			after.Family = []dossier.FamilyRow{{Relation: "Cha", Name: "Võ Văn Ba"}, {Relation: "Mẹ", Name: "Đỗ Thị Tư", BirthYear: 1950}}
+			got, want := audit.SparseDiff(before, after), dossier.Diff(before, after)
+			if !reflect.DeepEqual(got, want) {
+				g, _ := json.Marshal(got)
+				x, _ := json.Marshal(want)
+				t.Errorf("SparseDiff = %s, want %s", g, x)
+			}
+		})
+	}
+}

@@ -393,68 +393,121 @@ func nullOrg(o domain.OrgID) *uuid.UUID {
 	return &u
 }
 
+// writeStates upserts the dossiers the batch changed, as column arrays in
+// one statement (a batch as one jsonb document, taken apart by
+// jsonb_to_recordset, cost more to parse than the rest of the batch).
 func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states map[uuid.UUID]*dossierState) error {
-	type row struct {
-		ID        uuid.UUID   `json:"dossier_id"`
-		Version   uint64      `json:"version"`
-		Managing  *uuid.UUID  `json:"managing_org"`
-		Revoked   *uuid.UUID  `json:"revoked_org"`
-		Proposals []uuid.UUID `json:"change_proposals"`
-		Pending   *item       `json:"pending"`
-	}
-	var rows []row
+	var (
+		ids               [][16]byte
+		managing, revoked []*uuid.UUID
+		versions          []int64
+		proposals         []string
+		pending           []*string
+	)
 	for _, s := range states {
 		if !s.dirty {
 			continue
 		}
-		rows = append(rows, row{s.id, s.version, nullOrg(s.managing), nullOrg(s.revoked), append([]uuid.UUID{}, s.proposals...), s.pending})
+		ids, versions = append(ids, s.id), append(versions, int64(s.version))
+		managing, revoked = append(managing, nullOrg(s.managing)), append(revoked, nullOrg(s.revoked))
+		proposals = append(proposals, uuidArray(s.proposals))
+		var p *string
+		if s.pending != nil {
+			b, err := json.Marshal(s.pending)
+			if err != nil {
+				return fmt.Errorf("compliance: encoding the pending item of %s: %w", s.id, err)
+			}
+			str := string(b)
+			p = &str
+		}
+		pending = append(pending, p)
 	}
-	if len(rows) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `
+	_, err := tx.Exec(ctx, `
 INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, managing_org, revoked_org, change_proposals, pending)
-SELECT dossier_id, version, managing_org, revoked_org, ARRAY(SELECT jsonb_array_elements_text(change_proposals))::uuid[], pending
-  FROM jsonb_to_recordset($1::jsonb) AS x(dossier_id uuid, version bigint, managing_org uuid, revoked_org uuid,
-                                          change_proposals jsonb, pending jsonb)
+SELECT id, version, managing, revoked, proposals::uuid[], pending
+  FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[])
+       AS x(id, version, managing, revoked, proposals, pending)
 ON CONFLICT (dossier_id) DO UPDATE SET version = EXCLUDED.version, managing_org = EXCLUDED.managing_org,
-    revoked_org = EXCLUDED.revoked_org, change_proposals = EXCLUDED.change_proposals, pending = EXCLUDED.pending`, b)
+    revoked_org = EXCLUDED.revoked_org, change_proposals = EXCLUDED.change_proposals, pending = EXCLUDED.pending`,
+		ids, versions, managing, revoked, proposals, pending)
 	if err != nil {
 		return fmt.Errorf("compliance: writing dossiers: %w", err)
 	}
 	return nil
 }
 
+// uuidArray is the text form of a uuid[] (uuids need no quoting).
+func uuidArray(ids []uuid.UUID) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id.String())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
 // writeItems upserts every item the batch opened or closed, each once (the
-// last state wins), as one statement.
+// last state wins), as column arrays in one statement.
 func writeItems(ctx context.Context, tx pgx.Tx, t projections.Tables, order []uuid.UUID, items map[uuid.UUID]*item) error {
-	if len(order) == 0 {
+	n := len(order)
+	if n == 0 {
 		return nil
 	}
-	list := make([]*item, len(order))
+	var (
+		ids, dossiers, orgs                              = make([][16]byte, n), make([][16]byte, n), make([][16]byte, n)
+		counterparts, transfers, closedBy                = make([]*uuid.UUID, n), make([]*uuid.UUID, n), make([]*uuid.UUID, n)
+		actions, articles, anchors, units, triggers, out = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		anchorDates, dues, closedOn                      = make([]*string, n), make([]*string, n), make([]*string, n)
+		late                                             = make([]bool, n)
+		lateBy, lateWD                                   = make([]int32, n), make([]int32, n)
+		versions                                         = make([]int64, n)
+		recorded                                         = make([]time.Time, n)
+	)
+	optID := func(u uuid.UUID) *uuid.UUID {
+		if u == uuid.Nil {
+			return nil
+		}
+		return &u
+	}
+	optDate := func(d domain.Date) *string {
+		if d.IsZero() {
+			return nil
+		}
+		s := d.String()
+		return &s
+	}
 	for i, id := range order {
-		list[i] = items[id]
+		it := items[id]
+		ids[i], dossiers[i], orgs[i] = it.ID, it.Dossier, it.Org
+		counterparts[i], transfers[i], closedBy[i] = nullOrg(it.Counterpart), optID(it.TransferID), optID(it.ClosedBy)
+		actions[i], articles[i], anchors[i], units[i], triggers[i], out[i] = it.Action, it.Article, it.Anchor, it.Unit, it.Trigger, string(it.Outcome)
+		anchorDates[i], dues[i], closedOn[i] = optDate(it.AnchorDate), optDate(it.Due), optDate(it.ClosedOn)
+		late[i], lateBy[i], lateWD[i], versions[i] = it.Late, int32(it.LateBy), int32(it.LateWD), int64(it.Version)
+		at, err := time.Parse(time.RFC3339Nano, it.Recorded)
+		if err != nil {
+			return fmt.Errorf("compliance: item %s: recorded_at %q: %w", it.ID, it.Recorded, err)
+		}
+		recorded[i] = at
 	}
-	b, err := json.Marshal(list)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `
+	_, err := tx.Exec(ctx, `
 INSERT INTO `+t.Name(ViewItems)+` (item_id, dossier_id, org_id, counterpart_org, action, article, anchor, anchor_date,
     due_date, unit, trigger_type, transfer_id, outcome, closed_by, closed_on, late, late_by, working_days_late,
     stream_version, recorded_at)
-SELECT id, dossier, org, counterpart, action, article, anchor, anchor_date, due, unit, trigger, transfer_id, outcome,
-       closed_by, closed_on, late, late_by, late_wd, version, recorded_at
-  FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, dossier uuid, org uuid, counterpart uuid, action text, article text,
-       anchor text, anchor_date date, due date, unit text, trigger text, transfer_id uuid, outcome text, closed_by uuid,
-       closed_on date, late boolean, late_by integer, late_wd integer, version bigint, recorded_at timestamptz)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::date[],
+       $9::date[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::uuid[], $15::date[], $16::bool[], $17::int[],
+       $18::int[], $19::bigint[], $20::timestamptz[])
 ON CONFLICT (item_id) DO UPDATE SET outcome = EXCLUDED.outcome, closed_by = EXCLUDED.closed_by,
     closed_on = EXCLUDED.closed_on, late = EXCLUDED.late, late_by = EXCLUDED.late_by,
-    working_days_late = EXCLUDED.working_days_late`, b)
+    working_days_late = EXCLUDED.working_days_late`,
+		ids, dossiers, orgs, counterparts, actions, articles, anchors, anchorDates, dues, units, triggers, transfers, out,
+		closedBy, closedOn, late, lateBy, lateWD, versions, recorded)
 	if err != nil {
 		return fmt.Errorf("compliance: writing items: %w", err)
 	}

@@ -16,7 +16,10 @@
 //     and the date it took effect. A reactivating correction marks the
 //     entry (reactivated_by, reactivated_at) and never removes it.
 //
-// Query with Get and Search, which read the views only.
+// Query with Get, Search and Archive, which read the views only. Archive
+// lists the permanent archive (archived dossiers joined with the departure
+// that took them out of service: how and when they left), with Search's
+// scope rules, filters on how and when they left, and keyset paging.
 //
 // # Keeping the document: fold onto a snapshot, replay when that is not exact
 //

@@ -33,8 +33,9 @@ const (
 )
 
 // version is the schema version of the tables and of what Apply writes;
-// bumping it rebuilds the model beside the serving one.
-const version = 1
+// bumping it rebuilds the model beside the serving one. 2: the document is
+// compressed with lz4.
+const version = 2
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
 // holds no state between calls beyond the store it reads histories from.
@@ -66,6 +67,8 @@ func (*Projection) Views() []string { return []string{ViewDossiers, ViewArchive}
 // Setup implements projections.Projection. The name indexes serve the
 // default sort within a scope; the trigram index serves substring, prefix
 // and similarity matches on the folded name (pg_trgm, migration 00010).
+// The document (6–10 kB of JSON) is compressed with lz4: with the default
+// pglz, compressing the documents was a third of a rebuild's upserts.
 func (*Projection) Setup(ctx context.Context, tx pgx.Tx, t projections.Tables) error {
 	_, err := tx.Exec(ctx, fmt.Sprintf(`
 CREATE TABLE %[1]s (
@@ -100,7 +103,7 @@ CREATE TABLE %[1]s (
     updated_at           timestamptz NOT NULL,   -- recorded_at of the last event that changed the document
     last_recorded_at     timestamptz NOT NULL,   -- of the last event applied
     last_effective_date  date        NOT NULL,
-    document             jsonb       NOT NULL,   -- dossier.Document, personal ID number blanked
+    document             jsonb       COMPRESSION lz4 NOT NULL, -- dossier.Document, personal ID number blanked
     document_sha256      bytea       NOT NULL,   -- of the document as encoded, to detect changes
     fold_tail            text        NOT NULL    -- internal: see state.tail
 );

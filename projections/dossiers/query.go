@@ -421,20 +421,56 @@ func prefixed(cols string) string {
 // searchSQL builds Search's statement; it returns "" when the query can
 // match nothing (an empty scope).
 func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err error) {
-	limit = q.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 1 || limit > MaxLimit {
-		return "", nil, 0, fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalid, q.Limit, MaxLimit)
+	limit, err = pageSize(q.Limit)
+	if err != nil {
+		return "", nil, 0, err
 	}
 	if q.Sort != SortName && q.Sort != SortUpdatedAt {
 		return "", nil, 0, fmt.Errorf("%w: unknown sort %d", ErrInvalid, q.Sort)
 	}
-	if len(q.Scope) == 0 {
-		return "", nil, 0, nil // nothing is in an empty scope
-	}
 	var b builder
+	if ok, err := filter(&b, q, fuzzy); err != nil || !ok {
+		return "", nil, 0, err
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, q.Sort)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		switch q.Sort {
+		case SortName:
+			b.add("(d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)")
+		case SortUpdatedAt:
+			b.add("(d.updated_at, d.dossier_id) < (" + b.arg(c.Updated) + "::timestamptz, " + b.arg(c.ID) + "::uuid)")
+		}
+	}
+	order := "d.name_folded, d.dossier_id"
+	if q.Sort == SortUpdatedAt {
+		order = "d.updated_at DESC, d.dossier_id DESC"
+	}
+	sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
+		strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	return sql, b.args, limit, nil
+}
+
+// pageSize checks a requested page size; zero is DefaultLimit.
+func pageSize(n int) (int, error) {
+	if n == 0 {
+		n = DefaultLimit
+	}
+	if n < 1 || n > MaxLimit {
+		return 0, fmt.Errorf("%w: limit %d is outside 1..%d", ErrInvalid, n, MaxLimit)
+	}
+	return n, nil
+}
+
+// filter adds q's scope and filters (not its cursor or order) on the
+// dossiers view aliased d. It reports false when the query can match
+// nothing (an empty scope).
+func filter(b *builder, q Query, fuzzy bool) (bool, error) {
+	if len(q.Scope) == 0 {
+		return false, nil // nothing is in an empty scope
+	}
 	scope := b.arg(orgUUIDs(q.Scope))
 	visible := "d.managing_org = ANY(" + scope + "::uuid[]) OR (NOT d.management_revoked AND d.employing_unit = ANY(" + scope + "::uuid[]))"
 	if q.IncludeRevoked {
@@ -448,7 +484,7 @@ func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err erro
 		b.add("d.archived")
 	case ActiveAndArchived:
 	default:
-		return "", nil, 0, fmt.Errorf("%w: unknown archive filter %d", ErrInvalid, q.Archive)
+		return false, fmt.Errorf("%w: unknown archive filter %d", ErrInvalid, q.Archive)
 	}
 	if len(q.IDs) > 0 {
 		ids := make([]uuid.UUID, len(q.IDs))
@@ -503,25 +539,7 @@ func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err erro
 		b.add("d.updated_at < " + b.arg(q.UpdatedTo))
 	}
 	if folded := vntext.Fold(q.Text); folded != "" {
-		b.add(textCondition(&b, folded, fuzzy))
+		b.add(textCondition(b, folded, fuzzy))
 	}
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, q.Sort)
-		if err != nil {
-			return "", nil, 0, err
-		}
-		switch q.Sort {
-		case SortName:
-			b.add("(d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)")
-		case SortUpdatedAt:
-			b.add("(d.updated_at, d.dossier_id) < (" + b.arg(c.Updated) + "::timestamptz, " + b.arg(c.ID) + "::uuid)")
-		}
-	}
-	order := "d.name_folded, d.dossier_id"
-	if q.Sort == SortUpdatedAt {
-		order = "d.updated_at DESC, d.dossier_id DESC"
-	}
-	sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
-		strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
-	return sql, b.args, limit, nil
+	return true, nil
 }

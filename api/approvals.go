@@ -1,0 +1,268 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+)
+
+// ApprovalRoutes are the approval, proof and checkpoint routes' own
+// dependencies, beside the server's Deps.
+type ApprovalRoutes struct {
+	Approvals *approvals.Service
+	// Tree serves the proofs (read-only use: no store needed).
+	Tree *treelog.Log
+	// Checkpoints serves /checkpoints/latest; nil answers 404 there.
+	Checkpoints *checkpoint.Log
+}
+
+// RegisterApprovalRoutes mounts, under g (the /api/v1 group), behind the
+// server's authentication:
+//
+//	GET  /approvals/{org}/{yyyy-mm}/manifest[?level=unit|department]
+//	POST /approvals/{org}/{yyyy-mm}/signature[?level=…]   (detached CMS, DER or PEM)
+//	GET  /approvals/{org}/{yyyy-mm}[?level=…]
+//	GET  /proofs/inclusion?event={id}[&size={n}]
+//	GET  /proofs/consistency?from={m}[&to={n}]
+//	GET  /checkpoints/latest
+//
+// Call it before Open.
+func RegisterApprovalRoutes(s *Server, g *echo.Group, r ApprovalRoutes) {
+	h := approvalHandlers{s: s, r: r}
+	g.GET("/approvals/:org/:month/manifest", h.manifest, s.Authenticate)
+	g.POST("/approvals/:org/:month/signature", h.signature, s.Authenticate)
+	g.GET("/approvals/:org/:month", h.status, s.Authenticate)
+	g.GET("/proofs/inclusion", h.inclusion, s.Authenticate)
+	g.GET("/proofs/consistency", h.consistency, s.Authenticate)
+	g.GET("/checkpoints/latest", h.latestCheckpoint, s.Authenticate)
+}
+
+type approvalHandlers struct {
+	s *Server
+	r ApprovalRoutes
+}
+
+// Problem codes of this file beside approvals.Code*: the upload's media type.
+const CodeSignatureMedia = "signature_media_type"
+
+// approvalError gives an approvals.Error its own problem code; everything
+// else goes to the server's one mapping.
+func approvalError(err error) error {
+	var e *approvals.Error
+	if !errors.As(err, &e) {
+		if errors.Is(err, treelog.ErrRange) {
+			return &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: err.Error(), Err: err}
+		}
+		if errors.Is(err, treelog.ErrNotFound) {
+			return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the event is not in the Merkle log (yet)", Err: err}
+		}
+		return err
+	}
+	status := http.StatusUnprocessableEntity
+	switch {
+	case errors.Is(e.Kind, domain.ErrForbidden):
+		status = http.StatusForbidden
+	case errors.Is(e.Kind, domain.ErrConflict):
+		status = http.StatusConflict
+	}
+	return &Error{Status: status, Code: e.Code, Detail: e.Detail, Err: err}
+}
+
+// approvalLevel reads ?level=, unit when absent.
+func approvalLevel(c echo.Context) (approval.Level, error) {
+	level := approval.Level(c.QueryParam("level"))
+	if level == "" {
+		level = approval.LevelUnit
+	}
+	if !level.Valid() {
+		return level, &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: "level: unit or department", Errors: []FieldProblem{{Field: "query:level", Rule: "enum"}}}
+	}
+	return level, nil
+}
+
+func (h approvalHandlers) orgMonth(c echo.Context) (domain.OrgID, approval.Month, error) {
+	o, err := domain.ParseOrgID(c.Param("org"))
+	if err != nil {
+		return o, approval.Month{}, &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: "org: not a UUID", Errors: []FieldProblem{{Field: "path:org", Rule: "format"}}}
+	}
+	m, err := approval.ParseMonth(c.Param("month"))
+	if err != nil {
+		return o, m, &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: "month: YYYY-MM", Errors: []FieldProblem{{Field: "path:month", Rule: "format"}}}
+	}
+	return o, m, nil
+}
+
+// forbidden hides nothing here: approvals name orgs, not people.
+var errCannotApprove = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "you hold no approver role over this org"}
+
+// manifest: GET /approvals/{org}/{month}/manifest → the RFC 8785 bytes to sign.
+func (h approvalHandlers) manifest(c echo.Context) error {
+	o, m, err := h.orgMonth(c)
+	if err != nil {
+		return err
+	}
+	caller := CallerOf(c)
+	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
+		return errCannotApprove
+	}
+	level, err := approvalLevel(c)
+	if err != nil {
+		return err
+	}
+	served, err := h.r.Approvals.Manifest(c.Request().Context(), o, m, level, h.s.Meta(c))
+	if err != nil {
+		return approvalError(err)
+	}
+	hd := c.Response().Header()
+	hd.Set("ETag", `"`+served.Digest+`"`)
+	hd.Set("X-Manifest-SHA256", served.Digest)
+	if served.Sealed {
+		hd.Set("X-Approval-Sealed", "true")
+	}
+	hd.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, served.Bytes)
+}
+
+// signatureMedia are the accepted upload types: DER (as signing tools save
+// .p7s files) or PEM text.
+var signatureMedia = map[string]bool{
+	"application/pkcs7-signature": true, "application/pkcs7-mime": true, "application/cms": true,
+	"application/octet-stream": true, "application/x-pem-file": true, "text/plain": true,
+}
+
+type approvalView struct {
+	Org               string  `json:"org_id"`
+	Month             string  `json:"month"`
+	Level             string  `json:"level"`
+	ManifestDigest    string  `json:"manifest_sha256"`
+	TreeSize          uint64  `json:"tree_size"`
+	SignerAccount     string  `json:"signer_account_id"`
+	SignerFingerprint string  `json:"signer_fingerprint_sha256"`
+	SignerSubject     string  `json:"signer_subject"`
+	SigningTime       string  `json:"signing_time"`
+	Timing            string  `json:"timing"`
+	WindowStart       string  `json:"window_start,omitempty"`
+	WindowEnd         string  `json:"window_end,omitempty"`
+	Version           uint64  `json:"version,omitempty"`
+	Checkpoint        *string `json:"checkpoint,omitempty"` // the signed note taken at the approval
+}
+
+func approvalViewOf(s approval.Signed) approvalView {
+	v := approvalView{Org: s.Org.String(), Month: s.Month.String(), Level: string(s.Level), ManifestDigest: s.ManifestDigest,
+		TreeSize: s.TreeSize, SignerAccount: s.SignerAccount.String(), SignerFingerprint: s.SignerFingerprint,
+		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC().Format(time.RFC3339), Timing: string(s.Timing)}
+	if !s.WindowStart.IsZero() {
+		v.WindowStart, v.WindowEnd = s.WindowStart.String(), s.WindowEnd.String()
+	}
+	return v
+}
+
+// signature: POST /approvals/{org}/{month}/signature → 201 with the approval.
+func (h approvalHandlers) signature(c echo.Context) error {
+	o, m, err := h.orgMonth(c)
+	if err != nil {
+		return err
+	}
+	caller := CallerOf(c)
+	if caller == nil || !caller.Can(account.ActionApproveMonth, o) {
+		return errCannotApprove
+	}
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if mt, _, _ := signatureMediaType(ct); !signatureMedia[mt] {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeSignatureMedia,
+			Detail: "send the detached CMS signature as application/pkcs7-signature (DER) or application/x-pem-file (PEM)"}
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, approvals.MaxSignatureSize+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > approvals.MaxSignatureSize {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Detail: "a signature is at most 256 KiB"}
+	}
+	level, err := approvalLevel(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.r.Approvals.Submit(c.Request().Context(), o, m, level, body, h.s.Meta(c))
+	if err != nil {
+		return approvalError(err)
+	}
+	v := approvalViewOf(res.Signed)
+	v.Version = res.Result.LastVersion
+	if res.Checkpoint != nil {
+		n := string(res.Checkpoint.Note)
+		v.Checkpoint = &n
+	}
+	return c.JSON(http.StatusCreated, v)
+}
+
+type approvalStatus struct {
+	Org      string        `json:"org_id"`
+	Month    string        `json:"month"`
+	Level    string        `json:"level"`
+	Sealed   bool          `json:"sealed"`
+	Served   []servedView  `json:"served"`
+	Approval *approvalView `json:"approval,omitempty"`
+}
+
+type servedView struct {
+	Level    string `json:"level"`
+	Digest   string `json:"manifest_sha256"`
+	TreeSize uint64 `json:"tree_size"`
+	Items    int    `json:"items"`
+}
+
+// status: GET /approvals/{org}/{month} → what was served and signed.
+func (h approvalHandlers) status(c echo.Context) error {
+	o, m, err := h.orgMonth(c)
+	if err != nil {
+		return err
+	}
+	caller := CallerOf(c)
+	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
+		return errCannotApprove
+	}
+	level, err := approvalLevel(c)
+	if err != nil {
+		return err
+	}
+	a, err := h.r.Approvals.Approval(c.Request().Context(), o, m, level)
+	if err != nil {
+		return approvalError(err)
+	}
+	out := approvalStatus{Org: o.String(), Month: m.String(), Level: string(level), Sealed: a.Sealed(), Served: []servedView{}}
+	for _, s := range a.Served() {
+		out.Served = append(out.Served, servedView{Level: string(s.Level), Digest: s.Digest, TreeSize: s.TreeSize, Items: s.Items})
+	}
+	if s, ok := a.Signature(); ok {
+		v := approvalViewOf(s)
+		out.Approval = &v
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// latestCheckpoint: GET /checkpoints/latest → the C2SP signed note, as text.
+func (h approvalHandlers) latestCheckpoint(c echo.Context) error {
+	if h.r.Checkpoints == nil {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "checkpoints are not configured (HOSO_CHECKPOINT_KEY)"}
+	}
+	cp, err := h.r.Checkpoints.Latest(c.Request().Context())
+	if errors.Is(err, checkpoint.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no checkpoint was taken yet"}
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("X-Checkpoint-Size", checkpointSize(cp.Size))
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", cp.Note)
+}

@@ -1,0 +1,309 @@
+package api_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/hoso-ledger/hoso/api"
+	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/certtest"
+)
+
+// approvalServer serves the approval routes beside the service apitest
+// started (which does not mount them), over the same dependencies.
+type approvalServer struct {
+	*apitest.Env
+	url string
+	key checkpoint.Key
+}
+
+func startApprovals(t *testing.T, roots *x509.CertPool) *approvalServer {
+	t.Helper()
+	e := apitest.Start(t, apitest.Options{NoOpenAPI: true})
+	key, err := checkpoint.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.key"), "hoso.test/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := checkpoint.New(e.Svc.Pool, e.Svc.Tree, key, nil)
+	svc := approvals.New(approvals.Config{Pool: e.Svc.Pool, Store: e.Svc.Store, Tree: e.Svc.Tree, Checkpoints: cps,
+		Roots: roots, Policy: e.Svc.Deps.Policy, Calendar: e.Svc.Deps.Calendar})
+	srv := api.New(api.Config{Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler), nil, e.Svc.Deps)
+	api.RegisterApprovalRoutes(srv, srv.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: svc, Tree: e.Svc.Tree, Checkpoints: cps})
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	return &approvalServer{Env: e, url: srv.URL(), key: key}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a *approvalServer) do(t *testing.T, method, path, token, contentType string, body []byte) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(string(body))
+	}
+	req, err := http.NewRequest(method, a.url+"/api/v1"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{resp.StatusCode, resp.Header, b}
+}
+
+func (r reply) code(t *testing.T) string {
+	t.Helper()
+	var p struct {
+		Code string `json:"code"`
+	}
+	if err := jsonUnmarshal(r.body, &p); err != nil {
+		t.Fatalf("not a problem: %s", r.body)
+	}
+	return p.Code
+}
+
+// TestApprovalRoutes: manifest, signature refusals with their problem
+// codes and no event appended, approval, then the proofs and the
+// checkpoint, each checked by transparency-dev/merkle's verifier.
+func TestApprovalRoutes(t *testing.T) {
+	t.Parallel()
+	root, other := certtest.NewCA(t, "Hoso API Test Root"), certtest.NewCA(t, "Untrusted")
+	roots := x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	a := startApprovals(t, roots)
+	ctx := context.Background()
+
+	unit := a.Org("Sở Y tế", "000.00.02.T01", a.Root)
+	a.Dossier(unit, "Nguyễn Văn An")
+	a.Dossier(unit, "Lê Thị Hoa")
+	approverID := a.Account("giamdoc", "GiamDoc@Test2026", account.KindOrg, account.RoleApprover, unit)
+	a.Account("canbo", "CanBo@Test2026", account.KindOrg, account.RoleHROfficer, unit)
+	now := time.Now()
+	good := root.Issue(t, "Giám đốc Sở Y tế", now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage)
+	if _, err := a.Svc.Deps.Accounts.RegisterCertificate(ctx, approverID, 0, good.PEM, a.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	approver, clerk := a.Login("giamdoc", "GiamDoc@Test2026"), a.Login("canbo", "CanBo@Test2026")
+	month := approval.MonthOf(now)
+	base := fmt.Sprintf("/approvals/%s/%s", unit, month)
+
+	if r := a.do(t, "GET", base+"/manifest", clerk, "", nil); r.status != http.StatusForbidden {
+		t.Fatalf("manifest for an HR officer: %d %s, want 403", r.status, r.body)
+	}
+	if r := a.do(t, "GET", "/approvals/"+unit.String()+"/2026-13/manifest", approver, "", nil); r.status != http.StatusBadRequest {
+		t.Fatalf("manifest of month 13: %d, want 400", r.status)
+	}
+	r := a.do(t, "GET", base+"/manifest", approver, "", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET manifest: %d %s", r.status, r.body)
+	}
+	manifestBytes := r.body
+	man, err := approvals.ParseManifest(manifestBytes)
+	if err != nil || man.Count != 2 || r.header.Get("X-Manifest-SHA256") != approvals.Digest(manifestBytes) {
+		t.Fatalf("manifest: %d events, digest header %q, %v", man.Count, r.header.Get("X-Manifest-SHA256"), err)
+	}
+
+	before := a.EventCount()
+	refusals := []struct {
+		name        string
+		token       string
+		contentType string
+		body        []byte
+		status      int
+		code        string
+	}{
+		{"garbage bytes", approver, "application/pkcs7-signature", []byte("rác"), 422, approvals.CodeCMSMalformed},
+		{"wrong media type", approver, "application/json", []byte(`{}`), 415, api.CodeSignatureMedia},
+		{"signature over other bytes", approver, "application/pkcs7-signature", good.SignGo(t, []byte("khác")), 422, approvals.CodeSignatureMismatch},
+		{"untrusted root", approver, "application/pkcs7-signature", other.Issue(t, "X", now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage).SignGo(t, manifestBytes), 422, approvals.CodeCertUntrusted},
+		{"expired certificate", approver, "application/pkcs7-signature", root.Issue(t, "Y", now.AddDate(-1, 0, 0), now.Add(-time.Hour), certtest.SigningUsage).SignGo(t, manifestBytes), 422, approvals.CodeCertExpired},
+		{"unregistered certificate", approver, "application/x-pem-file", root.Issue(t, "Z", now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage).SignOpenSSL(t, manifestBytes, "PEM"), 403, approvals.CodeCertNotRegistered},
+		{"caller without the approver role", clerk, "application/pkcs7-signature", good.SignGo(t, manifestBytes), 403, api.CodeForbidden},
+	}
+	for _, tc := range refusals {
+		r := a.do(t, "POST", base+"/signature", tc.token, tc.contentType, tc.body)
+		if r.status != tc.status || r.code(t) != tc.code || !strings.HasPrefix(r.header.Get("Content-Type"), api.ProblemContentType) {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	if after := a.EventCount(); after != before {
+		t.Fatalf("refused signatures appended %d events", after-before)
+	}
+
+	r = a.do(t, "POST", base+"/signature", approver, "application/pkcs7-signature", good.SignOpenSSL(t, manifestBytes, "DER"))
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST signature (openssl DER): %d %s", r.status, r.body)
+	}
+	var approved struct {
+		ManifestDigest string `json:"manifest_sha256"`
+		Signer         string `json:"signer_fingerprint_sha256"`
+		Checkpoint     string `json:"checkpoint"`
+	}
+	if err := jsonUnmarshal(r.body, &approved); err != nil || approved.ManifestDigest != approvals.Digest(manifestBytes) || approved.Signer != good.Fingerprint() {
+		t.Fatalf("approval: %s (%v)", r.body, err)
+	}
+	if r := a.do(t, "POST", base+"/signature", approver, "application/pkcs7-signature", good.SignGo(t, manifestBytes)); r.status != 409 || r.code(t) != approvals.CodeMonthSealed {
+		t.Fatalf("second approval: %d %s, want 409 %s", r.status, r.body, approvals.CodeMonthSealed)
+	}
+
+	// The checkpoint served is the one taken at the approval, and verifies.
+	r = a.do(t, "GET", "/checkpoints/latest", clerk, "", nil)
+	if r.status != http.StatusOK || string(r.body) != approved.Checkpoint {
+		t.Fatalf("latest checkpoint: %d %q, want the approval's %q", r.status, r.body, approved.Checkpoint)
+	}
+	cp, err := checkpoint.Open(r.body, a.key.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Inclusion of the manifest's first event in the tree the manifest names.
+	e0 := man.Events[0]
+	var inc struct {
+		LeafIndex uint64   `json:"leaf_index"`
+		TreeSize  uint64   `json:"tree_size"`
+		EventHash string   `json:"event_hash"`
+		Root      string   `json:"root"`
+		Proof     []string `json:"proof"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/proofs/inclusion?event=%s&size=%d", e0.EventID, man.Log.TreeSize), clerk, "", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("inclusion proof: %d %s", r.status, r.body)
+	}
+	if err := jsonUnmarshal(r.body, &inc); err != nil || inc.Root != man.Log.Root || inc.EventHash != e0.Hash || inc.LeafIndex != e0.LeafIndex {
+		t.Fatalf("inclusion proof %s does not match the manifest (%v)", r.body, err)
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(unhex(t, inc.EventHash))
+	path, rootHash := unhexAll(t, inc.Proof), unhex(t, inc.Root)
+	if len(path) < 2 {
+		t.Fatalf("proof of %d nodes is too short to truncate meaningfully", len(path))
+	}
+	incCases := []struct {
+		name        string
+		index, size uint64
+		path        [][]byte
+		ok          bool
+	}{
+		{"as served", inc.LeafIndex, inc.TreeSize, path, true},
+		{"wrong index", inc.LeafIndex + 1, inc.TreeSize, path, false},
+		{"wrong size", inc.LeafIndex, inc.TreeSize + 1, path, false},
+		{"truncated proof", inc.LeafIndex, inc.TreeSize, path[:len(path)-1], false},
+	}
+	for _, tc := range incCases {
+		err := proof.VerifyInclusion(rfc6962.DefaultHasher, tc.index, tc.size, leaf, tc.path, rootHash)
+		if (err == nil) != tc.ok {
+			t.Errorf("inclusion %s: VerifyInclusion = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+
+	// Consistency from the manifest's tree to the approval's checkpoint.
+	var cons struct {
+		From, To         uint64
+		RootFrom, RootTo string `json:"-"`
+		Proof            []string
+	}
+	var raw struct {
+		RootFrom string `json:"root_from"`
+		RootTo   string `json:"root_to"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/proofs/consistency?from=%d&to=%d", man.Log.TreeSize, cp.Size), clerk, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &cons) != nil || jsonUnmarshal(r.body, &raw) != nil {
+		t.Fatalf("consistency proof: %d %s", r.status, r.body)
+	}
+	if raw.RootFrom != man.Log.Root || raw.RootTo != cp.Root.String() {
+		t.Fatalf("consistency roots %s → %s, want the manifest's %s → the checkpoint's %s", raw.RootFrom, raw.RootTo, man.Log.Root, cp.Root)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, cons.From, cons.To, unhexAll(t, cons.Proof), unhex(t, raw.RootFrom), unhex(t, raw.RootTo)); err != nil {
+		t.Fatalf("the checkpoint does not extend the manifest's tree: %v", err)
+	}
+	// A proof from a small tree has several nodes to tamper with.
+	r = a.do(t, "GET", fmt.Sprintf("/proofs/consistency?from=3&to=%d", cp.Size), clerk, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &cons) != nil || jsonUnmarshal(r.body, &raw) != nil {
+		t.Fatalf("consistency proof: %d %s", r.status, r.body)
+	}
+	cpath := unhexAll(t, cons.Proof)
+	if len(cpath) < 2 {
+		t.Fatalf("consistency proof of %d nodes from 3 to %d", len(cpath), cp.Size)
+	}
+	consCases := []struct {
+		name     string
+		from, to uint64
+		path     [][]byte
+		ok       bool
+	}{
+		{"as served", cons.From, cons.To, cpath, true},
+		{"wrong old size", cons.From + 1, cons.To, cpath, false},
+		{"wrong new size", cons.From, cons.To * 2, cpath, false},
+		{"truncated proof", cons.From, cons.To, cpath[:len(cpath)-1], false},
+	}
+	for _, tc := range consCases {
+		err := proof.VerifyConsistency(rfc6962.DefaultHasher, tc.from, tc.to, tc.path, unhex(t, raw.RootFrom), unhex(t, raw.RootTo))
+		if (err == nil) != tc.ok {
+			t.Errorf("consistency %s: VerifyConsistency = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/proofs/inclusion?event=not-a-uuid", 400},
+		{"/proofs/inclusion?event=0192f0a0-0000-7000-8000-000000000000", 404},
+		{fmt.Sprintf("/proofs/inclusion?event=%s&size=%d", e0.EventID, 1<<40), 400},
+		{"/proofs/consistency", 400},
+		{fmt.Sprintf("/proofs/consistency?from=%d&to=%d", cp.Size, 1), 400},
+	} {
+		if r := a.do(t, "GET", tc.path, clerk, "", nil); r.status != tc.status {
+			t.Errorf("GET %s: %d %s, want %d", tc.path, r.status, r.body, tc.status)
+		}
+	}
+}
+
+func unhex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func unhexAll(t *testing.T, ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = unhex(t, s)
+	}
+	return out
+}

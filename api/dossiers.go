@@ -1,0 +1,672 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/vntext"
+	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/orgs"
+)
+
+func init() {
+	registerRoutes(func(s *Server, v1 *echo.Group) {
+		// Authenticate per route, not on a group: a group's middleware makes
+		// Echo route every unknown path under its prefix through it.
+		g, auth := v1, s.Authenticate
+		g.POST("/dossiers", s.createDossier, auth)
+		g.GET("/dossiers", s.listDossiers, auth)
+		g.GET("/dossiers/:id", s.getDossier, auth)
+		g.PATCH("/dossiers/:id", s.updateDossierSections, auth)
+		g.POST("/dossiers/:id/rows", s.addDossierRow, auth)
+		g.PUT("/dossiers/:id/rows/:row", s.amendDossierRow, auth)
+		g.POST("/dossiers/:id/corrections", s.correctDossier, auth)
+		g.POST("/dossiers/:id/status", s.changeDossierStatus, auth)
+		g.POST("/dossiers/:id/civil-servant-number", s.issueCivilServantNumber, auth)
+		g.POST("/dossiers/:id/proposals", s.submitProposal, auth)
+		g.POST("/dossiers/:id/proposals/:proposal/accept", s.acceptProposal, auth)
+		g.POST("/dossiers/:id/proposals/:proposal/reject", s.rejectProposal, auth)
+		g.POST("/dossiers/:id/attachments", s.uploadAttachment, auth)
+		g.GET("/attachments/:sha256", s.downloadAttachment, auth)
+		g.POST("/dossiers/:id/transfers", s.initiateTransfer, auth)
+		g.GET("/transfers/:id", s.getTransfer, auth)
+		g.POST("/transfers/:id/receive", s.receiveTransfer, auth)
+		g.POST("/transfers/:id/reject", s.rejectTransfer, auth)
+		g.POST("/transfers/:id/cancel", s.cancelTransfer, auth)
+		g.GET("/dossiers/:id/history", s.dossierHistory, auth)
+		g.GET("/audit", s.auditTrail, auth)
+		g.GET("/audit/reads", s.readLog, auth)
+		g.GET("/archive", s.listArchive, auth)
+		g.GET("/compliance", s.compliance, auth)
+		g.GET("/reports/headcount", s.headcount, auth)
+	})
+}
+
+// envelopeFields are the body fields every dossier write carries beside its
+// payload: when the fact takes effect (default: today in Vietnam), the
+// document behind it, and why.
+type envelopeFields struct {
+	EffectiveDate  domain.Date            `json:"effective_date"`
+	SourceDocument *domain.SourceDocument `json:"source_document"`
+	Reason         string                 `json:"reason"`
+}
+
+// meta is the command envelope of this request with the body's fields.
+func (s *Server) metaWith(c echo.Context, e envelopeFields) domain.Meta {
+	m := s.Meta(c)
+	m.EffectiveDate = e.EffectiveDate
+	if m.EffectiveDate.IsZero() {
+		m.EffectiveDate = CallerOf(c).Today
+	}
+	if e.SourceDocument != nil {
+		m.Source = *e.SourceDocument
+	}
+	m.Reason = e.Reason
+	return m
+}
+
+// access is what the caller may do with one dossier.
+type access struct {
+	read, sensitive, write, self bool
+}
+
+// accessTo decides the caller's access to d. A dossier is readable through
+// its managing org, through its employing unit (unless management was
+// revoked), through the org that lost management when it was transferred
+// out of the province (lastOrg), and by the person through a self grant —
+// the same rule as the search's scope. Writes go through the managing org
+// only; the person writes through proposals.
+func accessTo(caller *Caller, d *dossier.Dossier, lastOrg domain.OrgID) access {
+	id := d.ID()
+	managing, managed := d.ManagingOrg()
+	self := slices.Contains(caller.OwnDossiers(), id)
+	can := func(a account.Action) bool {
+		if caller.CanOnDossier(a, managing, id) {
+			return true
+		}
+		if !d.ManagementRevoked() && caller.Can(a, d.EmployingUnit()) {
+			return true
+		}
+		return d.ManagementRevoked() && !lastOrg.IsZero() && caller.Can(a, lastOrg)
+	}
+	return access{
+		read:      can(account.ActionReadDossier),
+		sensitive: can(account.ActionReadSensitive),
+		write:     managed && caller.Can(account.ActionWriteDossier, managing),
+		self:      self,
+	}
+}
+
+// lastManagingOrg is the org that managed the dossier last: after a
+// transfer out of the province, the one that lost management.
+func lastManagingOrg(history []domain.Recorded) domain.OrgID {
+	var org domain.OrgID
+	for _, r := range history {
+		switch e := r.Event.(type) {
+		case dossier.Created:
+			org = e.ManagingOrg
+		case dossier.TransferReceived:
+			if !e.ManagingOrg.IsZero() {
+				org = e.ManagingOrg
+			}
+		case dossier.ManagingOrgChanged:
+			org = e.ToOrg
+		}
+	}
+	return org
+}
+
+// purpose says what a route does with the dossier it opens.
+type purpose int
+
+const (
+	forRead  purpose = iota // a read: logged as allowed or refused
+	forWrite                // an HR write through the managing org
+	forSelf                 // the person's own proposal
+)
+
+// opened is a dossier a route works on, loaded from the ledger (so a read
+// right after a write sees it), with the caller's access.
+type opened struct {
+	d       *dossier.Dossier
+	history []domain.Recorded // nil unless loaded (time travel, revoked management)
+	access  access
+}
+
+// openDossier loads the dossier named by the path parameter "id" and checks
+// the caller's access for p. A dossier that does not exist, or that the
+// caller may not even read, is 404 either way (existence is not revealed),
+// and the refusal is logged; one the caller reads but may not change is
+// 403. A read that is allowed is logged before it is served.
+func (s *Server) openDossier(c echo.Context, p purpose, needHistory bool) (*opened, error) {
+	raw, err := pathUUID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.openDossierID(c, domain.DossierID(raw), p, needHistory)
+}
+
+func (s *Server) openDossierID(c echo.Context, id domain.DossierID, p purpose, needHistory bool) (*opened, error) {
+	ctx := c.Request().Context()
+	caller := CallerOf(c)
+	o := &opened{}
+	var err error
+	if needHistory {
+		o.history, o.d, err = s.loadHistory(ctx, id)
+	} else {
+		o.d, err = s.deps.Dossiers.Get(ctx, id)
+		if err == nil && o.d.ManagementRevoked() {
+			o.history, o.d, err = s.loadHistory(ctx, id)
+		}
+	}
+	if errors.Is(err, domain.ErrNotFound) {
+		if lerr := s.LogRead(c, id, ReadNotFound); lerr != nil {
+			return nil, lerr
+		}
+		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such dossier"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var last domain.OrgID
+	if o.history != nil {
+		last = lastManagingOrg(o.history)
+	}
+	o.access = accessTo(caller, o.d, last)
+	allowed := o.access.read
+	switch p {
+	case forWrite:
+		allowed = o.access.write
+	case forSelf:
+		allowed = o.access.self
+	}
+	if !allowed {
+		if lerr := s.LogRead(c, id, ReadRefused); lerr != nil {
+			return nil, lerr
+		}
+		if o.access.read || o.access.self {
+			return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "you may read this dossier but not do this"}
+		}
+		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such dossier"}
+	}
+	if p == forRead {
+		if err := s.LogRead(c, id, ReadAllowed); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func (s *Server) loadHistory(ctx context.Context, id domain.DossierID) ([]domain.Recorded, *dossier.Dossier, error) {
+	h, err := s.deps.Dossiers.Ledger.Load(ctx, id.StreamID(), dossier.Decode)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := dossier.Replay(h.Events)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.Events, d, nil
+}
+
+// DossierView is a dossier as GET /dossiers/{id} returns it.
+type DossierView struct {
+	ID                 domain.DossierID  `json:"id"`
+	Version            uint64            `json:"version"`
+	Status             dossier.Status    `json:"status"`
+	Archived           bool              `json:"archived"`
+	Class              dossier.Class     `json:"class"`
+	ManagingOrg        *domain.OrgID     `json:"managing_org"`
+	ManagementRevoked  bool              `json:"management_revoked"`
+	EmployingUnit      domain.OrgID      `json:"employing_unit"`
+	CivilServantNumber string            `json:"civil_servant_number,omitempty"`
+	PendingTransfer    *dossier.Transfer `json:"pending_transfer,omitempty"`
+	Proposals          []ProposalView    `json:"proposals,omitempty"`
+	// AsOf and EffectiveOn echo the time-travel parameters the view answers.
+	AsOf        *time.Time       `json:"as_of,omitempty"`
+	EffectiveOn *domain.Date     `json:"effective_on,omitempty"`
+	Document    dossier.Document `json:"document"`
+	// Redacted lists the JSON pointers into document that were blanked
+	// because the caller may not read sensitive fields.
+	Redacted []string `json:"redacted,omitempty"`
+}
+
+// ProposalView is a person's proposal as HR and the person see it.
+type ProposalView struct {
+	ID          uuid.UUID             `json:"id"`
+	Kind        dossier.ProposalKind  `json:"kind"`
+	Year        int                   `json:"year,omitempty"`
+	State       dossier.ProposalState `json:"state"`
+	SubmittedBy domain.AccountID      `json:"submitted_by"`
+	SubmittedOn domain.Date           `json:"submitted_on"`
+	Patch       dossier.Patch         `json:"patch"`
+}
+
+func viewOf(d *dossier.Dossier, a access) DossierView {
+	doc := d.Document()
+	v := DossierView{
+		ID: d.ID(), Version: d.Version(), Status: d.Status(), Archived: d.Archived(), Class: d.Class(),
+		ManagingOrg: doc.Header.ManagingOrg, ManagementRevoked: d.ManagementRevoked(), EmployingUnit: d.EmployingUnit(),
+		CivilServantNumber: d.CivilServantNumber(),
+	}
+	if t, ok := d.PendingTransfer(); ok {
+		v.PendingTransfer = &t
+	}
+	if a.write || a.self || a.sensitive {
+		for _, p := range d.Proposals() {
+			patch := p.Patch
+			if !a.sensitive {
+				patch = redactPatch(patch)
+			}
+			v.Proposals = append(v.Proposals, ProposalView{ID: p.ID, Kind: p.Kind, Year: p.Year, State: p.State,
+				SubmittedBy: p.SubmittedBy, SubmittedOn: p.SubmittedOn, Patch: patch})
+		}
+	}
+	if !a.sensitive {
+		doc = redactDocument(doc)
+		v.Redacted = sensitivePaths
+	}
+	v.Document = doc
+	return v
+}
+
+// getDossier is GET /dossiers/{id}[?as_of=instant][&effective_on=date].
+func (s *Server) getDossier(c echo.Context) error {
+	asOf, err := queryInstant(c, "as_of")
+	if err != nil {
+		return err
+	}
+	effectiveOn, err := queryDate(c, "effective_on")
+	if err != nil {
+		return err
+	}
+	travel := !asOf.IsZero() || !effectiveOn.IsZero()
+	o, err := s.openDossier(c, forRead, travel)
+	if err != nil {
+		return err
+	}
+	d := o.d
+	if travel {
+		switch {
+		case !asOf.IsZero() && !effectiveOn.IsZero():
+			d, err = dossier.ReplayAt(o.history, asOf, effectiveOn)
+		case !asOf.IsZero():
+			d, err = dossier.ReplayKnownAt(o.history, asOf)
+		default:
+			d, err = dossier.ReplayEffectiveOn(o.history, effectiveOn)
+		}
+		if errors.Is(err, domain.ErrNotFound) {
+			return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the dossier did not exist at that point in time"}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	v := viewOf(d, o.access)
+	if !asOf.IsZero() {
+		v.AsOf = &asOf
+	}
+	if !effectiveOn.IsZero() {
+		v.EffectiveOn = &effectiveOn
+	}
+	SetETag(c, d.Version())
+	return c.JSON(http.StatusOK, v)
+}
+
+// createDossierRequest is the body of POST /dossiers. dossier_id is
+// optional: send one (a UUID you minted) to make a retry after a lost
+// response safe.
+type createDossierRequest struct {
+	DossierID        *domain.DossierID `json:"dossier_id"`
+	Class            dossier.Class     `json:"class"`
+	ManagingOrg      domain.OrgID      `json:"managing_org"`
+	EmployingUnit    domain.OrgID      `json:"employing_unit"`
+	PersonalIDNumber string            `json:"personal_id_number"`
+	Identity         dossier.Identity  `json:"identity"`
+	envelopeFields
+}
+
+// createDossier is POST /dossiers: ActionWriteDossier over the managing org
+// and the employing unit.
+func (s *Server) createDossier(c echo.Context) error {
+	var req createDossierRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	caller := CallerOf(c)
+	var denied []FieldProblem
+	if !req.ManagingOrg.IsZero() && !caller.Can(account.ActionWriteDossier, req.ManagingOrg) {
+		denied = append(denied, FieldProblem{Field: "/managing_org", Rule: "scope", Detail: "you do not keep the dossiers of this org"})
+	}
+	if !req.EmployingUnit.IsZero() && !caller.Can(account.ActionWriteDossier, req.EmployingUnit) {
+		denied = append(denied, FieldProblem{Field: "/employing_unit", Rule: "scope", Detail: "you do not keep the dossiers of this unit"})
+	}
+	if len(denied) > 0 {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Errors: denied}
+	}
+	id := domain.DossierID(uuid.Must(uuid.NewV7()))
+	if req.DossierID != nil {
+		id = *req.DossierID
+	}
+	m := s.metaWith(c, req.envelopeFields)
+	m.Actor.ActingOrg = req.ManagingOrg
+	_, err := s.deps.Dossiers.Create(c.Request().Context(), dossier.CreateDossier{
+		DossierID: id, Class: req.Class, ManagingOrg: req.ManagingOrg, EmployingUnit: req.EmployingUnit,
+		PersonalIDNumber: req.PersonalIDNumber, Identity: req.Identity,
+	}, m)
+	if err != nil {
+		return commandError(err)
+	}
+	return s.respondWritten(c, id, http.StatusCreated)
+}
+
+// respondWritten answers a write with the dossier as it now stands (read
+// back from the ledger), its ETag and Location.
+func (s *Server) respondWritten(c echo.Context, id domain.DossierID, status int) error {
+	d, err := s.deps.Dossiers.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	last := domain.OrgID{}
+	if d.ManagementRevoked() {
+		var h []domain.Recorded
+		if h, d, err = s.loadHistory(c.Request().Context(), id); err != nil {
+			return err
+		}
+		last = lastManagingOrg(h)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/dossiers/"+id.String())
+	SetETag(c, d.Version())
+	return c.JSON(status, viewOf(d, accessTo(CallerOf(c), d, last)))
+}
+
+// SummaryView is one row of a dossier list. Ethnicity, religion and party
+// membership are present only for callers who may read sensitive fields.
+type SummaryView struct {
+	ID                 domain.DossierID `json:"id"`
+	Version            uint64           `json:"version"`
+	Status             dossier.Status   `json:"status"`
+	Archived           bool             `json:"archived"`
+	Class              dossier.Class    `json:"class"`
+	ManagingOrg        *domain.OrgID    `json:"managing_org"`
+	ManagementRevoked  bool             `json:"management_revoked"`
+	EmployingUnit      domain.OrgID     `json:"employing_unit"`
+	FullName           string           `json:"full_name"`
+	BirthDate          domain.Date      `json:"birth_date,omitzero"`
+	Sex                dossier.Gender   `json:"sex,omitempty"`
+	Rank               string           `json:"rank,omitempty"`
+	Title              string           `json:"title,omitempty"`
+	JobPosition        string           `json:"job_position,omitempty"`
+	Qualification      string           `json:"qualification,omitempty"`
+	PoliticalTheory    string           `json:"political_theory,omitempty"`
+	StateManagement    string           `json:"state_management,omitempty"`
+	ITLevel            string           `json:"it_level,omitempty"`
+	Languages          []string         `json:"languages,omitempty"`
+	CivilServantNumber string           `json:"civil_servant_number,omitempty"`
+	Ethnicity          *string          `json:"ethnicity,omitempty"`
+	Religion           *string          `json:"religion,omitempty"`
+	PartyMember        *bool            `json:"party_member,omitempty"`
+	CreatedAt          time.Time        `json:"created_at"`
+	UpdatedAt          time.Time        `json:"updated_at"`
+	LastEffectiveDate  domain.Date      `json:"last_effective_date,omitzero"`
+	// Archive listings only: the departure.
+	LeftOn           *domain.Date `json:"left_on,omitempty"`
+	DepartureEventID *uuid.UUID   `json:"departure_event_id,omitempty"`
+}
+
+func summaryOf(caller *Caller, sm dossiers.Summary) SummaryView {
+	v := SummaryView{
+		ID: sm.ID, Version: sm.Version, Status: sm.Status, Archived: sm.Archived, Class: sm.Class,
+		ManagingOrg: sm.ManagingOrg, ManagementRevoked: sm.ManagementRevoked, EmployingUnit: sm.EmployingUnit,
+		FullName: sm.FullName, BirthDate: sm.BirthDate, Sex: sm.Sex, Rank: sm.Rank, Title: sm.Title,
+		JobPosition: sm.JobPosition, Qualification: sm.Qualification, PoliticalTheory: sm.PoliticalTheory,
+		StateManagement: sm.StateManagement, ITLevel: sm.ITLevel, Languages: sm.Languages,
+		CivilServantNumber: sm.CivilServantNumber, CreatedAt: sm.CreatedAt, UpdatedAt: sm.UpdatedAt,
+		LastEffectiveDate: sm.LastEffectiveDate,
+	}
+	var managing domain.OrgID
+	if sm.ManagingOrg != nil {
+		managing = *sm.ManagingOrg
+	}
+	if caller.CanOnDossier(account.ActionReadSensitive, managing, sm.ID) ||
+		!sm.ManagementRevoked && caller.Can(account.ActionReadSensitive, sm.EmployingUnit) {
+		eth, rel, party := sm.Ethnicity, sm.Religion, sm.PartyMember
+		v.Ethnicity, v.Religion, v.PartyMember = &eth, &rel, &party
+	}
+	return v
+}
+
+// ListView is a page of a list.
+type ListView[T any] struct {
+	Items []T `json:"items"`
+	// NextCursor continues the list (cursor=…); absent on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// scope is the org ids (subtrees expanded) in which the caller may do
+// action; with org set, that org's subtree, which must lie in scope (else
+// 403 naming query:org).
+func (s *Server) scope(c echo.Context, action account.Action, org []domain.OrgID) ([]domain.OrgID, error) {
+	caller := CallerOf(c)
+	roots := caller.Roots(action)
+	if len(org) > 0 {
+		for _, o := range org {
+			if !caller.Can(action, o) {
+				return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+					Errors: []FieldProblem{{Field: "query:org", Rule: "scope", Detail: o.String() + " is outside your scope"}}}
+			}
+		}
+		roots = org
+	}
+	if len(roots) == 0 {
+		return nil, nil
+	}
+	return orgs.Subtree(c.Request().Context(), s.deps.Pool, roots)
+}
+
+// sensitiveFilters are the list filters that reveal sensitive fields: a
+// caller who may not read those fields may not filter on them either.
+var sensitiveFilters = []string{"ethnicity", "religion", "party_member", "personal_id_number"}
+
+// listQuery parses the filters GET /dossiers and GET /archive share.
+func listQuery(c echo.Context) (dossiers.Query, error) {
+	var (
+		q   dossiers.Query
+		err error
+	)
+	if q.Text, err = queryOne(c, "q"); err != nil {
+		return q, err
+	}
+	if q.Statuses, err = parseEnums(c, "status", dossier.ParseStatus); err != nil {
+		return q, err
+	}
+	if q.Classes, err = parseEnums(c, "class", dossier.ParseClass); err != nil {
+		return q, err
+	}
+	if q.Sexes, err = parseEnums(c, "sex", func(s string) (dossier.Gender, error) {
+		if g := dossier.Gender(s); g == dossier.GenderMale || g == dossier.GenderFemale {
+			return g, nil
+		}
+		return "", domain.ErrInvalid
+	}); err != nil {
+		return q, err
+	}
+	if q.ManagingOrgs, err = queryOrgs(c, "managing_org"); err != nil {
+		return q, err
+	}
+	if q.EmployingUnits, err = queryOrgs(c, "employing_unit"); err != nil {
+		return q, err
+	}
+	if q.BornFrom, err = queryDate(c, "born_from"); err != nil {
+		return q, err
+	}
+	if q.BornTo, err = queryDate(c, "born_to"); err != nil {
+		return q, err
+	}
+	q.Ethnicities, q.Religions = queryValues(c, "ethnicity"), queryValues(c, "religion")
+	q.Ranks, q.Titles, q.JobPositions = queryValues(c, "rank"), queryValues(c, "title"), queryValues(c, "job_position")
+	q.Qualifications, q.PoliticalTheories = queryValues(c, "qualification"), queryValues(c, "political_theory")
+	q.StateManagements, q.ITLevels = queryValues(c, "state_management"), queryValues(c, "it_level")
+	q.Languages, q.LanguageLevels = queryValues(c, "language"), queryValues(c, "language_level")
+	if q.PartyMember, err = queryBool(c, "party_member"); err != nil {
+		return q, err
+	}
+	if q.CivilServantNo, err = queryOne(c, "civil_servant_number"); err != nil {
+		return q, err
+	}
+	if q.PersonalIDNumber, err = queryOne(c, "personal_id_number"); err != nil {
+		return q, err
+	}
+	if q.UpdatedFrom, err = queryInstant(c, "updated_from"); err != nil {
+		return q, err
+	}
+	if q.UpdatedTo, err = queryInstant(c, "updated_to"); err != nil {
+		return q, err
+	}
+	for _, id := range queryValues(c, "id") {
+		d, err := domain.ParseDossierID(id)
+		if err != nil {
+			return q, BadParameter("query:id", "format", "not a UUID")
+		}
+		q.IDs = append(q.IDs, d)
+	}
+	if q.Limit, err = queryLimit(c, dossiers.MaxLimit); err != nil {
+		return q, err
+	}
+	if q.Cursor, err = queryOne(c, "cursor"); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// listScope is the scope of a dossier list: the subtrees where the caller
+// reads dossiers (narrowed by org=), or, filtering on sensitive fields,
+// where they read those too. A caller with no org grant but a self grant
+// lists their own dossier.
+func (s *Server) listScope(c echo.Context, q *dossiers.Query) error {
+	org, err := queryOrgs(c, "org")
+	if err != nil {
+		return err
+	}
+	action := account.ActionReadDossier
+	for _, f := range sensitiveFilters {
+		if c.QueryParam(f) != "" {
+			action = account.ActionReadSensitive
+		}
+	}
+	if q.Scope, err = s.scope(c, action, org); err != nil {
+		return err
+	}
+	own := CallerOf(c).OwnDossiers()
+	if len(q.Scope) == 0 && len(org) == 0 && len(own) > 0 {
+		// The person's own dossier, wherever it is managed.
+		for _, id := range own {
+			d, err := dossiers.Get(c.Request().Context(), s.deps.Pool, id)
+			if err != nil {
+				continue
+			}
+			if d.ManagingOrg != nil {
+				q.Scope = append(q.Scope, *d.ManagingOrg)
+			}
+		}
+		if len(q.IDs) == 0 {
+			q.IDs = own
+		} else {
+			q.IDs = slices.DeleteFunc(q.IDs, func(id domain.DossierID) bool { return !slices.Contains(own, id) })
+			if len(q.IDs) == 0 {
+				q.Scope = nil
+			}
+		}
+	}
+	return nil
+}
+
+// listDossiers is GET /dossiers: search and filters, always within the
+// caller's scope. Every dossier listed is logged in the read log.
+func (s *Server) listDossiers(c echo.Context) error {
+	q, err := listQuery(c)
+	if err != nil {
+		return err
+	}
+	switch v, err := queryOne(c, "archive"); {
+	case err != nil:
+		return err
+	case v == "" || v == "active":
+		q.Archive = dossiers.ActiveOnly
+	case v == "archived":
+		q.Archive, q.IncludeRevoked = dossiers.ArchivedOnly, true
+	case v == "all":
+		q.Archive, q.IncludeRevoked = dossiers.ActiveAndArchived, true
+	default:
+		return BadParameter("query:archive", "enum", "active, archived or all")
+	}
+	switch v, err := queryOne(c, "sort"); {
+	case err != nil:
+		return err
+	case v == "" || v == "name":
+		q.Sort = dossiers.SortName
+	case v == "updated_at":
+		q.Sort = dossiers.SortUpdatedAt
+	default:
+		return BadParameter("query:sort", "enum", "name or updated_at")
+	}
+	if err := s.listScope(c, &q); err != nil {
+		return err
+	}
+	page, err := dossiers.Search(c.Request().Context(), s.deps.Pool, q)
+	if err != nil {
+		return listError(err)
+	}
+	caller := CallerOf(c)
+	out := ListView[SummaryView]{Items: make([]SummaryView, 0, len(page.Items)), NextCursor: page.Next}
+	ids := make([]domain.DossierID, 0, len(page.Items))
+	for _, sm := range page.Items {
+		out.Items = append(out.Items, summaryOf(caller, sm))
+		ids = append(ids, sm.ID)
+	}
+	if err := s.logListed(c, ids); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// listError maps a read model's refusal of a query (a bad cursor, mostly)
+// to a 400 naming the cursor.
+func listError(err error) error {
+	if errors.Is(err, domain.ErrInvalid) {
+		return BadParameter("query:cursor", "invalid", err.Error())
+	}
+	return err
+}
+
+// logListed records one read-log row per dossier of a list page, in one
+// statement.
+func (s *Server) logListed(c echo.Context, ids []domain.DossierID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	caller := CallerOf(c)
+	raw := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		raw[i] = uuid.UUID(id)
+	}
+	purpose := []rune(c.Request().Header.Get("X-Purpose"))
+	if len(purpose) > 200 {
+		purpose = purpose[:200]
+	}
+	_, err := s.deps.Pool.Exec(c.Request().Context(), `
+		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
+		SELECT $1, $2, $3, d, $5, $6, $7, $8, $9, $10, $11 FROM unnest($4::uuid[]) AS d`,
+		s.deps.now(), uuid.UUID(caller.ID()), caller.Account.Username(), raw, c.Request().Method, c.Path(),
+		c.Request().URL.RawQuery, vntext.NFC(string(purpose)), ReadAllowed, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
+	return err
+}

@@ -1,0 +1,250 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain"
+)
+
+// TestDossierBadInput sends every kind of bad request to the dossier
+// routes: each gets the right problem+json naming the field, and the
+// ledger's event count does not move.
+func TestDossierBadInput(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Lê Thị Hoa", "001085054321")
+	path := "/api/v1/dossiers/" + id
+	identity := `"identity":{"birth_name":"Lê Thị Hoa","gender":"male","date_of_birth":"1985-04-12"`
+	create := func(extra string) string {
+		return `{"class":"cong_chuc","managing_org":"` + w.orgA.String() + `","employing_unit":"` + w.orgA.String() +
+			`","personal_id_number":"001085099999",` + extra + `,"source_document":{"kind":"decision","number":"1/QĐ","date":"2025-01-02","issuer":"UBND"}}`
+	}
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		ifMatch     string
+		contentType string
+		body        string
+		token       string
+		wantStatus  int
+		wantCode    string
+		wantField   string
+		wantRule    string
+	}{
+		{"malformed JSON", "PATCH", path, `"1"`, "", `{"patch":`, "", 400, "malformed_json", "", ""},
+		{"two JSON values", "PATCH", path, `"1"`, "", `{} {}`, "", 400, "malformed_json", "", ""},
+		{"unknown field", "PATCH", path, `"1"`, "", `{"patch":{"other":{"notes":"x"}},"nonsense":1}`, "", 422, "validation_failed", "/nonsense", "unknown_field"},
+		{"unknown nested field", "PATCH", path, `"1"`, "", `{"patch":{"other":{"nots":"x"}}}`, "", 422, "validation_failed", "/patch/other/nots", "unknown_field"},
+		{"wrong type", "PATCH", path, `"1"`, "", `{"patch":{"health":{"height_cm":"tall"}}}`, "", 422, "validation_failed", "/patch/health/height_cm", "type"},
+		{"impossible date", "PATCH", path, `"1"`, "", `{"patch":{` + identity + `}},"effective_date":"2025-02-30"}`, "", 422, "validation_failed", "/effective_date", "invalid"},
+		{"Vietnamese date in JSON", "PATCH", path, `"1"`, "", `{"patch":{"identity":{"birth_name":"Lê Thị Hoa","gender":"male","date_of_birth":"12/04/1985"}}}`, "", 422, "validation_failed", "/patch/identity/date_of_birth", "invalid"},
+		{"unknown catalogue code", "PATCH", path, `"1"`, "", `{"patch":{` + identity + `,"ethnicity":"99x"}}}`, "", 422, "validation_failed", "/patch/identity/ethnicity", "catalogue"},
+		{"state-side change without its decision", "PATCH", path, `"1"`, "", `{"patch":{"position":{"current":"Trưởng phòng"}}}`, "", 422, "validation_failed", "/source_document", "required"},
+		{"empty patch", "PATCH", path, `"1"`, "", `{"patch":{}}`, "", 422, "validation_failed", "/patch", "required"},
+		{"no If-Match", "PATCH", path, "", "", `{"patch":{"other":{"notes":"x"}}}`, "", 428, "if_match_required", "header:If-Match", "required"},
+		{"weak If-Match", "PATCH", path, `W/"1"`, "", `{"patch":{"other":{"notes":"x"}}}`, "", 400, "bad_parameter", "header:If-Match", ""},
+		{"If-Match *", "PATCH", path, `*`, "", `{"patch":{"other":{"notes":"x"}}}`, "", 400, "bad_parameter", "header:If-Match", ""},
+		{"stale If-Match", "PATCH", path, `"7"`, "", `{"patch":{"other":{"notes":"x"}}}`, "", 412, "version_mismatch", "header:If-Match", "stale"},
+		{"not JSON", "PATCH", path, `"1"`, "text/plain", `patch=1`, "", 415, "unsupported_media_type", "", ""},
+		{"oversize body", "PATCH", path, `"1"`, "", `{"patch":{"other":{"notes":"` + strings.Repeat("a", 2<<20) + `"}}}`, "", 413, "body_too_large", "", ""},
+		{"correction without reason or document", "POST", path + "/corrections", `"1"`, "", `{"corrects":"` + id + `","patch":{"other":{"notes":"x"}}}`, "", 422, "validation_failed", "/reason", "required"},
+		{"correction of an unknown event", "POST", path + "/corrections", `"1"`, "", `{"corrects":"01a23491-d41a-71eb-8d6b-5fe09bc4bf9e","patch":{"other":{"notes":"x"}},"reason":"r","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, "", 422, "validation_failed", "/corrects", "unknown_event"},
+		{"unknown status", "POST", path + "/status", `"1"`, "", `{"status":"fired"}`, "", 422, "validation_failed", "/status", "invalid"},
+		{"reactivation as a status", "POST", path + "/status", `"1"`, "", `{"status":"active","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, "", 422, "validation_failed", "/status", "enum"},
+		{"row of no table", "POST", path + "/rows", `"1"`, "", `{"row":{"table":"pets","family":{"side":"own","relation":"Con","name":"A"}}}`, "", 422, "validation_failed", "", ""},
+		{"transfer to an unknown org", "POST", path + "/transfers", `"1"`, "", `{"kind":"between_orgs","target_org":"01a23491-d41a-71eb-8d6b-5fe09bc4bf9e","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, "", 422, "validation_failed", "/target_org", "unknown"},
+		{"bad path id", "GET", "/api/v1/dossiers/not-a-uuid", "", "", "", "", 400, "bad_parameter", "path:id", "format"},
+		{"bad as_of", "GET", path + "?as_of=2025-13-01", "", "", "", "", 400, "bad_parameter", "query:as_of", "format"},
+		{"bad effective_on", "GET", path + "?effective_on=01/05/2025", "", "", "", "", 400, "bad_parameter", "query:effective_on", "format"},
+		{"page too large", "GET", "/api/v1/dossiers?limit=5000", "", "", "", "", 400, "bad_parameter", "query:limit", "range"},
+		{"bad cursor", "GET", "/api/v1/dossiers?cursor=zzz", "", "", "", "", 400, "bad_parameter", "query:cursor", ""},
+		{"bad status filter", "GET", "/api/v1/dossiers?status=fired", "", "", "", "", 400, "bad_parameter", "query:status", "enum"},
+		{"org outside scope", "GET", "/api/v1/dossiers?org=" + w.orgB.String(), "", "", "", "", 403, "forbidden", "query:org", "scope"},
+		{"create: unknown class", "POST", "/api/v1/dossiers", "", "", strings.Replace(create(identity+`}`), "cong_chuc", "thuong_dan", 1), "", 422, "validation_failed", "/class", "invalid"},
+		{"create: unknown ethnicity", "POST", "/api/v1/dossiers", "", "", create(identity + `,"ethnicity":"99x"}`), "", 422, "validation_failed", "/identity/ethnicity", "catalogue"},
+		{"create: number disagrees with birth year", "POST", "/api/v1/dossiers", "", "", strings.Replace(create(identity+`}`), "001085099999", "001090099999", 1), "", 422, "validation_failed", "/personal_id_number", "mismatch"},
+		{"create: in another org", "POST", "/api/v1/dossiers", "", "", strings.ReplaceAll(create(identity+`}`), w.orgA.String(), w.orgB.String()), "", 403, "forbidden", "/managing_org", "scope"},
+		{"create: wrong type", "POST", "/api/v1/dossiers", "", "", create(`"identity":{"birth_name":42}`), "", 422, "validation_failed", "/identity/birth_name", "type"},
+		{"another org's HR writes", "PATCH", path, `"1"`, "", `{"patch":{"other":{"notes":"x"}}}`, w.hrB, 404, "not_found", "", ""},
+		{"inspector writes", "PATCH", path, `"1"`, "", `{"patch":{"other":{"notes":"x"}}}`, w.inspector, 403, "forbidden", "", ""},
+		{"inspector creates", "POST", "/api/v1/dossiers", "", "", create(identity + `}`), w.inspector, 403, "forbidden", "/managing_org", "scope"},
+		{"no token", "GET", path, "", "", "", "-", 401, "unauthenticated", "", ""},
+	}
+	before := eventCount(t, env)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			token := w.hrA
+			switch tt.token {
+			case "-":
+				token = ""
+			case "":
+			default:
+				token = tt.token
+			}
+			var headers []string
+			if tt.ifMatch != "" {
+				headers = append(headers, "If-Match", tt.ifMatch)
+			}
+			if tt.contentType != "" {
+				headers = append(headers, "Content-Type", tt.contentType)
+			}
+			var body any
+			if tt.body != "" {
+				body = tt.body
+			}
+			r := env.Do(tt.method, tt.path, token, body, headers...)
+			if r.Status != tt.wantStatus {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.wantStatus)
+			}
+			p := r.Problem()
+			if p.Code != tt.wantCode {
+				t.Errorf("code = %q, want %q (%s)", p.Code, tt.wantCode, r.Body)
+			}
+			if tt.wantField == "" {
+				return
+			}
+			for _, e := range p.Errors {
+				if e.Field == tt.wantField && (tt.wantRule == "" || e.Rule == tt.wantRule) {
+					return
+				}
+			}
+			t.Errorf("errors = %+v, want field %s rule %q", p.Errors, tt.wantField, tt.wantRule)
+		})
+	}
+	if after := eventCount(t, env); after != before {
+		t.Errorf("bad requests appended %d events", after-before)
+	}
+	// The dossier is still at version 1, and readable.
+	if r := get(t, env, path, w.hrA, http.StatusOK, nil); r.Header.Get("ETag") != `"1"` {
+		t.Errorf("ETag after the refused writes = %s", r.Header.Get("ETag"))
+	}
+}
+
+// TestStaleIfMatchLosesNoUpdate: two officers read version 1; the first
+// write wins, the second gets 412 and writes nothing.
+func TestStaleIfMatchLosesNoUpdate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Phạm Minh Đức", "001085011111")
+	path := "/api/v1/dossiers/" + id
+	write(t, env, http.MethodPatch, path, w.hrA, `"1"`, map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "first"}}}, http.StatusOK)
+	before := eventCount(t, env)
+	r := write(t, env, http.MethodPatch, path, w.hrA, `"1"`, map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "second"}}}, http.StatusPreconditionFailed)
+	if p := r.Problem(); p.Code != "version_mismatch" {
+		t.Errorf("problem = %+v", p)
+	}
+	if eventCount(t, env) != before {
+		t.Error("a stale write appended events")
+	}
+	var v struct {
+		Document struct {
+			Other struct {
+				Notes string `json:"notes"`
+			} `json:"other"`
+		} `json:"document"`
+	}
+	get(t, env, path, w.hrA, http.StatusOK, &v)
+	if v.Document.Other.Notes != "first" {
+		t.Errorf("notes = %q, want the first write's", v.Document.Other.Notes)
+	}
+
+	// Attachments: upload a scan, download it; another org cannot.
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, val := range map[string]string{"title": "Quyết định tuyển dụng", "document_kind": "decision", "document_number": "12/QĐ-SYT",
+		"document_date": "2025-01-02", "document_issuer": "Sở Y tế"} {
+		_ = mw.WriteField(k, val)
+	}
+	fw, _ := mw.CreateFormFile("file", "scan.png")
+	_, _ = fw.Write(png)
+	_ = mw.Close()
+	r = env.Do(http.MethodPost, path+"/attachments", w.hrA, buf.Bytes(), "Content-Type", mw.FormDataContentType(), "If-Match", `"2"`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload = %d %s", r.Status, r.Body)
+	}
+	var up struct {
+		SHA256 string `json:"sha256"`
+		URL    string `json:"url"`
+	}
+	r.JSON(&up)
+	sum := sha256.Sum256(png)
+	if up.SHA256 != hex.EncodeToString(sum[:]) || r.Header.Get("ETag") != `"3"` {
+		t.Fatalf("upload answered %s, ETag %s", r.Body, r.Header.Get("ETag"))
+	}
+	r = get(t, env, up.URL, w.hrA, http.StatusOK, nil)
+	if !bytes.Equal(r.Body, png) || r.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("download = %q (%s)", r.Body, r.Header.Get("Content-Type"))
+	}
+	get(t, env, up.URL, w.hrB, http.StatusNotFound, nil)
+	get(t, env, "/api/v1/attachments/"+strings.Repeat("ab", 32), w.hrA, http.StatusNotFound, nil)
+
+	// The person proposes a change to their own dossier; HR accepts it.
+	env.SelfAccount("canhan.duc", "CaNhan@Test2026", w.orgA, domainDossierID(t, id))
+	self := env.Login("canhan.duc", "CaNhan@Test2026")
+	var own struct {
+		Document struct {
+			Identity struct {
+				Ethnicity string `json:"ethnicity"`
+			} `json:"identity"`
+		} `json:"document"`
+	}
+	r = get(t, env, path, self, http.StatusOK, &own)
+	if own.Document.Identity.Ethnicity != "01" {
+		t.Errorf("the person does not see their own sensitive fields: %s", r.Body)
+	}
+	write(t, env, http.MethodPatch, path, self, r.Header.Get("ETag"), map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "x"}}}, http.StatusForbidden)
+	r = write(t, env, http.MethodPost, path+"/proposals", self, r.Header.Get("ETag"), map[string]any{
+		"kind": "change", "patch": map[string]any{"health": map[string]any{"height_cm": 170, "weight_kg": 65}},
+	}, http.StatusCreated)
+	var withProposal dossierView
+	r.JSON(&withProposal)
+	if len(withProposal.Proposals) != 1 || withProposal.Proposals[0].State != "pending" {
+		t.Fatalf("proposals = %+v", withProposal.Proposals)
+	}
+	write(t, env, http.MethodPost, path+"/proposals", w.hrA, r.Header.Get("ETag"), map[string]any{"kind": "change", "patch": map[string]any{"other": map[string]any{"notes": "y"}}}, http.StatusForbidden)
+	r = write(t, env, http.MethodPost, path+"/proposals/"+withProposal.Proposals[0].ID+"/accept", w.hrA, r.Header.Get("ETag"), map[string]any{}, http.StatusOK)
+	r.JSON(&withProposal)
+	if withProposal.Proposals[0].State != "accepted" {
+		t.Errorf("after accept: %+v", withProposal.Proposals)
+	}
+	// The person lists only their own dossier.
+	caughtUp(t, env)
+	var page listPage
+	get(t, env, "/api/v1/dossiers", self, http.StatusOK, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != id {
+		t.Errorf("the person lists %+v", page.Items)
+	}
+}
+
+func domainDossierID(t *testing.T, s string) domain.DossierID {
+	t.Helper()
+	id, err := domain.ParseDossierID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// eventCount counts the ledger's rows. Env.EventCount reads the store's
+// stable prefix, which a transaction of a parallel test can hold back, so
+// it may miss the last events written here and count them later.
+func eventCount(t *testing.T, env *apitest.Env) int {
+	t.Helper()
+	var n int
+	if err := env.Svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,321 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/orgs"
+)
+
+// EntryView is one audit-trail entry: who (actor), when (both clocks),
+// which document, why, and what changed field by field. Changes to
+// sensitive fields, and payloads that carry personal data, are shown only
+// to callers who may read the dossier's sensitive fields.
+type EntryView struct {
+	EventID        uuid.UUID              `json:"event_id"`
+	StreamID       string                 `json:"stream_id"`
+	Version        uint64                 `json:"version"`
+	Position       string                 `json:"position"`
+	Type           string                 `json:"type"`
+	Actor          domain.Actor           `json:"actor"`
+	RecordedAt     time.Time              `json:"recorded_at"`
+	EffectiveDate  domain.Date            `json:"effective_date,omitzero"`
+	SourceDocument *domain.SourceDocument `json:"source_document,omitempty"`
+	Reason         string                 `json:"reason,omitempty"`
+	RequestID      string                 `json:"request_id,omitempty"`
+	CorrelationID  string                 `json:"correlation_id,omitempty"`
+	DossierID      *domain.DossierID      `json:"dossier_id,omitempty"`
+	ManagingOrg    *domain.OrgID          `json:"managing_org,omitempty"`
+	IsCorrection   bool                   `json:"is_correction,omitempty"`
+	Corrects       *uuid.UUID             `json:"corrects,omitempty"`
+	Changes        []audit.Change         `json:"changes"`
+	// ChangesRedacted counts the changed fields left out as sensitive.
+	ChangesRedacted int             `json:"changes_redacted,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+	DataRedacted    bool            `json:"data_redacted,omitempty"`
+	Hash            string          `json:"hash"`
+}
+
+func entryView(e audit.Entry, sensitive bool) EntryView {
+	v := EntryView{
+		EventID: e.EventID, StreamID: e.StreamID, Version: e.Version, Position: e.Position.String(), Type: e.Type,
+		Actor:      domain.Actor{Account: e.ActorAccount, Name: e.ActorName, ActingOrg: e.ActingOrg, OnBehalfOf: e.OnBehalfOf},
+		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Reason: e.Reason,
+		RequestID: e.RequestID, CorrelationID: e.CorrelationID, IsCorrection: e.IsCorrection,
+		Changes: []audit.Change{}, Hash: e.Hash.String(),
+	}
+	if !e.Source.IsZero() {
+		src := e.Source
+		v.SourceDocument = &src
+	}
+	if !e.Dossier.IsZero() {
+		id := e.Dossier
+		v.DossierID = &id
+	}
+	if !e.ManagingOrg.IsZero() {
+		o := e.ManagingOrg
+		v.ManagingOrg = &o
+	}
+	if e.IsCorrection {
+		c := e.Corrects
+		v.Corrects = &c
+	}
+	for _, ch := range e.Diff {
+		if !sensitive && isSensitivePath(ch.Path) {
+			v.ChangesRedacted++
+			continue
+		}
+		v.Changes = append(v.Changes, ch)
+	}
+	v.Data = redactData(e.Type, e.Data, sensitive)
+	v.DataRedacted = v.Data == nil && len(e.Data) > 0
+	return v
+}
+
+// dossierHistory is GET /dossiers/{id}/history: the dossier's whole trail
+// in version order (from the audit read model, which may lag a write by
+// moments). Logged as a read.
+func (s *Server) dossierHistory(c echo.Context) error {
+	o, err := s.openDossier(c, forRead, false)
+	if err != nil {
+		return err
+	}
+	entries, err := audit.ByDossier(c.Request().Context(), s.deps.Pool, o.d.ID())
+	if err != nil {
+		return err
+	}
+	out := ListView[EntryView]{Items: make([]EntryView, 0, len(entries))}
+	for _, e := range entries {
+		out.Items = append(out.Items, entryView(e, o.access.sensitive))
+	}
+	SetETag(c, o.d.Version())
+	return c.JSON(http.StatusOK, out)
+}
+
+// auditTrail is GET /audit (read_audit): entries by actor, org subtree
+// (org=, default every subtree the caller audits), period (from/to
+// instants on the recorded axis, effective_from/effective_to dates),
+// event type (type=, repeatable), dossier; cursor paging.
+func (s *Server) auditTrail(c echo.Context) error {
+	var (
+		f   audit.Filter
+		err error
+	)
+	org, err := queryOrgs(c, "org")
+	if err != nil {
+		return err
+	}
+	if f.Orgs, err = s.scope(c, account.ActionReadAudit, org); err != nil {
+		return err
+	}
+	if f.Orgs == nil {
+		f.Orgs = []domain.OrgID{} // nothing in scope selects nothing
+	}
+	if v, err := queryOne(c, "actor"); err != nil {
+		return err
+	} else if v != "" {
+		a, err := domain.ParseAccountID(v)
+		if err != nil {
+			return BadParameter("query:actor", "format", "not a UUID")
+		}
+		f.Actor = &a
+	}
+	if v, err := queryOne(c, "dossier"); err != nil {
+		return err
+	} else if v != "" {
+		d, err := domain.ParseDossierID(v)
+		if err != nil {
+			return BadParameter("query:dossier", "format", "not a UUID")
+		}
+		f.Dossier = &d
+	}
+	if f.From, err = queryInstant(c, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryInstant(c, "to"); err != nil {
+		return err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return BadParameter("query:to", "range", "after from")
+	}
+	if f.EffectiveFrom, err = queryDate(c, "effective_from"); err != nil {
+		return err
+	}
+	if f.EffectiveTo, err = queryDate(c, "effective_to"); err != nil {
+		return err
+	}
+	if !f.EffectiveFrom.IsZero() && !f.EffectiveTo.IsZero() && f.EffectiveTo.Before(f.EffectiveFrom) {
+		return BadParameter("query:effective_to", "range", "on or after effective_from")
+	}
+	if types := queryValues(c, "type"); len(types) > 0 {
+		f.Types = types
+	}
+	if f.Limit, err = queryLimit(c, audit.MaxLimit); err != nil {
+		return err
+	}
+	if f.Cursor, err = queryOne(c, "cursor"); err != nil {
+		return err
+	}
+	page, err := audit.Query(c.Request().Context(), s.deps.Pool, f)
+	if err != nil {
+		return listError(err)
+	}
+	caller := CallerOf(c)
+	out := ListView[EntryView]{Items: make([]EntryView, 0, len(page.Entries)), NextCursor: page.Next}
+	for _, e := range page.Entries {
+		sensitive := !e.Dossier.IsZero() && caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)
+		out.Items = append(out.Items, entryView(e, sensitive))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ReadView is one row of the read log.
+type ReadView struct {
+	ID         int64            `json:"id"`
+	ReadAt     time.Time        `json:"read_at"`
+	AccountID  domain.AccountID `json:"account_id"`
+	Username   string           `json:"username"`
+	DossierID  domain.DossierID `json:"dossier_id"`
+	Method     string           `json:"method"`
+	Route      string           `json:"route"`
+	Query      string           `json:"query,omitempty"`
+	Purpose    string           `json:"purpose,omitempty"`
+	Outcome    string           `json:"outcome"`
+	RequestID  string           `json:"request_id,omitempty"`
+	RemoteAddr string           `json:"remote_addr,omitempty"`
+}
+
+// readLog is GET /audit/reads (read_audit): who read which dossier, when,
+// through which route and why (X-Purpose), and every refusal. Filters:
+// account, dossier, outcome (allowed, refused, not_found), from/to
+// instants; newest first, cursor paging. Reads of dossiers in the caller's
+// audit scope (through their managing org, employing unit or the org that
+// lost them) are listed; reads of ids that match no dossier only to callers
+// who audit a whole tree from its root.
+func (s *Server) readLog(c echo.Context) error {
+	org, err := queryOrgs(c, "org")
+	if err != nil {
+		return err
+	}
+	scope, err := s.scope(c, account.ActionReadAudit, org)
+	if err != nil {
+		return err
+	}
+	if len(scope) == 0 {
+		return c.JSON(http.StatusOK, ListView[ReadView]{Items: []ReadView{}})
+	}
+	ctx := c.Request().Context()
+	root := false
+	if len(org) == 0 {
+		var n int
+		if err := s.deps.Pool.QueryRow(ctx, `SELECT count(*) FROM `+orgs.OrgsView+` WHERE org_id = ANY($1) AND parent IS NULL`,
+			uuidsOf(CallerOf(c).Roots(account.ActionReadAudit))).Scan(&n); err != nil {
+			return err
+		}
+		root = n > 0
+	}
+	args := []any{uuidsOf(scope), root}
+	where := []string{`(d.managing_org = ANY($1) OR d.employing_unit = ANY($1) OR d.revoked_org = ANY($1) OR (d.dossier_id IS NULL AND $2))`}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if v, err := queryOne(c, "account"); err != nil {
+		return err
+	} else if v != "" {
+		a, err := domain.ParseAccountID(v)
+		if err != nil {
+			return BadParameter("query:account", "format", "not a UUID")
+		}
+		where = append(where, "r.account_id = "+arg(uuid.UUID(a)))
+	}
+	if v, err := queryOne(c, "dossier"); err != nil {
+		return err
+	} else if v != "" {
+		d, err := domain.ParseDossierID(v)
+		if err != nil {
+			return BadParameter("query:dossier", "format", "not a UUID")
+		}
+		where = append(where, "r.dossier_id = "+arg(uuid.UUID(d)))
+	}
+	if outcomes := queryValues(c, "outcome"); len(outcomes) > 0 {
+		for _, o := range outcomes {
+			if o != ReadAllowed && o != ReadRefused && o != ReadNotFound {
+				return BadParameter("query:outcome", "enum", "allowed, refused or not_found")
+			}
+		}
+		where = append(where, "r.outcome = ANY("+arg(outcomes)+"::text[])")
+	}
+	from, err := queryInstant(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := queryInstant(c, "to")
+	if err != nil {
+		return err
+	}
+	if !from.IsZero() {
+		where = append(where, "r.read_at >= "+arg(from))
+	}
+	if !to.IsZero() {
+		where = append(where, "r.read_at < "+arg(to))
+	}
+	limit, err := queryLimit(c, 1000)
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	if cur, err := queryOne(c, "cursor"); err != nil {
+		return err
+	} else if cur != "" {
+		n, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || n < 1 {
+			return BadParameter("query:cursor", "invalid", "not a cursor this API returned")
+		}
+		where = append(where, "r.read_id < "+arg(n))
+	}
+	rows, err := s.deps.Pool.Query(ctx, `SELECT r.read_id, r.read_at, r.account_id, r.username, r.dossier_id, r.method, r.route,
+       r.query, r.purpose, r.outcome, r.request_id, r.remote_addr
+  FROM dossier_reads r LEFT JOIN `+dossiers.ViewDossiers+` d ON d.dossier_id = r.dossier_id
+ WHERE `+strings.Join(where, " AND ")+` ORDER BY r.read_id DESC LIMIT `+strconv.Itoa(limit+1), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	out := ListView[ReadView]{Items: []ReadView{}}
+	for rows.Next() {
+		var v ReadView
+		var acct, dossier uuid.UUID
+		if err := rows.Scan(&v.ID, &v.ReadAt, &acct, &v.Username, &dossier, &v.Method, &v.Route, &v.Query, &v.Purpose,
+			&v.Outcome, &v.RequestID, &v.RemoteAddr); err != nil {
+			return err
+		}
+		v.AccountID, v.DossierID, v.ReadAt = domain.AccountID(acct), domain.DossierID(dossier), v.ReadAt.UTC()
+		out.Items = append(out.Items, v)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextCursor = strconv.FormatInt(out.Items[limit-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func uuidsOf(ids []domain.OrgID) []uuid.UUID {
+	out := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = uuid.UUID(id)
+	}
+	return out
+}

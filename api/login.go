@@ -1,0 +1,237 @@
+package api
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+)
+
+// Login throttling: per login name, a burst of 5 then one attempt a minute
+// (a person mistyping gets through; a password-guessing run gets 1,440
+// guesses a day); per client address, a burst of 30 then one a second (an
+// office behind one NAT logging in at 8 a.m.), which also bounds the argon2
+// work one client can make the server do.
+const (
+	userLoginEvery = time.Minute
+	userLoginBurst = 5
+	addrLoginEvery = time.Second
+	addrLoginBurst = 30
+	throttleKeys   = 100_000
+)
+
+// errBadCredentials is the one answer to a failed login, whatever failed:
+// no such user, wrong password, a closed or restricted account.
+var errBadCredentials = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "the username or password is wrong, or the account cannot log in"}
+
+type sessionRoutes struct {
+	s      *Server
+	byUser *auth.Throttle
+	byAddr *auth.Throttle
+}
+
+func init() {
+	registerRoutes(func(s *Server, v1 *echo.Group) {
+		r := &sessionRoutes{s: s,
+			byUser: auth.NewThrottle(userLoginEvery, userLoginBurst, throttleKeys),
+			byAddr: auth.NewThrottle(addrLoginEvery, addrLoginBurst, throttleKeys)}
+		v1.POST("/auth/login", r.login)
+		v1.POST("/auth/logout", r.logout, s.Authenticate)
+		v1.GET("/me", r.me, s.Authenticate)
+	})
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token       string         `json:"token"`
+	TokenType   string         `json:"token_type"` // "Bearer"
+	ExpiresAt   time.Time      `json:"expires_at"` // absolute expiry; idle expiry is IdleTimeoutSeconds after the last use
+	IdleTimeout int            `json:"idle_timeout_seconds"`
+	Account     accountSummary `json:"account"`
+}
+
+// accountSummary is what a client shows about the logged-in account.
+type accountSummary struct {
+	ID                 string `json:"id"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"display_name"`
+	Kind               string `json:"kind"`
+	Status             string `json:"status"`
+	HomeOrg            string `json:"home_org"`
+	Dossier            string `json:"dossier_id,omitempty"`
+	MustChangePassword bool   `json:"must_change_password"`
+}
+
+func summarize(a *account.Account) accountSummary {
+	out := accountSummary{ID: a.ID().String(), Username: a.Username(), DisplayName: a.DisplayName(), Kind: string(a.Kind()),
+		Status: string(a.Status()), HomeOrg: a.HomeOrg().String(), MustChangePassword: a.Password().MustChange}
+	if !a.Dossier().IsZero() {
+		out.Dossier = a.Dossier().String()
+	}
+	return out
+}
+
+// login: POST /auth/login. Throttled before any work; then the password is
+// checked (against a dummy hash when the name is unknown, so both failures
+// cost the same); then the account must be active in the ledger today.
+func (r *sessionRoutes) login(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var problems []FieldProblem
+	if req.Username == "" || len(req.Username) > 256 {
+		problems = append(problems, FieldProblem{Field: "/username", Rule: "required"})
+	}
+	if req.Password == "" || len(req.Password) > 4*auth.MaxPasswordLength {
+		problems = append(problems, FieldProblem{Field: "/password", Rule: "required"})
+	}
+	if problems != nil {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Errors: problems}
+	}
+	username := account.NormalizeUsername(req.Username)
+	now := r.s.deps.now()
+	// Both buckets are spent on every attempt, so rotating names does not
+	// escape the address limit, nor rotating addresses the name limit.
+	userOK := r.byUser.Allow(username, now)
+	addrOK := r.byAddr.Allow(clientAddr(c), now)
+	if !userOK || !addrOK {
+		wait := userLoginEvery
+		if userOK {
+			wait = addrLoginEvery
+		}
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "too many login attempts; wait and try again", RetryAfter: wait}
+	}
+	ctx := c.Request().Context()
+	id, err := r.s.deps.Auth.Login(ctx, username, req.Password)
+	if errors.Is(err, auth.ErrMismatch) {
+		return errBadCredentials
+	}
+	if err != nil {
+		return err
+	}
+	acct, err := r.s.deps.Accounts.Get(ctx, domain.AccountID(id))
+	if errors.Is(err, domain.ErrNotFound) {
+		return errBadCredentials
+	}
+	if err != nil {
+		return err
+	}
+	if !acct.ActiveOn(domain.DateOf(now)) {
+		return errBadCredentials
+	}
+	token, sess, err := r.s.deps.Auth.StartSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: sess.ExpiresAt,
+		IdleTimeout: int(auth.IdleTimeout / time.Second), Account: summarize(acct)})
+}
+
+// clientAddr is the address login attempts are counted against: the TCP
+// peer, unless the deployment configured Echo's IPExtractor for its trusted
+// proxies. X-Forwarded-For is not trusted by default: anyone can send one.
+func clientAddr(c echo.Context) string {
+	if c.Echo().IPExtractor != nil {
+		return c.RealIP()
+	}
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		return c.Request().RemoteAddr
+	}
+	return host
+}
+
+// logout: POST /auth/logout ends the session whose token came with the
+// request. API keys are not ended this way: they are revoked by an
+// administrator, which the ledger records.
+func (r *sessionRoutes) logout(c echo.Context) error {
+	caller := CallerOf(c)
+	if caller.Session.Kind != "session" {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Detail: "an API key is revoked by an administrator (POST /accounts/{id}/api-keys/{key_id}/revoke), not by logging out"}
+	}
+	if err := r.s.deps.Auth.Revoke(c.Request().Context(), bearerToken(c), "logout"); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func bearerToken(c echo.Context) string {
+	_, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	return strings.TrimSpace(token)
+}
+
+type meResponse struct {
+	Account accountSummary `json:"account"`
+	Session sessionView    `json:"session"`
+	Today   domain.Date    `json:"today"`
+	Grants  []grantInForce `json:"grants"`
+}
+
+type sessionView struct {
+	Kind      string     `json:"kind"` // "session" or "api_key"
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"` // absent for API keys
+}
+
+// grantInForce is a grant of today with what it allows, so a client can
+// show or hide actions without knowing the policy table.
+type grantInForce struct {
+	ID      string      `json:"id"`
+	Role    string      `json:"role"`
+	Org     string      `json:"org_id,omitempty"`
+	OrgName string      `json:"org_name,omitempty"`
+	Dossier string      `json:"dossier_id,omitempty"`
+	From    domain.Date `json:"from"`
+	Until   *string     `json:"until"` // last day in force; null: until revoked
+	Allows  []string    `json:"allows"`
+}
+
+// me: GET /me.
+func (r *sessionRoutes) me(c echo.Context) error {
+	caller := CallerOf(c)
+	ctx := c.Request().Context()
+	out := meResponse{Account: summarize(caller.Account), Today: caller.Today, Grants: []grantInForce{},
+		Session: sessionView{Kind: caller.Session.Kind, CreatedAt: caller.Session.CreatedAt}}
+	if !caller.Session.ExpiresAt.IsZero() {
+		out.Session.ExpiresAt = &caller.Session.ExpiresAt
+	}
+	for _, g := range caller.Grants {
+		v := grantInForce{ID: g.ID.String(), Role: string(g.Role), From: g.From, Allows: []string{}}
+		if !g.Org.IsZero() {
+			v.Org = g.Org.String()
+			// From the ledger, not the org read model: a grant over an org
+			// made a moment ago must still show its name.
+			if o, err := r.s.deps.Orgs.Get(ctx, g.Org); err == nil {
+				v.OrgName, _ = o.NameOn(caller.Today)
+			}
+		}
+		if !g.Dossier.IsZero() {
+			v.Dossier = g.Dossier.String()
+		}
+		if !g.Until.IsZero() {
+			u := g.Until.String()
+			v.Until = &u
+		}
+		for _, a := range account.Actions() {
+			if account.Permits(g.Role, a) {
+				v.Allows = append(v.Allows, string(a))
+			}
+		}
+		out.Grants = append(out.Grants, v)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}

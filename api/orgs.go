@@ -1,0 +1,512 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/projections/orgs"
+)
+
+// Org routes. Anyone with a grant over an org sees it and everything below
+// it (an HR officer picks managing orgs from that tree); changing the tree
+// takes the admin role (ActionManageOrgs) over every org the act touches:
+// the org, and its new parent or successors. An org outside the caller's
+// view answers 404 in the path and 422 "unknown" in a body, as one that
+// does not exist. Root orgs are made by `hoso accounts bootstrap-admin`,
+// not through the API.
+func init() {
+	registerRoutes(func(s *Server, v1 *echo.Group) {
+		g := v1.Group("/orgs")
+		g.GET("", s.listOrgs, s.Authenticate)
+		g.POST("", s.createOrg, s.Authenticate)
+		g.GET("/:id", s.getOrg, s.Authenticate)
+		g.POST("/:id/rename", s.renameOrg, s.Authenticate)
+		g.POST("/:id/move", s.moveOrg, s.Authenticate)
+		g.POST("/:id/merge", s.mergeOrg, s.Authenticate)
+		g.POST("/:id/split", s.splitOrg, s.Authenticate)
+		g.POST("/:id/dissolve", s.dissolveOrg, s.Authenticate)
+		g.POST("/:id/succession", s.runSuccession, s.Authenticate)
+	})
+}
+
+// orgSummary is one org of the tree, as it stands now.
+type orgSummary struct {
+	ID         string       `json:"id"`
+	Code       string       `json:"code"`
+	Name       string       `json:"name"`
+	Kind       string       `json:"kind"`
+	Level      string       `json:"level"`
+	Parent     string       `json:"parent,omitempty"` // absent for a root
+	Status     string       `json:"status"`           // active, merged, split, dissolved
+	Successors []string     `json:"successors"`
+	CreatedOn  domain.Date  `json:"created_on"`
+	ClosedOn   *domain.Date `json:"closed_on,omitempty"`
+}
+
+// orgView is one org with its history of names and parents, from the ledger.
+type orgView struct {
+	orgSummary
+	Version uint64        `json:"version"`
+	Names   []nameEntry   `json:"names"`
+	Parents []parentEntry `json:"parents"`
+}
+
+type nameEntry struct {
+	From domain.Date `json:"from"`
+	Name string      `json:"name"`
+	Code string      `json:"code"`
+}
+
+type parentEntry struct {
+	From   domain.Date `json:"from"`
+	Parent string      `json:"parent,omitempty"`
+}
+
+func idStrings(ids []domain.OrgID) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, id.String())
+	}
+	return out
+}
+
+func optionalID(id domain.OrgID) string {
+	if id.IsZero() {
+		return ""
+	}
+	return id.String()
+}
+
+func viewOrg(o *org.Org) orgView {
+	v := orgView{Version: o.Version(), Names: []nameEntry{}, Parents: []parentEntry{},
+		orgSummary: orgSummary{ID: o.ID().String(), Code: o.Code(), Name: o.Name(), Kind: string(o.Kind()), Level: string(o.Level()),
+			Parent: optionalID(o.Parent()), Status: string(o.Status()), Successors: idStrings(o.Successors()),
+			CreatedOn: o.CreatedOn(), ClosedOn: datePtr(o.ClosedOn())}}
+	for _, n := range o.Names() {
+		v.Names = append(v.Names, nameEntry{From: n.From, Name: n.Name, Code: n.Code})
+	}
+	for _, p := range o.Parents() {
+		v.Parents = append(v.Parents, parentEntry{From: p.From, Parent: optionalID(p.Parent)})
+	}
+	return v
+}
+
+// canSee: some grant of the caller, whatever its role, covers the org.
+func canSee(caller *Caller, o domain.OrgID) bool {
+	for _, a := range account.Actions() {
+		if caller.Can(a, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleRoots are the orgs of the caller's org grants, of any role.
+func visibleRoots(caller *Caller) []domain.OrgID {
+	var out []domain.OrgID
+	for _, g := range caller.Grants {
+		if g.Role != account.RoleSelf && !g.Org.IsZero() && !slices.Contains(out, g.Org) {
+			out = append(out, g.Org)
+		}
+	}
+	return out
+}
+
+type orgList struct {
+	Orgs []orgSummary `json:"orgs"`
+}
+
+// listOrgs: GET /orgs[?status=active] → 200 {orgs: [...]}, the subtrees of
+// the caller's grants as the org read model has them, ended orgs included
+// unless status=active, ordered by name.
+func (s *Server) listOrgs(c echo.Context) error {
+	status := c.QueryParam("status")
+	if status != "" && status != "active" && status != "all" {
+		return BadParameter("query:status", "enum", `"active" or "all"`)
+	}
+	ctx := c.Request().Context()
+	visible, err := orgs.Subtree(ctx, s.deps.Pool, visibleRoots(CallerOf(c)))
+	if err != nil {
+		return err
+	}
+	out := orgList{Orgs: []orgSummary{}}
+	if len(visible) > 0 {
+		all, err := orgs.Tree(ctx, s.deps.Pool)
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if _, ok := slices.BinarySearchFunc(visible, o.ID, compareOrgIDs); !ok {
+				continue
+			}
+			if status == "active" && o.Status != org.StatusActive {
+				continue
+			}
+			out.Orgs = append(out.Orgs, orgSummary{ID: o.ID.String(), Code: o.Code, Name: o.Name, Kind: string(o.Kind),
+				Level: string(o.Level), Parent: optionalID(o.Parent), Status: string(o.Status), Successors: idStrings(o.Successors),
+				CreatedOn: o.CreatedOn, ClosedOn: datePtr(o.ClosedOn)})
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// compareOrgIDs orders as orgs.Subtree does (PostgreSQL's uuid order, which
+// is byte order).
+func compareOrgIDs(a, b domain.OrgID) int {
+	return slices.Compare(a[:], b[:])
+}
+
+// orgInPath loads the path's org if the caller may do action on it (any
+// grant when action is empty); 404 otherwise.
+func (s *Server) orgInPath(c echo.Context, action account.Action) (*org.Org, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	caller := CallerOf(c)
+	oid := domain.OrgID(id)
+	allowed := canSee(caller, oid)
+	if action != "" {
+		allowed = caller.Can(action, oid)
+	}
+	if !allowed {
+		return nil, notFound
+	}
+	o, err := s.deps.Orgs.Get(c.Request().Context(), oid)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, notFound
+	}
+	return o, err
+}
+
+func (s *Server) getOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, "")
+	if err != nil {
+		return err
+	}
+	SetETag(c, o.Version())
+	return c.JSON(http.StatusOK, viewOrg(o))
+}
+
+func (s *Server) respondOrg(c echo.Context, status int, id domain.OrgID) error {
+	o, err := s.deps.Orgs.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	SetETag(c, o.Version())
+	return c.JSON(status, viewOrg(o))
+}
+
+// managedOrg checks that the caller manages an org named in a body.
+func managedOrg(c echo.Context, field string, id domain.OrgID) error {
+	if !id.IsZero() && !CallerOf(c).Can(account.ActionManageOrgs, id) {
+		return unknownRef(field)
+	}
+	return nil
+}
+
+type createOrgRequest struct {
+	Name   string `json:"name"`
+	Code   string `json:"code"`
+	Kind   string `json:"kind"`
+	Level  string `json:"level"`
+	Parent string `json:"parent"`
+	decision
+}
+
+// createOrg: POST /orgs → 201 with the org, Location and ETag.
+func (s *Server) createOrg(c echo.Context) error {
+	var req createOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	parent := domain.OrgID(f.id("/parent", req.Parent))
+	if req.Parent == "" {
+		f.add("/parent", "required", "root orgs are created with `hoso accounts bootstrap-admin`")
+	}
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if err := managedOrg(c, "/parent", parent); err != nil {
+		return err
+	}
+	id := domain.OrgID(uuid.Must(uuid.NewV7()))
+	if _, err := s.deps.Orgs.Create(c.Request().Context(), id, org.CreateOrg{Name: req.Name, Code: req.Code,
+		Kind: org.Kind(req.Kind), Level: org.Level(req.Level), Parent: parent}, m); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/orgs/"+id.String())
+	return s.respondOrg(c, http.StatusCreated, id)
+}
+
+type renameOrgRequest struct {
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"` // omitted: the code stays
+	decision
+}
+
+// renameOrg: POST /orgs/{id}/rename (If-Match) → 200.
+func (s *Server) renameOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req renameOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if _, err := s.deps.Orgs.Rename(c.Request().Context(), o.ID(), ifMatch, req.Name, req.Code, m); err != nil {
+		return err
+	}
+	return s.respondOrg(c, http.StatusOK, o.ID())
+}
+
+type moveOrgRequest struct {
+	Parent string `json:"parent"`
+	decision
+}
+
+// moveOrg: POST /orgs/{id}/move (If-Match) → 200.
+func (s *Server) moveOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req moveOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	parent := domain.OrgID(f.id("/parent", req.Parent))
+	if req.Parent == "" {
+		f.add("/parent", "required", "an org cannot be made a root through the API")
+	}
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if err := managedOrg(c, "/parent", parent); err != nil {
+		return err
+	}
+	if _, err := s.deps.Orgs.Move(c.Request().Context(), o.ID(), ifMatch, parent, m); err != nil {
+		return err
+	}
+	return s.respondOrg(c, http.StatusOK, o.ID())
+}
+
+// endResponse answers a merger, split or dissolution: the org as it ended,
+// and what the succession process did with its dossiers.
+type endResponse struct {
+	Org        orgView         `json:"org"`
+	Succession *successionView `json:"succession,omitempty"` // absent for a dissolution without successor
+}
+
+// successionView is app.SuccessionReport. Complete is false when the run
+// stopped on an error (Error says which); POST /orgs/{id}/succession
+// resumes it, moving nothing twice.
+type successionView struct {
+	Decision string         `json:"decision_event_id"`
+	Kind     string         `json:"kind"` // merge, split, dissolution
+	Listed   int            `json:"listed"`
+	Moved    int            `json:"moved"`
+	Already  int            `json:"already"`
+	Skipped  map[string]int `json:"skipped"`
+	Complete bool           `json:"complete"`
+	Error    string         `json:"error,omitempty"`
+}
+
+func (s *Server) succession() app.Succession {
+	managed := s.deps.Orgs.Managed
+	if managed == nil {
+		pool := s.deps.Pool
+		managed = func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
+			return orgs.ManagedDossiers(ctx, pool, o, on)
+		}
+	}
+	return app.Succession{Ledger: s.deps.Orgs.Ledger, Managed: managed, Clock: s.deps.Now}
+}
+
+// runSuccessionFor runs the process synchronously: a province's merger
+// moves some thousands of dossiers, each one append. A failure is reported
+// in the view, not as the request's error: the decision is stored either
+// way, and the client resumes with POST /orgs/{id}/succession.
+func (s *Server) runSuccessionFor(c echo.Context, id domain.OrgID) *successionView {
+	rep, err := s.succession().Run(c.Request().Context(), id)
+	v := &successionView{Decision: rep.Decision.String(), Kind: rep.Kind, Listed: rep.Listed, Moved: rep.Moved,
+		Already: rep.Already, Skipped: rep.Skipped, Complete: err == nil}
+	if v.Skipped == nil {
+		v.Skipped = map[string]int{}
+	}
+	if err != nil {
+		s.log.Error("succession stopped", "org", id.String(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error())
+		v.Error = "the succession stopped; POST /api/v1/orgs/" + id.String() + "/succession resumes it"
+	}
+	return v
+}
+
+func (s *Server) respondEnd(c echo.Context, id domain.OrgID, succession bool) error {
+	var sv *successionView
+	if succession {
+		sv = s.runSuccessionFor(c, id)
+	}
+	o, err := s.deps.Orgs.Get(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	SetETag(c, o.Version())
+	return c.JSON(http.StatusOK, endResponse{Org: viewOrg(o), Succession: sv})
+}
+
+type mergeOrgRequest struct {
+	Successor string `json:"successor"`
+	decision
+}
+
+// mergeOrg: POST /orgs/{id}/merge (If-Match) → 200 {org, succession}.
+func (s *Server) mergeOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req mergeOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	succ := domain.OrgID(f.id("/successor", req.Successor))
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if err := managedOrg(c, "/successor", succ); err != nil {
+		return err
+	}
+	if _, err := s.deps.Orgs.Merge(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
+		return err
+	}
+	return s.respondEnd(c, o.ID(), true)
+}
+
+type splitOrgRequest struct {
+	Successors []string `json:"successors"`
+	decision
+}
+
+// splitOrg: POST /orgs/{id}/split (If-Match) → 200 {org, succession}.
+func (s *Server) splitOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req splitOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	succ := make([]domain.OrgID, len(req.Successors))
+	for i, raw := range req.Successors {
+		succ[i] = domain.OrgID(f.id("/successors/"+strconv.Itoa(i), raw))
+	}
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	for i, id := range succ {
+		if err := managedOrg(c, "/successors/"+strconv.Itoa(i), id); err != nil {
+			return err
+		}
+	}
+	if _, err := s.deps.Orgs.Split(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
+		return err
+	}
+	return s.respondEnd(c, o.ID(), true)
+}
+
+type dissolveOrgRequest struct {
+	Successor string `json:"successor,omitempty"` // required while the org manages dossiers
+	decision
+}
+
+// dissolveOrg: POST /orgs/{id}/dissolve (If-Match) → 200 {org, succession
+// (when a successor was named)}.
+func (s *Server) dissolveOrg(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req dissolveOrgRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	succ := domain.OrgID(f.id("/successor", req.Successor))
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if err := managedOrg(c, "/successor", succ); err != nil {
+		return err
+	}
+	if _, err := s.deps.Orgs.Dissolve(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
+		return err
+	}
+	return s.respondEnd(c, o.ID(), !succ.IsZero())
+}
+
+// runSuccession: POST /orgs/{id}/succession → 200 {org, succession}: runs
+// (or resumes) the process after a merger, split or dissolution with a
+// successor; 422 when the org has none. No If-Match: it decides nothing
+// new, and running it twice moves nothing twice.
+func (s *Server) runSuccession(c echo.Context) error {
+	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	if err != nil {
+		return err
+	}
+	for _, succ := range o.Successors() {
+		if !CallerOf(c).Can(account.ActionManageOrgs, succ) {
+			return notFound
+		}
+	}
+	if len(o.Successors()) == 0 {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Detail: "the org did not end by merger, split or dissolution with a successor",
+			Errors: []FieldProblem{{Field: "path:id", Rule: "no_succession"}}}
+	}
+	return s.respondEnd(c, o.ID(), true)
+}

@@ -1,0 +1,293 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/projections/audit"
+)
+
+// TransferView is a transfer as the sending and receiving orgs see it: the
+// decision's parties and where it stands, and who is being transferred
+// (name, date of birth, class) so the receiving org knows whom it takes.
+// Its ETag is the dossier's version, the If-Match of receive, reject and
+// cancel.
+type TransferView struct {
+	ID          uuid.UUID            `json:"id"`
+	DossierID   domain.DossierID     `json:"dossier_id"`
+	Kind        dossier.TransferKind `json:"kind"`
+	State       string               `json:"state"` // pending, received, rejected, cancelled
+	FromOrg     domain.OrgID         `json:"from_org"`
+	FromUnit    domain.OrgID         `json:"from_unit"`
+	TargetOrg   *domain.OrgID        `json:"target_org,omitempty"`
+	TargetUnit  *domain.OrgID        `json:"target_unit,omitempty"`
+	InitiatedOn domain.Date          `json:"initiated_on"`
+	// Source is the transfer decision.
+	Source      domain.SourceDocument `json:"source_document"`
+	FullName    string                `json:"full_name"`
+	DateOfBirth domain.Date           `json:"date_of_birth,omitzero"`
+	Class       dossier.Class         `json:"class"`
+	Version     uint64                `json:"dossier_version"`
+}
+
+// transferOf finds transfer tid in a dossier's history.
+func transferOf(history []domain.Recorded, d *dossier.Dossier, tid uuid.UUID) (TransferView, bool) {
+	var v TransferView
+	found := false
+	for _, r := range history {
+		switch e := r.Event.(type) {
+		case dossier.TransferInitiated:
+			if e.TransferID == tid {
+				found = true
+				v = TransferView{ID: tid, Kind: e.Kind, State: "pending", FromOrg: e.FromOrg, FromUnit: e.FromUnit,
+					InitiatedOn: r.Meta.EffectiveDate, Source: r.Meta.Source}
+				if !e.TargetOrg.IsZero() {
+					t := e.TargetOrg
+					v.TargetOrg = &t
+				}
+				if !e.TargetUnit.IsZero() {
+					t := e.TargetUnit
+					v.TargetUnit = &t
+				}
+			}
+		case dossier.TransferReceived:
+			if e.TransferID == tid {
+				v.State = "received"
+			}
+		case dossier.TransferRejected:
+			if e.TransferID == tid {
+				v.State = "rejected"
+			}
+		case dossier.TransferCancelled:
+			if e.TransferID == tid {
+				v.State = "cancelled"
+			}
+		}
+	}
+	doc := d.Document()
+	v.DossierID, v.FullName, v.DateOfBirth, v.Class, v.Version = d.ID(), doc.Identity.BirthName, doc.Identity.DateOfBirth, d.Class(), d.Version()
+	return v, found
+}
+
+// transferDossier finds the dossier of a transfer: the API's own index
+// first, then the audit trail (transfers recorded by other means).
+func (s *Server) transferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
+	var id uuid.UUID
+	err := s.deps.Pool.QueryRow(ctx, `SELECT dossier_id FROM transfer_dossiers WHERE transfer_id = $1`, tid).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = s.deps.Pool.QueryRow(ctx, `SELECT dossier_id FROM `+audit.EntriesView+`
+ WHERE type = $1 AND data->>'transfer_id' = $2 LIMIT 1`, dossier.TypeTransferInitiated, tid.String()).Scan(&id)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.DossierID{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
+	}
+	return domain.DossierID(id), err
+}
+
+// transferRole is how the caller stands to a transfer.
+type transferRole struct {
+	receiver domain.OrgID // the org the caller receives or rejects for (zero: none)
+	sender   domain.OrgID // the org the caller cancels for (zero: none)
+}
+
+// roleIn decides what the caller may do with transfer t of dossier d:
+// receive or reject for the target (or, for internal and out-of-province
+// transfers, the managing org), cancel for the sending (or managing) org.
+func roleIn(caller *Caller, d *dossier.Dossier, t TransferView) transferRole {
+	var r transferRole
+	managing, managed := d.ManagingOrg()
+	try := func(orgs ...domain.OrgID) domain.OrgID {
+		for _, o := range orgs {
+			if !o.IsZero() && caller.Can(account.ActionWriteDossier, o) {
+				return o
+			}
+		}
+		return domain.OrgID{}
+	}
+	var target domain.OrgID
+	if t.TargetOrg != nil {
+		target = *t.TargetOrg
+	}
+	switch t.Kind {
+	case dossier.TransferBetweenOrgs:
+		r.receiver = try(target)
+	case dossier.TransferInternal:
+		if managed {
+			r.receiver = try(target, managing)
+		} else {
+			r.receiver = try(target)
+		}
+	default:
+		if managed {
+			r.receiver = try(managing, t.FromOrg)
+		} else {
+			r.receiver = try(t.FromOrg)
+		}
+	}
+	if managed {
+		r.sender = try(t.FromOrg, managing)
+	} else {
+		r.sender = try(t.FromOrg)
+	}
+	return r
+}
+
+// openTransfer loads the transfer named by the path and the caller's role
+// in it; 404 (logged as a refused read of the dossier) when the caller has
+// none.
+func (s *Server) openTransfer(c echo.Context) (TransferView, *dossier.Dossier, transferRole, error) {
+	tid, err := pathUUID(c, "id")
+	if err != nil {
+		return TransferView{}, nil, transferRole{}, err
+	}
+	ctx := c.Request().Context()
+	id, err := s.transferDossier(ctx, tid)
+	if err != nil {
+		return TransferView{}, nil, transferRole{}, err
+	}
+	history, d, err := s.loadHistory(ctx, id)
+	if err != nil {
+		return TransferView{}, nil, transferRole{}, err
+	}
+	t, ok := transferOf(history, d, tid)
+	if !ok {
+		return TransferView{}, nil, transferRole{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
+	}
+	a := accessTo(CallerOf(c), d, lastManagingOrg(history))
+	role := roleIn(CallerOf(c), d, t)
+	if !a.read && role.receiver.IsZero() && role.sender.IsZero() {
+		if err := s.LogRead(c, id, ReadRefused); err != nil {
+			return TransferView{}, nil, transferRole{}, err
+		}
+		return TransferView{}, nil, transferRole{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
+	}
+	return t, d, role, nil
+}
+
+// getTransfer is GET /transfers/{id}: for readers of the dossier and the
+// orgs that receive, reject or cancel it. Logged as a read of the dossier.
+func (s *Server) getTransfer(c echo.Context) error {
+	t, d, _, err := s.openTransfer(c)
+	if err != nil {
+		return err
+	}
+	if err := s.LogRead(c, d.ID(), ReadAllowed); err != nil {
+		return err
+	}
+	SetETag(c, d.Version())
+	return c.JSON(http.StatusOK, t)
+}
+
+// transferRequest is the body of POST /dossiers/{id}/transfers: the kind,
+// the receiving org (and unit) and the decision. transfer_id is optional.
+type transferRequest struct {
+	TransferID *uuid.UUID           `json:"transfer_id"`
+	Kind       dossier.TransferKind `json:"kind"`
+	TargetOrg  domain.OrgID         `json:"target_org"`
+	TargetUnit domain.OrgID         `json:"target_unit"`
+	envelopeFields
+}
+
+func (s *Server) initiateTransfer(c echo.Context) error {
+	var req transferRequest
+	o, ifMatch, err := s.beginWrite(c, forWrite, &req)
+	if err != nil {
+		return err
+	}
+	tid := uuid.Must(uuid.NewV7())
+	if req.TransferID != nil {
+		tid = *req.TransferID
+	}
+	m := s.metaWith(c, req.envelopeFields)
+	m.Actor.ActingOrg, _ = o.d.ManagingOrg()
+	ctx := c.Request().Context()
+	if _, err := s.deps.Dossiers.InitiateTransfer(ctx, o.d.ID(), ifMatch, dossier.TransferOrder{
+		TransferID: tid, Kind: req.Kind, TargetOrg: req.TargetOrg, TargetUnit: req.TargetUnit,
+	}, m); err != nil {
+		return commandError(err)
+	}
+	if _, err := s.deps.Pool.Exec(ctx, `INSERT INTO transfer_dossiers (transfer_id, dossier_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		tid, uuid.UUID(o.d.ID())); err != nil {
+		return err
+	}
+	return s.respondTransfer(c, o.d.ID(), tid, http.StatusCreated)
+}
+
+// respondTransfer answers a transfer command with the transfer as it now
+// stands and the dossier's new version as ETag.
+func (s *Server) respondTransfer(c echo.Context, id domain.DossierID, tid uuid.UUID, status int) error {
+	history, d, err := s.loadHistory(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	t, _ := transferOf(history, d, tid)
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/transfers/"+tid.String())
+	SetETag(c, d.Version())
+	return c.JSON(status, t)
+}
+
+// transferAction runs receive, reject or cancel.
+func (s *Server) transferAction(c echo.Context, sender bool,
+	run func(ctx context.Context, id domain.DossierID, ifMatch uint64, tid uuid.UUID, m domain.Meta) error) error {
+	t, d, role, err := s.openTransfer(c)
+	if err != nil {
+		return err
+	}
+	org := role.receiver
+	if sender {
+		org = role.sender
+	}
+	if org.IsZero() {
+		if err := s.LogRead(c, d.ID(), ReadRefused); err != nil {
+			return err
+		}
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "your org is not a party that may do this to the transfer"}
+	}
+	ifMatch, err := IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req reasonRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	m := s.metaWith(c, req.envelopeFields)
+	m.Actor.ActingOrg = org
+	if err := run(c.Request().Context(), d.ID(), ifMatch, t.ID, m); err != nil {
+		return commandError(err)
+	}
+	return s.respondTransfer(c, d.ID(), t.ID, http.StatusOK)
+}
+
+// receiveTransfer is POST /transfers/{id}/receive: the receiving org's HR,
+// on its receiving decision (source_document).
+func (s *Server) receiveTransfer(c echo.Context) error {
+	return s.transferAction(c, false, func(ctx context.Context, id domain.DossierID, ifMatch uint64, tid uuid.UUID, m domain.Meta) error {
+		_, err := s.deps.Dossiers.ReceiveTransfer(ctx, id, ifMatch, tid, m)
+		return err
+	})
+}
+
+// rejectTransfer is POST /transfers/{id}/reject: the receiving org; reason required.
+func (s *Server) rejectTransfer(c echo.Context) error {
+	return s.transferAction(c, false, func(ctx context.Context, id domain.DossierID, ifMatch uint64, tid uuid.UUID, m domain.Meta) error {
+		_, err := s.deps.Dossiers.RejectTransfer(ctx, id, ifMatch, tid, m)
+		return err
+	})
+}
+
+// cancelTransfer is POST /transfers/{id}/cancel: the sending org; reason required.
+func (s *Server) cancelTransfer(c echo.Context) error {
+	return s.transferAction(c, true, func(ctx context.Context, id domain.DossierID, ifMatch uint64, tid uuid.UUID, m domain.Meta) error {
+		_, err := s.deps.Dossiers.CancelTransfer(ctx, id, ifMatch, tid, m)
+		return err
+	})
+}

@@ -1,0 +1,392 @@
+package approvals
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gowebpki/jcs"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+)
+
+// ManifestFormat names the manifest's shape; a change of shape is a new format.
+const ManifestFormat = "hoso-approval-manifest/v1"
+
+// Entry flags.
+const (
+	FlagCarriedOver      = "carried_over"      // recorded in an earlier month after its approval
+	FlagCorrectsApproved = "corrects_approved" // corrects an event an approval covered
+)
+
+// Manifest is what an approver signs, in RFC 8785 canonical form.
+type Manifest struct {
+	Format string `json:"format"`
+	Org    string `json:"org_id"`
+	Month  string `json:"month"`
+	Level  string `json:"level"`
+	// RecordedFrom and RecordedUntil bound the recorded_at of the entries
+	// (carried-over entries from the previous month included).
+	RecordedFrom  string   `json:"recorded_from"`
+	RecordedUntil string   `json:"recorded_until"`
+	Log           LogState `json:"log"`
+	EventsRoot    string   `json:"events_root"`
+	Count         int      `json:"count"`
+	Events        []Entry  `json:"events"`
+}
+
+// LogState is the global Merkle log when the manifest was built.
+type LogState struct {
+	TreeSize uint64 `json:"tree_size"`
+	Root     string `json:"root"`
+}
+
+// Entry is one event the approval covers.
+type Entry struct {
+	EventID    string   `json:"event_id"`
+	Stream     string   `json:"stream_id"`
+	Version    uint64   `json:"stream_version"`
+	LeafIndex  uint64   `json:"leaf_index"`
+	Type       string   `json:"type"`
+	Hash       string   `json:"hash"`
+	RecordedAt string   `json:"recorded_at"`
+	Flags      []string `json:"flags,omitempty"`
+}
+
+// Canonical returns the RFC 8785 bytes and their SHA-256 in hex.
+func (m Manifest) Canonical() ([]byte, string, error) {
+	if m.Events == nil {
+		m.Events = []Entry{}
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, "", fmt.Errorf("approvals: encoding manifest: %w", err)
+	}
+	b, err := jcs.Transform(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("approvals: canonicalizing manifest: %w", err)
+	}
+	return b, Digest(b), nil
+}
+
+// Digest is the lower-case hex SHA-256 of b.
+func Digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// ParseManifest decodes manifest bytes and checks their events_root and
+// count against the entries. Errors wrap domain.ErrInvalid.
+func ParseManifest(b []byte) (Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, domain.Invalid("manifest", "json", err.Error())
+	}
+	if m.Format != ManifestFormat {
+		return m, domain.Invalid("manifest/format", "unknown", m.Format)
+	}
+	root, err := EventsRoot(m.Events)
+	if err != nil {
+		return m, err
+	}
+	if root != m.EventsRoot || m.Count != len(m.Events) {
+		return m, domain.Invalid("manifest/events_root", "mismatch", "the root or count does not match the listed events")
+	}
+	return m, nil
+}
+
+// EventsRoot is the RFC 6962 root over the entries' leaf hashes, in order.
+func EventsRoot(entries []Entry) (string, error) {
+	tree := treelog.NewTree()
+	for i, e := range entries {
+		h, err := eventstore.ParseHash(e.Hash)
+		if err != nil {
+			return "", domain.Invalid(fmt.Sprintf("manifest/events/%d/hash", i), "format", e.Hash)
+		}
+		if err := tree.Append(rfc6962.DefaultHasher.HashLeaf(h[:]), nil); err != nil {
+			return "", fmt.Errorf("approvals: %w", err)
+		}
+	}
+	if len(entries) == 0 {
+		return treelog.EmptyRoot().String(), nil
+	}
+	root, err := tree.GetRootHash(nil)
+	if err != nil {
+		return "", fmt.Errorf("approvals: %w", err)
+	}
+	return hex.EncodeToString(root), nil
+}
+
+// sameEntries reports whether two manifests cover the same events the same way.
+func sameEntries(a, b Manifest) bool {
+	return a.Level == b.Level && a.EventsRoot == b.EventsRoot && a.Count == b.Count &&
+		slices.EqualFunc(a.Events, b.Events, func(x, y Entry) bool {
+			return x.EventID == y.EventID && slices.Equal(x.Flags, y.Flags)
+		})
+}
+
+// builder reads what a manifest needs from the ledger.
+type builder struct {
+	pool   *pgxpool.Pool
+	ledger app.Ledger
+	tree   *treelog.Log
+}
+
+type candidate struct {
+	Entry
+	id       uuid.UUID
+	recorded time.Time
+	data     []byte
+}
+
+// candidates are the events of streams matching like, recorded in
+// [from, until), among the first size leaves, in log order.
+func (b builder) candidates(ctx context.Context, like string, from, until time.Time, size uint64, withData bool) ([]candidate, error) {
+	dataCol := "NULL::bytea"
+	if withData {
+		dataCol = "e.data"
+	}
+	rows, err := b.pool.Query(ctx, `
+		SELECT l.leaf_index, e.event_id, e.stream_id, e.stream_version, e.type, e.hash, e.recorded_at, `+dataCol+`
+		  FROM merkle_leaves l JOIN events e ON e.event_id = l.event_id
+		 WHERE l.leaf_index < $1 AND e.stream_id LIKE $2 AND e.recorded_at >= $3 AND e.recorded_at < $4
+		 ORDER BY l.leaf_index`, int64(size), like, from, until)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: reading the month's events: %w", err)
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var (
+			c        candidate
+			idx, ver int64
+			hash     []byte
+		)
+		if err := rows.Scan(&idx, &c.id, &c.Stream, &ver, &c.Type, &hash, &c.recorded, &c.data); err != nil {
+			return nil, fmt.Errorf("approvals: reading the month's events: %w", err)
+		}
+		c.LeafIndex, c.Version = uint64(idx), uint64(ver)
+		c.EventID = c.id.String()
+		c.Hash = hex.EncodeToString(hash)
+		c.RecordedAt = c.recorded.UTC().Format(time.RFC3339Nano)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// loadApproval replays org's approval of month at level (empty when
+// nothing happened).
+func loadApproval(ctx context.Context, l app.Ledger, org domain.OrgID, m approval.Month, level approval.Level) (*approval.Approval, app.History, error) {
+	h, err := l.Load(ctx, approval.StreamID(org, m, level), approval.Decode)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return nil, h, err
+	}
+	a, err := approval.Replay(org, m, level, h.Events)
+	return a, h, err
+}
+
+// covered is the set of event ids the signed manifest of a covers.
+func covered(a *approval.Approval) (map[string]bool, error) {
+	s, ok := a.Signature()
+	if !ok {
+		return nil, nil
+	}
+	served, ok := a.ServedDigest(s.ManifestDigest)
+	if !ok {
+		return nil, fmt.Errorf("approvals: %s: signed manifest %s not served", a.StreamID(), s.ManifestDigest)
+	}
+	m, err := ParseManifest(served.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(m.Events))
+	for _, e := range m.Events {
+		out[e.EventID] = true
+	}
+	return out, nil
+}
+
+// build makes org's manifest of month at level from the first size leaves.
+func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Month, level approval.Level, size uint64) (Manifest, error) {
+	root, err := b.tree.Root(ctx, size)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m := Manifest{
+		Format: ManifestFormat, Org: org.String(), Month: month.String(), Level: string(level),
+		Log: LogState{TreeSize: size, Root: root.String()},
+	}
+	from, until := month.Start(), month.Next().Start()
+	var entries []Entry
+	if level == approval.LevelDepartment {
+		entries, err = b.departmentEntries(ctx, org, month, size)
+	} else {
+		entries, from, err = b.unitEntries(ctx, org, month, size)
+	}
+	if err != nil {
+		return Manifest{}, err
+	}
+	m.RecordedFrom, m.RecordedUntil = from.Format(time.RFC3339), until.Format(time.RFC3339)
+	m.Events = entries
+	if m.Events == nil {
+		m.Events = []Entry{}
+	}
+	m.Count = len(m.Events)
+	if m.EventsRoot, err = EventsRoot(m.Events); err != nil {
+		return Manifest{}, err
+	}
+	return m, nil
+}
+
+func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, time.Time, error) {
+	from := month.Start()
+	prev, _, err := loadApproval(ctx, b.ledger, org, month.Prev(), approval.LevelUnit)
+	if err != nil {
+		return nil, from, err
+	}
+	prevCovered, err := covered(prev)
+	if err != nil {
+		return nil, from, err
+	}
+	if prev.Sealed() {
+		from = month.Prev().Start()
+	}
+	cands, err := b.candidates(ctx, "dossier-%", from, month.Next().Start(), size, true)
+	if err != nil {
+		return nil, from, err
+	}
+	// Management is decided per dossier by replaying its stream up to each
+	// event, so one stream is read once however many events it has here.
+	histories := map[string][]domain.Recorded{}
+	approvals := map[approval.Month]map[string]bool{month.Prev(): prevCovered}
+	var out []Entry
+	for _, c := range cands {
+		if c.recorded.Before(month.Start()) {
+			if prevCovered[c.EventID] {
+				continue
+			}
+			c.Flags = append(c.Flags, FlagCarriedOver)
+		}
+		h, ok := histories[c.Stream]
+		if !ok {
+			hist, err := b.ledger.Load(ctx, c.Stream, dossier.Decode)
+			if err != nil {
+				return nil, from, err
+			}
+			h, histories[c.Stream] = hist.Events, hist.Events
+		}
+		mine, err := managedAround(h, c.Version, org)
+		if err != nil {
+			return nil, from, err
+		}
+		if !mine {
+			continue
+		}
+		if c.Type == dossier.TypeCorrected {
+			if flag, err := b.correctsApproved(ctx, org, c, h, approvals); err != nil {
+				return nil, from, err
+			} else if flag {
+				c.Flags = append(c.Flags, FlagCorrectsApproved)
+			}
+		}
+		out = append(out, c.Entry)
+	}
+	return out, from, nil
+}
+
+// managedAround reports whether org managed the dossier just before or just
+// after its event at version v.
+func managedAround(h []domain.Recorded, v uint64, org domain.OrgID) (bool, error) {
+	if v == 0 || int(v) > len(h) {
+		return false, fmt.Errorf("approvals: version %d of a %d-event stream", v, len(h))
+	}
+	for _, n := range []uint64{v - 1, v} {
+		if n == 0 {
+			continue
+		}
+		d, err := dossier.Replay(h[:n])
+		if err != nil {
+			return false, fmt.Errorf("approvals: replaying a dossier: %w", err)
+		}
+		if o, ok := d.ManagingOrg(); ok && o == org {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// correctsApproved reports whether the correction c targets an event that a
+// signed approval of org covers (the month the target was recorded in, or
+// the next, where it may have been carried over).
+func (b builder) correctsApproved(ctx context.Context, org domain.OrgID, c candidate, h []domain.Recorded, cache map[approval.Month]map[string]bool) (bool, error) {
+	var corr dossier.Corrected
+	if err := json.Unmarshal(c.data, &corr); err != nil {
+		return false, nil
+	}
+	var target *domain.Recorded
+	for i := range h {
+		if h[i].ID == corr.Corrects {
+			target = &h[i]
+		}
+	}
+	if target == nil {
+		return false, nil
+	}
+	tm := approval.MonthOf(target.Meta.RecordedAt)
+	for _, m := range []approval.Month{tm, tm.Next()} {
+		set, ok := cache[m]
+		if !ok {
+			a, _, err := loadApproval(ctx, b.ledger, org, m, approval.LevelUnit)
+			if err != nil {
+				return false, err
+			}
+			if set, err = covered(a); err != nil {
+				return false, err
+			}
+			cache[m] = set
+		}
+		if set[corr.Corrects.String()] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// departmentEntries are the units' approvals of month.
+func (b builder) departmentEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, error) {
+	// Approvals of M are signed from the end of M into the next month or
+	// later, so every recorded time counts.
+	cands, err := b.candidates(ctx, "approval-%-"+month.String(), time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), size, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, c := range cands {
+		// The pattern also matches no department stream (they end in
+		// "-department"); an org's own unit approval counts like any other.
+		if c.Type != approval.TypeSigned {
+			continue
+		}
+		e, err := approval.Decode(c.Type, c.data)
+		if err != nil {
+			return nil, err
+		}
+		if s := e.(approval.Signed); s.Level == approval.LevelUnit && s.Month == month {
+			out = append(out, c.Entry)
+		}
+	}
+	return out, nil
+}

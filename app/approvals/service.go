@@ -1,0 +1,440 @@
+package approvals
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+)
+
+// CheckpointWait bounds how long an approval waits for the Merkle log to
+// include it before the approval's checkpoint is taken.
+const CheckpointWait = 10 * time.Second
+
+// Config is what the service works with.
+type Config struct {
+	// Pool holds the events (PostgreSQL backend) and the Merkle log.
+	Pool  *pgxpool.Pool
+	Store eventstore.Store
+	// Tree is the Merkle log; with a store it is sequenced before a
+	// manifest is built, so the manifest covers every committed event.
+	Tree *treelog.Log
+	// Checkpoints, when set, takes a signed checkpoint after each approval.
+	Checkpoints *checkpoint.Log
+	// Roots are the CAs signing certificates must chain to.
+	Roots *x509.CertPool
+	// Policy and Calendar place a signature in the approval window.
+	Policy   policy.Policy
+	Calendar *calendar.Calendar
+	// Now is the server clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Service builds manifests and records approvals.
+type Service struct {
+	cfg    Config
+	ledger app.Ledger
+	b      builder
+}
+
+// New returns the service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := app.Ledger{Store: cfg.Store}
+	return &Service{cfg: cfg, ledger: l, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree}}
+}
+
+// Served is a manifest as handed to an approver.
+type Served struct {
+	Bytes    []byte // RFC 8785 canonical JSON: what to sign
+	Digest   string // hex SHA-256 of Bytes
+	Manifest Manifest
+	// Sealed: the month is approved and Bytes is the manifest that was signed.
+	Sealed bool
+}
+
+// sequence brings the Merkle log up to every event committed before the
+// call and returns its size. SequenceOnce alone may stop short of the head:
+// the store's stable prefix trails any transaction still running in the
+// cluster, and a manifest must not miss an event its month already holds.
+func (s *Service) sequence(ctx context.Context) (uint64, error) {
+	var (
+		xid, seq uint64
+		head     string
+	)
+	err := s.cfg.Pool.QueryRow(ctx, `SELECT transaction_id, seq FROM events ORDER BY transaction_id DESC, seq DESC LIMIT 1`).Scan(&xid, &seq)
+	if err == nil {
+		head = eventstore.NewPosition(xid, seq).String()
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("approvals: reading the log's head: %w", err)
+	}
+	for {
+		if _, err := s.cfg.Tree.SequenceOnce(ctx); err != nil {
+			return 0, err
+		}
+		var tail string
+		err := s.cfg.Pool.QueryRow(ctx, `SELECT position FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1`).Scan(&tail)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("approvals: reading the tree's tail: %w", err)
+		}
+		// Position text sorts in log order.
+		if tail >= head {
+			return s.cfg.Tree.Size(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// checkLevel refuses a department approval by an org that is not a department.
+func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level approval.Level) error {
+	if !level.Valid() {
+		return domain.Invalid("level", "enum", "unit or department")
+	}
+	o, err := app.LoadOrg(ctx, s.ledger, orgID)
+	if err != nil {
+		return err
+	}
+	if level == approval.LevelDepartment && o.Kind() != org.KindDepartment {
+		return refuse(CodeLevelNotAllowed, domain.ErrInvalid, "only a department (Sở Nội vụ) approves at department level", nil)
+	}
+	return nil
+}
+
+// Manifest returns org's manifest of month at level, recording it as
+// served when it differs from the one served last. A sealed month returns
+// the signed manifest. Errors: domain.ErrNotFound for an unknown org;
+// *Error with CodeMonthNotBegun, CodeLevelNotAllowed, CodeNoUnitApprovals.
+func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
+	if err := s.checkLevel(ctx, orgID, level); err != nil {
+		return Served{}, err
+	}
+	// Two approvers opening the page at once race to record the manifest;
+	// the loser rereads and, usually, finds the winner's.
+	for attempt := 1; ; attempt++ {
+		served, err := s.manifest(ctx, orgID, month, level, m)
+		var lost *app.ConcurrencyError
+		if !errors.As(err, &lost) || attempt == 3 {
+			return served, err
+		}
+	}
+}
+
+func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
+	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	if err != nil {
+		return Served{}, err
+	}
+	if sig, ok := a.Signature(); ok {
+		served, _ := a.ServedDigest(sig.ManifestDigest)
+		return s.servedOf(served, true)
+	}
+	size, err := s.sequence(ctx)
+	if err != nil {
+		return Served{}, err
+	}
+	man, err := s.b.build(ctx, orgID, month, level, size)
+	if err != nil {
+		return Served{}, err
+	}
+	if last, ok := a.Latest(); ok && last.Level == level {
+		if prev, err := ParseManifest(last.Manifest); err == nil && sameEntries(prev, man) {
+			return s.servedOf(last, false)
+		}
+	}
+	b, digest, err := man.Canonical()
+	if err != nil {
+		return Served{}, err
+	}
+	if m.RecordedAt.IsZero() {
+		m.RecordedAt = s.cfg.Now().UTC()
+	}
+	events, err := a.Serve(m, approval.Manifest{Level: level, Digest: digest, TreeSize: size, Items: man.Count, Bytes: b})
+	if err != nil {
+		return Served{}, fromState(err)
+	}
+	if _, err := s.ledger.Append(ctx, h.Stream, eventstore.Exactly(h.Version), m, events, nil); err != nil {
+		return Served{}, err
+	}
+	return Served{Bytes: b, Digest: digest, Manifest: man}, nil
+}
+
+func (s *Service) servedOf(ms approval.ManifestServed, sealed bool) (Served, error) {
+	if Digest(ms.Manifest) != ms.Digest {
+		return Served{}, refuse(CodeManifestTampered, domain.ErrConflict, "the stored manifest no longer matches its digest; run hoso verify", nil)
+	}
+	man, err := ParseManifest(ms.Manifest)
+	if err != nil {
+		return Served{}, err
+	}
+	return Served{Bytes: []byte(ms.Manifest), Digest: ms.Digest, Manifest: man, Sealed: sealed}, nil
+}
+
+// Approved is a recorded approval.
+type Approved struct {
+	Signed     approval.Signed
+	Result     eventstore.AppendResult
+	Checkpoint *checkpoint.Signed // nil when checkpoints are not configured
+}
+
+// Submit verifies a detached CMS signature (DER or PEM) over the latest
+// manifest served for org's month and records the approval. Each refusal
+// is an *Error whose Code names it, and nothing is appended:
+//
+//   - CodeMonthSealed: the month is already approved;
+//   - CodeManifestNotServed: no manifest was served;
+//   - CodeCMSMalformed: not one-signer SignedData with its certificate;
+//   - CodeSignatureMismatch: not a signature over the served manifest's
+//     bytes (CodeManifestSuperseded when over an older served one);
+//   - CodeSigningTime: a signing time after the server's clock or before
+//     the manifest was served (beyond ClockSkew);
+//   - CodeCertNotYetValid, CodeCertExpired, CodeCertUntrusted,
+//     CodeCertKeyUsage: the certificate at the signing time;
+//   - CodeCertNotRegistered, CodeCertRevoked: no account holds the
+//     certificate, or it was revoked;
+//   - CodeSignerNotApprover: its account may not approve this org;
+//   - CodeManifestStale: the month's events changed since it was served.
+func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, body []byte, m domain.Meta) (Approved, error) {
+	now := s.cfg.Now().UTC()
+	if m.RecordedAt.IsZero() {
+		m.RecordedAt = now
+	}
+	if !level.Valid() {
+		return Approved{}, domain.Invalid("level", "enum", "unit or department")
+	}
+	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	if err != nil {
+		return Approved{}, err
+	}
+	if sig, ok := a.Signature(); ok {
+		return Approved{}, refuse(CodeMonthSealed, domain.ErrConflict,
+			"the month "+month.Vietnamese()+" was approved on "+domain.DateOf(sig.SigningTime).Vietnamese()+"; corrections go into a later month", nil)
+	}
+	latest, ok := a.Latest()
+	if !ok {
+		return Approved{}, refuse(CodeManifestNotServed, domain.ErrConflict, "fetch the manifest first: GET …/manifest", nil)
+	}
+	p7, der, err := parseCMS(body)
+	if err != nil {
+		return Approved{}, err
+	}
+	sig, err := checkSignature(p7, latest.Manifest)
+	if err != nil {
+		for _, old := range a.Served() {
+			if old.Digest == latest.Digest {
+				continue
+			}
+			if p, _, perr := parseCMS(body); perr == nil {
+				if _, oerr := checkSignature(p, old.Manifest); oerr == nil {
+					return Approved{}, refuse(CodeManifestSuperseded, domain.ErrConflict, "the signature is over an older manifest; sign "+latest.Digest, nil)
+				}
+			}
+		}
+		return Approved{}, err
+	}
+	servedAt := servedTime(h, latest.Digest)
+	if !sig.hasTime {
+		sig.signingTime = now
+	}
+	if sig.signingTime.After(now.Add(ClockSkew)) || sig.signingTime.Before(servedAt.Add(-ClockSkew)) {
+		return Approved{}, refuse(CodeSigningTime, domain.ErrInvalid,
+			"signed at "+viDateTime(sig.signingTime)+", the manifest was served at "+viDateTime(servedAt), nil)
+	}
+	if err := checkCertificate(sig, s.cfg.Roots); err != nil {
+		return Approved{}, err
+	}
+	fp := Fingerprint(sig.signer)
+	signer, err := s.authority(ctx, orgID, fp, sig.signingTime, now)
+	if err != nil {
+		return Approved{}, err
+	}
+	if err := s.checkUnchanged(ctx, orgID, month, latest); err != nil {
+		return Approved{}, err
+	}
+	timing, window := s.timing(month, latest.Level, sig.signingTime)
+	events, err := a.Sign(m, approval.Signature{
+		ManifestDigest: latest.Digest, Level: latest.Level, CMS: der, SignerFingerprint: fp,
+		SignerAccount: signer, SignerSubject: subjectOf(sig.signer), SigningTime: sig.signingTime,
+		Timing: timing, WindowStart: window.Start, WindowEnd: window.End,
+	})
+	if err != nil {
+		return Approved{}, fromState(err)
+	}
+	res, err := s.ledger.Append(ctx, h.Stream, eventstore.Exactly(h.Version), m, events, nil)
+	if errors.Is(err, domain.ErrConflict) {
+		// Another approval won the race; say what the month is now.
+		if a2, _, lerr := loadApproval(ctx, s.ledger, orgID, month, level); lerr == nil && a2.Sealed() {
+			return Approved{}, refuse(CodeMonthSealed, domain.ErrConflict, "the month was approved meanwhile", err)
+		}
+		return Approved{}, err
+	}
+	if err != nil {
+		return Approved{}, err
+	}
+	out := Approved{Signed: events[0].(approval.Signed), Result: res}
+	if s.cfg.Checkpoints != nil {
+		// The approval is recorded whatever happens here. Sequencing waits
+		// for the store's stable prefix, which a long transaction anywhere
+		// in the cluster holds back: wait a bounded time, then sign what
+		// the tree holds (the daily checkpoint covers the rest).
+		sctx, cancel := context.WithTimeout(ctx, CheckpointWait)
+		_, _ = s.sequence(sctx)
+		cancel()
+		if cp, err := s.cfg.Checkpoints.Take(ctx, checkpoint.ReasonApproval); err == nil {
+			out.Checkpoint = &cp
+		}
+	}
+	return out, nil
+}
+
+func servedTime(h app.History, digest string) time.Time {
+	for i := len(h.Events) - 1; i >= 0; i-- {
+		if ms, ok := h.Events[i].Event.(approval.ManifestServed); ok && ms.Digest == digest {
+			return h.Events[i].Meta.RecordedAt
+		}
+	}
+	return time.Time{}
+}
+
+// authority finds the account holding the certificate with fingerprint fp
+// and checks it may approve orgID: certificate usable at the signing time
+// and not revoked since, account active, approver over the org (directly
+// or through an ancestor) on the signing date.
+func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, signedAt, now time.Time) (domain.AccountID, error) {
+	rows, err := s.cfg.Pool.Query(ctx, `
+		SELECT DISTINCT stream_id FROM events
+		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
+		account.TypeCertificateRegistered, fp)
+	if err != nil {
+		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	if len(streams) == 0 {
+		return domain.AccountID{}, refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
+	}
+	var refusal error
+	for _, st := range streams {
+		id, err := domain.ParseAccountID(st[len("account-"):])
+		if err != nil {
+			continue
+		}
+		acct, err := app.LoadAccount(ctx, s.ledger, id)
+		if err != nil {
+			return domain.AccountID{}, err
+		}
+		c, ok := acct.Certificate(fp)
+		if !ok {
+			continue
+		}
+		if !c.UsableAt(signedAt) || (!c.RevokedAt.IsZero() && !now.Before(c.RevokedAt)) {
+			refusal = refuse(CodeCertRevoked, domain.ErrForbidden, "certificate "+fp+" was revoked on "+viDateTime(c.RevokedAt), nil)
+			continue
+		}
+		day := domain.DateOf(signedAt)
+		if !acct.ActiveOn(day) {
+			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer's account is not active", nil)
+			continue
+		}
+		pol := account.NewPolicy(acct.Grants(day), s.ancestry(ctx, day))
+		if !pol.Can(account.ActionApproveMonth, orgID) {
+			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer holds no approver role over org "+orgID.String(), nil)
+			continue
+		}
+		return id, nil
+	}
+	if refusal == nil {
+		refusal = refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
+	}
+	return domain.AccountID{}, refusal
+}
+
+// ancestry walks the org streams' parent history on day: a decision on
+// authority must not depend on a read model's lag.
+func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.OrgID) []domain.OrgID {
+	return func(o domain.OrgID) []domain.OrgID {
+		var chain []domain.OrgID
+		for cur := o; !cur.IsZero() && len(chain) < 64 && !slices.Contains(chain, cur); {
+			chain = append(chain, cur)
+			og, err := app.LoadOrg(ctx, s.ledger, cur)
+			if err != nil {
+				break
+			}
+			cur, _ = og.ParentOn(day)
+		}
+		return chain
+	}
+}
+
+// checkUnchanged rebuilds the manifest's entries from today's log and
+// refuses the signature when they differ from the served ones.
+func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, served approval.ManifestServed) error {
+	prev, err := ParseManifest(served.Manifest)
+	if err != nil {
+		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
+	}
+	if Digest(served.Manifest) != served.Digest {
+		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest no longer matches its digest; run hoso verify", nil)
+	}
+	size, err := s.sequence(ctx)
+	if err != nil {
+		return err
+	}
+	now, err := s.b.build(ctx, orgID, month, served.Level, size)
+	if err != nil {
+		return err
+	}
+	if !sameEntries(prev, now) {
+		return refuse(CodeManifestStale, domain.ErrConflict,
+			fmt.Sprintf("the month's data changed since the manifest was served (%d events then, %d now): fetch and sign it again", prev.Count, now.Count), nil)
+	}
+	return nil
+}
+
+func (s *Service) timing(month approval.Month, level approval.Level, signedAt time.Time) (approval.Timing, policy.Window) {
+	action := policy.MonthlyApproval
+	if level == approval.LevelDepartment {
+		action = policy.DoHAApproval
+	}
+	t, w, err := s.cfg.Policy.ApprovalTiming(action, month.Year(), month.Month(), domain.DateOf(signedAt), s.cfg.Calendar)
+	if err != nil {
+		// No window in this jurisdiction's policy: nothing to be early or late for.
+		return approval.InWindow, policy.Window{}
+	}
+	switch t {
+	case policy.Early:
+		return approval.Early, w
+	case policy.Late:
+		return approval.Late, w
+	}
+	return approval.InWindow, w
+}
+
+// Approval returns org's approval of month at level as recorded.
+func (s *Service) Approval(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level) (*approval.Approval, error) {
+	a, _, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	return a, err
+}

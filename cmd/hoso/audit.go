@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/auditbundle"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+)
+
+func init() {
+	register("audit", "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", runAudit)
+}
+
+func runAudit(ctx context.Context, env *Env, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "export":
+			return runAuditExport(ctx, env, args[1:])
+		case "verify":
+			return runAuditVerify(env, args[1:])
+		}
+	}
+	fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM --out FILE\n       hoso audit verify [--key FILE.pub] [--roots PEM] FILE")
+	return 2
+}
+
+func runAuditExport(ctx context.Context, env *Env, args []string) int {
+	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	orgFlag := fs.String("org", "", "the org's `ID`")
+	monthFlag := fs.String("month", "", "the approved month, `YYYY-MM`")
+	out := fs.String("out", "", "the bundle `FILE` to write")
+	levelFlag := fs.String("level", "unit", "the approval's level: unit, or department (the DoHA's over the units' approvals)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *orgFlag == "" || *monthFlag == "" || *out == "" {
+		fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM [--level unit|department] --out FILE")
+		return 2
+	}
+	org, err := domain.ParseOrgID(*orgFlag)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit export: --org:", err)
+		return 2
+	}
+	month, err := approval.ParseMonth(*monthFlag)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit export: --month:", err)
+		return 2
+	}
+	level := approval.Level(*levelFlag)
+	if !level.Valid() {
+		fmt.Fprintln(env.Stderr, "hoso audit export: --level: unit or department")
+		return 2
+	}
+	var vkey string
+	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
+		if k, err := checkpoint.LoadKey(path); err == nil {
+			vkey = k.VerifierKey
+		}
+	}
+	pool, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit export:", err)
+		return 2
+	}
+	defer pool.Close()
+	store := postgres.New(pool, postgres.Options{})
+	b, err := auditbundle.Export(ctx, pool, store, treelog.New(pool, nil, treelog.Options{}), org, month, level, vkey, time.Now())
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit export:", err)
+		return 1
+	}
+	data, err := json.MarshalIndent(b, "", " ")
+	if err == nil {
+		err = os.WriteFile(*out, append(data, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit export:", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "audit bundle of %s, tháng %s: %d events → %s\n", org, month.Vietnamese(), len(b.Events), *out)
+	return 0
+}
+
+// runAuditVerify needs no database: exit 0 when everything checked, 1 with
+// one line per problem, 2 when the bundle could not be read.
+func runAuditVerify(env *Env, args []string) int {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	keyFile := fs.String("key", "", "the ledger's public checkpoint key `FILE` (note format); default: the key in the bundle")
+	rootsPath := fs.String("roots", "", "trust roots `PEM` file or folder for the signer's certificate (default HOSO_SIGNING_TRUST_ROOTS)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(env.Stderr, "usage: hoso audit verify [--key FILE.pub] [--roots PEM] FILE")
+		return 2
+	}
+	raw, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
+		return 2
+	}
+	b, err := auditbundle.Decode(raw)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
+		return 2
+	}
+	var opts auditbundle.Options
+	if *keyFile != "" {
+		if opts.Key, err = checkpoint.LoadVerifier(*keyFile); err != nil {
+			fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
+			return 2
+		}
+	}
+	if *rootsPath == "" {
+		*rootsPath = env.Getenv("HOSO_SIGNING_TRUST_ROOTS")
+	}
+	if *rootsPath != "" {
+		var roots *x509.CertPool
+		if roots, err = approvals.LoadTrustRoots(*rootsPath); err != nil {
+			fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
+			return 2
+		}
+		opts.Roots = roots
+	}
+	r := auditbundle.Verify(b, opts)
+	monthText := b.Month
+	if m, err := approval.ParseMonth(b.Month); err == nil {
+		monthText = m.Vietnamese()
+	}
+	for _, p := range r.Proved {
+		fmt.Fprintln(env.Stdout, "ok:", p)
+	}
+	if r.OK() {
+		fmt.Fprintf(env.Stdout, "audit bundle of %s, tháng %s: verified\n", b.Org, monthText)
+		return 0
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(env.Stdout, p)
+	}
+	fmt.Fprintf(env.Stderr, "hoso audit verify: %d problem(s)\n", len(r.Problems))
+	return 1
+}
