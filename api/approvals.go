@@ -52,6 +52,16 @@ type approvalHandlers struct {
 	r ApprovalRoutes
 }
 
+// available refuses approvals where the service cannot build manifests:
+// they read the PostgreSQL events table, which an EventStoreDB ledger lacks.
+func (h approvalHandlers) available() error {
+	if h.r.Approvals == nil {
+		return &Error{Status: http.StatusNotImplemented, Code: CodeNotImplemented,
+			Detail: "monthly approvals need the PostgreSQL event store; this deployment's ledger is on EventStoreDB"}
+	}
+	return nil
+}
+
 // Problem codes of this file beside approvals.Code*: the upload's media type.
 const CodeSignatureMedia = "signature_media_type"
 
@@ -102,7 +112,8 @@ func (h approvalHandlers) orgMonth(c echo.Context) (domain.OrgID, approval.Month
 	return o, m, nil
 }
 
-// forbidden hides nothing here: approvals name orgs, not people.
+// errCannotApprove is a plain 403, not a 404 as for dossiers: an org-month
+// names no person, so refusing openly reveals nothing.
 var errCannotApprove = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "you hold no approver role over this org"}
 
 // manifest: GET /approvals/{org}/{month}/manifest → the RFC 8785 bytes to sign.
@@ -117,6 +128,9 @@ func (h approvalHandlers) manifest(c echo.Context) error {
 	}
 	level, err := approvalLevel(c)
 	if err != nil {
+		return err
+	}
+	if err := h.available(); err != nil {
 		return err
 	}
 	served, err := h.r.Approvals.Manifest(c.Request().Context(), o, m, level, h.s.Meta(c))
@@ -193,6 +207,9 @@ func (h approvalHandlers) signature(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.available(); err != nil {
+		return err
+	}
 	res, err := h.r.Approvals.Submit(c.Request().Context(), o, m, level, body, h.s.Meta(c))
 	if err != nil {
 		return approvalError(err)
@@ -234,6 +251,9 @@ func (h approvalHandlers) status(c echo.Context) error {
 	}
 	level, err := approvalLevel(c)
 	if err != nil {
+		return err
+	}
+	if err := h.available(); err != nil {
 		return err
 	}
 	a, err := h.r.Approvals.Approval(c.Request().Context(), o, m, level)

@@ -82,6 +82,7 @@ const (
 	CodeInternal            = "internal_error"
 	CodeBadParameter        = "bad_parameter"
 	CodeIdempotencyMismatch = "idempotency_key_reused"
+	CodeNotImplemented      = "not_implemented"
 	CodeIdempotencyInFlight = "idempotency_key_in_flight"
 )
 
@@ -102,6 +103,7 @@ var titles = map[string]string{
 	CodeInternal:            "Internal error",
 	CodeBadParameter:        "A parameter is not valid",
 	CodeIdempotencyMismatch: "Idempotency-Key reused for a different request",
+	CodeNotImplemented:      "Not available in this deployment",
 	CodeIdempotencyInFlight: "A request with this Idempotency-Key is still running",
 }
 

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -37,6 +39,15 @@ func runDev(ctx context.Context, env *Env, args []string) int {
 	if env.EventStoreURL != "" {
 		fmt.Fprintln(env.Stderr, "hoso dev: the demo loads into PostgreSQL; unset HOSO_EVENTSTORE_URL or use `hoso serve`")
 		return 2
+	}
+	if cfg.CheckpointKey == nil {
+		// make run signs checkpoints with a key of its own under var/.
+		k, err := checkpoint.LoadOrCreateKey(filepath.Join(env.RepoDir, "var", "checkpoint.key"), "hoso.dev/ledger")
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "hoso dev:", err)
+			return 1
+		}
+		cfg.CheckpointKey = &k
 	}
 	fmt.Fprintf(env.Stdout, "Loading the demo province (%d dossiers, seed %d; once)…\n", *n, *seed)
 	sum, err := loadDemo(ctx, env, demo.Config{Dossiers: *n, Seed: *seed, Workers: 4, PersonalIDKey: cfg.PersonalIDKey})

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
+
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -28,7 +32,23 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	if err != nil {
 		return service.Config{}, err
 	}
+	var cpKey *checkpoint.Key
+	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
+		k, err := checkpoint.LoadKey(path)
+		if err != nil {
+			return service.Config{}, fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err)
+		}
+		cpKey = &k
+	}
+	var roots *x509.CertPool
+	if path := env.Getenv("HOSO_SIGNING_TRUST_ROOTS"); path != "" {
+		if roots, err = approvals.LoadTrustRoots(path); err != nil {
+			return service.Config{}, fmt.Errorf("HOSO_SIGNING_TRUST_ROOTS: %w", err)
+		}
+	}
 	return service.Config{
+		CheckpointKey: cpKey,
+		TrustRoots:    roots,
 		DatabaseURL:   url,
 		EventStoreURL: env.EventStoreURL,
 		Listen:        listenAddr(env),
@@ -48,6 +68,12 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso serve:", err)
 		return 2
+	}
+	if cfg.CheckpointKey == nil {
+		env.Log.Warn("HOSO_CHECKPOINT_KEY is not set: no signed checkpoints of the log will be taken")
+	}
+	if cfg.TrustRoots == nil {
+		env.Log.Warn("HOSO_SIGNING_TRUST_ROOTS is not set: every approval signature will be refused as untrusted")
 	}
 	svc, err := service.Open(ctx, cfg)
 	if err != nil {

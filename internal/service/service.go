@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,10 +22,12 @@ import (
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
@@ -68,6 +71,12 @@ type Config struct {
 	// PollInterval is how often idle workers look for new events (tests
 	// shorten it); the store's notifications usually wake them sooner.
 	PollInterval time.Duration
+	// CheckpointKey signs the Merkle log's checkpoints (daily and at every
+	// approval); nil runs without checkpoints.
+	CheckpointKey *checkpoint.Key
+	// TrustRoots are the CAs approvers' certificates must chain to; nil
+	// refuses every signature as untrusted.
+	TrustRoots *x509.CertPool
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -80,6 +89,8 @@ type Service struct {
 	Projections []projections.Projection
 	Deps        *api.Deps
 	API         *api.Server
+	Checkpoints *checkpoint.Log    // nil without a key
+	Approvals   *approvals.Service // nil on EventStoreDB (manifests read the events table)
 
 	cfg     Config
 	closers []func()
@@ -196,6 +207,18 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			return err
 		},
 	}, s.Deps)
+	if cfg.CheckpointKey != nil {
+		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
+	}
+	if cfg.EventStoreURL == "" {
+		roots := cfg.TrustRoots
+		if roots == nil {
+			roots = x509.NewCertPool()
+		}
+		s.Approvals = approvals.New(approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
+			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now})
+	}
+	api.RegisterApprovalRoutes(s.API, s.API.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: s.Approvals, Tree: s.Tree, Checkpoints: s.Checkpoints})
 	return s, nil
 }
 
@@ -214,6 +237,13 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 		g.Go(func() error { return ignoreCancel(s.Runner.Run(gctx, s.Projections...)) })
 	}
 	g.Go(func() error { return ignoreCancel(s.Tree.Run(gctx)) })
+	if s.Checkpoints != nil {
+		g.Go(func() error {
+			return ignoreCancel(s.Checkpoints.RunDaily(gctx, 24*time.Hour, func(err error) {
+				s.cfg.Logger.Warn("daily checkpoint failed; retrying at the next interval", "error", err.Error())
+			}))
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
