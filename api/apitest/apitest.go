@@ -26,7 +26,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -64,7 +63,6 @@ type Env struct {
 	done        chan error
 	sourceIndex int
 	pidSeq      int
-	esdb        bool // the ledger is on EventStoreDB, not in Pool
 }
 
 // Start runs a service on a fresh schema, seeds a root org with an
@@ -104,7 +102,7 @@ func Start(t testing.TB, opts ...Options) *Env {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	e := &Env{T: t, Svc: svc, Client: &http.Client{Timeout: 60 * time.Second}, OpenAPI: conf, stop: stop, done: make(chan error, 1),
-		seedActor: domain.AccountID(uuid.MustParse("00000000-0000-7000-8000-000000000001")), esdb: cfg.EventStoreURL != ""}
+		seedActor: domain.AccountID(uuid.MustParse("00000000-0000-7000-8000-000000000001"))}
 	ready := make(chan string, 1)
 	go func() { e.done <- svc.Run(runCtx, func(url string) { ready <- url }) }()
 	select {
@@ -394,24 +392,9 @@ func (e *Env) WaitCaughtUp() {
 // it may lag the writes just made.
 func (e *Env) EventCount() int {
 	e.T.Helper()
-	if !e.esdb {
-		var n int
-		if err := e.Svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
-			e.T.Fatal(err)
-		}
-		return n
+	n, err := e.Svc.EventCount(context.Background())
+	if err != nil {
+		e.T.Fatal(err)
 	}
-	n := 0
-	pos := eventstore.Start
-	for {
-		evs, err := e.Svc.Store.ReadAll(context.Background(), pos, 10000)
-		if err != nil {
-			e.T.Fatal(err)
-		}
-		if len(evs) == 0 {
-			return n
-		}
-		n += len(evs)
-		pos = evs[len(evs)-1].Position
-	}
+	return int(n)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/policy"
@@ -192,13 +193,16 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Store:    s.Store,
 		Auth:     auth.NewStore(s.Pool, cfg.Now),
 		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
-		Orgs:     app.Orgs{Ledger: ledger, Managed: app.ScanManagedDossiers(ledger)},
+		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
+			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
+		}},
 		Accounts: app.Accounts{Ledger: ledger},
 		Catalog:  cat,
 		Policy:   pol,
 		Calendar: calendar.Official(),
 		Tree:     s.Tree,
 		Now:      cfg.Now,
+		Metrics:  cfg.Registerer,
 	}
 	s.API = api.New(api.Config{Listen: cfg.Listen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
@@ -280,6 +284,17 @@ func (s *Service) WaitCaughtUp(ctx context.Context) error {
 }
 
 func (s *Service) caughtUp(ctx context.Context) (bool, error) {
+	// The Merkle log first: once it holds every committed event, the stable
+	// prefix that the projections read covers them all too, so "caught up"
+	// below means "has applied every one of them".
+	n, err := s.EventCount(ctx)
+	if err != nil {
+		return false, err
+	}
+	size, err := s.Tree.Size(ctx)
+	if err != nil || size < n {
+		return false, err
+	}
 	st, err := s.Runner.Status(ctx, s.Projections...)
 	if err != nil {
 		return false, err
@@ -301,25 +316,33 @@ func (s *Service) caughtUp(ctx context.Context) (bool, error) {
 			return false, nil
 		}
 	}
+	return true, nil
+}
+
+// EventCount is the number of events in the ledger, committed ones only but
+// all of them: on PostgreSQL it counts the table rather than the stable
+// prefix that readers see, which a transaction open anywhere on the cluster
+// can hold back for a while.
+func (s *Service) EventCount(ctx context.Context) (uint64, error) {
+	if s.cfg.EventStoreURL == "" {
+		var n int64
+		err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
+		return uint64(n), err
+	}
 	// The log only grows: count it from where the last call stopped.
 	s.counted.Lock()
 	defer s.counted.Unlock()
 	for {
 		evs, err := s.Store.ReadAll(ctx, s.counted.pos, 10000)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if len(evs) == 0 {
-			break
+			return s.counted.n, nil
 		}
 		s.counted.n += uint64(len(evs))
 		s.counted.pos = evs[len(evs)-1].Position
 	}
-	size, err := s.Tree.Size(ctx)
-	if err != nil {
-		return false, err
-	}
-	return size >= s.counted.n, nil
 }
 
 // Close releases what Open acquired (not a Pool passed in Config).
