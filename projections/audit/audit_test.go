@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"reflect"
 	"slices"
 	"testing"
@@ -62,8 +63,8 @@ SELECT coalesce((SELECT string_agg(row_to_json(e)::text, E'\n' ORDER BY position
 func TestIdempotentAndBatchIndependent(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
-	evs := w.events()
+	w := scenario.Build(t)
+	evs := w.Events()
 	p := audit.New()
 
 	applyIn(t, pool, 1, func(ctx context.Context, tx pgx.Tx, tb projections.Tables) error {
@@ -111,8 +112,8 @@ func TestIdempotentAndBatchIndependent(t *testing.T) {
 func TestSnapshotsMatchReplay(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
-	evs := w.events()
+	w := scenario.Build(t)
+	evs := w.Events()
 	for gen, every := range map[int]int{1: 1, 2: 2, 3: 5} {
 		p := audit.NewLagging(every, gen == 3)
 		applyIn(t, pool, gen, func(ctx context.Context, tx pgx.Tx, tb projections.Tables) error {
@@ -134,7 +135,7 @@ func TestSnapshotsMatchReplay(t *testing.T) {
 // checkSnapshots compares every snapshot row of generation gen with
 // dossier.Replay of the dossier's history up to the row's version, and
 // requires at least min rows.
-func checkSnapshots(t *testing.T, pool *pgxpool.Pool, w *world, gen, min int) {
+func checkSnapshots(t *testing.T, pool *pgxpool.Pool, w *scenario.World, gen, min int) {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `SELECT dossier_id, version, doc FROM `+projections.NewTables(gen).Name(audit.DossiersView))
 	if err != nil {
@@ -156,7 +157,7 @@ func checkSnapshots(t *testing.T, pool *pgxpool.Pool, w *world, gen, min int) {
 		t.Fatalf("generation %d: %d snapshot rows, want at least %d", gen, len(got), min)
 	}
 	for _, r := range got {
-		h := w.load(domain.DossierID(r.id).StreamID(), dossier.Decode).Events
+		h := w.Load(domain.DossierID(r.id).StreamID(), dossier.Decode).Events
 		d, err := dossier.Replay(h[:r.version])
 		if err != nil {
 			t.Fatal(err)
@@ -182,11 +183,11 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 
 // trail builds the world and the audit trail through the runner, as
 // production does, with small batches that mix dossiers.
-func trail(t *testing.T) (*pgxpool.Pool, *world) {
+func trail(t *testing.T) (*pgxpool.Pool, *scenario.World) {
 	t.Helper()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
-	r := projections.NewRunner(pool, w.store, projections.Config{BatchSize: 5, PollInterval: 50 * time.Millisecond})
+	w := scenario.Build(t)
+	r := projections.NewRunner(pool, w.Store, projections.Config{BatchSize: 5, PollInterval: 50 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Rebuild(ctx, audit.New(), projections.RebuildOptions{}); err != nil {
@@ -218,7 +219,7 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 	t.Parallel()
 	pool, w := trail(t)
 	ctx := context.Background()
-	entries, err := audit.ByDossier(ctx, pool, w.an)
+	entries, err := audit.ByDossier(ctx, pool, w.An)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 	}
 	byID := map[uuid.UUID]audit.Entry{}
 	for i, e := range entries {
-		if e.Version != uint64(i+1) || e.Dossier != w.an || e.StreamID != w.an.StreamID() {
+		if e.Version != uint64(i+1) || e.Dossier != w.An || e.StreamID != w.An.StreamID() {
 			t.Fatalf("entry %d: version %d, dossier %s, stream %s", i, e.Version, e.Dossier, e.StreamID)
 		}
 		byID[e.EventID] = e
@@ -237,11 +238,11 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 	if b, a := change(t, created, "/identity/birth_name"); b != "null" || a != `"Nguyễn Văn An"` {
 		t.Errorf("creation /identity/birth_name = %s → %s", b, a)
 	}
-	if created.ManagingOrg != w.district || created.Type != dossier.TypeCreated {
+	if created.ManagingOrg != w.District || created.Type != dossier.TypeCreated {
 		t.Errorf("creation: managing org %s, type %s", created.ManagingOrg, created.Type)
 	}
 
-	upd := byID[w.salaryUpdate]
+	upd := byID[w.SalaryUpdate]
 	for path, want := range map[string][2]string{
 		"/salary/coefficient":  {"0.00", "2.67"},
 		"/salary/step":         {"null", "2"},
@@ -255,15 +256,15 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 	if len(upd.Diff) != 4 || upd.IsCorrection {
 		t.Errorf("update: paths %v, correction %v", paths(upd), upd.IsCorrection)
 	}
-	if upd.ActorAccount != w.hrDistrict.account || upd.ActorName != w.hrDistrict.name || upd.ActingOrg != w.district ||
-		upd.EffectiveDate != day(2024, 3, 1) || upd.Source.Number == "" || upd.Source.Date != day(2024, 3, 1) ||
+	if upd.ActorAccount != w.HrDistrict.Account || upd.ActorName != w.HrDistrict.Name || upd.ActingOrg != w.District ||
+		upd.EffectiveDate != scenario.Day(2024, 3, 1) || upd.Source.Number == "" || upd.Source.Date != scenario.Day(2024, 3, 1) ||
 		upd.Source.Issuer != "UBND tỉnh Đồng Tháp" || len(upd.Source.SHA256) != 64 || upd.RequestID == "" || upd.CorrelationID != "corr-1" {
 		t.Errorf("update envelope not carried over: %+v", upd)
 	}
 
-	fix := byID[w.salaryFix]
-	if !fix.IsCorrection || fix.Corrects != w.salaryUpdate || fix.Reason == "" {
-		t.Errorf("correction: is %v, corrects %s (want %s), reason %q", fix.IsCorrection, fix.Corrects, w.salaryUpdate, fix.Reason)
+	fix := byID[w.SalaryFix]
+	if !fix.IsCorrection || fix.Corrects != w.SalaryUpdate || fix.Reason == "" {
+		t.Errorf("correction: is %v, corrects %s (want %s), reason %q", fix.IsCorrection, fix.Corrects, w.SalaryUpdate, fix.Reason)
 	}
 	if got := paths(fix); !slices.Equal(got, []string{"/salary/coefficient", "/salary/step"}) {
 		t.Errorf("correction changed %v, want coefficient and step", got)
@@ -277,15 +278,15 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 
 	// The older position decision's correction is overridden by the newer
 	// decision: nothing current changes, and the trail says so.
-	if pf := byID[w.positionFix]; !pf.IsCorrection || pf.Corrects != w.positionUpdate || pf.Diff == nil || len(pf.Diff) != 0 {
+	if pf := byID[w.PositionFix]; !pf.IsCorrection || pf.Corrects != w.PositionUpdate || pf.Diff == nil || len(pf.Diff) != 0 {
 		t.Errorf("position correction: correction %v, corrects %s, diff %+v (want empty)", pf.IsCorrection, pf.Corrects, pf.Diff)
 	}
 
-	rcv := byID[w.transferReceived]
-	if rcv.ManagingOrg != w.district || rcv.ManagingOrgAfter != w.dept || rcv.ActingOrg != w.dept {
+	rcv := byID[w.TransferReceived]
+	if rcv.ManagingOrg != w.District || rcv.ManagingOrgAfter != w.Dept || rcv.ActingOrg != w.Dept {
 		t.Errorf("transfer received: managing %s → %s, acting %s", rcv.ManagingOrg, rcv.ManagingOrgAfter, rcv.ActingOrg)
 	}
-	if b, a := change(t, rcv, "/header/managing_org"); b != `"`+w.district.String()+`"` || a != `"`+w.dept.String()+`"` {
+	if b, a := change(t, rcv, "/header/managing_org"); b != `"`+w.District.String()+`"` || a != `"`+w.Dept.String()+`"` {
 		t.Errorf("transfer received /header/managing_org = %s → %s", b, a)
 	}
 	for _, e := range entries {
@@ -296,29 +297,29 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 
 	// Chí left the province and was reactivated by a correction of the
 	// transfer: the correction folds through the recorded history.
-	chi, err := audit.ByDossier(ctx, pool, w.chi)
+	chi, err := audit.ByDossier(ctx, pool, w.Chi)
 	if err != nil {
 		t.Fatal(err)
 	}
 	last := chi[len(chi)-1]
-	if last.EventID != w.reactivated || !last.IsCorrection || last.Corrects != w.outReceived {
+	if last.EventID != w.Reactivated || !last.IsCorrection || last.Corrects != w.OutReceived {
 		t.Fatalf("last entry of chi: %+v", last)
 	}
 	if b, a := change(t, last, "/header/status"); b != `"transferred_out"` || a != `"active"` {
 		t.Errorf("reactivation /header/status = %s → %s", b, a)
 	}
-	if b, a := change(t, last, "/header/managing_org"); b != "null" || a != `"`+w.doha.String()+`"` {
+	if b, a := change(t, last, "/header/managing_org"); b != "null" || a != `"`+w.Doha.String()+`"` {
 		t.Errorf("reactivation /header/managing_org = %s → %s", b, a)
 	}
-	if !last.ManagingOrg.IsZero() || last.ManagingOrgAfter != w.doha {
+	if !last.ManagingOrg.IsZero() || last.ManagingOrgAfter != w.Doha {
 		t.Errorf("reactivation: managing %s → %s", last.ManagingOrg, last.ManagingOrgAfter)
 	}
 	out := chi[len(chi)-2]
-	if out.ManagingOrg != w.doha || !out.ManagingOrgAfter.IsZero() {
+	if out.ManagingOrg != w.Doha || !out.ManagingOrgAfter.IsZero() {
 		t.Errorf("transfer out: managing %s → %s", out.ManagingOrg, out.ManagingOrgAfter)
 	}
 
-	if none, err := audit.ByDossier(ctx, pool, domain.DossierID(newID())); err != nil || len(none) != 0 {
+	if none, err := audit.ByDossier(ctx, pool, domain.DossierID(scenario.NewID())); err != nil || len(none) != 0 {
 		t.Errorf("ByDossier(unknown) = %v, %v", none, err)
 	}
 }
@@ -326,13 +327,13 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 func TestQueryPagesEveryEntryOnce(t *testing.T) {
 	t.Parallel()
 	pool, w := trail(t)
-	evs := w.events()
+	evs := w.Events()
 	ctx := context.Background()
 
-	districtActor, annID := w.hrDistrict.account, w.an
+	districtActor, annID := w.HrDistrict.Account, w.An
 	window := [2]time.Time{evs[10].Meta.RecordedAt, evs[25].Meta.RecordedAt}
 	concerns := func(ev eventstore.Event, orgs ...domain.OrgID) bool {
-		return slices.ContainsFunc(w.concerns[ev.ID], func(o domain.OrgID) bool { return slices.Contains(orgs, o) })
+		return slices.ContainsFunc(w.Concerns[ev.ID], func(o domain.OrgID) bool { return slices.Contains(orgs, o) })
 	}
 	effective := func(ev eventstore.Event) domain.Date {
 		d, err := domain.ParseDate(ev.Meta.EffectiveDate)
@@ -348,23 +349,23 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 	}{
 		{"everything", audit.Filter{}, func(eventstore.Event) bool { return true }},
 		{"actor", audit.Filter{Actor: &districtActor}, func(ev eventstore.Event) bool { return ev.Meta.Actor.AccountID == districtActor.String() }},
-		{"district", audit.Filter{Orgs: []domain.OrgID{w.district}}, func(ev eventstore.Event) bool { return concerns(ev, w.district) }},
-		{"district subtree", audit.Filter{Orgs: []domain.OrgID{w.district, w.unit}}, func(ev eventstore.Event) bool { return concerns(ev, w.district, w.unit) }},
-		{"commune", audit.Filter{Orgs: []domain.OrgID{w.commune}}, func(ev eventstore.Event) bool { return concerns(ev, w.commune) }},
+		{"district", audit.Filter{Orgs: []domain.OrgID{w.District}}, func(ev eventstore.Event) bool { return concerns(ev, w.District) }},
+		{"district subtree", audit.Filter{Orgs: []domain.OrgID{w.District, w.Unit}}, func(ev eventstore.Event) bool { return concerns(ev, w.District, w.Unit) }},
+		{"commune", audit.Filter{Orgs: []domain.OrgID{w.Commune}}, func(ev eventstore.Event) bool { return concerns(ev, w.Commune) }},
 		{"recorded period", audit.Filter{From: window[0], To: window[1]}, func(ev eventstore.Event) bool {
 			return !ev.Meta.RecordedAt.Before(window[0]) && ev.Meta.RecordedAt.Before(window[1])
 		}},
-		{"effective 2024 Q2-Q3", audit.Filter{EffectiveFrom: day(2024, 4, 1), EffectiveTo: day(2024, 9, 30)}, func(ev eventstore.Event) bool {
+		{"effective 2024 Q2-Q3", audit.Filter{EffectiveFrom: scenario.Day(2024, 4, 1), EffectiveTo: scenario.Day(2024, 9, 30)}, func(ev eventstore.Event) bool {
 			d := effective(ev)
-			return !d.Before(day(2024, 4, 1)) && !d.After(day(2024, 9, 30))
+			return !d.Before(scenario.Day(2024, 4, 1)) && !d.After(scenario.Day(2024, 9, 30))
 		}},
 		{"types", audit.Filter{Types: []string{dossier.TypeCorrected, "org.renamed.v1"}}, func(ev eventstore.Event) bool {
 			return ev.Type == dossier.TypeCorrected || ev.Type == "org.renamed.v1"
 		}},
 		{"dossier", audit.Filter{Dossier: &annID}, func(ev eventstore.Event) bool { return ev.StreamID == annID.StreamID() }},
-		{"actor and org and type", audit.Filter{Actor: &districtActor, Orgs: []domain.OrgID{w.district}, Types: []string{dossier.TypeSectionUpdated}},
+		{"actor and org and type", audit.Filter{Actor: &districtActor, Orgs: []domain.OrgID{w.District}, Types: []string{dossier.TypeSectionUpdated}},
 			func(ev eventstore.Event) bool {
-				return ev.Meta.Actor.AccountID == districtActor.String() && concerns(ev, w.district) && ev.Type == dossier.TypeSectionUpdated
+				return ev.Meta.Actor.AccountID == districtActor.String() && concerns(ev, w.District) && ev.Type == dossier.TypeSectionUpdated
 			}},
 	}
 	for _, tc := range cases {
@@ -414,7 +415,7 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 func TestEntriesAreTheLog(t *testing.T) {
 	t.Parallel()
 	pool, w := trail(t)
-	evs := w.events()
+	evs := w.Events()
 	p, err := audit.Query(context.Background(), pool, audit.Filter{Limit: audit.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
@@ -442,7 +443,7 @@ func TestQueryRefusesBadInput(t *testing.T) {
 		{Cursor: "not-a-cursor"},
 		{Limit: -1},
 		{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{EffectiveFrom: day(2025, 1, 1), EffectiveTo: day(2024, 1, 1)},
+		{EffectiveFrom: scenario.Day(2025, 1, 1), EffectiveTo: scenario.Day(2024, 1, 1)},
 	} {
 		if _, err := audit.Query(ctx, pool, f); !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("Query(%+v) err = %v, want ErrInvalid", f, err)
@@ -456,10 +457,10 @@ func TestQueryRefusesBadInput(t *testing.T) {
 func TestUnknownTypesAndGaps(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
-	evs := w.events()
+	w := scenario.Build(t)
+	evs := w.Events()
 	p := audit.New()
-	hist, err := w.store.ReadStream(context.Background(), w.binh.StreamID(), eventstore.ReadOptions{})
+	hist, err := w.Store.ReadStream(context.Background(), w.Binh.StreamID(), eventstore.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +468,7 @@ func TestUnknownTypesAndGaps(t *testing.T) {
 	next := func(from eventstore.Event, typ string, version uint64, n uint64) eventstore.Event {
 		major, minor := last.Position.Parts()
 		e := from
-		e.ID, e.Type, e.Version, e.Position = newID(), typ, version, eventstore.NewPosition(major, minor+n)
+		e.ID, e.Type, e.Version, e.Position = scenario.NewID(), typ, version, eventstore.NewPosition(major, minor+n)
 		return e
 	}
 	health := hist[1] // dossier.section_updated.v1 (health)
@@ -486,7 +487,7 @@ func TestUnknownTypesAndGaps(t *testing.T) {
 		}
 		return nil
 	})
-	entries, err := audit.ByDossier(context.Background(), projectionsView(t, pool), w.binh)
+	entries, err := audit.ByDossier(context.Background(), projectionsView(t, pool), w.Binh)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"encoding/json"
+	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"reflect"
 	"testing"
 
@@ -16,9 +17,9 @@ import (
 // stores is dossier.Diff's.
 func TestFastPathHolds(t *testing.T) {
 	t.Parallel()
-	w := buildWorld(t)
-	for _, id := range []domain.DossierID{w.an, w.binh, w.chi} {
-		h := w.load(id.StreamID(), dossier.Decode).Events
+	w := scenario.Build(t)
+	for _, id := range []domain.DossierID{w.An, w.Binh, w.Chi} {
+		h := w.Load(id.StreamID(), dossier.Decode).Events
 		var prev dossier.Document
 		for n := 1; n <= len(h); n++ {
 			d, err := dossier.Replay(h[:n])

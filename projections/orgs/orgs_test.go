@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"slices"
 	"testing"
 	"time"
@@ -21,14 +22,14 @@ import (
 
 // tree builds the world, lets extend add to it, and builds the projection
 // through the runner, as production does.
-func tree(t *testing.T, extend func(*world)) (*pgxpool.Pool, *world) {
+func tree(t *testing.T, extend func(*scenario.World)) (*pgxpool.Pool, *scenario.World) {
 	t.Helper()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
+	w := scenario.Build(t)
 	if extend != nil {
 		extend(w)
 	}
-	r := projections.NewRunner(pool, w.store, projections.Config{BatchSize: 7, PollInterval: 50 * time.Millisecond})
+	r := projections.NewRunner(pool, w.Store, projections.Config{BatchSize: 7, PollInterval: 50 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Rebuild(ctx, orgs.New(), projections.RebuildOptions{}); err != nil {
@@ -46,14 +47,14 @@ func TestNamesOnDates(t *testing.T) {
 		on   domain.Date
 		want string
 	}{
-		{w.dept, day(2020, 1, 1), "Sở Y tế tỉnh Tiền Giang"},
-		{w.dept, day(2024, 5, 31), "Sở Y tế tỉnh Tiền Giang"},
-		{w.dept, day(2024, 6, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
-		{w.dept, day(2026, 1, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
+		{w.Dept, scenario.Day(2020, 1, 1), "Sở Y tế tỉnh Tiền Giang"},
+		{w.Dept, scenario.Day(2024, 5, 31), "Sở Y tế tỉnh Tiền Giang"},
+		{w.Dept, scenario.Day(2024, 6, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
+		{w.Dept, scenario.Day(2026, 1, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
 		// After it was merged away the district keeps its last name.
-		{w.district, day(2024, 3, 1), "UBND huyện Cái Bè"},
-		{w.district, day(2025, 8, 1), "UBND huyện Cái Bè"},
-		{w.commune, day(2025, 7, 1), "UBND xã Cái Bè"},
+		{w.District, scenario.Day(2024, 3, 1), "UBND huyện Cái Bè"},
+		{w.District, scenario.Day(2025, 8, 1), "UBND huyện Cái Bè"},
+		{w.Commune, scenario.Day(2025, 7, 1), "UBND xã Cái Bè"},
 	} {
 		got, err := orgs.NameOn(ctx, pool, tc.org, tc.on)
 		if err != nil || got != tc.want {
@@ -64,9 +65,9 @@ func TestNamesOnDates(t *testing.T) {
 		org domain.OrgID
 		on  domain.Date
 	}{
-		{w.dept, day(2019, 12, 31)},
-		{w.commune, day(2025, 6, 30)},
-		{domain.OrgID(newID()), day(2024, 1, 1)},
+		{w.Dept, scenario.Day(2019, 12, 31)},
+		{w.Commune, scenario.Day(2025, 6, 30)},
+		{domain.OrgID(scenario.NewID()), scenario.Day(2024, 1, 1)},
 	} {
 		if got, err := orgs.NameOn(ctx, pool, tc.org, tc.on); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("NameOn(%s, %s) = %q, %v; want ErrNotFound", tc.org, tc.on, got, err)
@@ -89,17 +90,17 @@ func TestTreeAndSubtrees(t *testing.T) {
 	if len(all) != 6 {
 		t.Fatalf("Tree = %d orgs, want 6", len(all))
 	}
-	if d := byID[w.district]; d.Status != org.StatusMerged || d.Successor() != w.commune || d.ClosedOn != day(2025, 7, 1) ||
-		d.Parent != w.province || d.Kind != org.KindDistrictCommittee || d.Level != org.LevelDistrict || d.Code != "000.01.00.H60" {
+	if d := byID[w.District]; d.Status != org.StatusMerged || d.Successor() != w.Commune || d.ClosedOn != scenario.Day(2025, 7, 1) ||
+		d.Parent != w.Province || d.Kind != org.KindDistrictCommittee || d.Level != org.LevelDistrict || d.Code != "000.01.00.H60" {
 		t.Errorf("district = %+v", d)
 	}
-	if d := byID[w.dept]; d.Name != "Sở Y tế tỉnh Tiền Giang (mới)" || d.Status != org.StatusActive || !d.ClosedOn.IsZero() || d.CreatedOn != day(2020, 1, 1) {
+	if d := byID[w.Dept]; d.Name != "Sở Y tế tỉnh Tiền Giang (mới)" || d.Status != org.StatusActive || !d.ClosedOn.IsZero() || d.CreatedOn != scenario.Day(2020, 1, 1) {
 		t.Errorf("department = %+v", d)
 	}
-	if u := byID[w.unit]; u.Parent != w.commune {
-		t.Errorf("unit parent = %s, want the commune %s", u.Parent, w.commune)
+	if u := byID[w.Unit]; u.Parent != w.Commune {
+		t.Errorf("unit parent = %s, want the commune %s", u.Parent, w.Commune)
 	}
-	if p := byID[w.province]; !p.Parent.IsZero() {
+	if p := byID[w.Province]; !p.Parent.IsZero() {
 		t.Errorf("province parent = %s, want none", p.Parent)
 	}
 
@@ -112,14 +113,14 @@ func TestTreeAndSubtrees(t *testing.T) {
 		on    domain.Date // zero: the current tree
 		want  []domain.OrgID
 	}{
-		{"province now", []domain.OrgID{w.province}, domain.Date{}, sorted(w.province, w.doha, w.dept, w.district, w.commune, w.unit)},
-		{"district now: its unit moved away", []domain.OrgID{w.district}, domain.Date{}, sorted(w.district)},
-		{"commune now: the unit moved in", []domain.OrgID{w.commune}, domain.Date{}, sorted(w.commune, w.unit)},
-		{"two roots, overlapping", []domain.OrgID{w.province, w.commune}, domain.Date{}, sorted(w.province, w.doha, w.dept, w.district, w.commune, w.unit)},
-		{"district on 1 March 2024", []domain.OrgID{w.district}, day(2024, 3, 1), sorted(w.district, w.unit)},
-		{"province on 1 March 2024: no commune yet", []domain.OrgID{w.province}, day(2024, 3, 1), sorted(w.province, w.doha, w.dept, w.district, w.unit)},
-		{"province after the reform: the district ended", []domain.OrgID{w.province}, day(2025, 7, 1), sorted(w.province, w.doha, w.dept, w.commune, w.unit)},
-		{"commune on 1 March 2024: did not exist", []domain.OrgID{w.commune}, day(2024, 3, 1), []domain.OrgID{}},
+		{"province now", []domain.OrgID{w.Province}, domain.Date{}, sorted(w.Province, w.Doha, w.Dept, w.District, w.Commune, w.Unit)},
+		{"district now: its unit moved away", []domain.OrgID{w.District}, domain.Date{}, sorted(w.District)},
+		{"commune now: the unit moved in", []domain.OrgID{w.Commune}, domain.Date{}, sorted(w.Commune, w.Unit)},
+		{"two roots, overlapping", []domain.OrgID{w.Province, w.Commune}, domain.Date{}, sorted(w.Province, w.Doha, w.Dept, w.District, w.Commune, w.Unit)},
+		{"district on 1 March 2024", []domain.OrgID{w.District}, scenario.Day(2024, 3, 1), sorted(w.District, w.Unit)},
+		{"province on 1 March 2024: no commune yet", []domain.OrgID{w.Province}, scenario.Day(2024, 3, 1), sorted(w.Province, w.Doha, w.Dept, w.District, w.Unit)},
+		{"province after the reform: the district ended", []domain.OrgID{w.Province}, scenario.Day(2025, 7, 1), sorted(w.Province, w.Doha, w.Dept, w.Commune, w.Unit)},
+		{"commune on 1 March 2024: did not exist", []domain.OrgID{w.Commune}, scenario.Day(2024, 3, 1), []domain.OrgID{}},
 	} {
 		var got []domain.OrgID
 		var err error
@@ -141,16 +142,16 @@ func compareIDs(a, b domain.OrgID) int {
 func TestManagementIntervals(t *testing.T) {
 	t.Parallel()
 	var gone domain.DossierID
-	pool, w := tree(t, func(w *world) {
+	pool, w := tree(t, func(w *scenario.World) {
 		// Dung leaves the province for good.
-		gone = domain.DossierID(newID())
-		w.createDossier(w.hrDept, day(2024, 2, 1), dossier.CreateDossier{DossierID: gone, Class: dossier.ClassVienChuc,
-			ManagingOrg: w.dept, EmployingUnit: w.dept, PersonalIDNumber: personalID(9), Identity: identity("Đỗ Văn Dung")})
-		out := newID()
-		w.dossierDo(w.hrDept, gone, day(2024, 12, 1), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
+		gone = domain.DossierID(scenario.NewID())
+		w.CreateDossier(w.HrDept, scenario.Day(2024, 2, 1), dossier.CreateDossier{DossierID: gone, Class: dossier.ClassVienChuc,
+			ManagingOrg: w.Dept, EmployingUnit: w.Dept, PersonalIDNumber: scenario.PersonalID(9), Identity: scenario.Identity("Đỗ Văn Dung")})
+		out := scenario.NewID()
+		w.DossierDo(w.HrDept, gone, scenario.Day(2024, 12, 1), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
 			return d.InitiateTransfer(dossier.TransferOrder{TransferID: out, Kind: dossier.TransferOutOfProvince}, m)
 		})
-		w.dossierDo(w.hrDept, gone, day(2024, 12, 20), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
+		w.DossierDo(w.HrDept, gone, scenario.Day(2024, 12, 20), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
 			return d.ReceiveTransfer(out, m)
 		})
 	})
@@ -161,22 +162,22 @@ func TestManagementIntervals(t *testing.T) {
 		on      domain.Date
 		want    domain.OrgID // zero: ErrNotFound
 	}{
-		{"an before creation", w.an, day(2024, 1, 14), domain.OrgID{}},
-		{"an at creation", w.an, day(2024, 1, 15), w.district},
-		{"an on 1 March 2024", w.an, day(2024, 3, 1), w.district},
-		{"an after the transfer was initiated, before it was received", w.an, day(2024, 8, 9), w.district},
-		{"an on the day the transfer was received", w.an, day(2024, 8, 10), w.dept},
-		{"an today", w.an, day(2026, 11, 23), w.dept},
-		{"binh before the merger", w.binh, day(2025, 6, 30), w.district},
-		{"binh on the day of the merger", w.binh, day(2025, 7, 1), w.commune},
-		{"binh after the merger", w.binh, day(2026, 1, 1), w.commune},
-		{"chi before the transfer out", w.chi, day(2024, 10, 14), w.doha},
+		{"an before creation", w.An, scenario.Day(2024, 1, 14), domain.OrgID{}},
+		{"an at creation", w.An, scenario.Day(2024, 1, 15), w.District},
+		{"an on 1 March 2024", w.An, scenario.Day(2024, 3, 1), w.District},
+		{"an after the transfer was initiated, before it was received", w.An, scenario.Day(2024, 8, 9), w.District},
+		{"an on the day the transfer was received", w.An, scenario.Day(2024, 8, 10), w.Dept},
+		{"an today", w.An, scenario.Day(2026, 11, 23), w.Dept},
+		{"binh before the merger", w.Binh, scenario.Day(2025, 6, 30), w.District},
+		{"binh on the day of the merger", w.Binh, scenario.Day(2025, 7, 1), w.Commune},
+		{"binh after the merger", w.Binh, scenario.Day(2026, 1, 1), w.Commune},
+		{"chi before the transfer out", w.Chi, scenario.Day(2024, 10, 14), w.Doha},
 		// The transfer out was corrected away: the DoHA never lost Chí.
-		{"chi after the corrected transfer out", w.chi, day(2024, 10, 20), w.doha},
-		{"chi today", w.chi, day(2026, 1, 1), w.doha},
-		{"dung before leaving", gone, day(2024, 12, 19), w.dept},
-		{"dung after leaving", gone, day(2024, 12, 20), domain.OrgID{}},
-		{"unknown dossier", domain.DossierID(newID()), day(2024, 12, 20), domain.OrgID{}},
+		{"chi after the corrected transfer out", w.Chi, scenario.Day(2024, 10, 20), w.Doha},
+		{"chi today", w.Chi, scenario.Day(2026, 1, 1), w.Doha},
+		{"dung before leaving", gone, scenario.Day(2024, 12, 19), w.Dept},
+		{"dung after leaving", gone, scenario.Day(2024, 12, 20), domain.OrgID{}},
+		{"unknown dossier", domain.DossierID(scenario.NewID()), scenario.Day(2024, 12, 20), domain.OrgID{}},
 	} {
 		got, err := orgs.ManagedBy(ctx, pool, tc.dossier, tc.on)
 		switch {
@@ -195,13 +196,13 @@ func TestManagementIntervals(t *testing.T) {
 		on   domain.Date
 		want []domain.DossierID
 	}{
-		{w.district, day(2024, 3, 1), sorted(w.an, w.binh)},
-		{w.district, day(2024, 9, 1), sorted(w.binh)},
-		{w.district, day(2025, 7, 1), sorted()},
-		{w.commune, day(2025, 7, 1), sorted(w.binh)},
-		{w.dept, day(2024, 9, 1), sorted(w.an, gone)},
-		{w.dept, day(2025, 1, 1), sorted(w.an)},
-		{w.doha, day(2024, 10, 20), sorted(w.chi)},
+		{w.District, scenario.Day(2024, 3, 1), sorted(w.An, w.Binh)},
+		{w.District, scenario.Day(2024, 9, 1), sorted(w.Binh)},
+		{w.District, scenario.Day(2025, 7, 1), sorted()},
+		{w.Commune, scenario.Day(2025, 7, 1), sorted(w.Binh)},
+		{w.Dept, scenario.Day(2024, 9, 1), sorted(w.An, gone)},
+		{w.Dept, scenario.Day(2025, 1, 1), sorted(w.An)},
+		{w.Doha, scenario.Day(2024, 10, 20), sorted(w.Chi)},
 	} {
 		got, err := orgs.ManagedDossiers(ctx, pool, tc.org, tc.on)
 		if err != nil || !slices.Equal(got, tc.want) {
@@ -215,8 +216,8 @@ func TestManagementIntervals(t *testing.T) {
 func TestIdempotent(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
-	w := buildWorld(t)
-	evs := w.events()
+	w := scenario.Build(t)
+	evs := w.Events()
 	p := orgs.New()
 	ctx := context.Background()
 	feed := func(gen, times int, again bool) {
