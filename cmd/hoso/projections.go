@@ -85,6 +85,13 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2
 	}
+	// Read models registered by other packages (plugins, tests) join the
+	// service's own.
+	for _, p := range projections.Registered() {
+		if !slices.ContainsFunc(all, func(q projections.Projection) bool { return q.Name() == p.Name() }) {
+			all = append(all, p)
+		}
+	}
 
 	switch sub {
 	case "status":
@@ -117,7 +124,7 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		for j, p := range all {
 			names[j] = p.Name()
 		}
-		fmt.Fprintf(env.Stderr, "hoso projections rebuild: no projection %q (known: %s)\n", name, strings.Join(names, ", "))
+		fmt.Fprintf(env.Stderr, "hoso projections rebuild: unknown projection %q (known: %s)\n", name, strings.Join(names, ", "))
 		return 1
 	}
 	p := all[i]
