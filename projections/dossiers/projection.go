@@ -34,7 +34,8 @@ const (
 
 // version is the schema version of the tables and of what Apply writes;
 // bumping it rebuilds the model beside the serving one. 2: the document is
-// compressed with lz4.
+// compressed with lz4, and the folded name has a full-text index of its
+// words for prefix search.
 const version = 2
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
@@ -66,7 +67,13 @@ func (*Projection) Views() []string { return []string{ViewDossiers, ViewArchive}
 
 // Setup implements projections.Projection. The name indexes serve the
 // default sort within a scope; the trigram index serves substring, prefix
-// and similarity matches on the folded name (pg_trgm, migration 00010).
+// and similarity matches on the folded name (pg_trgm, migration 00010);
+// the full-text index of its words serves word-prefix search, which a
+// trigram index answers poorly for the commonest family names. Both GIN
+// indexes are built without a pending list (fastupdate off): a generation
+// is written by a rebuild and read at once, and until a VACUUM merged the
+// pending list every search scanned it (5–13 ms per query on 25,000
+// dossiers, against under 2 ms merged).
 // The document (6–10 kB of JSON) is compressed with lz4: with the default
 // pglz, compressing the documents was a third of a rebuild's upserts.
 func (*Projection) Setup(ctx context.Context, tx pgx.Tx, t projections.Tables) error {
@@ -111,9 +118,10 @@ CREATE INDEX %[3]s ON %[1]s (managing_org, name_folded, dossier_id);
 CREATE INDEX %[4]s ON %[1]s (employing_unit, name_folded, dossier_id);
 CREATE INDEX %[5]s ON %[1]s (name_folded, dossier_id);
 CREATE INDEX %[6]s ON %[1]s (updated_at DESC, dossier_id DESC);
-CREATE INDEX %[7]s ON %[1]s USING gin (name_folded gin_trgm_ops);
+CREATE INDEX %[7]s ON %[1]s USING gin (name_folded gin_trgm_ops) WITH (fastupdate = off);
 CREATE INDEX %[8]s ON %[1]s (personal_id_digest);
 CREATE INDEX %[9]s ON %[1]s (civil_servant_number) WHERE civil_servant_number <> '';
+CREATE INDEX %[12]s ON %[1]s USING gin (to_tsvector('simple', name_folded)) WITH (fastupdate = off);
 
 CREATE TABLE %[2]s (
     event_id       uuid        PRIMARY KEY,   -- the event that archived the dossier
@@ -129,7 +137,8 @@ CREATE INDEX %[11]s ON %[2]s (left_on);`,
 		t.Name(ViewDossiers), t.Name(ViewArchive),
 		t.Name("dossiers_by_managing"), t.Name("dossiers_by_unit"), t.Name("dossiers_by_name"),
 		t.Name("dossiers_by_updated"), t.Name("dossiers_name_trgm"), t.Name("dossiers_by_pid"),
-		t.Name("dossiers_by_csn"), t.Name("dossiers_archive_by_dossier"), t.Name("dossiers_archive_by_left_on")))
+		t.Name("dossiers_by_csn"), t.Name("dossiers_archive_by_dossier"), t.Name("dossiers_archive_by_left_on"),
+		t.Name("dossiers_name_words")))
 	return err
 }
 

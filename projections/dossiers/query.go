@@ -392,9 +392,13 @@ func search(ctx context.Context, db Querier, q Query, fuzzy bool) (Page, error) 
 // "nguyen van an" although the two names share most of their trigrams.
 func textCondition(b *builder, folded string, fuzzy bool) string {
 	words := strings.Fields(folded)
-	conds := make([]string, 0, 2*len(words)+1)
+	conds := make([]string, 0, 2*len(words)+2)
 	if fuzzy {
 		conds = append(conds, "d.name_folded % "+b.arg(folded))
+	} else if q, ok := prefixQuery(words); ok {
+		// Indexed prefilter: every word begins a token of the name. The
+		// LIKE conditions below stay the definition of a match.
+		conds = append(conds, "to_tsvector('simple', d.name_folded) @@ to_tsquery('simple', "+b.arg(q)+")")
 	}
 	for _, w := range words {
 		if fuzzy {
@@ -407,6 +411,24 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+e+"%"), "(' ' || d.name_folded) LIKE "+b.arg("% "+e+"%"))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// prefixQuery is the tsquery "w1:* & w2:* …" for words made of ASCII
+// letters and digits only, which the simple parser keeps as they are (so
+// a name word that begins with w has a token that begins with w, and the
+// query finds at least what the LIKE conditions find); ok is false for any
+// other word, and the search goes without the prefilter.
+func prefixQuery(words []string) (string, bool) {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		for _, r := range w {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+				return "", false
+			}
+		}
+		parts[i] = w + ":*"
+	}
+	return strings.Join(parts, " & "), len(parts) > 0
 }
 
 // prefixed qualifies a column list with the alias d.

@@ -327,12 +327,15 @@ ON CONFLICT DO NOTHING`, oid, uuid.UUID(parent))
 }
 
 // recompute derives valid_to of one key's history from its change points.
+// The outer row is restricted to the key as well: joined by event id
+// alone, the planner scanned the whole table for every event, which made a
+// rebuild quadratic in the number of dossiers.
 func recompute(ctx context.Context, tx pgx.Tx, table, key string, id uuid.UUID) error {
 	_, err := tx.Exec(ctx, `
 UPDATE `+table+` h SET valid_to = n.next
   FROM (SELECT event_id, lead(valid_from) OVER (ORDER BY valid_from, position) AS next
           FROM `+table+` WHERE `+key+` = $1) n
- WHERE h.event_id = n.event_id AND h.valid_to IS DISTINCT FROM n.next`, id)
+ WHERE h.`+key+` = $1 AND h.event_id = n.event_id AND h.valid_to IS DISTINCT FROM n.next`, id)
 	if err != nil {
 		return fmt.Errorf("orgs: %s history of %s: %w", table, id, err)
 	}
