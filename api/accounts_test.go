@@ -29,14 +29,14 @@ import (
 	"github.com/hoso-ledger/hoso/internal/service"
 )
 
-// acctSource is a written decision as a client sends it.
-func acctSource(n int) map[string]any {
+// amSource is a written decision as a client sends it.
+func amSource(n int) map[string]any {
 	return map[string]any{"kind": "decision", "number": fmt.Sprintf("%d/QĐ-SNV", n), "date": domain.DateOf(time.Now()).String(), "issuer": "Sở Nội vụ"}
 }
 
-// acctProblemBody is a problem body without the fields that differ per
+// amProblemBody is a problem body without the fields that differ per
 // request, for comparing two refusals byte for byte.
-func acctProblemBody(t *testing.T, r *apitest.Response) string {
+func amProblemBody(t *testing.T, r *apitest.Response) string {
 	t.Helper()
 	var m map[string]any
 	r.JSON(&m)
@@ -45,7 +45,7 @@ func acctProblemBody(t *testing.T, r *apitest.Response) string {
 	return string(b)
 }
 
-func acctLoginFailuresAreIdentical(t *testing.T, e *apitest.Env) {
+func amLoginFailuresAreIdentical(t *testing.T, e *apitest.Env) {
 	e.Account("nhanvien", "MatKhau-Dung-2026", account.KindOrg, account.RoleHROfficer, e.Root)
 
 	wrong := e.Do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "nhanvien", "password": "MatKhau-Sai-20261"})
@@ -55,7 +55,7 @@ func acctLoginFailuresAreIdentical(t *testing.T, e *apitest.Env) {
 			t.Errorf("%s: %d %s, want 401 unauthenticated", name, r.Status, r.Body)
 		}
 	}
-	if a, b := acctProblemBody(t, wrong), acctProblemBody(t, unknown); a != b {
+	if a, b := amProblemBody(t, wrong), amProblemBody(t, unknown); a != b {
 		t.Errorf("bodies differ:\nwrong password: %s\nunknown user:   %s", a, b)
 	}
 
@@ -114,7 +114,7 @@ func acctLoginFailuresAreIdentical(t *testing.T, e *apitest.Env) {
 	}
 }
 
-func acctLoginThrottle(t *testing.T, e *apitest.Env) {
+func amLoginThrottle(t *testing.T, e *apitest.Env) {
 	e.Account("bi.doan", "MatKhau-Dung-2026", account.KindOrg, account.RoleHROfficer, e.Root)
 	var last *apitest.Response
 	for i := 0; i < 10; i++ {
@@ -138,7 +138,7 @@ func acctLoginThrottle(t *testing.T, e *apitest.Env) {
 	e.Login("quantri", "QuanTri@Test2026")
 }
 
-func acctLogoutEndsTheSession(t *testing.T, e *apitest.Env) {
+func amLogoutEndsTheSession(t *testing.T, e *apitest.Env) {
 	token := e.Login("quantri", "QuanTri@Test2026")
 	if r := e.Do(http.MethodPost, "/api/v1/auth/logout", token, nil); r.Status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", r.Status, r.Body)
@@ -153,8 +153,8 @@ func acctLogoutEndsTheSession(t *testing.T, e *apitest.Env) {
 	}
 }
 
-// acctCreate creates an account through the API and returns its id and ETag.
-func acctCreate(t *testing.T, e *apitest.Env, token string, body map[string]any) (string, string) {
+// amCreate creates an account through the API and returns its id and ETag.
+func amCreate(t *testing.T, e *apitest.Env, token string, body map[string]any) (string, string) {
 	t.Helper()
 	r := e.Do(http.MethodPost, "/api/v1/accounts", token, body)
 	if r.Status != http.StatusCreated {
@@ -168,18 +168,18 @@ func acctCreate(t *testing.T, e *apitest.Env, token string, body map[string]any)
 	return out.ID, r.Header.Get("ETag")
 }
 
-func acctAccountLifecycle(t *testing.T, e *apitest.Env) {
+func amAccountLifecycle(t *testing.T, e *apitest.Env) {
 	admin := e.AdminToken
-	id, etag := acctCreate(t, e, admin, map[string]any{
+	id, etag := amCreate(t, e, admin, map[string]any{
 		"kind": "org", "username": "ketoan.a", "display_name": "Kế toán A", "home_org": e.Root.String(),
-		"password": "Ban-Dau-12345678", "source_document": acctSource(1),
+		"password": "Ban-Dau-12345678", "source_document": amSource(1),
 	})
 	if etag != `"2"` {
 		t.Errorf("ETag after create with password = %s, want \"2\" (created, password reset)", etag)
 	}
 	// Grant a role; then the holder logs in with the initial password.
 	r := e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/grants", admin,
-		map[string]any{"role": "hr_officer", "org_id": e.Root.String(), "valid_until": domain.DateOf(time.Now()).AddDays(30).String(), "source_document": acctSource(2)}, "If-Match", etag)
+		map[string]any{"role": "hr_officer", "org_id": e.Root.String(), "valid_until": domain.DateOf(time.Now()).AddDays(30).String(), "source_document": amSource(2)}, "If-Match", etag)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("grant: %d %s", r.Status, r.Body)
 	}
@@ -202,7 +202,7 @@ func acctAccountLifecycle(t *testing.T, e *apitest.Env) {
 	// Extend the grant.
 	until := domain.DateOf(time.Now()).AddDays(400).String()
 	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/grants/"+view.Grants[0].ID+"/extend", admin,
-		map[string]any{"valid_until": until, "source_document": acctSource(3)}, "If-Match", etag)
+		map[string]any{"valid_until": until, "source_document": amSource(3)}, "If-Match", etag)
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"until":"`+until+`"`) {
 		t.Fatalf("extend: %d %s", r.Status, r.Body)
 	}
@@ -222,7 +222,7 @@ func acctAccountLifecycle(t *testing.T, e *apitest.Env) {
 	userToken = e.Login("ketoan.a", reset.Password)
 
 	// Restricting kills the live session at once.
-	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/restrict", admin, map[string]any{"reason": "điều tra", "source_document": acctSource(4)}, "If-Match", etag)
+	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/restrict", admin, map[string]any{"reason": "điều tra", "source_document": amSource(4)}, "If-Match", etag)
 	if r.Status != http.StatusOK {
 		t.Fatalf("restrict: %d %s", r.Status, r.Body)
 	}
@@ -240,18 +240,18 @@ func acctAccountLifecycle(t *testing.T, e *apitest.Env) {
 	// A reinstatement takes effect after the day the suspension began.
 	tomorrow := domain.DateOf(time.Now()).AddDays(1).String()
 	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/reinstate", admin,
-		map[string]any{"reason": "xong", "effective_date": tomorrow, "source_document": acctSource(5)}, "If-Match", etag)
+		map[string]any{"reason": "xong", "effective_date": tomorrow, "source_document": amSource(5)}, "If-Match", etag)
 	if r.Status != http.StatusOK {
 		t.Fatalf("reinstate: %d %s", r.Status, r.Body)
 	}
 	etag = r.Header.Get("ETag")
 	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/grants/"+view.Grants[0].ID+"/revoke", admin,
-		map[string]any{"reason": "chuyển công tác", "source_document": acctSource(6)}, "If-Match", etag)
+		map[string]any{"reason": "chuyển công tác", "source_document": amSource(6)}, "If-Match", etag)
 	if r.Status != http.StatusOK {
 		t.Fatalf("revoke grant: %d %s", r.Status, r.Body)
 	}
 	etag = r.Header.Get("ETag")
-	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/close", admin, map[string]any{"reason": "nghỉ hưu", "source_document": acctSource(7)}, "If-Match", etag)
+	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/close", admin, map[string]any{"reason": "nghỉ hưu", "source_document": amSource(7)}, "If-Match", etag)
 	if r.Status != http.StatusOK {
 		t.Fatalf("close: %d %s", r.Status, r.Body)
 	}
@@ -262,12 +262,12 @@ func acctAccountLifecycle(t *testing.T, e *apitest.Env) {
 	}
 }
 
-func acctServiceAccountAPIKey(t *testing.T, e *apitest.Env) {
-	id, etag := acctCreate(t, e, e.AdminToken, map[string]any{
-		"kind": "service", "username": "dongbo.quocgia", "display_name": "Đồng bộ CSDL quốc gia", "home_org": e.Root.String(), "source_document": acctSource(1),
+func amServiceAccountAPIKey(t *testing.T, e *apitest.Env) {
+	id, etag := amCreate(t, e, e.AdminToken, map[string]any{
+		"kind": "service", "username": "dongbo.quocgia", "display_name": "Đồng bộ CSDL quốc gia", "home_org": e.Root.String(), "source_document": amSource(1),
 	})
 	r := e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/grants", e.AdminToken,
-		map[string]any{"role": "inspector", "org_id": e.Root.String(), "source_document": acctSource(2)}, "If-Match", etag)
+		map[string]any{"role": "inspector", "org_id": e.Root.String(), "source_document": amSource(2)}, "If-Match", etag)
 	etag = r.Header.Get("ETag")
 	r = e.Do(http.MethodPost, "/api/v1/accounts/"+id+"/api-keys", e.AdminToken, nil, "If-Match", etag)
 	var key struct {
@@ -301,7 +301,7 @@ func acctServiceAccountAPIKey(t *testing.T, e *apitest.Env) {
 
 // TestBadInputAppendsNothing: every malformed request is refused with the
 // right problem and the ledger does not move.
-func acctBadInputAppendsNothing(t *testing.T, e *apitest.Env) {
+func amBadInputAppendsNothing(t *testing.T, e *apitest.Env) {
 	admin := e.AdminToken
 	acct := e.Account("canbo.x", "MatKhau-Dung-2026", account.KindOrg, account.RoleHROfficer, e.Root)
 	r := e.Do(http.MethodGet, "/api/v1/accounts/"+acct.String(), admin, nil)
@@ -310,7 +310,7 @@ func acctBadInputAppendsNothing(t *testing.T, e *apitest.Env) {
 		t.Fatalf("GET account: %d %s", r.Status, r.Body)
 	}
 	stale := `"1"`
-	validOrg := map[string]any{"name": "Phòng Nội vụ", "code": "PNV-01", "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": acctSource(1)}
+	validOrg := map[string]any{"name": "Phòng Nội vụ", "code": "PNV-01", "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": amSource(1)}
 	restrictURL := "/api/v1/accounts/" + acct.String() + "/restrict"
 	cases := []struct {
 		name    string
@@ -323,29 +323,29 @@ func acctBadInputAppendsNothing(t *testing.T, e *apitest.Env) {
 	}{
 		{"malformed JSON", "/api/v1/orgs", `{"name": "x",`, nil, 400, "malformed_json", ""},
 		{"two values", "/api/v1/orgs", `{} {}`, nil, 400, "malformed_json", ""},
-		{"unknown field", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"bogus": 1}), nil, 422, "validation_failed", "/bogus"},
-		{"wrong type", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"name": 12}), nil, 422, "validation_failed", "/name"},
-		{"bad parent id", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"parent": "not-a-uuid"}), nil, 422, "validation_failed", "/parent"},
-		{"bad date", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"effective_date": "2026-02-30"}), nil, 422, "validation_failed", "/effective_date"},
-		{"unknown kind", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"kind": "galaxy"}), nil, 422, "validation_failed", "/kind"},
-		{"unknown parent", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"parent": uuid.NewString()}), nil, 422, "validation_failed", "/parent"},
-		{"no decision", "/api/v1/orgs", acctMerge(validOrg, map[string]any{"source_document": nil}), nil, 422, "validation_failed", "/source_document"},
+		{"unknown field", "/api/v1/orgs", amMerge(validOrg, map[string]any{"bogus": 1}), nil, 422, "validation_failed", "/bogus"},
+		{"wrong type", "/api/v1/orgs", amMerge(validOrg, map[string]any{"name": 12}), nil, 422, "validation_failed", "/name"},
+		{"bad parent id", "/api/v1/orgs", amMerge(validOrg, map[string]any{"parent": "not-a-uuid"}), nil, 422, "validation_failed", "/parent"},
+		{"bad date", "/api/v1/orgs", amMerge(validOrg, map[string]any{"effective_date": "2026-02-30"}), nil, 422, "validation_failed", "/effective_date"},
+		{"unknown kind", "/api/v1/orgs", amMerge(validOrg, map[string]any{"kind": "galaxy"}), nil, 422, "validation_failed", "/kind"},
+		{"unknown parent", "/api/v1/orgs", amMerge(validOrg, map[string]any{"parent": uuid.NewString()}), nil, 422, "validation_failed", "/parent"},
+		{"no decision", "/api/v1/orgs", amMerge(validOrg, map[string]any{"source_document": nil}), nil, 422, "validation_failed", "/source_document"},
 		{"form body", "/api/v1/orgs", "name=x", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "header:Content-Type"},
 		{"no media type", "/api/v1/orgs", "{}", []string{"Content-Type", ""}, 415, "unsupported_media_type", "header:Content-Type"},
 		{"oversize", "/api/v1/orgs", `{"name":"` + strings.Repeat("a", 2<<20) + `"}`, nil, 413, "body_too_large", ""},
-		{"weak password", "/api/v1/accounts", map[string]any{"kind": "org", "username": "ngan", "display_name": "N", "home_org": e.Root.String(), "password": "short", "source_document": acctSource(1)}, nil, 422, "validation_failed", "/password"},
-		{"bad username", "/api/v1/accounts", map[string]any{"kind": "org", "username": "Ngân Hà", "display_name": "N", "home_org": e.Root.String(), "source_document": acctSource(1)}, nil, 422, "validation_failed", "/username"},
+		{"weak password", "/api/v1/accounts", map[string]any{"kind": "org", "username": "ngan", "display_name": "N", "home_org": e.Root.String(), "password": "short", "source_document": amSource(1)}, nil, 422, "validation_failed", "/password"},
+		{"bad username", "/api/v1/accounts", map[string]any{"kind": "org", "username": "Ngân Hà", "display_name": "N", "home_org": e.Root.String(), "source_document": amSource(1)}, nil, 422, "validation_failed", "/username"},
 		{"If-Match missing", restrictURL, map[string]any{"reason": "x"}, nil, 428, "if_match_required", "header:If-Match"},
 		{"If-Match weak", restrictURL, map[string]any{"reason": "x"}, []string{"If-Match", "W/" + etag}, 400, "bad_parameter", "header:If-Match"},
 		{"If-Match star", restrictURL, map[string]any{"reason": "x"}, []string{"If-Match", "*"}, 400, "bad_parameter", "header:If-Match"},
 		{"If-Match zero", restrictURL, map[string]any{"reason": "x"}, []string{"If-Match", `"0"`}, 400, "bad_parameter", "header:If-Match"},
-		{"If-Match stale", restrictURL, map[string]any{"reason": "x", "source_document": acctSource(1)}, []string{"If-Match", stale}, 412, "version_mismatch", "header:If-Match"},
-		{"restrict without reason", restrictURL, map[string]any{"source_document": acctSource(1)}, []string{"If-Match", etag}, 422, "validation_failed", "/reason"},
+		{"If-Match stale", restrictURL, map[string]any{"reason": "x", "source_document": amSource(1)}, []string{"If-Match", stale}, 412, "version_mismatch", "header:If-Match"},
+		{"restrict without reason", restrictURL, map[string]any{"source_document": amSource(1)}, []string{"If-Match", etag}, 422, "validation_failed", "/reason"},
 		{"bad path id", "/api/v1/accounts/xyz/restrict", map[string]any{"reason": "x"}, []string{"If-Match", etag}, 400, "bad_parameter", "path:id"},
 		{"unknown account", "/api/v1/accounts/" + uuid.NewString() + "/restrict", map[string]any{"reason": "x"}, []string{"If-Match", etag}, 404, "not_found", ""},
 		{"bad idempotency key", "/api/v1/orgs", validOrg, []string{"Idempotency-Key", "có dấu"}, 400, "bad_parameter", "header:Idempotency-Key"},
 	}
-	before := acctEvents(t, e)
+	before := amEvents(t, e)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.Do(http.MethodPost, tc.path, admin, tc.body, tc.headers...)
@@ -367,12 +367,12 @@ func acctBadInputAppendsNothing(t *testing.T, e *apitest.Env) {
 			}
 		})
 	}
-	if after := acctEvents(t, e); after != before {
+	if after := amEvents(t, e); after != before {
 		t.Errorf("events: %d before, %d after the refused requests", before, after)
 	}
 }
 
-func acctMerge(a, b map[string]any) map[string]any {
+func amMerge(a, b map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range a {
 		out[k] = v
@@ -387,10 +387,10 @@ func acctMerge(a, b map[string]any) map[string]any {
 	return out
 }
 
-func acctIdempotencyKey(t *testing.T, e *apitest.Env) {
-	body := map[string]any{"name": "Phòng Tổ chức", "code": "PTC-01", "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": acctSource(1)}
+func amIdempotencyKey(t *testing.T, e *apitest.Env) {
+	body := map[string]any{"name": "Phòng Tổ chức", "code": "PTC-01", "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": amSource(1)}
 	key := uuid.NewString()
-	before := acctEvents(t, e)
+	before := amEvents(t, e)
 	first := e.Do(http.MethodPost, "/api/v1/orgs", e.AdminToken, body, "Idempotency-Key", key)
 	if first.Status != http.StatusCreated {
 		t.Fatalf("first: %d %s", first.Status, first.Body)
@@ -400,17 +400,17 @@ func acctIdempotencyKey(t *testing.T, e *apitest.Env) {
 		again.Header.Get("ETag") != first.Header.Get("ETag") || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay = %d %s %v\nfirst = %d %s %v", again.Status, again.Body, again.Header, first.Status, first.Body, first.Header)
 	}
-	if got := acctEvents(t, e) - before; got != 1 {
+	if got := amEvents(t, e) - before; got != 1 {
 		t.Errorf("%d events appended for one keyed request sent twice, want 1", got)
 	}
-	other := e.Do(http.MethodPost, "/api/v1/orgs", e.AdminToken, acctMerge(body, map[string]any{"code": "PTC-02"}), "Idempotency-Key", key)
+	other := e.Do(http.MethodPost, "/api/v1/orgs", e.AdminToken, amMerge(body, map[string]any{"code": "PTC-02"}), "Idempotency-Key", key)
 	if other.Status != http.StatusUnprocessableEntity || other.Problem().Code != "idempotency_key_reused" {
 		t.Errorf("same key, other body: %d %s", other.Status, other.Body)
 	}
 	// Keys are per account: another account's identical key is its own.
 	e.Account("quantri2", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	tok2 := e.Login("quantri2", "QuanTri@Test2026")
-	third := e.Do(http.MethodPost, "/api/v1/orgs", tok2, acctMerge(body, map[string]any{"code": "PTC-03"}), "Idempotency-Key", key)
+	third := e.Do(http.MethodPost, "/api/v1/orgs", tok2, amMerge(body, map[string]any{"code": "PTC-03"}), "Idempotency-Key", key)
 	if third.Status != http.StatusCreated || third.Header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("other account, same key: %d %s", third.Status, third.Body)
 	}
@@ -418,8 +418,8 @@ func acctIdempotencyKey(t *testing.T, e *apitest.Env) {
 	// Concurrent duplicates: exactly one runs; the others wait their turn
 	// (409 in flight) or get the replay.
 	key2 := uuid.NewString()
-	body2 := acctMerge(body, map[string]any{"code": "PTC-04"})
-	before = acctEvents(t, e)
+	body2 := amMerge(body, map[string]any{"code": "PTC-04"})
+	before = amEvents(t, e)
 	var wg sync.WaitGroup
 	statuses := make([]int, 6)
 	for i := range statuses {
@@ -441,14 +441,14 @@ func acctIdempotencyKey(t *testing.T, e *apitest.Env) {
 	if created == 0 {
 		t.Errorf("statuses %v: none created", statuses)
 	}
-	if got := acctEvents(t, e) - before; got != 1 {
+	if got := amEvents(t, e) - before; got != 1 {
 		t.Errorf("%d events for 6 concurrent duplicates, want 1", got)
 	}
 }
 
 // TestCrossOrgAdmin: an administrator of org A neither sees nor changes
 // org B, its accounts, or anything in B through a body.
-func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
+func amCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 	orgA := e.Org("Sở Tư pháp", "STP", e.Root)
 	orgA1 := e.Org("Phòng Hành chính Tư pháp", "STP-HC", orgA)
 	orgB := e.Org("Sở Y tế", "SYT", e.Root)
@@ -472,7 +472,7 @@ func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 
 	bEtag := e.Do(http.MethodGet, "/api/v1/orgs/"+orgB.String(), e.AdminToken, nil).Header.Get("ETag")
 	adminBEtag := e.Do(http.MethodGet, "/api/v1/accounts/"+adminB.String(), e.AdminToken, nil).Header.Get("ETag")
-	before := acctEvents(t, e)
+	before := amEvents(t, e)
 	notFound := []struct {
 		method, path string
 		body         any
@@ -480,10 +480,10 @@ func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 	}{
 		{http.MethodGet, "/api/v1/orgs/" + orgB.String(), nil, ""},
 		{http.MethodGet, "/api/v1/orgs/" + e.Root.String(), nil, ""},
-		{http.MethodPost, "/api/v1/orgs/" + orgB.String() + "/rename", map[string]any{"name": "Sở Y tế mới", "source_document": acctSource(1)}, bEtag},
-		{http.MethodPost, "/api/v1/orgs/" + orgB.String() + "/merge", map[string]any{"successor": orgA.String(), "source_document": acctSource(1)}, bEtag},
+		{http.MethodPost, "/api/v1/orgs/" + orgB.String() + "/rename", map[string]any{"name": "Sở Y tế mới", "source_document": amSource(1)}, bEtag},
+		{http.MethodPost, "/api/v1/orgs/" + orgB.String() + "/merge", map[string]any{"successor": orgA.String(), "source_document": amSource(1)}, bEtag},
 		{http.MethodGet, "/api/v1/accounts/" + adminB.String(), nil, ""},
-		{http.MethodPost, "/api/v1/accounts/" + adminB.String() + "/restrict", map[string]any{"reason": "x", "source_document": acctSource(1)}, adminBEtag},
+		{http.MethodPost, "/api/v1/accounts/" + adminB.String() + "/restrict", map[string]any{"reason": "x", "source_document": amSource(1)}, adminBEtag},
 		{http.MethodPost, "/api/v1/accounts/" + adminB.String() + "/password-reset", map[string]any{}, adminBEtag},
 	}
 	for _, tc := range notFound {
@@ -496,8 +496,8 @@ func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 		path, field string
 		body        any
 	}{
-		{"/api/v1/orgs", "/parent", map[string]any{"name": "Phòng X", "code": "X", "kind": "department", "level": "province", "parent": orgB.String(), "source_document": acctSource(1)}},
-		{"/api/v1/accounts", "/home_org", map[string]any{"kind": "org", "username": "xam.nhap", "display_name": "X", "home_org": orgB.String(), "source_document": acctSource(1)}},
+		{"/api/v1/orgs", "/parent", map[string]any{"name": "Phòng X", "code": "X", "kind": "department", "level": "province", "parent": orgB.String(), "source_document": amSource(1)}},
+		{"/api/v1/accounts", "/home_org", map[string]any{"kind": "org", "username": "xam.nhap", "display_name": "X", "home_org": orgB.String(), "source_document": amSource(1)}},
 	}
 	for _, tc := range unknown {
 		r := e.Do(http.MethodPost, tc.path, tokA, tc.body)
@@ -508,7 +508,7 @@ func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 	// Granting a role over B to an account of A is as unknown.
 	etagA1 := e.Do(http.MethodGet, "/api/v1/accounts/"+userA1.String(), tokA, nil).Header.Get("ETag")
 	r = e.Do(http.MethodPost, "/api/v1/accounts/"+userA1.String()+"/grants", tokA,
-		map[string]any{"role": "hr_officer", "org_id": orgB.String(), "source_document": acctSource(1)}, "If-Match", etagA1)
+		map[string]any{"role": "hr_officer", "org_id": orgB.String(), "source_document": amSource(1)}, "If-Match", etagA1)
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("grant over B by admin of A: %d %s", r.Status, r.Body)
 	}
@@ -520,20 +520,20 @@ func acctCrossOrgAdmin(t *testing.T, e *apitest.Env) {
 	if r := e.Do(http.MethodGet, "/api/v1/orgs/"+orgA1.String(), tokA1, nil); r.Status != http.StatusOK {
 		t.Errorf("HR officer reads their own org: %d", r.Status)
 	}
-	if after := acctEvents(t, e); after != before {
+	if after := amEvents(t, e); after != before {
 		t.Errorf("cross-org attempts appended %d events", after-before)
 	}
 	// Within A the administrator works.
-	r = e.Do(http.MethodPost, "/api/v1/accounts/"+userA1.String()+"/restrict", tokA, map[string]any{"reason": "x", "source_document": acctSource(1)}, "If-Match", etagA1)
+	r = e.Do(http.MethodPost, "/api/v1/accounts/"+userA1.String()+"/restrict", tokA, map[string]any{"reason": "x", "source_document": amSource(1)}, "If-Match", etagA1)
 	if r.Status != http.StatusOK {
 		t.Errorf("restrict in own scope: %d %s", r.Status, r.Body)
 	}
 }
 
-func acctOrgCommands(t *testing.T, e *apitest.Env) {
+func amOrgCommands(t *testing.T, e *apitest.Env) {
 	admin := e.AdminToken
 	create := func(name, code string) (string, string) {
-		r := e.Do(http.MethodPost, "/api/v1/orgs", admin, map[string]any{"name": name, "code": code, "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": acctSource(1)})
+		r := e.Do(http.MethodPost, "/api/v1/orgs", admin, map[string]any{"name": name, "code": code, "kind": "department", "level": "province", "parent": e.Root.String(), "source_document": amSource(1)})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create %s: %d %s", name, r.Status, r.Body)
 		}
@@ -546,22 +546,22 @@ func acctOrgCommands(t *testing.T, e *apitest.Env) {
 	c, etagC := create("Sở Giao thông", "SGT")
 	d, _ := create("Sở Xây dựng", "SXD")
 
-	r := e.Do(http.MethodPost, "/api/v1/orgs/"+c+"/rename", admin, map[string]any{"name": "Sở Giao thông vận tải", "source_document": acctSource(2)}, "If-Match", etagC)
+	r := e.Do(http.MethodPost, "/api/v1/orgs/"+c+"/rename", admin, map[string]any{"name": "Sở Giao thông vận tải", "source_document": amSource(2)}, "If-Match", etagC)
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Sở Giao thông vận tải") {
 		t.Fatalf("rename: %d %s", r.Status, r.Body)
 	}
 	etagC = r.Header.Get("ETag")
-	r = e.Do(http.MethodPost, "/api/v1/orgs/"+c+"/move", admin, map[string]any{"parent": d, "source_document": acctSource(3)}, "If-Match", etagC)
+	r = e.Do(http.MethodPost, "/api/v1/orgs/"+c+"/move", admin, map[string]any{"parent": d, "source_document": amSource(3)}, "If-Match", etagC)
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"parent":"`+d+`"`) {
 		t.Fatalf("move: %d %s", r.Status, r.Body)
 	}
 	etagD := e.Do(http.MethodGet, "/api/v1/orgs/"+d, admin, nil).Header.Get("ETag")
-	r = e.Do(http.MethodPost, "/api/v1/orgs/"+d+"/move", admin, map[string]any{"parent": c, "source_document": acctSource(4)}, "If-Match", etagD)
+	r = e.Do(http.MethodPost, "/api/v1/orgs/"+d+"/move", admin, map[string]any{"parent": c, "source_document": amSource(4)}, "If-Match", etagD)
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("move into own subtree: %d %s, want 422", r.Status, r.Body)
 	}
 
-	r = e.Do(http.MethodPost, "/api/v1/orgs/"+a+"/merge", admin, map[string]any{"successor": b, "source_document": acctSource(5)}, "If-Match", etagA)
+	r = e.Do(http.MethodPost, "/api/v1/orgs/"+a+"/merge", admin, map[string]any{"successor": b, "source_document": amSource(5)}, "If-Match", etagA)
 	var ended struct {
 		Org struct {
 			Status     string   `json:"status"`
@@ -596,7 +596,7 @@ func acctOrgCommands(t *testing.T, e *apitest.Env) {
 	}
 }
 
-func acctMetricsAndRefusalLog(t *testing.T, e *apitest.Env) {
+func amMetricsAndRefusalLog(t *testing.T, e *apitest.Env) {
 	e.Do(http.MethodGet, "/api/v1/me", "", nil)
 	e.Do(http.MethodGet, "/api/v1/me", e.AdminToken, nil)
 	// A refusal in scope is logged with the account and the route pattern
@@ -604,12 +604,12 @@ func acctMetricsAndRefusalLog(t *testing.T, e *apitest.Env) {
 	other := uuid.NewString()
 	e.Do(http.MethodGet, "/api/v1/accounts/"+other, e.AdminToken, nil)
 	var refused bool
-	for _, line := range strings.Split(acctLog.String(), "\n") {
+	for _, line := range strings.Split(amLog.String(), "\n") {
 		refused = refused || strings.Contains(line, `"msg":"request refused"`) && strings.Contains(line, `"status":404`) &&
 			strings.Contains(line, `"route":"/api/v1/accounts/:id"`) && strings.Contains(line, `"account":"`+e.Admin.String()+`"`) && !strings.Contains(line, other)
 	}
 	if !refused {
-		t.Errorf("no refusal log line for the 404 with account and route; log:\n%s", acctLog.String())
+		t.Errorf("no refusal log line for the 404 with account and route; log:\n%s", amLog.String())
 	}
 	r := e.Do(http.MethodGet, "/metrics", "", nil)
 	if r.Status != http.StatusOK {
@@ -626,39 +626,39 @@ func acctMetricsAndRefusalLog(t *testing.T, e *apitest.Env) {
 	}
 }
 
-// acctRun starts one service and runs the steps on it in order: a service
+// amRun starts one service and runs the steps on it in order: a service
 // per step would cost more than the steps (schema, projections, argon2).
 // Steps use their own accounts and orgs, so order only matters where said.
 // The OpenAPI check is off until api/openapi.yaml documents these routes.
-func acctRun(t *testing.T, steps ...func(*testing.T, *apitest.Env)) {
-	acctRunWith(t, apitest.Options{}, steps...)
+func amRun(t *testing.T, steps ...func(*testing.T, *apitest.Env)) {
+	amRunWith(t, apitest.Options{}, steps...)
 }
 
-func acctRunWith(t *testing.T, opts apitest.Options, steps ...func(*testing.T, *apitest.Env)) {
+func amRunWith(t *testing.T, opts apitest.Options, steps ...func(*testing.T, *apitest.Env)) {
 	t.Parallel()
 	e := apitest.Start(t, opts)
 	for _, step := range steps {
 		name := runtime.FuncForPC(reflect.ValueOf(step).Pointer()).Name()
-		name = strings.TrimPrefix(name[strings.LastIndex(name, ".")+1:], "acct")
+		name = strings.TrimPrefix(name[strings.LastIndex(name, ".")+1:], "am")
 		t.Run(name, func(t *testing.T) { step(t, e) })
 	}
 }
 
-// acctLog is the service log of TestSessions, for the refusal-log check.
-var acctLog acctBuffer
+// amLog is the service log of TestSessions, for the refusal-log check.
+var amLog amBuffer
 
-type acctBuffer struct {
+type amBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *acctBuffer) Write(p []byte) (int, error) {
+func (b *amBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *acctBuffer) String() string {
+func (b *amBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -666,26 +666,26 @@ func (b *acctBuffer) String() string {
 
 func TestSessions(t *testing.T) {
 	// Throttle last: it exhausts one name's attempts.
-	acctRunWith(t, apitest.Options{Config: service.Config{Logger: slog.New(slog.NewJSONHandler(&acctLog, nil))}},
-		acctLoginFailuresAreIdentical, acctLogoutEndsTheSession, acctMetricsAndRefusalLog, acctLoginThrottle)
+	amRunWith(t, apitest.Options{Config: service.Config{Logger: slog.New(slog.NewJSONHandler(&amLog, nil))}},
+		amLoginFailuresAreIdentical, amLogoutEndsTheSession, amMetricsAndRefusalLog, amLoginThrottle)
 }
 
 func TestAccounts(t *testing.T) {
-	acctRun(t, acctAccountLifecycle, acctServiceAccountAPIKey, acctCertificates)
+	amRun(t, amAccountLifecycle, amServiceAccountAPIKey, amCertificates)
 }
 
 func TestRequestMachinery(t *testing.T) {
-	acctRun(t, acctBadInputAppendsNothing, acctIdempotencyKey)
+	amRun(t, amBadInputAppendsNothing, amIdempotencyKey)
 }
 
 func TestOrgs(t *testing.T) {
-	acctRun(t, acctCrossOrgAdmin, acctOrgCommands)
+	amRun(t, amCrossOrgAdmin, amOrgCommands)
 }
 
-// acctEvents counts the committed events. Not Env.EventCount: the store's
+// amEvents counts the committed events. Not Env.EventCount: the store's
 // ReadAll stops at the stable high-water mark, which other tests' open
 // transactions on the same server hold back, so it can lag a commit.
-func acctEvents(t *testing.T, e *apitest.Env) int {
+func amEvents(t *testing.T, e *apitest.Env) int {
 	t.Helper()
 	var n int
 	if err := e.Svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
@@ -694,7 +694,7 @@ func acctEvents(t *testing.T, e *apitest.Env) int {
 	return n
 }
 
-func acctCertificates(t *testing.T, e *apitest.Env) {
+func amCertificates(t *testing.T, e *apitest.Env) {
 	id := e.Account("giamdoc", "MatKhau-GiamDoc-26", account.KindOrg, account.RoleApprover, e.Root)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -128,13 +128,120 @@ func TestDossierBadInput(t *testing.T) {
 	if r := get(t, env, path, w.hrA, http.StatusOK, nil); r.Header.Get("ETag") != `"1"` {
 		t.Errorf("ETag after the refused writes = %s", r.Header.Get("ETag"))
 	}
+	// The same service (one start-up less) serves the next stories.
+	t.Run("stale If-Match, attachments, proposals", func(t *testing.T) { staleAttachmentsProposals(t, w) })
+	t.Run("transfers rejected and cancelled", func(t *testing.T) { rejectedAndCancelled(t, w) })
+	t.Run("transfer out of the province", func(t *testing.T) { outOfProvince(t, w) })
 }
 
-// TestStaleIfMatchLosesNoUpdate: two officers read version 1; the first
-// write wins, the second gets 412 and writes nothing.
-func TestStaleIfMatchLosesNoUpdate(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
+// outOfProvince: the sending org records the hand-over; management is
+// revoked, the dossier is archived, and the org that lost it still reads
+// it (and finds it in its archive) but changes it no more.
+func outOfProvince(t *testing.T, w *world) {
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Đặng Quốc Bảo", "001085033333")
+	path := "/api/v1/dossiers/" + id
+	r := write(t, env, http.MethodPost, path+"/transfers", w.hrA, `"1"`, map[string]any{
+		"kind": "out_of_province", "source_document": decision("15/QĐ-UBND"),
+	}, http.StatusCreated)
+	var tr struct {
+		ID string `json:"id"`
+	}
+	r.JSON(&tr)
+	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("16/QĐ-UBND")}, http.StatusOK)
+	var v dossierView
+	get(t, env, path, w.hrA, http.StatusOK, &v)
+	if !v.Archived || !v.ManagementRevoked || v.ManagingOrg != nil || v.Status != "transferred_out" {
+		t.Errorf("after the hand-over: %+v", v)
+	}
+	write(t, env, http.MethodPatch, path, w.hrA, `"3"`, map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "x"}}}, http.StatusForbidden)
+	get(t, env, path, w.hrB, http.StatusNotFound, nil)
+	caughtUp(t, env)
+	var page listPage
+	get(t, env, "/api/v1/archive?q=dang+quoc", w.hrA, http.StatusOK, &page)
+	if !page.has(id) {
+		t.Errorf("the archive of the org that handed it over = %+v", page)
+	}
+}
+
+// rejectedAndCancelled: the receiving org rejects a transfer (with its
+// reason), the sending org cancels another; nobody else may.
+func rejectedAndCancelled(t *testing.T, w *world) {
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Võ Thị Lan", "001085022222")
+	path := "/api/v1/dossiers/" + id
+	var tr struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	r := write(t, env, http.MethodPost, path+"/transfers", w.hrA, `"1"`, map[string]any{
+		"kind": "between_orgs", "target_org": w.orgB, "source_document": decision("5/QĐ-UBND"),
+	}, http.StatusCreated)
+	r.JSON(&tr)
+	tpath := "/api/v1/transfers/" + tr.ID
+	write(t, env, http.MethodPost, tpath+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("6/QĐ")}, http.StatusForbidden)
+	write(t, env, http.MethodPost, tpath+"/receive", w.inspector, `"2"`, map[string]any{"source_document": decision("6/QĐ")}, http.StatusForbidden)
+	write(t, env, http.MethodPost, tpath+"/cancel", w.hrB, `"2"`, map[string]any{"reason": "không"}, http.StatusForbidden)
+	r = write(t, env, http.MethodPost, tpath+"/reject", w.hrB, `"2"`, map[string]any{}, http.StatusUnprocessableEntity)
+	if p := r.Problem(); len(p.Errors) == 0 || p.Errors[0].Field != "/reason" {
+		t.Errorf("reject without reason: %+v", p)
+	}
+	r = write(t, env, http.MethodPost, tpath+"/reject", w.hrB, `"2"`, map[string]any{"reason": "Không còn chỉ tiêu biên chế"}, http.StatusOK)
+	r.JSON(&tr)
+	if tr.State != "rejected" || r.Header.Get("ETag") != `"3"` {
+		t.Errorf("after reject: %+v, ETag %s", tr, r.Header.Get("ETag"))
+	}
+	write(t, env, http.MethodPost, tpath+"/receive", w.hrB, `"3"`, map[string]any{"source_document": decision("6/QĐ")}, http.StatusConflict)
+
+	r = write(t, env, http.MethodPost, path+"/transfers", w.hrA, `"3"`, map[string]any{
+		"kind": "between_orgs", "target_org": w.orgB, "source_document": decision("7/QĐ-UBND"),
+	}, http.StatusCreated)
+	r.JSON(&tr)
+	r = write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/cancel", w.hrA, `"4"`, map[string]any{"reason": "Quyết định bị thu hồi"}, http.StatusOK)
+	r.JSON(&tr)
+	if tr.State != "cancelled" {
+		t.Errorf("after cancel: %+v", tr)
+	}
+	// Rows are added, then amended by id; the civil-servant number is issued once.
+	r = write(t, env, http.MethodPost, path+"/rows", w.hrA, `"5"`, map[string]any{
+		"row": map[string]any{"table": "work_history", "work_history": map[string]any{"from": "2008-09", "to": "2015-12", "org": "Bệnh viện tỉnh", "title": "Chuyên viên"}},
+	}, http.StatusCreated)
+	var rows struct {
+		Document struct {
+			WorkHistory []struct {
+				ID  string `json:"id"`
+				Org string `json:"org"`
+			} `json:"work_history"`
+		} `json:"document"`
+	}
+	r.JSON(&rows)
+	if len(rows.Document.WorkHistory) != 1 || rows.Document.WorkHistory[0].ID == "" {
+		t.Fatalf("work history = %+v", rows.Document.WorkHistory)
+	}
+	rowPath := path + "/rows/" + rows.Document.WorkHistory[0].ID
+	amended := map[string]any{"row": map[string]any{"table": "work_history", "work_history": map[string]any{"from": "2008-09", "to": "2015-12", "org": "Bệnh viện Đa khoa tỉnh"}}}
+	r = write(t, env, http.MethodPut, rowPath, w.hrA, `"6"`, amended, http.StatusOK)
+	r.JSON(&rows)
+	if rows.Document.WorkHistory[0].Org != "Bệnh viện Đa khoa tỉnh" {
+		t.Errorf("after amend: %+v", rows.Document.WorkHistory)
+	}
+	write(t, env, http.MethodPut, path+"/rows/01a23491-d41a-71eb-8d6b-5fe09bc4bf9e", w.hrA, `"7"`, amended, http.StatusNotFound)
+	csn := map[string]any{"number": "SYT-2025-0001", "source_document": decision("9/QĐ-SNV")}
+	write(t, env, http.MethodPost, path+"/civil-servant-number", w.hrA, `"7"`, csn, http.StatusOK)
+	write(t, env, http.MethodPost, path+"/civil-servant-number", w.hrA, `"8"`, csn, http.StatusConflict)
+
+	// Outsiders learn nothing about a transfer.
+	outsider := env.Org("Sở Tài chính", "000.00.04.T01", env.Root)
+	env.Account("tccb.sotaichinh", "SoTaiChinh@Test2026", "org", "hr_officer", outsider)
+	tok := env.Login("tccb.sotaichinh", "SoTaiChinh@Test2026")
+	get(t, env, "/api/v1/transfers/"+tr.ID, tok, http.StatusNotFound, nil)
+	get(t, env, "/api/v1/transfers/01a23491-d41a-71eb-8d6b-5fe09bc4bf9e", w.hrA, http.StatusNotFound, nil)
+}
+
+// staleAttachmentsProposals: two officers read version 1; the first write
+// wins, the second gets 412 and writes nothing. Then a scan is attached
+// and downloaded, and the person proposes a change that HR accepts.
+func staleAttachmentsProposals(t *testing.T, w *world) {
 	env := w.env
 	id, _ := w.createDossier(t, w.hrA, w.orgA, "Phạm Minh Đức", "001085011111")
 	path := "/api/v1/dossiers/" + id

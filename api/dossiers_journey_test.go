@@ -138,14 +138,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	// The OpenAPI document does not describe the dossier routes yet; its
-	// writer turns the conformance check on for them (drop NoOpenAPI).
-	//
-	// The server's clock starts on 28/04/2025 (and runs), so the decisions
+	// Every exchange is checked against the OpenAPI document (apitest's
+	// default). The server's clock starts on 28/04/2025 (and runs), so the decisions
 	// of the story can carry 2025 effective dates after the orgs' founding.
 	start := time.Now()
 	base := time.Date(2025, 4, 28, 8, 0, 0, 0, domain.VietnamZone)
-	env := apitest.Start(t, apitest.Options{NoOpenAPI: true, Now: func() time.Time { return base.Add(time.Since(start)) },
+	env := apitest.Start(t, apitest.Options{Now: func() time.Time { return base.Add(time.Since(start)) },
 		// Server errors (5xx, failing projections) are logged to the test output.
 		Config: service.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}})
 	w := &world{env: env, nameA: "tccb.soyte", nameB: "tccb.sogddt", nameIn: "thanhtra"}
@@ -440,7 +438,15 @@ func TestDossierJourney(t *testing.T) {
 		t.Errorf("headcount on 28/06/2025 = %+v", hc.Rows)
 	}
 	get(t, env, "/api/v1/reports/headcount?group_by=ethnicity", w.inspector, http.StatusForbidden, nil)
-	get(t, env, "/api/v1/reports/headcount?format=bm02&as_of=2025-06-20", w.hrB, http.StatusOK, nil)
+	var bm struct {
+		BM02 struct {
+			Total int `json:"total"`
+		} `json:"bm02"`
+	}
+	get(t, env, "/api/v1/reports/headcount?format=bm02&as_of=2025-06-28", w.hrB, http.StatusOK, &bm)
+	if bm.BM02.Total != 1 {
+		t.Errorf("BM02 total on 28/06/2025 = %d, want 1", bm.BM02.Total)
+	}
 	var comp struct {
 		Items []struct {
 			DossierID string `json:"dossier_id"`
@@ -448,6 +454,14 @@ func TestDossierJourney(t *testing.T) {
 		} `json:"items"`
 	}
 	get(t, env, "/api/v1/compliance", w.hrB, http.StatusOK, &comp)
+	if !slices.ContainsFunc(comp.Items, func(it struct {
+		DossierID string `json:"dossier_id"`
+		Action    string `json:"action"`
+	}) bool {
+		return it.DossierID == id
+	}) {
+		t.Errorf("compliance items of org B = %+v, want the transfer of %s", comp.Items, id)
+	}
 	get(t, env, "/api/v1/compliance?view=summary", w.inspector, http.StatusOK, nil)
 	get(t, env, "/api/v1/compliance?view=overdue&as_of=2026-01-01", w.inspector, http.StatusOK, nil)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -94,7 +95,24 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	if err != nil {
 		return err
 	}
+	if rand.IntN(sweepEvery) == 0 {
+		s.sweepIdempotencyKeys(ctx, now)
+	}
 	return s.runOnce(c, next, acct, key, fingerprint)
+}
+
+// sweepEvery: about one keyed POST in this many also deletes a batch of
+// expired keys, so the table stays about a day's worth of keys without a
+// background job to start and stop.
+const sweepEvery = 100
+
+func (s *Server) sweepIdempotencyKeys(ctx context.Context, now time.Time) {
+	_, err := s.deps.Pool.Exec(ctx, `
+		DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+			SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT 1000))`, now.Add(-idempotencyTTL))
+	if err != nil {
+		s.log.Warn("idempotency: sweeping expired keys", "error", err.Error())
+	}
 }
 
 // staleAfter is when an unfinished key is taken over: no request runs

@@ -272,8 +272,8 @@ type HeadcountView struct {
 	GroupBy []string       `json:"group_by"`
 	Rows    []HeadcountRow `json:"rows,omitempty"`
 	// BM02 is the headcount-and-quality form (format=bm02).
-	BM02        *stats.BM02 `json:"bm02,omitempty"`
-	GeneratedAt time.Time   `json:"generated_at"`
+	BM02        *BM02View `json:"bm02,omitempty"`
+	GeneratedAt time.Time `json:"generated_at"`
 }
 
 // HeadcountRow is one group and its count.
@@ -354,7 +354,7 @@ func (s *Server) headcount(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out.BM02 = &r
+		out.BM02 = bm02View(r)
 		return c.JSON(http.StatusOK, out)
 	}
 	rows, err := stats.Headcount(ctx, s.deps.Pool, stats.Query{AsOf: asOf, Orgs: scope, GroupBy: dims})
@@ -370,4 +370,70 @@ func (s *Server) headcount(c echo.Context) error {
 		out.Rows = append(out.Rows, HeadcountRow{Values: vals, Count: r.Count})
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// SexCountView splits a count by sex.
+type SexCountView struct {
+	Men   int `json:"men"`
+	Women int `json:"women"`
+}
+
+// BM02View is the BM02 form (Circular 11/2012; BM01 of Circular 07/2019
+// for public employees): the total and "of which" counts.
+type BM02View struct {
+	Total                    int          `json:"total"`
+	PartyMembers             int          `json:"party_members"`
+	Women                    int          `json:"women"`
+	EthnicMinorities         int          `json:"ethnic_minorities"`
+	Religious                int          `json:"religious"`
+	RankSeniorPrincipal      int          `json:"rank_senior_principal"`
+	RankPrincipal            int          `json:"rank_principal"`
+	RankSpecialist           int          `json:"rank_specialist"`
+	RankOfficer              int          `json:"rank_officer"`
+	RankStaff                int          `json:"rank_staff"`
+	GradeI                   int          `json:"grade_i"`
+	GradeII                  int          `json:"grade_ii"`
+	GradeIII                 int          `json:"grade_iii"`
+	GradeIV                  int          `json:"grade_iv"`
+	Doctorate                int          `json:"doctorate"`
+	Master                   int          `json:"master"`
+	Bachelor                 int          `json:"bachelor"`
+	College                  int          `json:"college"`
+	Intermediate             int          `json:"intermediate"`
+	Elementary               int          `json:"elementary"`
+	PoliticalBachelor        int          `json:"political_bachelor"`
+	PoliticalAdvanced        int          `json:"political_advanced"`
+	PoliticalIntermediate    int          `json:"political_intermediate"`
+	PoliticalElementary      int          `json:"political_elementary"`
+	StateMgmtSeniorPrincipal int          `json:"state_management_senior_principal"`
+	StateMgmtPrincipal       int          `json:"state_management_principal"`
+	StateMgmtSpecialist      int          `json:"state_management_specialist"`
+	IT                       int          `json:"it"`
+	ITAdvanced               int          `json:"it_advanced"`
+	ForeignLanguage          int          `json:"foreign_language"`
+	ForeignLanguageB1Plus    int          `json:"foreign_language_b1_plus"`
+	EthnicLanguage           int          `json:"ethnic_language"`
+	AgeUpTo30                SexCountView `json:"age_up_to_30"`
+	Age31To40                SexCountView `json:"age_31_40"`
+	Age41To50                SexCountView `json:"age_41_50"`
+	Age51To60                SexCountView `json:"age_51_60"`
+	AboveRetirementAge       SexCountView `json:"above_retirement_age"`
+}
+
+func bm02View(r stats.BM02) *BM02View {
+	sc := func(s stats.SexCount) SexCountView { return SexCountView{Men: s.Men, Women: s.Women} }
+	return &BM02View{
+		Total: r.Total, PartyMembers: r.PartyMembers, Women: r.Women, EthnicMinorities: r.EthnicMinorities, Religious: r.Religious,
+		RankSeniorPrincipal: r.RankSeniorPrincipal, RankPrincipal: r.RankPrincipal, RankSpecialist: r.RankSpecialist,
+		RankOfficer: r.RankOfficer, RankStaff: r.RankStaff,
+		GradeI: r.GradeI, GradeII: r.GradeII, GradeIII: r.GradeIII, GradeIV: r.GradeIV,
+		Doctorate: r.Doctorate, Master: r.Master, Bachelor: r.Bachelor, College: r.College, Intermediate: r.Intermediate, Elementary: r.Elementary,
+		PoliticalBachelor: r.PoliticalBachelor, PoliticalAdvanced: r.PoliticalAdvanced, PoliticalIntermediate: r.PoliticalIntermediate,
+		PoliticalElementary:      r.PoliticalElementary,
+		StateMgmtSeniorPrincipal: r.StateMgmtSeniorPrincipal, StateMgmtPrincipal: r.StateMgmtPrincipal, StateMgmtSpecialist: r.StateMgmtSpecialist,
+		IT: r.IT, ITAdvanced: r.ITAdvanced, ForeignLanguage: r.ForeignLanguage, ForeignLanguageB1Plus: r.ForeignLanguageB1Plus,
+		EthnicLanguage: r.EthnicLanguage,
+		AgeUpTo30:      sc(r.AgeUpTo30), Age31To40: sc(r.Age31To40), Age41To50: sc(r.Age41To50), Age51To60: sc(r.Age51To60),
+		AboveRetirementAge: sc(r.AboveRetirementAge),
+	}
 }

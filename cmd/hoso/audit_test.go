@@ -16,6 +16,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/auditbundle"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
@@ -171,6 +172,47 @@ func TestAuditBundle(t *testing.T) {
 	}
 	t.Logf("hoso audit verify:\n%s", out)
 
+	// Edits to the bundle itself are named too.
+	clean, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := checkpoint.LoadVerifier(a.pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits := []struct {
+		name string
+		edit func(b *auditbundle.Bundle)
+		want string
+	}{
+		{"event content edited", func(b *auditbundle.Bundle) {
+			b.Events[0].Data = bytes.Replace(b.Events[0].Data, []byte("An"), []byte("Ân"), 1)
+		}, "@1: edited"},
+		{"event dropped", func(b *auditbundle.Bundle) { b.Events = b.Events[1:] }, ": deleted"},
+		{"inclusion proof truncated", func(b *auditbundle.Bundle) {
+			b.Events[1].Inclusion = b.Events[1].Inclusion[:len(b.Events[1].Inclusion)-1]
+		}, ": merkle: not at leaf"},
+		{"approval stream edited", func(b *auditbundle.Bundle) {
+			b.Approval[0].Data = bytes.Replace(b.Approval[0].Data, []byte(`"items":2`), []byte(`"items":3`), 1)
+		}, "@1: edited"},
+		{"checkpoint note edited", func(b *auditbundle.Bundle) {
+			b.Checkpoint.Note = strings.Replace(b.Checkpoint.Note, "\n", "\n1", 1)
+		}, "checkpoint:"},
+		{"consistency proof dropped", func(b *auditbundle.Bundle) { b.Checkpoint.Consistency = nil }, "does not extend the manifest's"},
+	}
+	for _, tc := range edits {
+		b, err := auditbundle.Decode(clean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.edit(&b)
+		r := auditbundle.Verify(b, auditbundle.Options{Key: verifier})
+		if r.OK() || !strings.Contains(strings.Join(r.Problems, "\n"), tc.want) {
+			t.Errorf("%s: problems %q, want one containing %q", tc.name, r.Problems, tc.want)
+		}
+	}
+
 	// Another key, or a stranger's roots, prove nothing.
 	if _, err := checkpoint.LoadOrCreateKey(filepath.Join(dir, "other.key"), "hoso.test/cmd"); err != nil {
 		t.Fatal(err)
@@ -244,6 +286,20 @@ func appendMore(t *testing.T, a *approvedMonth, stream string, n int) {
 	}
 }
 
+// plainLedger is an empty ledger with a checkpoint key: the checkpoint
+// checks need events, not approvals.
+func plainLedger(t *testing.T) *approvedMonth {
+	t.Helper()
+	pool, url := pgtest.New(t)
+	store := postgres.New(pool, postgres.Options{})
+	keyPath := filepath.Join(t.TempDir(), "checkpoint.key")
+	if _, err := checkpoint.LoadOrCreateKey(keyPath, "hoso.test/cmd"); err != nil {
+		t.Fatal(err)
+	}
+	return &approvedMonth{pool: pool, store: store, tree: treelog.New(pool, store, treelog.Options{}), pubKey: keyPath + ".pub",
+		env: map[string]string{"HOSO_DATABASE_URL": url, "HOSO_CHECKPOINT_KEY": keyPath}}
+}
+
 func TestVerifyAgainstCheckpoint(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -266,8 +322,8 @@ func TestVerifyAgainstCheckpoint(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := approveMonth(t)
-			appendMore(t, a, "dossier-filler", 4)
+			a := plainLedger(t)
+			appendMore(t, a, "dossier-filler", 8)
 			saved := filepath.Join(t.TempDir(), "checkpoint.txt")
 			if code, out, errOut := hosoWith(t, a.env, "checkpoint", "--out", saved); code != 0 {
 				t.Fatalf("hoso checkpoint = %d\n%s%s", code, out, errOut)
