@@ -21,15 +21,25 @@ const RuleUsernameTaken = "username_taken"
 // ledger through a reservation stream per name, as personal ID numbers
 // are; the home org, a grant's org and a personal account's dossier must
 // exist (*ReferenceError). ifMatch and the errors are as for Dossiers.
-type Accounts struct{ Ledger Ledger }
+type Accounts struct {
+	Ledger Ledger
+	// Cache, when set, keeps decoded account histories: every API request
+	// replays its caller's account, so the cache turns a full read into a
+	// read of what was appended since (usually nothing).
+	Cache *HistoryCache
+}
 
 // Get replays an account; domain.ErrNotFound when it does not exist.
 func (s Accounts) Get(ctx context.Context, id domain.AccountID) (*account.Account, error) {
-	return LoadAccount(ctx, s.Ledger, id)
+	h, err := load(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode)
+	if err != nil {
+		return nil, err
+	}
+	return account.Replay(h.Events)
 }
 
 func (s Accounts) run(ctx context.Context, id domain.AccountID, ifMatch uint64, m domain.Meta, decide func(*account.Account) ([]domain.Event, error)) (eventstore.AppendResult, error) {
-	return execute(ctx, s.Ledger, nil, id.StreamID(), account.Decode, account.Replay, ifMatch, m, decide)
+	return execute(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode, account.Replay, ifMatch, m, decide)
 }
 
 // Create opens an account. As for Dossiers.Create, the username is claimed
