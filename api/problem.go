@@ -189,9 +189,15 @@ func problemForEcho(e *echo.HTTPError) Problem {
 }
 
 func newProblem(status int, code, detail string, fields []FieldProblem) Problem {
+	title := titles[code]
+	if title == "" {
+		// Codes of feature packages (approvals…) carry their meaning in the
+		// code and detail; the title still says something.
+		title = http.StatusText(status)
+	}
 	return Problem{
 		Type:   "urn:hoso:problem:" + code,
-		Title:  titles[code],
+		Title:  title,
 		Status: status,
 		Detail: detail,
 		Code:   code,

@@ -13,11 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +30,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
@@ -46,9 +47,11 @@ type loadgenConfig struct {
 	phases   []string
 	dossiers int    // how many dossier ids the reads and writes spread over
 	profile  string // CPU profile of the measured phases (server and clients: one process)
+	pool     int    // connections of the service's pool; 0: pgxpool's default, max(4, CPUs)
+	block    string // blocking profile (where goroutines wait on locks and channels)
 }
 
-var loadgenPhases = []string{"bare", "read", "search", "bare-write", "write"}
+var loadgenPhases = []string{"bare", "read", "search", "bare-write", "write", "me"}
 
 // runLoadgen starts the whole service in this process (internal/service, on
 // HOSO_DATABASE_URL, with its projections), beside it a bare Echo server
@@ -61,6 +64,7 @@ var loadgenPhases = []string{"bare", "read", "search", "bare-write", "write"}
 //	search      GET /api/v1/dossiers?q=<surname>&limit=20
 //	bare-write  POST /bare/writes: one INSERT, one commit (the database's durable-commit rate)
 //	write       PATCH /api/v1/dossiers/{id} with If-Match (each client its own dossiers)
+//	me          GET /api/v1/me: authentication alone (not run by default)
 //
 // It prints each phase's rate and latency percentiles. The ledger should
 // hold a demo province (hoso demo --dossiers 1000); loadgen adds one HR
@@ -73,8 +77,10 @@ func runLoadgen(ctx context.Context, env *Env, args []string) int {
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, "measured time per phase")
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "unmeasured time before each phase")
 	fs.IntVar(&cfg.dossiers, "dossiers", 1000, "how many dossiers the reads and writes spread over")
+	fs.IntVar(&cfg.pool, "pool", 0, "connections in the service's pool (0: pgxpool's default, as hoso serve)")
+	fs.StringVar(&cfg.block, "blockprofile", "", "write a profile of where goroutines block to this file")
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	phases := fs.String("phases", strings.Join(loadgenPhases, ","), "phases to run, in order")
+	phases := fs.String("phases", strings.Join(loadgenPhases[:5], ","), "phases to run, in order: "+strings.Join(loadgenPhases, ", "))
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -114,6 +120,22 @@ func runLoadgen(ctx context.Context, env *Env, args []string) int {
 func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConfig) error {
 	scfg.Listen = "127.0.0.1:0"
 	scfg.Registerer = prometheus.NewRegistry()
+	if cfg.pool > 0 {
+		if err := migrations.Apply(ctx, scfg.DatabaseURL); err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		pc, err := pgxpool.ParseConfig(scfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		pc.MaxConns = int32(cfg.pool)
+		pool, err := pgxpool.NewWithConfig(ctx, pc)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		scfg.Pool = pool
+	}
 	scfg.Logger = slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc, err := service.Open(ctx, scfg)
 	if err != nil {
@@ -135,15 +157,21 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 		stop()
 		<-done
 	}()
-	fmt.Fprintf(env.Stdout, "hoso loadgen: service on %s; waiting for the read models to catch up…\n", apiURL)
-	began := time.Now()
-	waitCtx, cancel := context.WithTimeout(ctx, 15*time.Minute)
-	err = svc.WaitCaughtUp(waitCtx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("waiting for the projections: %w", err)
+	if scfg.NoProjections {
+		// HOSO_PROJECTIONS=off: the read models stay as they are (the
+		// reads and searches then see what an earlier run left).
+		fmt.Fprintf(env.Stdout, "hoso loadgen: service on %s, projections off\n", apiURL)
+	} else {
+		fmt.Fprintf(env.Stdout, "hoso loadgen: service on %s; waiting for the read models to catch up…\n", apiURL)
+		began := time.Now()
+		waitCtx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+		err = svc.WaitCaughtUp(waitCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("waiting for the projections: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "hoso loadgen: caught up in %s\n", time.Since(began).Round(time.Millisecond))
 	}
-	fmt.Fprintf(env.Stdout, "hoso loadgen: caught up in %s\n", time.Since(began).Round(time.Millisecond))
 
 	ids, err := activeDossiers(ctx, svc.Pool, cfg.dossiers)
 	if err != nil {
@@ -177,10 +205,21 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 		}
 		defer pprof.StopCPUProfile()
 	}
-	w := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(env.Stdout, "hoso loadgen: %d clients, %s per phase (after %s warm-up), %d dossiers; load average before: %s\n",
-		cfg.clients, cfg.duration, cfg.warmup, len(ids), loadavg())
-	fmt.Fprintln(w, "phase\trequests\terrors\trate/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
+	if cfg.block != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer func() {
+			f, err := os.Create(cfg.block)
+			if err == nil {
+				_ = pprof.Lookup("block").WriteTo(f, 0)
+				_ = f.Close()
+			}
+		}()
+	}
+	w := env.Stdout
+	const row = "%-10s %9s %7s %8s %8s %8s %8s %8s\n"
+	fmt.Fprintf(env.Stdout, "hoso loadgen: %d clients, %s per phase (after %s warm-up), %d dossiers, service pool of %d connections; load average before: %s\n",
+		cfg.clients, cfg.duration, cfg.warmup, len(ids), svc.Pool.Config().MaxConns, loadavg())
+	fmt.Fprintf(w, row, "phase", "requests", "errors", "rate/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
 	rates := map[string]float64{}
 	for _, p := range cfg.phases {
 		var do func(c *loadClient) (int, error)
@@ -193,6 +232,8 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 			do = func(c *loadClient) (int, error) {
 				return c.get(apiURL+"/api/v1/dossiers/"+c.pick(ids).String(), token)
 			}
+		case "me":
+			do = func(c *loadClient) (int, error) { return c.get(apiURL+"/api/v1/me", token) }
 		case "search":
 			do = func(c *loadClient) (int, error) {
 				return c.get(apiURL+"/api/v1/dossiers?limit=20&q="+surnames[c.rnd.IntN(len(surnames))], token)
@@ -207,9 +248,8 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 		}
 		res := runPhase(ctx, cfg, client, ids, do)
 		rates[p] = res.rate
-		fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", p, res.n, res.errors, res.rate,
-			ms(res.p(0.50)), ms(res.p(0.95)), ms(res.p(0.99)), ms(res.p(1)))
-		w.Flush()
+		fmt.Fprintf(w, row, p, fmt.Sprint(res.n), fmt.Sprint(res.errors), fmt.Sprintf("%.0f", res.rate),
+			fmt.Sprintf("%.1f", ms(res.p(0.50))), fmt.Sprintf("%.1f", ms(res.p(0.95))), fmt.Sprintf("%.1f", ms(res.p(0.99))), fmt.Sprintf("%.1f", ms(res.p(1))))
 		if res.firstErr != "" {
 			fmt.Fprintf(env.Stdout, "  %s: first error: %s\n", p, res.firstErr)
 		}
@@ -217,7 +257,6 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 			return err
 		}
 	}
-	w.Flush()
 	fmt.Fprintf(env.Stdout, "load average after: %s\n", loadavg())
 	if b := rates["bare"]; b > 0 {
 		for _, p := range []string{"read", "search"} {
@@ -419,10 +458,15 @@ func (c *loadClient) send(req *http.Request, etag *string) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// writeSet is how many dossiers each client writes to in turn: few enough
+// that the warm-up reads their ETags, so that a measured write is one
+// PATCH, not a GET and a PATCH.
+const writeSet = 8
+
 // write updates a section of one of the client's dossiers with the ETag it
 // last saw (reading it first when it has none), as an HR client would.
 func (c *loadClient) write(apiURL, token string) (int, error) {
-	id := c.mine[c.n%len(c.mine)]
+	id := c.mine[c.n%min(writeSet, len(c.mine))]
 	c.n++
 	etag := c.etags[id]
 	if etag == "" {
