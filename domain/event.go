@@ -20,8 +20,8 @@ type Event interface {
 type Actor struct {
 	Account    AccountID `json:"account_id"`
 	Name       string    `json:"name,omitempty"`
-	ActingOrg  OrgID     `json:"acting_org,omitempty"`
-	OnBehalfOf AccountID `json:"on_behalf_of,omitempty"`
+	ActingOrg  OrgID     `json:"acting_org,omitzero"`
+	OnBehalfOf AccountID `json:"on_behalf_of,omitzero"`
 }
 
 // Meta is what every command carries beside its payload and what the ledger
