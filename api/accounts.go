@@ -300,16 +300,8 @@ type resetPasswordResponse struct {
 // account's sessions and keys live on (a reset is not a suspension) except
 // its sessions, which are ended: whoever held the old password is out.
 func (s *Server) resetPassword(c echo.Context) error {
-	a, err := s.accountInScope(c)
+	a, ifMatch, req, err := pathWrite[resetPasswordRequest](c, s.accountInScope)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req resetPasswordRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -383,16 +375,8 @@ type grantRequest struct {
 
 // grantRole: POST /accounts/{id}/grants (If-Match) → 201 with the account.
 func (s *Server) grantRole(c echo.Context) error {
-	a, err := s.accountInScope(c)
+	a, ifMatch, req, err := pathWrite[grantRequest](c, s.accountInScope)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req grantRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -650,16 +634,8 @@ type certificateRequest struct {
 // An administrator registers a signing certificate for an approver after
 // checking it belongs to the person; the holder cannot register their own.
 func (s *Server) registerCertificate(c echo.Context) error {
-	a, err := s.accountInScope(c)
+	a, ifMatch, req, err := pathWrite[certificateRequest](c, s.accountInScope)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req certificateRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields

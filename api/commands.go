@@ -85,3 +85,18 @@ func pathID(c echo.Context, name string) (uuid.UUID, error) {
 // notFound is the answer for what does not exist and for what exists
 // outside the caller's scope: the two must not be told apart.
 var notFound = &Error{Status: http.StatusNotFound, Code: CodeNotFound}
+
+// pathWrite is the prologue of a write on the aggregate the path names: load
+// resolves it (and answers 404 outside the caller's scope), then If-Match
+// and the body are read, in that order, so a request about something the
+// caller may not see learns nothing from the checks that follow.
+func pathWrite[T, A any](c echo.Context, load func(echo.Context) (A, error)) (target A, ifMatch uint64, req T, err error) {
+	if target, err = load(c); err != nil {
+		return target, 0, req, err
+	}
+	if ifMatch, err = IfMatch(c); err != nil {
+		return target, 0, req, err
+	}
+	err = decodeJSON(c, &req)
+	return target, ifMatch, req, err
+}

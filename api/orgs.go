@@ -168,6 +168,11 @@ func compareOrgIDs(a, b domain.OrgID) int {
 
 // orgInPath loads the path's org if the caller may do action on it (any
 // grant when action is empty); 404 otherwise.
+// orgToManage is orgInPath for the org-management writes.
+func (s *Server) orgToManage(c echo.Context) (*org.Org, error) {
+	return s.orgInPath(c, account.ActionManageOrgs)
+}
+
 func (s *Server) orgInPath(c echo.Context, action account.Action) (*org.Org, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -259,16 +264,8 @@ type renameOrgRequest struct {
 
 // renameOrg: POST /orgs/{id}/rename (If-Match) → 200.
 func (s *Server) renameOrg(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	o, ifMatch, req, err := pathWrite[renameOrgRequest](c, s.orgToManage)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req renameOrgRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -289,16 +286,8 @@ type moveOrgRequest struct {
 
 // moveOrg: POST /orgs/{id}/move (If-Match) → 200.
 func (s *Server) moveOrg(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	o, ifMatch, req, err := pathWrite[moveOrgRequest](c, s.orgToManage)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req moveOrgRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -389,16 +378,8 @@ type mergeOrgRequest struct {
 
 // mergeOrg: POST /orgs/{id}/merge (If-Match) → 200 {org, succession}.
 func (s *Server) mergeOrg(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	o, ifMatch, req, err := pathWrite[mergeOrgRequest](c, s.orgToManage)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req mergeOrgRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -423,16 +404,8 @@ type splitOrgRequest struct {
 
 // splitOrg: POST /orgs/{id}/split (If-Match) → 200 {org, succession}.
 func (s *Server) splitOrg(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	o, ifMatch, req, err := pathWrite[splitOrgRequest](c, s.orgToManage)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req splitOrgRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
@@ -463,16 +436,8 @@ type dissolveOrgRequest struct {
 // dissolveOrg: POST /orgs/{id}/dissolve (If-Match) → 200 {org, succession
 // (when a successor was named)}.
 func (s *Server) dissolveOrg(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
+	o, ifMatch, req, err := pathWrite[dissolveOrgRequest](c, s.orgToManage)
 	if err != nil {
-		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	var req dissolveOrgRequest
-	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	var f fields
