@@ -179,6 +179,20 @@ func TestApprovalRoutes(t *testing.T) {
 		t.Fatalf("second approval: %d %s, want 409 %s", r.status, r.body, approvals.CodeMonthSealed)
 	}
 
+	// Compliance lists the approval, flagged when it fell outside the window.
+	a.WaitCaughtUp()
+	r = a.do(t, "GET", "/compliance?view=approvals&org="+unit.String(), approver, "", nil)
+	var listed struct {
+		Approvals []struct {
+			Month, Timing string
+			Flagged       bool
+		}
+	}
+	if err := jsonUnmarshal(r.body, &listed); r.status != http.StatusOK || err != nil || len(listed.Approvals) != 1 ||
+		listed.Approvals[0].Month != month.String() || listed.Approvals[0].Flagged != (listed.Approvals[0].Timing != "in_window") {
+		t.Errorf("compliance view of approvals: %d %s (%v)", r.status, r.body, err)
+	}
+
 	// The checkpoint served is the one taken at the approval, and verifies.
 	r = a.do(t, "GET", "/checkpoints/latest", clerk, "", nil)
 	if r.status != http.StatusOK || string(r.body) != approved.Checkpoint {

@@ -256,8 +256,45 @@ func (s *Server) compliance(c echo.Context) error {
 			out.Orgs = append(out.Orgs, ComplianceSummaryView{Org: sm.Org, OnTime: sm.OnTime, Late: sm.Late, Closed: sm.Closed, OpenOverdue: sm.OpenOverdue})
 		}
 		return c.JSON(http.StatusOK, out)
+	case "approvals":
+		flagged, err := queryBool(c, "flagged_only")
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Approvals []ComplianceApprovalView `json:"approvals"`
+		}{Approvals: []ComplianceApprovalView{}}
+		if len(scope) == 0 {
+			return c.JSON(http.StatusOK, out)
+		}
+		list, err := compliance.Approvals(ctx, s.deps.Pool, scope, flagged != nil && *flagged)
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			out.Approvals = append(out.Approvals, ComplianceApprovalView{EventID: a.EventID, Org: a.Org, Month: a.Month, Level: a.Level,
+				Timing: a.Timing, Flagged: a.Flagged(), WindowStart: a.WindowStart, WindowEnd: a.WindowEnd, SignedOn: a.SignedOn,
+				SignerAccount: a.SignerAccount, SignerSubject: a.SignerSubject, RecordedAt: a.RecordedAt})
+		}
+		return c.JSON(http.StatusOK, out)
 	}
-	return BadParameter("query:view", "enum", "items, overdue or summary")
+	return BadParameter("query:view", "enum", "items, overdue, summary or approvals")
+}
+
+// ComplianceApprovalView is one monthly approval in GET /compliance?view=approvals.
+type ComplianceApprovalView struct {
+	EventID       uuid.UUID        `json:"event_id"`
+	Org           domain.OrgID     `json:"org"`
+	Month         string           `json:"month"`
+	Level         string           `json:"level"`
+	Timing        string           `json:"timing"`
+	Flagged       bool             `json:"flagged"` // signed before or after the window
+	WindowStart   domain.Date      `json:"window_start,omitzero"`
+	WindowEnd     domain.Date      `json:"window_end,omitzero"`
+	SignedOn      domain.Date      `json:"signed_on"`
+	SignerAccount domain.AccountID `json:"signer_account"`
+	SignerSubject string           `json:"signer_subject"`
+	RecordedAt    time.Time        `json:"recorded_at"`
 }
 
 // sensitiveDimensions group people by sensitive fields: only callers who

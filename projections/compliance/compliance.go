@@ -15,6 +15,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
@@ -31,6 +32,10 @@ const Name = "compliance"
 const (
 	ViewItems    = "compliance_items"
 	ViewDossiers = "compliance_dossiers"
+	// ViewApprovals holds every monthly approval with where it fell against
+	// the jurisdiction's approval window: early and late ones are allowed
+	// but flagged here.
+	ViewApprovals = "compliance_approvals"
 )
 
 // schemaVersion is the version of the tables and of what Apply writes.
@@ -38,7 +43,7 @@ const (
 // tables: a deployment that changes its jurisdiction policy, or receives the
 // next year's working-day table, must recompute every due date, which is
 // what a new Version does (a rebuild beside the serving generation).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -91,7 +96,7 @@ func (*Projection) Name() string { return Name }
 func (p *Projection) Version() int { return p.version }
 
 // Views implements projections.Projection.
-func (*Projection) Views() []string { return []string{ViewItems, ViewDossiers} }
+func (*Projection) Views() []string { return []string{ViewItems, ViewDossiers, ViewApprovals} }
 
 // Policy is the jurisdiction policy the projection judges by.
 func (p *Projection) Policy() policy.Policy { return p.pol }
@@ -136,10 +141,26 @@ CREATE TABLE %[2]s (
     revoked_org      uuid,              -- the org a reactivation gives management back to
     change_proposals uuid[] NOT NULL,   -- pending proposals of kind "change"
     pending          jsonb              -- the open transfer item, if any
-);`,
+);
+
+CREATE TABLE %[7]s (
+    event_id        uuid        PRIMARY KEY,   -- the approval.signed event
+    org_id          uuid        NOT NULL,
+    month           text        NOT NULL,      -- yyyy-mm
+    level           text        NOT NULL,      -- unit | department
+    timing          text        NOT NULL,      -- early | in_window | late
+    window_start    date,
+    window_end      date,
+    signed_on       date        NOT NULL,      -- recorded date, in Vietnam
+    signer_account  uuid        NOT NULL,
+    signer_subject  text        NOT NULL,
+    recorded_at     timestamptz NOT NULL
+);
+CREATE INDEX %[8]s ON %[7]s (org_id, month);`,
 		t.Name(ViewItems), t.Name(ViewDossiers),
 		t.Name("compliance_items_by_org"), t.Name("compliance_items_by_counterpart"),
-		t.Name("compliance_items_open"), t.Name("compliance_items_by_dossier")))
+		t.Name("compliance_items_open"), t.Name("compliance_items_by_dossier"),
+		t.Name(ViewApprovals), t.Name("compliance_approvals_by_org")))
 	return err
 }
 
@@ -180,6 +201,9 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			seen[id] = true
 			ids = append(ids, id)
 		}
+	}
+	if err := writeApprovals(ctx, tx, t, events); err != nil {
+		return err
 	}
 	if len(ids) == 0 {
 		return nil
@@ -510,6 +534,38 @@ ON CONFLICT (item_id) DO UPDATE SET outcome = EXCLUDED.outcome, closed_by = EXCL
 		closedBy, closedOn, late, lateBy, lateWD, versions, recorded)
 	if err != nil {
 		return fmt.Errorf("compliance: writing items: %w", err)
+	}
+	return nil
+}
+
+// writeApprovals records the batch's monthly approvals with their timing.
+// The event id is the key, so applying an event twice changes nothing.
+func writeApprovals(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
+	for i, ev := range events {
+		if ev.Type != approval.TypeSigned {
+			continue
+		}
+		e, err := approval.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return &projections.EventError{Index: i, Err: err}
+		}
+		sig := e.(approval.Signed)
+		var start, end *string
+		if !sig.WindowStart.IsZero() {
+			v := sig.WindowStart.String()
+			start = &v
+		}
+		if !sig.WindowEnd.IsZero() {
+			v := sig.WindowEnd.String()
+			end = &v
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.Name(ViewApprovals)+`
+  (event_id, org_id, month, level, timing, window_start, window_end, signed_on, signer_account, signer_subject, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8::date, $9, $10, $11) ON CONFLICT (event_id) DO NOTHING`,
+			ev.ID, uuid.UUID(sig.Org), sig.Month.String(), string(sig.Level), string(sig.Timing), start, end,
+			domain.DateOf(ev.Meta.RecordedAt).String(), uuid.UUID(sig.SignerAccount), sig.SignerSubject, ev.Meta.RecordedAt); err != nil {
+			return err
+		}
 	}
 	return nil
 }

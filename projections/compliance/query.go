@@ -335,3 +335,57 @@ func decodeCursor(s string) (domain.Date, string, error) {
 	}
 	return due, id.String(), nil
 }
+
+// Approval is one monthly approval and where it fell against the approval
+// window of the jurisdiction policy.
+type Approval struct {
+	EventID       uuid.UUID
+	Org           domain.OrgID
+	Month         string // yyyy-mm
+	Level         string // unit | department
+	Timing        string // early | in_window | late
+	WindowStart   domain.Date
+	WindowEnd     domain.Date
+	SignedOn      domain.Date // recorded date, in Vietnam
+	SignerAccount domain.AccountID
+	SignerSubject string
+	RecordedAt    time.Time
+}
+
+// Flagged reports an approval signed outside its window: allowed, but the
+// inspectors' business.
+func (a Approval) Flagged() bool { return a.Timing != "in_window" }
+
+// Approvals lists the monthly approvals of orgs, newest month first; with
+// flaggedOnly, only the early and late ones. At most 1000 rows.
+func Approvals(ctx context.Context, db Querier, orgs []domain.OrgID, flaggedOnly bool) ([]Approval, error) {
+	rows, err := db.Query(ctx, `SELECT event_id, org_id, month, level, timing, window_start, window_end, signed_on, signer_account, signer_subject, recorded_at
+  FROM `+ViewApprovals+`
+ WHERE org_id = ANY($1) AND (NOT $2 OR timing <> 'in_window')
+ ORDER BY month DESC, org_id, level LIMIT 1000`, orgIDs(orgs), flaggedOnly)
+	if err != nil {
+		return nil, fmt.Errorf("compliance: approvals: %w", err)
+	}
+	defer rows.Close()
+	out := []Approval{}
+	for rows.Next() {
+		var (
+			a           Approval
+			org, signer uuid.UUID
+			start, end  *time.Time
+			signed      time.Time
+		)
+		if err := rows.Scan(&a.EventID, &org, &a.Month, &a.Level, &a.Timing, &start, &end, &signed, &signer, &a.SignerSubject, &a.RecordedAt); err != nil {
+			return nil, fmt.Errorf("compliance: approvals: %w", err)
+		}
+		a.Org, a.SignerAccount, a.SignedOn = domain.OrgID(org), domain.AccountID(signer), dateOf(signed)
+		if start != nil {
+			a.WindowStart = dateOf(*start)
+		}
+		if end != nil {
+			a.WindowEnd = dateOf(*end)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
