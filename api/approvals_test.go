@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,7 +108,7 @@ func TestApprovalRoutes(t *testing.T) {
 	ctx := context.Background()
 
 	unit := a.Org("Sở Y tế", "000.00.02.T01", a.Root)
-	a.Dossier(unit, "Nguyễn Văn An")
+	approvedDossier := a.Dossier(unit, "Nguyễn Văn An")
 	a.Dossier(unit, "Lê Thị Hoa")
 	approverID := a.Account("giamdoc", "GiamDoc@Test2026", account.KindOrg, account.RoleApprover, unit)
 	a.Account("canbo", "CanBo@Test2026", account.KindOrg, account.RoleHROfficer, unit)
@@ -191,6 +192,49 @@ func TestApprovalRoutes(t *testing.T) {
 	if err := jsonUnmarshal(r.body, &listed); r.status != http.StatusOK || err != nil || len(listed.Approvals) != 1 ||
 		listed.Approvals[0].Month != month.String() || listed.Approvals[0].Flagged != (listed.Approvals[0].Timing != "in_window") {
 		t.Errorf("compliance view of approvals: %d %s (%v)", r.status, r.body, err)
+	}
+
+	// A correction of an approved event is flagged in the dossier's history.
+	hist := a.do(t, "GET", "/dossiers/"+approvedDossier.String()+"/history", clerk, "", nil)
+	var trail struct {
+		Items []struct {
+			EventID          string `json:"event_id"`
+			IsCorrection     bool   `json:"is_correction"`
+			CorrectsApproved bool   `json:"corrects_approved"`
+		}
+	}
+	if err := jsonUnmarshal(hist.body, &trail); hist.status != http.StatusOK || err != nil || len(trail.Items) == 0 {
+		t.Fatalf("history: %d %s (%v)", hist.status, hist.body, err)
+	}
+	corr, _ := json.Marshal(map[string]any{
+		"corrects":        trail.Items[0].EventID,
+		"patch":           map[string]any{"position": map[string]any{"current": "Trưởng phòng", "appointed_on": "2025-06-01"}},
+		"reason":          "Nhập nhầm chức vụ so với quyết định",
+		"source_document": map[string]any{"kind": "decision", "number": "45/QĐ-SYT", "date": "2025-06-02", "issuer": "Sở Y tế"},
+	})
+	req, err := http.NewRequest("POST", a.url+"/api/v1/dossiers/"+approvedDossier.String()+"/corrections", strings.NewReader(string(corr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+clerk)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("If-Match", hist.header.Get("ETag"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("correction of an approved event: %d", resp.StatusCode)
+	}
+	a.WaitCaughtUp()
+	hist = a.do(t, "GET", "/dossiers/"+approvedDossier.String()+"/history", clerk, "", nil)
+	if err := jsonUnmarshal(hist.body, &trail); err != nil || len(trail.Items) < 2 {
+		t.Fatalf("history after the correction: %s (%v)", hist.body, err)
+	}
+	last := trail.Items[len(trail.Items)-1]
+	if !last.IsCorrection || !last.CorrectsApproved || trail.Items[0].CorrectsApproved {
+		t.Errorf("history after correcting approved data: %s", hist.body)
 	}
 
 	// The checkpoint served is the one taken at the approval, and verifies.

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/projections/audit"
@@ -38,7 +40,10 @@ type EntryView struct {
 	ManagingOrg    *domain.OrgID          `json:"managing_org,omitempty"`
 	IsCorrection   bool                   `json:"is_correction,omitempty"`
 	Corrects       *uuid.UUID             `json:"corrects,omitempty"`
-	Changes        []audit.Change         `json:"changes"`
+	// CorrectsApproved: the corrected event was covered by a signed monthly
+	// approval, so this correction changes data an approver signed off.
+	CorrectsApproved bool           `json:"corrects_approved,omitempty"`
+	Changes          []audit.Change `json:"changes"`
 	// ChangesRedacted counts the changed fields left out as sensitive.
 	ChangesRedacted int             `json:"changes_redacted,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
@@ -95,8 +100,19 @@ func (s *Server) dossierHistory(c echo.Context) error {
 		return err
 	}
 	out := ListView[EntryView]{Items: make([]EntryView, 0, len(entries))}
+	byID := make(map[uuid.UUID]audit.Entry, len(entries))
 	for _, e := range entries {
-		out.Items = append(out.Items, entryView(e, o.access.sensitive))
+		byID[e.EventID] = e
+	}
+	for _, e := range entries {
+		v := entryView(e, o.access.sensitive)
+		if target, ok := byID[e.Corrects]; e.IsCorrection && ok && !target.ManagingOrg.IsZero() {
+			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), app.Ledger{Store: s.deps.Store},
+				target.ManagingOrg, target.EventID, target.RecordedAt); err != nil {
+				return err
+			}
+		}
+		out.Items = append(out.Items, v)
 	}
 	SetETag(c, o.d.Version())
 	return c.JSON(http.StatusOK, out)

@@ -390,3 +390,27 @@ func (b builder) departmentEntries(ctx context.Context, org domain.OrgID, month 
 	}
 	return out, nil
 }
+
+// CorrectsApproved reports whether the event target — recorded at
+// recordedAt in a dossier that org managed then — was covered by org's
+// sealed unit approval: of the month it was recorded in, or of the next
+// (where late events are carried over). A correction of such an event
+// changes data an approver signed; the audit trail flags it. It reads the
+// ledger only, so it works on every event store.
+func CorrectsApproved(ctx context.Context, l app.Ledger, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
+	tm := approval.MonthOf(recordedAt)
+	for _, m := range []approval.Month{tm, tm.Next()} {
+		a, _, err := loadApproval(ctx, l, org, m, approval.LevelUnit)
+		if err != nil {
+			return false, err
+		}
+		set, err := covered(a)
+		if err != nil {
+			return false, err
+		}
+		if set[target.String()] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
