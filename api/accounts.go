@@ -474,26 +474,14 @@ func (s *Server) decodeReason(c echo.Context) (acctReasonRequest, domain.Meta, e
 
 // revokeGrant: POST /accounts/{id}/grants/{grant}/revoke (If-Match) → 200.
 func (s *Server) revokeGrant(c echo.Context) error {
-	a, err := s.accountInScope(c)
-	if err != nil {
+	var grant uuid.UUID
+	return s.reasonedWrite(c, func(a *account.Account) (err error) {
+		grant, err = grantInScope(c, a)
 		return err
-	}
-	grant, err := grantInScope(c, a)
-	if err != nil {
+	}, func(ctx context.Context, a *account.Account, ifMatch uint64, reason string, m domain.Meta) error {
+		_, err := s.deps.Accounts.RevokeGrant(ctx, a.ID(), ifMatch, grant, reason, m)
 		return err
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
-		return err
-	}
-	req, m, err := s.decodeReason(c)
-	if err != nil {
-		return err
-	}
-	if _, err := s.deps.Accounts.RevokeGrant(c.Request().Context(), a.ID(), ifMatch, grant, req.Reason, m); err != nil {
-		return err
-	}
-	return s.respondAccount(c, http.StatusOK, a.ID())
+	})
 }
 
 // accountAct runs one of restrict, reinstate, close: If-Match, a reason,
@@ -501,9 +489,35 @@ func (s *Server) revokeGrant(c echo.Context) error {
 // the ledger holds the decision.
 func (s *Server) accountAct(c echo.Context, kill bool,
 	run func(ctx context.Context, id domain.AccountID, ifMatch uint64, reason string, m domain.Meta) (eventstore.AppendResult, error)) error {
+	return s.reasonedWrite(c, nil, func(ctx context.Context, a *account.Account, ifMatch uint64, reason string, m domain.Meta) error {
+		if _, err := run(ctx, a.ID(), ifMatch, reason, m); err != nil {
+			return err
+		}
+		if kill {
+			// Authenticate also refuses an account that is not active, so a
+			// failure here leaves no usable session; it is still reported.
+			if _, err := s.deps.Auth.RevokeAccount(ctx, uuid.UUID(a.ID()), "account restricted or closed"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// reasonedWrite is the shape of the account writes that carry only a
+// reason: the account in scope, then what the path names inside it (target,
+// when set: 404 when absent, before anything else is checked), If-Match,
+// the reason, and the command; the answer is the account as it now stands.
+func (s *Server) reasonedWrite(c echo.Context, target func(*account.Account) error,
+	run func(ctx context.Context, a *account.Account, ifMatch uint64, reason string, m domain.Meta) error) error {
 	a, err := s.accountInScope(c)
 	if err != nil {
 		return err
+	}
+	if target != nil {
+		if err := target(a); err != nil {
+			return err
+		}
 	}
 	ifMatch, err := IfMatch(c)
 	if err != nil {
@@ -513,16 +527,8 @@ func (s *Server) accountAct(c echo.Context, kill bool,
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := run(ctx, a.ID(), ifMatch, req.Reason, m); err != nil {
+	if err := run(c.Request().Context(), a, ifMatch, req.Reason, m); err != nil {
 		return err
-	}
-	if kill {
-		// Authenticate also refuses an account that is not active, so a
-		// failure here leaves no usable session; it is still reported.
-		if _, err := s.deps.Auth.RevokeAccount(ctx, uuid.UUID(a.ID()), "account restricted or closed"); err != nil {
-			return err
-		}
 	}
 	return s.respondAccount(c, http.StatusOK, a.ID())
 }
@@ -595,34 +601,21 @@ func (s *Server) issueAPIKey(c echo.Context) error {
 
 // revokeAPIKey: POST /accounts/{id}/api-keys/{key}/revoke (If-Match) → 200.
 func (s *Server) revokeAPIKey(c echo.Context) error {
-	a, err := s.accountInScope(c)
-	if err != nil {
-		return err
-	}
 	keyID := c.Param("key")
-	known := false
-	for _, k := range a.APIKeys() {
-		known = known || k.ID == keyID
-	}
-	if !known {
+	return s.reasonedWrite(c, func(a *account.Account) error {
+		for _, k := range a.APIKeys() {
+			if k.ID == keyID {
+				return nil
+			}
+		}
 		return notFound
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
+	}, func(ctx context.Context, a *account.Account, ifMatch uint64, reason string, m domain.Meta) error {
+		if _, err := s.deps.Accounts.RevokeAPIKey(ctx, a.ID(), ifMatch, keyID, reason, m); err != nil {
+			return err
+		}
+		_, err := s.deps.Auth.RevokeAPIKey(ctx, uuid.UUID(a.ID()), keyID, "revoked: "+reason)
 		return err
-	}
-	req, m, err := s.decodeReason(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	if _, err := s.deps.Accounts.RevokeAPIKey(ctx, a.ID(), ifMatch, keyID, req.Reason, m); err != nil {
-		return err
-	}
-	if _, err := s.deps.Auth.RevokeAPIKey(ctx, uuid.UUID(a.ID()), keyID, "revoked: "+req.Reason); err != nil {
-		return err
-	}
-	return s.respondAccount(c, http.StatusOK, a.ID())
+	})
 }
 
 type certificateRequest struct {
@@ -655,24 +648,14 @@ func (s *Server) registerCertificate(c echo.Context) error {
 // revokeCertificate: POST /accounts/{id}/certificates/{fingerprint}/revoke
 // (If-Match) → 200.
 func (s *Server) revokeCertificate(c echo.Context) error {
-	a, err := s.accountInScope(c)
-	if err != nil {
-		return err
-	}
 	fp := c.Param("fingerprint")
-	if _, ok := a.Certificate(fp); !ok {
-		return notFound
-	}
-	ifMatch, err := IfMatch(c)
-	if err != nil {
+	return s.reasonedWrite(c, func(a *account.Account) error {
+		if _, ok := a.Certificate(fp); !ok {
+			return notFound
+		}
+		return nil
+	}, func(ctx context.Context, a *account.Account, ifMatch uint64, reason string, m domain.Meta) error {
+		_, err := s.deps.Accounts.RevokeCertificate(ctx, a.ID(), ifMatch, fp, reason, m)
 		return err
-	}
-	req, m, err := s.decodeReason(c)
-	if err != nil {
-		return err
-	}
-	if _, err := s.deps.Accounts.RevokeCertificate(c.Request().Context(), a.ID(), ifMatch, fp, req.Reason, m); err != nil {
-		return err
-	}
-	return s.respondAccount(c, http.StatusOK, a.ID())
+	})
 }

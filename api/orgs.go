@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
@@ -371,14 +372,24 @@ func (s *Server) respondEnd(c echo.Context, id domain.OrgID, succession bool) er
 	return c.JSON(http.StatusOK, endResponse{Org: viewOrg(o), Succession: sv})
 }
 
-type mergeOrgRequest struct {
-	Successor string `json:"successor"`
+// successorRequest names the org that takes over: required for a merger,
+// and for a dissolution while the org still manages dossiers.
+type successorRequest struct {
+	Successor string `json:"successor,omitempty"`
 	decision
 }
 
 // mergeOrg: POST /orgs/{id}/merge (If-Match) → 200 {org, succession}.
 func (s *Server) mergeOrg(c echo.Context) error {
-	o, ifMatch, req, err := pathWrite[mergeOrgRequest](c, s.orgToManage)
+	return s.endOrgWithSuccessor(c, s.deps.Orgs.Merge)
+}
+
+// endOrgWithSuccessor runs a merger or a dissolution: both end the org in
+// the path and name at most one successor, which must be an org the caller
+// manages. The answer carries the succession when there is a successor.
+func (s *Server) endOrgWithSuccessor(c echo.Context,
+	end func(ctx context.Context, id domain.OrgID, ifMatch uint64, successor domain.OrgID, m domain.Meta) (eventstore.AppendResult, error)) error {
+	o, ifMatch, req, err := pathWrite[successorRequest](c, s.orgToManage)
 	if err != nil {
 		return err
 	}
@@ -391,10 +402,10 @@ func (s *Server) mergeOrg(c echo.Context) error {
 	if err := managedOrg(c, "/successor", succ); err != nil {
 		return err
 	}
-	if _, err := s.deps.Orgs.Merge(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
+	if _, err := end(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
 		return err
 	}
-	return s.respondEnd(c, o.ID(), true)
+	return s.respondEnd(c, o.ID(), !succ.IsZero())
 }
 
 type splitOrgRequest struct {
@@ -428,31 +439,10 @@ func (s *Server) splitOrg(c echo.Context) error {
 	return s.respondEnd(c, o.ID(), true)
 }
 
-type dissolveOrgRequest struct {
-	Successor string `json:"successor,omitempty"` // required while the org manages dossiers
-	decision
-}
-
 // dissolveOrg: POST /orgs/{id}/dissolve (If-Match) → 200 {org, succession
 // (when a successor was named)}.
 func (s *Server) dissolveOrg(c echo.Context) error {
-	o, ifMatch, req, err := pathWrite[dissolveOrgRequest](c, s.orgToManage)
-	if err != nil {
-		return err
-	}
-	var f fields
-	succ := domain.OrgID(f.id("/successor", req.Successor))
-	m := s.commandMeta(c, &f, req.decision, "")
-	if err := f.err(); err != nil {
-		return err
-	}
-	if err := managedOrg(c, "/successor", succ); err != nil {
-		return err
-	}
-	if _, err := s.deps.Orgs.Dissolve(c.Request().Context(), o.ID(), ifMatch, succ, m); err != nil {
-		return err
-	}
-	return s.respondEnd(c, o.ID(), !succ.IsZero())
+	return s.endOrgWithSuccessor(c, s.deps.Orgs.Dissolve)
 }
 
 // runSuccession: POST /orgs/{id}/succession → 200 {org, succession}: runs
