@@ -116,21 +116,28 @@ func (h approvalHandlers) orgMonth(c echo.Context) (domain.OrgID, approval.Month
 // names no person, so refusing openly reveals nothing.
 var errCannotApprove = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "you hold no approver role over this org"}
 
-// manifest: GET /approvals/{org}/{month}/manifest → the RFC 8785 bytes to sign.
-func (h approvalHandlers) manifest(c echo.Context) error {
+// readable resolves the org-month and level of a read of approvals, which
+// the org's approvers and auditors may make.
+func (h approvalHandlers) readable(c echo.Context) (domain.OrgID, approval.Month, approval.Level, error) {
 	o, m, err := h.orgMonth(c)
 	if err != nil {
-		return err
+		return o, m, "", err
 	}
 	caller := CallerOf(c)
 	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
-		return errCannotApprove
+		return o, m, "", errCannotApprove
 	}
 	level, err := approvalLevel(c)
 	if err != nil {
-		return err
+		return o, m, "", err
 	}
-	if err := h.available(); err != nil {
+	return o, m, level, h.available()
+}
+
+// manifest: GET /approvals/{org}/{month}/manifest → the RFC 8785 bytes to sign.
+func (h approvalHandlers) manifest(c echo.Context) error {
+	o, m, level, err := h.readable(c)
+	if err != nil {
 		return err
 	}
 	served, err := h.r.Approvals.Manifest(c.Request().Context(), o, m, level, h.s.Meta(c))
@@ -241,19 +248,8 @@ type servedView struct {
 
 // status: GET /approvals/{org}/{month} → what was served and signed.
 func (h approvalHandlers) status(c echo.Context) error {
-	o, m, err := h.orgMonth(c)
+	o, m, level, err := h.readable(c)
 	if err != nil {
-		return err
-	}
-	caller := CallerOf(c)
-	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
-		return errCannotApprove
-	}
-	level, err := approvalLevel(c)
-	if err != nil {
-		return err
-	}
-	if err := h.available(); err != nil {
 		return err
 	}
 	a, err := h.r.Approvals.Approval(c.Request().Context(), o, m, level)

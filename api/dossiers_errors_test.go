@@ -69,6 +69,8 @@ func TestDossierBadInput(t *testing.T) {
 		{"page too large", "GET", "/api/v1/dossiers?limit=5000", "", "", "", "", 400, "bad_parameter", "query:limit", "range"},
 		{"bad cursor", "GET", "/api/v1/dossiers?cursor=zzz", "", "", "", "", 400, "bad_parameter", "query:cursor", ""},
 		{"bad status filter", "GET", "/api/v1/dossiers?status=fired", "", "", "", "", 400, "bad_parameter", "query:status", "enum"},
+		{"bad compliance view", "GET", "/api/v1/compliance?view=everything", "", "", "", "", 400, "bad_parameter", "query:view", "enum"},
+		{"bad flagged_only", "GET", "/api/v1/compliance?view=approvals&flagged_only=maybe", "", "", "", "", 400, "bad_parameter", "query:flagged_only", ""},
 		{"org outside scope", "GET", "/api/v1/dossiers?org=" + w.orgB.String(), "", "", "", "", 403, "forbidden", "query:org", "scope"},
 		{"create: unknown class", "POST", "/api/v1/dossiers", "", "", strings.Replace(create(identity+`}`), "cong_chuc", "thuong_dan", 1), "", 422, "validation_failed", "/class", "invalid"},
 		{"create: unknown ethnicity", "POST", "/api/v1/dossiers", "", "", create(identity + `,"ethnicity":"99x"}`), "", 422, "validation_failed", "/identity/ethnicity", "catalogue"},
