@@ -21,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/service"
 )
 
 func init() {
@@ -106,15 +107,11 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(bootstrapLock))
 
-	var store eventstore.Store = postgres.New(pool, postgres.Options{})
-	if env.EventStoreURL != "" {
-		es, err := esdbstore.Open(env.EventStoreURL, esdbstore.Options{Logger: env.Log})
-		if err != nil {
-			return fail("%v", err)
-		}
-		defer es.Close()
-		store = es
+	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
+	if err != nil {
+		return fail("%v", err)
 	}
+	defer closeStore()
 	ledger := app.Ledger{Store: store}
 	now := time.Now().UTC()
 	today := domain.DateOf(now)

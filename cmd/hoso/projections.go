@@ -11,8 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hoso-ledger/hoso/domain/policy"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/service"
@@ -60,22 +58,14 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	defer pool.Close()
 	// A rebuild reads the whole log: larger reads mean fewer round trips
 	// (the store's default, 500, suits a live subscription).
-	var store eventstore.Store = postgres.New(pool, postgres.Options{BatchSize: 2000})
-	if env.EventStoreURL != "" {
-		es, err := esdbstore.Open(env.EventStoreURL, esdbstore.Options{Logger: env.Log})
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "hoso projections:", err)
-			return 2
-		}
-		defer es.Close()
-		store = es
+	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{BatchSize: 2000})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso projections:", err)
+		return 2
 	}
+	defer closeStore()
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
-	policyName := env.Getenv("HOSO_POLICY")
-	if policyName == "" {
-		policyName = service.DefaultPolicy
-	}
-	pol, err := policy.Preset(policyName)
+	pol, err := service.Policy(env.Getenv("HOSO_POLICY"))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2

@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/eventstore/verify"
+	"github.com/hoso-ledger/hoso/internal/service"
 )
 
 func init() {
@@ -47,16 +47,12 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 
 	// The Merkle leaves live in PostgreSQL whichever backend holds the
 	// events (see package treelog), so the tree is always read from pool.
-	var store eventstore.Store = postgres.New(pool, postgres.Options{})
-	if env.EventStoreURL != "" {
-		es, err := esdbstore.Open(env.EventStoreURL, esdbstore.Options{Logger: env.Log})
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "hoso verify:", err)
-			return 2
-		}
-		defer es.Close()
-		store = es
+	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso verify:", err)
+		return 2
 	}
+	defer closeStore()
 	opts := verify.Options{}
 	if !*chainsOnly {
 		// Read-only: verify never sequences, so an auditor's read-only

@@ -107,6 +107,32 @@ type Service struct {
 	}
 }
 
+// OpenEventStore opens the ledger: the PostgreSQL store on pool when url is
+// empty (HOSO_EVENTSTORE_URL unset), EventStoreDB for an esdb:// URL. The
+// returned function closes what it opened.
+func OpenEventStore(pool *pgxpool.Pool, url string, es esdbstore.Options, pg postgres.Options) (eventstore.Store, func(), error) {
+	switch {
+	case url == "":
+		return postgres.New(pool, pg), func() {}, nil
+	case strings.HasPrefix(url, "esdb://"), strings.HasPrefix(url, "esdb+discover://"):
+		store, err := esdbstore.Open(url, es)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event store: %w", err)
+		}
+		return store, func() { _ = store.Close() }, nil
+	}
+	return nil, nil, errors.New("HOSO_EVENTSTORE_URL must start with esdb:// or esdb+discover://")
+}
+
+// Policy is the jurisdiction preset named name (HOSO_POLICY), DefaultPolicy
+// when name is empty.
+func Policy(name string) (policy.Policy, error) {
+	if name == "" {
+		name = DefaultPolicy
+	}
+	return policy.Preset(name)
+}
+
 // Projections lists every read model of the service, for the runner and
 // for `hoso projections`.
 func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
@@ -127,9 +153,6 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:8080"
 	}
-	if cfg.PolicyName == "" {
-		cfg.PolicyName = DefaultPolicy
-	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.DefaultRegisterer
 	}
@@ -142,7 +165,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			s.Close()
 		}
 	}()
-	pol, err := policy.Preset(cfg.PolicyName)
+	pol, err := Policy(cfg.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -176,19 +199,13 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.Pool = pool
 	}
 
-	switch {
-	case cfg.EventStoreURL == "":
-		s.Store = postgres.New(s.Pool, postgres.Options{PollInterval: cfg.PollInterval})
-	case strings.HasPrefix(cfg.EventStoreURL, "esdb://"), strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://"):
-		es, err := esdbstore.Open(cfg.EventStoreURL, esdbstore.Options{StreamPrefix: cfg.ESDBStreamPrefix, Logger: cfg.Logger})
-		if err != nil {
-			return nil, fmt.Errorf("event store: %w", err)
-		}
-		s.closers = append(s.closers, func() { _ = es.Close() })
-		s.Store = es
-	default:
-		return nil, fmt.Errorf("HOSO_EVENTSTORE_URL must start with esdb:// or esdb+discover://")
+	store, closeStore, err := OpenEventStore(s.Pool, cfg.EventStoreURL, esdbstore.Options{StreamPrefix: cfg.ESDBStreamPrefix, Logger: cfg.Logger},
+		postgres.Options{PollInterval: cfg.PollInterval})
+	if err != nil {
+		return nil, err
 	}
+	s.closers = append(s.closers, closeStore)
+	s.Store = store
 
 	s.Projections, err = Projections(s.Store, pol)
 	if err != nil {
