@@ -135,24 +135,7 @@ func approveMonth(t *testing.T) *approvedMonth {
 
 // sqlAsIntruder runs statements with the append-only triggers off.
 func sqlAsIntruder(t *testing.T, pool *pgxpool.Pool, stmts ...string) {
-	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := tx.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Tamper(t, pool, stmts...)
 }
 
 func TestAuditBundle(t *testing.T) {

@@ -130,26 +130,7 @@ func TestVerify(t *testing.T) {
 
 // tamper runs statements with triggers off, as an intruder with superuser
 // rights (or a restore from backup) would.
-func tamper(t *testing.T, pool *pgxpool.Pool, sql ...string) {
-	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range sql {
-		if _, err := tx.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
+func tamper(t *testing.T, pool *pgxpool.Pool, sql ...string) { pgtest.Tamper(t, pool, sql...) }
 
 func mustTake(t *testing.T, l *checkpoint.Log) checkpoint.Signed {
 	t.Helper()

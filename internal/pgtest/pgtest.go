@@ -106,3 +106,32 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Tamper runs statements in one transaction with triggers off (the
+// append-only ones included), as an intruder with superuser rights or a
+// restore from backup would, and returns how many rows each one changed.
+// Tests use it to show that verification notices.
+func Tamper(t testing.TB, pool *pgxpool.Pool, stmts ...string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	changed := make([]int64, len(stmts))
+	for i, s := range stmts {
+		tag, err := tx.Exec(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		changed[i] = tag.RowsAffected()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return changed
+}
