@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/api/readlog"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/vntext"
@@ -196,16 +197,18 @@ func (s *Server) LogRead(c echo.Context, dossier domain.DossierID, outcome strin
 	if caller != nil {
 		acct, username = uuid.UUID(caller.ID()), caller.Account.Username()
 	}
+	return s.reads.Write(c.Request().Context(), s.readEntry(c, acct, username, dossier, outcome))
+}
+
+// readEntry is the read-log row of this request for one dossier.
+func (s *Server) readEntry(c echo.Context, acct uuid.UUID, username string, dossier domain.DossierID, outcome string) readlog.Entry {
 	purpose := vntext.NFC(c.Request().Header.Get("X-Purpose"))
 	if r := []rune(purpose); len(r) > 200 {
 		purpose = string(r[:200])
 	}
-	_, err := s.deps.Pool.Exec(c.Request().Context(), `
-		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		s.deps.now(), acct, username, uuid.UUID(dossier), c.Request().Method, c.Path(), c.Request().URL.RawQuery,
-		purpose, outcome, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
-	return err
+	return readlog.Entry{ReadAt: s.deps.now(), Account: acct, Username: username, Dossier: uuid.UUID(dossier),
+		Method: c.Request().Method, Route: c.Path(), Query: c.Request().URL.RawQuery, Purpose: purpose,
+		Outcome: outcome, RequestID: c.Response().Header().Get(echo.HeaderXRequestID), RemoteAddr: c.RealIP()}
 }
 
 // ledgerAncestry walks an org's current parents in the ledger: o itself,

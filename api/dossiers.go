@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/hoso-ledger/hoso/api/readlog"
 	"net/http"
 	"slices"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
-	"github.com/hoso-ledger/hoso/domain/vntext"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
@@ -649,24 +649,15 @@ func listError(err error) error {
 }
 
 // logListed records one read-log row per dossier of a list page, in one
-// statement.
+// commit.
 func (s *Server) logListed(c echo.Context, ids []domain.DossierID) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	caller := CallerOf(c)
-	raw := make([]uuid.UUID, len(ids))
+	entries := make([]readlog.Entry, len(ids))
 	for i, id := range ids {
-		raw[i] = uuid.UUID(id)
+		entries[i] = s.readEntry(c, uuid.UUID(caller.ID()), caller.Account.Username(), id, ReadAllowed)
 	}
-	purpose := []rune(c.Request().Header.Get("X-Purpose"))
-	if len(purpose) > 200 {
-		purpose = purpose[:200]
-	}
-	_, err := s.deps.Pool.Exec(c.Request().Context(), `
-		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
-		SELECT $1, $2, $3, d, $5, $6, $7, $8, $9, $10, $11 FROM unnest($4::uuid[]) AS d`,
-		s.deps.now(), uuid.UUID(caller.ID()), caller.Account.Username(), raw, c.Request().Method, c.Path(),
-		c.Request().URL.RawQuery, vntext.NFC(string(purpose)), ReadAllowed, c.Response().Header().Get(echo.HeaderXRequestID), c.RealIP())
-	return err
+	return s.reads.Write(c.Request().Context(), entries...)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/hoso-ledger/hoso/api/readlog"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ type Server struct {
 	ln     net.Listener
 	ready  map[string]Check
 	served chan error
+	reads  *readlog.Log
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -40,6 +42,9 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 		cfg.RequestTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps}
+	if deps != nil {
+		s.reads = readlog.New(deps.Pool)
+	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -27,13 +28,16 @@ import (
 type HistoryCache struct {
 	mu      sync.Mutex
 	max     int
+	trust   time.Duration // see TrustFor
+	appends uint64        // unconfirm calls so far: a Load that overlapped one confirms nothing
 	entries map[string]*cachedHistory
 	order   []string // insertion order, for eviction
 }
 
 type cachedHistory struct {
-	h    History
-	last eventstore.Hash
+	h       History
+	last    eventstore.Hash
+	checked time.Time // when the store last confirmed h is the whole stream
 }
 
 // NewHistoryCache keeps up to max streams (at least 1), forgetting the
@@ -48,9 +52,15 @@ func (c *HistoryCache) get(stream string) *cachedHistory {
 	return c.entries[stream]
 }
 
-func (c *HistoryCache) put(stream string, e *cachedHistory) {
+// put stores e; appends is appendCount from before e was read: if an
+// append went through since, what was read may already be old, and e is
+// stored unconfirmed.
+func (c *HistoryCache) put(stream string, e *cachedHistory, appends uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.appends != appends {
+		e.checked = time.Time{}
+	}
 	if _, ok := c.entries[stream]; !ok {
 		c.order = append(c.order, stream)
 		for len(c.order) > c.max {
@@ -59,6 +69,53 @@ func (c *HistoryCache) put(stream string, e *cachedHistory) {
 		}
 	}
 	c.entries[stream] = e
+}
+
+// TrustFor makes Load answer from the cache without asking the store when
+// the store confirmed the cached history less than d ago. Appends made
+// through this cache (executeCached) make the stream's entry unconfirmed at
+// once, so a process always sees its own writes; another process's appends
+// are seen up to d late. It is for streams read on every request and
+// rarely written, such as the caller's account. It returns c.
+func (c *HistoryCache) TrustFor(d time.Duration) *HistoryCache {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trust = d
+	return c
+}
+
+// trusted returns the cached history of stream if TrustFor lets Load
+// answer with it without asking the store.
+func (c *HistoryCache) trusted(stream string) (History, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[stream]
+	if e == nil || c.trust <= 0 || e.checked.IsZero() {
+		return History{}, false
+	}
+	if age := time.Since(e.checked); age < 0 || age >= c.trust {
+		return History{}, false
+	}
+	h := e.h
+	h.Events = h.Events[:len(h.Events):len(h.Events)]
+	return h, true
+}
+
+func (c *HistoryCache) appendCount() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.appends
+}
+
+// unconfirm makes the next Load of stream ask the store, after an append
+// to it (successful or not: a refused one means the cache is behind).
+func (c *HistoryCache) unconfirm(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.appends++
+	if e := c.entries[stream]; e != nil {
+		c.entries[stream] = &cachedHistory{h: e.h, last: e.last}
+	}
 }
 
 func (c *HistoryCache) forget(stream string) {
@@ -70,6 +127,10 @@ func (c *HistoryCache) forget(stream string) {
 // Load is Ledger.Load through the cache: the same History, or an error
 // wrapping domain.ErrNotFound when the stream has no events.
 func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode Decoder) (History, error) {
+	if h, ok := c.trusted(stream); ok {
+		return h, nil
+	}
+	checked, appends := time.Now(), c.appendCount()
 	e := c.get(stream)
 	from := uint64(1)
 	if e != nil {
@@ -109,7 +170,7 @@ func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode
 	if len(h.Events) == 0 {
 		return History{Stream: stream}, fmt.Errorf("%w: %s", domain.ErrNotFound, stream)
 	}
-	c.put(stream, &cachedHistory{h: h, last: last})
+	c.put(stream, &cachedHistory{h: h, last: last, checked: checked}, appends)
 	return h, nil
 }
 
@@ -138,5 +199,6 @@ func executeCached(ctx context.Context, l Ledger, cache *HistoryCache, stream st
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	defer cache.unconfirm(stream)
 	return l.Append(ctx, stream, eventstore.Exactly(h.Version), m, events, nil)
 }

@@ -513,3 +513,42 @@ func TestHistoryCacheFollowsTheStore(t *testing.T) {
 	}
 	same("after eviction")
 }
+
+// A trusting cache answers without the store for a while, but never hides
+// this process's own writes, and sees other writers once the trust lapses.
+func TestHistoryCacheTrust(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	const trust = 200 * time.Millisecond
+	cached := w.dossiers
+	cached.Cache = app.NewHistoryCache(8).TrustFor(trust)
+	id := w.create(t, 1, doha)
+	version := func() uint64 {
+		t.Helper()
+		h, err := cached.Cache.Load(ctx, w.ledger, id.StreamID(), dossier.Decode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Version
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("first load at version %d", v)
+	}
+	if _, err := cached.AddRow(ctx, id, 1, evaluation(dossier.RatingGood), metaOn(doha, d2)); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != 2 {
+		t.Fatalf("own write not seen at once: version %d, want 2", v)
+	}
+	written := time.Now()
+	if _, err := w.dossiers.UpdateSection(ctx, id, 2, dossier.Patch{Other: &dossier.Other{Notes: "ghi chú"}}, metaOn(doha, d2)); err != nil {
+		t.Fatal(err)
+	}
+	for version() != 3 {
+		if time.Since(written) > trust+time.Second {
+			t.Fatalf("another writer's event unseen %v later (trust %v)", time.Since(written), trust)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

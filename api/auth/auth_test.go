@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -50,12 +51,58 @@ func TestPasswordHashing(t *testing.T) {
 	}
 }
 
+// TestSessions runs with and without the token cache: revocations through
+// the store and expiry on its clock must take effect at once either way.
 func TestSessions(t *testing.T) {
+	t.Parallel()
+	for _, trust := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprintf("trust=%v", trust), func(t *testing.T) {
+			t.Parallel()
+			testSessions(t, trust)
+		})
+	}
+}
+
+// A revocation made by another process reaches a caching store once its
+// trust has lapsed.
+func TestRevocationElsewhere(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
 	ctx := context.Background()
+	const trust = 200 * time.Millisecond
+	here, elsewhere := auth.NewStore(pool, nil).TrustFor(trust), auth.NewStore(pool, nil)
+	account := uuid.Must(uuid.NewV7())
+	token, _, err := here.StartSession(ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := here.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	if err := elsewhere.Revoke(ctx, token, "logout elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := here.Authenticate(ctx, token)
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(revoked) > trust+time.Second {
+			t.Fatalf("still authenticated %v after another process revoked the token (trust %v)", time.Since(revoked), trust)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func testSessions(t *testing.T, trust time.Duration) {
+	pool, _ := pgtest.New(t)
+	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
-	s := auth.NewStore(pool, clk.now)
+	s := auth.NewStore(pool, clk.now).TrustFor(trust)
 	account := uuid.Must(uuid.NewV7())
 
 	hash, err := auth.HashPassword("một mật khẩu rất dài")

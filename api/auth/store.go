@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,7 +35,29 @@ const (
 type Store struct {
 	db  *pgxpool.Pool
 	now func() time.Time
+
+	// Every request authenticates, and a token's row changes only when it
+	// is revoked (or touched, which changes no answer): a row read less
+	// than trust ago answers again without a query, expiry re-checked on
+	// the clock. Revocations through this store clear the cache at once;
+	// one made by another process is seen up to trust late.
+	mu      sync.Mutex
+	trust   time.Duration
+	tokens  map[[32]byte]tokenRow
+	revokes uint64 // revocations so far: a lookup that overlapped one caches nothing
 }
+
+// tokenRow is what Authenticate read of a token, and when.
+type tokenRow struct {
+	sess     Session
+	lastSeen time.Time
+	idle     *time.Duration
+	absolute *time.Time
+	read     time.Time // wall clock (not Store.now), for trust
+}
+
+// maxCachedTokens bounds the token cache; it is emptied when full.
+const maxCachedTokens = 10_000
 
 // NewStore returns a store on db with clock now (time.Now when nil).
 func NewStore(db *pgxpool.Pool, now func() time.Time) *Store {
@@ -41,6 +65,58 @@ func NewStore(db *pgxpool.Pool, now func() time.Time) *Store {
 		now = time.Now
 	}
 	return &Store{db: db, now: now}
+}
+
+// TrustFor lets Authenticate answer from a token row read less than d ago
+// (0, the default: always query). It returns s.
+func (s *Store) TrustFor(d time.Duration) *Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trust = d
+	return s
+}
+
+// cached returns the token's row if it was read less than trust ago and
+// needs no touch (a due touch must reach the table, or an active session
+// would idle out).
+func (s *Store) cached(digest [32]byte, now time.Time) (tokenRow, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.tokens[digest]
+	if !ok || s.trust <= 0 || now.Sub(row.lastSeen) >= touchEvery {
+		return tokenRow{}, false
+	}
+	if age := time.Since(row.read); age < 0 || age >= s.trust {
+		return tokenRow{}, false
+	}
+	return row, true
+}
+
+func (s *Store) remember(digest [32]byte, row tokenRow, revokes uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.trust <= 0 || s.revokes != revokes {
+		return
+	}
+	if s.tokens == nil || len(s.tokens) >= maxCachedTokens {
+		s.tokens = make(map[[32]byte]tokenRow)
+	}
+	s.tokens[digest] = row
+}
+
+// forgetTokens empties the cache; called before and after every revocation,
+// so no lookup that overlapped it is kept.
+func (s *Store) forgetTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokes++
+	s.tokens = nil
+}
+
+func (s *Store) revokeCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revokes
 }
 
 // Session is an authenticated bearer secret.
@@ -122,37 +198,54 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error
 		return Session{}, ErrUnauthenticated
 	}
 	now := s.now().UTC()
-	var sess Session
-	var lastSeen time.Time
-	var idle *time.Duration
-	var absolute *time.Time
-	var revoked *time.Time
-	err := s.db.QueryRow(ctx, `
+	digest := sha256.Sum256([]byte(secret)) // as digestOf
+	row, hit := s.cached(digest, now)
+	if !hit {
+		revokes := s.revokeCount()
+		row.read = time.Now()
+		var revoked *time.Time
+		err := s.db.QueryRow(ctx, `
 		SELECT account_id, kind, created_at, last_seen_at, idle_timeout, absolute_expires_at, revoked_at
-		FROM auth_tokens WHERE token_sha256 = $1`, digestOf(secret)).
-		Scan(&sess.AccountID, &sess.Kind, &sess.CreatedAt, &lastSeen, &idle, &absolute, &revoked)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Session{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Session{}, err
-	}
-	if revoked != nil || (absolute != nil && !now.Before(*absolute)) || (idle != nil && !now.Before(lastSeen.Add(*idle))) {
-		return Session{}, ErrUnauthenticated
-	}
-	if absolute != nil {
-		sess.ExpiresAt = *absolute
-	}
-	if now.Sub(lastSeen) >= touchEvery {
-		if _, err := s.db.Exec(ctx, `UPDATE auth_tokens SET last_seen_at = $2 WHERE token_sha256 = $1 AND last_seen_at < $2`, digestOf(secret), now); err != nil {
+		FROM auth_tokens WHERE token_sha256 = $1`, digest[:]).
+			Scan(&row.sess.AccountID, &row.sess.Kind, &row.sess.CreatedAt, &row.lastSeen, &row.idle, &row.absolute, &revoked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Session{}, ErrUnauthenticated
+		}
+		if err != nil {
 			return Session{}, err
 		}
+		if revoked != nil {
+			return Session{}, ErrUnauthenticated
+		}
+		if row.absolute != nil {
+			row.sess.ExpiresAt = *row.absolute
+		}
+		if row.expired(now) {
+			return Session{}, ErrUnauthenticated
+		}
+		if now.Sub(row.lastSeen) >= touchEvery {
+			if _, err := s.db.Exec(ctx, `UPDATE auth_tokens SET last_seen_at = $2 WHERE token_sha256 = $1 AND last_seen_at < $2`, digest[:], now); err != nil {
+				return Session{}, err
+			}
+			row.lastSeen = now
+		}
+		s.remember(digest, row, revokes)
 	}
-	return sess, nil
+	if row.expired(now) {
+		return Session{}, ErrUnauthenticated
+	}
+	return row.sess, nil
+}
+
+// expired says whether the token has outlived its absolute or idle limit.
+func (row tokenRow) expired(now time.Time) bool {
+	return (row.absolute != nil && !now.Before(*row.absolute)) || (row.idle != nil && !now.Before(row.lastSeen.Add(*row.idle)))
 }
 
 // Revoke ends one secret (logout). Revoking an unknown secret is not an error.
 func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
+	s.forgetTokens()
+	defer s.forgetTokens()
 	_, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE token_sha256 = $1 AND revoked_at IS NULL`,
 		digestOf(secret), s.now().UTC(), reason)
 	return err
@@ -162,6 +255,8 @@ func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
 // account is restricted or closed, so an open session cannot outlive the
 // decision. It returns how many were ended.
 func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason string) (int64, error) {
+	s.forgetTokens()
+	defer s.forgetTokens()
 	// Expired tokens are revoked too, so the row says why it can never come
 	// back, but only the ones that still worked are counted as killed.
 	var live int64
@@ -181,6 +276,8 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 // the ledger records). Revoking an unknown or already revoked key is not an
 // error; it reports whether a live key was ended.
 func (s *Store) RevokeAPIKey(ctx context.Context, account uuid.UUID, label, reason string) (bool, error) {
+	s.forgetTokens()
+	defer s.forgetTokens()
 	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
 		WHERE account_id = $1 AND kind = 'api_key' AND label = $2 AND revoked_at IS NULL`,
 		account, label, s.now().UTC(), reason)

@@ -406,10 +406,34 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		if opts.From > 0 {
 			from = int64(min(opts.From, math.MaxInt64))
 		}
-		events, err = s.query(ctx, opts.Limit, selectStreamForward, stream, from, limit)
+		// A read from past version 1 also fetches the event just before,
+		// as a witness that the stream exists: a cache asking "anything
+		// after my version?" then gets its usual empty answer in one round
+		// trip instead of two (the range, then an existence check).
+		witness := from > 1
+		qfrom, qlimit := from, limit
+		if witness {
+			qfrom--
+			if limit != nil {
+				l := *limit + 1
+				qlimit = &l
+			}
+		}
+		events, err = s.query(ctx, opts.Limit+1, selectStreamForward, stream, qfrom, qlimit)
+		if err == nil && witness && len(events) > 0 && events[0].Version == uint64(qfrom) {
+			w := events[0]
+			events = events[1:]
+			if len(events) == 0 {
+				s.heads.put(stream, head{w.Version, w.Hash})
+				return nil, nil
+			}
+		}
 		if err == nil && len(events) > 0 && (opts.Limit == 0 || len(events) < opts.Limit) {
 			last := events[len(events)-1]
 			s.heads.put(stream, head{last.Version, last.Hash})
+		}
+		if err == nil && len(events) == 0 && !witness {
+			return nil, fmt.Errorf("%w: %s", eventstore.ErrNotFound, stream) // every stream has a version 1
 		}
 	}
 	if err != nil {

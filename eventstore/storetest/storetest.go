@@ -292,6 +292,9 @@ func testReadStream(t *testing.T, s eventstore.Store) {
 		{eventstore.ReadOptions{Direction: fwd, Limit: 1}, []uint64{1}},
 		{eventstore.ReadOptions{Direction: fwd, From: 10, Limit: 5}, []uint64{10}},
 		{eventstore.ReadOptions{Direction: fwd, From: 11}, nil},
+		{eventstore.ReadOptions{Direction: fwd, From: 11, Limit: 1}, nil},
+		{eventstore.ReadOptions{Direction: fwd, From: 40}, nil},
+		{eventstore.ReadOptions{Direction: fwd, From: 2, Limit: 1}, []uint64{2}},
 		{eventstore.ReadOptions{Direction: bwd}, []uint64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}},
 		{eventstore.ReadOptions{Direction: bwd, Limit: 3}, []uint64{10, 9, 8}},
 		{eventstore.ReadOptions{Direction: bwd, From: 5, Limit: 2}, []uint64{5, 4}},
@@ -313,7 +316,7 @@ func testReadStream(t *testing.T, s eventstore.Store) {
 	}
 	checkChain(t, mustReadStream(t, ctx, s, stream))
 
-	for _, opts := range []eventstore.ReadOptions{{}, {Direction: bwd}, {From: 1, Limit: 1}} {
+	for _, opts := range []eventstore.ReadOptions{{}, {Direction: bwd}, {From: 1, Limit: 1}, {From: 2}, {From: 9, Limit: 3}} {
 		if events, err := s.ReadStream(ctx, "reads-missing", opts); !errors.Is(err, eventstore.ErrNotFound) {
 			t.Errorf("ReadStream(missing, %+v) = %d events, %v; want ErrNotFound", opts, len(events), err)
 		}

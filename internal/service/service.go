@@ -46,6 +46,14 @@ import (
 // window the approvals follow.
 const DefaultPolicy = "tien-giang-2025"
 
+// CallerTrust is how long a request's token row and its caller's account,
+// once read, answer later requests without asking PostgreSQL again: every
+// request needs both, and re-reading them was two of a dossier read's five
+// round trips. Revocations, restrictions and grants made through this
+// process take effect at once; made through another process (a second
+// `hoso serve`, `hoso accounts`), they take effect up to this long later.
+const CallerTrust = time.Second
+
 // DefaultPoolSize is the connection pool's size unless the database URL
 // sets pool_max_conns: measured in docs/benchmarks.md (4 connections held
 // durable commits to 416/s, 32 to 1,891/s on the same machine).
@@ -223,12 +231,12 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s.Deps = &api.Deps{
 		Pool:     s.Pool,
 		Store:    s.Store,
-		Auth:     auth.NewStore(s.Pool, cfg.Now),
+		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
 		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
 		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
 			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
 		}},
-		Accounts: app.Accounts{Ledger: ledger, Cache: app.NewHistoryCache(4096)},
+		Accounts: app.Accounts{Ledger: ledger, Cache: app.NewHistoryCache(4096).TrustFor(CallerTrust)},
 		Catalog:  cat,
 		Policy:   pol,
 		Calendar: calendar.Official(),

@@ -1,0 +1,166 @@
+// Package readlog writes the dossier read log (table dossier_reads): who
+// read or was refused which dossier, when, through which route and why.
+//
+// A read is served only once its row is durably committed: the log is the
+// inspectors' evidence, and a read whose record a crash could lose would be
+// an unrecorded read. One durable commit per read made the commit rate of
+// the disk the ceiling of the read rate, so concurrent requests share their
+// commits: rows that arrive while a commit is in flight go together in the
+// next one (group commit), each request still waiting for its own row.
+package readlog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Entry is one row of the read log.
+type Entry struct {
+	ReadAt     time.Time
+	Account    uuid.UUID
+	Username   string
+	Dossier    uuid.UUID
+	Method     string
+	Route      string
+	Query      string
+	Purpose    string // already NFC and cut to length by the caller
+	Outcome    string // allowed, refused, not_found (the table checks it)
+	RequestID  string
+	RemoteAddr string
+}
+
+// maxBatch bounds one statement, so one commit never carries an unbounded
+// array under a flood of reads.
+const maxBatch = 512
+
+// writeTimeout bounds one commit of a batch: the batch outlives the request
+// that started it, so it cannot use that request's context.
+const writeTimeout = 10 * time.Second
+
+// Log group-commits read-log rows. The zero value is not usable; call New.
+type Log struct {
+	pool *pgxpool.Pool
+
+	mu       sync.Mutex
+	queue    []*waiter
+	flushing bool
+}
+
+type waiter struct {
+	entries []Entry
+	done    chan error
+}
+
+// New returns a log writing to pool's dossier_reads.
+func New(pool *pgxpool.Pool) *Log { return &Log{pool: pool} }
+
+// Write records entries and returns once they are committed (or the
+// commit failed, or ctx ended: the rows may then still be written, which
+// errs on the side of the record).
+func (l *Log) Write(ctx context.Context, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	w := &waiter{entries: entries, done: make(chan error, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, w)
+	if !l.flushing {
+		l.flushing = true
+		go l.drain()
+	}
+	l.mu.Unlock()
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// drain commits the queue batch after batch until it finds it empty.
+func (l *Log) drain() {
+	for {
+		l.mu.Lock()
+		batch, rows := l.take()
+		if len(batch) == 0 {
+			l.flushing = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		l.commit(batch, rows)
+	}
+}
+
+// take removes from the queue the waiters whose rows fit one batch (at
+// least one waiter, however many rows it has). l.mu is held.
+func (l *Log) take() ([]*waiter, int) {
+	n, rows := 0, 0
+	for n < len(l.queue) && (n == 0 || rows+len(l.queue[n].entries) <= maxBatch) {
+		rows += len(l.queue[n].entries)
+		n++
+	}
+	batch := l.queue[:n:n]
+	l.queue = l.queue[n:]
+	return batch, rows
+}
+
+// commit writes the batch in one statement. If that fails, each waiter's
+// rows are retried on their own, so that one bad row fails only the request
+// that brought it.
+func (l *Log) commit(batch []*waiter, rows int) {
+	all := make([]Entry, 0, rows)
+	for _, w := range batch {
+		all = append(all, w.entries...)
+	}
+	err := l.insert(all)
+	if err == nil || len(batch) == 1 {
+		for _, w := range batch {
+			w.done <- err
+		}
+		return
+	}
+	for _, w := range batch {
+		w.done <- l.insert(w.entries)
+	}
+}
+
+func (l *Log) insert(entries []Entry) error {
+	n := len(entries)
+	var (
+		at                                                      = make([]time.Time, n)
+		accounts, dossiers                                      = make([]uuid.UUID, n), make([]uuid.UUID, n)
+		usernames, methods, routes, queries, purposes, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		requestIDs, remotes                                     = make([]string, n), make([]string, n)
+	)
+	for i, e := range entries {
+		at[i], accounts[i], dossiers[i] = e.ReadAt, e.Account, e.Dossier
+		usernames[i], methods[i], routes[i] = clean(e.Username), clean(e.Method), clean(e.Route)
+		queries[i], purposes[i], outcomes[i] = clean(e.Query), clean(e.Purpose), e.Outcome
+		requestIDs[i], remotes[i] = clean(e.RequestID), clean(e.RemoteAddr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	_, err := l.pool.Exec(ctx, `
+		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
+		SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+		at, accounts, usernames, dossiers, methods, routes, queries, purposes, outcomes, requestIDs, remotes)
+	if err != nil {
+		return fmt.Errorf("readlog: %w", err)
+	}
+	return nil
+}
+
+// clean makes a client-supplied string storable as PostgreSQL text: valid
+// UTF-8 and no NUL, which text cannot hold. Without it one odd header would
+// fail the statement of every read in its batch.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
