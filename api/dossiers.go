@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"github.com/hoso-ledger/hoso/api/readlog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -295,21 +297,22 @@ func (s *Server) getDossier(c echo.Context) error {
 		return err
 	}
 	d := o.d
-	if travel {
-		switch {
-		case !asOf.IsZero() && !effectiveOn.IsZero():
-			d, err = dossier.ReplayAt(o.history, asOf, effectiveOn)
-		case !asOf.IsZero():
-			d, err = dossier.ReplayKnownAt(o.history, asOf)
-		default:
-			d, err = dossier.ReplayEffectiveOn(o.history, effectiveOn)
-		}
-		if errors.Is(err, domain.ErrNotFound) {
-			return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the dossier did not exist at that point in time"}
-		}
-		if err != nil {
-			return err
-		}
+	if !travel {
+		return s.serveView(c, d, o.access)
+	}
+	switch {
+	case !asOf.IsZero() && !effectiveOn.IsZero():
+		d, err = dossier.ReplayAt(o.history, asOf, effectiveOn)
+	case !asOf.IsZero():
+		d, err = dossier.ReplayKnownAt(o.history, asOf)
+	default:
+		d, err = dossier.ReplayEffectiveOn(o.history, effectiveOn)
+	}
+	if errors.Is(err, domain.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the dossier did not exist at that point in time"}
+	}
+	if err != nil {
+		return err
 	}
 	v := viewOf(d, o.access)
 	if !asOf.IsZero() {
@@ -320,6 +323,56 @@ func (s *Server) getDossier(c echo.Context) error {
 	}
 	SetETag(c, d.Version())
 	return c.JSON(http.StatusOK, v)
+}
+
+// viewKey names one encoding of a dossier's current view: the view is a
+// function of the dossier at a version and of what the caller may see.
+type viewKey struct {
+	id                   domain.DossierID
+	version              uint64
+	sensitive, proposals bool
+}
+
+// viewCache keeps encoded dossier views. A version never changes, so an
+// entry is never stale; the cache is emptied when full.
+type viewCache struct {
+	mu sync.Mutex
+	m  map[viewKey][]byte
+}
+
+const maxCachedViews = 2048
+
+func (v *viewCache) get(k viewKey) ([]byte, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	b, ok := v.m[k]
+	return b, ok
+}
+
+func (v *viewCache) put(k viewKey, b []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxCachedViews {
+		v.m = make(map[viewKey][]byte)
+	}
+	v.m[k] = b
+}
+
+// serveView answers with the current view of d as a may see it, encoded
+// once per version and access: encoding a whole dossier was a fifth of a
+// read's CPU.
+func (s *Server) serveView(c echo.Context, d *dossier.Dossier, a access) error {
+	k := viewKey{id: d.ID(), version: d.Version(), sensitive: a.sensitive, proposals: a.write || a.self || a.sensitive}
+	b, ok := s.views.get(k)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(viewOf(d, a)); err != nil {
+			return err
+		}
+		s.views.put(k, b)
+	}
+	SetETag(c, d.Version())
+	return c.JSONBlob(http.StatusOK, b)
 }
 
 // createDossierRequest is the body of POST /dossiers. dossier_id is

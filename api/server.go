@@ -18,6 +18,11 @@ import (
 type Config struct {
 	Listen         string        // "127.0.0.1:8080"; ":0" in tests
 	RequestTimeout time.Duration // per request; default 30 s
+	// AncestryTrust is how long an org's ancestry read from the org tree
+	// read model answers again without a query (0: always query). Call
+	// OrgTreeChanged when that read model changes; the trust bounds how
+	// late a change made by another process is seen.
+	AncestryTrust time.Duration
 }
 
 // Check is a readiness probe: nil when the dependency answers.
@@ -33,6 +38,8 @@ type Server struct {
 	ready  map[string]Check
 	served chan error
 	reads  *readlog.Log
+	tree   ancestryCache
+	views  viewCache
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -41,7 +48,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps}
+	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps, tree: ancestryCache{trust: cfg.AncestryTrust}}
 	if deps != nil {
 		s.reads = readlog.New(deps.Pool)
 	}

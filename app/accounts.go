@@ -31,11 +31,7 @@ type Accounts struct {
 
 // Get replays an account; domain.ErrNotFound when it does not exist.
 func (s Accounts) Get(ctx context.Context, id domain.AccountID) (*account.Account, error) {
-	h, err := load(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode)
-	if err != nil {
-		return nil, err
-	}
-	return account.Replay(h.Events)
+	return loadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode, account.Replay)
 }
 
 func (s Accounts) run(ctx context.Context, id domain.AccountID, ifMatch uint64, m domain.Meta, decide func(*account.Account) ([]domain.Event, error)) (eventstore.AppendResult, error) {

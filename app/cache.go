@@ -38,6 +38,7 @@ type cachedHistory struct {
 	h       History
 	last    eventstore.Hash
 	checked time.Time // when the store last confirmed h is the whole stream
+	folded  any       // the aggregate folded from h (see loadFolded); nil until asked
 }
 
 // NewHistoryCache keeps up to max streams (at least 1), forgetting the
@@ -60,6 +61,9 @@ func (c *HistoryCache) put(stream string, e *cachedHistory, appends uint64) {
 	defer c.mu.Unlock()
 	if c.appends != appends {
 		e.checked = time.Time{}
+	}
+	if old := c.entries[stream]; old != nil && old.h.Version == e.h.Version && old.last == e.last {
+		e.folded = old.folded
 	}
 	if _, ok := c.entries[stream]; !ok {
 		c.order = append(c.order, stream)
@@ -114,7 +118,7 @@ func (c *HistoryCache) unconfirm(stream string) {
 	defer c.mu.Unlock()
 	c.appends++
 	if e := c.entries[stream]; e != nil {
-		c.entries[stream] = &cachedHistory{h: e.h, last: e.last}
+		c.entries[stream] = &cachedHistory{h: e.h, last: e.last, folded: e.folded}
 	}
 }
 
@@ -172,6 +176,49 @@ func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode
 	}
 	c.put(stream, &cachedHistory{h: h, last: last, checked: checked}, appends)
 	return h, nil
+}
+
+// loadFolded loads a stream through cache and folds it into its aggregate,
+// reusing the aggregate folded at the same version when the cache holds
+// one: a dossier read replayed a career on every request. Aggregates are
+// shared read-only, as histories are: their methods decide without
+// changing them (only their fold does).
+func loadFolded[A any](ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, fold func([]domain.Recorded) (A, error)) (A, error) {
+	var zero A
+	h, err := load(ctx, l, cache, stream, decode)
+	if err != nil {
+		return zero, err
+	}
+	if cache != nil {
+		if a, ok := cache.foldedAt(stream, h.Version).(A); ok {
+			return a, nil
+		}
+	}
+	a, err := fold(h.Events)
+	if err != nil {
+		return zero, err
+	}
+	if cache != nil {
+		cache.keepFolded(stream, h.Version, a)
+	}
+	return a, nil
+}
+
+func (c *HistoryCache) foldedAt(stream string, version uint64) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[stream]; e != nil && e.h.Version == version {
+		return e.folded
+	}
+	return nil
+}
+
+func (c *HistoryCache) keepFolded(stream string, version uint64, a any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[stream]; e != nil && e.h.Version == version {
+		e.folded = a
+	}
 }
 
 // load is Ledger.Load, through cache when there is one.

@@ -56,11 +56,7 @@ type Dossiers struct {
 
 // Get replays a dossier; domain.ErrNotFound when it does not exist.
 func (s Dossiers) Get(ctx context.Context, id domain.DossierID) (*dossier.Dossier, error) {
-	h, err := load(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode)
-	if err != nil {
-		return nil, err
-	}
-	return dossier.Replay(h.Events)
+	return loadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode, dossier.Replay)
 }
 
 func (s Dossiers) reservations() Reservations { return Reservations{Ledger: s.Ledger} }

@@ -37,9 +37,13 @@ type Config struct {
 	// SwapLockTimeout bounds how long a swap waits for readers holding the
 	// old views before trying again later (default 5s).
 	SwapLockTimeout time.Duration
-	Logger          *slog.Logger     // default: discard
-	Metrics         *Metrics         // default: unregistered collectors
-	Now             func() time.Time // default time.Now; used for lag only
+	// Changed, when set, is called after every commit of a projection's
+	// read model and after a rebuilt one is swapped in, with its name: an
+	// in-process cache of a read model drops what it holds then.
+	Changed func(projection string)
+	Logger  *slog.Logger     // default: discard
+	Metrics *Metrics         // default: unregistered collectors
+	Now     func() time.Time // default time.Now; used for lag only
 }
 
 func (c Config) withDefaults() Config {
@@ -530,6 +534,7 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 		case err != nil:
 			return false, err
 		}
+		r.changed(p.Name())
 		r.log.Info("projection: swapped in rebuilt generation", "projection", p.Name(), "generation", g.gen, "position", g.pos.String())
 		r.m.setState(p.Name(), StateCaughtUp)
 		if err := dropRetired(ctx, r.pool, p.Name(), p.Version(), g.gen); err != nil {
@@ -672,9 +677,16 @@ UPDATE projection_checkpoints
 		return err
 	}
 	g.pos, g.lastAt = last.Position, last.Meta.RecordedAt
+	r.changed(p.Name())
 	r.m.applied.WithLabelValues(p.Name()).Add(float64(len(chunk)))
 	r.m.batch.WithLabelValues(p.Name()).Observe(time.Since(began).Seconds())
 	return nil
+}
+
+func (r *Runner) changed(name string) {
+	if r.cfg.Changed != nil {
+		r.cfg.Changed(name)
+	}
 }
 
 func backoff(initial, maxWait time.Duration, attempt int) time.Duration {

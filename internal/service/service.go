@@ -223,7 +223,12 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	s.Runner = projections.NewRunner(s.Pool, s.Store, projections.Config{Logger: cfg.Logger, Metrics: metrics, PollInterval: cfg.PollInterval, Now: cfg.Now})
+	s.Runner = projections.NewRunner(s.Pool, s.Store, projections.Config{Logger: cfg.Logger, Metrics: metrics, PollInterval: cfg.PollInterval, Now: cfg.Now,
+		Changed: func(name string) {
+			if name == orgs.Name && s.API != nil {
+				s.API.OrgTreeChanged()
+			}
+		}})
 	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
 	ledger := app.Ledger{Store: s.Store}
@@ -244,7 +249,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen}, cfg.Logger, map[string]api.Check{
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
 			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
