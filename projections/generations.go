@@ -44,6 +44,7 @@ type generation struct {
 	tables     []string
 	pos        eventstore.Position
 	lastAt     time.Time // recorded_at of the last applied event
+	indexed    bool      // QueryIndexes created (a live generation's are created with it)
 }
 
 func (g *generation) t() Tables { return Tables{gen: g.gen} }
@@ -121,6 +122,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.projection, g.gen, g.version, g.live, g.
 		return nil, fmt.Errorf("projections: %s: recording generation %d: %w", p.Name(), gen, err)
 	}
 	if live {
+		if err := createQueryIndexes(ctx, tx, p, g); err != nil {
+			return nil, err
+		}
+		g.indexed = true
 		if err := pointViews(ctx, tx, p.Views(), t); err != nil {
 			return nil, err
 		}
@@ -177,6 +182,19 @@ func pointView(ctx context.Context, tx pgx.Tx, v string, t Tables) error {
 
 // errNotYet: the generation being built is behind the live one; swap later.
 var errNotYet = errors.New("projections: rebuilt generation is not caught up yet")
+
+// createQueryIndexes creates p's query indexes on g's tables (see
+// QueryIndexer).
+func createQueryIndexes(ctx context.Context, tx pgx.Tx, p Projection, g *generation) error {
+	if qi, ok := p.(QueryIndexer); ok {
+		for _, stmt := range qi.QueryIndexes(g.t()) {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("projections: %s: indexing generation %d: %w", p.Name(), g.gen, err)
+			}
+		}
+	}
+	return nil
+}
 
 // swap makes g the live generation if it has applied at least everything the
 // live one has, so a reader never sees the model go back. Locking the live

@@ -60,6 +60,25 @@ type BatchApplier interface {
 	ApplyBatch(ctx context.Context, tx pgx.Tx, t Tables, events []eventstore.Event) error
 }
 
+// RebuildGCPercent is the garbage collector's target (GOGC) for a process
+// whose one job is a rebuild (`hoso projections rebuild`): folding millions
+// of events allocates at a high rate, the collector took a fifth of the
+// audit trail's rebuild at the default 100, and such a process can spend
+// memory instead. A serving process keeps the default.
+const RebuildGCPercent = 400
+
+// QueryIndexer is implemented by projections whose tables carry indexes
+// that serve queries only, never the projection's own writes. Setup leaves
+// them out; the runner creates them right after Setup for a generation that
+// is live from the start, and for a rebuilt generation once it has caught
+// up, just before it is swapped in: building an index over a finished table
+// is several times cheaper than maintaining it row by row through millions
+// of events. Every statement must be idempotent (CREATE INDEX IF NOT
+// EXISTS): a runner restarted mid-rebuild issues them again.
+type QueryIndexer interface {
+	QueryIndexes(t Tables) []string
+}
+
 // EventError attributes a failure to one event of a batch.
 type EventError struct {
 	Index int // into the batch passed to ApplyBatch

@@ -523,6 +523,16 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 		if !caughtUp {
 			return false, nil
 		}
+		if !g.indexed {
+			// Index now, then catch up with what arrived meanwhile and swap.
+			began := time.Now()
+			if err := inTx(ctx, r.pool, func(tx pgx.Tx) error { return createQueryIndexes(ctx, tx, p, g) }); err != nil {
+				return false, err
+			}
+			g.indexed = true
+			r.log.Info("projection: indexed rebuilt generation", "projection", p.Name(), "generation", g.gen, "took", time.Since(began).String())
+			return false, nil
+		}
 		err := swap(ctx, r.pool, p, g, r.cfg.SwapLockTimeout)
 		var pgErr *pgconn.PgError
 		switch {

@@ -454,3 +454,71 @@ func TestStatusReportsLag(t *testing.T) {
 		t.Errorf("lag = %v, pending since %v; want 2m0s and %v", s.Lag, s.PendingSince, t1)
 	}
 }
+
+// indexedCounter is counter with a query index, which the runner creates
+// with a live generation and on a rebuilt one before it is swapped in.
+type indexedCounter struct{ *counter }
+
+func (c indexedCounter) QueryIndexes(t projections.Tables) []string {
+	return []string{fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (type, position)`,
+		t.Name(c.name+"_events_by_type"), t.Name(c.name+"_events"))}
+}
+
+func TestQueryIndexes(t *testing.T) {
+	t.Parallel()
+	pool := newDB(t)
+	mem := memstore.New(nil)
+	appendEvents(t, mem, "qi", 3, 50)
+	p := indexedCounter{newCounter("qi")}
+	// The index's table for each generation that has it, and whether the
+	// index is on the table the live view reads.
+	indexed := func() map[string]bool {
+		t.Helper()
+		rows, err := pool.Query(context.Background(), `
+SELECT i.tablename, EXISTS (SELECT 1 FROM pg_views v WHERE v.schemaname = current_schema() AND v.viewname = 'qi_events' AND strpos(v.definition, i.tablename) > 0)
+  FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.indexname LIKE '%qi_events_by_type%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for rows.Next() {
+			var table string
+			var live bool
+			if err := rows.Scan(&table, &live); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = live
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	stop := startRunner(t, projections.NewRunner(pool, mem, fastConfig()), p)
+	last := head(t, mem)
+	waitFor(t, 10*time.Second, "generation 1 caught up", func() bool { return liveStatus(t, projections.NewRunner(pool, mem, fastConfig()), "qi").Position == last })
+	stop()
+	first := indexed()
+	if len(first) != 1 {
+		t.Fatalf("after the first run, the index is on %v; want the live generation's table", first)
+	}
+	for table, live := range first {
+		if !live {
+			t.Fatalf("the index is on %s, which the live view does not read", table)
+		}
+	}
+
+	if err := projections.NewRunner(pool, mem, fastConfig()).Rebuild(context.Background(), p, projections.RebuildOptions{Fresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	second := indexed()
+	if len(second) != 1 {
+		t.Fatalf("after the rebuild, the index is on %v; want exactly the new live generation's table", second)
+	}
+	for table, live := range second {
+		if first[table] || !live {
+			t.Fatalf("after the rebuild the index is on %s (live view reads it: %v); before it was on %v", table, live, first)
+		}
+	}
+}

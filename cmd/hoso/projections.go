@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -128,6 +129,7 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "%s generation %d: %d events applied (%.0f/s), at %s, recorded %s\n",
 			pr.Projection, pr.Generation, pr.Applied, rate, pr.Position, pr.LastRecordedAt.Format(time.RFC3339))
 	}
+	debug.SetGCPercent(projections.RebuildGCPercent)
 	began := time.Now()
 	err = r.Rebuild(ctx, p, projections.RebuildOptions{Fresh: fresh, Progress: progress})
 	switch {

@@ -1,6 +1,9 @@
 package audit
 
-import "github.com/hoso-ledger/hoso/domain/dossier"
+import (
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+)
 
 // VerifyRestate reports whether the snapshot of doc restates faithfully, so
 // that folding from it takes the fast path.
@@ -8,7 +11,17 @@ func VerifyRestate(doc dossier.Document) bool { return verifyRestate(&dossierSta
 
 // SparseDiff is the diff the projection stores.
 func SparseDiff(before, after dossier.Document) []dossier.FieldChange {
-	out, err := diff(before, after)
+	out, err := diff(before, after, nil)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// DiffOf is the diff the projection stores for the document that event e
+// turned before into after: only the sections e can touch are compared.
+func DiffOf(before, after dossier.Document, e domain.Event) []dossier.FieldChange {
+	out, err := diff(before, after, touchedBy(e))
 	if err != nil {
 		panic(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"reflect"
+
+	"github.com/google/uuid"
 	"testing"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -31,14 +33,19 @@ func TestFastPathHolds(t *testing.T) {
 				t.Errorf("%s after version %d (%s): the snapshot does not restate", id, n, h[n-1].Event.EventType())
 			}
 			if n > 1 {
-				got, want := audit.SparseDiff(prev, doc), dossier.Diff(prev, doc)
+				want := dossier.Diff(prev, doc)
 				if want == nil {
 					want = []dossier.FieldChange{}
 				}
-				if !reflect.DeepEqual(got, want) {
-					g, _ := json.Marshal(got)
-					x, _ := json.Marshal(want)
-					t.Errorf("%s version %d: diff = %s, want %s", id, n, g, x)
+				for how, got := range map[string][]dossier.FieldChange{
+					"every section":           audit.SparseDiff(prev, doc),
+					"the sections it touches": audit.DiffOf(prev, doc, h[n-1].Event),
+				} {
+					if !reflect.DeepEqual(got, want) {
+						g, _ := json.Marshal(got)
+						x, _ := json.Marshal(want)
+						t.Errorf("%s version %d (%s), comparing %s: diff = %s, want %s", id, n, h[n-1].Event.EventType(), how, g, x)
+					}
 				}
 			}
 			prev = doc
@@ -83,5 +90,68 @@ func TestSparseDiffOfTables(t *testing.T) {
 				t.Errorf("SparseDiff = %s, want %s", g, x)
 			}
 		})
+	}
+}
+
+// TestTouchedSections covers, event type by event type, the events the
+// scenario world does not produce: the diff over the sections an event can
+// touch must be dossier.Diff's over the whole document.
+func TestTouchedSections(t *testing.T) {
+	t.Parallel()
+	org, unit, other := domain.OrgID(uuid.New()), domain.OrgID(uuid.New()), domain.OrgID(uuid.New())
+	row := dossier.WorkHistoryRow{ID: uuid.New(), From: dossier.MustYearMonth(2001, 3), Org: "Sở Y tế", Title: "Chuyên viên"}
+	amended := row
+	amended.Title = "Chuyên viên chính"
+	family := dossier.FamilyRow{ID: uuid.New(), Relation: "Mẹ", Name: "Đỗ Thị Tư", BirthYear: 1950}
+	proposal, rejected, transfer, refused := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	events := []domain.Event{
+		dossier.Created{DossierID: domain.DossierID(uuid.New()), Class: dossier.ClassCongChuc, ManagingOrg: org, EmployingUnit: unit,
+			PersonalIDNumber: "001090000001", Identity: dossier.Identity{BirthName: "Lê Thị Hoa"}},
+		dossier.RowAdded{Row: dossier.Row{Table: dossier.TableWorkHistory, WorkHistory: &row}},
+		dossier.RowAmended{Row: dossier.Row{Table: dossier.TableWorkHistory, WorkHistory: &amended}},
+		dossier.ProposalSubmitted{ProposalID: proposal, Kind: dossier.ProposalChange, Patch: dossier.Patch{
+			Health: &dossier.Health{HeightCM: 158}, Rows: []dossier.Row{{Table: dossier.TableFamily, Family: &family}}}},
+		dossier.ProposalAccepted{ProposalID: proposal, Patch: dossier.Patch{
+			Health: &dossier.Health{HeightCM: 158}, Rows: []dossier.Row{{Table: dossier.TableFamily, Family: &family}}}},
+		dossier.ProposalSubmitted{ProposalID: rejected, Kind: dossier.ProposalChange, Patch: dossier.Patch{Other: &dossier.Other{Notes: "xin sửa"}}},
+		dossier.ProposalRejected{ProposalID: rejected},
+		dossier.TransferInitiated{TransferID: transfer, Kind: dossier.TransferBetweenOrgs, FromOrg: org, FromUnit: unit, TargetOrg: other, TargetUnit: other},
+		dossier.TransferCancelled{TransferID: transfer},
+		dossier.TransferInitiated{TransferID: refused, Kind: dossier.TransferBetweenOrgs, FromOrg: org, FromUnit: unit, TargetOrg: other, TargetUnit: other},
+		dossier.TransferRejected{TransferID: refused},
+		dossier.StatusChanged{Status: dossier.StatusRetired},
+	}
+	h := make([]domain.Recorded, len(events))
+	for i, e := range events {
+		h[i] = domain.Recorded{ID: uuid.New(), Version: uint64(i + 1), Event: e}
+	}
+	var prev dossier.Document
+	for n := 1; n <= len(h); n++ {
+		d, err := dossier.Replay(h[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := d.Document()
+		if n > 1 {
+			want := dossier.Diff(prev, doc)
+			if want == nil {
+				want = []dossier.FieldChange{}
+			}
+			if got := audit.DiffOf(prev, doc, h[n-1].Event); !reflect.DeepEqual(got, want) {
+				g, _ := json.Marshal(got)
+				x, _ := json.Marshal(want)
+				t.Errorf("%s: diff = %s, want %s", h[n-1].Event.EventType(), g, x)
+			}
+			switch h[n-1].Event.(type) {
+			case dossier.RowAdded, dossier.RowAmended, dossier.ProposalAccepted, dossier.StatusChanged:
+			default:
+				prev = doc
+				continue
+			}
+			if len(want) == 0 {
+				t.Errorf("%s changed nothing: the case tests nothing", h[n-1].Event.EventType())
+			}
+		}
+		prev = doc
 	}
 }

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -123,6 +124,8 @@ CREATE UNLOGGED TABLE bench_raw_copy (event_id uuid, stream_id text, version big
 		cpu.report(b, n)
 		b.ReportMetric(float64(n)/took.Seconds(), "events/s")
 	})
+	// As `hoso projections rebuild` runs.
+	defer debug.SetGCPercent(debug.SetGCPercent(projections.RebuildGCPercent))
 	for _, p := range readModels(b, store) {
 		b.Run(p.Name(), func(b *testing.B) {
 			r := projections.NewRunner(pool, store, projections.Config{PollInterval: 200 * time.Millisecond})

@@ -116,8 +116,6 @@ CREATE TABLE %[1]s (
     ethnic_language   boolean NOT NULL,
     PRIMARY KEY (dossier_id, valid_from)
 );
-CREATE INDEX %[3]s ON %[1]s USING gist (period);
-CREATE INDEX %[4]s ON %[1]s (org_id, valid_from);
 
 CREATE TABLE %[2]s (
     dossier_id uuid   PRIMARY KEY,
@@ -125,8 +123,19 @@ CREATE TABLE %[2]s (
     facts      bytea  COMPRESSION lz4 NOT NULL,   -- JSON: the stat-relevant events, in fold order
     refs       bytea  COMPRESSION lz4 NOT NULL    -- JSON: event id → version and effective date, for corrections
 );`,
-		t.Name(ViewIntervals), t.Name(ViewDossiers), t.Name("stats_intervals_period"), t.Name("stats_intervals_by_org")))
+		t.Name(ViewIntervals), t.Name(ViewDossiers)))
 	return err
+}
+
+// QueryIndexes implements projections.QueryIndexer: the report queries'
+// indexes. A batch deletes and rewrites every interval of each dossier it
+// touches, so maintaining these two (the GiST above all) through a rebuild
+// cost more than building them once at the end.
+func (*Projection) QueryIndexes(t projections.Tables) []string {
+	return []string{
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s USING gist (period)`, t.Name("stats_intervals_period"), t.Name(ViewIntervals)),
+		fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (org_id, valid_from)`, t.Name("stats_intervals_by_org"), t.Name(ViewIntervals)),
+	}
 }
 
 // Apply implements projections.Projection: ApplyBatch of one event.
