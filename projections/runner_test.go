@@ -497,7 +497,9 @@ SELECT i.tablename, EXISTS (SELECT 1 FROM pg_views v WHERE v.schemaname = curren
 
 	stop := startRunner(t, projections.NewRunner(pool, mem, fastConfig()), p)
 	last := head(t, mem)
-	waitFor(t, 10*time.Second, "generation 1 caught up", func() bool { return liveStatus(t, projections.NewRunner(pool, mem, fastConfig()), "qi").Position == last })
+	waitFor(t, 10*time.Second, "generation 1 caught up", func() bool {
+		return liveStatus(t, projections.NewRunner(pool, mem, fastConfig()), "qi").Position == last
+	})
 	stop()
 	first := indexed()
 	if len(first) != 1 {

@@ -209,6 +209,24 @@ func ReplayAt(history []domain.Recorded, t time.Time, d domain.Date) (*Dossier, 
 	})
 }
 
+// Next is the document after r, the event that follows doc's version, for
+// events whose effect on the document depends on the document alone: all
+// but the creation and corrections (a correction is folded after the event
+// it corrects, so its effect depends on the history), for which ok is
+// false. It is Replay's fold of one more event without the history, for a
+// reader that keeps only the current document (the audit trail's field
+// diffs). The result shares unchanged sections with doc: the fold never
+// writes into memory an earlier state may share.
+func Next(doc Document, r domain.Recorded) (next Document, ok bool) {
+	switch r.Event.(type) {
+	case Created, Corrected:
+		return Document{}, false
+	}
+	d := &Dossier{doc: doc}
+	d.apply(r, r.Meta.EffectiveDate)
+	return d.doc, true
+}
+
 // fold replays history, keeping the events keep accepts. A correction is
 // never folded at its own position: it is folded right after its target,
 // when the target was kept and keep accepts the correction with the

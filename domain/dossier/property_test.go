@@ -227,7 +227,42 @@ func TestReplayIsDeterministic(t *testing.T) {
 				}
 				checkReplays(t, w.h)
 			}
+			checkNext(t, w.h)
 		})
+	}
+}
+
+// checkNext folds h one event at a time with Next (Replay where Next
+// declines) and wants Replay's document after every event, and Next never
+// to change the document it is given.
+func checkNext(t *testing.T, h []domain.Recorded) {
+	t.Helper()
+	var doc Document
+	for k, r := range h {
+		want := mustReplay(t, h[:k+1]).Document()
+		before, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, ok := Next(doc, r)
+		switch _, corr := r.Event.(Corrected); {
+		case k == 0 || corr:
+			if ok {
+				t.Fatalf("Next accepted %s, which needs the history", r.Event.EventType())
+			}
+			next = want
+		case !ok:
+			t.Fatalf("Next declined %s at version %d", r.Event.EventType(), r.Version)
+		}
+		if after, _ := json.Marshal(doc); string(after) != string(before) {
+			t.Fatalf("Next(%s) changed the document it was given", r.Event.EventType())
+		}
+		if !reflect.DeepEqual(next, want) {
+			g, _ := json.Marshal(next)
+			x, _ := json.Marshal(want)
+			t.Fatalf("after %s at version %d, Next gives\n%s\nReplay\n%s", r.Event.EventType(), r.Version, g, x)
+		}
+		doc = next
 	}
 }
 

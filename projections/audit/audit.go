@@ -62,7 +62,6 @@ type cacheKey struct {
 type cached struct {
 	version uint64
 	doc     dossier.Document
-	exact   bool // see dossierState.exact
 }
 
 // cacheLimit bounds the cache: about 10 KB per document.
@@ -87,7 +86,7 @@ func (p *Projection) fromCache(gen int, states map[uuid.UUID]*loadedState) {
 	defer p.mu.Unlock()
 	for id, st := range states {
 		if c, ok := p.cache[cacheKey{gen, id}]; ok && st.trail > 0 && c.version == st.trail {
-			st.doc, st.exact, st.version = c.doc, c.exact, c.version
+			st.doc, st.version = c.doc, c.version
 		}
 	}
 }
@@ -105,7 +104,7 @@ func (p *Projection) remember(gen int, states map[uuid.UUID]*loadedState) {
 	}
 	for id, st := range states {
 		if st.dirty {
-			p.cache[cacheKey{gen, id}] = cached{st.version, st.doc, st.exact}
+			p.cache[cacheKey{gen, id}] = cached{st.version, st.doc}
 		}
 	}
 }
@@ -240,8 +239,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if err != nil {
 		return err
 	}
-	// Decode payloads and snapshots, and check each snapshot restates
-	// faithfully (CPU work, in parallel).
+	// Decode payloads and snapshots (CPU work, in parallel).
 	if err := p.parallel(order, func(id uuid.UUID) error {
 		st := states[id]
 		if st.raw != nil {
@@ -249,7 +247,6 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 				return &projections.EventError{Index: byDossier[id][0].index, Err: fmt.Errorf("audit: dossier %s: stored snapshot: %w", id, err)}
 			}
 			st.raw = nil
-			st.exact = !verifyRestate(&st.dossierState)
 		}
 		for _, pe := range byDossier[id] {
 			if err := decodeDossierEvent(pe); err != nil {
@@ -260,15 +257,15 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	}); err != nil {
 		return err
 	}
-	// Histories, for the dossiers whose snapshot lags the trail, whose batch
-	// holds a correction, or whose snapshot restate cannot reproduce.
+	// Histories, for the dossiers whose snapshot lags the trail or whose
+	// batch holds a correction.
 	var need []uuid.UUID
 	for _, id := range order {
 		st := states[id]
 		if st.trail == 0 {
 			continue // created in this batch (or its first event will fail)
 		}
-		if st.version < st.trail || st.exact ||
+		if st.version < st.trail ||
 			slices.ContainsFunc(byDossier[id], func(pe *pending) bool { return pe.ev.Type == dossier.TypeCorrected }) {
 			need = append(need, id)
 		}

@@ -25,26 +25,17 @@
 // the trail's payloads since its version (at most 15 steps); the cache
 // holds up to 20,000 documents and is cleared when full.
 //
-// To fold an event the projection uses the domain's own fold, dossier.Replay,
-// over a short synthetic history that restates the snapshot (a creation,
-// one section update carrying every section and row, the attachments, the
-// civil-servant number, the status) followed by the event. The projection
-// therefore never re-implements how an event changes a dossier, and per
-// event it replays a handful of events, not a career of a hundred.
+// To fold an event the projection uses the domain's own fold of one event,
+// dossier.Next, onto the current document; the projection never
+// re-implements how an event changes a dossier, and per event it does the
+// work of that event, not of a career of a hundred.
 //
-// Two things the snapshot cannot answer go through the dossier's real
-// history instead:
-//
-//   - A correction. The domain folds a correction right after the event it
-//     corrects, not at its own position (a late fix of a 2023 decision must
-//     not overwrite a 2025 one), and a reactivation restores the org a
-//     transfer out revoked: both depend on what was recorded since the
-//     corrected event, which a snapshot has forgotten.
-//   - A snapshot that restate does not reproduce exactly. Each snapshot is
-//     checked when loaded (fold the restatement, compare with
-//     reflect.DeepEqual); a mismatch means dossier.Document gained something
-//     restate does not carry yet, and the projection then stays exact, at a
-//     price, rather than silently wrong.
+// A correction goes through the dossier's real history instead
+// (dossier.Replay): the domain folds a correction right after the event it
+// corrects, not at its own position (a late fix of a 2023 decision must not
+// overwrite a 2025 one), and a reactivation restores the org a transfer
+// out revoked: both depend on what was recorded since the corrected event,
+// which the document alone has forgotten.
 //
 // The history comes from the trail itself: every entry keeps its payload,
 // which the trail needs anyway (for most non-document events the payload is
@@ -53,10 +44,12 @@
 // career; reading the entries of one dossier by (dossier_id, version) when
 // it is corrected is linear, and corrections are rare.
 //
-// The diff is dossier.Diff restricted to the top-level sections that differ
-// (compared with reflect.DeepEqual first): most events touch one section,
-// and marshalling two whole documents per event would dominate a rebuild.
-// Tests hold it equal to dossier.Diff on every state of the test histories.
+// The diff is dossier.Diff restricted to the top-level sections the event
+// can touch (touchedBy) and, among those, to the ones that differ (compared
+// with reflect.DeepEqual first): most events touch one section, and
+// marshalling two whole documents per event would dominate a rebuild.
+// Tests hold it equal to dossier.Diff on every state of the test histories
+// and on every event type.
 //
 // # Idempotency and batches
 //

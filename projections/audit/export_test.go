@@ -5,10 +5,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 )
 
-// VerifyRestate reports whether the snapshot of doc restates faithfully, so
-// that folding from it takes the fast path.
-func VerifyRestate(doc dossier.Document) bool { return verifyRestate(&dossierState{doc: doc}) }
-
 // SparseDiff is the diff the projection stores.
 func SparseDiff(before, after dossier.Document) []dossier.FieldChange {
 	out, err := diff(before, after, nil)

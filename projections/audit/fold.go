@@ -16,23 +16,20 @@ import (
 )
 
 // dossierState is one row of the snapshot side table, in memory for the
-// length of a batch (its document and exactness are also cached between
-// batches, see Projection.cache).
+// length of a batch (its document is also cached between batches, see
+// Projection.cache).
 type dossierState struct {
 	id      domain.DossierID
 	version uint64           // stream version of the last event folded in; 0: no row yet
 	doc     dossier.Document // the document as of version
 
 	// history is the dossier's whole recorded history, loaded only when a
-	// step cannot be taken from the snapshot alone (a correction, or a
-	// snapshot that restate cannot reproduce); events of the batch are
-	// appended as they are folded. haveHistory says it is complete.
+	// step cannot be taken from the snapshot alone (a correction); events
+	// of the batch are appended as they are folded. haveHistory says it is
+	// complete.
 	history     []domain.Recorded
 	haveHistory bool
-	// exact forces every step through history: set when restate does not
-	// reproduce the snapshot.
-	exact bool
-	dirty bool
+	dirty       bool
 }
 
 // catchUp folds into the snapshot the events the trail holds beyond it
@@ -68,91 +65,6 @@ type stepResult struct {
 	created       bool
 }
 
-// restate returns a synthetic history that folds into doc: the creation,
-// one section update restating every section and row, the attachments, the
-// civil-servant number and the status. It lets the projection fold one more
-// event with the domain's own Replay while storing only the current
-// document; verifyRestate guards it against a Document that gained fields
-// restate does not carry.
-//
-// The synthetic history loses what the aggregate keeps outside its
-// document (pending transfer, proposals, the org a transfer out revoked,
-// applied merger causes), which no event's effect on the document depends
-// on — except a correction's, and corrections are folded from the real
-// history (see needsHistory).
-func restate(doc dossier.Document) []domain.Recorded {
-	h := doc.Header
-	var managing domain.OrgID // a revoked dossier names none; the status change below revokes it again
-	if h.ManagingOrg != nil {
-		managing = *h.ManagingOrg
-	}
-	rows := make([]dossier.Row, 0, len(doc.Training)+len(doc.WorkHistory)+len(doc.Rewards)+
-		len(doc.Discipline)+len(doc.Evaluations)+len(doc.Family)+len(doc.SalaryHistory))
-	for i := range doc.Training {
-		rows = append(rows, dossier.Row{Table: dossier.TableTraining, Training: &doc.Training[i]})
-	}
-	for i := range doc.WorkHistory {
-		rows = append(rows, dossier.Row{Table: dossier.TableWorkHistory, WorkHistory: &doc.WorkHistory[i]})
-	}
-	for i := range doc.Rewards {
-		rows = append(rows, dossier.Row{Table: dossier.TableRewards, Reward: &doc.Rewards[i]})
-	}
-	for i := range doc.Discipline {
-		rows = append(rows, dossier.Row{Table: dossier.TableDiscipline, Discipline: &doc.Discipline[i]})
-	}
-	for i := range doc.Evaluations {
-		rows = append(rows, dossier.Row{Table: dossier.TableEvaluations, Evaluation: &doc.Evaluations[i]})
-	}
-	for i := range doc.Family {
-		rows = append(rows, dossier.Row{Table: dossier.TableFamily, Family: &doc.Family[i]})
-	}
-	for i := range doc.SalaryHistory {
-		rows = append(rows, dossier.Row{Table: dossier.TableSalaryHistory, SalaryHistory: &doc.SalaryHistory[i]})
-	}
-	evs := make([]domain.Event, 0, 4+len(doc.Attachments))
-	evs = append(evs,
-		dossier.Created{DossierID: h.DossierID, Class: h.Class, ManagingOrg: managing, EmployingUnit: h.EmployingUnit,
-			PersonalIDNumber: h.PersonalIDNumber, Identity: doc.Identity},
-		dossier.SectionUpdated{Patch: dossier.Patch{
-			Header:          &dossier.HeaderPatch{PhotoSHA256: h.PhotoSHA256},
-			Background:      &doc.Background,
-			Qualifications:  &doc.Qualifications,
-			Position:        &doc.Position,
-			Salary:          &doc.Salary,
-			Health:          &doc.Health,
-			PersonalHistory: &doc.PersonalHistory,
-			Income:          &doc.Income,
-			PartyUnions:     &doc.PartyUnions,
-			Insurance:       &doc.Insurance,
-			Other:           &doc.Other,
-			Rows:            rows,
-		}})
-	for _, a := range doc.Attachments {
-		evs = append(evs, dossier.DocumentAttached{Attachment: a})
-	}
-	if h.CivilServantNumber != "" {
-		evs = append(evs, dossier.CivilServantNumberIssued{Number: h.CivilServantNumber})
-	}
-	if !h.Status.IsZero() && h.Status != dossier.StatusActive {
-		evs = append(evs, dossier.StatusChanged{Status: h.Status})
-	}
-	out := make([]domain.Recorded, len(evs), len(evs)+1)
-	for i, e := range evs {
-		out[i] = domain.Recorded{Version: uint64(i + 1), Event: e}
-	}
-	return out
-}
-
-// verifyRestate reports whether restate reproduces the snapshot exactly, so
-// that steps taken from it equal steps taken from the real history.
-func verifyRestate(st *dossierState) bool {
-	d, err := dossier.Replay(restate(st.doc))
-	if err != nil {
-		return false
-	}
-	return reflect.DeepEqual(d.Document(), st.doc)
-}
-
 // needsHistory reports whether folding r needs the dossier's history: a
 // correction is folded by the domain right after the event it corrects, not
 // at its own position, so its effect on the current document depends on
@@ -162,8 +74,9 @@ func needsHistory(r domain.Recorded) bool {
 	return ok
 }
 
-// step folds r (the next event of the dossier's stream) into st with the
-// domain's Replay and returns the document before and after.
+// step folds r (the next event of the dossier's stream) into st and
+// returns the document before and after: one event onto the document with
+// dossier.Next, or, for a correction, the history with dossier.Replay.
 func (st *dossierState) step(r domain.Recorded) (stepResult, error) {
 	if st.version == 0 {
 		if _, ok := r.Event.(dossier.Created); !ok || r.Version != 1 {
@@ -183,25 +96,22 @@ func (st *dossierState) step(r domain.Recorded) (stepResult, error) {
 		return stepResult{}, fmt.Errorf("audit: dossier %s: event at version %d after version %d: a gap in the stream", st.id, r.Version, st.version)
 	}
 	before := st.doc
-	var h []domain.Recorded
-	if st.exact || needsHistory(r) {
-		if !st.haveHistory {
-			return stepResult{}, fmt.Errorf("audit: dossier %s: history not loaded for %s", st.id, r.Event.EventType())
+	if after, ok := dossier.Next(before, r); ok {
+		if st.haveHistory {
+			st.history = append(st.history, r)
 		}
-		h = append(st.history, r)
-	} else {
-		h = restate(before)
-		step := r
-		step.Version = uint64(len(h) + 1)
-		h = append(h, step)
+		st.doc, st.version, st.dirty = after, r.Version, true
+		return stepResult{before: before, after: after}, nil
 	}
-	d, err := dossier.Replay(h)
+	// A correction: its effect depends on the history.
+	if !st.haveHistory {
+		return stepResult{}, fmt.Errorf("audit: dossier %s: history not loaded for %s", st.id, r.Event.EventType())
+	}
+	d, err := dossier.Replay(append(st.history, r))
 	if err != nil {
 		return stepResult{}, fmt.Errorf("audit: folding %s into dossier %s: %w", r.Event.EventType(), st.id, err)
 	}
-	if st.haveHistory {
-		st.history = append(st.history, r)
-	}
+	st.history = append(st.history, r)
 	after := d.Document()
 	st.doc, st.version, st.dirty = after, r.Version, true
 	return stepResult{before: before, after: after}, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -293,6 +294,32 @@ func TestGroups(t *testing.T) {
 		f, e := g.languages(tc.ls)
 		if f != tc.foreign || e != tc.ethnic {
 			t.Errorf("languages(%v) = %q, %v; want %q, %v", tc.ls, f, e, tc.foreign, tc.ethnic)
+		}
+	}
+}
+
+func TestChangedRows(t *testing.T) {
+	t.Parallel()
+	row := func(from int, rank string) intervalRow {
+		return intervalRow{From: domain.MustDate(2020, 1, from), Rank: rank}
+	}
+	closed := func(r intervalRow, to int) intervalRow { r.To = domain.MustDate(2020, 1, to); return r }
+	a, b, c := row(1, "01.003"), row(10, "01.002"), row(20, "01.001")
+	cases := []struct {
+		name              string
+		stored, now       []intervalRow
+		wantGone, wantNew []intervalRow
+	}{
+		{"new dossier", nil, []intervalRow{a}, nil, []intervalRow{a}},
+		{"unchanged", []intervalRow{closed(a, 10), b}, []intervalRow{closed(a, 10), b}, nil, nil},
+		{"one more interval closes the last", []intervalRow{closed(a, 10), b}, []intervalRow{closed(a, 10), closed(b, 20), c},
+			[]intervalRow{b}, []intervalRow{closed(b, 20), c}},
+		{"a correction removes one", []intervalRow{closed(a, 10), b}, []intervalRow{a}, []intervalRow{closed(a, 10), b}, []intervalRow{a}},
+	}
+	for _, tc := range cases {
+		gone, added := changedRows(tc.stored, tc.now)
+		if !reflect.DeepEqual(gone, tc.wantGone) || !reflect.DeepEqual(added, tc.wantNew) {
+			t.Errorf("%s: gone %v, added %v; want %v, %v", tc.name, gone, added, tc.wantGone, tc.wantNew)
 		}
 	}
 }

@@ -190,6 +190,14 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if err != nil {
 		return err
 	}
+	// The stored intervals, recomputed from the stored facts, so that only
+	// the rows the batch changes are written: a batch rewrote every
+	// interval of each dossier it touched, and most events add one
+	// interval and close the one before.
+	stored := make(map[uuid.UUID][]intervalRow, len(states))
+	for id, st := range states {
+		stored[id] = p.rows(id, st.facts)
+	}
 	for i, ev := range events {
 		id, ok := dossierOf(ev)
 		if !ok {
@@ -211,22 +219,56 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			return &projections.EventError{Index: i, Err: err}
 		}
 	}
-	var recompute []uuid.UUID
-	var rows []intervalRow
+	var gone, added []intervalRow
 	for _, id := range ids {
 		st := states[id]
 		if !st.changed {
 			continue
 		}
-		recompute = append(recompute, id)
-		for _, iv := range intervals(st.facts) {
-			rows = append(rows, p.row(id, iv))
-		}
+		g, a := changedRows(stored[id], p.rows(id, st.facts))
+		gone, added = append(gone, g...), append(added, a...)
 	}
-	if err := writeIntervals(ctx, tx, t, recompute, rows); err != nil {
+	if err := writeIntervals(ctx, tx, t, gone, added); err != nil {
 		return err
 	}
 	return writeStates(ctx, tx, t, states)
+}
+
+// rows are the interval rows of a dossier with these facts.
+func (p *Projection) rows(id uuid.UUID, facts []fact) []intervalRow {
+	ivs := intervals(facts)
+	out := make([]intervalRow, len(ivs))
+	for i, iv := range ivs {
+		out[i] = p.row(id, iv)
+	}
+	return out
+}
+
+// changedRows compares a dossier's stored rows with its recomputed ones
+// (keyed by valid_from, the table's key within a dossier): gone are the
+// stored rows to delete (absent or different now), added the rows to
+// insert (new or different).
+func changedRows(stored, now []intervalRow) (gone, added []intervalRow) {
+	before := make(map[domain.Date]intervalRow, len(stored))
+	for _, r := range stored {
+		before[r.From] = r
+	}
+	for _, r := range now {
+		if old, ok := before[r.From]; ok {
+			delete(before, r.From)
+			if old == r {
+				continue
+			}
+			gone = append(gone, old)
+		}
+		added = append(added, r)
+	}
+	for _, r := range stored {
+		if _, ok := before[r.From]; ok {
+			gone = append(gone, r)
+		}
+	}
+	return gone, added
 }
 
 // add records one event of the dossier.
@@ -375,18 +417,17 @@ var intervalColumns = []string{"dossier_id", "valid_from", "valid_to", "org_id",
 	"title_grade", "job_position", "qualification", "political_theory", "state_management", "it_level",
 	"foreign_language", "ethnic_language"}
 
-// writeIntervals replaces the intervals of the recomputed dossiers: one
-// delete, then COPY (binary, no parsing on the server).
-func writeIntervals(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID, rows []intervalRow) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	raw := make([][16]byte, len(ids))
-	for i, id := range ids {
-		raw[i] = id
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM `+t.Name(ViewIntervals)+` WHERE dossier_id = ANY($1)`, raw); err != nil {
-		return fmt.Errorf("stats: replacing intervals: %w", err)
+// writeIntervals deletes the gone rows by key, then COPYs the new ones
+// (binary, no parsing on the server).
+func writeIntervals(ctx context.Context, tx pgx.Tx, t projections.Tables, gone, rows []intervalRow) error {
+	if len(gone) > 0 {
+		ids, froms := make([][16]byte, len(gone)), make([]time.Time, len(gone))
+		for i, r := range gone {
+			ids[i], froms[i] = r.Dossier, time.Date(r.From.Year(), r.From.Month(), r.From.Day(), 0, 0, 0, 0, time.UTC)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t.Name(ViewIntervals)+` WHERE (dossier_id, valid_from) IN (SELECT * FROM unnest($1::uuid[], $2::date[]))`, ids, froms); err != nil {
+			return fmt.Errorf("stats: replacing intervals: %w", err)
+		}
 	}
 	if len(rows) == 0 {
 		return nil
