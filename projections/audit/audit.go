@@ -68,7 +68,7 @@ type cached struct {
 const cacheLimit = 20_000
 
 // snapshotEvery is how many events a dossier's snapshot row may lag its
-// trail. Rewriting a jsonb document on every event was two thirds of a
+// trail. Rewriting the document on every event was two thirds of a
 // rebuild's time; a lagging row is caught up from the trail's payloads (at
 // most this many steps, and only when the cache missed).
 const snapshotEvery = 16
@@ -113,13 +113,17 @@ func (p *Projection) remember(gen int, states map[uuid.UUID]*loadedState) {
 func (*Projection) Name() string { return Name }
 
 // Version implements projections.Projection. Bump it when the tables or what
-// Apply writes change: the runner then rebuilds the trail aside.
-func (*Projection) Version() int { return 1 }
+// Apply writes change: the runner then rebuilds the trail aside. 2: the
+// payloads, diffs and snapshots are json, not jsonb: nothing queries
+// inside them but one ->> lookup, and parsing them into jsonb was most of
+// the server's work in a rebuild; the payload is now stored byte for byte
+// as the ledger holds it.
+func (*Projection) Version() int { return 2 }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string { return []string{EntriesView, DossiersView} }
 
-// Setup implements projections.Projection. Large jsonb values are
+// Setup implements projections.Projection. Large json values are
 // compressed with lz4, several times cheaper than the default pglz for the
 // documents a rebuild rewrites on every event; the snapshot table leaves
 // room in its pages so those rewrites can stay HOT updates.
@@ -153,15 +157,15 @@ CREATE TABLE %[1]s (
     orgs               uuid[]      NOT NULL, -- the orgs the entry concerns (Filter.Orgs)
     is_correction      boolean     NOT NULL,
     corrects           uuid,
-    diff               jsonb COMPRESSION lz4, -- dossier events: [{path, before, after}]; NULL otherwise
-    data               jsonb COMPRESSION lz4 NOT NULL, -- the payload as recorded
+    diff               json COMPRESSION lz4, -- dossier events: [{path, before, after}]; NULL otherwise
+    data               json COMPRESSION lz4 NOT NULL, -- the payload as recorded, byte for byte
     hash               bytea       NOT NULL
 );
 CREATE UNIQUE INDEX %[3]s ON %[1]s (dossier_id, version) WHERE dossier_id IS NOT NULL;
 CREATE TABLE %[2]s (
     dossier_id  uuid   PRIMARY KEY,
     version     bigint NOT NULL,
-    doc         jsonb  COMPRESSION lz4 NOT NULL
+    doc         json   COMPRESSION lz4 NOT NULL
 ) WITH (fillfactor = 70);`, e, d, t.Name("audit_entries_dossier")))
 	return err
 }
@@ -641,7 +645,7 @@ func writeStates(ctx context.Context, tx pgx.Tx, table string, order []uuid.UUID
 	}
 	_, err := tx.Exec(ctx, `
 INSERT INTO `+table+` (dossier_id, version, doc)
-SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[])
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::json[])
 ON CONFLICT (dossier_id) DO UPDATE SET version = excluded.version, doc = excluded.doc
  WHERE `+table+`.version < excluded.version`, ids, versions, docs)
 	if err != nil {

@@ -17,8 +17,8 @@
 //
 // The diff needs the document before the event. The projection keeps one
 // row per dossier in a side table of its generation (audit_dossiers): a
-// dossier.Document as jsonb and the stream version it reflects. The row is
-// rewritten only once it lags the trail by 16 events (rewriting a jsonb
+// dossier.Document as json and the stream version it reflects. The row is
+// rewritten only once it lags the trail by 16 events (rewriting a
 // document on every event was two thirds of a rebuild's time); the current
 // document lives in an in-memory cache, checked against the trail's last
 // version for the dossier, and on a miss the row is caught up by folding
