@@ -35,11 +35,8 @@ const (
 // version is the schema version of the tables and of what Apply writes;
 // bumping it rebuilds the model beside the serving one. 2: the document is
 // compressed with lz4, and the folded name has a full-text index of its
-// words for prefix search. 3: the document is kept out of the row
-// (toast_tuple_target), so a search that matches a third of the province
-// reads narrow rows: compressed documents of about 2 kB stayed inline, and
-// such a search read one 8 kB page per three dossiers.
-const version = 3
+// words for prefix search.
+const version = 2
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
 // holds no state between calls beyond the store it reads histories from.
@@ -116,7 +113,7 @@ CREATE TABLE %[1]s (
     document             jsonb       COMPRESSION lz4 NOT NULL, -- dossier.Document, personal ID number blanked
     document_sha256      bytea       NOT NULL,   -- of the document as encoded, to detect changes
     fold_tail            text        NOT NULL    -- internal: see state.tail
-) WITH (toast_tuple_target = 128);
+);
 CREATE INDEX %[3]s ON %[1]s (managing_org, name_folded, dossier_id);
 CREATE INDEX %[4]s ON %[1]s (employing_unit, name_folded, dossier_id);
 CREATE INDEX %[5]s ON %[1]s (name_folded, dossier_id);

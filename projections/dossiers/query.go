@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,6 +246,7 @@ type Page struct {
 type cursor struct {
 	Sort    Sort      `json:"s"`
 	Fuzzy   bool      `json:"f,omitempty"` // the pages are of the typo-forgiving match
+	Near    bool      `json:"r,omitempty"` // … narrowed to all words but one (mode.near)
 	Name    string    `json:"n,omitempty"`
 	Updated time.Time `json:"u,omitzero"`
 	ID      uuid.UUID `json:"i"`
@@ -271,6 +273,11 @@ func decodeCursor(s string, sort Sort) (cursor, error) {
 type builder struct {
 	where []string
 	args  []any
+	// textOutside leaves the text out of filter: searchSQL applies it
+	// around the window.
+	textOutside bool
+	// near narrows a fuzzy text condition (mode.near).
+	near bool
 }
 
 func (b *builder) arg(v any) string {
@@ -336,23 +343,68 @@ func maxEdits(n int) int {
 // the mode for the following pages. Exact hits are thus never buried under
 // look-alikes, and the costlier similarity match runs only when needed.
 func Search(ctx context.Context, db Querier, q Query) (Page, error) {
-	fuzzy := false
+	var m mode
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, q.Sort)
 		if err != nil {
 			return Page{}, err
 		}
-		fuzzy = c.Fuzzy
+		m = mode{fuzzy: c.Fuzzy, near: c.Near}
 	}
-	page, err := search(ctx, db, q, fuzzy)
-	if err == nil && !fuzzy && q.Cursor == "" && len(page.Items) == 0 && vntext.Fold(q.Text) != "" {
-		return search(ctx, db, q, true)
+	page, err := search(ctx, db, q, m)
+	folded := vntext.Fold(q.Text)
+	if err != nil || m.fuzzy || q.Cursor != "" || len(page.Items) > 0 || folded == "" {
+		return page, err
 	}
-	return page, err
+	if nearApplies(folded) {
+		page, err := search(ctx, db, q, mode{fuzzy: true, near: true})
+		if err != nil || len(page.Items) > 0 {
+			return page, err
+		}
+	}
+	return search(ctx, db, q, mode{fuzzy: true})
 }
 
-func search(ctx context.Context, db Querier, q Query, fuzzy bool) (Page, error) {
-	sql, args, limit, err := searchSQL(q, fuzzy)
+// mode is how the text matches: by word prefixes, or forgiving typos
+// (fuzzy); near narrows the typo-forgiving match to names where all but
+// one of the typed words begin a word of the name (see textCondition).
+type mode struct{ fuzzy, near bool }
+
+func search(ctx context.Context, db Querier, q Query, m mode) (Page, error) {
+	return searchWith(ctx, db, q, m, nameWindow)
+}
+
+func searchWith(ctx context.Context, db Querier, q Query, m mode, window int) (Page, error) {
+	if window > 0 && !m.fuzzy && q.Sort == SortName && len(strings.Fields(vntext.Fold(q.Text))) == 1 {
+		page, full, err := searchWindow(ctx, db, q, window)
+		if err != nil || full {
+			return page, err
+		}
+	}
+	return searchPage(ctx, db, q, m, 0)
+}
+
+// nameWindow is how many dossiers, in name order, searchWindow looks at.
+const nameWindow = 2000
+
+// searchWindow answers a one-word search by name from the first window
+// (nameWindow) dossiers in name order (after the cursor) that pass the other
+// filters: when at least a page and one more of them match, they are the
+// page exactly as the indexed search would find it, read in name order
+// from the name index. A word as common as "ngu" (a third of a province)
+// otherwise made PostgreSQL fetch and sort every match to return fifty.
+// full is false when the window held fewer matches: the caller then runs
+// the indexed search.
+func searchWindow(ctx context.Context, db Querier, q Query, window int) (page Page, full bool, err error) {
+	page, err = searchPage(ctx, db, q, mode{}, window)
+	if err != nil {
+		return Page{}, false, err
+	}
+	return page, page.Next != "", nil
+}
+
+func searchPage(ctx context.Context, db Querier, q Query, m mode, window int) (Page, error) {
+	sql, args, limit, err := searchSQL(q, m, window)
 	if err != nil || sql == "" {
 		return Page{}, err
 	}
@@ -371,7 +423,7 @@ func search(ctx context.Context, db Querier, q Query, fuzzy bool) (Page, error) 
 		}
 		if len(page.Items) == limit {
 			last := page.Items[limit-1]
-			page.Next = cursor{Sort: q.Sort, Fuzzy: fuzzy, Name: lastName, Updated: last.UpdatedAt, ID: uuid.UUID(last.ID)}.encode()
+			page.Next = cursor{Sort: q.Sort, Fuzzy: m.fuzzy, Near: m.near, Name: lastName, Updated: last.UpdatedAt, ID: uuid.UUID(last.ID)}.encode()
 			break
 		}
 		page.Items = append(page.Items, s)
@@ -393,7 +445,10 @@ func search(ctx context.Context, db Querier, q Query, fuzzy bool) (Page, error) 
 func textCondition(b *builder, folded string, fuzzy bool) string {
 	words := strings.Fields(folded)
 	conds := make([]string, 0, 2*len(words)+2)
-	if fuzzy {
+	if fuzzy && b.near {
+		q, _ := nearQuery(words)
+		conds = append(conds, "to_tsvector('simple', d.name_folded) @@ to_tsquery('simple', "+b.arg(q)+")")
+	} else if fuzzy {
 		conds = append(conds, "d.name_folded % "+b.arg(folded))
 	} else if q, ok := prefixQuery(words); ok {
 		// Indexed prefilter: every word begins a token of the name. The
@@ -411,6 +466,47 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+e+"%"), "(' ' || d.name_folded) LIKE "+b.arg("% "+e+"%"))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// wordsCondition is the definition of a prefix match (see textCondition)
+// without the indexed prefilter: every word of folded begins a word of the
+// name.
+func wordsCondition(b *builder, folded string) string {
+	var conds []string
+	for _, w := range strings.Fields(folded) {
+		conds = append(conds, "(' ' || d.name_folded) LIKE "+b.arg("% "+escapeLike(w)+"%"))
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// nearApplies says whether folded can be searched in mode.near: two words
+// or more, each one prefixQuery can take.
+func nearApplies(folded string) bool {
+	_, ok := nearQuery(strings.Fields(folded))
+	return ok
+}
+
+// nearQuery is the tsquery "names where all words but one begin a word":
+// for "a b c", (b:* & c:*) | (a:* & c:*) | (a:* & b:*). A typo mostly
+// spoils one word of a name; this finds its candidates in the word index
+// (a few hundred names for "ngyuen thi huong" in a 50,000-dossier
+// province, against 20,000 that share a third of its trigrams), and the
+// edit-distance conditions still decide. When it finds nobody, the
+// trigram match runs.
+func nearQuery(words []string) (string, bool) {
+	if len(words) < 2 {
+		return "", false
+	}
+	alts := make([]string, len(words))
+	for i := range words {
+		rest := slices.Concat(words[:i:i], words[i+1:])
+		q, ok := prefixQuery(rest)
+		if !ok {
+			return "", false
+		}
+		alts[i] = "(" + q + ")"
+	}
+	return strings.Join(alts, " | "), true
 }
 
 // prefixQuery is the tsquery "w1:* & w2:* …" for words made of ASCII
@@ -442,7 +538,11 @@ func prefixed(cols string) string {
 
 // searchSQL builds Search's statement; it returns "" when the query can
 // match nothing (an empty scope).
-func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err error) {
+//
+// With window > 0 the filters other than the text select the first window
+// dossiers in q.Sort order, and the text is matched among those only (see
+// searchWindow).
+func searchSQL(q Query, m mode, window int) (sql string, args []any, limit int, err error) {
 	limit, err = pageSize(q.Limit)
 	if err != nil {
 		return "", nil, 0, err
@@ -450,8 +550,8 @@ func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err erro
 	if q.Sort != SortName && q.Sort != SortUpdatedAt {
 		return "", nil, 0, fmt.Errorf("%w: unknown sort %d", ErrInvalid, q.Sort)
 	}
-	var b builder
-	if ok, err := filter(&b, q, fuzzy); err != nil || !ok {
+	b := builder{textOutside: window > 0, near: m.near}
+	if ok, err := filter(&b, q, m.fuzzy); err != nil || !ok {
 		return "", nil, 0, err
 	}
 	if q.Cursor != "" {
@@ -472,6 +572,12 @@ func searchSQL(q Query, fuzzy bool) (sql string, args []any, limit int, err erro
 	}
 	sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
 		strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	if window > 0 {
+		folded := vntext.Fold(q.Text)
+		sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM (SELECT ` + summaryColumns + `, name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
+			strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(window) + `) AS d
+WHERE ` + wordsCondition(&b, folded) + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	}
 	return sql, b.args, limit, nil
 }
 
@@ -560,7 +666,7 @@ func filter(b *builder, q Query, fuzzy bool) (bool, error) {
 	if !q.UpdatedTo.IsZero() {
 		b.add("d.updated_at < " + b.arg(q.UpdatedTo))
 	}
-	if folded := vntext.Fold(q.Text); folded != "" {
+	if folded := vntext.Fold(q.Text); folded != "" && !b.textOutside {
 		b.add(textCondition(b, folded, fuzzy))
 	}
 	return true, nil

@@ -114,6 +114,7 @@ func TestSearch(t *testing.T) {
 		{"not a word prefix", dossiers.Query{Scope: all, Text: "guyen"}, nil},
 		{"typo: transposed letters", dossiers.Query{Scope: all, Text: "ngyuen van an"}, []string{"an", "an2", "anh"}},
 		{"typo: missing letter", dossiers.Query{Scope: all, Text: "nguyn thi dao"}, []string{"dao"}},
+		{"typos in two words (the trigram match)", dossiers.Query{Scope: all, Text: "nguyn thj dao"}, []string{"dao"}},
 		{"typo in given name", dossiers.Query{Scope: all, Text: "le duc dunh"}, []string{"dung"}},
 		{"typo does not match other given names", dossiers.Query{Scope: all, Text: "nguyen van biinh", Archive: dossiers.ActiveAndArchived}, []string{"vanbinh"}},
 		{"same family and middle name is not a match", dossiers.Query{Scope: all, Text: "nguyen van xuan"}, nil},
@@ -302,5 +303,56 @@ func order(sort dossiers.Sort) func(a, b dossiers.Summary) int {
 			return strings.Compare(uuid.UUID(b.ID).String(), uuid.UUID(a.ID).String())
 		}
 		return 0 // name order is checked through the page-by-page comparison
+	}
+}
+
+// TestNameWindow pages through one-word searches with name windows too small,
+// just right and larger than the province, and wants exactly the pages of
+// the indexed search: a window answers only when it holds a whole page.
+func TestNameWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, store := newDB(t)
+	l := newLedger(t, store)
+	names := []string{"Phạm Thị Lan", "Lan Văn Bình", "Nguyễn Lan Anh", "Lâm Thị Hoa", "Đỗ Văn Lành", "Bùi Lan", "Lê Thị Lan Anh",
+		"Phạm Lan Chi", "Trần Văn Lâm", "Hoàng Thị Thu", "Lạc Long Quân", "Nguyễn Thị Lan"}
+	for i := range 36 {
+		l.create(&person{name: fmt.Sprintf("%s %c", names[i%len(names)], 'A'+i/len(names)), gender: dossier.GenderFemale,
+			dob: domain.MustDate(1980, 1, 1+i%28), org: orgA, unit: unitA1, serial: 300 + i})
+	}
+	rebuild(t, pool, l, 1000)
+	pages := func(q dossiers.Query, window int) []domain.DossierID {
+		t.Helper()
+		var ids []domain.DossierID
+		for n := 0; ; n++ {
+			if n > 50 {
+				t.Fatal("paging does not end")
+			}
+			page, err := dossiers.SearchWindow(ctx, pool, q, window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range page.Items {
+				ids = append(ids, s.ID)
+			}
+			if page.Next == "" {
+				return ids
+			}
+			q.Cursor = page.Next
+		}
+	}
+	for _, text := range []string{"lan", "LA", "pham", "thi", "lâm", "xyz"} {
+		for _, limit := range []int{2, 5} {
+			q := dossiers.Query{Scope: []domain.OrgID{orgA}, Text: text, Limit: limit}
+			want := pages(q, 0)
+			if text == "lan" && len(want) != 24 {
+				t.Fatalf("the indexed search found %d dossiers for %q, want 24: the test data is not what it says", len(want), text)
+			}
+			for _, window := range []int{3, 8, 15, 1000} {
+				if got := pages(q, window); !slices.Equal(got, want) {
+					t.Errorf("%q, pages of %d, window %d: %d dossiers %v, want the indexed search's %d %v", text, limit, window, len(got), got, len(want), want)
+				}
+			}
+		}
 	}
 }
