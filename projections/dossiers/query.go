@@ -387,14 +387,16 @@ func searchWith(ctx context.Context, db Querier, q Query, m mode, window int) (P
 // nameWindow is how many dossiers, in name order, searchWindow looks at.
 const nameWindow = 2000
 
-// searchWindow answers a one-word search by name from the first window
-// (nameWindow) dossiers in name order (after the cursor) that pass the other
-// filters: when at least a page and one more of them match, they are the
-// page exactly as the indexed search would find it, read in name order
-// from the name index. A word as common as "ngu" (a third of a province)
-// otherwise made PostgreSQL fetch and sort every match to return fifty.
-// full is false when the window held fewer matches: the caller then runs
-// the indexed search.
+// searchWindow answers a one-word search by name w from two parts: the
+// matches among the names that sort before w (they match through a later
+// word: few, found with the word index), and the matches among the first
+// window (nameWindow) dossiers from w on in name order, read from the name
+// index, where the names that begin with w are. Every match outside both
+// sorts after the last dossier the window read, so when the two hold a
+// page and one more, the page is exactly the indexed search's. A word as
+// common as "ngu" (a third of a province) otherwise made PostgreSQL fetch
+// and sort every match to return fifty. full is false when they held
+// fewer: the caller then runs the indexed search.
 func searchWindow(ctx context.Context, db Querier, q Query, window int) (page Page, full bool, err error) {
 	page, err = searchPage(ctx, db, q, mode{}, window)
 	if err != nil {
@@ -573,10 +575,20 @@ func searchSQL(q Query, m mode, window int) (sql string, args []any, limit int, 
 	sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
 		strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
 	if window > 0 {
+		// Names before the word in name order match only through a later
+		// word (few; the word index finds them); from the word on, the
+		// window is read in name order.
 		folded := vntext.Fold(q.Text)
-		sql = `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM (SELECT ` + summaryColumns + `, name_folded FROM ` + ViewDossiers + ` AS d WHERE ` +
-			strings.Join(b.where, "\n  AND ") + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(window) + `) AS d
-WHERE ` + wordsCondition(&b, folded) + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+		word := b.arg(folded)
+		where := strings.Join(b.where, "\n  AND ")
+		lim := " LIMIT " + strconv.Itoa(limit+1)
+		sql = `SELECT * FROM ((SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM ` + ViewDossiers + ` AS d WHERE ` + where +
+			"\n  AND d.name_folded < " + word + " AND " + textCondition(&b, folded, false) + "\nORDER BY " + order + lim + `)
+UNION ALL
+(SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM (SELECT ` + summaryColumns + `, name_folded FROM ` + ViewDossiers + ` AS d WHERE ` + where +
+			"\n  AND d.name_folded >= " + word + "\nORDER BY " + order + " LIMIT " + strconv.Itoa(window) + `) AS d
+WHERE ` + wordsCondition(&b, folded) + "\nORDER BY " + order + lim + `)) AS d
+ORDER BY ` + order + lim
 	}
 	return sql, b.args, limit, nil
 }
