@@ -324,6 +324,9 @@ func BenchmarkSearch(b *testing.B) {
 		{"fuzzy-typo/province", func(i int) dossiers.Query {
 			return dossiers.Query{Scope: p.all, Text: typo(plain[i%len(plain)])}
 		}},
+		{"fuzzy-wrong-letter/province", func(i int) dossiers.Query {
+			return dossiers.Query{Scope: p.all, Text: wrongLetter(plain[i%len(plain)])}
+		}},
 		{"filtered/department", func(i int) dossiers.Query {
 			return dossiers.Query{Scope: p.dept, Sexes: []dossier.Gender{dossier.GenderFemale}, Classes: []dossier.Class{dossier.ClassVienChuc},
 				BornFrom: domain.MustDate(1970, time.January, 1)}
@@ -508,6 +511,20 @@ func prefixes(s string) string {
 // typo swaps two letters inside the first word of four letters or more
 // ("nguyen" → "ngyuen"), so that no name begins with it and the search
 // falls back to the typo-forgiving match.
+// wrongLetter replaces the third letter of the name's first word of four
+// letters or more with an "x": a typo that is one edit.
+func wrongLetter(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if r := []rune(w); len(r) >= 4 {
+			r[2] = 'x'
+			words[i] = string(r)
+			break
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 func typo(s string) string {
 	words := strings.Fields(s)
 	for i, w := range words {

@@ -467,14 +467,35 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 	for _, w := range words {
 		if fuzzy {
 			conds = append(conds, fmt.Sprintf(
-				"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d)",
-				b.arg(w), maxEdits(utf8.RuneCountInString(w))))
+				"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d OR n.w = ANY(%[3]s::text[]))",
+				b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w))))
 			continue
 		}
 		e := escapeLike(w)
 		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+e+"%"), "(' ' || d.name_folded) LIKE "+b.arg("% "+e+"%"))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// transpositions are w with two neighbouring letters swapped, for words of
+// three letters or more: the commonest typo, which edit distance counts as
+// two edits ("trna" is two from "tran", over the one a four-letter word is
+// allowed).
+func transpositions(w string) []string {
+	r := []rune(w)
+	out := []string{}
+	if len(r) < 3 {
+		return out
+	}
+	for i := 0; i+1 < len(r); i++ {
+		if r[i] == r[i+1] {
+			continue
+		}
+		r[i], r[i+1] = r[i+1], r[i]
+		out = append(out, string(r))
+		r[i], r[i+1] = r[i+1], r[i]
+	}
+	return out
 }
 
 // wordsCondition is the definition of a prefix match (see textCondition)

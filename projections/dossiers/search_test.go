@@ -115,6 +115,7 @@ func TestSearch(t *testing.T) {
 		{"typo: transposed letters", dossiers.Query{Scope: all, Text: "ngyuen van an"}, []string{"an", "an2", "anh"}},
 		{"typo: missing letter", dossiers.Query{Scope: all, Text: "nguyn thi dao"}, []string{"dao"}},
 		{"typos in two words (the trigram match)", dossiers.Query{Scope: all, Text: "nguyn thj dao"}, []string{"dao"}},
+		{"typo: letters swapped in a short word", dossiers.Query{Scope: all, Text: "le duc dnug"}, []string{"dung"}},
 		{"typo in given name", dossiers.Query{Scope: all, Text: "le duc dunh"}, []string{"dung"}},
 		{"typo does not match other given names", dossiers.Query{Scope: all, Text: "nguyen van biinh", Archive: dossiers.ActiveAndArchived}, []string{"vanbinh"}},
 		{"same family and middle name is not a match", dossiers.Query{Scope: all, Text: "nguyen van xuan"}, nil},
