@@ -20,7 +20,11 @@ import (
 // live in Pool (their views are on its search_path); the ledger is Store,
 // which may be another database (EventStoreDB) than Pool.
 type Deps struct {
-	Pool     *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// ReadLog is where the read log is written (Pool when nil): the
+	// service gives it its own pool when the log's commits need not wait
+	// for the WAL flush.
+	ReadLog  *pgxpool.Pool
 	Store    eventstore.Store
 	Auth     *auth.Store
 	Dossiers app.Dossiers

@@ -50,7 +50,11 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	}
 	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps, tree: ancestryCache{trust: cfg.AncestryTrust}}
 	if deps != nil {
-		s.reads = readlog.New(deps.Pool)
+		pool := deps.ReadLog
+		if pool == nil {
+			pool = deps.Pool
+		}
+		s.reads = readlog.New(pool)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

@@ -46,7 +46,16 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 			return service.Config{}, fmt.Errorf("HOSO_SIGNING_TRUST_ROOTS: %w", err)
 		}
 	}
+	var asyncReadLog bool
+	switch v := env.Getenv("HOSO_READ_LOG"); v {
+	case "", "durable":
+	case "async":
+		asyncReadLog = true
+	default:
+		return service.Config{}, fmt.Errorf("HOSO_READ_LOG is %q: want durable (the default) or async", v)
+	}
 	return service.Config{
+		AsyncReadLog:  asyncReadLog,
 		CheckpointKey: cpKey,
 		TrustRoots:    roots,
 		DatabaseURL:   url,

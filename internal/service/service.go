@@ -79,6 +79,13 @@ type Config struct {
 	Logger           *slog.Logger
 	// NoProjections leaves the read models to another process (HOSO_PROJECTIONS=off).
 	NoProjections bool
+	// AsyncReadLog commits the read log without waiting for the WAL flush
+	// (HOSO_READ_LOG=async): a PostgreSQL crash may then lose the records of
+	// the reads served in its last fraction of a second (the ledger is not
+	// concerned). The default waits, and a read is served only once its
+	// record is durable; that wait is half of a read's cost
+	// (docs/benchmarks.md).
+	AsyncReadLog bool
 	// Registerer receives the metrics (prometheus.DefaultRegisterer when nil).
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -206,6 +213,18 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}
 		s.Pool = pool
 	}
+	readLog := s.Pool
+	if cfg.AsyncReadLog {
+		rcfg := s.Pool.Config().Copy()
+		rcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+		rcfg.MaxConns = 4
+		pool, err := pgxpool.NewWithConfig(ctx, rcfg)
+		if err != nil {
+			return nil, fmt.Errorf("connecting the read log: %w", err)
+		}
+		s.closers = append(s.closers, pool.Close)
+		readLog = pool
+	}
 
 	store, closeStore, err := OpenEventStore(s.Pool, cfg.EventStoreURL, esdbstore.Options{StreamPrefix: cfg.ESDBStreamPrefix, Logger: cfg.Logger},
 		postgres.Options{PollInterval: cfg.PollInterval})
@@ -235,6 +254,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	cat := catalog.Default()
 	s.Deps = &api.Deps{
 		Pool:     s.Pool,
+		ReadLog:  readLog,
 		Store:    s.Store,
 		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
 		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},

@@ -24,6 +24,7 @@ var backends = []struct {
 	store func(t *testing.T) service.Config
 }{
 	{"postgres", func(t *testing.T) service.Config { return service.Config{} }},
+	{"postgres-async-read-log", func(t *testing.T) service.Config { return service.Config{AsyncReadLog: true} }},
 	{"eventstoredb-protocol-server", func(t *testing.T) service.Config {
 		srv := esdbtestserver.New(esdbtestserver.Options{})
 		if err := srv.Start("127.0.0.1:0"); err != nil {
@@ -138,6 +139,12 @@ func dossierLife(t *testing.T, env *apitest.Env) {
 		t.Errorf("after transfer: %+v", got)
 	}
 	want(env.Do(http.MethodGet, path, hrA, nil), http.StatusNotFound, "GET by the old org")
+	// Both reads are in the read log, the refusal too, whatever its commit mode.
+	var allowed, refused int
+	if err := env.Svc.Pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE outcome = 'allowed'), count(*) FILTER (WHERE outcome = 'refused')
+  FROM dossier_reads WHERE dossier_id = $1`, created.ID).Scan(&allowed, &refused); err != nil || allowed < 1 || refused != 1 {
+		t.Errorf("read log: %d allowed, %d refused reads (%v); want the GETs above", allowed, refused, err)
+	}
 
 	// The read models follow the same ledger.
 	env.WaitCaughtUp()
