@@ -324,6 +324,9 @@ func BenchmarkSearch(b *testing.B) {
 		{"fuzzy-typo/province", func(i int) dossiers.Query {
 			return dossiers.Query{Scope: p.all, Text: typo(plain[i%len(plain)])}
 		}},
+		{"fuzzy-one-word/province", func(i int) dossiers.Query {
+			return dossiers.Query{Scope: p.all, Text: strings.Fields(typo(plain[i%len(plain)]))[0]}
+		}},
 		{"fuzzy-wrong-letter/province", func(i int) dossiers.Query {
 			return dossiers.Query{Scope: p.all, Text: wrongLetter(plain[i%len(plain)])}
 		}},

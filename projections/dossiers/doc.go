@@ -81,10 +81,11 @@
 // as "ngu" matches a third of a province, and fetching and sorting every
 // match took 50–150 ms). When the prefix match finds nobody, Search retries
 // forgiving typos, each typed word within a small edit distance of a word
-// of the name (fuzzystrmatch): first among the names where all typed words
-// but one begin a word (the word index finds those), then, when that finds
-// nobody, among the names similar to the whole text (pg_trgm, indexed),
-// because Vietnamese names share family and middle names so often
+// of the name (fuzzystrmatch), or equal to it with two neighbours swapped:
+// first among the names where all typed words but one begin a word (for a
+// one-word search: a word one edit from it), which the word index finds,
+// then, when that finds nobody, among the names similar to the whole text
+// (pg_trgm, indexed), because Vietnamese names share family and middle names so often
 // that whole-name similarity alone would return every "Nguyễn Văn …" for
 // "Nguyễn Văn An". Trying exact prefixes first keeps exact hits from being
 // buried under look-alikes and runs the costlier match only when needed; the

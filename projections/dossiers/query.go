@@ -509,11 +509,50 @@ func wordsCondition(b *builder, folded string) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
-// nearApplies says whether folded can be searched in mode.near: two words
-// or more, each one prefixQuery can take.
+// nearApplies says whether folded can be searched in mode.near (see
+// nearQuery).
 func nearApplies(folded string) bool {
 	_, ok := nearQuery(strings.Fields(folded))
 	return ok
+}
+
+// oneEditAway is the tsquery of every word one edit (a letter deleted,
+// replaced or added, or two neighbours swapped) from w, each as a prefix:
+// the word index then finds the names a one-word search with a typo means
+// ("ngyuen" → nguyen:*), which the similarity of the whole name, one word
+// of three, does not reach. About 350 terms for a six-letter word, each a
+// lookup in the index. ok is false for words prefixQuery cannot take or
+// shorter than three letters (they allow no edit).
+func oneEditAway(w string) (string, bool) {
+	if _, ok := prefixQuery([]string{w}); !ok || maxEdits(len(w)) == 0 {
+		return "", false
+	}
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	seen := map[string]bool{}
+	var terms []string
+	add := func(v string) {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			terms = append(terms, v+":*")
+		}
+	}
+	add(w)
+	for i := range len(w) + 1 {
+		for _, c := range letters {
+			add(w[:i] + string(c) + w[i:]) // insertion
+		}
+		if i == len(w) {
+			break
+		}
+		add(w[:i] + w[i+1:]) // deletion
+		for _, c := range letters {
+			add(w[:i] + string(c) + w[i+1:]) // substitution
+		}
+		if i+1 < len(w) {
+			add(w[:i] + string(w[i+1]) + string(w[i]) + w[i+2:]) // transposition
+		}
+	}
+	return strings.Join(terms, " | "), true
 }
 
 // nearQuery is the tsquery "names where all words but one begin a word":
@@ -523,7 +562,12 @@ func nearApplies(folded string) bool {
 // province, against 20,000 that share a third of its trigrams), and the
 // edit-distance conditions still decide. When it finds nobody, the
 // trigram match runs.
+//
+// A single word has no other word to lean on: its query is oneEditAway's.
 func nearQuery(words []string) (string, bool) {
+	if len(words) == 1 {
+		return oneEditAway(words[0])
+	}
 	if len(words) < 2 {
 		return "", false
 	}
