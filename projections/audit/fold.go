@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -296,10 +295,8 @@ func jsonValue(v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: encoding a section: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
+	out, err := genericJSON(b)
+	if err != nil {
 		return nil, fmt.Errorf("audit: encoding a section: %w", err)
 	}
 	return out, nil
