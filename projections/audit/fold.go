@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -295,8 +296,10 @@ func jsonValue(v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: encoding a section: %w", err)
 	}
-	out, err := genericJSON(b)
-	if err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("audit: encoding a section: %w", err)
 	}
 	return out, nil
