@@ -310,7 +310,12 @@ func TestDossierJourney(t *testing.T) {
 	caughtUp(t, env)
 	get(t, env, "/api/v1/archive", w.hrB, http.StatusOK, &page)
 	if !page.has(id) || page.Items[0].LeftOn != "2025-07-01" {
-		t.Fatalf("archive = %+v, want %s", page, id)
+		// What the read models say, for a failure that does not repeat.
+		var row, archived string
+		_ = env.Svc.Pool.QueryRow(context.Background(), `SELECT concat_ws(' ', status, archived, managing_org, employing_unit, version) FROM dossiers WHERE dossier_id = $1`, id).Scan(&row)
+		_ = env.Svc.Pool.QueryRow(context.Background(), `SELECT string_agg(concat_ws(' ', status, left_on, reactivated_by), '; ') FROM dossiers_archive WHERE dossier_id = $1`, id).Scan(&archived)
+		st, _ := env.Svc.Runner.Status(context.Background(), env.Svc.Projections...)
+		t.Fatalf("archive = %+v, want %s; dossiers row: %q; archive rows: %q; org B %s; projections: %+v", page, id, row, archived, w.orgB, st)
 	}
 	get(t, env, "/api/v1/dossiers?q="+url.QueryEscape("nguyen van an"), w.hrB, http.StatusOK, &page)
 	if page.has(id) {
