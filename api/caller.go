@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -153,11 +152,11 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 		if a, ok := memo[o]; ok {
 			return a
 		}
-		if a, ok := s.tree.get(o); ok {
+		if a, ok := s.tree.Get(o); ok {
 			memo[o] = a
 			return a
 		}
-		changes := s.tree.changeCount()
+		generation := s.tree.Generation()
 		var out []domain.OrgID
 		rows, err := s.deps.Pool.Query(ctx, `SELECT ancestor FROM `+orgs.ClosureView+` WHERE descendant = $1`, uuid.UUID(o))
 		if err == nil {
@@ -171,7 +170,7 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 			err = rows.Err()
 		}
 		if err == nil && len(out) > 0 {
-			s.tree.put(o, out, changes)
+			s.tree.Put(o, slices.Clip(out), generation)
 		}
 		if err == nil && len(out) == 0 {
 			// Not in the read model yet (created a moment ago): the ledger
@@ -189,65 +188,14 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 	}
 }
 
-// ancestryCache keeps orgs' ancestries as the org tree read model gave
-// them: the policy asks for one on nearly every request, and the tree
-// changes rarely. Only answers from the read model are kept (the ledger's
-// fallback answers for an org the read model does not have yet).
-type ancestryCache struct {
-	mu      sync.Mutex
-	trust   time.Duration
-	changes uint64 // OrgTreeChanged calls so far: a lookup that overlapped one is not kept
-	m       map[domain.OrgID]ancestry
-}
-
-type ancestry struct {
-	orgs []domain.OrgID
-	read time.Time
-}
-
-// maxCachedAncestries bounds the cache; it is emptied when full.
+// maxCachedAncestries bounds the ancestry cache (Server.tree); it is
+// emptied when full.
 const maxCachedAncestries = 50_000
-
-func (c *ancestryCache) get(o domain.OrgID) ([]domain.OrgID, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	a, ok := c.m[o]
-	if !ok || c.trust <= 0 {
-		return nil, false
-	}
-	if age := time.Since(a.read); age < 0 || age >= c.trust {
-		return nil, false
-	}
-	return a.orgs, true
-}
-
-func (c *ancestryCache) changeCount() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.changes
-}
-
-func (c *ancestryCache) put(o domain.OrgID, orgs []domain.OrgID, changes uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.trust <= 0 || c.changes != changes {
-		return
-	}
-	if c.m == nil || len(c.m) >= maxCachedAncestries {
-		c.m = make(map[domain.OrgID]ancestry)
-	}
-	c.m[o] = ancestry{orgs: slices.Clip(orgs), read: time.Now()}
-}
 
 // OrgTreeChanged drops every cached ancestry: call it when the org tree
 // read model has committed a change (internal/service does, from the
 // projection runner).
-func (s *Server) OrgTreeChanged() {
-	s.tree.mu.Lock()
-	defer s.tree.mu.Unlock()
-	s.tree.changes++
-	s.tree.m = nil
-}
+func (s *Server) OrgTreeChanged() { s.tree.Forget() }
 
 // Read outcomes recorded in the read log.
 const (

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"github.com/hoso-ledger/hoso/api/readlog"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/internal/trustcache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,8 +40,12 @@ type Server struct {
 	ready  map[string]Check
 	served chan error
 	reads  *readlog.Log
-	tree   ancestryCache
-	views  viewCache
+	// tree keeps orgs' ancestries as the org tree read model gave them:
+	// the policy asks for one on nearly every request, and the tree changes
+	// rarely. Only the read model's answers are kept (not the ledger's
+	// fallback for an org the read model does not have yet).
+	tree  *trustcache.Cache[domain.OrgID, []domain.OrgID]
+	views viewCache
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -48,7 +54,8 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps, tree: ancestryCache{trust: cfg.AncestryTrust}}
+	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps,
+		tree: trustcache.New[domain.OrgID, []domain.OrgID](cfg.AncestryTrust, maxCachedAncestries)}
 	if deps != nil {
 		pool := deps.ReadLog
 		if pool == nil {

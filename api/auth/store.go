@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/internal/trustcache"
 )
 
 // ErrUnauthenticated: the secret is unknown, expired or revoked. Callers
@@ -38,13 +39,10 @@ type Store struct {
 
 	// Every request authenticates, and a token's row changes only when it
 	// is revoked (or touched, which changes no answer): a row read less
-	// than trust ago answers again without a query, expiry re-checked on
-	// the clock. Revocations through this store clear the cache at once;
-	// one made by another process is seen up to trust late.
-	mu      sync.Mutex
-	trust   time.Duration
-	tokens  map[[32]byte]tokenRow
-	revokes uint64 // revocations so far: a lookup that overlapped one caches nothing
+	// than the trust ago answers again without a query, expiry re-checked
+	// on the clock. Revocations through this store clear the cache at once;
+	// one made by another process is seen up to the trust late.
+	tokens *trustcache.Cache[[32]byte, tokenRow]
 }
 
 // tokenRow is what Authenticate read of a token, and when.
@@ -53,7 +51,6 @@ type tokenRow struct {
 	lastSeen time.Time
 	idle     *time.Duration
 	absolute *time.Time
-	read     time.Time // wall clock (not Store.now), for trust
 }
 
 // maxCachedTokens bounds the token cache; it is emptied when full.
@@ -64,59 +61,14 @@ func NewStore(db *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now}
+	return &Store{db: db, now: now, tokens: trustcache.New[[32]byte, tokenRow](0, maxCachedTokens)}
 }
 
 // TrustFor lets Authenticate answer from a token row read less than d ago
 // (0, the default: always query). It returns s.
 func (s *Store) TrustFor(d time.Duration) *Store {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trust = d
+	s.tokens.SetTrust(d)
 	return s
-}
-
-// cached returns the token's row if it was read less than trust ago and
-// needs no touch (a due touch must reach the table, or an active session
-// would idle out).
-func (s *Store) cached(digest [32]byte, now time.Time) (tokenRow, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	row, ok := s.tokens[digest]
-	if !ok || s.trust <= 0 || now.Sub(row.lastSeen) >= touchEvery {
-		return tokenRow{}, false
-	}
-	if age := time.Since(row.read); age < 0 || age >= s.trust {
-		return tokenRow{}, false
-	}
-	return row, true
-}
-
-func (s *Store) remember(digest [32]byte, row tokenRow, revokes uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.trust <= 0 || s.revokes != revokes {
-		return
-	}
-	if s.tokens == nil || len(s.tokens) >= maxCachedTokens {
-		s.tokens = make(map[[32]byte]tokenRow)
-	}
-	s.tokens[digest] = row
-}
-
-// forgetTokens empties the cache; called before and after every revocation,
-// so no lookup that overlapped it is kept.
-func (s *Store) forgetTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.revokes++
-	s.tokens = nil
-}
-
-func (s *Store) revokeCount() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.revokes
 }
 
 // Session is an authenticated bearer secret.
@@ -199,10 +151,13 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error
 	}
 	now := s.now().UTC()
 	digest := sha256.Sum256([]byte(secret)) // as digestOf
-	row, hit := s.cached(digest, now)
+	row, hit := s.tokens.Get(digest)
+	if hit && now.Sub(row.lastSeen) >= touchEvery {
+		hit = false // the touch must reach the table, or an active session would idle out
+	}
 	if !hit {
-		revokes := s.revokeCount()
-		row.read = time.Now()
+		generation := s.tokens.Generation()
+		row = tokenRow{}
 		var revoked *time.Time
 		err := s.db.QueryRow(ctx, `
 		SELECT account_id, kind, created_at, last_seen_at, idle_timeout, absolute_expires_at, revoked_at
@@ -229,7 +184,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error
 			}
 			row.lastSeen = now
 		}
-		s.remember(digest, row, revokes)
+		s.tokens.Put(digest, row, generation)
 	}
 	if row.expired(now) {
 		return Session{}, ErrUnauthenticated
@@ -244,8 +199,8 @@ func (row tokenRow) expired(now time.Time) bool {
 
 // Revoke ends one secret (logout). Revoking an unknown secret is not an error.
 func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
-	s.forgetTokens()
-	defer s.forgetTokens()
+	s.tokens.Forget()
+	defer s.tokens.Forget() // and the lookups that overlapped the revocation
 	_, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE token_sha256 = $1 AND revoked_at IS NULL`,
 		digestOf(secret), s.now().UTC(), reason)
 	return err
@@ -255,8 +210,8 @@ func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
 // account is restricted or closed, so an open session cannot outlive the
 // decision. It returns how many were ended.
 func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason string) (int64, error) {
-	s.forgetTokens()
-	defer s.forgetTokens()
+	s.tokens.Forget()
+	defer s.tokens.Forget() // and the lookups that overlapped the revocation
 	// Expired tokens are revoked too, so the row says why it can never come
 	// back, but only the ones that still worked are counted as killed.
 	var live int64
@@ -276,8 +231,8 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 // the ledger records). Revoking an unknown or already revoked key is not an
 // error; it reports whether a live key was ended.
 func (s *Store) RevokeAPIKey(ctx context.Context, account uuid.UUID, label, reason string) (bool, error) {
-	s.forgetTokens()
-	defer s.forgetTokens()
+	s.tokens.Forget()
+	defer s.tokens.Forget() // and the lookups that overlapped the revocation
 	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
 		WHERE account_id = $1 AND kind = 'api_key' AND label = $2 AND revoked_at IS NULL`,
 		account, label, s.now().UTC(), reason)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -245,7 +246,8 @@ func checkNext(t *testing.T, h []domain.Recorded) {
 			t.Fatal(err)
 		}
 		next, ok := Next(doc, r)
-		switch _, corr := r.Event.(Corrected); {
+		_, corr := r.Event.(Corrected)
+		switch {
 		case k == 0 || corr:
 			if ok {
 				t.Fatalf("Next accepted %s, which needs the history", r.Event.EventType())
@@ -256,6 +258,9 @@ func checkNext(t *testing.T, h []domain.Recorded) {
 		}
 		if after, _ := json.Marshal(doc); string(after) != string(before) {
 			t.Fatalf("Next(%s) changed the document it was given", r.Event.EventType())
+		}
+		if k > 0 && !corr {
+			checkTouches(t, doc, next, r)
 		}
 		if !reflect.DeepEqual(next, want) {
 			g, _ := json.Marshal(next)
@@ -325,5 +330,26 @@ func checkReplays(t *testing.T, h []domain.Recorded) {
 	}
 	if a.Document().Header.Status == StatusTransferredOut && managed {
 		t.Fatalf("transferred out but still managed")
+	}
+}
+
+// checkTouches wants every section Touches does not name for r equal
+// before and after it.
+func checkTouches(t *testing.T, before, after Document, r domain.Recorded) {
+	t.Helper()
+	names, all := Touches(r.Event)
+	if all {
+		t.Fatalf("Touches(%s) = all, for an event Next folds", r.Event.EventType())
+	}
+	var b, a map[string]json.RawMessage
+	bb, _ := json.Marshal(before)
+	ab, _ := json.Marshal(after)
+	if json.Unmarshal(bb, &b) != nil || json.Unmarshal(ab, &a) != nil {
+		t.Fatal("documents do not encode as objects")
+	}
+	for section := range b {
+		if !slices.Contains(names, section) && string(b[section]) != string(a[section]) {
+			t.Fatalf("%s at version %d changed %s, which Touches does not name (%v)", r.Event.EventType(), r.Version, section, names)
+		}
 	}
 }

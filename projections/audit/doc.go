@@ -45,7 +45,7 @@
 // it is corrected is linear, and corrections are rare.
 //
 // The diff is dossier.Diff restricted to the top-level sections the event
-// can touch (touchedBy) and, among those, to the ones that differ (compared
+// can touch (dossier.Touches) and, among those, to the ones that differ (compared
 // with reflect.DeepEqual first): most events touch one section, and
 // marshalling two whole documents per event would dominate a rebuild.
 // Tests hold it equal to dossier.Diff on every state of the test histories

@@ -234,58 +234,20 @@ var sectionIndex = func() map[string]int {
 	return m
 }()
 
-// touchedBy lists the sections of the document that folding e can change,
-// or nil for "any" (a creation, a correction, which refolds history, and
-// any event not named here). Comparing every section of two documents was
-// the largest part of a rebuild's CPU, and most events change one section.
-// It mirrors dossier's apply: TestFastPathHolds checks, on every event of
-// the scenario histories, that the diff over these sections is
-// dossier.Diff's over the whole document.
+// touchedBy marks, by sectionNames, the sections dossier.Touches names
+// for e; nil for "any" (or a name this reader does not know).
 func touchedBy(e domain.Event) []bool {
-	t := make([]bool, len(sectionNames))
-	mark := func(name string) bool {
-		i, ok := sectionIndex[name]
-		if ok {
-			t[i] = true
-		}
-		return ok
-	}
-	patch := func(p dossier.Patch) bool {
-		ok := true
-		for name, set := range map[string]bool{
-			"header": p.Header != nil, "identity": p.Identity != nil, "background": p.Background != nil,
-			"qualifications": p.Qualifications != nil, "position": p.Position != nil, "salary": p.Salary != nil,
-			"health": p.Health != nil, "personal_history": p.PersonalHistory != nil, "income": p.Income != nil,
-			"party_unions": p.PartyUnions != nil, "insurance": p.Insurance != nil, "other": p.Other != nil,
-		} {
-			if set {
-				ok = mark(name) && ok
-			}
-		}
-		for _, r := range p.Rows {
-			ok = mark(string(r.Table)) && ok
-		}
-		return ok
-	}
-	var ok bool
-	switch e := e.(type) {
-	case dossier.SectionUpdated:
-		ok = patch(e.Patch)
-	case dossier.ProposalAccepted:
-		ok = patch(e.Patch)
-	case dossier.RowAdded:
-		ok = mark(string(e.Row.Table))
-	case dossier.RowAmended:
-		ok = mark(string(e.Row.Table))
-	case dossier.DocumentAttached:
-		ok = mark("attachments")
-	case dossier.TransferInitiated, dossier.TransferReceived, dossier.TransferRejected, dossier.TransferCancelled,
-		dossier.StatusChanged, dossier.ProposalSubmitted, dossier.ProposalRejected,
-		dossier.CivilServantNumberIssued, dossier.ManagingOrgChanged:
-		ok = mark("header")
-	}
-	if !ok {
+	names, all := dossier.Touches(e)
+	if all {
 		return nil
+	}
+	t := make([]bool, len(sectionNames))
+	for _, name := range names {
+		i, ok := sectionIndex[name]
+		if !ok {
+			return nil
+		}
+		t[i] = true
 	}
 	return t
 }

@@ -471,8 +471,10 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 				b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w))))
 			continue
 		}
-		e := escapeLike(w)
-		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+e+"%"), "(' ' || d.name_folded) LIKE "+b.arg("% "+e+"%"))
+		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+escapeLike(w)+"%"))
+	}
+	if !fuzzy {
+		conds = append(conds, wordsCondition(b, folded))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
 }

@@ -1,0 +1,50 @@
+package trustcache_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hoso-ledger/hoso/internal/trustcache"
+)
+
+func TestCache(t *testing.T) {
+	t.Parallel()
+	c := trustcache.New[string, int](time.Hour, 2)
+	g := c.Generation()
+	c.Put("a", 1, g)
+	if v, ok := c.Get("a"); !ok || v != 1 {
+		t.Fatalf("Get(a) = %d, %v", v, ok)
+	}
+	// A read that overlapped a Forget is not kept.
+	g = c.Generation()
+	c.Forget()
+	c.Put("b", 2, g)
+	if _, ok := c.Get("b"); ok {
+		t.Error("a value read across a Forget was kept")
+	}
+	if _, ok := c.Get("a"); ok {
+		t.Error("Forget kept an entry")
+	}
+	// Full: emptied, then the new entry kept.
+	g = c.Generation()
+	c.Put("a", 1, g)
+	c.Put("b", 2, g)
+	c.Put("c", 3, g)
+	if _, ok := c.Get("a"); ok {
+		t.Error("a full cache was not emptied")
+	}
+	if v, ok := c.Get("c"); !ok || v != 3 {
+		t.Errorf("Get(c) = %d, %v", v, ok)
+	}
+	// Trust lapses; zero trust keeps nothing.
+	c.SetTrust(time.Nanosecond)
+	time.Sleep(time.Millisecond)
+	if _, ok := c.Get("c"); ok {
+		t.Error("an entry outlived its trust")
+	}
+	c.SetTrust(0)
+	c.Put("d", 4, c.Generation())
+	if _, ok := c.Get("d"); ok {
+		t.Error("a cache of zero trust kept an entry")
+	}
+}
