@@ -8,10 +8,15 @@ func SearchSQL(q Query, fuzzy bool) (string, []any, error) {
 	return sql, args, err
 }
 
-// SearchWindow is Search with a name window of the given size (0: none,
-// the indexed search alone).
+// SearchWindow is Search with name windows of the given size (0: none,
+// the indexed searches alone).
 func SearchWindow(ctx context.Context, db Querier, q Query, window int) (Page, error) {
-	return searchWith(ctx, db, q, mode{}, window)
+	return searchIn(ctx, db, q, window)
+}
+
+// SearchNearOneWord exposes the one-word typo search's windowed answer.
+func SearchNearOneWord(ctx context.Context, db Querier, q Query, window int) (Page, bool, error) {
+	return searchNearOneWord(ctx, db, q, window)
 }
 
 // SlowPaths counts the batches' dossiers that p folded from their whole

@@ -343,6 +343,12 @@ func maxEdits(n int) int {
 // the mode for the following pages. Exact hits are thus never buried under
 // look-alikes, and the costlier similarity match runs only when needed.
 func Search(ctx context.Context, db Querier, q Query) (Page, error) {
+	return searchIn(ctx, db, q, nameWindow)
+}
+
+// searchIn is Search with the name windows of window rows (0: none, the
+// indexed searches alone).
+func searchIn(ctx context.Context, db Querier, q Query, window int) (Page, error) {
 	var m mode
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, q.Sort)
@@ -351,18 +357,18 @@ func Search(ctx context.Context, db Querier, q Query) (Page, error) {
 		}
 		m = mode{fuzzy: c.Fuzzy, near: c.Near}
 	}
-	page, err := search(ctx, db, q, m)
+	page, err := searchWith(ctx, db, q, m, window)
 	folded := vntext.Fold(q.Text)
 	if err != nil || m.fuzzy || q.Cursor != "" || len(page.Items) > 0 || folded == "" {
 		return page, err
 	}
 	if nearApplies(folded) {
-		page, err := search(ctx, db, q, mode{fuzzy: true, near: true})
+		page, err := searchWith(ctx, db, q, mode{fuzzy: true, near: true}, window)
 		if err != nil || len(page.Items) > 0 {
 			return page, err
 		}
 	}
-	return search(ctx, db, q, mode{fuzzy: true})
+	return searchWith(ctx, db, q, mode{fuzzy: true}, window)
 }
 
 // mode is how the text matches: by word prefixes, or forgiving typos
@@ -370,14 +376,18 @@ func Search(ctx context.Context, db Querier, q Query) (Page, error) {
 // one of the typed words begin a word of the name (see textCondition).
 type mode struct{ fuzzy, near bool }
 
-func search(ctx context.Context, db Querier, q Query, m mode) (Page, error) {
-	return searchWith(ctx, db, q, m, nameWindow)
-}
-
 func searchWith(ctx context.Context, db Querier, q Query, m mode, window int) (Page, error) {
-	if window > 0 && !m.fuzzy && q.Sort == SortName && len(strings.Fields(vntext.Fold(q.Text))) == 1 {
-		page, full, err := searchWindow(ctx, db, q, window)
-		if err != nil || full {
+	if window > 0 && q.Sort == SortName && len(strings.Fields(vntext.Fold(q.Text))) == 1 {
+		var page Page
+		var done bool
+		var err error
+		switch {
+		case !m.fuzzy:
+			page, done, err = searchWindow(ctx, db, q, window)
+		case m.near:
+			page, done, err = searchNearOneWord(ctx, db, q, window)
+		}
+		if err != nil || done {
 			return page, err
 		}
 	}
@@ -466,9 +476,7 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 	}
 	for _, w := range words {
 		if fuzzy {
-			conds = append(conds, fmt.Sprintf(
-				"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d OR n.w = ANY(%[3]s::text[]))",
-				b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w))))
+			conds = append(conds, fuzzyWordCondition(b, w))
 			continue
 		}
 		conds = append(conds, "d.name_folded LIKE "+b.arg("%"+escapeLike(w)+"%"))
@@ -477,6 +485,15 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 		conds = append(conds, wordsCondition(b, folded))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// fuzzyWordCondition is the definition of a typo-forgiving match of one
+// typed word w: some word of the name begins with w, is within maxEdits of
+// it, or is w with two neighbouring letters swapped.
+func fuzzyWordCondition(b *builder, w string) string {
+	return fmt.Sprintf(
+		"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d OR n.w = ANY(%[3]s::text[]))",
+		b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w)))
 }
 
 // transpositions are w with two neighbouring letters swapped, for words of
@@ -526,16 +543,26 @@ func nearApplies(folded string) bool {
 // lookup in the index. ok is false for words prefixQuery cannot take or
 // shorter than three letters (they allow no edit).
 func oneEditAway(w string) (string, bool) {
-	if _, ok := prefixQuery([]string{w}); !ok || maxEdits(len(w)) == 0 {
+	variants, ok := oneEditVariants(w)
+	if !ok {
 		return "", false
+	}
+	return prefixTerms(variants), true
+}
+
+// oneEditVariants are w and every word one edit from it (see oneEditAway),
+// each once.
+func oneEditVariants(w string) ([]string, bool) {
+	if _, ok := prefixQuery([]string{w}); !ok || maxEdits(len(w)) == 0 {
+		return nil, false
 	}
 	const letters = "abcdefghijklmnopqrstuvwxyz"
 	seen := map[string]bool{}
-	var terms []string
+	var out []string
 	add := func(v string) {
 		if v != "" && !seen[v] {
 			seen[v] = true
-			terms = append(terms, v+":*")
+			out = append(out, v)
 		}
 	}
 	add(w)
@@ -554,7 +581,7 @@ func oneEditAway(w string) (string, bool) {
 			add(w[:i] + string(w[i+1]) + string(w[i]) + w[i+2:]) // transposition
 		}
 	}
-	return strings.Join(terms, " | "), true
+	return out, true
 }
 
 // nearQuery is the tsquery "names where all words but one begin a word":

@@ -344,7 +344,11 @@ func TestNameWindow(t *testing.T) {
 			q.Cursor = page.Next
 		}
 	}
-	for _, text := range []string{"lan", "LA", "pham", "thi", "lâm", "xyz"} {
+	// The typos ("pahm", "lna", …) go to the one-word typo search, whose
+	// ranges are windowed too: "lna" reads the names beginning with "la",
+	// where "Lâm" does not match and "Lâm Thị Lan" does, through its last
+	// word.
+	for _, text := range []string{"lan", "LA", "pham", "thi", "lâm", "xyz", "pahm", "ngyuen", "lna", "tarn", "hoagn"} {
 		for _, limit := range []int{2, 5} {
 			q := dossiers.Query{Scope: []domain.OrgID{orgA}, Text: text, Limit: limit}
 			want := pages(q, 0)
@@ -356,6 +360,26 @@ func TestNameWindow(t *testing.T) {
 					t.Errorf("%q, pages of %d, window %d: %d dossiers %v, want the indexed search's %d %v", text, limit, window, len(got), got, len(want), want)
 				}
 			}
+		}
+	}
+	// The typo search answers from its ranges when they hold a page, and
+	// leaves it to the indexed search when a window ends too soon.
+	for _, c := range []struct {
+		text    string
+		window  int
+		settled bool
+	}{
+		{"pahm", 1000, true},
+		{"ngyuen", 1000, true},
+		{"lna", 1000, true},
+		{"pahm", 2, false}, // "Phạm …" is a range of six names; a page and one more is three
+	} {
+		page, settled, err := dossiers.SearchNearOneWord(ctx, pool, dossiers.Query{Scope: []domain.OrgID{orgA}, Text: c.text, Limit: 2}, c.window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if settled != c.settled || (settled && len(page.Items) != 2) {
+			t.Errorf("%q, window %d: settled %v with %d items, want settled %v with a page of 2", c.text, c.window, settled, len(page.Items), c.settled)
 		}
 	}
 }
