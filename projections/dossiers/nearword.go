@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hoso-ledger/hoso/domain/vntext"
 )
@@ -22,19 +22,24 @@ const laterWords = `to_tsvector('simple', regexp_replace(name_folded, '^\S*', ''
 // with a word that begins with one of the word's one-edit variants
 // (oneEditAway); the variant that is a real family name ("nguyen") can be
 // a third of the province, and fetching, checking and sorting all of those
-// to return fifty took 165 ms at p95 on 50,000 dossiers. The candidates
-// are split in two:
-//   - names whose first word begins with a variant: for each variant, a
-//     range of the name index, read in name order, at most window rows of
-//     it, until it yields a page and one more;
-//   - names matched through a later word: few, found with their own index
-//     (laterWords).
+// to return fifty took 165 ms at p95 on 50,000 dossiers. The matches are
+// found in two parts:
+//   - names whose first word matches: the distinct first words that begin
+//     with a variant are listed from the name index (a skip scan: one
+//     lookup per word), those that match are kept, and each one's names
+//     are read in name order, at most window of them, until they yield a
+//     page and one more;
+//   - names that match through a later word only: found by id with their
+//     own index (laterWords), at most window of them.
 //
 // The first page and one more of their union, in name order, is exactly
-// the indexed search's when every range was read to its end or yielded a
-// page and one more (its later matches sort after those); settled is
-// false otherwise (a narrow scope, where few rows of a long range are the
-// caller's), and the caller runs the indexed search.
+// the indexed search's when every first word's names were read to their
+// end or yielded a page and one more (the rest sort after those). When a
+// later word is too common (a typo one edit from "van"), the names are
+// read in name order instead (denseWindow), which suits matches that
+// common. settled is false when neither settles the page (a narrow scope,
+// a word with too many look-alikes); the caller then runs the indexed
+// search.
 func searchNearOneWord(ctx context.Context, db Querier, q Query, window int) (page Page, settled bool, err error) {
 	folded := vntext.Fold(q.Text)
 	variants, ok := oneEditVariants(folded)
@@ -59,88 +64,149 @@ func searchNearOneWord(ctx context.Context, db Querier, q Query, window int) (pa
 		after = &c
 	}
 
-	// Which ranges hold names at all, and how many (up to window): most
-	// variants begin no name, and a full range must yield a page.
+	// The first words that match. Names with first word w are exactly
+	// those in [w, w+"!") in byte order: a folded name is letters, digits
+	// and single spaces, and only the space sorts below "!".
 	var b builder
-	sql := `SELECT r.i, c.n FROM unnest(` + b.arg(lo) + `::text[], ` + b.arg(hi) + `::text[]) WITH ORDINALITY AS r(lo, hi, i)
-CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM ` + ViewDossiers + ` AS d
-   WHERE d.name_folded >= r.lo COLLATE "C" AND d.name_folded < r.hi COLLATE "C"` + afterCursor(&b, after) + `
-   LIMIT ` + strconv.Itoa(window) + `) AS x) AS c
-WHERE c.n > 0`
-	rows, err := db.Query(ctx, sql, b.args...)
+	word := b.arg(folded)
+	edits := strconv.Itoa(maxEdits(utf8.RuneCountInString(folded)))
+	rows, err := db.Query(ctx, `SELECT w.word, w.n FROM unnest(`+b.arg(lo)+`::text[], `+b.arg(hi)+`::text[]) AS r(lo, hi)
+CROSS JOIN LATERAL (
+  WITH RECURSIVE words(word, n) AS (
+    SELECT (SELECT split_part(d.name_folded, ' ', 1) FROM `+ViewDossiers+` AS d
+             WHERE d.name_folded >= r.lo COLLATE "C" AND d.name_folded < r.hi COLLATE "C" ORDER BY d.name_folded LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT split_part(d.name_folded, ' ', 1) FROM `+ViewDossiers+` AS d
+             WHERE d.name_folded >= words.word || '!' COLLATE "C" AND d.name_folded < r.hi COLLATE "C" ORDER BY d.name_folded LIMIT 1), words.n + 1
+      FROM words WHERE words.word IS NOT NULL AND words.n <= `+strconv.Itoa(maxFirstWords)+`
+  ) SELECT word, n FROM words WHERE word IS NOT NULL) AS w
+WHERE w.n > `+strconv.Itoa(maxFirstWords)+` OR starts_with(w.word, `+word+`) OR levenshtein_less_equal(w.word, `+word+`, `+edits+`) <= `+edits+
+		` OR w.word = ANY(`+b.arg(transpositions(folded))+`::text[])`, b.args...)
 	if err != nil {
 		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 	}
-	full := map[int64]bool{}
-	var liveLo, liveHi []string
-	var liveIndex []int64
+	firstWords := []string{} // not nil: <> ALL(NULL) is never true
+	tooMany := false
 	for rows.Next() {
-		var i, n int64
-		if err := rows.Scan(&i, &n); err != nil {
+		var w string
+		var n int
+		if err := rows.Scan(&w, &n); err != nil {
 			rows.Close()
 			return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 		}
-		liveLo, liveHi = append(liveLo, lo[i-1]), append(liveHi, hi[i-1])
-		liveIndex = append(liveIndex, i)
-		full[i] = n >= int64(window)
+		tooMany = tooMany || n > maxFirstWords
+		firstWords = append(firstWords, w)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+	}
+	if tooMany {
+		return Page{}, false, nil
+	}
+	wordLo, wordHi := make([]string, len(firstWords)), make([]string, len(firstWords))
+	for i, w := range firstWords {
+		wordLo[i], wordHi[i] = w, w+"!"
+	}
+
+	// The later-word matches, by id, one index lookup per variant; more
+	// than a window's worth are read in name order instead. As one
+	// tsquery of some 300 terms PostgreSQL guesses that it matches most of
+	// the table and reads all of it instead.
+	b = builder{}
+	var later []uuid.UUID
+	err = db.QueryRow(ctx, `SELECT ARRAY(SELECT DISTINCT l.dossier_id FROM unnest(`+b.arg(prefixTermList(prefixes))+`::text[]) AS t(q)
+  CROSS JOIN LATERAL (SELECT dossier_id FROM `+ViewDossiers+` AS d WHERE `+laterWordsOf("d")+` @@ to_tsquery('simple', t.q)) AS l
+  LIMIT `+strconv.Itoa(window+1)+`)`, b.args...).Scan(&later)
+	if err != nil {
+		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+	}
+	if len(later) > window {
+		return searchNearDense(ctx, db, q, after, limit, window)
 	}
 
 	b = builder{textOutside: true}
 	if ok, err := filter(&b, q, true); err != nil || !ok {
 		return Page{}, err == nil, err
 	}
-	where := strings.Join(append(slices.Clone(b.where), fuzzyWordCondition(&b, folded)), "\n  AND ")
+	scope := strings.Join(b.where, "\n  AND ")
 	order := "d.name_folded, d.dossier_id"
 	lim := " LIMIT " + strconv.Itoa(limit+1)
 	cols := prefixed(summaryColumns) + ", d.name_folded"
-	sql = `SELECT * FROM ((SELECT ` + cols + `, r.i FROM unnest(` + b.arg(liveLo) + `::text[], ` + b.arg(liveHi) + `::text[], ` + b.arg(liveIndex) + `::bigint[]) AS r(lo, hi, i)
+	sql := `SELECT * FROM ((SELECT ` + cols + `, r.i FROM unnest(` + b.arg(wordLo) + `::text[], ` + b.arg(wordHi) + `::text[]) WITH ORDINALITY AS r(lo, hi, i)
 CROSS JOIN LATERAL (SELECT ` + cols + ` FROM (SELECT ` + summaryColumns + `, name_folded FROM ` + ViewDossiers + ` AS d
      WHERE d.name_folded >= r.lo COLLATE "C" AND d.name_folded < r.hi COLLATE "C"` + afterCursor(&b, after) + `
      ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(window) + `) AS d
-  WHERE ` + where + `
+  WHERE ` + scope + `
   ORDER BY ` + order + lim + `) AS d)
 UNION ALL
 (SELECT ` + cols + `, 0 FROM ` + ViewDossiers + ` AS d
-  WHERE ` + laterWordsOf("d") + ` @@ to_tsquery('simple', ` + b.arg(prefixTerms(prefixes)) + `)
-  AND NOT (d.name_folded ^@ ANY(` + b.arg(lo) + `::text[]))` + afterCursor(&b, after) + `
-  AND ` + where + `
+  WHERE d.dossier_id = ANY(` + b.arg(later) + `::uuid[])
+  AND split_part(d.name_folded, ' ', 1) <> ALL(` + b.arg(firstWords) + `::text[])` + afterCursor(&b, after) + `
+  AND ` + scope + `
+  AND ` + fuzzyWordCondition(&b, folded) + `
   ORDER BY ` + order + lim + `)) AS d
 ORDER BY ` + order
-	// Planned for these words every time, as searchPage's window is.
-	rows, err = db.Query(ctx, sql, append([]any{pgx.QueryExecModeDescribeExec}, b.args...)...)
+	rows, err = db.Query(ctx, sql, b.args...)
 	if err != nil {
 		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 	}
-	defer rows.Close()
-	type match struct {
-		s      Summary
-		folded string
-	}
 	var matches []match
-	yielded := map[int64]int{}
+	yielded := make([]int, len(firstWords)+1) // by first word, 1-based; 0: later words
 	for rows.Next() {
 		var m match
 		var i int64
-		s, err := scanSummary(rows, &m.folded, &i)
-		if err != nil {
+		if m.s, err = scanSummary(rows, &m.folded, &i); err != nil {
+			rows.Close()
 			return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 		}
-		m.s = s
 		matches = append(matches, m)
 		yielded[i]++
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 	}
-	for i, isFull := range full {
-		if isFull && yielded[i] < limit+1 {
+	// A first word that yielded a page and one more is settled; any other
+	// must have run out of names inside its window.
+	var open []int64
+	for i := 1; i < len(yielded); i++ {
+		if yielded[i] < limit+1 {
+			open = append(open, int64(i))
+		}
+	}
+	if len(open) > 0 {
+		b = builder{}
+		var truncated bool
+		err := db.QueryRow(ctx, `SELECT EXISTS (SELECT FROM unnest(`+b.arg(open)+`::bigint[]) AS o(i)
+  CROSS JOIN LATERAL (SELECT FROM `+ViewDossiers+` AS d
+    WHERE d.name_folded >= (`+b.arg(wordLo)+`::text[])[o.i] COLLATE "C" AND d.name_folded < (`+b.arg(wordHi)+`::text[])[o.i] COLLATE "C"`+afterCursor(&b, after)+`
+    OFFSET `+strconv.Itoa(window-1)+` LIMIT 1) AS x)`, b.args...).Scan(&truncated)
+		if err != nil {
+			return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+		}
+		if truncated {
 			return Page{}, false, nil
 		}
 	}
+	return nearPage(q, matches, limit), true, nil
+}
+
+// maxFirstWords bounds the distinct first words read per variant: a short
+// variant ("ph", from "phn") begins too many family names for the skip
+// scan to pay.
+const maxFirstWords = 64
+
+// match is a row of a search, with the folded name its cursor needs.
+type match struct {
+	s      Summary
+	folded string
+}
+
+// nearPage is the first page of matches (in name order, a page and one
+// more at most) with the cursor of the typo search.
+func nearPage(q Query, matches []match, limit int) Page {
+	var page Page
 	for _, m := range matches {
 		if len(page.Items) == limit {
 			last := page.Items[limit-1]
@@ -149,7 +215,44 @@ ORDER BY ` + order
 		}
 		page.Items = append(page.Items, m.s)
 	}
-	return page, true, nil
+	return page
+}
+
+// searchNearDense is the typo search for a word whose look-alikes are
+// common (one edit from a middle name such as "van" or "thi"): the first
+// window names in the caller's scope from the cursor on, in name order,
+// hold a page of matches or the search is not settled here.
+func searchNearDense(ctx context.Context, db Querier, q Query, after *cursor, limit, window int) (Page, bool, error) {
+	b := builder{textOutside: true}
+	if ok, err := filter(&b, q, true); err != nil || !ok {
+		return Page{}, err == nil, err
+	}
+	order := "d.name_folded, d.dossier_id"
+	sql := `SELECT ` + prefixed(summaryColumns) + `, d.name_folded FROM (SELECT ` + summaryColumns + `, name_folded FROM ` + ViewDossiers + ` AS d
+  WHERE ` + strings.Join(b.where, "\n  AND ") + afterCursor(&b, after) + `
+  ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(window) + `) AS d
+WHERE ` + fuzzyWordCondition(&b, vntext.Fold(q.Text)) + `
+ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
+	rows, err := db.Query(ctx, sql, b.args...)
+	if err != nil {
+		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+	}
+	defer rows.Close()
+	var matches []match
+	for rows.Next() {
+		var m match
+		if m.s, err = scanSummary(rows, &m.folded); err != nil {
+			return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+		}
+		matches = append(matches, m)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
+	}
+	if len(matches) < limit+1 {
+		return Page{}, false, nil
+	}
+	return nearPage(q, matches, limit), true, nil
 }
 
 // afterCursor is the condition that a row sorts after c in name order
@@ -192,11 +295,11 @@ func prefixEnd(p string) string {
 	return p[:len(p)-1] + string(p[len(p)-1]+1)
 }
 
-// prefixTerms is the tsquery "p1:* | p2:* …".
-func prefixTerms(ps []string) string {
+// prefixTermList is the tsqueries "p1:*", "p2:*", ….
+func prefixTermList(ps []string) []string {
 	terms := make([]string, len(ps))
 	for i, p := range ps {
 		terms[i] = p + ":*"
 	}
-	return strings.Join(terms, " | ")
+	return terms
 }

@@ -547,7 +547,7 @@ func oneEditAway(w string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return prefixTerms(variants), true
+	return strings.Join(prefixTermList(variants), " | "), true
 }
 
 // oneEditVariants are w and every word one edit from it (see oneEditAway),

@@ -373,6 +373,7 @@ func TestNameWindow(t *testing.T) {
 		{"ngyuen", 1000, true},
 		{"lna", 1000, true},
 		{"pahm", 2, false}, // "Phạm …" is a range of six names; a page and one more is three
+		{"lna", 15, true},  // 18 names have "lan" after the first word: read in name order
 	} {
 		page, settled, err := dossiers.SearchNearOneWord(ctx, pool, dossiers.Query{Scope: []domain.OrgID{orgA}, Text: c.text, Limit: 2}, c.window)
 		if err != nil {
