@@ -8,7 +8,7 @@
 //     rows stay forever: the archive is the same rows with archived = true).
 //     Key columns for filters, name_folded (vntext.Fold of the birth name)
 //     for diacritic- and case-insensitive search, personal_id_digest instead
-//     of the personal ID number, and document (jsonb) — the
+//     of the personal ID number, and document (json) — the
 //     dossier.Document with Header.PersonalIDNumber blanked: a read model is
 //     read by many and the number is personal data; the ledger keeps it.
 //   - dossiers_archive: one entry per event that took a dossier out of

@@ -36,7 +36,10 @@ const (
 // bumping it rebuilds the model beside the serving one. 2: the document is
 // compressed with lz4, and the folded name has a full-text index of its
 // words for prefix search. 3: the query indexes are built after a rebuild
-// (QueryIndexes), and the words after the first have an index of their own.
+// (QueryIndexes), the words after the first have an index of their own,
+// and the document is json, not jsonb: nothing queries inside it, and
+// parsing it into jsonb on every upsert was most of a rebuild's server
+// time.
 const version = 3
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
@@ -105,7 +108,7 @@ CREATE TABLE %[1]s (
     updated_at           timestamptz NOT NULL,   -- recorded_at of the last event that changed the document
     last_recorded_at     timestamptz NOT NULL,   -- of the last event applied
     last_effective_date  date        NOT NULL,
-    document             jsonb       COMPRESSION lz4 NOT NULL, -- dossier.Document, personal ID number blanked
+    document             json        COMPRESSION lz4 NOT NULL, -- dossier.Document as encoded, personal ID number blanked
     document_sha256      bytea       NOT NULL,   -- of the document as encoded, to detect changes
     fold_tail            text        NOT NULL    -- internal: see state.tail
 );
@@ -125,16 +128,15 @@ CREATE TABLE %[2]s (
 
 // QueryIndexes implements projections.QueryIndexer. A rebuild rewrites a
 // dossier's row on every batch that touches it, and updated_at changes each
-// time, so no update is HOT: maintaining these nine indexes through two
-// million upserts was most of a rebuild's server time; built once over the
-// finished tables they take seconds.
+// time, so no update is HOT and every one of these indexes took an entry
+// per upsert; built once over the finished tables they take seconds.
 //
 // The name indexes serve the default sort within a scope; the trigram index
 // serves substring and similarity matches on the folded name (pg_trgm,
 // migration 00010); the full-text index of its words serves word-prefix
 // search, which a trigram index answers poorly for the commonest family
 // names; the index of the words after the first serves the one-word typo
-// search (see nearOneWord). The GIN indexes keep no pending list (fastupdate
+// search (see searchNearOneWord). The GIN indexes keep no pending list (fastupdate
 // off): until a VACUUM merged it every search scanned it (5–13 ms per query
 // on 25,000 dossiers, against under 2 ms merged).
 func (*Projection) QueryIndexes(t projections.Tables) []string {
@@ -395,7 +397,7 @@ func write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) 
 INSERT INTO %s AS d (%s)
 SELECT u.id, u.ver, u.status, u.archived, u.class, u.managing, u.revoked_flag, u.revoked, u.unit, u.name, u.folded,
        u.birth, u.sex, u.eth, u.rel, u.rank, u.title, u.job, u.qual, u.pol, u.sm, u.it, u.langs::text[], u.levels::text[],
-       u.party, u.csn, u.pid, u.created, u.updated, u.last_at, u.last_eff, u.doc::jsonb, u.sum, u.tail
+       u.party, u.csn, u.pid, u.created, u.updated, u.last_at, u.last_eff, u.doc::json, u.sum, u.tail
   FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::bool[], $5::text[], $6::uuid[], $7::bool[], $8::uuid[], $9::uuid[],
               $10::text[], $11::text[], $12::date[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
               $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bool[],
