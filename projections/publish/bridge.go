@@ -141,7 +141,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 			return nil
 		case ev, ok := <-events:
 			if !ok {
-				return subscriptionError(subErr)
+				return subscriptionError(ctx, subErr)
 			}
 			batch = append(batch, ev)
 		}
@@ -229,7 +229,12 @@ UPDATE publish_checkpoints SET position = $3, published = published + $4, update
 	})
 }
 
-func subscriptionError(c chan error) error {
+func subscriptionError(ctx context.Context, c chan error) error {
+	if ctx.Err() != nil {
+		// The subscription ended because Run is stopping: the select that
+		// saw the closed channel could as well have seen ctx first.
+		return nil
+	}
 	select {
 	case err := <-c:
 		return fmt.Errorf("publish: subscription: %w", err)
