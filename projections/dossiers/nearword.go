@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -32,12 +31,16 @@ const laterWords = `to_tsvector('simple', regexp_replace(name_folded, '^\S*', ''
 //   - names that match through a later word only: found by id with their
 //     own index (laterWords), at most window of them.
 //
-// The first page and one more of their union, in name order, is exactly
-// the indexed search's when every first word's names were read to their
-// end or yielded a page and one more (the rest sort after those). When a
-// later word is too common (a typo one edit from "van"), the names are
-// read in name order instead (denseWindow), which suits matches that
-// common. settled is false when neither settles the page (a narrow scope,
+// The first page and one more of their union, in name order, is the
+// indexed search's when every first word's names were read to their end
+// or yielded a page and one more (the rest sort after those). (One kind
+// of name differs: a first word that begins with a variant without being
+// near the typed word, and a later word two edits from it that begins
+// with no variant. The indexed search's prefilter lets it in through the
+// first word; here it is out, as it would be without that first word.)
+// When a later word is too common (a typo one edit from "van"), the names
+// are read in name order instead (searchNearDense), which suits matches
+// that common. settled is false when neither settles the page (a narrow scope,
 // a word with too many look-alikes); the caller then runs the indexed
 // search.
 func searchNearOneWord(ctx context.Context, db Querier, q Query, window int) (page Page, settled bool, err error) {
@@ -68,8 +71,6 @@ func searchNearOneWord(ctx context.Context, db Querier, q Query, window int) (pa
 	// those in [w, w+"!") in byte order: a folded name is letters, digits
 	// and single spaces, and only the space sorts below "!".
 	var b builder
-	word := b.arg(folded)
-	edits := strconv.Itoa(maxEdits(utf8.RuneCountInString(folded)))
 	rows, err := db.Query(ctx, `SELECT w.word, w.n FROM unnest(`+b.arg(lo)+`::text[], `+b.arg(hi)+`::text[]) AS r(lo, hi)
 CROSS JOIN LATERAL (
   WITH RECURSIVE words(word, n) AS (
@@ -80,8 +81,7 @@ CROSS JOIN LATERAL (
              WHERE d.name_folded >= words.word || '!' COLLATE "C" AND d.name_folded < r.hi COLLATE "C" ORDER BY d.name_folded LIMIT 1), words.n + 1
       FROM words WHERE words.word IS NOT NULL AND words.n <= `+strconv.Itoa(maxFirstWords)+`
   ) SELECT word, n FROM words WHERE word IS NOT NULL) AS w
-WHERE w.n > `+strconv.Itoa(maxFirstWords)+` OR starts_with(w.word, `+word+`) OR levenshtein_less_equal(w.word, `+word+`, `+edits+`) <= `+edits+
-		` OR w.word = ANY(`+b.arg(transpositions(folded))+`::text[])`, b.args...)
+WHERE w.n > `+strconv.Itoa(maxFirstWords)+` OR `+nearWord(&b, "w.word", folded), b.args...)
 	if err != nil {
 		return Page{}, false, fmt.Errorf("dossiers: search: %w", err)
 	}
@@ -255,13 +255,17 @@ ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
 	return nearPage(q, matches, limit), true, nil
 }
 
-// afterCursor is the condition that a row sorts after c in name order
-// ("" without a cursor), preceded by AND.
+// afterCursor is nameAfter preceded by AND ("" without a cursor).
 func afterCursor(b *builder, c *cursor) string {
 	if c == nil {
 		return ""
 	}
-	return " AND (d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)"
+	return " AND " + nameAfter(b, *c)
+}
+
+// nameAfter is the condition that a row sorts after c in name order.
+func nameAfter(b *builder, c cursor) string {
+	return "(d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)"
 }
 
 // laterWordsOf is laterWords on the table aliased alias, written exactly as

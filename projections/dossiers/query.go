@@ -491,9 +491,14 @@ func textCondition(b *builder, folded string, fuzzy bool) string {
 // typed word w: some word of the name begins with w, is within maxEdits of
 // it, or is w with two neighbouring letters swapped.
 func fuzzyWordCondition(b *builder, w string) string {
-	return fmt.Sprintf(
-		"EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE starts_with(n.w, %[1]s) OR levenshtein_less_equal(n.w, %[1]s, %[2]d) <= %[2]d OR n.w = ANY(%[3]s::text[]))",
-		b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w)))
+	return "EXISTS (SELECT 1 FROM unnest(string_to_array(d.name_folded, ' ')) AS n(w) WHERE " + nearWord(b, "n.w", w) + ")"
+}
+
+// nearWord is the condition that the name word in column col matches the
+// typed word w forgivingly (see fuzzyWordCondition).
+func nearWord(b *builder, col, w string) string {
+	return fmt.Sprintf("starts_with(%[1]s, %[2]s) OR levenshtein_less_equal(%[1]s, %[2]s, %[3]d) <= %[3]d OR %[1]s = ANY(%[4]s::text[])",
+		col, b.arg(w), maxEdits(utf8.RuneCountInString(w)), b.arg(transpositions(w)))
 }
 
 // transpositions are w with two neighbouring letters swapped, for words of
@@ -664,7 +669,7 @@ func searchSQL(q Query, m mode, window int) (sql string, args []any, limit int, 
 		}
 		switch q.Sort {
 		case SortName:
-			b.add("(d.name_folded, d.dossier_id) > (" + b.arg(c.Name) + "::text COLLATE \"C\", " + b.arg(c.ID) + "::uuid)")
+			b.add(nameAfter(&b, c))
 		case SortUpdatedAt:
 			b.add("(d.updated_at, d.dossier_id) < (" + b.arg(c.Updated) + "::timestamptz, " + b.arg(c.ID) + "::uuid)")
 		}
