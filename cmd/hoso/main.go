@@ -66,7 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Stderr:        stderr,
 		Log:           slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	// Help asked for is an answer (standard output, 0); no command at all is
+	// misuse (standard error, 2), so a script missing its subcommand fails.
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}
