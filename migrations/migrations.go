@@ -9,7 +9,8 @@ import (
 	"hash/fnv"
 
 	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -41,10 +42,14 @@ func SetAppRole(ctx context.Context, conn *pgx.Conn) error {
 // id is derived from the schema, so tests migrating their own schemas in
 // parallel do not queue behind each other.
 func Apply(ctx context.Context, databaseURL string) error {
-	db, err := sql.Open("pgx", databaseURL)
+	// The URL is the service's pool URL: pgxpool's parser takes its pool_*
+	// parameters (pool_max_conns…) out, which a plain connection would send
+	// to the server as unknown settings and be refused.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return fmt.Errorf("migrations: opening %s: %w", redact(databaseURL), err)
 	}
+	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
 
 	var schema sql.NullString

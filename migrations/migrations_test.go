@@ -92,3 +92,21 @@ func TestSetAppRole(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestApplyIgnoresPoolParameters: HOSO_DATABASE_URL may carry pgxpool's
+// pool_* parameters (pool_max_conns is documented); the migrations'
+// database/sql connection must not send them to the server as settings.
+func TestApplyIgnoresPoolParameters(t *testing.T) {
+	t.Parallel()
+	_, url := pgtest.New(t) // migrated once already: Apply is a no-op
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, params := range []string{
+		"pool_max_conns=4",
+		"pool_max_conns=4&pool_min_conns=1&pool_max_conn_lifetime=1h&pool_max_conn_idle_time=5m&pool_health_check_period=1m&pool_max_conn_lifetime_jitter=1s",
+	} {
+		if err := migrations.Apply(ctx, url+"&"+params); err != nil {
+			t.Errorf("Apply with %s: %v", params, err)
+		}
+	}
+}
