@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -25,14 +26,14 @@ func checkpointVerifier(env *Env, pubFile string) (note.Verifier, error) {
 	if pubFile != "" {
 		return checkpoint.LoadVerifier(pubFile)
 	}
-	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
-		k, err := checkpoint.LoadKey(path)
-		if err != nil {
-			return nil, err
-		}
-		return k.Verifier, nil
+	k, err := checkpointKey(env)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("no checkpoint key: pass --checkpoint-key FILE.pub or set HOSO_CHECKPOINT_KEY")
+	if k == nil {
+		return nil, errors.New("no checkpoint key: pass --checkpoint-key FILE.pub or set HOSO_CHECKPOINT_KEY")
+	}
+	return k.Verifier, nil
 }
 
 // runCheckpoint takes a checkpoint (after sequencing what is committed),
@@ -43,17 +44,16 @@ func runCheckpoint(ctx context.Context, env *Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	out := fs.String("out", "", "write the signed note to `FILE` instead of standard output")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		fmt.Fprintln(env.Stderr, "usage: hoso checkpoint [--out FILE]   (needs HOSO_CHECKPOINT_KEY)")
+		fmt.Fprintln(env.Stderr, "usage: hoso checkpoint [--out FILE]   (needs HOSO_CHECKPOINT_KEY, except on the private cluster)")
 		return 2
 	}
-	keyPath := env.Getenv("HOSO_CHECKPOINT_KEY")
-	if keyPath == "" {
-		fmt.Fprintln(env.Stderr, "hoso checkpoint: HOSO_CHECKPOINT_KEY is not set")
-		return 2
-	}
-	key, err := checkpoint.LoadKey(keyPath)
+	key, err := checkpointKey(env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso checkpoint:", err)
+		return 2
+	}
+	if key == nil {
+		fmt.Fprintln(env.Stderr, "hoso checkpoint: HOSO_CHECKPOINT_KEY is not set")
 		return 2
 	}
 	pool, err := openStore(ctx, env)
@@ -67,7 +67,7 @@ func runCheckpoint(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso checkpoint:", err)
 		return 1
 	}
-	cp, err := checkpoint.New(pool, tree, key, nil).Take(ctx, checkpoint.ReasonManual)
+	cp, err := checkpoint.New(pool, tree, *key, nil).Take(ctx, checkpoint.ReasonManual)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso checkpoint:", err)
 		return 1
@@ -107,4 +107,33 @@ func verifyCheckpointFile(ctx context.Context, env *Env, tree *treelog.Log, file
 		return "", "", err
 	}
 	return fmt.Sprintf("the log (size %d) extends checkpoint %s (size %d)", res.CurrentSize, file, res.Saved.Size), "", nil
+}
+
+// checkpointKey is the key checkpoints are signed with: the file
+// HOSO_CHECKPOINT_KEY names; unset, the development key on the private
+// cluster (as the personal-id key); nil otherwise, and the service then
+// runs without checkpoints.
+func checkpointKey(env *Env) (*checkpoint.Key, error) {
+	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
+		k, err := checkpoint.LoadKey(path)
+		if err != nil {
+			return nil, fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err)
+		}
+		return &k, nil
+	}
+	if env.DatabaseURL != "" {
+		return nil, nil
+	}
+	k, err := devCheckpointKey(env)
+	if err != nil {
+		return nil, fmt.Errorf("the development checkpoint key: %w", err)
+	}
+	return &k, nil
+}
+
+// devCheckpointKey is the development cluster's checkpoint key under var/,
+// made on first use: `hoso dev` (make run) signs with it, and the operator
+// tools find it there when they work on the same private cluster.
+func devCheckpointKey(env *Env) (checkpoint.Key, error) {
+	return checkpoint.LoadOrCreateKey(filepath.Join(env.RepoDir, "var", "checkpoint.key"), "hoso.dev/ledger")
 }

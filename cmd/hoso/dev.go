@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -41,8 +39,9 @@ func runDev(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	if cfg.CheckpointKey == nil {
-		// make run signs checkpoints with a key of its own under var/.
-		k, err := checkpoint.LoadOrCreateKey(filepath.Join(env.RepoDir, "var", "checkpoint.key"), "hoso.dev/ledger")
+		// Another database than the private cluster, and no key: make run
+		// still signs, with the key of its own under var/.
+		k, err := devCheckpointKey(env)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "hoso dev:", err)
 			return 1

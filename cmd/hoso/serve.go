@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
-	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -32,13 +31,9 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	if err != nil {
 		return service.Config{}, err
 	}
-	var cpKey *checkpoint.Key
-	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
-		k, err := checkpoint.LoadKey(path)
-		if err != nil {
-			return service.Config{}, fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err)
-		}
-		cpKey = &k
+	cpKey, err := checkpointKey(env)
+	if err != nil {
+		return service.Config{}, err
 	}
 	var roots *x509.CertPool
 	if path := env.Getenv("HOSO_SIGNING_TRUST_ROOTS"); path != "" {
