@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain/account"
 )
 
 var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
@@ -144,6 +147,53 @@ func TestOpenAPIConformanceCheck(t *testing.T) {
 				t.Errorf("CheckExchange = %v, want nil", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("CheckExchange = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestOpenAPIRequiresWhatTheServerRequires: each field the server refuses a
+// dossier's creation without is one api/openapi.yaml marks required, so a
+// client generated from the document cannot leave it out.
+func TestOpenAPIRequiresWhatTheServerRequires(t *testing.T) {
+	t.Parallel()
+	env := apitest.Start(t)
+	org := env.Org("Sở Y tế", "000.00.02.T01", env.Root)
+	hr := env.Session(env.Account("tccb.soyte", "", account.KindOrg, account.RoleHROfficer, org))
+	body := func() map[string]any {
+		return map[string]any{
+			"class": "cong_chuc", "managing_org": org, "employing_unit": org, "personal_id_number": "001085012345",
+			"identity":        map[string]any{"birth_name": "Lê Văn Bình", "gender": "male", "date_of_birth": "1985-04-12"},
+			"source_document": map[string]any{"kind": "decision", "number": "1/QĐ-SYT", "date": "2025-01-02", "issuer": "Sở Y tế"},
+		}
+	}
+	for _, field := range []string{"class", "managing_org", "employing_unit", "personal_id_number"} {
+		t.Run(field, func(t *testing.T) {
+			b := body()
+			delete(b, field)
+			raw, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := env.Do(http.MethodPost, "/api/v1/dossiers", hr, raw)
+			if r.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("POST /dossiers without %s = %d %s, want 422", field, r.Status, r.Body)
+			}
+			named := false
+			for _, e := range r.Problem().Errors {
+				named = named || e.Field == "/"+field
+			}
+			if !named {
+				t.Fatalf("POST /dossiers without %s: %s, want the field named", field, r.Body)
+			}
+			req, err := http.NewRequest(http.MethodPost, env.URL+"/api/v1/dossiers", bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+hr)
+			if err := env.OpenAPI.ValidateRequest(req, raw); err == nil {
+				t.Errorf("api/openapi.yaml accepts a dossier creation without %s, which the server refuses", field)
 			}
 		})
 	}

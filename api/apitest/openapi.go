@@ -150,6 +150,20 @@ func (c *Conformance) CheckExchange(req *http.Request, reqBody []byte, status in
 	return nil
 }
 
+// ValidateRequest checks a request (with its body) against the document
+// alone: nil when the document accepts it. Tests use it to show the document
+// requires what the server requires.
+func (c *Conformance) ValidateRequest(req *http.Request, body []byte) error {
+	ctx := context.Background()
+	vreq := req.Clone(ctx)
+	vreq.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: validationOptions})
+}
+
 func clip(b []byte) string {
 	if len(b) > 2000 {
 		return string(b[:2000]) + "…"
