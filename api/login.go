@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -141,17 +140,11 @@ func (r *sessionRoutes) login(c echo.Context) error {
 }
 
 // clientAddr is the address login attempts are counted against: the TCP
-// peer, unless the deployment configured Echo's IPExtractor for its trusted
-// proxies. X-Forwarded-For is not trusted by default: anyone can send one.
+// peer, or the client a trusted proxy names (Config.TrustedProxies; the
+// server's IPExtractor). X-Forwarded-For from anyone else is ignored:
+// rotating it must not buy a client fresh attempts.
 func clientAddr(c echo.Context) string {
-	if c.Echo().IPExtractor != nil {
-		return c.RealIP()
-	}
-	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-	if err != nil {
-		return c.Request().RemoteAddr
-	}
-	return host
+	return c.RealIP()
 }
 
 // logout: POST /auth/logout ends the session whose token came with the

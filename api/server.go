@@ -25,6 +25,11 @@ type Config struct {
 	// OrgTreeChanged when that read model changes; the trust bounds how
 	// late a change made by another process is seen.
 	AncestryTrust time.Duration
+	// TrustedProxies are the peers (reverse proxies, load balancers) whose
+	// X-Forwarded-For header names the client; from any other peer the
+	// header is the client's own claim and is ignored. Empty: the client
+	// is the TCP peer.
+	TrustedProxies []*net.IPNet
 }
 
 // Check is a readiness probe: nil when the dependency answers.
@@ -66,6 +71,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return uuid.Must(uuid.NewV7()).String() },
 	}))
@@ -85,6 +91,22 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 		}
 	}
 	return s
+}
+
+// ipExtractor is how c.RealIP finds the client, for the read log, the
+// refusal log and login throttling. Echo's default reads X-Forwarded-For
+// and X-Real-IP from anyone, so a client could write any address into the
+// read log; and its XFF extractor trusts loopback and private ranges unless
+// told otherwise. Here only the configured proxies are trusted.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // Echo exposes the router so feature files can add their routes.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net"
+	"strings"
+	"unicode"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 
@@ -49,7 +52,11 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	default:
 		return service.Config{}, fmt.Errorf("HOSO_READ_LOG is %q: want durable (the default) or async", v)
 	}
-	return service.Config{
+	proxies, err := trustedProxies(env.Getenv("HOSO_TRUSTED_PROXIES"))
+	if err != nil {
+		return service.Config{}, err
+	}
+	cfg := service.Config{
 		AsyncReadLog:  asyncReadLog,
 		CheckpointKey: cpKey,
 		TrustRoots:    roots,
@@ -60,7 +67,38 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 		PersonalIDKey: key,
 		Logger:        env.Log,
 		NoProjections: env.Getenv("HOSO_PROJECTIONS") == "off",
-	}, nil
+	}
+	cfg.TrustedProxies = proxies
+	return cfg, nil
+}
+
+// trustedProxies parses HOSO_TRUSTED_PROXIES: CIDRs or single addresses,
+// separated by commas or spaces. Every bad entry is named at once.
+func trustedProxies(v string) ([]*net.IPNet, error) {
+	var (
+		out []*net.IPNet
+		bad []string
+	)
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil {
+				bits := 128
+				if ip.To4() != nil {
+					ip, bits = ip.To4(), 32
+				}
+				out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+				continue
+			}
+		} else if _, n, err := net.ParseCIDR(f); err == nil {
+			out = append(out, n)
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%q", f))
+	}
+	if bad != nil {
+		return nil, fmt.Errorf("HOSO_TRUSTED_PROXIES: %s: want CIDRs (10.0.0.0/8) or addresses", strings.Join(bad, ", "))
+	}
+	return out, nil
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {

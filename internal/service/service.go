@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +87,9 @@ type Config struct {
 	// record is durable; that wait is half of a read's cost
 	// (docs/benchmarks.md).
 	AsyncReadLog bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (HOSO_TRUSTED_PROXIES); none by default.
+	TrustedProxies []*net.IPNet
 	// Registerer receives the metrics (prometheus.DefaultRegisterer when nil).
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -269,7 +273,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust}, cfg.Logger, map[string]api.Check{
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
 			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
