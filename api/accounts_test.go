@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -611,16 +612,21 @@ func amMetricsAndRefusalLog(t *testing.T, e *apitest.Env) {
 	if !refused {
 		t.Errorf("no refusal log line for the 404 with account and route; log:\n%s", amLog.String())
 	}
-	r := e.Do(http.MethodGet, "/metrics", "", nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("GET /metrics: %d", r.Status)
+	resp, err := e.Client.Get(e.Svc.API.MetricsURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics on the metrics listener: %d %v", resp.StatusCode, err)
 	}
 	for _, want := range []string{
 		`hoso_http_requests_total{method="GET",route="/api/v1/me",status="200"}`,
 		`hoso_http_requests_total{method="GET",route="/api/v1/me",status="401"}`,
 		`hoso_http_request_duration_seconds_bucket{method="GET",route="/api/v1/me"`,
 	} {
-		if !strings.Contains(string(r.Body), want) {
+		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}

@@ -5,13 +5,15 @@ import "github.com/labstack/echo/v4"
 // The cross-cutting middleware of every route, installed on the Echo
 // instance (it runs after routing, so c.Path is the route pattern): metrics
 // outermost, so what it counts is what was sent; then the body limit and the
-// media-type check, before any handler reads a byte. GET /metrics is the
-// Prometheus exposition; it is not under /api/v1 and needs no token, like
-// the probes: it names routes and counts, never accounts or dossiers.
+// media-type check, before any handler reads a byte. GET /metrics, the
+// Prometheus exposition, is served on its own listener (Config.MetricsListen)
+// and never on the API's address: it needs no token, and although it names
+// only routes and counts, the traffic of every route is not the business of
+// whoever can reach the API.
 func init() {
 	registerRoutes(func(s *Server, _ *echo.Group) {
 		m := newHTTPMetrics(s.deps.Metrics)
 		s.echo.Use(m.middleware, limitBody, requireMediaType)
-		s.echo.GET("/metrics", m.handler())
+		s.metrics = m.handler()
 	})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/hoso-ledger/hoso/api/readlog"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/internal/trustcache"
@@ -30,6 +31,10 @@ type Config struct {
 	// header is the client's own claim and is ignored. Empty: the client
 	// is the TCP peer.
 	TrustedProxies []*net.IPNet
+	// MetricsListen is the address of the Prometheus exposition, GET
+	// /metrics ("127.0.0.1:9090"; ":0" in tests). Empty: not served. It
+	// is never served on Listen, which faces the API's clients.
+	MetricsListen string
 }
 
 // Check is a readiness probe: nil when the dependency answers.
@@ -51,6 +56,13 @@ type Server struct {
 	// fallback for an org the read model does not have yet).
 	tree  *trustcache.Cache[domain.OrgID, []domain.OrgID]
 	views viewCache
+
+	// metrics is GET /metrics (set by the machinery's mount), served on
+	// its own listener mln when Config.MetricsListen is set.
+	metrics    http.Handler
+	mln        net.Listener
+	metricsSrv *http.Server
+	metricsErr chan error
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -72,6 +84,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.Pre(securityHeaders)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return uuid.Must(uuid.NewV7()).String() },
 	}))
@@ -91,6 +104,22 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 		}
 	}
 	return s
+}
+
+// securityHeaders go on every answer, errors and unknown routes included
+// (it runs before routing). no-store: answers carry personal data and must
+// stay out of shared and browser caches; a handler whose answer may be
+// cached (the OpenAPI document) sets its own Cache-Control. The API serves
+// no HTML, so the content security policy forbids everything, framing too.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set(echo.HeaderCacheControl, "no-store")
+		h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+		h.Set(echo.HeaderReferrerPolicy, "no-referrer")
+		h.Set(echo.HeaderContentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'")
+		return next(c)
+	}
 }
 
 // ipExtractor is how c.RealIP finds the client, for the read log, the
@@ -130,7 +159,29 @@ func (s *Server) Open() error {
 	}
 	s.echo.Server = srv
 	go func() { s.served <- srv.Serve(ln) }()
+	if s.cfg.MetricsListen != "" && s.metrics != nil {
+		mln, err := net.Listen("tcp", s.cfg.MetricsListen)
+		if err != nil {
+			_ = s.echo.Shutdown(context.Background())
+			<-s.served
+			s.ln = nil
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics)
+		s.mln, s.metricsErr = mln, make(chan error, 1)
+		s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go func() { s.metricsErr <- s.metricsSrv.Serve(mln) }()
+	}
 	return nil
+}
+
+// MetricsURL is the base URL of the metrics listener, "" when it is off.
+func (s *Server) MetricsURL() string {
+	if s.mln == nil {
+		return ""
+	}
+	return "http://" + s.mln.Addr().String()
 }
 
 // URL is the base URL the server listens on, e.g. "http://127.0.0.1:41234".
@@ -144,6 +195,14 @@ func (s *Server) Close(ctx context.Context) error {
 	err := s.echo.Shutdown(ctx)
 	if served := <-s.served; !errors.Is(served, http.ErrServerClosed) && err == nil {
 		err = served
+	}
+	if s.metricsSrv != nil {
+		if mErr := s.metricsSrv.Shutdown(ctx); mErr != nil && err == nil {
+			err = mErr
+		}
+		if served := <-s.metricsErr; !errors.Is(served, http.ErrServerClosed) && err == nil {
+			err = served
+		}
 	}
 	return err
 }

@@ -83,6 +83,9 @@ func Start(t testing.TB, opts ...Options) *Env {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
+	if cfg.MetricsListen == "" {
+		cfg.MetricsListen = "127.0.0.1:0"
+	}
 	if cfg.PersonalIDKey == nil {
 		cfg.PersonalIDKey = PersonalIDKey
 	}

@@ -69,6 +69,7 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 		NoProjections: env.Getenv("HOSO_PROJECTIONS") == "off",
 	}
 	cfg.TrustedProxies = proxies
+	cfg.MetricsListen = env.Getenv("HOSO_METRICS_LISTEN")
 	return cfg, nil
 }
 

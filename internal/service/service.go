@@ -90,6 +90,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (HOSO_TRUSTED_PROXIES); none by default.
 	TrustedProxies []*net.IPNet
+	// MetricsListen is where GET /metrics is served (HOSO_METRICS_LISTEN);
+	// empty: nowhere. Never on the API's address.
+	MetricsListen string
 	// Registerer receives the metrics (prometheus.DefaultRegisterer when nil).
 	Registerer prometheus.Registerer
 	Now        func() time.Time
@@ -273,7 +276,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies}, cfg.Logger, map[string]api.Check{
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
 			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
