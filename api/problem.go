@@ -84,6 +84,7 @@ const (
 	CodeIdempotencyMismatch = "idempotency_key_reused"
 	CodeNotImplemented      = "not_implemented"
 	CodeIdempotencyInFlight = "idempotency_key_in_flight"
+	CodeUnavailable         = "unavailable"
 )
 
 var titles = map[string]string{
@@ -105,6 +106,7 @@ var titles = map[string]string{
 	CodeIdempotencyMismatch: "Idempotency-Key reused for a different request",
 	CodeNotImplemented:      "Not available in this deployment",
 	CodeIdempotencyInFlight: "A request with this Idempotency-Key is still running",
+	CodeUnavailable:         "The service cannot reach its database; retry later",
 }
 
 // problemFor maps any error to its problem. This is the one place where error
@@ -157,6 +159,8 @@ func problemFor(err error) Problem {
 		return newProblem(http.StatusForbidden, CodeForbidden, "", nil)
 	case errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrInvalid):
 		return newProblem(http.StatusUnprocessableEntity, CodeValidation, "", nil)
+	case databaseUnavailable(err):
+		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "", nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return newProblem(http.StatusServiceUnavailable, CodeTimeout, "", nil)
 	case errors.As(err, &httpErr):
@@ -224,6 +228,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var apiErr *Error
 	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int((apiErr.RetryAfter+time.Second-1)/time.Second)))
+	} else if p.Code == CodeUnavailable {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(unavailableRetryAfter/time.Second)))
 	}
 	switch p.Status {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/auth"
@@ -40,6 +41,9 @@ type Options struct {
 	Config service.Config
 	// Now is the server clock; time.Now when nil.
 	Now func() time.Time
+	// DatabaseURL is the database the fresh schema is made in;
+	// HOSO_TEST_DATABASE_URL's when empty.
+	DatabaseURL string
 	// NoOpenAPI turns off the check of every exchange against the OpenAPI
 	// document (see Conformance.CheckExchange), which is on by default.
 	NoOpenAPI bool
@@ -77,7 +81,12 @@ func Start(t testing.TB, opts ...Options) *Env {
 	if !o.NoOpenAPI {
 		conf = OpenAPI(t)
 	}
-	pool, _ := pgtest.New(t)
+	var pool *pgxpool.Pool
+	if o.DatabaseURL != "" {
+		pool, _ = pgtest.NewAt(t, o.DatabaseURL)
+	} else {
+		pool, _ = pgtest.New(t)
+	}
 	cfg := o.Config
 	cfg.Pool = pool
 	if cfg.Listen == "" {

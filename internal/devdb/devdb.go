@@ -110,6 +110,13 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return c.run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 }
 
+// Crash stops the cluster as a power cut would (pg_ctl stop -m immediate:
+// no checkpoint, connections dropped), for tests of outages; Ensure
+// starts it again, with crash recovery.
+func (c *Cluster) Crash(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "immediate", "-w", "stop")
+}
+
 func (c *Cluster) initdb(ctx context.Context, data string) error {
 	_ = os.RemoveAll(data) // a half-made data dir from a crash
 	for _, d := range []string{c.Dir, c.sockDir} {

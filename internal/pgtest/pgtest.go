@@ -35,6 +35,13 @@ func New(t testing.TB) (pool *pgxpool.Pool, databaseURL string) {
 	if base == "" {
 		t.Fatalf("%s is not set: storage tests need PostgreSQL (make test sets it, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)", EnvVar)
 	}
+	return NewAt(t, base)
+}
+
+// NewAt is New on the database base names instead of HOSO_TEST_DATABASE_URL's:
+// for a test that runs (and stops) a PostgreSQL cluster of its own.
+func NewAt(t testing.TB, base string) (pool *pgxpool.Pool, databaseURL string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
