@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -20,7 +21,9 @@ const maxJSONBody = 1 << 20
 
 // decodeJSON reads the request body strictly into v: the media type must be
 // JSON, the body one JSON value of at most maxJSONBody bytes, valid UTF-8,
-// with no unknown fields and the right types. Text is NFC-normalized first so
+// with no unknown fields and the right types, no key given twice or in
+// another case than its field's name, and no unpaired surrogate escape
+// (checkMembers). Text is NFC-normalized first so
 // "Nguyễn" typed with combining marks is stored like the precomposed form.
 // Every failure is an *Error naming the offending field.
 func decodeJSON(c echo.Context, v any) error {
@@ -49,6 +52,9 @@ func decodeJSONBytes(body []byte, v any) error {
 		return &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Detail: "the body is not valid UTF-8"}
 	}
 	body = norm.NFC.Bytes(body)
+	if e := checkMembers(body, reflect.TypeOf(v)); e != nil {
+		return e
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -1,13 +1,16 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 )
 
@@ -160,6 +163,9 @@ func (s *Server) correctDossier(c echo.Context) error {
 	}
 	_, err = s.deps.Dossiers.Correct(c.Request().Context(), o.d.ID(), ifMatch,
 		dossier.Correction{Corrects: req.Corrects, Patch: req.Patch, Reactivate: req.Reactivate}, s.metaWith(c, req.envelopeFields))
+	if taken := s.personalIDTaken(c, err, "/patch/header/personal_id_number"); taken != nil {
+		return taken
+	}
 	return s.finishWrite(c, o.d.ID(), http.StatusCreated, err)
 }
 
@@ -267,4 +273,30 @@ func (s *Server) rejectProposal(c echo.Context) error {
 	}
 	_, err = s.deps.Dossiers.RejectProposal(c.Request().Context(), o.d.ID(), ifMatch, pid, s.metaWith(c, req.envelopeFields))
 	return s.finishWrite(c, o.d.ID(), http.StatusOK, err)
+}
+
+// personalIDTaken is the 409 of a write refused because the personal ID
+// number (at field) belongs to another dossier; nil for any other error.
+// It names the org that keeps the person's dossier only to a caller who
+// may read that org's dossiers: anyone else learns that the number is
+// taken, not where (no leak across orgs), and no one is shown the id the
+// refused write would have had.
+func (s *Server) personalIDTaken(c echo.Context, err error, field string) error {
+	var taken *app.PersonalIDTakenError
+	if !errors.As(err, &taken) {
+		return nil
+	}
+	e := &Error{Status: http.StatusConflict, Code: CodeConflict, Err: err,
+		Detail: "this person already has a dossier (one dossier per personal ID number)",
+		Errors: []FieldProblem{{Field: field, Rule: app.RulePersonalIDTaken}}}
+	if taken.ManagingOrg.IsZero() || !CallerOf(c).Can(account.ActionReadDossier, taken.ManagingOrg) {
+		return e
+	}
+	o, oerr := s.deps.Orgs.Get(c.Request().Context(), taken.ManagingOrg)
+	if oerr != nil {
+		return errors.Join(e, oerr)
+	}
+	e.HoldingOrg = &OrgRef{ID: taken.ManagingOrg, Name: o.Name()}
+	e.Detail = "this person already has a dossier, kept by " + o.Name()
+	return e
 }

@@ -417,6 +417,9 @@ func (s *Server) createDossier(c echo.Context) error {
 		PersonalIDNumber: req.PersonalIDNumber, Identity: req.Identity,
 	}, m)
 	if err != nil {
+		if taken := s.personalIDTaken(c, err, "/personal_id_number"); taken != nil {
+			return taken
+		}
 		return commandError(err)
 	}
 	return s.respondWritten(c, id, http.StatusCreated)

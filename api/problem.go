@@ -32,6 +32,15 @@ type Problem struct {
 	Code      string         `json:"code"`
 	Errors    []FieldProblem `json:"errors,omitempty"`
 	RequestID string         `json:"request_id,omitempty"`
+	// HoldingOrg, on a 409 personal_id_taken, is the org that keeps the
+	// person's dossier — only for a caller who may read its dossiers.
+	HoldingOrg *OrgRef `json:"holding_org,omitempty"`
+}
+
+// OrgRef names an org in a problem.
+type OrgRef struct {
+	ID   domain.OrgID `json:"id"`
+	Name string       `json:"name"`
 }
 
 // FieldProblem names one field (a JSON pointer into the request, or a
@@ -53,6 +62,8 @@ type Error struct {
 	// RetryAfter, when positive, is sent as Retry-After (whole seconds,
 	// rounded up): with 429, and 409 idempotency_key_in_flight.
 	RetryAfter time.Duration
+	// HoldingOrg is copied to the Problem (see Problem.HoldingOrg).
+	HoldingOrg *OrgRef
 }
 
 func (e *Error) Error() string {
@@ -124,7 +135,9 @@ func problemFor(err error) Problem {
 	)
 	switch {
 	case errors.As(err, &apiErr):
-		return newProblem(apiErr.Status, apiErr.Code, apiErr.Detail, apiErr.Errors)
+		p := newProblem(apiErr.Status, apiErr.Code, apiErr.Detail, apiErr.Errors)
+		p.HoldingOrg = apiErr.HoldingOrg
+		return p
 	case errors.As(err, &stale):
 		return newProblem(http.StatusPreconditionFailed, CodeVersionMismatch,
 			fmt.Sprintf("the resource is at version %d, not %d: read it again and retry", stale.Current, stale.Seen),

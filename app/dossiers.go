@@ -71,21 +71,23 @@ func (s Dossiers) pidStream(number string) (string, error) {
 // Create opens a dossier, keeping one dossier per personal ID number in the
 // whole ledger (Decree 27/2026) with a reservation stream:
 //
-//  1. the domain validates the payload (nothing is reserved for bad input);
+//  1. the domain validates the payload (nothing is reserved for bad input:
+//     every text follows the one text rule, see domain.CheckText);
 //  2. the managing org and employing unit must exist and serve on the
 //     effective date (*ReferenceError, domain.ErrInvalid);
 //  3. the number's stream "pid-<HMAC>" is claimed for this dossier;
-//  4. the dossier stream is created with "no stream".
+//  4. the dossier stream is created with "no stream", within ClaimDeadline
+//     of the claim.
 //
-// A crash between 3 and 4 leaves a claim without a dossier. Retrying with
-// the same dossier id finds its own claim and continues, so callers mint the
-// dossier id once and retry with it. Any other dossier id is refused with a
-// *domain.StateError, rule RulePersonalIDTaken (domain.ErrConflict), whether
-// the holder's dossier exists or not; if the original caller never comes
-// back, an administrator frees the number with ReleaseOrphanReservation.
-// Creating a dossier id that exists is a *domain.StateError with rule
-// RuleDossierExists (or, when two creations of one id race, a
-// *ConcurrencyError); both wrap domain.ErrConflict.
+// The claim and the dossier are one outcome (see ClaimDeadline): a dossier
+// append the store refuses releases the claim at once; a claim left by a
+// crash between 3 and 4 is released by the next creation with the number
+// once it is older than OrphanGrace (or by its own retry, which claims
+// again). A number held by another dossier is a *PersonalIDTakenError
+// (domain.ErrConflict, rule RulePersonalIDTaken). Creating a dossier id
+// that exists is a *domain.StateError with rule RuleDossierExists (or, when
+// two creations of one id race, a *ConcurrencyError); both wrap
+// domain.ErrConflict.
 func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.Meta) (eventstore.AppendResult, error) {
 	events, err := dossier.Create(c, m, s.Catalogue)
 	if err != nil {
@@ -110,58 +112,38 @@ func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.
 	} else if !errors.Is(err, eventstore.ErrNotFound) {
 		return eventstore.AppendResult{}, err
 	}
-	if err := s.reservations().Claim(ctx, pid, holder, "dossier", RulePersonalIDTaken, m); err != nil {
-		var se *domain.StateError
-		if errors.As(err, &se) {
-			se.ID = c.DossierID.String()
-		}
+	// The deadline starts before the claim is recorded, so the append can
+	// only happen within ClaimDeadline of it.
+	claimCtx, cancel := context.WithTimeout(ctx, ClaimDeadline)
+	defer cancel()
+	if err := s.claimPersonalID(claimCtx, pid, created.PersonalIDNumber, holder, m); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	return s.Ledger.Append(ctx, holder, eventstore.NoStream, m, events, nil)
+	res, err := s.Ledger.Append(claimCtx, holder, eventstore.NoStream, m, events, nil)
+	if errors.Is(err, eventstore.ErrInvalid) {
+		return res, errors.Join(err, s.releaseRefused(ctx, pid, holder, m))
+	}
+	return res, err
+}
+
+// releaseRefused gives up the claim of a write the store refused outright.
+func (s Dossiers) releaseRefused(ctx context.Context, pid, holder string, m domain.Meta) error {
+	m.Reason = "the write that needed the claim was refused"
+	if err := s.reservations().Release(ctx, pid, holder, m); err != nil {
+		return fmt.Errorf("app: releasing the refused write's claim: %w", err)
+	}
+	return nil
 }
 
 // ReleaseOrphanReservation frees the personal ID number's reservation when
-// its holder is an orphan: a dossier that was never created (a creation
-// that crashed after its claim and was never retried) or whose number is no
-// longer this one (a correction that failed after claiming the new number).
-// grace protects creations in flight: a claim younger than grace (by its
-// recorded_at against now) is left alone, and so is a holder that exists
-// with this number — that is a *domain.StateError, rule
-// RulePersonalIDTaken. meta.Reason is required. It returns whether it
-// released anything.
+// its holder is an orphan (see ReleaseOrphan, which it calls with the
+// number's stream).
 func (s Dossiers) ReleaseOrphanReservation(ctx context.Context, number string, grace time.Duration, now time.Time, m domain.Meta) (bool, error) {
 	pid, err := s.pidStream(number)
 	if err != nil {
 		return false, err
 	}
-	if m.Reason == "" {
-		return false, domain.Invalid("meta/reason", "required", "say why the reservation is released")
-	}
-	res, err := s.reservations().Get(ctx, pid)
-	if err != nil || res.Holder == "" {
-		return false, err
-	}
-	if now.Sub(res.Since) < grace {
-		return false, &domain.StateError{Aggregate: "reservation", ID: res.Holder, Rule: "in_flight", Detail: "the claim is younger than the grace period"}
-	}
-	h, err := s.Ledger.Load(ctx, res.Holder, dossier.Decode)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-	case err != nil:
-		return false, err
-	default:
-		d, err := dossier.Replay(h.Events)
-		if err != nil {
-			return false, err
-		}
-		if d.PersonalIDNumber() == number {
-			return false, &domain.StateError{Aggregate: "dossier", ID: d.ID().String(), Rule: RulePersonalIDTaken, Detail: "the holder's dossier carries this number"}
-		}
-	}
-	if err := s.reservations().Release(ctx, pid, res.Holder, m); err != nil {
-		return false, err
-	}
-	return true, nil
+	return s.ReleaseOrphan(ctx, pid, grace, now, m)
 }
 
 // run is the common path of every command on an existing dossier.
@@ -194,8 +176,9 @@ func (s Dossiers) Attach(ctx context.Context, id domain.DossierID, ifMatch uint6
 // for this dossier first (RulePersonalIDTaken if another dossier has it),
 // then the correction is appended, then the old number is released. If the
 // correction is refused after the claim, the claim is released again; if
-// the process dies in between, the stale claim is an orphan that
-// ReleaseOrphanReservation frees.
+// the process dies in between, the stale claim is an orphan (see
+// ClaimDeadline) that the next creation with the number, or
+// ReleaseOrphan, frees.
 func (s Dossiers) Correct(ctx context.Context, id domain.DossierID, ifMatch uint64, c dossier.Correction, m domain.Meta) (eventstore.AppendResult, error) {
 	newNumber := ""
 	if h := c.Patch.Header; h != nil {
@@ -227,10 +210,12 @@ func (s Dossiers) Correct(ctx context.Context, id domain.DossierID, ifMatch uint
 		return eventstore.AppendResult{}, err
 	}
 	holder := id.StreamID()
-	if err := s.reservations().Claim(ctx, newPID, holder, "dossier", RulePersonalIDTaken, m); err != nil {
+	claimCtx, cancel := context.WithTimeout(ctx, ClaimDeadline)
+	defer cancel()
+	if err := s.claimPersonalID(claimCtx, newPID, corrected, holder, m); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	res, err := s.run(ctx, id, ifMatch, m, decide)
+	res, err := s.run(claimCtx, id, ifMatch, m, decide)
 	if err != nil {
 		if rerr := s.reservations().Release(ctx, newPID, holder, m); rerr != nil {
 			return res, errors.Join(err, fmt.Errorf("app: releasing the new number's claim: %w", rerr))

@@ -240,22 +240,102 @@ func TestCreateResumesAfterACrashBetweenClaimAndDossier(t *testing.T) {
 	if err := (app.Reservations{Ledger: w.ledger}).Claim(ctx, pid, c.DossierID.StreamID(), "dossier", app.RulePersonalIDTaken, m); err != nil {
 		t.Fatal(err)
 	}
-	// When another dossier id tries the number, the orphan claim still
-	// protects it.
+	// When another dossier id tries the number within the grace period,
+	// the claim may be a creation in flight: refused, naming no holder.
 	thief := newDossier(7, health)
 	thief.DossierID = domain.DossierID(fixedID("thief"))
-	if _, err := w.dossiers.Create(ctx, thief, metaOn(health, domain.MustDate(2024, 3, 2))); !errors.Is(err, domain.ErrConflict) {
-		t.Fatalf("Create over an orphan claim: err = %v, want ErrConflict", err)
+	early := metaOn(health, domain.MustDate(2024, 3, 1))
+	early.RecordedAt = m.RecordedAt.Add(app.OrphanGrace - time.Second)
+	var taken *app.PersonalIDTakenError
+	if _, err := w.dossiers.Create(ctx, thief, early); !errors.As(err, &taken) || !errors.Is(err, domain.ErrConflict) || !taken.Holder.IsZero() {
+		t.Fatalf("Create over a claim in flight: err = %v, want PersonalIDTakenError without holder", err)
 	}
-	// When the original caller retries with its dossier id, it continues.
+	// When the original caller retries with its dossier id, it claims
+	// again (a fresh claim for its deadline) and continues.
 	if _, err := w.dossiers.Create(ctx, c, m); err != nil {
 		t.Fatalf("retried Create: %v", err)
 	}
-	if got := w.types(t, pid); len(got) != 1 {
-		t.Fatalf("reservation stream = %v, want one claim", got)
+	if got := w.types(t, pid); len(got) != 2 || got[1] != app.TypeReservationClaimed {
+		t.Fatalf("reservation stream = %v, want two claims", got)
 	}
 	if got := w.types(t, c.DossierID.StreamID()); len(got) != 1 || got[0] != dossier.TypeCreated {
 		t.Fatalf("dossier stream = %v", got)
+	}
+}
+
+// TestAnOrphanClaimDoesNotBlockThePerson: a claim whose dossier was never
+// created (a crash between the two appends) is released, with a recorded
+// event naming who and why, by the next creation with the number once it
+// is older than the grace period; the crashed creation's retry then finds
+// the number taken.
+func TestAnOrphanClaimDoesNotBlockThePerson(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	c := newDossier(9, doha)
+	m := metaOn(doha, domain.MustDate(2024, 3, 1))
+	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	if err := (app.Reservations{Ledger: w.ledger}).Claim(ctx, pid, c.DossierID.StreamID(), "dossier", app.RulePersonalIDTaken, m); err != nil {
+		t.Fatal(err)
+	}
+	next := newDossier(9, health)
+	next.DossierID = domain.DossierID(fixedID("next-9"))
+	later := metaOn(health, domain.MustDate(2024, 3, 2))
+	if _, err := w.dossiers.Create(ctx, next, later); err != nil {
+		t.Fatalf("Create over an orphan claim: %v", err)
+	}
+	evs, err := w.ledger.Store.ReadStream(ctx, pid, eventstore.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[1].Type != app.TypeReservationReleased || evs[2].Type != app.TypeReservationClaimed {
+		t.Fatalf("reservation stream has %d events, want claim, release, claim", len(evs))
+	}
+	rel, err := app.Recorded(evs[1], app.DecodeReservation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Meta.Reason != app.ReasonOrphanClaim || rel.Meta.Actor.Account != hr || rel.Event.(app.ReservationReleased).Holder != c.DossierID.StreamID() {
+		t.Errorf("release = %+v by %v (%q), want the orphan's holder, by the creating actor, with the orphan reason", rel.Event, rel.Meta.Actor, rel.Meta.Reason)
+	}
+	var taken *app.PersonalIDTakenError
+	if _, err := w.dossiers.Create(ctx, c, m); !errors.As(err, &taken) || taken.Holder != next.DossierID || taken.ManagingOrg != health {
+		t.Fatalf("the crashed creation's retry: err = %v (%+v), want taken by %s of %s", err, taken, next.DossierID, health)
+	}
+}
+
+// refusingStore refuses every dossier append as invalid, as PostgreSQL
+// refused a NUL in a payload.
+type refusingStore struct{ eventstore.Store }
+
+func (s refusingStore) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if strings.HasPrefix(stream, "dossier-") {
+		return eventstore.AppendResult{}, &eventstore.ValidationError{Field: "data", Rule: "refused", Msg: "refused"}
+	}
+	return s.Store.Append(ctx, stream, expected, events...)
+}
+
+// TestARefusedCreationReleasesItsClaim: when the store refuses the dossier
+// after the claim, the claim is released at once, so the corrected request
+// is not told the person is taken.
+func TestARefusedCreationReleasesItsClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mem := memstore.New(nil)
+	w := newWorld(t, mem)
+	refusing := w.dossiers
+	refusing.Ledger = app.Ledger{Store: refusingStore{mem}}
+	c := newDossier(10, doha)
+	m := metaOn(doha, domain.MustDate(2024, 3, 1))
+	if _, err := refusing.Create(ctx, c, m); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Fatalf("Create on a refusing store: err = %v, want ErrInvalid", err)
+	}
+	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	if r, err := (app.Reservations{Ledger: w.ledger}).Get(ctx, pid); err != nil || r.Holder != "" {
+		t.Fatalf("after the refusal the number is held by %q (%v), want free", r.Holder, err)
+	}
+	if _, err := w.dossiers.Create(ctx, c, m); err != nil {
+		t.Fatalf("the corrected request: %v", err)
 	}
 }
 

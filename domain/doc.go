@@ -1,7 +1,8 @@
 // Package domain holds the rules of the personnel-dossier ledger: identities,
 // civil dates, source documents and the error kinds every command reports.
 //
-// It imports the standard library and github.com/google/uuid only and does no
+// It imports the standard library, github.com/google/uuid and domain/vntext
+// (the text rule every command applies, see CheckText) only and does no
 // I/O: time and identity come in as arguments, so every decision can be
 // replayed and tested without a clock or a database. Subpackages hold the
 // aggregates (dossiers, orgs, accounts), the catalogues, the working-day

@@ -23,17 +23,18 @@ func (d SourceDocument) IsZero() bool { return d == SourceDocument{} }
 // used in problems ("source_document").
 func (d SourceDocument) Validate(field string) error {
 	var v ValidationError
-	if strings.TrimSpace(d.Kind) == "" {
-		v.Add(field+"/kind", "required", "")
-	}
-	if strings.TrimSpace(d.Number) == "" {
-		v.Add(field+"/number", "required", "")
+	for _, t := range []struct {
+		name, s string
+		max     int
+	}{{"kind", d.Kind, MaxDocumentKind}, {"number", d.Number, MaxDocumentNumber}, {"issuer", d.Issuer, MaxDocumentIssuer}} {
+		if strings.TrimSpace(t.s) == "" {
+			v.Add(field+"/"+t.name, "required", "")
+		} else {
+			CheckText(&v, field+"/"+t.name, t.s, t.max, false)
+		}
 	}
 	if d.Date.IsZero() {
 		v.Add(field+"/date", "required", "")
-	}
-	if strings.TrimSpace(d.Issuer) == "" {
-		v.Add(field+"/issuer", "required", "")
 	}
 	if d.SHA256 != "" {
 		if b, err := hex.DecodeString(d.SHA256); err != nil || len(b) != 32 || strings.ToLower(d.SHA256) != d.SHA256 {

@@ -29,8 +29,8 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
 // MaxDisplayNameLen and MaxReasonLen bound free text, in characters.
 const (
-	MaxDisplayNameLen = 200
-	MaxReasonLen      = 1000
+	MaxDisplayNameLen = domain.MaxDisplayName
+	MaxReasonLen      = domain.MaxReason
 )
 
 // ForbiddenError is a command refused because of who asks, not what is
@@ -562,6 +562,8 @@ func checkText(v *domain.ValidationError, field, s string, max int, required boo
 		v.Add(field, "format", "not valid UTF-8")
 	case utf8.RuneCountInString(s) > max:
 		v.Add(field, "length", fmt.Sprintf("at most %d characters", max))
+	default:
+		domain.CheckChars(v, field, s, false)
 	}
 	return s
 }

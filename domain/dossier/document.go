@@ -68,12 +68,12 @@ type Address struct {
 
 // Identity is items 1–10 of the form.
 type Identity struct {
-	BirthName string `json:"birth_name"`
+	BirthName string `json:"birth_name" text:"name"`
 	// BirthNameCaps is the birth name in capitals, as the form prints it.
 	// Commands derive it from BirthName; callers need not send it.
 	BirthNameCaps     string      `json:"birth_name_caps"`
 	Gender            Gender      `json:"gender"`
-	OtherNames        string      `json:"other_names,omitempty"`
+	OtherNames        string      `json:"other_names,omitempty" text:"name"`
 	DateOfBirth       domain.Date `json:"date_of_birth,omitzero"`
 	PlaceOfBirth      Address     `json:"place_of_birth,omitzero"`
 	HomeTown          Address     `json:"home_town,omitzero"`
@@ -337,7 +337,7 @@ type FamilyRow struct {
 	ID        uuid.UUID  `json:"id"`
 	Side      FamilySide `json:"side"`
 	Relation  string     `json:"relation"`
-	Name      string     `json:"name"`
+	Name      string     `json:"name" text:"name"`
 	BirthYear int        `json:"birth_year,omitempty"`
 	Details   string     `json:"details,omitempty"`
 }

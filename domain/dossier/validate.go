@@ -27,43 +27,44 @@ type Catalogue interface {
 	Has(kind, code string) bool
 }
 
-// maxText bounds every free-text field: the longest items of the form (main
-// duty, personal history) fit easily, a pasted document does not.
-const maxText = 4000
-
 // normalize NFC-normalizes and trims every string reachable from ptr (a
 // pointer to a payload struct), so the same name typed on different
-// keyboards is stored as the same bytes, and reports strings that are not
-// UTF-8 or too long under their JSON paths. Reflection keeps the rule in one
-// place for the ~150 text fields of the form.
+// keyboards is stored as the same bytes, and reports, under their JSON
+// paths, strings that break the text rule (domain.CheckText): a person's
+// name (a field tagged `text:"name"`) is one line of at most
+// domain.MaxPersonName characters; any other text may span lines and has
+// at most domain.MaxFreeText. Reflection keeps the rule in one place for
+// the ~150 text fields of the form.
 func normalize(v *domain.ValidationError, prefix string, ptr any) {
-	walkStrings(reflect.ValueOf(ptr).Elem(), prefix, func(path string, s reflect.Value) {
+	walkStrings(reflect.ValueOf(ptr).Elem(), prefix, false, func(path string, s reflect.Value, name bool) {
 		str := s.String()
 		if !utf8.ValidString(str) {
 			v.Add(path, "utf8", "not valid UTF-8")
 			return
 		}
 		str = norm.NFC.String(strings.TrimSpace(str))
-		if utf8.RuneCountInString(str) > maxText {
-			v.Add(path, "too_long", fmt.Sprintf("at most %d characters", maxText))
+		if name {
+			domain.CheckText(v, path, str, domain.MaxPersonName, false)
+		} else {
+			domain.CheckText(v, path, str, domain.MaxFreeText, true)
 		}
 		s.SetString(str)
 	})
 }
 
-func walkStrings(v reflect.Value, path string, f func(string, reflect.Value)) {
+func walkStrings(v reflect.Value, path string, name bool, f func(string, reflect.Value, bool)) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() {
-			f(path, v)
+			f(path, v, name)
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			walkStrings(v.Elem(), path, f)
+			walkStrings(v.Elem(), path, name, f)
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			walkStrings(v.Index(i), path+"/"+strconv.Itoa(i), f)
+			walkStrings(v.Index(i), path+"/"+strconv.Itoa(i), name, f)
 		}
 	case reflect.Struct:
 		t := v.Type()
@@ -72,11 +73,11 @@ func walkStrings(v reflect.Value, path string, f func(string, reflect.Value)) {
 			if !sf.IsExported() {
 				continue
 			}
-			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				name = sf.Name
+			jname, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if jname == "" || jname == "-" {
+				jname = sf.Name
 			}
-			walkStrings(v.Field(i), path+"/"+name, f)
+			walkStrings(v.Field(i), path+"/"+jname, sf.Tag.Get("text") == "name", f)
 		}
 	}
 }
@@ -114,6 +115,8 @@ func checkMeta(v *domain.ValidationError, m domain.Meta, needSource, needReason 
 	}
 	if needReason && strings.TrimSpace(m.Reason) == "" {
 		v.Add("meta/reason", "required", "")
+	} else if m.Reason != "" {
+		domain.CheckText(v, "meta/reason", m.Reason, domain.MaxReason, true)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 // MaxNameLen is the longest org name accepted, in characters: the longest
 // official names ("Trung tâm Kiểm soát bệnh tật tỉnh …") stay well inside it.
-const MaxNameLen = 300
+const MaxNameLen = domain.MaxOrgName
 
 // codePattern is an org code: the electronic identifier of the agency
 // ("000.00.31.H56"), a budget-relationship code or a local code. Letters,
@@ -251,6 +251,8 @@ func checkName(v *domain.ValidationError, s string) string {
 		v.Add("name", "format", "not valid UTF-8")
 	case utf8.RuneCountInString(s) > MaxNameLen:
 		v.Add("name", "length", fmt.Sprintf("at most %d characters", MaxNameLen))
+	default:
+		domain.CheckChars(v, "name", s, false)
 	}
 	return s
 }
