@@ -84,6 +84,9 @@ const (
 	CodeIdempotencyMismatch = "idempotency_key_reused"
 	CodeNotImplemented      = "not_implemented"
 	CodeIdempotencyInFlight = "idempotency_key_in_flight"
+	// CodePasswordChangeRequired: the account's password was set by an
+	// administrator and the holder has not changed it yet (403).
+	CodePasswordChangeRequired = "password_change_required"
 )
 
 var titles = map[string]string{
@@ -105,6 +108,8 @@ var titles = map[string]string{
 	CodeIdempotencyMismatch: "Idempotency-Key reused for a different request",
 	CodeNotImplemented:      "Not available in this deployment",
 	CodeIdempotencyInFlight: "A request with this Idempotency-Key is still running",
+
+	CodePasswordChangeRequired: "Change the password an administrator set first",
 }
 
 // problemFor maps any error to its problem. This is the one place where error
