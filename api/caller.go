@@ -101,11 +101,31 @@ func CallerOf(c echo.Context) *Caller {
 // or revoked token and a closed account, so it reveals nothing.
 var errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "send a valid bearer token: Authorization: Bearer <token>"}
 
+// errPasswordChangeRequired answers every route but the few of
+// authenticatePending while an administrator's password is unchanged.
+var errPasswordChangeRequired = &Error{Status: http.StatusForbidden, Code: CodePasswordChangeRequired,
+	Detail: "an administrator set this account's password: change it with POST /api/v1/auth/password before anything else"}
+
 // Authenticate is the middleware of every /api/v1 route but login: it
 // resolves the bearer token to an active account and its grants of today.
-// On a POST with an Idempotency-Key it also replays the first response to
-// the key (see idempotent).
+// An account whose password an administrator set (a creation with a
+// password, a reset, the bootstrap) is refused with 403
+// password_change_required until its holder changes it. On a POST with an
+// Idempotency-Key it also replays the first response to the key (see
+// idempotent).
 func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.authenticate(next, false)
+}
+
+// authenticatePending is Authenticate for the routes an account may use
+// before changing a password an administrator set: /me (a client learns
+// why), logout, and the change itself. Deny by default: a route mounted
+// with Authenticate is closed to such an account.
+func (s *Server) authenticatePending(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.authenticate(next, true)
+}
+
+func (s *Server) authenticate(next echo.HandlerFunc, pendingAllowed bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		scheme, token, ok := strings.Cut(h, " ")
@@ -135,6 +155,9 @@ func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		caller := &Caller{Account: acct, Session: sess, Today: today, Grants: grants,
 			Policy: account.NewPolicy(grants, s.ancestry(ctx))}
 		c.Set(callerKey, caller)
+		if acct.Password().MustChange && !pendingAllowed {
+			return errPasswordChangeRequired
+		}
 		// Idempotency keys are scoped by account, so they are handled here,
 		// once the account is known, for every authenticated POST.
 		return s.idempotent(c, next)

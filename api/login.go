@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/api/auth"
@@ -13,38 +15,47 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 )
 
-// Login throttling: per login name, a burst of 5 then one attempt a minute
-// (a person mistyping gets through; a password-guessing run gets 1,440
-// guesses a day); per client address, a burst of 30 then one a second (an
-// office behind one NAT logging in at 8 a.m.), which also bounds the argon2
-// work one client can make the server do.
-const (
-	userLoginEvery = time.Minute
-	userLoginBurst = 5
-	addrLoginEvery = time.Second
-	addrLoginBurst = 30
-	throttleKeys   = 100_000
-)
-
 // errBadCredentials is the one answer to a failed login, whatever failed:
 // no such user, wrong password, a closed or restricted account.
 var errBadCredentials = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "the username or password is wrong, or the account cannot log in"}
 
 type sessionRoutes struct {
-	s      *Server
-	byUser *auth.Throttle
-	byAddr *auth.Throttle
+	s *Server
+	// throttle slows password guessing, at login and at a password change
+	// alike (both check a password); see auth.LoginThrottle.
+	throttle *auth.LoginThrottle
 }
 
 func init() {
 	registerRoutes(func(s *Server, v1 *echo.Group) {
-		r := &sessionRoutes{s: s,
-			byUser: auth.NewThrottle(userLoginEvery, userLoginBurst, throttleKeys),
-			byAddr: auth.NewThrottle(addrLoginEvery, addrLoginBurst, throttleKeys)}
+		r := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(s.deps.Pool)}
 		v1.POST("/auth/login", r.login)
-		v1.POST("/auth/logout", r.logout, s.Authenticate)
-		v1.GET("/me", r.me, s.Authenticate)
+		// The routes an account whose password an administrator set may
+		// use before changing it; every other route refuses it.
+		v1.POST("/auth/logout", r.logout, s.authenticatePending)
+		v1.POST("/auth/password", r.changePassword, s.authenticatePending)
+		v1.GET("/me", r.me, s.authenticatePending)
 	})
+}
+
+// errThrottled is the answer to an attempt the throttle refuses: the same
+// for every name, existing or not.
+func errThrottled(wait time.Duration) error {
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+		Detail: "too many wrong passwords from this address; wait and try again", RetryAfter: wait}
+}
+
+// attempt asks the throttle whether username may try a password from the
+// request's address now (see auth.LoginThrottle.Attempt).
+func (r *sessionRoutes) attempt(c echo.Context, username string) error {
+	wait, err := r.throttle.Attempt(c.Request().Context(), username, clientAddr(c), r.s.deps.now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return errThrottled(wait)
+	}
+	return nil
 }
 
 type loginRequest struct {
@@ -101,16 +112,10 @@ func (r *sessionRoutes) login(c echo.Context) error {
 	}
 	username := account.NormalizeUsername(req.Username)
 	now := r.s.deps.now()
-	// Both buckets are spent on every attempt, so rotating names does not
-	// escape the address limit, nor rotating addresses the name limit.
-	userOK := r.byUser.Allow(username, now)
-	addrOK := r.byAddr.Allow(clientAddr(c), now)
-	if !userOK || !addrOK {
-		wait := userLoginEvery
-		if userOK {
-			wait = addrLoginEvery
-		}
-		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Detail: "too many login attempts; wait and try again", RetryAfter: wait}
+	// Counted before any work, as a failure until it succeeds: a refused
+	// attempt costs no argon2, and parallel guesses cannot slip through.
+	if err := r.attempt(c, username); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	id, err := r.s.deps.Auth.Login(ctx, username, req.Password)
@@ -130,6 +135,11 @@ func (r *sessionRoutes) login(c echo.Context) error {
 	if !acct.ActiveOn(domain.DateOf(now)) {
 		return errBadCredentials
 	}
+	// Only a login that ends in a session takes its failure back: the right
+	// password of a closed account stays a failure, answered as one.
+	if err := r.throttle.Succeeded(ctx, username, clientAddr(c)); err != nil {
+		return err
+	}
 	token, sess, err := r.s.deps.Auth.StartSession(ctx, id)
 	if err != nil {
 		return err
@@ -137,6 +147,89 @@ func (r *sessionRoutes) login(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: sess.ExpiresAt,
 		IdleTimeout: int(auth.IdleTimeout / time.Second), Account: summarize(acct)})
+}
+
+type passwordChangeRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+type passwordChangeResponse struct {
+	Account accountSummary `json:"account"`
+}
+
+// changePassword: POST /auth/password, the holder changes their own
+// password. It is the one way out of a password an administrator set. The
+// current password is checked (throttled like a login: a stolen session
+// must not become a password oracle); the new one follows the same rules as
+// everywhere (auth.HashPassword) and must differ. The ledger records
+// account.password_set.v1 by the holder, then the hash is stored (the order
+// of Server.setPassword); then every other session and key of the account
+// ends, so whoever knew the old password is out, and the session of this
+// request lives on. No If-Match: the holder changes their own password
+// without reading their account first; a concurrent change answers 412.
+func (r *sessionRoutes) changePassword(c echo.Context) error {
+	caller := CallerOf(c)
+	if caller.Session.Kind != "session" {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Detail: "an API key has no password to change"}
+	}
+	var req passwordChangeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var f fields
+	switch {
+	case req.CurrentPassword == "":
+		f.add("/current_password", "required", "")
+	case len(req.CurrentPassword) > 4*auth.MaxPasswordLength:
+		f.add("/current_password", "mismatch", "")
+	}
+	switch n := utf8.RuneCountInString(req.NewPassword); {
+	case req.NewPassword == "":
+		f.add("/new_password", "required", "")
+	case n < auth.MinPasswordLength || n > auth.MaxPasswordLength:
+		f.add("/new_password", "length", auth.ErrWeakPassword.Error())
+	case req.NewPassword == req.CurrentPassword:
+		f.add("/new_password", "unchanged", "the new password must differ from the current one")
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := r.attempt(c, caller.Account.Username()); err != nil {
+		return err
+	}
+	holder := uuid.UUID(caller.ID())
+	err := r.s.deps.Auth.CheckPassword(ctx, holder, req.CurrentPassword)
+	if errors.Is(err, auth.ErrMismatch) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation,
+			Errors: []FieldProblem{{Field: "/current_password", Rule: "mismatch", Detail: "not the account's current password"}}}
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.throttle.Succeeded(ctx, caller.Account.Username(), clientAddr(c)); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(req.NewPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := r.s.deps.Accounts.SetPassword(ctx, caller.ID(), 0, r.s.Meta(c)); err != nil {
+		return err
+	}
+	if err := r.s.deps.Auth.SetPassword(ctx, holder, caller.Account.Username(), hash); err != nil {
+		return err
+	}
+	if _, err := r.s.deps.Auth.RevokeOthers(ctx, holder, bearerToken(c), "password changed"); err != nil {
+		return err
+	}
+	acct, err := r.s.deps.Accounts.Get(ctx, caller.ID())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, passwordChangeResponse{Account: summarize(acct)})
 }
 
 // clientAddr is the address login attempts are counted against: the TCP

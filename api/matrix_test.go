@@ -427,6 +427,13 @@ func matrixRoutes() []route {
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodPost, path: "/api/v1/auth/logout", token: m.env.Session(m.ids[r])}
 			}},
+		{pattern: "POST /api/v1/auth/password", unscoped: true, once: true, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				// An account of its own: the change ends the account's other sessions.
+				id := m.env.Account(fmt.Sprintf("doi.mk.%d", m.next()), "MaTran@Test2026", account.KindOrg, account.RoleAuditor, m.a)
+				return request{method: http.MethodPost, path: "/api/v1/auth/password", token: m.env.Session(id),
+					body: map[string]string{"current_password": "MaTran@Test2026", "new_password": "MaTran@Moi-2026"}}
+			}},
 		{pattern: "GET /api/v1/me", unscoped: true, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodGet, path: "/api/v1/me"}

@@ -96,28 +96,32 @@ const (
 	CodeNotImplemented      = "not_implemented"
 	CodeIdempotencyInFlight = "idempotency_key_in_flight"
 	CodeUnavailable         = "unavailable"
+	// CodePasswordChangeRequired: the account's password was set by an
+	// administrator and the holder has not changed it yet (403).
+	CodePasswordChangeRequired = "password_change_required"
 )
 
 var titles = map[string]string{
-	CodeMalformedJSON:       "The request body is not valid JSON",
-	CodeValidation:          "The request breaks one or more rules",
-	CodeUnsupportedMedia:    "Unsupported media type",
-	CodeBodyTooLarge:        "The request body is too large",
-	CodeNotFound:            "Not found",
-	CodeConflict:            "The request conflicts with the current state",
-	CodeVersionMismatch:     "The resource changed since you read it",
-	CodePreconditionMissing: "If-Match is required for this write",
-	CodeUnauthenticated:     "Authentication required",
-	CodeForbidden:           "Not allowed",
-	CodeRateLimited:         "Too many requests",
-	CodeTimeout:             "The request took too long",
-	CodeMethodNotAllowed:    "Method not allowed",
-	CodeInternal:            "Internal error",
-	CodeBadParameter:        "A parameter is not valid",
-	CodeIdempotencyMismatch: "Idempotency-Key reused for a different request",
-	CodeNotImplemented:      "Not available in this deployment",
-	CodeIdempotencyInFlight: "A request with this Idempotency-Key is still running",
-	CodeUnavailable:         "The service cannot reach its database; retry later",
+	CodeMalformedJSON:          "The request body is not valid JSON",
+	CodeValidation:             "The request breaks one or more rules",
+	CodeUnsupportedMedia:       "Unsupported media type",
+	CodeBodyTooLarge:           "The request body is too large",
+	CodeNotFound:               "Not found",
+	CodeConflict:               "The request conflicts with the current state",
+	CodeVersionMismatch:        "The resource changed since you read it",
+	CodePreconditionMissing:    "If-Match is required for this write",
+	CodeUnauthenticated:        "Authentication required",
+	CodeForbidden:              "Not allowed",
+	CodeRateLimited:            "Too many requests",
+	CodeTimeout:                "The request took too long",
+	CodeMethodNotAllowed:       "Method not allowed",
+	CodeInternal:               "Internal error",
+	CodeBadParameter:           "A parameter is not valid",
+	CodeIdempotencyMismatch:    "Idempotency-Key reused for a different request",
+	CodeNotImplemented:         "Not available in this deployment",
+	CodeIdempotencyInFlight:    "A request with this Idempotency-Key is still running",
+	CodeUnavailable:            "The service cannot reach its database; retry later",
+	CodePasswordChangeRequired: "Change the password an administrator set first",
 }
 
 // problemFor maps any error to its problem. This is the one place where error

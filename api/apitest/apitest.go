@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -87,6 +88,47 @@ func Start(t testing.TB, opts ...Options) *Env {
 	} else {
 		pool, _ = pgtest.New(t)
 	}
+	e := start(t, o, conf, pool)
+	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
+	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
+	// A session started directly: logging in costs an argon2 verification
+	// (seconds under -race); the login route has tests of its own.
+	e.AdminToken = e.Session(e.Admin)
+	return e
+}
+
+// Second starts another service on e's schema, as a second `hoso serve`
+// on the same database: its own process state (caches, anything kept in
+// memory), the same tables and ledger, and e's seed (Root, Admin). It runs
+// no projections (e's do) and stops when the test ends. Options are as for
+// Start.
+func (e *Env) Second(opts ...Options) *Env {
+	e.T.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.Config.NoProjections = true
+	s := start(e.T, o, e.OpenAPI, e.Svc.Pool)
+	s.Root, s.Admin, s.AdminToken, s.seedActor = e.Root, e.Admin, e.AdminToken, e.seedActor
+	return s
+}
+
+// From returns a copy of e whose requests come from the local address ip
+// (a loopback address such as 127.0.0.2, which Linux answers without
+// configuration), for tests about client addresses: the server sees it as
+// the TCP peer, as it would a real client's.
+func (e *Env) From(ip string) *Env {
+	c := *e
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	c.Client = &http.Client{Timeout: e.Client.Timeout, Transport: &http.Transport{DialContext: d.DialContext}}
+	return &c
+}
+
+// start runs a service on pool (already migrated) and stops it when the
+// test ends.
+func start(t testing.TB, o Options, conf *Conformance, pool *pgxpool.Pool) *Env {
+	t.Helper()
 	cfg := o.Config
 	cfg.Pool = pool
 	if cfg.Listen == "" {
@@ -129,11 +171,6 @@ func Start(t testing.TB, opts ...Options) *Env {
 		}
 		svc.Close()
 	})
-	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
-	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
-	// A session started directly: logging in costs an argon2 verification
-	// (seconds under -race); the login route has tests of its own.
-	e.AdminToken = e.Session(e.Admin)
 	return e
 }
 

@@ -195,25 +195,152 @@ func testSessions(t *testing.T, trust time.Duration) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
+func TestLimitDelay(t *testing.T) {
 	t.Parallel()
-	th := auth.NewThrottle(time.Minute, 5, 100)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 5 {
-		if !th.Allow("hr.phutho", now) {
-			t.Fatalf("attempt %d refused inside the burst", i+1)
+	l := auth.Limit{Free: 3, Base: time.Second, Max: 15 * time.Minute}
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{
+		{0, 0}, {2, 0}, {3, time.Second}, {4, 2 * time.Second}, {5, 4 * time.Second}, {12, 512 * time.Second},
+		{13, 15 * time.Minute}, {100, 15 * time.Minute}, {1 << 30, 15 * time.Minute},
+	} {
+		if got := l.Delay(tc.failures); got != tc.want {
+			t.Errorf("Delay(%d) = %v, want %v", tc.failures, got, tc.want)
 		}
 	}
-	if th.Allow("hr.phutho", now) {
-		t.Fatal("sixth attempt allowed")
+}
+
+// TestLoginThrottle runs the throttle on PostgreSQL with the production
+// limits (no argon2 here: the API tests check the login route).
+func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.New(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	th := auth.NewLoginThrottle(pool)
+	// fail makes one counted attempt and reports the throttle's wait.
+	fail := func(name, addr string, at time.Time) time.Duration {
+		t.Helper()
+		wait, err := th.Attempt(ctx, name, addr, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait
 	}
-	if !th.Allow("other", now) {
-		t.Fatal("another key is limited by this one")
-	}
-	if !th.Allow("hr.phutho", now.Add(time.Minute)) {
-		t.Fatal("no refill after a minute")
-	}
-	for i := range 1000 { // a flood of names stays bounded
-		th.Allow(strings.Repeat("n", i%50)+string(rune('a'+i%26)), now)
-	}
+
+	t.Run("pair", func(t *testing.T) {
+		for i := range auth.PairLimit.Free {
+			if w := fail("pair.user", "10.0.0.1", now); w != 0 {
+				t.Fatalf("attempt %d refused for %v inside the free failures", i+1, w)
+			}
+		}
+		at := now
+		for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+			if w := fail("pair.user", "10.0.0.1", at); w != want {
+				t.Fatalf("refusal %d: wait %v, want %v", i+1, w, want)
+			}
+			if w := fail("pair.user", "10.0.0.1", at.Add(want-time.Millisecond)); w != time.Millisecond {
+				t.Fatalf("a millisecond early: wait %v", w)
+			}
+			at = at.Add(want)
+			if w := fail("pair.user", "10.0.0.1", at); w != 0 {
+				t.Fatalf("after waiting %v: refused for %v", want, w)
+			}
+		}
+		// The same name elsewhere, and another name here, are not slowed.
+		if w := fail("pair.user", "10.0.0.2", at); w != 0 {
+			t.Errorf("the name from another address: wait %v", w)
+		}
+		if w := fail("pair.other", "10.0.0.1", at); w != 0 {
+			t.Errorf("another name from the address: wait %v", w)
+		}
+		// A success forgets the pair's failures.
+		if err := th.Succeeded(ctx, "pair.user", "10.0.0.2"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range auth.PairLimit.Free {
+			if w := fail("pair.user", "10.0.0.2", at); w != 0 {
+				t.Fatalf("after a success, attempt %d refused for %v", i+1, w)
+			}
+		}
+		// A day without failures and the counter starts again.
+		if w := fail("pair.user", "10.0.0.1", at.Add(auth.ForgetAfter)); w != 0 {
+			t.Errorf("a day later: wait %v", w)
+		}
+	})
+
+	t.Run("address", func(t *testing.T) {
+		// Rotating names does not escape the address's count.
+		for i := range auth.AddrLimit.Free {
+			if w := fail(fmt.Sprintf("rot.%02d", i), "10.0.1.1", now); w != 0 {
+				t.Fatalf("name %d refused for %v inside the address's free failures", i+1, w)
+			}
+		}
+		if w := fail("rot.next", "10.0.1.1", now); w != auth.AddrLimit.Base {
+			t.Errorf("one name too many from the address: wait %v, want %v", w, auth.AddrLimit.Base)
+		}
+		if w := fail("rot.next", "10.0.1.2", now); w != 0 {
+			t.Errorf("another address: wait %v", w)
+		}
+	})
+
+	t.Run("name", func(t *testing.T) {
+		// A run spread over many addresses, one guess each.
+		for i := range auth.NameLimit.Free + 2 {
+			if w := fail("spread.user", fmt.Sprintf("10.0.2.%d", i), now); w != 0 {
+				t.Fatalf("first guess from address %d refused for %v", i, w)
+			}
+		}
+		// An address that has failed on the name is slowed by the name's count…
+		if w := fail("spread.user", "10.0.2.0", now); w != auth.NameLimit.Delay(auth.NameLimit.Free+2) {
+			t.Errorf("an address that failed on the name: wait %v, want %v", w, auth.NameLimit.Delay(auth.NameLimit.Free+2))
+		}
+		// …the owner at an address without failures on it is not.
+		if w := fail("spread.user", "10.0.3.1", now); w != 0 {
+			t.Errorf("the owner at a clean address: wait %v", w)
+		}
+	})
+
+	t.Run("parallel", func(t *testing.T) {
+		// Parallel guesses are counted as they are let through, so no more
+		// than the free ones pass at once.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		passed := 0
+		for range 12 {
+			wg.Go(func() {
+				w, err := th.Attempt(ctx, "burst.user", "10.0.4.1", now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if w == 0 {
+					mu.Lock()
+					passed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if passed != auth.PairLimit.Free {
+			t.Errorf("%d of 12 parallel attempts let through, want %d", passed, auth.PairLimit.Free)
+		}
+	})
+
+	t.Run("shared", func(t *testing.T) {
+		// Another throttle on the same database (another process, or this
+		// one restarted) sees the counts.
+		for range auth.PairLimit.Free {
+			fail("shared.user", "10.0.5.1", now)
+		}
+		w, err := auth.NewLoginThrottle(pool).Attempt(ctx, "shared.user", "10.0.5.1", now)
+		if err != nil || w != auth.PairLimit.Base {
+			t.Errorf("a second throttle: wait %v, %v; want %v", w, err, auth.PairLimit.Base)
+		}
+		var names int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM login_throttle WHERE position('shared.user' in encode(key_sha256, 'escape')) > 0`).Scan(&names); err != nil || names != 0 {
+			t.Errorf("names in clear in login_throttle: %d (%v)", names, err)
+		}
+	})
 }

@@ -112,6 +112,17 @@ func (s *Store) Login(ctx context.Context, username, password string) (uuid.UUID
 	return account, nil
 }
 
+// CheckPassword checks an account's password: ErrMismatch when it is wrong
+// or the account has none, after the same work either way.
+func (s *Store) CheckPassword(ctx context.Context, account uuid.UUID, password string) error {
+	var hash string
+	err := s.db.QueryRow(ctx, `SELECT password_hash FROM auth_credentials WHERE account_id = $1`, account).Scan(&hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	return VerifyPassword(hash, password)
+}
+
 // StartSession issues a session token for account.
 func (s *Store) StartSession(ctx context.Context, account uuid.UUID) (string, Session, error) {
 	secret, digest, err := newSecret(sessionPrefix)
@@ -225,6 +236,18 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 		  AND (idle_timeout IS NULL OR last_seen_at + idle_timeout > $2)`,
 		account, s.now().UTC(), reason).Scan(&live)
 	return live, err
+}
+
+// RevokeOthers ends every live secret of an account but keep (the one the
+// request came with): after a password change, whoever held the old
+// password is out everywhere else. It returns how many rows it revoked.
+func (s *Store) RevokeOthers(ctx context.Context, account uuid.UUID, keep, reason string) (int64, error) {
+	s.tokens.Forget()
+	defer s.tokens.Forget() // and the lookups that overlapped the revocation
+	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
+		WHERE account_id = $1 AND token_sha256 <> $2 AND revoked_at IS NULL`,
+		account, digestOf(keep), s.now().UTC(), reason)
+	return tag.RowsAffected(), err
 }
 
 // RevokeAPIKey ends the API key of account issued with label (the key id
