@@ -77,13 +77,21 @@ const maxDepth = 64
 
 // ancestry is from's chain up to its root on date d, from itself.
 func (s Orgs) ancestry(ctx context.Context, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
+	return ancestryOn(ctx, s.Ledger, "parent", from, d)
+}
+
+// ancestryOn is from's chain up to its root on date d, from itself, read
+// from the org streams (a decision must not depend on a read model's lag).
+// A missing or inactive org in the chain is a *ReferenceError on field (on
+// field+"/ancestor" above from).
+func ancestryOn(ctx context.Context, l Ledger, field string, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
 	var chain []domain.OrgID
 	for cur := from; !cur.IsZero() && len(chain) < maxDepth && !slices.Contains(chain, cur); {
-		field := "parent"
+		f := field
 		if len(chain) > 0 {
-			field = "parent/ancestor"
+			f = field + "/ancestor"
 		}
-		o, err := requireOrg(ctx, s.Ledger, field, cur, d)
+		o, err := requireOrg(ctx, l, f, cur, d)
 		if err != nil {
 			return nil, err
 		}
