@@ -71,6 +71,50 @@ func (s Orgs) Move(ctx context.Context, id domain.OrgID, ifMatch uint64, parent 
 	return s.run(ctx, id, ifMatch, m, func(o *org.Org) ([]domain.Event, error) { return o.Move(m, parent, ancestry) })
 }
 
+// DesignateHomeAffairs records that, from the effective date, homeAffairs
+// is the Department of Home Affairs of the province whose people's
+// committee is province (org.Org.DesignateHomeAffairs). homeAffairs must
+// serve on that date; its ancestry on that date is read from the org
+// streams so the domain can keep the designation inside the province.
+func (s Orgs) DesignateHomeAffairs(ctx context.Context, province domain.OrgID, ifMatch uint64, homeAffairs domain.OrgID, m domain.Meta) (eventstore.AppendResult, error) {
+	var ancestry []domain.OrgID
+	if !homeAffairs.IsZero() {
+		var err error
+		if ancestry, err = ancestryOn(ctx, s.Ledger, "home_affairs", homeAffairs, m.EffectiveDate); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+	}
+	return s.run(ctx, province, ifMatch, m, func(o *org.Org) ([]domain.Event, error) {
+		return o.DesignateHomeAffairs(m, homeAffairs, ancestry)
+	})
+}
+
+// HomeAffairsProvince reports the province (its people's committee) whose
+// designated Department of Home Affairs o was on day d, walking o's
+// ancestors in the org streams: the designation is an explicit decision,
+// never inferred from an org's kind or place in the tree. ok is false when
+// o was no province's Department of Home Affairs on d.
+func HomeAffairsProvince(ctx context.Context, l Ledger, o domain.OrgID, d domain.Date) (province domain.OrgID, ok bool, err error) {
+	seen := []domain.OrgID{o}
+	start, err := LoadOrg(ctx, l, o)
+	if err != nil {
+		return domain.OrgID{}, false, err
+	}
+	cur, _ := start.ParentOn(d)
+	for !cur.IsZero() && len(seen) < maxDepth && !slices.Contains(seen, cur) {
+		seen = append(seen, cur)
+		a, err := LoadOrg(ctx, l, cur)
+		if err != nil {
+			return domain.OrgID{}, false, err
+		}
+		if h, designated := a.HomeAffairsOn(d); designated && h == o {
+			return cur, true, nil
+		}
+		cur, _ = a.ParentOn(d)
+	}
+	return domain.OrgID{}, false, nil
+}
+
 // maxDepth bounds an ancestry walk: real trees are a handful deep, and a
 // cycle that slipped into history must not hang a command.
 const maxDepth = 64

@@ -219,8 +219,10 @@ func covered(a *approval.Approval) (map[string]bool, error) {
 	return out, nil
 }
 
-// build makes org's manifest of month at level from the first size leaves.
-func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Month, level approval.Level, size uint64) (Manifest, error) {
+// build makes org's manifest of month at level from the first size leaves;
+// a department manifest covers the units of province (its people's
+// committee).
+func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, size uint64) (Manifest, error) {
 	root, err := b.tree.Root(ctx, size)
 	if err != nil {
 		return Manifest{}, err
@@ -232,7 +234,7 @@ func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Mon
 	from, until := month.Start(), month.Next().Start()
 	var entries []Entry
 	if level == approval.LevelDepartment {
-		entries, err = b.departmentEntries(ctx, org, month, size)
+		entries, err = b.departmentEntries(ctx, province, month, size)
 	} else {
 		entries, from, err = b.unitEntries(ctx, org, month, size)
 	}
@@ -365,14 +367,18 @@ func (b builder) correctsApproved(ctx context.Context, org domain.OrgID, c candi
 	return false, nil
 }
 
-// departmentEntries are the units' approvals of month.
-func (b builder) departmentEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, error) {
+// departmentEntries are the unit approvals of month by the orgs of
+// province: those under its people's committee on the month's last day.
+// Another province's approvals are its own Department of Home Affairs'.
+func (b builder) departmentEntries(ctx context.Context, province domain.OrgID, month approval.Month, size uint64) ([]Entry, error) {
 	// Approvals of M are signed from the end of M into the next month or
 	// later, so every recorded time counts.
 	cands, err := b.candidates(ctx, "approval-%-"+month.String(), time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), size, true)
 	if err != nil {
 		return nil, err
 	}
+	lastDay := domain.DateOf(month.Next().Start().Add(-time.Second))
+	inProvince := map[domain.OrgID]bool{}
 	var out []Entry
 	for _, c := range cands {
 		// The pattern also matches no department stream (they end in
@@ -384,11 +390,43 @@ func (b builder) departmentEntries(ctx context.Context, org domain.OrgID, month 
 		if err != nil {
 			return nil, err
 		}
-		if s := e.(approval.Signed); s.Level == approval.LevelUnit && s.Month == month {
+		s := e.(approval.Signed)
+		if s.Level != approval.LevelUnit || s.Month != month {
+			continue
+		}
+		in, ok := inProvince[s.Org]
+		if !ok {
+			if in, err = b.under(ctx, s.Org, province, lastDay); err != nil {
+				return nil, err
+			}
+			inProvince[s.Org] = in
+		}
+		if in {
 			out = append(out, c.Entry)
 		}
 	}
 	return out, nil
+}
+
+// under reports whether o was province or below it on day, by the org
+// streams' parent histories.
+func (b builder) under(ctx context.Context, o, province domain.OrgID, day domain.Date) (bool, error) {
+	var seen []domain.OrgID
+	for cur := o; !cur.IsZero() && len(seen) < 64 && !slices.Contains(seen, cur); {
+		if cur == province {
+			return true, nil
+		}
+		seen = append(seen, cur)
+		og, err := app.LoadOrg(ctx, b.ledger, cur)
+		if errors.Is(err, domain.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		cur, _ = og.ParentOn(day)
+	}
+	return false, nil
 }
 
 // CorrectsApproved reports whether the event target — recorded at

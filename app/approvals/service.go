@@ -16,7 +16,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
-	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -107,19 +106,30 @@ func (s *Service) sequence(ctx context.Context) (uint64, error) {
 	}
 }
 
-// checkLevel refuses a department approval by an org that is not a department.
-func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level approval.Level) error {
+// checkLevel refuses a department approval by an org that is not, on day,
+// the designated Department of Home Affairs of a province (Tiền Giang art.
+// 11.3, 12: the designation is an org event, never inferred from an org's
+// kind or place in the tree). For the department level it returns the
+// province (its people's committee) whose units' approvals it covers.
+func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level approval.Level, day domain.Date) (domain.OrgID, error) {
 	if !level.Valid() {
-		return domain.Invalid("level", "enum", "unit or department")
+		return domain.OrgID{}, domain.Invalid("level", "enum", "unit or department")
 	}
-	o, err := app.LoadOrg(ctx, s.ledger, orgID)
+	if _, err := app.LoadOrg(ctx, s.ledger, orgID); err != nil {
+		return domain.OrgID{}, err
+	}
+	if level != approval.LevelDepartment {
+		return domain.OrgID{}, nil
+	}
+	province, ok, err := app.HomeAffairsProvince(ctx, s.ledger, orgID, day)
 	if err != nil {
-		return err
+		return domain.OrgID{}, err
 	}
-	if level == approval.LevelDepartment && o.Kind() != org.KindDepartment {
-		return refuse(CodeLevelNotAllowed, domain.ErrInvalid, "only a department (Sở Nội vụ) approves at department level", nil)
+	if !ok {
+		return domain.OrgID{}, refuse(CodeLevelNotAllowed, domain.ErrInvalid,
+			"only the province's designated Department of Home Affairs (Sở Nội vụ) approves at department level on "+day.Vietnamese(), nil)
 	}
-	return nil
+	return province, nil
 }
 
 // Manifest returns org's manifest of month at level, recording it as
@@ -127,13 +137,14 @@ func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level appr
 // the signed manifest. Errors: domain.ErrNotFound for an unknown org;
 // *Error with CodeMonthNotBegun, CodeLevelNotAllowed, CodeNoUnitApprovals.
 func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
-	if err := s.checkLevel(ctx, orgID, level); err != nil {
+	province, err := s.checkLevel(ctx, orgID, level, domain.DateOf(s.cfg.Now()))
+	if err != nil {
 		return Served{}, err
 	}
 	// Two approvers opening the page at once race to record the manifest;
 	// the loser rereads and, usually, finds the winner's.
 	for attempt := 1; ; attempt++ {
-		served, err := s.manifest(ctx, orgID, month, level, m)
+		served, err := s.manifest(ctx, orgID, month, level, province, m)
 		var lost *app.ConcurrencyError
 		if !errors.As(err, &lost) || attempt == 3 {
 			return served, err
@@ -141,7 +152,7 @@ func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approv
 	}
 }
 
-func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
+func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, m domain.Meta) (Served, error) {
 	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
 	if err != nil {
 		return Served{}, err
@@ -154,7 +165,7 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	if err != nil {
 		return Served{}, err
 	}
-	man, err := s.b.build(ctx, orgID, month, level, size)
+	man, err := s.b.build(ctx, orgID, month, level, province, size)
 	if err != nil {
 		return Served{}, err
 	}
@@ -264,13 +275,22 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	if err := checkCertificate(sig, s.cfg.Roots); err != nil {
 		return Approved{}, err
 	}
-	fp := Fingerprint(sig.signer)
-	signer, err := s.authority(ctx, orgID, fp, sig.signingTime, now)
+	province, err := s.checkLevel(ctx, orgID, latest.Level, domain.DateOf(sig.signingTime))
 	if err != nil {
 		return Approved{}, err
 	}
-	if err := s.checkUnchanged(ctx, orgID, month, latest); err != nil {
+	fp := Fingerprint(sig.signer)
+	signer, err := s.authority(ctx, orgID, latest.Level, fp, sig.signingTime, now)
+	if err != nil {
 		return Approved{}, err
+	}
+	if err := s.checkUnchanged(ctx, orgID, month, province, latest); err != nil {
+		return Approved{}, err
+	}
+	if latest.Level == approval.LevelDepartment {
+		if err := s.notAlsoUnitSigner(ctx, latest, signer, subjectOf(sig.signer), fp); err != nil {
+			return Approved{}, err
+		}
 	}
 	timing, window := s.timing(month, latest.Level, sig.signingTime)
 	events, err := a.Sign(m, approval.Signature{
@@ -318,10 +338,14 @@ func servedTime(h app.History, digest string) time.Time {
 }
 
 // authority finds the account holding the certificate with fingerprint fp
-// and checks it may approve orgID: certificate usable at the signing time
-// and not revoked since, account active, approver over the org (directly
-// or through an ancestor) on the signing date.
-func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, signedAt, now time.Time) (domain.AccountID, error) {
+// and checks it may approve orgID at level: certificate usable at the
+// signing time and not revoked since, account active, and on the signing
+// date an approver of the org itself for a unit approval (its head or
+// delegate, Tiền Giang art. 6: a grant on the Department of Home Affairs
+// or any other ancestor does not make one a unit's approver, or one person
+// could sign both levels), over the org directly or through an ancestor
+// for the department level.
+func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level approval.Level, fp string, signedAt, now time.Time) (domain.AccountID, error) {
 	rows, err := s.cfg.Pool.Query(ctx, `
 		SELECT DISTINCT stream_id FROM events
 		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
@@ -359,6 +383,13 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, 
 			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer's account is not active", nil)
 			continue
 		}
+		if level == approval.LevelUnit {
+			if !approverOn(acct.Grants(day), orgID) {
+				refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer holds no approver role on org "+orgID.String()+" itself (a grant on an ancestor does not sign a unit's approval)", nil)
+				continue
+			}
+			return id, nil
+		}
 		pol := account.NewPolicy(acct.Grants(day), s.ancestry(ctx, day))
 		if !pol.Can(account.ActionApproveMonth, orgID) {
 			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer holds no approver role over org "+orgID.String(), nil)
@@ -370,6 +401,46 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, 
 		refusal = refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	return domain.AccountID{}, refusal
+}
+
+// approverOn reports whether one of grants lets its holder approve org's
+// month on the org itself, not through an ancestor.
+func approverOn(grants []account.Grant, org domain.OrgID) bool {
+	for _, g := range grants {
+		if g.Org == org && g.Role != account.RoleSelf && account.Permits(g.Role, account.ActionApproveMonth) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAlsoUnitSigner refuses a department approval whose signer — the same
+// account, certificate or certificate subject — signed one of the unit
+// approvals the served manifest covers: the two levels are two people's
+// checks (Tiền Giang art. 6, 12), and one person signing both would make
+// the second a formality.
+func (s *Service) notAlsoUnitSigner(ctx context.Context, served approval.ManifestServed, signer domain.AccountID, subject, fp string) error {
+	man, err := ParseManifest(served.Manifest)
+	if err != nil {
+		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
+	}
+	for _, e := range man.Events {
+		h, err := s.ledger.Load(ctx, e.Stream, approval.Decode)
+		if err != nil {
+			return err
+		}
+		for _, r := range h.Events {
+			u, ok := r.Event.(approval.Signed)
+			if !ok || r.ID.String() != e.EventID {
+				continue
+			}
+			if u.SignerAccount == signer || u.SignerFingerprint == fp || (subject != "" && u.SignerSubject == subject) {
+				return refuse(CodeSignedBothLevels, domain.ErrForbidden,
+					"the signer approved "+u.Org.String()+" at unit level for "+u.Month.Vietnamese()+"; the department level is signed by another person", nil)
+			}
+		}
+	}
+	return nil
 }
 
 // ancestry walks the org streams' parent history on day: a decision on
@@ -391,7 +462,7 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 
 // checkUnchanged rebuilds the manifest's entries from today's log and
 // refuses the signature when they differ from the served ones.
-func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, served approval.ManifestServed) error {
+func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, served approval.ManifestServed) error {
 	prev, err := ParseManifest(served.Manifest)
 	if err != nil {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
@@ -403,7 +474,7 @@ func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month 
 	if err != nil {
 		return err
 	}
-	now, err := s.b.build(ctx, orgID, month, served.Level, size)
+	now, err := s.b.build(ctx, orgID, month, served.Level, province, size)
 	if err != nil {
 		return err
 	}
