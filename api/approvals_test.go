@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -24,33 +22,26 @@ import (
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/certtest"
+	"github.com/hoso-ledger/hoso/internal/service"
 )
 
-// approvalServer serves the approval routes beside the service apitest
-// started (which does not mount them), over the same dependencies.
+// approvalServer is the whole service with trust roots and a checkpoint
+// key, so it serves the approval routes; every exchange goes through
+// apitest's client and is checked against the OpenAPI document like any
+// other route's.
 type approvalServer struct {
 	*apitest.Env
-	url string
 	key checkpoint.Key
 }
 
 func startApprovals(t *testing.T, roots *x509.CertPool) *approvalServer {
 	t.Helper()
-	e := apitest.Start(t, apitest.Options{NoOpenAPI: true})
 	key, err := checkpoint.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.key"), "hoso.test/api")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cps := checkpoint.New(e.Svc.Pool, e.Svc.Tree, key, nil)
-	svc := approvals.New(approvals.Config{Pool: e.Svc.Pool, Store: e.Svc.Store, Tree: e.Svc.Tree, Checkpoints: cps,
-		Roots: roots, Policy: e.Svc.Deps.Policy, Calendar: e.Svc.Deps.Calendar})
-	srv := api.New(api.Config{Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler), nil, e.Svc.Deps)
-	api.RegisterApprovalRoutes(srv, srv.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: svc, Tree: e.Svc.Tree, Checkpoints: cps})
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	return &approvalServer{Env: e, url: srv.URL(), key: key}
+	e := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, TrustRoots: roots}})
+	return &approvalServer{Env: e, key: key}
 }
 
 type reply struct {
@@ -59,30 +50,19 @@ type reply struct {
 	body   []byte
 }
 
+// do sends a request under /api/v1 with apitest's checked client.
 func (a *approvalServer) do(t *testing.T, method, path, token, contentType string, body []byte) reply {
 	t.Helper()
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = strings.NewReader(string(body))
+		b = body
 	}
-	req, err := http.NewRequest(method, a.url+"/api/v1"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	var headers []string
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		headers = append(headers, "Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{resp.StatusCode, resp.Header, b}
+	r := a.Env.Do(method, "/api/v1"+path, token, b, headers...)
+	return reply{r.Status, r.Header, r.Body}
 }
 
 func (r reply) code(t *testing.T) string {
@@ -212,20 +192,8 @@ func TestApprovalRoutes(t *testing.T) {
 		"reason":          "Nhập nhầm chức vụ so với quyết định",
 		"source_document": map[string]any{"kind": "decision", "number": "45/QĐ-SYT", "date": "2025-06-02", "issuer": "Sở Y tế"},
 	})
-	req, err := http.NewRequest("POST", a.url+"/api/v1/dossiers/"+approvedDossier.String()+"/corrections", strings.NewReader(string(corr)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+clerk)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("If-Match", hist.header.Get("ETag"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("correction of an approved event: %d", resp.StatusCode)
+	if r := a.Env.Do("POST", "/api/v1/dossiers/"+approvedDossier.String()+"/corrections", clerk, corr, "If-Match", hist.header.Get("ETag")); r.Status != http.StatusCreated {
+		t.Fatalf("correction of an approved event: %d %s", r.Status, r.Body)
 	}
 	a.WaitCaughtUp()
 	hist = a.do(t, "GET", "/dossiers/"+approvedDossier.String()+"/history", clerk, "", nil)
