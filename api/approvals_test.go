@@ -18,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -332,4 +333,137 @@ func unhexAll(t *testing.T, ss []string) [][]byte {
 		out[i] = unhex(t, s)
 	}
 	return out
+}
+
+// TestLateUnitApprovalSupplement (Tiền Giang art. 12): a unit that approves
+// after the Sở Nội vụ sealed the month at level 2 is covered by no level-2
+// approval; a supplementary department approval covers exactly the late
+// unit approvals, in its own stream, with the same proofs as the original,
+// and never reopens the original's signature.
+func TestLateUnitApprovalSupplement(t *testing.T) {
+	t.Parallel()
+	root := certtest.NewCA(t, "Hoso Supplement Root")
+	roots := x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	a := startApprovals(t, roots)
+	ctx := context.Background()
+	now := time.Now()
+	doh := a.Org("Sở Nội vụ", "000.00.01.T02", a.Root)
+	unitA := a.Org("Sở Y tế", "000.00.02.T02", a.Root)
+	unitB := a.Org("Sở Tài chính", "000.00.03.T02", a.Root)
+	province, err := a.Svc.Deps.Orgs.Get(ctx, a.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Svc.Deps.Orgs.DesignateHomeAffairs(ctx, a.Root, province.Version(), doh, a.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	a.Dossier(unitA, "Nguyễn Văn An")
+	a.Dossier(unitB, "Trần Thị Bình")
+	signer := func(username, cn string, over domain.OrgID) (string, certtest.Signer) {
+		id := a.Account(username, "", account.KindOrg, account.RoleApprover, over)
+		c := root.Issue(t, cn, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage)
+		if _, err := a.Svc.Deps.Accounts.RegisterCertificate(ctx, id, 0, c.PEM, a.Meta()); err != nil {
+			t.Fatal(err)
+		}
+		return a.Session(id), c
+	}
+	tokA, certA := signer("giamdoc.syt", "Giám đốc Sở Y tế", unitA)
+	tokB, certB := signer("giamdoc.stc", "Giám đốc Sở Tài chính", unitB)
+	tokD, certD := signer("giamdoc.snv", "Giám đốc Sở Nội vụ", doh)
+	month := approval.MonthOf(now)
+	type manifest struct {
+		approvals.Manifest
+		raw    []byte
+		sealed bool
+	}
+	get := func(o domain.OrgID, query, token string, want int) manifest {
+		t.Helper()
+		r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest%s", o, month, query), token, "", nil)
+		if r.status != want {
+			t.Fatalf("GET manifest%s of %s: %d %s, want %d", query, o, r.status, r.body, want)
+		}
+		if want != http.StatusOK {
+			return manifest{}
+		}
+		m, err := approvals.ParseManifest(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return manifest{m, r.body, r.header.Get("X-Approval-Sealed") == "true"}
+	}
+	sign := func(o domain.OrgID, query, token string, c certtest.Signer, m manifest) reply {
+		t.Helper()
+		return a.do(t, "POST", fmt.Sprintf("/approvals/%s/%s/signature%s", o, month, query), token, "application/pkcs7-signature", c.SignGo(t, m.raw))
+	}
+	if r := sign(unitA, "", tokA, certA, get(unitA, "", tokA, 200)); r.status != http.StatusCreated {
+		t.Fatalf("A's level 1: %d %s", r.status, r.body)
+	}
+	dept := get(doh, "?level=department", tokD, 200)
+	if r := sign(doh, "?level=department", tokD, certD, dept); r.status != http.StatusCreated {
+		t.Fatalf("level 2: %d %s", r.status, r.body)
+	}
+	// B approves after the seal.
+	if r := sign(unitB, "", tokB, certB, get(unitB, "", tokB, 200)); r.status != http.StatusCreated {
+		t.Fatalf("B's late level 1: %d %s", r.status, r.body)
+	}
+	if again := get(doh, "?level=department", tokD, 200); !again.sealed || again.Count != 1 || again.Events[0].Stream != approval.StreamID(unitA, month, approval.LevelUnit) {
+		t.Fatalf("the sealed level 2 after B's late approval: sealed %v, %+v; want A's approval only, unchanged", again.sealed, again.Events)
+	}
+	sup := get(doh, "?level=department&supplement=1", tokD, 200)
+	if sup.sealed || sup.Supplement != 1 || sup.Supplements != approvals.Digest(dept.raw) || sup.Count != 1 ||
+		sup.Events[0].Stream != approval.StreamID(unitB, month, approval.LevelUnit) || sup.Events[0].Type != approval.TypeSigned {
+		t.Fatalf("supplement 1: %+v (supplements %s), want exactly B's late approval, following %s", sup.Events, sup.Supplements, approvals.Digest(dept.raw))
+	}
+	before := a.EventCount()
+	for _, tc := range []struct {
+		query  string
+		status int
+		code   string
+	}{
+		{"?level=department&supplement=3", http.StatusConflict, approvals.CodeSupplementNotDue},
+		{"?supplement=1", http.StatusBadRequest, api.CodeBadParameter},
+		{"?level=department&supplement=0", http.StatusBadRequest, api.CodeBadParameter},
+	} {
+		if r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest%s", doh, month, tc.query), tokD, "", nil); r.status != tc.status || r.code(t) != tc.code {
+			t.Errorf("GET manifest%s: %d %s, want %d %s", tc.query, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	if after := a.EventCount(); after != before {
+		t.Errorf("refused supplement requests appended %d events", after-before)
+	}
+	r := sign(doh, "?level=department&supplement=1", tokD, certD, sup)
+	var signed struct {
+		Supplement     int    `json:"supplement"`
+		ManifestDigest string `json:"manifest_sha256"`
+	}
+	if r.status != http.StatusCreated || jsonUnmarshal(r.body, &signed) != nil || signed.Supplement != 1 || signed.ManifestDigest != approvals.Digest(sup.raw) {
+		t.Fatalf("signing supplement 1: %d %s", r.status, r.body)
+	}
+	// Nothing is left uncovered; the next supplement has nothing to cover.
+	if r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest?level=department&supplement=2", doh, month), tokD, "", nil); r.status != http.StatusConflict || r.code(t) != approvals.CodeNoUnitApprovals {
+		t.Errorf("supplement 2 with nothing late: %d %s, want 409 %s", r.status, r.body, approvals.CodeNoUnitApprovals)
+	}
+	// The supplement's entry is proved in its tree as the original's are.
+	e := sup.Events[0]
+	var inc struct {
+		Root  string   `json:"root"`
+		Proof []string `json:"proof"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/proofs/inclusion?event=%s&size=%d", e.EventID, sup.Log.TreeSize), tokD, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &inc) != nil || inc.Root != sup.Log.Root {
+		t.Fatalf("inclusion proof: %d %s", r.status, r.body)
+	}
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, e.LeafIndex, sup.Log.TreeSize, rfc6962.DefaultHasher.HashLeaf(unhex(t, e.Hash)),
+		unhexAll(t, inc.Proof), unhex(t, inc.Root)); err != nil {
+		t.Errorf("the supplement's entry is not proved in its tree: %v", err)
+	}
+	var status struct {
+		Supplement int  `json:"supplement"`
+		Sealed     bool `json:"sealed"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s?level=department&supplement=1", doh, month), tokD, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &status) != nil || status.Supplement != 1 || !status.Sealed {
+		t.Errorf("status of supplement 1: %d %s", r.status, r.body)
+	}
 }

@@ -137,14 +137,29 @@ func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level appr
 // the signed manifest. Errors: domain.ErrNotFound for an unknown org;
 // *Error with CodeMonthNotBegun, CodeLevelNotAllowed, CodeNoUnitApprovals.
 func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
+	return s.SupplementManifest(ctx, orgID, month, level, 0, m)
+}
+
+// SupplementManifest is Manifest for the nth supplementary department
+// approval (n = 0: the approval itself; n ≥ 1 needs level department): it
+// lists the province's unit approvals of the month that neither the
+// department approval nor an earlier supplement covers (a unit that
+// approved after the month was sealed at level 2, Tiền Giang art. 12).
+// Further errors: *Error with CodeSupplementNotDue while the approval it
+// follows is not sealed.
+func (s *Service) SupplementManifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, m domain.Meta) (Served, error) {
 	province, err := s.checkLevel(ctx, orgID, level, domain.DateOf(s.cfg.Now()))
+	if err != nil {
+		return Served{}, err
+	}
+	sup, err := s.supplementOf(ctx, orgID, month, level, n)
 	if err != nil {
 		return Served{}, err
 	}
 	// Two approvers opening the page at once race to record the manifest;
 	// the loser rereads and, usually, finds the winner's.
 	for attempt := 1; ; attempt++ {
-		served, err := s.manifest(ctx, orgID, month, level, province, m)
+		served, err := s.manifest(ctx, orgID, month, level, province, sup, m)
 		var lost *app.ConcurrencyError
 		if !errors.As(err, &lost) || attempt == 3 {
 			return served, err
@@ -152,8 +167,8 @@ func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approv
 	}
 }
 
-func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, m domain.Meta) (Served, error) {
-	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, sup supplement, m domain.Meta) (Served, error) {
+	a, h, err := loadAt(ctx, s.ledger, orgID, month, level, sup.n)
 	if err != nil {
 		return Served{}, err
 	}
@@ -165,7 +180,7 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	if err != nil {
 		return Served{}, err
 	}
-	man, err := s.b.build(ctx, orgID, month, level, province, size)
+	man, err := s.b.build(ctx, orgID, month, level, province, sup, size)
 	if err != nil {
 		return Served{}, err
 	}
@@ -227,6 +242,12 @@ type Approved struct {
 //   - CodeSignerNotApprover: its account may not approve this org;
 //   - CodeManifestStale: the month's events changed since it was served.
 func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, body []byte, m domain.Meta) (Approved, error) {
+	return s.SubmitSupplement(ctx, orgID, month, level, 0, body, m)
+}
+
+// SubmitSupplement is Submit for the nth supplementary department approval
+// (n = 0: the approval itself).
+func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta) (Approved, error) {
 	now := s.cfg.Now().UTC()
 	if m.RecordedAt.IsZero() {
 		m.RecordedAt = now
@@ -234,7 +255,11 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	if !level.Valid() {
 		return Approved{}, domain.Invalid("level", "enum", "unit or department")
 	}
-	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	sup, err := s.supplementOf(ctx, orgID, month, level, n)
+	if err != nil {
+		return Approved{}, err
+	}
+	a, h, err := loadAt(ctx, s.ledger, orgID, month, level, n)
 	if err != nil {
 		return Approved{}, err
 	}
@@ -284,7 +309,7 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	if err != nil {
 		return Approved{}, err
 	}
-	if err := s.checkUnchanged(ctx, orgID, month, province, latest); err != nil {
+	if err := s.checkUnchanged(ctx, orgID, month, province, sup, latest); err != nil {
 		return Approved{}, err
 	}
 	if latest.Level == approval.LevelDepartment {
@@ -304,7 +329,7 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	res, err := s.ledger.Append(ctx, h.Stream, eventstore.Exactly(h.Version), m, events, nil)
 	if errors.Is(err, domain.ErrConflict) {
 		// Another approval won the race; say what the month is now.
-		if a2, _, lerr := loadApproval(ctx, s.ledger, orgID, month, level); lerr == nil && a2.Sealed() {
+		if a2, _, lerr := loadAt(ctx, s.ledger, orgID, month, level, n); lerr == nil && a2.Sealed() {
 			return Approved{}, refuse(CodeMonthSealed, domain.ErrConflict, "the month was approved meanwhile", err)
 		}
 		return Approved{}, err
@@ -462,7 +487,7 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 
 // checkUnchanged rebuilds the manifest's entries from today's log and
 // refuses the signature when they differ from the served ones.
-func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, served approval.ManifestServed) error {
+func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed) error {
 	prev, err := ParseManifest(served.Manifest)
 	if err != nil {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
@@ -474,7 +499,7 @@ func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month 
 	if err != nil {
 		return err
 	}
-	now, err := s.b.build(ctx, orgID, month, served.Level, province, size)
+	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, size)
 	if err != nil {
 		return err
 	}
@@ -506,6 +531,62 @@ func (s *Service) timing(month approval.Month, level approval.Level, signedAt ti
 
 // Approval returns org's approval of month at level as recorded.
 func (s *Service) Approval(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level) (*approval.Approval, error) {
-	a, _, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	return s.SupplementApproval(ctx, orgID, month, level, 0)
+}
+
+// SupplementApproval is Approval for the nth supplementary department
+// approval (n = 0: the approval itself).
+func (s *Service) SupplementApproval(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int) (*approval.Approval, error) {
+	if n > 0 && level != approval.LevelDepartment {
+		return nil, domain.Invalid("supplement", "level", "supplements are department approvals")
+	}
+	a, _, err := loadAt(ctx, s.ledger, orgID, month, level, n)
 	return a, err
+}
+
+// supplement is what a supplementary department approval builds on: its
+// number, the digest of the sealed approval it follows, and the unit
+// approvals that approval and the ones before it cover.
+type supplement struct {
+	n       int
+	follows string
+	covered map[string]bool
+}
+
+// supplementOf checks that the nth supplement of org's month may be served
+// or signed — level department, and the department approval and every
+// earlier supplement sealed — and gathers what they cover.
+func (s *Service) supplementOf(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int) (supplement, error) {
+	sup := supplement{n: n}
+	if n == 0 {
+		return sup, nil
+	}
+	if n < 0 || level != approval.LevelDepartment {
+		return sup, domain.Invalid("supplement", "level", "supplements (numbered from 1) are department approvals")
+	}
+	sup.covered = map[string]bool{}
+	for i := 0; i < n; i++ {
+		a, _, err := loadAt(ctx, s.ledger, orgID, month, approval.LevelDepartment, i)
+		if err != nil {
+			return sup, err
+		}
+		sig, ok := a.Signature()
+		if !ok {
+			what := "the department approval"
+			if i > 0 {
+				what = fmt.Sprintf("supplement %d", i)
+			}
+			return sup, refuse(CodeSupplementNotDue, domain.ErrConflict,
+				fmt.Sprintf("supplement %d follows %s of %s, which is not signed", n, what, month.Vietnamese()), nil)
+		}
+		set, err := covered(a)
+		if err != nil {
+			return sup, err
+		}
+		for id := range set {
+			sup.covered[id] = true
+		}
+		sup.follows = sig.ManifestDigest
+	}
+	return sup, nil
 }
