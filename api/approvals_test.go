@@ -18,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/auditbundle"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
@@ -465,5 +466,13 @@ func TestLateUnitApprovalSupplement(t *testing.T) {
 	r = a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s?level=department&supplement=1", doh, month), tokD, "", nil)
 	if r.status != http.StatusOK || jsonUnmarshal(r.body, &status) != nil || status.Supplement != 1 || !status.Sealed {
 		t.Errorf("status of supplement 1: %d %s", r.status, r.body)
+	}
+	// The offline audit bundle of the supplement verifies as the original's.
+	b, err := auditbundle.ExportSupplement(ctx, a.Svc.Pool, a.Svc.Store, a.Svc.Tree, doh, month, approval.LevelDepartment, 1, a.key.VerifierKey, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := auditbundle.Verify(b, auditbundle.Options{Key: a.key.Verifier, Roots: roots}); !rep.OK() || len(b.Events) != 1 || b.Events[0].EventID.String() != e.EventID {
+		t.Errorf("audit bundle of supplement 1: %d events, problems %v", len(b.Events), rep.Problems)
 	}
 }
