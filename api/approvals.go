@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,9 +30,9 @@ type ApprovalRoutes struct {
 // RegisterApprovalRoutes mounts, under g (the /api/v1 group), behind the
 // server's authentication:
 //
-//	GET  /approvals/{org}/{yyyy-mm}/manifest[?level=unit|department]
-//	POST /approvals/{org}/{yyyy-mm}/signature[?level=…]   (detached CMS, DER or PEM)
-//	GET  /approvals/{org}/{yyyy-mm}[?level=…]
+//	GET  /approvals/{org}/{yyyy-mm}/manifest[?level=unit|department[&supplement=n]]
+//	POST /approvals/{org}/{yyyy-mm}/signature[?level=…[&supplement=n]]   (detached CMS, DER or PEM)
+//	GET  /approvals/{org}/{yyyy-mm}[?level=…[&supplement=n]]
 //	GET  /proofs/inclusion?event={id}[&size={n}]
 //	GET  /proofs/consistency?from={m}[&to={n}]
 //	GET  /checkpoints/latest
@@ -100,6 +101,23 @@ func approvalLevel(c echo.Context) (approval.Level, error) {
 	return level, nil
 }
 
+// approvalSupplement reads ?supplement=n (n ≥ 1: the nth supplementary
+// department approval), 0 when absent.
+func approvalSupplement(c echo.Context, level approval.Level) (int, error) {
+	v := c.QueryParam("supplement")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 999 {
+		return 0, &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: "supplement: 1, 2, …", Errors: []FieldProblem{{Field: "query:supplement", Rule: "format"}}}
+	}
+	if level != approval.LevelDepartment {
+		return 0, &Error{Status: http.StatusBadRequest, Code: CodeBadParameter, Detail: "supplement: only with level=department", Errors: []FieldProblem{{Field: "query:supplement", Rule: "level"}}}
+	}
+	return n, nil
+}
+
 func (h approvalHandlers) orgMonth(c echo.Context) (domain.OrgID, approval.Month, error) {
 	o, err := domain.ParseOrgID(c.Param("org"))
 	if err != nil {
@@ -116,31 +134,35 @@ func (h approvalHandlers) orgMonth(c echo.Context) (domain.OrgID, approval.Month
 // names no person, so refusing openly reveals nothing.
 var errCannotApprove = &Error{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "you hold no approver role over this org"}
 
-// readable resolves the org-month and level of a read of approvals, which
-// the org's approvers and auditors may make.
-func (h approvalHandlers) readable(c echo.Context) (domain.OrgID, approval.Month, approval.Level, error) {
+// readable resolves the org-month, level and supplement of a read of
+// approvals, which the org's approvers and auditors may make.
+func (h approvalHandlers) readable(c echo.Context) (domain.OrgID, approval.Month, approval.Level, int, error) {
 	o, m, err := h.orgMonth(c)
 	if err != nil {
-		return o, m, "", err
+		return o, m, "", 0, err
 	}
 	caller := CallerOf(c)
 	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
-		return o, m, "", errCannotApprove
+		return o, m, "", 0, errCannotApprove
 	}
 	level, err := approvalLevel(c)
 	if err != nil {
-		return o, m, "", err
+		return o, m, "", 0, err
 	}
-	return o, m, level, h.available()
+	n, err := approvalSupplement(c, level)
+	if err != nil {
+		return o, m, "", 0, err
+	}
+	return o, m, level, n, h.available()
 }
 
 // manifest: GET /approvals/{org}/{month}/manifest → the RFC 8785 bytes to sign.
 func (h approvalHandlers) manifest(c echo.Context) error {
-	o, m, level, err := h.readable(c)
+	o, m, level, n, err := h.readable(c)
 	if err != nil {
 		return err
 	}
-	served, err := h.r.Approvals.Manifest(c.Request().Context(), o, m, level, h.s.Meta(c))
+	served, err := h.r.Approvals.SupplementManifest(c.Request().Context(), o, m, level, n, h.s.Meta(c))
 	if err != nil {
 		return approvalError(err)
 	}
@@ -176,12 +198,13 @@ type approvalView struct {
 	WindowEnd         string  `json:"window_end,omitempty"`
 	Version           uint64  `json:"version,omitempty"`
 	Checkpoint        *string `json:"checkpoint,omitempty"` // the signed note taken at the approval
+	Supplement        int     `json:"supplement,omitempty"` // n of a supplementary department approval
 }
 
 func approvalViewOf(s approval.Signed) approvalView {
 	v := approvalView{Org: s.Org.String(), Month: s.Month.String(), Level: string(s.Level), ManifestDigest: s.ManifestDigest,
 		TreeSize: s.TreeSize, SignerAccount: s.SignerAccount.String(), SignerFingerprint: s.SignerFingerprint,
-		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC().Format(time.RFC3339), Timing: string(s.Timing)}
+		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC().Format(time.RFC3339), Timing: string(s.Timing), Supplement: s.Supplement}
 	if !s.WindowStart.IsZero() {
 		v.WindowStart, v.WindowEnd = s.WindowStart.String(), s.WindowEnd.String()
 	}
@@ -214,10 +237,14 @@ func (h approvalHandlers) signature(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	n, err := approvalSupplement(c, level)
+	if err != nil {
+		return err
+	}
 	if err := h.available(); err != nil {
 		return err
 	}
-	res, err := h.r.Approvals.Submit(c.Request().Context(), o, m, level, body, h.s.Meta(c))
+	res, err := h.r.Approvals.SubmitSupplement(c.Request().Context(), o, m, level, n, body, h.s.Meta(c))
 	if err != nil {
 		return approvalError(err)
 	}
@@ -231,12 +258,13 @@ func (h approvalHandlers) signature(c echo.Context) error {
 }
 
 type approvalStatus struct {
-	Org      string        `json:"org_id"`
-	Month    string        `json:"month"`
-	Level    string        `json:"level"`
-	Sealed   bool          `json:"sealed"`
-	Served   []servedView  `json:"served"`
-	Approval *approvalView `json:"approval,omitempty"`
+	Org        string        `json:"org_id"`
+	Month      string        `json:"month"`
+	Level      string        `json:"level"`
+	Supplement int           `json:"supplement,omitempty"`
+	Sealed     bool          `json:"sealed"`
+	Served     []servedView  `json:"served"`
+	Approval   *approvalView `json:"approval,omitempty"`
 }
 
 type servedView struct {
@@ -248,15 +276,15 @@ type servedView struct {
 
 // status: GET /approvals/{org}/{month} → what was served and signed.
 func (h approvalHandlers) status(c echo.Context) error {
-	o, m, level, err := h.readable(c)
+	o, m, level, n, err := h.readable(c)
 	if err != nil {
 		return err
 	}
-	a, err := h.r.Approvals.Approval(c.Request().Context(), o, m, level)
+	a, err := h.r.Approvals.SupplementApproval(c.Request().Context(), o, m, level, n)
 	if err != nil {
 		return approvalError(err)
 	}
-	out := approvalStatus{Org: o.String(), Month: m.String(), Level: string(level), Sealed: a.Sealed(), Served: []servedView{}}
+	out := approvalStatus{Org: o.String(), Month: m.String(), Level: string(level), Supplement: n, Sealed: a.Sealed(), Served: []servedView{}}
 	for _, s := range a.Served() {
 		out.Served = append(out.Served, servedView{Level: string(s.Level), Digest: s.Digest, TreeSize: s.TreeSize, Items: s.Items})
 	}

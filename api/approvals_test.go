@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -20,37 +18,32 @@ import (
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/auditbundle"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/certtest"
+	"github.com/hoso-ledger/hoso/internal/service"
 )
 
-// approvalServer serves the approval routes beside the service apitest
-// started (which does not mount them), over the same dependencies.
+// approvalServer is the whole service with trust roots and a checkpoint
+// key, so it serves the approval routes; every exchange goes through
+// apitest's client and is checked against the OpenAPI document like any
+// other route's.
 type approvalServer struct {
 	*apitest.Env
-	url string
 	key checkpoint.Key
 }
 
 func startApprovals(t *testing.T, roots *x509.CertPool) *approvalServer {
 	t.Helper()
-	e := apitest.Start(t, apitest.Options{NoOpenAPI: true})
 	key, err := checkpoint.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.key"), "hoso.test/api")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cps := checkpoint.New(e.Svc.Pool, e.Svc.Tree, key, nil)
-	svc := approvals.New(approvals.Config{Pool: e.Svc.Pool, Store: e.Svc.Store, Tree: e.Svc.Tree, Checkpoints: cps,
-		Roots: roots, Policy: e.Svc.Deps.Policy, Calendar: e.Svc.Deps.Calendar})
-	srv := api.New(api.Config{Listen: "127.0.0.1:0"}, slog.New(slog.DiscardHandler), nil, e.Svc.Deps)
-	api.RegisterApprovalRoutes(srv, srv.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: svc, Tree: e.Svc.Tree, Checkpoints: cps})
-	if err := srv.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	return &approvalServer{Env: e, url: srv.URL(), key: key}
+	e := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, TrustRoots: roots}})
+	return &approvalServer{Env: e, key: key}
 }
 
 type reply struct {
@@ -59,30 +52,19 @@ type reply struct {
 	body   []byte
 }
 
+// do sends a request under /api/v1 with apitest's checked client.
 func (a *approvalServer) do(t *testing.T, method, path, token, contentType string, body []byte) reply {
 	t.Helper()
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = strings.NewReader(string(body))
+		b = body
 	}
-	req, err := http.NewRequest(method, a.url+"/api/v1"+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	var headers []string
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		headers = append(headers, "Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{resp.StatusCode, resp.Header, b}
+	r := a.Env.Do(method, "/api/v1"+path, token, b, headers...)
+	return reply{r.Status, r.Header, r.Body}
 }
 
 func (r reply) code(t *testing.T) string {
@@ -212,20 +194,8 @@ func TestApprovalRoutes(t *testing.T) {
 		"reason":          "Nhập nhầm chức vụ so với quyết định",
 		"source_document": map[string]any{"kind": "decision", "number": "45/QĐ-SYT", "date": "2025-06-02", "issuer": "Sở Y tế"},
 	})
-	req, err := http.NewRequest("POST", a.url+"/api/v1/dossiers/"+approvedDossier.String()+"/corrections", strings.NewReader(string(corr)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+clerk)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("If-Match", hist.header.Get("ETag"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("correction of an approved event: %d", resp.StatusCode)
+	if r := a.Env.Do("POST", "/api/v1/dossiers/"+approvedDossier.String()+"/corrections", clerk, corr, "If-Match", hist.header.Get("ETag")); r.Status != http.StatusCreated {
+		t.Fatalf("correction of an approved event: %d %s", r.Status, r.Body)
 	}
 	a.WaitCaughtUp()
 	hist = a.do(t, "GET", "/dossiers/"+approvedDossier.String()+"/history", clerk, "", nil)
@@ -364,4 +334,145 @@ func unhexAll(t *testing.T, ss []string) [][]byte {
 		out[i] = unhex(t, s)
 	}
 	return out
+}
+
+// TestLateUnitApprovalSupplement (Tiền Giang art. 12): a unit that approves
+// after the Sở Nội vụ sealed the month at level 2 is covered by no level-2
+// approval; a supplementary department approval covers exactly the late
+// unit approvals, in its own stream, with the same proofs as the original,
+// and never reopens the original's signature.
+func TestLateUnitApprovalSupplement(t *testing.T) {
+	t.Parallel()
+	root := certtest.NewCA(t, "Hoso Supplement Root")
+	roots := x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	a := startApprovals(t, roots)
+	ctx := context.Background()
+	now := time.Now()
+	doh := a.Org("Sở Nội vụ", "000.00.01.T02", a.Root)
+	unitA := a.Org("Sở Y tế", "000.00.02.T02", a.Root)
+	unitB := a.Org("Sở Tài chính", "000.00.03.T02", a.Root)
+	province, err := a.Svc.Deps.Orgs.Get(ctx, a.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Svc.Deps.Orgs.DesignateHomeAffairs(ctx, a.Root, province.Version(), doh, a.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	a.Dossier(unitA, "Nguyễn Văn An")
+	a.Dossier(unitB, "Trần Thị Bình")
+	signer := func(username, cn string, over domain.OrgID) (string, certtest.Signer) {
+		id := a.Account(username, "", account.KindOrg, account.RoleApprover, over)
+		c := root.Issue(t, cn, now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage)
+		if _, err := a.Svc.Deps.Accounts.RegisterCertificate(ctx, id, 0, c.PEM, a.Meta()); err != nil {
+			t.Fatal(err)
+		}
+		return a.Session(id), c
+	}
+	tokA, certA := signer("giamdoc.syt", "Giám đốc Sở Y tế", unitA)
+	tokB, certB := signer("giamdoc.stc", "Giám đốc Sở Tài chính", unitB)
+	tokD, certD := signer("giamdoc.snv", "Giám đốc Sở Nội vụ", doh)
+	month := approval.MonthOf(now)
+	type manifest struct {
+		approvals.Manifest
+		raw    []byte
+		sealed bool
+	}
+	get := func(o domain.OrgID, query, token string, want int) manifest {
+		t.Helper()
+		r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest%s", o, month, query), token, "", nil)
+		if r.status != want {
+			t.Fatalf("GET manifest%s of %s: %d %s, want %d", query, o, r.status, r.body, want)
+		}
+		if want != http.StatusOK {
+			return manifest{}
+		}
+		m, err := approvals.ParseManifest(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return manifest{m, r.body, r.header.Get("X-Approval-Sealed") == "true"}
+	}
+	sign := func(o domain.OrgID, query, token string, c certtest.Signer, m manifest) reply {
+		t.Helper()
+		return a.do(t, "POST", fmt.Sprintf("/approvals/%s/%s/signature%s", o, month, query), token, "application/pkcs7-signature", c.SignGo(t, m.raw))
+	}
+	if r := sign(unitA, "", tokA, certA, get(unitA, "", tokA, 200)); r.status != http.StatusCreated {
+		t.Fatalf("A's level 1: %d %s", r.status, r.body)
+	}
+	dept := get(doh, "?level=department", tokD, 200)
+	if r := sign(doh, "?level=department", tokD, certD, dept); r.status != http.StatusCreated {
+		t.Fatalf("level 2: %d %s", r.status, r.body)
+	}
+	// B approves after the seal.
+	if r := sign(unitB, "", tokB, certB, get(unitB, "", tokB, 200)); r.status != http.StatusCreated {
+		t.Fatalf("B's late level 1: %d %s", r.status, r.body)
+	}
+	if again := get(doh, "?level=department", tokD, 200); !again.sealed || again.Count != 1 || again.Events[0].Stream != approval.StreamID(unitA, month, approval.LevelUnit) {
+		t.Fatalf("the sealed level 2 after B's late approval: sealed %v, %+v; want A's approval only, unchanged", again.sealed, again.Events)
+	}
+	sup := get(doh, "?level=department&supplement=1", tokD, 200)
+	if sup.sealed || sup.Supplement != 1 || sup.Supplements != approvals.Digest(dept.raw) || sup.Count != 1 ||
+		sup.Events[0].Stream != approval.StreamID(unitB, month, approval.LevelUnit) || sup.Events[0].Type != approval.TypeSigned {
+		t.Fatalf("supplement 1: %+v (supplements %s), want exactly B's late approval, following %s", sup.Events, sup.Supplements, approvals.Digest(dept.raw))
+	}
+	before := a.EventCount()
+	for _, tc := range []struct {
+		query  string
+		status int
+		code   string
+	}{
+		{"?level=department&supplement=3", http.StatusConflict, approvals.CodeSupplementNotDue},
+		{"?supplement=1", http.StatusBadRequest, api.CodeBadParameter},
+		{"?level=department&supplement=0", http.StatusBadRequest, api.CodeBadParameter},
+	} {
+		if r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest%s", doh, month, tc.query), tokD, "", nil); r.status != tc.status || r.code(t) != tc.code {
+			t.Errorf("GET manifest%s: %d %s, want %d %s", tc.query, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	if after := a.EventCount(); after != before {
+		t.Errorf("refused supplement requests appended %d events", after-before)
+	}
+	r := sign(doh, "?level=department&supplement=1", tokD, certD, sup)
+	var signed struct {
+		Supplement     int    `json:"supplement"`
+		ManifestDigest string `json:"manifest_sha256"`
+	}
+	if r.status != http.StatusCreated || jsonUnmarshal(r.body, &signed) != nil || signed.Supplement != 1 || signed.ManifestDigest != approvals.Digest(sup.raw) {
+		t.Fatalf("signing supplement 1: %d %s", r.status, r.body)
+	}
+	// Nothing is left uncovered; the next supplement has nothing to cover.
+	if r := a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s/manifest?level=department&supplement=2", doh, month), tokD, "", nil); r.status != http.StatusConflict || r.code(t) != approvals.CodeNoUnitApprovals {
+		t.Errorf("supplement 2 with nothing late: %d %s, want 409 %s", r.status, r.body, approvals.CodeNoUnitApprovals)
+	}
+	// The supplement's entry is proved in its tree as the original's are.
+	e := sup.Events[0]
+	var inc struct {
+		Root  string   `json:"root"`
+		Proof []string `json:"proof"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/proofs/inclusion?event=%s&size=%d", e.EventID, sup.Log.TreeSize), tokD, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &inc) != nil || inc.Root != sup.Log.Root {
+		t.Fatalf("inclusion proof: %d %s", r.status, r.body)
+	}
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, e.LeafIndex, sup.Log.TreeSize, rfc6962.DefaultHasher.HashLeaf(unhex(t, e.Hash)),
+		unhexAll(t, inc.Proof), unhex(t, inc.Root)); err != nil {
+		t.Errorf("the supplement's entry is not proved in its tree: %v", err)
+	}
+	var status struct {
+		Supplement int  `json:"supplement"`
+		Sealed     bool `json:"sealed"`
+	}
+	r = a.do(t, "GET", fmt.Sprintf("/approvals/%s/%s?level=department&supplement=1", doh, month), tokD, "", nil)
+	if r.status != http.StatusOK || jsonUnmarshal(r.body, &status) != nil || status.Supplement != 1 || !status.Sealed {
+		t.Errorf("status of supplement 1: %d %s", r.status, r.body)
+	}
+	// The offline audit bundle of the supplement verifies as the original's.
+	b, err := auditbundle.ExportSupplement(ctx, a.Svc.Pool, a.Svc.Store, a.Svc.Tree, doh, month, approval.LevelDepartment, 1, a.key.VerifierKey, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := auditbundle.Verify(b, auditbundle.Options{Key: a.key.Verifier, Roots: roots}); !rep.OK() || len(b.Events) != 1 || b.Events[0].EventID.String() != e.EventID {
+		t.Errorf("audit bundle of supplement 1: %d events, problems %v", len(b.Events), rep.Problems)
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/service"
@@ -299,6 +300,27 @@ func (m *matrix) childOrg(t *testing.T, s side) domain.OrgID {
 	return m.env.Org(fmt.Sprintf("Phòng ma trận %d", n), fmt.Sprintf("000.09.%02d.M%02d", n%100, n%97), m.orgOf(s))
 }
 
+// province is a fresh province's people's committee in side s's org, with
+// a department under it to designate as its Department of Home Affairs.
+func (m *matrix) province(t *testing.T, s side) (province, department domain.OrgID) {
+	t.Helper()
+	n := m.next()
+	province = domain.OrgID(uuid.Must(uuid.NewV7()))
+	if _, err := m.env.Svc.Deps.Orgs.Create(context.Background(), province, org.CreateOrg{Name: fmt.Sprintf("UBND tỉnh ma trận %d", n),
+		Code: fmt.Sprintf("H%02d.M%02d", n%100, n%97), Kind: org.KindProvinceCommittee, Level: org.LevelProvince, Parent: m.orgOf(s)}, m.env.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	m.env.WaitCaughtUp()
+	return province, m.childOrgOf(t, province)
+}
+
+// childOrgOf is a fresh department under parent.
+func (m *matrix) childOrgOf(t *testing.T, parent domain.OrgID) domain.OrgID {
+	t.Helper()
+	n := m.next()
+	return m.env.Org(fmt.Sprintf("Sở ma trận %d", n), fmt.Sprintf("000.10.%02d.M%02d", n%100, n%97), parent)
+}
+
 // certificatePEM is a fresh self-signed certificate, valid for a year.
 func certificatePEM(t *testing.T) (string, string) {
 	t.Helper()
@@ -548,6 +570,12 @@ func matrixRoutes() []route {
 			build: orgWrite("/move", func(m *matrix, t *testing.T, s side) any {
 				return with(acctDecision(m.next()), "parent", m.childOrg(t, s))
 			}, true)},
+		{pattern: "POST /api/v1/orgs/{id}/home-affairs", allowed: admins, want: http.StatusOK, refused: []int{422},
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				prov, doh := m.province(t, s)
+				return request{method: http.MethodPost, path: "/api/v1/orgs/" + prov.String() + "/home-affairs",
+					body: with(acctDecision(m.next()), "home_affairs", doh), headers: []string{"If-Match", m.orgETag(t, prov)}}
+			}},
 		{pattern: "POST /api/v1/orgs/{id}/merge", allowed: admins, want: http.StatusOK, refused: []int{422},
 			build: orgWrite("/merge", func(m *matrix, t *testing.T, s side) any {
 				return with(acctDecision(m.next()), "successor", m.childOrg(t, s))

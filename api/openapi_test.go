@@ -119,6 +119,10 @@ func TestOpenAPIConformanceCheck(t *testing.T) {
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
 	problemHeader := http.Header{"Content-Type": {"application/problem+json"}}
 	problem := `{"type":"urn:hoso:problem:not_found","title":"Not found","status":404,"code":"not_found"}`
+	const approvalOrg = "01a23491-cbf6-7511-8758-c8b3fd9277cb"
+	zero := strings.Repeat("0", 64)
+	manifest := `{"count":0,"events":[],"events_root":"` + zero + `","format":"hoso-approval-manifest/v1","level":"unit","log":{"root":"` + zero +
+		`","tree_size":3},"month":"2026-11","org_id":"` + approvalOrg + `","recorded_from":"2026-11-01T00:00:00+07:00","recorded_until":"2026-12-01T00:00:00+07:00"}`
 	tests := []struct {
 		name    string
 		req     *http.Request
@@ -136,6 +140,14 @@ func TestOpenAPIConformanceCheck(t *testing.T) {
 		{"problem missing code", req("GET", "/api/v1/me", ""), "", 401, problemHeader, `{"type":"x","title":"t","status":401}`, "does not match"},
 		{"problem with unknown member", req("GET", "/api/v1/me", ""), "", 401, problemHeader, `{"type":"x","title":"t","status":401,"code":"unauthenticated","extra":1}`, "does not match"},
 		{"wrong media type", req("GET", "/api/v1/me", ""), "", 401, jsonHeader, `{"type":"x","title":"t","status":401,"code":"unauthenticated"}`, "does not match"},
+		// The approval routes are checked like the others: the manifest
+		// and the approval have their schemas, not any object.
+		{"approval manifest", req("GET", "/api/v1/approvals/"+approvalOrg+"/2026-11/manifest", ""), "", 200, jsonHeader, manifest, ""},
+		{"approval manifest not a manifest", req("GET", "/api/v1/approvals/"+approvalOrg+"/2026-11/manifest", ""), "", 200, jsonHeader, `{"format":"hoso-approval-manifest/v1"}`, "does not match"},
+		{"approval with an unknown timing", req("GET", "/api/v1/approvals/"+approvalOrg+"/2026-11", ""), "", 200, jsonHeader,
+			`{"org_id":"` + approvalOrg + `","month":"2026-11","level":"unit","sealed":true,"served":[],"approval":{"org_id":"` + approvalOrg +
+				`","month":"2026-11","level":"unit","manifest_sha256":"x","tree_size":1,"signer_account_id":"` + approvalOrg +
+				`","signer_fingerprint_sha256":"x","signer_subject":"CN=x","signing_time":"2026-11-28T02:00:00Z","timing":"sometimes"}}`, "does not match"},
 		{"healthz ok", req("GET", "/healthz", ""), "", 200, jsonHeader, `{"status":"ok"}`, ""},
 		{"healthz wrong body", req("GET", "/healthz", ""), "", 200, jsonHeader, `{"status":"fine"}`, "does not match"},
 	}

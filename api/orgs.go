@@ -33,6 +33,7 @@ func init() {
 		g.GET("/:id", s.getOrg, s.Authenticate)
 		g.POST("/:id/rename", s.renameOrg, s.Authenticate)
 		g.POST("/:id/move", s.moveOrg, s.Authenticate)
+		g.POST("/:id/home-affairs", s.designateHomeAffairs, s.Authenticate)
 		g.POST("/:id/merge", s.mergeOrg, s.Authenticate)
 		g.POST("/:id/split", s.splitOrg, s.Authenticate)
 		g.POST("/:id/dissolve", s.dissolveOrg, s.Authenticate)
@@ -52,6 +53,9 @@ type orgSummary struct {
 	Successors []string     `json:"successors"`
 	CreatedOn  domain.Date  `json:"created_on"`
 	ClosedOn   *domain.Date `json:"closed_on,omitempty"`
+	// HomeAffairs is a province's designated Department of Home Affairs
+	// (Sở Nội vụ), the one org that approves its month at level 2.
+	HomeAffairs string `json:"home_affairs,omitempty"`
 }
 
 // orgView is one org with its history of names and parents, from the ledger.
@@ -60,6 +64,13 @@ type orgView struct {
 	Version uint64        `json:"version"`
 	Names   []nameEntry   `json:"names"`
 	Parents []parentEntry `json:"parents"`
+	// HomeAffairsHistory: a province's designations, oldest first.
+	HomeAffairsHistory []homeAffairsEntry `json:"home_affairs_history,omitempty"`
+}
+
+type homeAffairsEntry struct {
+	From        domain.Date `json:"from"`
+	HomeAffairs string      `json:"home_affairs"`
 }
 
 type nameEntry struct {
@@ -98,6 +109,10 @@ func viewOrg(o *org.Org) orgView {
 	}
 	for _, p := range o.Parents() {
 		v.Parents = append(v.Parents, parentEntry{From: p.From, Parent: optionalID(p.Parent)})
+	}
+	for _, h := range o.HomeAffairs() {
+		v.HomeAffairsHistory = append(v.HomeAffairsHistory, homeAffairsEntry{From: h.From, HomeAffairs: h.Org.String()})
+		v.HomeAffairs = h.Org.String() // the one in force at the latest date: the history is sorted
 	}
 	return v
 }
@@ -155,7 +170,7 @@ func (s *Server) listOrgs(c echo.Context) error {
 			}
 			out.Orgs = append(out.Orgs, orgSummary{ID: o.ID.String(), Code: o.Code, Name: o.Name, Kind: string(o.Kind),
 				Level: string(o.Level), Parent: optionalID(o.Parent), Status: string(o.Status), Successors: idStrings(o.Successors),
-				CreatedOn: o.CreatedOn, ClosedOn: datePtr(o.ClosedOn)})
+				CreatedOn: o.CreatedOn, ClosedOn: datePtr(o.ClosedOn), HomeAffairs: optionalID(o.HomeAffairs)})
 		}
 	}
 	return c.JSON(http.StatusOK, out)
@@ -304,6 +319,39 @@ func (s *Server) moveOrg(c echo.Context) error {
 		return err
 	}
 	if _, err := s.deps.Orgs.Move(c.Request().Context(), o.ID(), ifMatch, parent, m); err != nil {
+		return err
+	}
+	return s.respondOrg(c, http.StatusOK, o.ID())
+}
+
+type homeAffairsRequest struct {
+	HomeAffairs string `json:"home_affairs"`
+	decision
+}
+
+// designateHomeAffairs: POST /orgs/{id}/home-affairs (If-Match) → 200. The
+// path names a province's people's committee; the body, on its decision,
+// the department that is from then on its Department of Home Affairs (Sở
+// Nội vụ), which alone approves the province's month at level 2. It takes
+// the admin role over both.
+func (s *Server) designateHomeAffairs(c echo.Context) error {
+	o, ifMatch, req, err := pathWrite[homeAffairsRequest](c, s.orgToManage)
+	if err != nil {
+		return err
+	}
+	var f fields
+	doh := domain.OrgID(f.id("/home_affairs", req.HomeAffairs))
+	if req.HomeAffairs == "" {
+		f.add("/home_affairs", "required", "")
+	}
+	m := s.commandMeta(c, &f, req.decision, "")
+	if err := f.err(); err != nil {
+		return err
+	}
+	if err := managedOrg(c, "/home_affairs", doh); err != nil {
+		return err
+	}
+	if _, err := s.deps.Orgs.DesignateHomeAffairs(c.Request().Context(), o.ID(), ifMatch, doh, m); err != nil {
 		return err
 	}
 	return s.respondOrg(c, http.StatusOK, o.ID())

@@ -99,8 +99,11 @@ type transferRole struct {
 }
 
 // roleIn decides what the caller may do with transfer t of dossier d:
-// receive or reject for the target (or, for internal and out-of-province
-// transfers, the managing org), cancel for the sending (or managing) org.
+// receive or reject for the target (for out-of-province transfers, the
+// managing org, which records the other province's answer), cancel for the
+// sending (or managing) org. Only a grant covering the target receives an
+// internal or between-orgs transfer: a grant on the sender does not, or an
+// org could push a dossier into another without its consent.
 func roleIn(caller *Caller, d *dossier.Dossier, t TransferView) transferRole {
 	var r transferRole
 	managing, managed := d.ManagingOrg()
@@ -117,14 +120,8 @@ func roleIn(caller *Caller, d *dossier.Dossier, t TransferView) transferRole {
 		target = *t.TargetOrg
 	}
 	switch t.Kind {
-	case dossier.TransferBetweenOrgs:
+	case dossier.TransferBetweenOrgs, dossier.TransferInternal:
 		r.receiver = try(target)
-	case dossier.TransferInternal:
-		if managed {
-			r.receiver = try(target, managing)
-		} else {
-			r.receiver = try(target)
-		}
 	default:
 		if managed {
 			r.receiver = try(managing, t.FromOrg)

@@ -231,10 +231,19 @@ func (s Dossiers) Correct(ctx context.Context, id domain.DossierID, ifMatch uint
 
 // InitiateTransfer opens a transfer (dossier.Dossier.InitiateTransfer). A
 // transfer between orgs needs a target org that exists and serves on the
-// effective date (*ReferenceError); an internal transfer's target unit too.
+// effective date (*ReferenceError); an internal transfer's target unit too,
+// and its ancestry on that date is read from the org streams so the domain
+// can keep the transfer inside the managing org.
 func (s Dossiers) InitiateTransfer(ctx context.Context, id domain.DossierID, ifMatch uint64, o dossier.TransferOrder, m domain.Meta) (eventstore.AppendResult, error) {
 	if _, err := requireOrg(ctx, s.Ledger, "target_org", o.TargetOrg, m.EffectiveDate); err != nil {
 		return eventstore.AppendResult{}, err
+	}
+	if o.Kind == dossier.TransferInternal && !o.TargetOrg.IsZero() {
+		chain, err := ancestryOn(ctx, s.Ledger, "target_org", o.TargetOrg, m.EffectiveDate)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		o.TargetAncestry = chain
 	}
 	if _, err := requireOrg(ctx, s.Ledger, "target_unit", o.TargetUnit, m.EffectiveDate); err != nil {
 		return eventstore.AppendResult{}, err

@@ -71,19 +71,71 @@ func (s Orgs) Move(ctx context.Context, id domain.OrgID, ifMatch uint64, parent 
 	return s.run(ctx, id, ifMatch, m, func(o *org.Org) ([]domain.Event, error) { return o.Move(m, parent, ancestry) })
 }
 
+// DesignateHomeAffairs records that, from the effective date, homeAffairs
+// is the Department of Home Affairs of the province whose people's
+// committee is province (org.Org.DesignateHomeAffairs). homeAffairs must
+// serve on that date; its ancestry on that date is read from the org
+// streams so the domain can keep the designation inside the province.
+func (s Orgs) DesignateHomeAffairs(ctx context.Context, province domain.OrgID, ifMatch uint64, homeAffairs domain.OrgID, m domain.Meta) (eventstore.AppendResult, error) {
+	var ancestry []domain.OrgID
+	if !homeAffairs.IsZero() {
+		var err error
+		if ancestry, err = ancestryOn(ctx, s.Ledger, "home_affairs", homeAffairs, m.EffectiveDate); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+	}
+	return s.run(ctx, province, ifMatch, m, func(o *org.Org) ([]domain.Event, error) {
+		return o.DesignateHomeAffairs(m, homeAffairs, ancestry)
+	})
+}
+
+// HomeAffairsProvince reports the province (its people's committee) whose
+// designated Department of Home Affairs o was on day d, walking o's
+// ancestors in the org streams: the designation is an explicit decision,
+// never inferred from an org's kind or place in the tree. ok is false when
+// o was no province's Department of Home Affairs on d.
+func HomeAffairsProvince(ctx context.Context, l Ledger, o domain.OrgID, d domain.Date) (province domain.OrgID, ok bool, err error) {
+	seen := []domain.OrgID{o}
+	start, err := LoadOrg(ctx, l, o)
+	if err != nil {
+		return domain.OrgID{}, false, err
+	}
+	cur, _ := start.ParentOn(d)
+	for !cur.IsZero() && len(seen) < maxDepth && !slices.Contains(seen, cur) {
+		seen = append(seen, cur)
+		a, err := LoadOrg(ctx, l, cur)
+		if err != nil {
+			return domain.OrgID{}, false, err
+		}
+		if h, designated := a.HomeAffairsOn(d); designated && h == o {
+			return cur, true, nil
+		}
+		cur, _ = a.ParentOn(d)
+	}
+	return domain.OrgID{}, false, nil
+}
+
 // maxDepth bounds an ancestry walk: real trees are a handful deep, and a
 // cycle that slipped into history must not hang a command.
 const maxDepth = 64
 
 // ancestry is from's chain up to its root on date d, from itself.
 func (s Orgs) ancestry(ctx context.Context, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
+	return ancestryOn(ctx, s.Ledger, "parent", from, d)
+}
+
+// ancestryOn is from's chain up to its root on date d, from itself, read
+// from the org streams (a decision must not depend on a read model's lag).
+// A missing or inactive org in the chain is a *ReferenceError on field (on
+// field+"/ancestor" above from).
+func ancestryOn(ctx context.Context, l Ledger, field string, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
 	var chain []domain.OrgID
 	for cur := from; !cur.IsZero() && len(chain) < maxDepth && !slices.Contains(chain, cur); {
-		field := "parent"
+		f := field
 		if len(chain) > 0 {
-			field = "parent/ancestor"
+			f = field + "/ancestor"
 		}
-		o, err := requireOrg(ctx, s.Ledger, field, cur, d)
+		o, err := requireOrg(ctx, l, f, cur, d)
 		if err != nil {
 			return nil, err
 		}

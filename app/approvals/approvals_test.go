@@ -68,6 +68,9 @@ func TestApprovalEndToEnd(t *testing.T) {
 	w.org(t, unitA, org.CreateOrg{Name: "Sở Y tế tỉnh Phú Thọ", Code: "H45.02", Kind: org.KindDepartment, Level: org.LevelProvince, Parent: province}, founded)
 	w.org(t, unitB, org.CreateOrg{Name: "Sở Tài chính tỉnh Phú Thọ", Code: "H45.03", Kind: org.KindDepartment, Level: org.LevelProvince, Parent: province}, founded)
 	w.org(t, doha, org.CreateOrg{Name: "Sở Nội vụ tỉnh Phú Thọ", Code: "H45.01", Kind: org.KindDepartment, Level: org.LevelProvince, Parent: province}, founded)
+	if _, err := w.orgs.DesignateHomeAffairs(ctx, province, 1, doha, at(founded)); err != nil {
+		t.Fatal(err)
+	}
 
 	root, otherRoot := certtest.NewCA(t, "Hoso Test Root CA"), certtest.NewCA(t, "Untrusted CA")
 	certFrom, certUntil := month.Start().AddDate(0, -2, 0), now.AddDate(1, 0, 0)

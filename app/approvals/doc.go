@@ -16,8 +16,20 @@
 // a read model, so the manifest at a given tree size is a function of the
 // ledger alone.
 //
-// A department manifest (the Department of Home Affairs, level department)
-// lists the units' approval.signed events of M instead.
+// A department manifest (level department) lists instead the
+// approval.signed unit approvals of M by the orgs of one province, and only
+// the province's designated Department of Home Affairs
+// (org.home_affairs_designated.v1, app.HomeAffairsProvince) may have one.
+// A unit approval signed after that was sealed goes into a supplementary
+// department approval (supplement n, its own stream), which lists exactly
+// the unit approvals no earlier department approval of M covers.
+//
+// # Who signs
+//
+// A unit approval's signer holds the approver role on the unit itself (a
+// grant on an ancestor does not count); a department approval's signer is
+// an approver over the Sở Nội vụ who signed none of the unit approvals it
+// covers (same account, certificate or certificate subject).
 //
 // Entries are in global log order; events_root is the RFC 6962 root over
 // their leaf hashes (SHA-256(0x00 ‖ event hash)); the manifest also records

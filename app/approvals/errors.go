@@ -27,6 +27,12 @@ const (
 	CodeNoUnitApprovals    = "no_unit_approvals"
 	CodeManifestTampered   = "manifest_tampered"
 	CodeLevelMismatch      = "level_mismatch"
+	// CodeSignedBothLevels: the signer (account or certificate subject)
+	// signed a unit approval that this level-2 approval would cover.
+	CodeSignedBothLevels = "signer_signed_both_levels"
+	// CodeSupplementNotDue: a supplementary department approval before the
+	// approval it follows is sealed.
+	CodeSupplementNotDue = "supplement_not_due"
 )
 
 // Error is a refused approval or manifest request. Kind is one of the

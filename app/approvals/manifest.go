@@ -46,6 +46,12 @@ type Manifest struct {
 	EventsRoot    string   `json:"events_root"`
 	Count         int      `json:"count"`
 	Events        []Entry  `json:"events"`
+	// Supplement is n of a supplementary department approval, and
+	// Supplements the manifest digest of the sealed approval it follows
+	// (the department approval, or supplement n−1); both absent otherwise,
+	// so the original manifests keep their bytes.
+	Supplement  int    `json:"supplement,omitempty"`
+	Supplements string `json:"supplements,omitempty"`
 }
 
 // LogState is the global Merkle log when the manifest was built.
@@ -132,7 +138,8 @@ func EventsRoot(entries []Entry) (string, error) {
 
 // sameEntries reports whether two manifests cover the same events the same way.
 func sameEntries(a, b Manifest) bool {
-	return a.Level == b.Level && a.EventsRoot == b.EventsRoot && a.Count == b.Count &&
+	return a.Level == b.Level && a.Supplement == b.Supplement && a.Supplements == b.Supplements &&
+		a.EventsRoot == b.EventsRoot && a.Count == b.Count &&
 		slices.EqualFunc(a.Events, b.Events, func(x, y Entry) bool {
 			return x.EventID == y.EventID && slices.Equal(x.Flags, y.Flags)
 		})
@@ -190,11 +197,25 @@ func (b builder) candidates(ctx context.Context, like string, from, until time.T
 // loadApproval replays org's approval of month at level (empty when
 // nothing happened).
 func loadApproval(ctx context.Context, l app.Ledger, org domain.OrgID, m approval.Month, level approval.Level) (*approval.Approval, app.History, error) {
-	h, err := l.Load(ctx, approval.StreamID(org, m, level), approval.Decode)
+	return loadAt(ctx, l, org, m, level, 0)
+}
+
+// loadAt is loadApproval of the nth supplementary department approval
+// (n = 0: the approval itself).
+func loadAt(ctx context.Context, l app.Ledger, org domain.OrgID, m approval.Month, level approval.Level, n int) (*approval.Approval, app.History, error) {
+	if n == 0 {
+		h, err := l.Load(ctx, approval.StreamID(org, m, level), approval.Decode)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, h, err
+		}
+		a, err := approval.Replay(org, m, level, h.Events)
+		return a, h, err
+	}
+	h, err := l.Load(ctx, approval.SupplementStreamID(org, m, n), approval.Decode)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, h, err
 	}
-	a, err := approval.Replay(org, m, level, h.Events)
+	a, err := approval.ReplaySupplement(org, m, n, h.Events)
 	return a, h, err
 }
 
@@ -219,20 +240,23 @@ func covered(a *approval.Approval) (map[string]bool, error) {
 	return out, nil
 }
 
-// build makes org's manifest of month at level from the first size leaves.
-func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Month, level approval.Level, size uint64) (Manifest, error) {
+// build makes org's manifest of month at level from the first size leaves;
+// a department manifest covers the units of province (its people's
+// committee).
+func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, sup supplement, size uint64) (Manifest, error) {
 	root, err := b.tree.Root(ctx, size)
 	if err != nil {
 		return Manifest{}, err
 	}
 	m := Manifest{
 		Format: ManifestFormat, Org: org.String(), Month: month.String(), Level: string(level),
-		Log: LogState{TreeSize: size, Root: root.String()},
+		Log:        LogState{TreeSize: size, Root: root.String()},
+		Supplement: sup.n, Supplements: sup.follows,
 	}
 	from, until := month.Start(), month.Next().Start()
 	var entries []Entry
 	if level == approval.LevelDepartment {
-		entries, err = b.departmentEntries(ctx, org, month, size)
+		entries, err = b.departmentEntries(ctx, province, month, sup.covered, size)
 	} else {
 		entries, from, err = b.unitEntries(ctx, org, month, size)
 	}
@@ -365,30 +389,67 @@ func (b builder) correctsApproved(ctx context.Context, org domain.OrgID, c candi
 	return false, nil
 }
 
-// departmentEntries are the units' approvals of month.
-func (b builder) departmentEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, error) {
+// departmentEntries are the unit approvals of month by the orgs of
+// province: those under its people's committee on the month's last day.
+// Another province's approvals are its own Department of Home Affairs'.
+// A supplement leaves out those already covered.
+func (b builder) departmentEntries(ctx context.Context, province domain.OrgID, month approval.Month, covered map[string]bool, size uint64) ([]Entry, error) {
 	// Approvals of M are signed from the end of M into the next month or
 	// later, so every recorded time counts.
 	cands, err := b.candidates(ctx, "approval-%-"+month.String(), time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), size, true)
 	if err != nil {
 		return nil, err
 	}
+	lastDay := domain.DateOf(month.Next().Start().Add(-time.Second))
+	inProvince := map[domain.OrgID]bool{}
 	var out []Entry
 	for _, c := range cands {
 		// The pattern also matches no department stream (they end in
 		// "-department"); an org's own unit approval counts like any other.
-		if c.Type != approval.TypeSigned {
+		if c.Type != approval.TypeSigned || covered[c.EventID] {
 			continue
 		}
 		e, err := approval.Decode(c.Type, c.data)
 		if err != nil {
 			return nil, err
 		}
-		if s := e.(approval.Signed); s.Level == approval.LevelUnit && s.Month == month {
+		s := e.(approval.Signed)
+		if s.Level != approval.LevelUnit || s.Month != month {
+			continue
+		}
+		in, ok := inProvince[s.Org]
+		if !ok {
+			if in, err = b.under(ctx, s.Org, province, lastDay); err != nil {
+				return nil, err
+			}
+			inProvince[s.Org] = in
+		}
+		if in {
 			out = append(out, c.Entry)
 		}
 	}
 	return out, nil
+}
+
+// under reports whether o was province or below it on day, by the org
+// streams' parent histories.
+func (b builder) under(ctx context.Context, o, province domain.OrgID, day domain.Date) (bool, error) {
+	var seen []domain.OrgID
+	for cur := o; !cur.IsZero() && len(seen) < 64 && !slices.Contains(seen, cur); {
+		if cur == province {
+			return true, nil
+		}
+		seen = append(seen, cur)
+		og, err := app.LoadOrg(ctx, b.ledger, cur)
+		if errors.Is(err, domain.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		cur, _ = og.ParentOn(day)
+	}
+	return false, nil
 }
 
 // CorrectsApproved reports whether the event target — recorded at

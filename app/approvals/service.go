@@ -16,7 +16,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
-	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -107,19 +106,30 @@ func (s *Service) sequence(ctx context.Context) (uint64, error) {
 	}
 }
 
-// checkLevel refuses a department approval by an org that is not a department.
-func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level approval.Level) error {
+// checkLevel refuses a department approval by an org that is not, on day,
+// the designated Department of Home Affairs of a province (Tiền Giang art.
+// 11.3, 12: the designation is an org event, never inferred from an org's
+// kind or place in the tree). For the department level it returns the
+// province (its people's committee) whose units' approvals it covers.
+func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level approval.Level, day domain.Date) (domain.OrgID, error) {
 	if !level.Valid() {
-		return domain.Invalid("level", "enum", "unit or department")
+		return domain.OrgID{}, domain.Invalid("level", "enum", "unit or department")
 	}
-	o, err := app.LoadOrg(ctx, s.ledger, orgID)
+	if _, err := app.LoadOrg(ctx, s.ledger, orgID); err != nil {
+		return domain.OrgID{}, err
+	}
+	if level != approval.LevelDepartment {
+		return domain.OrgID{}, nil
+	}
+	province, ok, err := app.HomeAffairsProvince(ctx, s.ledger, orgID, day)
 	if err != nil {
-		return err
+		return domain.OrgID{}, err
 	}
-	if level == approval.LevelDepartment && o.Kind() != org.KindDepartment {
-		return refuse(CodeLevelNotAllowed, domain.ErrInvalid, "only a department (Sở Nội vụ) approves at department level", nil)
+	if !ok {
+		return domain.OrgID{}, refuse(CodeLevelNotAllowed, domain.ErrInvalid,
+			"only the province's designated Department of Home Affairs (Sở Nội vụ) approves at department level on "+day.Vietnamese(), nil)
 	}
-	return nil
+	return province, nil
 }
 
 // Manifest returns org's manifest of month at level, recording it as
@@ -127,13 +137,29 @@ func (s *Service) checkLevel(ctx context.Context, orgID domain.OrgID, level appr
 // the signed manifest. Errors: domain.ErrNotFound for an unknown org;
 // *Error with CodeMonthNotBegun, CodeLevelNotAllowed, CodeNoUnitApprovals.
 func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
-	if err := s.checkLevel(ctx, orgID, level); err != nil {
+	return s.SupplementManifest(ctx, orgID, month, level, 0, m)
+}
+
+// SupplementManifest is Manifest for the nth supplementary department
+// approval (n = 0: the approval itself; n ≥ 1 needs level department): it
+// lists the province's unit approvals of the month that neither the
+// department approval nor an earlier supplement covers (a unit that
+// approved after the month was sealed at level 2, Tiền Giang art. 12).
+// Further errors: *Error with CodeSupplementNotDue while the approval it
+// follows is not sealed.
+func (s *Service) SupplementManifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, m domain.Meta) (Served, error) {
+	province, err := s.checkLevel(ctx, orgID, level, domain.DateOf(s.cfg.Now()))
+	if err != nil {
+		return Served{}, err
+	}
+	sup, err := s.supplementOf(ctx, orgID, month, level, n)
+	if err != nil {
 		return Served{}, err
 	}
 	// Two approvers opening the page at once race to record the manifest;
 	// the loser rereads and, usually, finds the winner's.
 	for attempt := 1; ; attempt++ {
-		served, err := s.manifest(ctx, orgID, month, level, m)
+		served, err := s.manifest(ctx, orgID, month, level, province, sup, m)
 		var lost *app.ConcurrencyError
 		if !errors.As(err, &lost) || attempt == 3 {
 			return served, err
@@ -141,8 +167,8 @@ func (s *Service) Manifest(ctx context.Context, orgID domain.OrgID, month approv
 	}
 }
 
-func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, m domain.Meta) (Served, error) {
-	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, province domain.OrgID, sup supplement, m domain.Meta) (Served, error) {
+	a, h, err := loadAt(ctx, s.ledger, orgID, month, level, sup.n)
 	if err != nil {
 		return Served{}, err
 	}
@@ -154,7 +180,7 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	if err != nil {
 		return Served{}, err
 	}
-	man, err := s.b.build(ctx, orgID, month, level, size)
+	man, err := s.b.build(ctx, orgID, month, level, province, sup, size)
 	if err != nil {
 		return Served{}, err
 	}
@@ -216,6 +242,12 @@ type Approved struct {
 //   - CodeSignerNotApprover: its account may not approve this org;
 //   - CodeManifestStale: the month's events changed since it was served.
 func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, body []byte, m domain.Meta) (Approved, error) {
+	return s.SubmitSupplement(ctx, orgID, month, level, 0, body, m)
+}
+
+// SubmitSupplement is Submit for the nth supplementary department approval
+// (n = 0: the approval itself).
+func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta) (Approved, error) {
 	now := s.cfg.Now().UTC()
 	if m.RecordedAt.IsZero() {
 		m.RecordedAt = now
@@ -223,7 +255,11 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	if !level.Valid() {
 		return Approved{}, domain.Invalid("level", "enum", "unit or department")
 	}
-	a, h, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	sup, err := s.supplementOf(ctx, orgID, month, level, n)
+	if err != nil {
+		return Approved{}, err
+	}
+	a, h, err := loadAt(ctx, s.ledger, orgID, month, level, n)
 	if err != nil {
 		return Approved{}, err
 	}
@@ -264,13 +300,22 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	if err := checkCertificate(sig, s.cfg.Roots); err != nil {
 		return Approved{}, err
 	}
-	fp := Fingerprint(sig.signer)
-	signer, err := s.authority(ctx, orgID, fp, sig.signingTime, now)
+	province, err := s.checkLevel(ctx, orgID, latest.Level, domain.DateOf(sig.signingTime))
 	if err != nil {
 		return Approved{}, err
 	}
-	if err := s.checkUnchanged(ctx, orgID, month, latest); err != nil {
+	fp := Fingerprint(sig.signer)
+	signer, err := s.authority(ctx, orgID, latest.Level, fp, sig.signingTime, now)
+	if err != nil {
 		return Approved{}, err
+	}
+	if err := s.checkUnchanged(ctx, orgID, month, province, sup, latest); err != nil {
+		return Approved{}, err
+	}
+	if latest.Level == approval.LevelDepartment {
+		if err := s.notAlsoUnitSigner(ctx, latest, signer, subjectOf(sig.signer), fp); err != nil {
+			return Approved{}, err
+		}
 	}
 	timing, window := s.timing(month, latest.Level, sig.signingTime)
 	events, err := a.Sign(m, approval.Signature{
@@ -284,7 +329,7 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 	res, err := s.ledger.Append(ctx, h.Stream, eventstore.Exactly(h.Version), m, events, nil)
 	if errors.Is(err, domain.ErrConflict) {
 		// Another approval won the race; say what the month is now.
-		if a2, _, lerr := loadApproval(ctx, s.ledger, orgID, month, level); lerr == nil && a2.Sealed() {
+		if a2, _, lerr := loadAt(ctx, s.ledger, orgID, month, level, n); lerr == nil && a2.Sealed() {
 			return Approved{}, refuse(CodeMonthSealed, domain.ErrConflict, "the month was approved meanwhile", err)
 		}
 		return Approved{}, err
@@ -318,10 +363,14 @@ func servedTime(h app.History, digest string) time.Time {
 }
 
 // authority finds the account holding the certificate with fingerprint fp
-// and checks it may approve orgID: certificate usable at the signing time
-// and not revoked since, account active, approver over the org (directly
-// or through an ancestor) on the signing date.
-func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, signedAt, now time.Time) (domain.AccountID, error) {
+// and checks it may approve orgID at level: certificate usable at the
+// signing time and not revoked since, account active, and on the signing
+// date an approver of the org itself for a unit approval (its head or
+// delegate, Tiền Giang art. 6: a grant on the Department of Home Affairs
+// or any other ancestor does not make one a unit's approver, or one person
+// could sign both levels), over the org directly or through an ancestor
+// for the department level.
+func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level approval.Level, fp string, signedAt, now time.Time) (domain.AccountID, error) {
 	rows, err := s.cfg.Pool.Query(ctx, `
 		SELECT DISTINCT stream_id FROM events
 		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
@@ -359,6 +408,13 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, 
 			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer's account is not active", nil)
 			continue
 		}
+		if level == approval.LevelUnit {
+			if !approverOn(acct.Grants(day), orgID) {
+				refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer holds no approver role on org "+orgID.String()+" itself (a grant on an ancestor does not sign a unit's approval)", nil)
+				continue
+			}
+			return id, nil
+		}
 		pol := account.NewPolicy(acct.Grants(day), s.ancestry(ctx, day))
 		if !pol.Can(account.ActionApproveMonth, orgID) {
 			refusal = refuse(CodeSignerNotApprover, domain.ErrForbidden, "the signer holds no approver role over org "+orgID.String(), nil)
@@ -370,6 +426,46 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, fp string, 
 		refusal = refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	return domain.AccountID{}, refusal
+}
+
+// approverOn reports whether one of grants lets its holder approve org's
+// month on the org itself, not through an ancestor.
+func approverOn(grants []account.Grant, org domain.OrgID) bool {
+	for _, g := range grants {
+		if g.Org == org && g.Role != account.RoleSelf && account.Permits(g.Role, account.ActionApproveMonth) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAlsoUnitSigner refuses a department approval whose signer — the same
+// account, certificate or certificate subject — signed one of the unit
+// approvals the served manifest covers: the two levels are two people's
+// checks (Tiền Giang art. 6, 12), and one person signing both would make
+// the second a formality.
+func (s *Service) notAlsoUnitSigner(ctx context.Context, served approval.ManifestServed, signer domain.AccountID, subject, fp string) error {
+	man, err := ParseManifest(served.Manifest)
+	if err != nil {
+		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
+	}
+	for _, e := range man.Events {
+		h, err := s.ledger.Load(ctx, e.Stream, approval.Decode)
+		if err != nil {
+			return err
+		}
+		for _, r := range h.Events {
+			u, ok := r.Event.(approval.Signed)
+			if !ok || r.ID.String() != e.EventID {
+				continue
+			}
+			if u.SignerAccount == signer || u.SignerFingerprint == fp || (subject != "" && u.SignerSubject == subject) {
+				return refuse(CodeSignedBothLevels, domain.ErrForbidden,
+					"the signer approved "+u.Org.String()+" at unit level for "+u.Month.Vietnamese()+"; the department level is signed by another person", nil)
+			}
+		}
+	}
+	return nil
 }
 
 // ancestry walks the org streams' parent history on day: a decision on
@@ -391,7 +487,7 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 
 // checkUnchanged rebuilds the manifest's entries from today's log and
 // refuses the signature when they differ from the served ones.
-func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, served approval.ManifestServed) error {
+func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed) error {
 	prev, err := ParseManifest(served.Manifest)
 	if err != nil {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
@@ -403,7 +499,7 @@ func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month 
 	if err != nil {
 		return err
 	}
-	now, err := s.b.build(ctx, orgID, month, served.Level, size)
+	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, size)
 	if err != nil {
 		return err
 	}
@@ -435,6 +531,62 @@ func (s *Service) timing(month approval.Month, level approval.Level, signedAt ti
 
 // Approval returns org's approval of month at level as recorded.
 func (s *Service) Approval(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level) (*approval.Approval, error) {
-	a, _, err := loadApproval(ctx, s.ledger, orgID, month, level)
+	return s.SupplementApproval(ctx, orgID, month, level, 0)
+}
+
+// SupplementApproval is Approval for the nth supplementary department
+// approval (n = 0: the approval itself).
+func (s *Service) SupplementApproval(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int) (*approval.Approval, error) {
+	if n > 0 && level != approval.LevelDepartment {
+		return nil, domain.Invalid("supplement", "level", "supplements are department approvals")
+	}
+	a, _, err := loadAt(ctx, s.ledger, orgID, month, level, n)
 	return a, err
+}
+
+// supplement is what a supplementary department approval builds on: its
+// number, the digest of the sealed approval it follows, and the unit
+// approvals that approval and the ones before it cover.
+type supplement struct {
+	n       int
+	follows string
+	covered map[string]bool
+}
+
+// supplementOf checks that the nth supplement of org's month may be served
+// or signed — level department, and the department approval and every
+// earlier supplement sealed — and gathers what they cover.
+func (s *Service) supplementOf(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int) (supplement, error) {
+	sup := supplement{n: n}
+	if n == 0 {
+		return sup, nil
+	}
+	if n < 0 || level != approval.LevelDepartment {
+		return sup, domain.Invalid("supplement", "level", "supplements (numbered from 1) are department approvals")
+	}
+	sup.covered = map[string]bool{}
+	for i := 0; i < n; i++ {
+		a, _, err := loadAt(ctx, s.ledger, orgID, month, approval.LevelDepartment, i)
+		if err != nil {
+			return sup, err
+		}
+		sig, ok := a.Signature()
+		if !ok {
+			what := "the department approval"
+			if i > 0 {
+				what = fmt.Sprintf("supplement %d", i)
+			}
+			return sup, refuse(CodeSupplementNotDue, domain.ErrConflict,
+				fmt.Sprintf("supplement %d follows %s of %s, which is not signed", n, what, month.Vietnamese()), nil)
+		}
+		set, err := covered(a)
+		if err != nil {
+			return sup, err
+		}
+		for id := range set {
+			sup.covered[id] = true
+		}
+		sup.follows = sig.ManifestDigest
+	}
+	return sup, nil
 }

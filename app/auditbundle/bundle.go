@@ -28,10 +28,13 @@ const Format = "hoso-audit-bundle/v1"
 
 // Bundle is the file's content.
 type Bundle struct {
-	Format     string    `json:"format"`
-	Org        string    `json:"org_id"`
-	Month      string    `json:"month"`
-	Level      string    `json:"level"`
+	Format string `json:"format"`
+	Org    string `json:"org_id"`
+	Month  string `json:"month"`
+	Level  string `json:"level"`
+	// Supplement is n of a supplementary department approval (absent: the
+	// approval itself); it is checked like any other.
+	Supplement int       `json:"supplement,omitempty"`
 	ExportedAt time.Time `json:"exported_at"`
 	// CheckpointKey is the ledger's public checkpoint key (note format),
 	// when the exporter had it. An auditor should pin the key instead of
@@ -91,8 +94,20 @@ var ErrNotApproved = errors.New("auditbundle: the month is not approved")
 // the approval event. verifierKey is the public checkpoint key to include
 // ("" to leave it out).
 func Export(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, tree *treelog.Log, org domain.OrgID, month approval.Month, level approval.Level, verifierKey string, now time.Time) (Bundle, error) {
-	b := Bundle{Format: Format, Org: org.String(), Month: month.String(), Level: string(level), ExportedAt: now.UTC().Truncate(time.Second), CheckpointKey: verifierKey}
+	return ExportSupplement(ctx, pool, store, tree, org, month, level, 0, verifierKey, now)
+}
+
+// ExportSupplement is Export of the nth supplementary department approval
+// (n = 0: the approval itself).
+func ExportSupplement(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, tree *treelog.Log, org domain.OrgID, month approval.Month, level approval.Level, n int, verifierKey string, now time.Time) (Bundle, error) {
+	b := Bundle{Format: Format, Org: org.String(), Month: month.String(), Level: string(level), Supplement: n, ExportedAt: now.UTC().Truncate(time.Second), CheckpointKey: verifierKey}
 	streamID := approval.StreamID(org, month, level)
+	if n > 0 {
+		if level != approval.LevelDepartment {
+			return b, domain.Invalid("supplement", "level", "supplements are department approvals")
+		}
+		streamID = approval.SupplementStreamID(org, month, n)
+	}
 	stream, err := store.ReadStream(ctx, streamID, eventstore.ReadOptions{})
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return b, fmt.Errorf("%w: %s has no approval stream", ErrNotApproved, streamID)

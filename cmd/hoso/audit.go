@@ -42,8 +42,9 @@ func runAuditExport(ctx context.Context, env *Env, args []string) int {
 	monthFlag := fs.String("month", "", "the approved month, `YYYY-MM`")
 	out := fs.String("out", "", "the bundle `FILE` to write")
 	levelFlag := fs.String("level", "unit", "the approval's level: unit, or department (the DoHA's over the units' approvals)")
+	supplementFlag := fs.Int("supplement", 0, "with --level department: the `N`th supplementary approval (the late unit approvals)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *orgFlag == "" || *monthFlag == "" || *out == "" {
-		fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM [--level unit|department] --out FILE")
+		fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM [--level unit|department [--supplement N]] --out FILE")
 		return 2
 	}
 	org, err := domain.ParseOrgID(*orgFlag)
@@ -61,6 +62,10 @@ func runAuditExport(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso audit export: --level: unit or department")
 		return 2
 	}
+	if *supplementFlag < 0 || (*supplementFlag > 0 && level != approval.LevelDepartment) {
+		fmt.Fprintln(env.Stderr, "hoso audit export: --supplement: 1, 2, … with --level department")
+		return 2
+	}
 	var vkey string
 	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
 		if k, err := checkpoint.LoadKey(path); err == nil {
@@ -74,7 +79,7 @@ func runAuditExport(ctx context.Context, env *Env, args []string) int {
 	}
 	defer pool.Close()
 	store := postgres.New(pool, postgres.Options{})
-	b, err := auditbundle.Export(ctx, pool, store, treelog.New(pool, nil, treelog.Options{}), org, month, level, vkey, time.Now())
+	b, err := auditbundle.ExportSupplement(ctx, pool, store, treelog.New(pool, nil, treelog.Options{}), org, month, level, *supplementFlag, vkey, time.Now())
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso audit export:", err)
 		return 1

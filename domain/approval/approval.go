@@ -90,6 +90,21 @@ func StreamID(org domain.OrgID, m Month, level Level) string {
 	return s
 }
 
+// SupplementStreamID is the stream of the nth supplementary department
+// approval of org's month m (n ≥ 1): "approval-<org>-<yyyy-mm>-department-<n>".
+// A unit approval signed after the department sealed the month is covered
+// by no department approval; a supplement covers exactly such late unit
+// approvals (Tiền Giang art. 12), each supplement after the one before it
+// was sealed, so the original signature is never reopened. n = 0 is the
+// department approval itself.
+func SupplementStreamID(org domain.OrgID, m Month, n int) string {
+	s := StreamID(org, m, LevelDepartment)
+	if n > 0 {
+		s += "-" + strconv.Itoa(n)
+	}
+	return s
+}
+
 // Level says what an approval covers.
 type Level string
 
@@ -140,6 +155,9 @@ type ManifestServed struct {
 	TreeSize uint64          `json:"tree_size"`
 	Items    int             `json:"items"`
 	Manifest json.RawMessage `json:"manifest"`
+	// Supplement is n of a supplementary department approval (absent: the
+	// approval itself).
+	Supplement int `json:"supplement,omitempty"`
 }
 
 // Signed is stored as "approval.signed.v1": the month is approved, by the
@@ -161,6 +179,9 @@ type Signed struct {
 	Timing            Timing           `json:"timing"`
 	WindowStart       domain.Date      `json:"window_start,omitzero"`
 	WindowEnd         domain.Date      `json:"window_end,omitzero"`
+	// Supplement is n of a supplementary department approval (absent: the
+	// approval itself).
+	Supplement int `json:"supplement,omitempty"`
 }
 
 func (ManifestServed) EventType() string { return TypeManifestServed }
@@ -192,12 +213,13 @@ func EventTypes() []string { return []string{TypeManifestServed, TypeSigned} }
 // Approval is one org-month's approval, rebuilt by Replay. The zero value
 // is not valid; New starts an empty one.
 type Approval struct {
-	org     domain.OrgID
-	month   Month
-	level   Level
-	version uint64
-	served  []ManifestServed
-	signed  *Signed
+	org        domain.OrgID
+	month      Month
+	level      Level
+	supplement int // n of a supplementary department approval; 0 otherwise
+	version    uint64
+	served     []ManifestServed
+	signed     *Signed
 }
 
 // New is the approval at level of a month nothing has happened to yet.
@@ -219,6 +241,20 @@ func New(org domain.OrgID, m Month, level Level) (*Approval, error) {
 	return &Approval{org: org, month: m, level: level}, nil
 }
 
+// NewSupplement is the nth (n ≥ 1) supplementary department approval of a
+// month nothing has happened to yet. Errors wrap domain.ErrInvalid.
+func NewSupplement(org domain.OrgID, m Month, n int) (*Approval, error) {
+	a, err := New(org, m, LevelDepartment)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, domain.Invalid("supplement", "range", "a supplement is numbered from 1")
+	}
+	a.supplement = n
+	return a, nil
+}
+
 // Replay rebuilds org's approval of month m from its stream, oldest first
 // (an empty history is a month with nothing served). A history holding an
 // event of another package, or of another org or month, is refused with
@@ -228,26 +264,48 @@ func Replay(org domain.OrgID, m Month, level Level, history []domain.Recorded) (
 	if err != nil {
 		return nil, err
 	}
+	return a.replay(history)
+}
+
+// ReplaySupplement is Replay for the nth supplementary department approval.
+func ReplaySupplement(org domain.OrgID, m Month, n int, history []domain.Recorded) (*Approval, error) {
+	a, err := NewSupplement(org, m, n)
+	if err != nil {
+		return nil, err
+	}
+	return a.replay(history)
+}
+
+func (a *Approval) replay(history []domain.Recorded) (*Approval, error) {
+	org, m, level := a.org, a.month, a.level
 	for i, r := range history {
 		var (
 			o  domain.OrgID
 			mm Month
 			l  Level
+			n  int
 		)
 		switch e := r.Event.(type) {
 		case ManifestServed:
-			o, mm, l = e.Org, e.Month, e.Level
+			o, mm, l, n = e.Org, e.Month, e.Level, e.Supplement
 		case Signed:
-			o, mm, l = e.Org, e.Month, e.Level
+			o, mm, l, n = e.Org, e.Month, e.Level, e.Supplement
 		default:
 			return nil, domain.Invalid(fmt.Sprintf("history/%d", i), "unknown", fmt.Sprintf("%T", r.Event))
 		}
-		if o != org || mm != m || l != level {
-			return nil, domain.Invalid(fmt.Sprintf("history/%d", i), "stream", "an event of "+StreamID(o, mm, l))
+		if o != org || mm != m || l != level || n != a.supplement {
+			return nil, domain.Invalid(fmt.Sprintf("history/%d", i), "stream", "an event of "+streamOf(o, mm, l, n))
 		}
 		a.apply(r)
 	}
 	return a, nil
+}
+
+func streamOf(o domain.OrgID, m Month, l Level, n int) string {
+	if n > 0 {
+		return SupplementStreamID(o, m, n)
+	}
+	return StreamID(o, m, l)
 }
 
 func (a *Approval) apply(r domain.Recorded) {
@@ -264,9 +322,12 @@ func (a *Approval) apply(r domain.Recorded) {
 // Org, Month, Level, StreamID and Version describe the approval.
 func (a *Approval) Org() domain.OrgID { return a.org }
 func (a *Approval) Level() Level      { return a.level }
-func (a *Approval) StreamID() string  { return StreamID(a.org, a.month, a.level) }
-func (a *Approval) Month() Month      { return a.month }
-func (a *Approval) Version() uint64   { return a.version }
+func (a *Approval) StreamID() string  { return streamOf(a.org, a.month, a.level, a.supplement) }
+
+// Supplement is n of a supplementary department approval, 0 otherwise.
+func (a *Approval) Supplement() int { return a.supplement }
+func (a *Approval) Month() Month    { return a.month }
+func (a *Approval) Version() uint64 { return a.version }
 
 // Sealed reports whether the month is signed.
 func (a *Approval) Sealed() bool { return a.signed != nil }
@@ -366,7 +427,7 @@ func (a *Approval) Serve(m domain.Meta, man Manifest) ([]domain.Event, error) {
 	}
 	return []domain.Event{ManifestServed{
 		Org: a.org, Month: a.month, Level: man.Level, Digest: man.Digest,
-		TreeSize: man.TreeSize, Items: man.Items, Manifest: json.RawMessage(man.Bytes),
+		TreeSize: man.TreeSize, Items: man.Items, Manifest: json.RawMessage(man.Bytes), Supplement: a.supplement,
 	}}, nil
 }
 
@@ -437,7 +498,7 @@ func (a *Approval) Sign(m domain.Meta, s Signature) ([]domain.Event, error) {
 		Org: a.org, Month: a.month, Level: s.Level, ManifestDigest: s.ManifestDigest, TreeSize: served.TreeSize,
 		CMS: slices.Clone(s.CMS), SignerFingerprint: s.SignerFingerprint, SignerAccount: s.SignerAccount,
 		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC(), Timing: s.Timing,
-		WindowStart: s.WindowStart, WindowEnd: s.WindowEnd,
+		WindowStart: s.WindowStart, WindowEnd: s.WindowEnd, Supplement: a.supplement,
 	}}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +236,35 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode(%q) gave %s", typ, e.EventType())
 		}
 	})
+}
+
+// TestSupplementStream: a supplementary department approval has its own
+// stream and refuses the events of the approval it follows (or of another
+// supplement), so a signature is never reopened.
+func TestSupplementStream(t *testing.T) {
+	t.Parallel()
+	if got, want := approval.SupplementStreamID(orgA, nov, 2), "approval-"+orgA.String()+"-2026-11-department-2"; got != want {
+		t.Errorf("SupplementStreamID = %s, want %s", got, want)
+	}
+	if _, err := approval.NewSupplement(orgA, nov, 0); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("NewSupplement(0) = %v, want ErrInvalid", err)
+	}
+	ev := func(n int) []domain.Recorded {
+		return []domain.Recorded{{Version: 1, Event: approval.ManifestServed{Org: orgA, Month: nov, Level: approval.LevelDepartment, Supplement: n}}}
+	}
+	if _, err := approval.ReplaySupplement(orgA, nov, 1, ev(0)); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("supplement 1 replaying the approval's own event: %v, want ErrInvalid", err)
+	}
+	if _, err := approval.Replay(orgA, nov, approval.LevelDepartment, ev(1)); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("the approval replaying a supplement's event: %v, want ErrInvalid", err)
+	}
+	a, err := approval.ReplaySupplement(orgA, nov, 1, ev(1))
+	if err != nil || a.Supplement() != 1 || a.StreamID() != approval.SupplementStreamID(orgA, nov, 1) {
+		t.Fatalf("ReplaySupplement = %v, %v", a, err)
+	}
+	at := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	evs, err := a.Serve(domain.Meta{RecordedAt: at}, approval.Manifest{Level: approval.LevelDepartment, Digest: strings.Repeat("a", 64), Items: 1, Bytes: []byte(`{}`)})
+	if err != nil || len(evs) != 1 || evs[0].(approval.ManifestServed).Supplement != 1 {
+		t.Errorf("Serve on supplement 1 = %v, %v; want a served manifest numbered 1", evs, err)
+	}
 }

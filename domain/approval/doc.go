@@ -11,7 +11,9 @@
 // A unit's approval covers the events that created or changed the data of
 // the dossiers it manages; the Department of Home Affairs' approval (level
 // department) covers the units' approvals of the month, never events
-// directly.
+// directly. A unit approval signed after the department's sealed it is
+// covered by a supplementary department approval (SupplementStreamID,
+// NewSupplement), each its own stream, so no signature is ever reopened.
 //
 // The package is pure: the manifest's content, the CMS verification, the
 // trust roots and the signer's authority are checked by the caller

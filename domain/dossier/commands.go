@@ -3,6 +3,7 @@ package dossier
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -326,6 +327,13 @@ type TransferOrder struct {
 	// TargetUnit optionally names the employing unit inside the receiving
 	// org (between_orgs); it defaults to TargetOrg.
 	TargetUnit domain.OrgID
+	// TargetAncestry is TargetOrg's chain up to its root on the effective
+	// date, TargetOrg itself included, as the caller's org tree knows it.
+	// An internal transfer needs the managing org in it: a unit outside
+	// the managing org's subtree is another org, which must receive the
+	// dossier itself through a between_orgs transfer (Tiền Giang art.
+	// 10.2–10.3).
+	TargetAncestry []domain.OrgID
 }
 
 // InitiateTransfer opens a transfer on its decision (meta.Source), by the
@@ -350,6 +358,8 @@ func (d *Dossier) InitiateTransfer(o TransferOrder, m domain.Meta) ([]domain.Eve
 			v.Add("target_org", "required", "the receiving unit")
 		} else if o.TargetOrg == d.doc.Header.EmployingUnit {
 			v.Add("target_org", "same_unit", "the person already works there")
+		} else if !slices.Contains(o.TargetAncestry, managing) {
+			v.Add("target_org", "outside_org", "an internal transfer stays inside the managing org; another org receives through a between_orgs transfer")
 		}
 		if !o.TargetUnit.IsZero() {
 			v.Add("target_unit", "not_allowed", "internal transfers name the unit as target_org")
@@ -400,15 +410,16 @@ func (d *Dossier) pendingTransfer(id uuid.UUID) (*Transfer, error) {
 	return d.pending, nil
 }
 
-// receiver reports whether org may receive or reject t: the target org;
-// for internal transfers also the managing org's HR; for transfers out of
-// the province the sending org, which records the other province's answer.
+// receiver reports whether org may receive or reject t: the target org
+// (the managing org's HR receives an internal transfer as the target unit's
+// superior, acting for it); for transfers out of the province the sending
+// org, which records the other province's answer. The sender never
+// receives for a target it does not cover: receiving is the receiving
+// org's consent.
 func (d *Dossier) receiver(t *Transfer, org domain.OrgID) bool {
 	managing, _ := d.ManagingOrg()
 	switch t.Kind {
-	case TransferInternal:
-		return org == t.TargetOrg || org == managing
-	case TransferBetweenOrgs:
+	case TransferInternal, TransferBetweenOrgs:
 		return org == t.TargetOrg
 	default:
 		return org == managing || org == t.FromOrg

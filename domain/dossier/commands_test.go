@@ -362,9 +362,21 @@ func TestTransfers(t *testing.T) {
 			then: []domain.Event{toB}},
 		{name: "initiate internal", given: []domain.Event{created()},
 			when: func(d *Dossier) ([]domain.Event, error) {
-				return d.InitiateTransfer(TransferOrder{TransferID: transferID, Kind: TransferInternal, TargetOrg: unitA2}, meta())
+				return d.InitiateTransfer(TransferOrder{TransferID: transferID, Kind: TransferInternal, TargetOrg: unitA2, TargetAncestry: []domain.OrgID{unitA2, orgA}}, meta())
 			},
 			then: []domain.Event{toA2}},
+		// Tiền Giang art. 10.2–10.3: another org receives through a
+		// between_orgs transfer, by its own act.
+		{name: "internal to a unit outside the managing org", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.InitiateTransfer(TransferOrder{TransferID: transferID, Kind: TransferInternal, TargetOrg: orgB, TargetAncestry: []domain.OrgID{orgB}}, meta())
+			},
+			err: &wantErr{kind: invalid, fields: []string{"target_org:outside_org"}}},
+		{name: "internal with no known ancestry", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.InitiateTransfer(TransferOrder{TransferID: transferID, Kind: TransferInternal, TargetOrg: unitA2}, meta())
+			},
+			err: &wantErr{kind: invalid, fields: []string{"target_org:outside_org"}}},
 		{name: "initiate out of province", given: []domain.Event{created()},
 			when: func(d *Dossier) ([]domain.Event, error) {
 				return d.InitiateTransfer(TransferOrder{TransferID: transferID, Kind: TransferOutOfProvince}, meta())
@@ -420,6 +432,9 @@ func TestTransfers(t *testing.T) {
 		{name: "hand over out of the province", given: []domain.Event{created(), out},
 			when: func(d *Dossier) ([]domain.Event, error) { return d.ReceiveTransfer(transferID, meta()) },
 			then: []domain.Event{TransferReceived{TransferID: transferID, Kind: TransferOutOfProvince}}},
+		{name: "internal received by the sender for a unit it does not act for", given: []domain.Event{created(), toA2},
+			when: func(d *Dossier) ([]domain.Event, error) { return d.ReceiveTransfer(transferID, meta()) },
+			err:  &wantErr{kind: conflict, rule: "wrong_org"}},
 		{name: "receive by the sender", given: []domain.Event{created(), toB},
 			when: func(d *Dossier) ([]domain.Event, error) { return d.ReceiveTransfer(transferID, meta()) },
 			err:  &wantErr{kind: conflict, rule: "wrong_org"}},

@@ -144,6 +144,10 @@ func (w *world) step(d *Dossier) {
 		o := TransferOrder{TransferID: w.uuid(), Kind: kinds[w.pick(3)]}
 		if o.Kind != TransferOutOfProvince {
 			o.TargetOrg = orgs[w.pick(len(orgs))]
+			// Half the internal targets are inside the managing org's subtree.
+			if managing, _ := d.ManagingOrg(); w.pick(2) == 0 {
+				o.TargetAncestry = []domain.OrgID{o.TargetOrg, managing}
+			}
 		}
 		evs, err = d.InitiateTransfer(o, m)
 	case 6:

@@ -19,12 +19,13 @@ var update = flag.Bool("update", false, "rewrite testdata/golden and the fuzz se
 // samples holds one filled-in event per stored type; the golden files pin
 // their JSON so a renamed field or tag fails here before it reaches history.
 var samples = map[string]domain.Event{
-	TypeCreated:   Created{Org: self, Name: "Sở Nội vụ tỉnh Đồng Tháp", Code: "000.00.31.H20", Kind: KindDepartment, Level: LevelProvince, Parent: p1},
-	TypeRenamed:   Renamed{Name: "Sở Nội vụ tỉnh Đồng Tháp", Code: "000.00.31.H20"},
-	TypeMoved:     Moved{Parent: p2, Previous: p1},
-	TypeMerged:    Merged{Successor: s1},
-	TypeSplit:     Split{Successors: []domain.OrgID{s1, s2}},
-	TypeDissolved: Dissolved{Successor: s1, ManagedDossiers: true},
+	TypeCreated:               Created{Org: self, Name: "Sở Nội vụ tỉnh Đồng Tháp", Code: "000.00.31.H20", Kind: KindDepartment, Level: LevelProvince, Parent: p1},
+	TypeRenamed:               Renamed{Name: "Sở Nội vụ tỉnh Đồng Tháp", Code: "000.00.31.H20"},
+	TypeMoved:                 Moved{Parent: p2, Previous: p1},
+	TypeMerged:                Merged{Successor: s1},
+	TypeSplit:                 Split{Successors: []domain.OrgID{s1, s2}},
+	TypeDissolved:             Dissolved{Successor: s1, ManagedDossiers: true},
+	TypeHomeAffairsDesignated: HomeAffairsDesignated{HomeAffairs: s1},
 }
 
 func TestGolden(t *testing.T) {

@@ -185,6 +185,43 @@ func (o *Org) Dissolve(m domain.Meta, managesDossiers bool, successor domain.Org
 	return []domain.Event{Dissolved{Successor: successor, ManagedDossiers: managesDossiers}}, nil
 }
 
+// DesignateHomeAffairs decides that, from m.EffectiveDate, homeAffairs is
+// this province's Department of Home Affairs (Sở Nội vụ): the org that
+// approves the province's month at level 2 (Tiền Giang art. 11.3, 12). It
+// replaces the designation in force, so a province has at most one at a
+// time. ancestry is homeAffairs' chain up to its root on that date, itself
+// included, as the caller's org tree knows it: the department must be
+// inside the province. Designating the org already in force returns no
+// events. Errors: domain.ErrInvalid for bad input ("home_affairs":
+// required, self, outside_province); domain.ErrConflict (a
+// *domain.StateError) when this org is not a province's people's committee
+// ("not_province"), has ended, or the date is before its creation.
+func (o *Org) DesignateHomeAffairs(m domain.Meta, homeAffairs domain.OrgID, ancestry []domain.OrgID) ([]domain.Event, error) {
+	var v domain.ValidationError
+	checkMeta(&v, m)
+	switch {
+	case homeAffairs.IsZero():
+		v.Add("home_affairs", "required", "")
+	case homeAffairs == o.id:
+		v.Add("home_affairs", "self", "the province's people's committee is not its Department of Home Affairs")
+	case !slices.Contains(ancestry, o.id):
+		v.Add("home_affairs", "outside_province", "the department must be an org of this province")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if o.kind != KindProvinceCommittee {
+		return nil, o.stateErr("not_province", "a Department of Home Affairs is designated by a province's people's committee, not a "+string(o.kind))
+	}
+	if err := o.checkChange(m.EffectiveDate); err != nil {
+		return nil, err
+	}
+	if cur, ok := o.HomeAffairsOn(m.EffectiveDate); ok && cur == homeAffairs {
+		return nil, nil
+	}
+	return []domain.Event{HomeAffairsDesignated{HomeAffairs: homeAffairs}}, nil
+}
+
 func (o *Org) stateErr(rule, detail string) error {
 	return &domain.StateError{Aggregate: "org", ID: o.id.String(), Rule: rule, Detail: detail}
 }

@@ -61,6 +61,16 @@ type Dissolved struct {
 	ManagedDossiers bool         `json:"managed_dossiers"`
 }
 
+// HomeAffairsDesignated is stored as "org.home_affairs_designated.v1" in
+// a province's stream (its people's committee): from its effective date,
+// HomeAffairs is the province's Department of Home Affairs (Sở Nội vụ),
+// the one org that approves the province's month at level 2 (Tiền Giang
+// art. 11.3, 12), by the decision in Meta.Source. It replaces any earlier
+// designation, so a province has at most one at a time.
+type HomeAffairsDesignated struct {
+	HomeAffairs domain.OrgID `json:"home_affairs"`
+}
+
 // Stored event names.
 const (
 	TypeCreated   = "org.created.v1"
@@ -69,22 +79,26 @@ const (
 	TypeMerged    = "org.merged.v1"
 	TypeSplit     = "org.split.v1"
 	TypeDissolved = "org.dissolved.v1"
+	// TypeHomeAffairsDesignated is HomeAffairsDesignated's stored name.
+	TypeHomeAffairsDesignated = "org.home_affairs_designated.v1"
 )
 
-func (Created) EventType() string   { return TypeCreated }
-func (Renamed) EventType() string   { return TypeRenamed }
-func (Moved) EventType() string     { return TypeMoved }
-func (Merged) EventType() string    { return TypeMerged }
-func (Split) EventType() string     { return TypeSplit }
-func (Dissolved) EventType() string { return TypeDissolved }
+func (Created) EventType() string               { return TypeCreated }
+func (Renamed) EventType() string               { return TypeRenamed }
+func (Moved) EventType() string                 { return TypeMoved }
+func (Merged) EventType() string                { return TypeMerged }
+func (Split) EventType() string                 { return TypeSplit }
+func (Dissolved) EventType() string             { return TypeDissolved }
+func (HomeAffairsDesignated) EventType() string { return TypeHomeAffairsDesignated }
 
 var decoders = map[string]func([]byte) (domain.Event, error){
-	TypeCreated:   decodeAs[Created],
-	TypeRenamed:   decodeAs[Renamed],
-	TypeMoved:     decodeAs[Moved],
-	TypeMerged:    decodeAs[Merged],
-	TypeSplit:     decodeAs[Split],
-	TypeDissolved: decodeAs[Dissolved],
+	TypeCreated:               decodeAs[Created],
+	TypeRenamed:               decodeAs[Renamed],
+	TypeMoved:                 decodeAs[Moved],
+	TypeMerged:                decodeAs[Merged],
+	TypeSplit:                 decodeAs[Split],
+	TypeDissolved:             decodeAs[Dissolved],
+	TypeHomeAffairsDesignated: decodeAs[HomeAffairsDesignated],
 }
 
 // EventTypes lists the stored names this package decodes, sorted.

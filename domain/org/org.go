@@ -22,6 +22,16 @@ type Org struct {
 	closedOn domain.Date
 	succ     []domain.OrgID
 	lastEff  domain.Date // latest effective date of any change
+	// homeAffairs: a province's designations of its Department of Home
+	// Affairs, sorted by From.
+	homeAffairs []HomeAffairsEntry
+}
+
+// HomeAffairsEntry is a province's Department of Home Affairs from From
+// until the next entry's From.
+type HomeAffairsEntry struct {
+	From domain.Date
+	Org  domain.OrgID
 }
 
 // NameEntry is the org's name and code in force from From until the next
@@ -66,7 +76,7 @@ func Replay(history []domain.Recorded) (*Org, error) {
 // them (values, not pointers).
 func known(e domain.Event) bool {
 	switch e.(type) {
-	case Created, Renamed, Moved, Merged, Split, Dissolved:
+	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated:
 		return true
 	}
 	return false
@@ -121,6 +131,8 @@ func (o *Org) apply(r domain.Recorded) {
 			s = []domain.OrgID{e.Successor}
 		}
 		o.end(StatusDissolved, d, s)
+	case HomeAffairsDesignated:
+		o.homeAffairs = insertByDate(o.homeAffairs, HomeAffairsEntry{From: d, Org: e.HomeAffairs}, func(h HomeAffairsEntry) domain.Date { return h.From })
 	}
 	if d.After(o.lastEff) {
 		o.lastEff = d
@@ -205,6 +217,17 @@ func (o *Org) ParentOn(d domain.Date) (domain.OrgID, bool) {
 func (o *Org) ActiveOn(d domain.Date) bool {
 	return !d.Before(o.created) && (o.closedOn.IsZero() || d.Before(o.closedOn))
 }
+
+// HomeAffairsOn is the Department of Home Affairs a province had designated
+// on d; false when none was.
+func (o *Org) HomeAffairsOn(d domain.Date) (domain.OrgID, bool) {
+	h, ok := at(o.homeAffairs, d, func(h HomeAffairsEntry) domain.Date { return h.From })
+	return h.Org, ok
+}
+
+// HomeAffairs is the whole history of a province's designations, oldest
+// first (empty for any other org).
+func (o *Org) HomeAffairs() []HomeAffairsEntry { return slices.Clone(o.homeAffairs) }
 
 // Names is the whole name history, oldest first.
 func (o *Org) Names() []NameEntry { return slices.Clone(o.names) }

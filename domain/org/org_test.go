@@ -403,3 +403,70 @@ func randomHistory(t *testing.T, r *rand.Rand) []domain.Recorded {
 	}
 	return history(steps...)
 }
+
+// TestDesignateHomeAffairs: the province's people's committee designates,
+// by decision, the one Department of Home Affairs that approves the
+// province's month at level 2 (Tiền Giang art. 11.3, 12); a later decision
+// replaces it, so a province has at most one at a time.
+func TestDesignateHomeAffairs(t *testing.T) {
+	t.Parallel()
+	province := step{Created{Org: self, Name: "UBND tỉnh Đồng Tháp", Code: "H20", Kind: KindProvinceCommittee, Level: LevelProvince}, day(2008, 1, 1)}
+	department := step{Created{Org: self, Name: "Sở Y tế", Code: "S01", Kind: KindDepartment, Level: LevelProvince, Parent: p1}, day(2008, 1, 1)}
+	designated := step{HomeAffairsDesignated{HomeAffairs: s1}, day(2020, 1, 1)}
+	inside := func(o domain.OrgID) []domain.OrgID { return []domain.OrgID{o, self} }
+	eff := day(2025, 7, 1)
+	tests := []struct {
+		name  string
+		given []step
+		when  func(*Org) ([]domain.Event, error)
+		then  []domain.Event
+		err   error
+		rule  string
+	}{
+		{"designate", []step{province},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), s1, inside(s1)) },
+			[]domain.Event{HomeAffairsDesignated{HomeAffairs: s1}}, nil, ""},
+		{"another replaces it", []step{province, designated},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), s2, inside(s2)) },
+			[]domain.Event{HomeAffairsDesignated{HomeAffairs: s2}}, nil, ""},
+		{"the same again is a no-op", []step{province, designated},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), s1, inside(s1)) }, nil, nil, ""},
+		{"a department outside the province", []step{province},
+			func(o *Org) ([]domain.Event, error) {
+				return o.DesignateHomeAffairs(meta(eff), s1, []domain.OrgID{s1, p2})
+			}, nil, domain.ErrInvalid, "outside_province"},
+		{"the committee itself", []step{province},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), self, inside(self)) }, nil, domain.ErrInvalid, "self"},
+		{"needs the department", []step{province},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), domain.OrgID{}, nil) }, nil, domain.ErrInvalid, "home_affairs"},
+		{"needs its decision", []step{province},
+			func(o *Org) ([]domain.Event, error) {
+				m := meta(eff)
+				m.Source = domain.SourceDocument{}
+				return o.DesignateHomeAffairs(m, s1, inside(s1))
+			}, nil, domain.ErrInvalid, "source_document"},
+		{"only a province designates", []step{department},
+			func(o *Org) ([]domain.Event, error) { return o.DesignateHomeAffairs(meta(eff), s1, inside(s1)) }, nil, domain.ErrConflict, "not_province"},
+		{"before the province existed", []step{province},
+			func(o *Org) ([]domain.Event, error) {
+				return o.DesignateHomeAffairs(meta(day(2007, 1, 1)), s1, inside(s1))
+			}, nil, domain.ErrConflict, "before_creation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.when(given(t, tt.given...))
+			check(t, got, err, tt.then, tt.err, tt.rule)
+		})
+	}
+	o := given(t, province, designated, step{HomeAffairsDesignated{HomeAffairs: s2}, day(2025, 7, 1)})
+	for _, c := range []struct {
+		on   domain.Date
+		want domain.OrgID
+		ok   bool
+	}{{day(2019, 12, 31), domain.OrgID{}, false}, {day(2020, 1, 1), s1, true}, {day(2025, 6, 30), s1, true}, {day(2025, 7, 1), s2, true}} {
+		if got, ok := o.HomeAffairsOn(c.on); got != c.want || ok != c.ok {
+			t.Errorf("HomeAffairsOn(%s) = %v, %v; want %v, %v", c.on, got, ok, c.want, c.ok)
+		}
+	}
+}

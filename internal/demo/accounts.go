@@ -41,6 +41,9 @@ var accountSpecs = []accountSpec{
 	{"tccb.sogddt", "SoGDDT@Demo2026", "Phòng Tổ chức cán bộ — Sở Giáo dục và Đào tạo", account.KindOrg, account.RoleHROfficer, "so-gd-dt"},
 	{"tccb.sotaichinh", "SoTaiChinh@Demo2026", "Văn phòng — Sở Tài chính", account.KindOrg, account.RoleHROfficer, "so-tai-chinh"},
 	{"pheduyet", "PheDuyet@Demo2026", "Lãnh đạo Sở Nội vụ (phê duyệt)", account.KindOrg, account.RoleApprover, "ubnd-tinh"},
+	// A unit's month is approved by its own head (level 1), never by the
+	// Sở Nội vụ's approver, who signs level 2 over it.
+	{"pheduyet.soyte", "PheDuyetSYT@Demo2026", "Giám đốc Sở Y tế (phê duyệt)", account.KindOrg, account.RoleApprover, "so-y-te"},
 	{"thanhtra", "ThanhTra@Demo2026", "Thanh tra Sở Nội vụ", account.KindOrg, account.RoleInspector, "ubnd-tinh"},
 	{"kiemtoan", "KiemToan@Demo2026", "Kiểm toán nội bộ", account.KindOrg, account.RoleAuditor, "ubnd-tinh"},
 }

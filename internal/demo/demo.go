@@ -313,6 +313,26 @@ func (g *gen) createOrgs(ctx context.Context) error {
 			g.count("org", 1)
 		}
 	}
+	return g.designateHomeAffairs(ctx)
+}
+
+// designateHomeAffairs records the province's decision naming its Sở Nội
+// vụ, the one org that approves the month at level 2 (nothing when a
+// designation is on record already).
+func (g *gen) designateHomeAffairs(ctx context.Context) error {
+	province, doh := g.orgID("ubnd-tinh"), g.orgID("so-noi-vu")
+	o, err := g.orgs.Get(ctx, province)
+	if err != nil {
+		return err
+	}
+	if len(o.HomeAffairs()) > 0 {
+		return nil
+	}
+	src := domain.SourceDocument{Kind: "decision", Number: "02/QĐ-UBND", Date: founded.AddDays(-15), Issuer: "Ủy ban nhân dân tỉnh Phú Thọ"}
+	if _, err := g.orgs.DesignateHomeAffairs(ctx, province, o.Version(), doh, g.adminMeta(founded, src)); err != nil {
+		return fmt.Errorf("demo: designating the Sở Nội vụ: %w", err)
+	}
+	g.count("org", 1)
 	return nil
 }
 

@@ -123,7 +123,7 @@ func TestPhuTho(t *testing.T) {
 	})
 	// Phú Thọ sets no deadline for internal transfers: no item.
 	internal := l.do(cancelled, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)), func(x *dossier.Dossier) ([]domain.Event, error) {
-		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t5"), Kind: dossier.TransferInternal, TargetOrg: unitX}, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)))
+		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t5"), Kind: dossier.TransferInternal, TargetOrg: unitX, TargetAncestry: []domain.OrgID{unitX, orgA}}, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)))
 	})
 	// A transfer out of the province is a status change: open from the
 	// decision, done when the hand-over is recorded (Thursday 3 July is the
@@ -283,10 +283,10 @@ func TestTienGiang(t *testing.T) {
 	// Decision effective Monday 3 March 2025; received Wednesday 12 March,
 	// the 7th working day: 2 working days late.
 	init := l.do(id, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
-		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("tg1"), Kind: dossier.TransferInternal, TargetOrg: unitX}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
+		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("tg1"), Kind: dossier.TransferInternal, TargetOrg: unitX, TargetAncestry: []domain.OrgID{unitX, orgA}}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
 	})
-	l.do(id, l.meta(orgA, d(2025, 3, 12), d(2025, 3, 12)), func(x *dossier.Dossier) ([]domain.Event, error) {
-		return x.ReceiveTransfer(uid("tg1"), l.meta(orgA, d(2025, 3, 12), d(2025, 3, 12)))
+	l.do(id, l.meta(unitX, d(2025, 3, 12), d(2025, 3, 12)), func(x *dossier.Dossier) ([]domain.Event, error) {
+		return x.ReceiveTransfer(uid("tg1"), l.meta(unitX, d(2025, 3, 12), d(2025, 3, 12)))
 	})
 	retired := l.do(id, l.meta(orgA, d(2025, 4, 1), d(2025, 9, 1)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ChangeStatus(dossier.StatusRetired, l.meta(orgA, d(2025, 4, 1), d(2025, 9, 1)))

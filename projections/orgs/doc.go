@@ -5,14 +5,18 @@
 //
 //   - orgs: every org ever created, as it stands now: code, name, kind,
 //     level, parent, status (active, merged, split, dissolved), successors,
-//     creation and end dates. Name, code and parent are those in force at
-//     the latest effective date on record, as org.Org reports them. Orgs that
-//     ended stay, because older records point at them.
+//     creation and end dates, and for a province's people's committee its
+//     designated Department of Home Affairs (home_affairs). Name, code,
+//     parent and home_affairs are those in force at the latest effective
+//     date on record, as org.Org reports them. Orgs that ended stay,
+//     because older records point at them.
 //   - org_names, org_parents: every name (with its code) and every parent an
 //     org had, exactly as decided, with half-open effective intervals
 //     [valid_from, valid_to).
 //   - org_closure: (ancestor, descendant, depth) pairs of the current tree,
 //     every org its own ancestor at depth 0, for "org subtree" filters.
+//   - org_home_affairs: every designation of a province's Department of
+//     Home Affairs (org.home_affairs_designated.v1), with its interval.
 //   - org_dossier_management: for each dossier, which org managed it over
 //     which effective interval; a NULL org is a transfer out of the
 //     province (management revoked).

@@ -30,6 +30,9 @@ const (
 	ClosureView = "org_closure"
 	// ManagementView: which org managed which dossier over which interval.
 	ManagementView = "org_dossier_management"
+	// HomeAffairsView: every designation of a province's Department of
+	// Home Affairs (org.home_affairs_designated.v1), with its interval.
+	HomeAffairsView = "org_home_affairs"
 )
 
 // Name is the projection's stable name.
@@ -47,12 +50,13 @@ func New() *Projection { return &Projection{} }
 // Name implements projections.Projection.
 func (*Projection) Name() string { return Name }
 
-// Version implements projections.Projection.
-func (*Projection) Version() int { return 1 }
+// Version implements projections.Projection. 2: the provinces'
+// Departments of Home Affairs (orgs.home_affairs, org_home_affairs).
+func (*Projection) Version() int { return 2 }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string {
-	return []string{OrgsView, NamesView, ParentsView, ClosureView, ManagementView}
+	return []string{OrgsView, NamesView, ParentsView, ClosureView, ManagementView, HomeAffairsView}
 }
 
 // Setup implements projections.Projection.
@@ -77,7 +81,8 @@ CREATE TABLE %[1]s (
     successors  uuid[] NOT NULL,   -- who took over when it ended
     created_on  date   NOT NULL,
     closed_on   date,
-    version     bigint NOT NULL    -- stream version of the last event applied
+    version     bigint NOT NULL,   -- stream version of the last event applied
+    home_affairs uuid              -- a province's Department of Home Affairs in force at the latest date
 );
 CREATE TABLE %[2]s (
     event_id   uuid PRIMARY KEY,
@@ -116,10 +121,20 @@ CREATE TABLE %[5]s (
     cause      text NOT NULL    -- created, transfer, reassigned, transferred_out, reactivated
 );
 CREATE INDEX %[10]s ON %[5]s (dossier_id, valid_from);
-CREATE INDEX %[11]s ON %[5]s (org_id, valid_from);`,
+CREATE INDEX %[11]s ON %[5]s (org_id, valid_from);
+CREATE TABLE %[12]s (
+    event_id     uuid PRIMARY KEY,
+    org_id       uuid NOT NULL,     -- the province (its people's committee)
+    valid_from   date NOT NULL,
+    valid_to     date,
+    position     text COLLATE "C" NOT NULL,
+    home_affairs uuid NOT NULL
+);
+CREATE INDEX %[13]s ON %[12]s (org_id, valid_from);`,
 		o, n, p, c, m,
 		t.Name("org_names_org"), t.Name("org_parents_org"), t.Name("org_parents_parent"),
-		t.Name("org_closure_descendant"), t.Name("org_mgmt_dossier"), t.Name("org_mgmt_org")))
+		t.Name("org_closure_descendant"), t.Name("org_mgmt_dossier"), t.Name("org_mgmt_org"),
+		t.Name(HomeAffairsView), t.Name("org_home_affairs_org")))
 	return err
 }
 
@@ -252,6 +267,20 @@ VALUES ($1, $2, $3, $4, $5, $6, 'active', '{}', $7, $8) ON CONFLICT (org_id) DO 
 			np = domain.OrgID(*now)
 		}
 		return reattach(ctx, tx, t, id, np)
+	case org.HomeAffairsDesignated:
+		h := t.Name(HomeAffairsView)
+		if _, err := tx.Exec(ctx, `INSERT INTO `+h+` (event_id, org_id, valid_from, position, home_affairs) VALUES ($1, $2, $3, $4, $5)`,
+			ev.ID, oid, eff, pos, uuid.UUID(e.HomeAffairs)); err != nil {
+			return fmt.Errorf("orgs: designating the home affairs of %s: %w", id, err)
+		}
+		if err := recompute(ctx, tx, h, "org_id", oid); err != nil {
+			return err
+		}
+		// The designation in force is the one at the latest effective date.
+		_, err := tx.Exec(ctx, `UPDATE `+o+` SET home_affairs = (SELECT home_affairs FROM `+h+` WHERE org_id = $1 AND valid_to IS NULL) WHERE org_id = $1`, oid)
+		if err != nil {
+			return fmt.Errorf("orgs: designating the home affairs of %s: %w", id, err)
+		}
 	case org.Merged:
 		return end(ctx, tx, o, oid, org.StatusMerged, eff, []domain.OrgID{e.Successor})
 	case org.Split:

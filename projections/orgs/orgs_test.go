@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -269,5 +270,40 @@ func TestIdempotent(t *testing.T) {
 	}
 	if len(once) < 1000 {
 		t.Fatalf("suspiciously little was projected:\n%s", once)
+	}
+}
+
+// TestHomeAffairsDesignation: a province's designation of its Sở Nội vụ
+// (org.home_affairs_designated.v1) is in the read model; a later decision
+// replaces it, and a back-dated one does not displace the one in force.
+func TestHomeAffairsDesignation(t *testing.T) {
+	t.Parallel()
+	pool, w := tree(t, func(w *scenario.World) {
+		designate := func(doh domain.OrgID, on domain.Date) {
+			w.OrgDo(w.Admin, w.Province, on, func(o *org.Org, m domain.Meta) ([]domain.Event, error) {
+				return o.DesignateHomeAffairs(m, doh, []domain.OrgID{doh, w.Province})
+			})
+		}
+		designate(w.Doha, scenario.Day(2024, 1, 1))
+		designate(w.Dept, scenario.Day(2025, 7, 1))
+		designate(w.Doha, scenario.Day(2025, 8, 1))
+		designate(w.Dept, scenario.Day(2024, 6, 1)) // back-dated, entered late
+	})
+	all, err := orgs.Tree(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range all {
+		want := domain.OrgID{}
+		if o.ID == w.Province {
+			want = w.Doha
+		}
+		if o.HomeAffairs != want {
+			t.Errorf("%s (%s): home affairs %v, want %v", o.Name, o.ID, o.HomeAffairs, want)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM `+orgs.HomeAffairsView+` WHERE org_id = $1 AND valid_to IS NULL`, uuid.UUID(w.Province)).Scan(&n); err != nil || n != 1 {
+		t.Errorf("designations in force: %d, %v; want 1", n, err)
 	}
 }

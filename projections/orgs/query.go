@@ -33,6 +33,10 @@ type Org struct {
 	Successors []domain.OrgID
 	CreatedOn  domain.Date
 	ClosedOn   domain.Date // zero while active
+	// HomeAffairs is a province's designated Department of Home Affairs
+	// (org.home_affairs_designated.v1) in force at the latest date; zero
+	// for every other org.
+	HomeAffairs domain.OrgID
 }
 
 // Successor is the org that took over everything a merged or dissolved org
@@ -47,7 +51,7 @@ func (o Org) Successor() domain.OrgID {
 // Tree returns every org ever created, ended ones included (their dossiers'
 // history still points at them), ordered by name then id.
 func Tree(ctx context.Context, db Querier) ([]Org, error) {
-	rows, err := db.Query(ctx, `SELECT org_id, code, name, kind, level, parent, status, successors, created_on, closed_on
+	rows, err := db.Query(ctx, `SELECT org_id, code, name, kind, level, parent, status, successors, created_on, closed_on, home_affairs
   FROM `+OrgsView+` ORDER BY name, org_id`)
 	if err != nil {
 		return nil, fmt.Errorf("orgs: tree: %w", err)
@@ -63,8 +67,9 @@ func Tree(ctx context.Context, db Querier) ([]Org, error) {
 			successors      []uuid.UUID
 			created         time.Time
 			closed          *time.Time
+			doh             *uuid.UUID
 		)
-		if err := rows.Scan(&id, &o.Code, &o.Name, &kind, &level, &parent, &st, &successors, &created, &closed); err != nil {
+		if err := rows.Scan(&id, &o.Code, &o.Name, &kind, &level, &parent, &st, &successors, &created, &closed, &doh); err != nil {
 			return nil, fmt.Errorf("orgs: tree: %w", err)
 		}
 		o.ID, o.Kind, o.Level, o.Status = domain.OrgID(id), org.Kind(kind), org.Level(level), org.Status(st)
@@ -77,6 +82,9 @@ func Tree(ctx context.Context, db Querier) ([]Org, error) {
 		o.CreatedOn = toDate(created)
 		if closed != nil {
 			o.ClosedOn = toDate(*closed)
+		}
+		if doh != nil {
+			o.HomeAffairs = domain.OrgID(*doh)
 		}
 		out = append(out, o)
 	}
