@@ -60,10 +60,10 @@ func TestPostgresCrashesUnderWrites(t *testing.T) {
 	const (
 		crashes = 6
 		writers = 6
-		// Appends acknowledged between two crashes: more than the 256
-		// leaves of a stored level-8 node, so that the batches after each
-		// crash complete nodes.
-		between = 300
+		// Appends acknowledged between two crashes: a level-8 node (256
+		// leaves) completes every other crash or so, and the last ones
+		// after the last restart.
+		between = 150
 	)
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "hoso-crash-")
