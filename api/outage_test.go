@@ -54,7 +54,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatalf("GET dossier before the outage: %d %s", r.Status, r.Body)
 	}
 
-	if err := cluster.Crash(ctx); err != nil {
+	if err := cluster.StopImmediately(ctx); err != nil {
 		t.Fatal(err)
 	}
 	down := []struct {

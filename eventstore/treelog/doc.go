@@ -42,6 +42,14 @@
 // that bypassed the lock fails on conflict, and the sequencer retries from the
 // committed tail. The tables refuse UPDATE, DELETE and TRUNCATE by trigger.
 //
+// The in-memory right edge of the tree that saves rebuilding it each batch is
+// never trusted beyond a COMMIT known to succeed: each batch extends a
+// private copy, the copy replaces the cache only after its COMMIT, and a
+// failed batch (including a COMMIT whose outcome is unknown because the
+// connection died) drops the cache, so the next batch rebuilds the edge from
+// the stored nodes. A failed batch thus leaves no trace, in memory or on
+// disk (docs/approvals.md, "The Merkle log through a database crash").
+//
 // ReadAll returns only the store's stable prefix, so an event can never
 // appear before one already sequenced: indices, once given, are final.
 //

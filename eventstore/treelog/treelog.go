@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -171,7 +172,16 @@ func readTail(ctx context.Context, q querier) (tail, error) {
 
 // sequenceBatch adds one batch of leaves in one transaction and reports the
 // tail it ended at.
-func (l *Log) sequenceBatch(ctx context.Context) (int, tail, error) {
+func (l *Log) sequenceBatch(ctx context.Context) (_ int, _ tail, err error) {
+	defer func() {
+		if err != nil {
+			// A batch that failed may have failed in its COMMIT, whose
+			// outcome the client cannot know when the connection died
+			// there: the next batch rebuilds the edge from what the
+			// database holds rather than trust any in-memory state.
+			l.forgetEdge()
+		}
+	}()
 	tx, err := l.pool.Begin(ctx)
 	if err != nil {
 		return 0, tail{}, fmt.Errorf("treelog: %w", err)
@@ -241,6 +251,8 @@ func (l *Log) sequenceBatch(ctx context.Context) (int, tail, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return 0, t, fmt.Errorf("treelog: committing leaves at %d: %w", t.size, err)
 	}
+	// Only now is edge known to be what the database holds. Nothing appends
+	// to it once cached: edgeAt hands out copies.
 	l.mu.Lock()
 	l.edge = edge
 	l.mu.Unlock()
@@ -255,7 +267,15 @@ func (l *Log) edgeAt(ctx context.Context, q querier, size uint64) (*compact.Rang
 	cached := l.edge
 	l.mu.Unlock()
 	if cached != nil && cached.End() == size {
-		return factory.NewRange(0, size, cached.Hashes())
+		// A copy of the hashes slice, not the slice itself: Append writes
+		// merged hashes into its backing array in place, so a range sharing
+		// it would rewrite the cached edge's hashes — harmless only if the
+		// batch commits. A failed batch would leave the cache claiming size
+		// leaves with some of the failed batch's hashes in it, and every
+		// node the next batches stored from it would be wrong, for good
+		// (merkle_nodes refuses updates). The []byte hashes themselves are
+		// never modified, only replaced, so they may be shared.
+		return factory.NewRange(0, size, slices.Clone(cached.Hashes()))
 	}
 	ids := compact.RangeNodes(0, size, nil)
 	hashes, err := nodeHashes(ctx, q, ids)
@@ -263,6 +283,14 @@ func (l *Log) edgeAt(ctx context.Context, q querier, size uint64) (*compact.Rang
 		return nil, err
 	}
 	return factory.NewRange(0, size, hashes)
+}
+
+// forgetEdge drops the cached edge, so that the next batch rebuilds it from
+// the stored nodes.
+func (l *Log) forgetEdge() {
+	l.mu.Lock()
+	l.edge = nil
+	l.mu.Unlock()
 }
 
 // Run sequences until ctx is done, then returns nil. Between rounds it waits

@@ -110,11 +110,95 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return c.run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 }
 
-// Crash stops the cluster as a power cut would (pg_ctl stop -m immediate:
-// no checkpoint, connections dropped), for tests of outages; Ensure
-// starts it again, with crash recovery.
-func (c *Cluster) Crash(ctx context.Context) error {
+// StopImmediately stops the cluster as an outage would (pg_ctl stop -m
+// immediate: no checkpoint, connections dropped), for tests of outages;
+// Ensure starts it again, with crash recovery.
+func (c *Cluster) StopImmediately(ctx context.Context) error {
 	return c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "immediate", "-w", "stop")
+}
+
+// Crash kills the cluster's server with SIGKILL and no shutdown, as the OOM
+// killer or a power cut would: the postmaster alone when every is false (its
+// backends then notice its death and exit mid-statement), or the postmaster
+// and all its children at once. Ensure then restarts it, and PostgreSQL
+// recovers from its WAL. Crash returns once every process of the server has
+// exited (a new server refuses to start beside a survivor holding the old
+// shared memory), and removes the dead server's lock files (data directory
+// and socket): its parent may be slow to reap it, and a new server takes an
+// unreaped process for a live one. Tests of crash safety use it.
+func (c *Cluster) Crash(ctx context.Context, every bool) error {
+	pidFile := filepath.Join(c.Dir, "data", "postmaster.pid")
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		return fmt.Errorf("devdb: crash: %w", err)
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 1 {
+		return fmt.Errorf("devdb: crash: postmaster.pid starts with %q", first)
+	}
+	children := childrenOf(pid)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("devdb: crash: killing the postmaster %d: %w", pid, err)
+	}
+	if every {
+		for _, child := range children {
+			_ = syscall.Kill(child, syscall.SIGKILL) // it may have exited already
+		}
+	}
+	for _, p := range append(children, pid) {
+		for alive(p) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("devdb: crash: process %d still runs: %w", p, ctx.Err())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	for _, lock := range []string{pidFile, filepath.Join(c.sockDir, ".s.PGSQL.5432.lock")} {
+		if err := os.Remove(lock); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("devdb: crash: %w", err)
+		}
+	}
+	return nil
+}
+
+// alive reports whether process pid runs; a zombie (exited, not yet reaped
+// by its parent) does not.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[i+1:]))
+	return i >= 0 && len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
+}
+
+// childrenOf lists the processes whose parent is pid (Linux /proc).
+func childrenOf(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid …": comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 func (c *Cluster) initdb(ctx context.Context, data string) error {
