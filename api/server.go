@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,9 @@ type Server struct {
 	// fallback for an org the read model does not have yet).
 	tree  *trustcache.Cache[domain.OrgID, []domain.OrgID]
 	views viewCache
+	// routes is every method and path served (see checkQuery), listed at
+	// the first request: approval routes are mounted after New.
+	routes func() map[string]bool
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -76,6 +80,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 		},
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	e.Use(s.checkQuery)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if deps != nil {
@@ -84,6 +89,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 			m(s, v1)
 		}
 	}
+	s.routes = sync.OnceValue(func() map[string]bool { return routeSet(e) })
 	return s
 }
 
