@@ -247,7 +247,7 @@ func (s *Server) readEntry(c echo.Context, acct uuid.UUID, username string, doss
 		purpose = string(r[:200])
 	}
 	return readlog.Entry{ReadAt: s.deps.now(), Account: acct, Username: username, Dossier: uuid.UUID(dossier),
-		Method: c.Request().Method, Route: c.Path(), Query: c.Request().URL.RawQuery, Purpose: purpose,
+		Method: c.Request().Method, Route: c.Path(), Query: redactQuery(c.Request().URL.RawQuery), Purpose: purpose,
 		Outcome: outcome, RequestID: c.Response().Header().Get(echo.HeaderXRequestID), RemoteAddr: c.RealIP()}
 }
 

@@ -530,8 +530,16 @@ func (s *Server) scope(c echo.Context, action account.Action, org []domain.OrgID
 }
 
 // sensitiveFilters are the list filters that reveal sensitive fields: a
-// caller who may not read those fields may not filter on them either.
+// caller who may not read those fields may not filter on them either
+// (listScope), and the read log does not show their values (redactQuery).
+// sensitiveQuery must test the same filters.
 var sensitiveFilters = []string{"ethnicity", "religion", "party_member", "personal_id_number"}
+
+// sensitiveQuery reports whether q filters on a sensitive field
+// (sensitiveFilters).
+func sensitiveQuery(q *dossiers.Query) bool {
+	return len(q.Ethnicities) > 0 || len(q.Religions) > 0 || q.PartyMember != nil || q.PersonalIDNumber != ""
+}
 
 // listQuery parses the filters GET /dossiers and GET /archive share.
 func listQuery(c echo.Context) (dossiers.Query, error) {
@@ -541,6 +549,10 @@ func listQuery(c echo.Context) (dossiers.Query, error) {
 	)
 	if q.Text, err = queryOne(c, "q"); err != nil {
 		return q, err
+	}
+	var te *dossiers.TextError
+	if errors.As(dossiers.CheckText(q.Text), &te) {
+		return q, BadParameter("query:q", te.Rule, te.Detail)
 	}
 	if q.Statuses, err = parseEnums(c, "status", dossier.ParseStatus); err != nil {
 		return q, err
@@ -613,11 +625,11 @@ func (s *Server) listScope(c echo.Context, q *dossiers.Query) error {
 	if err != nil {
 		return err
 	}
+	// Decided on the parsed query, which the search uses: the raw
+	// parameters once let "ethnicity=&ethnicity=09" through as no filter.
 	action := account.ActionReadDossier
-	for _, f := range sensitiveFilters {
-		if c.QueryParam(f) != "" {
-			action = account.ActionReadSensitive
-		}
+	if sensitiveQuery(q) {
+		action = account.ActionReadSensitive
 	}
 	if q.Scope, err = s.scope(c, action, org); err != nil {
 		return err

@@ -316,6 +316,8 @@ func (s *Server) readLog(c echo.Context) error {
 			return err
 		}
 		v.AccountID, v.DossierID, v.ReadAt = domain.AccountID(acct), domain.DossierID(dossier), v.ReadAt.UTC()
+		// Rows logged before redaction hold protected values in clear.
+		v.Query = redactQuery(v.Query)
 		out.Items = append(out.Items, v)
 	}
 	if err := rows.Err(); err != nil {

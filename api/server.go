@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,6 +64,10 @@ type Server struct {
 	mln        net.Listener
 	metricsSrv *http.Server
 	metricsErr chan error
+
+	// routes is every method and path served (see checkQuery), listed at
+	// the first request: approval routes are mounted after New.
+	routes func() map[string]bool
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -95,6 +100,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 		},
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	e.Use(s.checkQuery)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if deps != nil {
@@ -103,6 +109,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 			m(s, v1)
 		}
 	}
+	s.routes = sync.OnceValue(func() map[string]bool { return routeSet(e) })
 	return s
 }
 

@@ -128,11 +128,15 @@ func decodeArchiveCursor(s string, sort ArchiveSort) (archiveCursor, error) {
 // service, and it leaves the listing (its departure stays in the register,
 // marked reactivated). It returns an error wrapping ErrInvalid
 // (domain.ErrInvalid) for a page size outside 1..MaxLimit, an unknown sort,
-// or a cursor that is not from an archive listing with the same sort.
+// a cursor that is not from an archive listing with the same sort, or a
+// Text that CheckText refuses.
 //
 // Text behaves as in Search: word prefixes first, and only when the first
 // page finds nobody, the typo-forgiving match, remembered by the cursor.
 func Archive(ctx context.Context, db Querier, q ArchiveQuery) (ArchivePage, error) {
+	if err := CheckText(q.Text); err != nil {
+		return ArchivePage{}, err
+	}
 	fuzzy := false
 	if q.Cursor != "" {
 		c, err := decodeArchiveCursor(q.Cursor, q.Sort)

@@ -54,10 +54,7 @@ func searchNearOneWord(ctx context.Context, db Querier, q Query, window int) (pa
 		return Page{}, false, err
 	}
 	prefixes := prefixMinimal(variants)
-	lo, hi := make([]string, len(prefixes)), make([]string, len(prefixes))
-	for i, p := range prefixes {
-		lo[i], hi[i] = p, prefixEnd(p)
-	}
+	lo, hi := prefixes, prefixEnds(prefixes)
 	var after *cursor
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, q.Sort)
@@ -279,8 +276,9 @@ func laterWordsOf(alias string) string {
 // keeping both would read them twice. The ranges of the words left are
 // disjoint.
 func prefixMinimal(ws []string) []string {
-	sorted := slices.Sorted(slices.Values(ws))
-	var out []string
+	sorted := slices.Clone(ws)
+	slices.Sort(sorted)
+	out := sorted[:0] // in place: each word kept sorts at or before its slot
 	for _, w := range sorted {
 		// Every word between a prefix and a word it begins sorts between
 		// them and begins with it too, so the last one kept is the only
@@ -290,20 +288,42 @@ func prefixMinimal(ws []string) []string {
 		}
 		out = append(out, w)
 	}
-	return out
+	return slices.Clip(out)
 }
 
-// prefixEnd is the least string above every string that begins with p, in
-// byte order (p is made of ASCII letters and digits, see prefixQuery).
-func prefixEnd(p string) string {
-	return p[:len(p)-1] + string(p[len(p)-1]+1)
+// prefixEnds are, for each p of ps, the least string above every string
+// that begins with p, in byte order (p is made of ASCII letters and
+// digits, see prefixQuery: its last byte plus one is still one byte).
+func prefixEnds(ps []string) []string {
+	return mapInArena(ps, 0, func(b []byte, p string) []byte {
+		return append(append(b, p[:len(p)-1]...), p[len(p)-1]+1)
+	})
 }
 
 // prefixTermList is the tsqueries "p1:*", "p2:*", ….
 func prefixTermList(ps []string) []string {
-	terms := make([]string, len(ps))
-	for i, p := range ps {
-		terms[i] = p + ":*"
+	return mapInArena(ps, 2, func(b []byte, p string) []byte { return append(append(b, p...), ":*"...) })
+}
+
+// mapInArena is f applied to each of ps (each result at most grow bytes
+// longer than its p), the results sharing one allocation: these lists run
+// to a few thousand short strings.
+func mapInArena(ps []string, grow int, f func([]byte, string) []byte) []string {
+	size := 0
+	for _, p := range ps {
+		size += len(p) + grow
 	}
-	return terms
+	arena := make([]byte, 0, size)
+	ends := make([]int, len(ps))
+	for i, p := range ps {
+		arena = f(arena, p)
+		ends[i] = len(arena)
+	}
+	all := string(arena) // one copy; every result is a slice of it
+	out := make([]string, len(ps))
+	start := 0
+	for i, end := range ends {
+		out[i], start = all[start:end], end
+	}
+	return out
 }

@@ -316,8 +316,54 @@ func stringsOf[T interface{ String() string }](xs []T) []string {
 }
 
 // escapeLike quotes LIKE's wildcards (the default escape is backslash).
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+func escapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// likeEscaper is built once: building a Replacer was most of what a
+// search's text conditions allocated.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// The bounds of Query.Text. A full Vietnamese name is under 100
+// characters, of a few words (ethnic-minority and compound family names
+// included) none longer than 7 letters; these leave room for a name typed
+// twice, words run together or a foreign name, and keep the typo search's
+// work (about 54 one-edit variants a letter for a one-word search, each as
+// long as the word) to a few hundred kilobytes and a few thousand index
+// lookups. A 1,000-letter word once cost half a gigabyte and the request's
+// whole timeout.
+const (
+	MaxTextRunes = 200 // characters (Unicode code points) of the whole text
+	MaxTextWords = 10  // words
+	MaxWordRunes = 40  // letters of one word, diacritics removed
+)
+
+// TextError is CheckText's refusal: Rule is "length", "word_count" or
+// "word_length". It wraps ErrInvalid.
+type TextError struct {
+	Rule, Detail string
+}
+
+func (e *TextError) Error() string { return "dossiers: search text: " + e.Detail }
+
+func (e *TextError) Unwrap() error { return ErrInvalid }
+
+// CheckText returns a *TextError when text exceeds the bounds of a name
+// search (MaxTextRunes, MaxTextWords, MaxWordRunes), nil otherwise. Its
+// cost is linear in len(text); the whole length is checked first, so a
+// hostile text is refused after one count.
+func CheckText(text string) error {
+	if n := utf8.RuneCountInString(text); n > MaxTextRunes {
+		return &TextError{Rule: "length", Detail: fmt.Sprintf("at most %d characters (a name is far shorter); this has %d", MaxTextRunes, n)}
+	}
+	words := strings.Fields(vntext.Fold(text))
+	if len(words) > MaxTextWords {
+		return &TextError{Rule: "word_count", Detail: fmt.Sprintf("at most %d words; this has %d", MaxTextWords, len(words))}
+	}
+	for _, w := range words {
+		if n := utf8.RuneCountInString(w); n > MaxWordRunes {
+			return &TextError{Rule: "word_length", Detail: fmt.Sprintf("at most %d letters a word; one has %d", MaxWordRunes, n)}
+		}
+	}
+	return nil
 }
 
 // maxEdits is how many edits a typed word of n letters may be from the
@@ -335,8 +381,8 @@ func maxEdits(n int) int {
 
 // Search returns one page of the dossiers that q selects, in q.Sort order.
 // It returns an error wrapping ErrInvalid (domain.ErrInvalid) for a page size
-// outside 1..MaxLimit or a cursor that is not from a search with the same
-// sort.
+// outside 1..MaxLimit, a cursor that is not from a search with the same
+// sort, or a Text that CheckText refuses (a *TextError).
 //
 // Text is matched by word prefixes first; only when that finds nobody (on
 // the first page) is the typo-forgiving match tried, and the cursor keeps
@@ -349,6 +395,9 @@ func Search(ctx context.Context, db Querier, q Query) (Page, error) {
 // searchIn is Search with the name windows of window rows (0: none, the
 // indexed searches alone).
 func searchIn(ctx context.Context, db Querier, q Query, window int) (Page, error) {
+	if err := CheckText(q.Text); err != nil {
+		return Page{}, err
+	}
 	var m mode
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, q.Sort)
@@ -533,10 +582,18 @@ func wordsCondition(b *builder, folded string) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
-// nearApplies says whether folded can be searched in mode.near (see
-// nearQuery).
+// nearApplies says whether folded can be searched in mode.near, as
+// nearQuery's ok, without building the query.
 func nearApplies(folded string) bool {
-	_, ok := nearQuery(strings.Fields(folded))
+	words := strings.Fields(folded)
+	switch {
+	case len(words) == 1:
+		_, ok := prefixQuery(words)
+		return ok && maxEdits(len(words[0])) > 0
+	case len(words) < 2:
+		return false
+	}
+	_, ok := prefixQuery(words)
 	return ok
 }
 
@@ -552,41 +609,66 @@ func oneEditAway(w string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return strings.Join(prefixTermList(variants), " | "), true
+	// A variant that begins with another adds no name to the other's
+	// prefix match.
+	prefixes := prefixMinimal(variants)
+	var q strings.Builder
+	q.Grow(len(prefixes) * (len(w) + 4))
+	for i, v := range prefixes {
+		if i > 0 {
+			q.WriteString(" | ")
+		}
+		q.WriteString(v)
+		q.WriteString(":*")
+	}
+	return q.String(), true
 }
 
 // oneEditVariants are w and every word one edit from it (see oneEditAway),
-// each once.
+// each once, in byte order. There are about 54 per letter of w, each about
+// as long as w: their bytes grow with the square of w's length, which
+// CheckText bounds (MaxWordRunes). They are written into one arena and
+// sorted, so a call allocates a few times rather than once per candidate
+// (a 1,000-letter word once took half a gigabyte here).
 func oneEditVariants(w string) ([]string, bool) {
 	if _, ok := prefixQuery([]string{w}); !ok || maxEdits(len(w)) == 0 {
 		return nil, false
 	}
 	const letters = "abcdefghijklmnopqrstuvwxyz"
-	seen := map[string]bool{}
-	var out []string
-	add := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
+	n := len(w) // ASCII: prefixQuery took it
+	candidates := 1 + (n+1)*len(letters) + n + n*len(letters) + n
+	arena := make([]byte, 0, candidates*(n+1))
+	ends := make([]int, 0, candidates)
+	add := func(b []byte) {
+		arena = b
+		ends = append(ends, len(arena))
 	}
-	add(w)
-	for i := range len(w) + 1 {
-		for _, c := range letters {
-			add(w[:i] + string(c) + w[i:]) // insertion
+	add(append(arena, w...))
+	for i := range n + 1 {
+		for c := range len(letters) {
+			add(append(append(append(arena, w[:i]...), letters[c]), w[i:]...)) // insertion
 		}
-		if i == len(w) {
+		if i == n {
 			break
 		}
-		add(w[:i] + w[i+1:]) // deletion
-		for _, c := range letters {
-			add(w[:i] + string(c) + w[i+1:]) // substitution
+		if n > 1 {
+			add(append(append(arena, w[:i]...), w[i+1:]...)) // deletion
 		}
-		if i+1 < len(w) {
-			add(w[:i] + string(w[i+1]) + string(w[i]) + w[i+2:]) // transposition
+		for c := range len(letters) {
+			add(append(append(append(arena, w[:i]...), letters[c]), w[i+1:]...)) // substitution
+		}
+		if i+1 < n {
+			add(append(append(append(arena, w[:i]...), w[i+1], w[i]), w[i+2:]...)) // transposition
 		}
 	}
-	return out, true
+	all := string(arena) // one copy; every variant is a slice of it
+	out := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i], start = all[start:end], end
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
 }
 
 // nearQuery is the tsquery "names where all words but one begin a word":
