@@ -110,6 +110,14 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return c.run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 }
 
+// Crash stops the cluster the way a power cut or an OOM kill would
+// (pg_ctl's immediate mode: no checkpoint, every session dropped at once), so
+// that tests can show the service rides out a database outage. Ensure starts
+// it again, with crash recovery.
+func (c *Cluster) Crash(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "immediate", "-w", "stop")
+}
+
 func (c *Cluster) initdb(ctx context.Context, data string) error {
 	_ = os.RemoveAll(data) // a half-made data dir from a crash
 	for _, d := range []string{c.Dir, c.sockDir} {
