@@ -3,9 +3,9 @@ package projections_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
