@@ -15,6 +15,7 @@ import (
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/pgerr"
 )
 
 // ProblemContentType is RFC 9457's media type.
@@ -176,7 +177,7 @@ func problemFor(err error) Problem {
 		return newProblem(http.StatusForbidden, CodeForbidden, "", nil)
 	case errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrInvalid):
 		return newProblem(http.StatusUnprocessableEntity, CodeValidation, "", nil)
-	case databaseUnavailable(err):
+	case pgerr.Unavailable(err):
 		return newProblem(http.StatusServiceUnavailable, CodeUnavailable, "", nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return newProblem(http.StatusServiceUnavailable, CodeTimeout, "", nil)

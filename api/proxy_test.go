@@ -37,7 +37,8 @@ func TestForwardedForTrust(t *testing.T) {
 		// wantAddr is the read log's remote_addr for a read sent with
 		// X-Forwarded-For: 203.0.113.9.
 		wantAddr string
-		// throttled: after 30 login attempts, each with another forged
+		// throttled: after 30 failed logins (each to another name, so that only
+		// the address counter adds up), each with another forged
 		// address, a 31st from yet another is refused by the address limit.
 		throttled bool
 	}{
@@ -73,7 +74,7 @@ func TestForwardedForTrust(t *testing.T) {
 			}
 
 			for i := range 30 {
-				r := env.Do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "ai.do", "password": fmt.Sprintf("sai-%02d", i)},
+				r := env.Do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": fmt.Sprintf("ai.do.%02d", i), "password": fmt.Sprintf("sai-%02d", i)},
 					"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
 				if r.Status != http.StatusUnauthorized && r.Status != http.StatusTooManyRequests {
 					t.Fatalf("login attempt %d: %d %s", i, r.Status, r.Body)

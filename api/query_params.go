@@ -58,9 +58,9 @@ var routeParams = map[string]map[string]paramKind{
 		"late_only": one, "action": list, "limit": one, "cursor": one,
 	},
 	"GET /api/v1/reports/headcount":                {"as_of": one, "group_by": list, "format": one, "org": list},
-	"GET /api/v1/approvals/:org/:month/manifest":   {"level": one},
-	"POST /api/v1/approvals/:org/:month/signature": {"level": one},
-	"GET /api/v1/approvals/:org/:month":            {"level": one},
+	"GET /api/v1/approvals/:org/:month/manifest":   {"level": one, "supplement": one},
+	"POST /api/v1/approvals/:org/:month/signature": {"level": one, "supplement": one},
+	"GET /api/v1/approvals/:org/:month":            {"level": one, "supplement": one},
 	"GET /api/v1/proofs/inclusion":                 {"event": one, "size": one},
 	"GET /api/v1/proofs/consistency":               {"from": one, "to": one},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/pgerr"
 )
 
 // Config tunes a Runner. Zero fields take the defaults noted.
@@ -24,7 +25,8 @@ type Config struct {
 	// (default 50ms): the upper bound a live event waits before it is applied.
 	BatchWindow time.Duration
 	// MaxAttempts is how many times one event's transaction is tried before
-	// the projection stops as failed (default 6).
+	// the projection stops as failed (default 6). Tries that find the
+	// database unavailable (pgerr.Unavailable) do not count.
 	MaxAttempts int
 	// InitialBackoff and MaxBackoff bound the exponential backoff between
 	// attempts (defaults 200ms and 10s).
@@ -569,16 +571,20 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 // flush commits buf, splitting it to isolate a failing event: the events
 // before an attributed failure are committed on their own; an unattributed
 // failure halves the batch; one event that keeps failing is retried with
-// backoff and then recorded as the poison that stops the projection.
+// backoff and then recorded as the poison that stops the projection. A
+// database that cannot be reached is waited for, however long, with the
+// same capped backoff: it says nothing about the event, and counting it
+// would stop the projection on a healthy event after any outage longer
+// than MaxAttempts backoffs.
 func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []eventstore.Event) error {
-	attempts := 0
+	attempts, outage := 0, 0
 	for len(buf) > 0 {
 		chunk := buf
 		for {
 			err := r.commit(ctx, p, g, chunk)
 			if err == nil {
 				buf = buf[len(chunk):]
-				attempts = 0
+				attempts, outage = 0, 0
 				break
 			}
 			if ctx.Err() != nil {
@@ -588,6 +594,16 @@ func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []e
 				return err
 			}
 			r.m.retries.WithLabelValues(p.Name()).Inc()
+			if pgerr.Unavailable(err) {
+				outage++
+				wait := backoff(r.cfg.InitialBackoff, r.cfg.MaxBackoff, outage)
+				r.log.Warn("projection: database unavailable, waiting", "projection", p.Name(), "generation", g.gen,
+					"position", g.pos.String(), "tries", outage, "backoff", wait, "err", err)
+				if !sleep(ctx, wait) {
+					return ctx.Err()
+				}
+				continue
+			}
 			var ee *EventError
 			attributed := errors.As(err, &ee) && ee.Index >= 0 && ee.Index < len(chunk)
 			if attributed && ee.Index > 0 {
