@@ -40,13 +40,14 @@ func TestForwardedForTrust(t *testing.T) {
 		// throttled: after 30 failed logins (each to another name, so that only
 		// the address counter adds up), each with another forged
 		// address, a 31st from yet another is refused by the address limit.
-		throttled bool
+		// Checked when throttle is set: each check costs six argon2 hashes.
+		throttle, throttled bool
 	}{
-		{"no proxy configured", nil, "127.0.0.1", true},
-		{"the peer is a trusted proxy", cidrs("127.0.0.0/8"), "203.0.113.9", false},
+		{"no proxy configured", nil, "127.0.0.1", true, true},
+		{"the peer is a trusted proxy", cidrs("127.0.0.0/8"), "203.0.113.9", true, false},
 		// Echo trusts loopback and private ranges unless told not to: the
 		// list configured must be the whole list.
-		{"another proxy configured", cidrs("10.1.0.0/16", "2001:db8::/32"), "127.0.0.1", true},
+		{"another proxy configured", cidrs("10.1.0.0/16", "2001:db8::/32"), "127.0.0.1", false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +73,9 @@ func TestForwardedForTrust(t *testing.T) {
 			if addr != tc.wantAddr {
 				t.Errorf("read log remote_addr = %q, want %q", addr, tc.wantAddr)
 			}
-
+			if !tc.throttle {
+				return
+			}
 			for i := range 30 {
 				r := env.Do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": fmt.Sprintf("ai.do.%02d", i), "password": fmt.Sprintf("sai-%02d", i)},
 					"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
