@@ -195,19 +195,7 @@ func (s *memberScanner) object(t reflect.Type, depth int) {
 		if s.stop {
 			return
 		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			s.stop = true
-			return
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return
-		default:
-			s.stop = true
+		if !s.more('}') {
 			return
 		}
 	}
@@ -235,22 +223,31 @@ func (s *memberScanner) array(t reflect.Type, depth int) {
 		if s.stop {
 			return
 		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			s.stop = true
-			return
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return
-		default:
-			s.stop = true
+		if !s.more(']') {
 			return
 		}
 	}
+}
+
+// more consumes what follows a member or an element: a comma (true: another
+// comes) or closer (false). Anything else is malformed JSON, left for the
+// decoder to report, and stops the scan.
+func (s *memberScanner) more(closer byte) bool {
+	s.skipSpace()
+	if s.pos >= len(s.data) {
+		s.stop = true
+		return false
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		return true
+	case closer:
+		s.pos++
+		return false
+	}
+	s.stop = true
+	return false
 }
 
 // str scans the string at s.pos (its opening quote) and returns its raw
