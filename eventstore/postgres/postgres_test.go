@@ -169,8 +169,12 @@ func TestNotifyWakesSubscription(t *testing.T) {
 				t.Fatalf("delivered %s, appended %s", e.Position, res.Position)
 			}
 			t.Logf("event %d delivered %v after its append returned", i, time.Since(start))
-		case <-time.After(5 * time.Second):
-			t.Fatalf("event %d not delivered within 5s (poll interval is 1m): NOTIFY did not wake the subscription", i)
+		// Not a timing requirement: the bound only has to be well under the
+		// minute of polling. Any transaction with an xid anywhere in the
+		// cluster (another package's test, in make test) holds the event
+		// back until it ends, for seconds on a loaded machine.
+		case <-time.After(30 * time.Second):
+			t.Fatalf("event %d not delivered within 30s (poll interval is 1m): NOTIFY did not wake the subscription", i)
 		}
 	}
 }
