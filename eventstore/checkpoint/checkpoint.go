@@ -216,6 +216,8 @@ type Log struct {
 	tree *treelog.Log
 	key  Key
 	now  func() time.Time
+	// retry is RunDaily's first wait after a failed checkpoint.
+	retry time.Duration
 }
 
 // New returns the checkpoint log of tree, kept in pool's database. now is
@@ -224,7 +226,7 @@ func New(pool *pgxpool.Pool, tree *treelog.Log, key Key, now func() time.Time) *
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{pool: pool, tree: tree, key: key, now: now}
+	return &Log{pool: pool, tree: tree, key: key, now: now, retry: 30 * time.Second}
 }
 
 // Key is the log's key.
@@ -274,20 +276,29 @@ func (l *Log) Latest(ctx context.Context) (Signed, error) {
 }
 
 // RunDaily takes a checkpoint now and then every interval (a day when
-// zero) until ctx ends. A failed attempt is retried at the next tick; it
-// returns only ctx's error.
+// zero) until ctx ends; it returns only ctx's error. A failed attempt is
+// reported to onError and tried again soon, after a wait that starts at
+// 30 seconds and doubles up to interval: a database outage at the
+// hour of the checkpoint must not cost the day's checkpoint.
 func (l *Log) RunDaily(ctx context.Context, interval time.Duration, onError func(error)) error {
 	if interval <= 0 {
 		interval = 24 * time.Hour
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	retry := l.retry
 	for {
-		if _, err := l.Take(ctx, ReasonDaily); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
+		wait := interval
+		if _, err := l.Take(ctx, ReasonDaily); err != nil && ctx.Err() == nil {
+			if onError != nil {
+				onError(err)
+			}
+			wait, retry = min(retry, interval), min(2*retry, interval)
+		} else {
+			retry = l.retry
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}

@@ -212,3 +212,63 @@ func TestRunDaily(t *testing.T) {
 		t.Fatalf("RunDaily ended with %v, want context.Canceled", err)
 	}
 }
+
+// TestRunDailyRetriesSoonAfterAFailure: a checkpoint that fails (the
+// database refuses it, as during an outage) is tried again within the
+// retry wait, not a whole interval later, so an outage at the hour of the
+// daily checkpoint does not cost the day's checkpoint.
+func TestRunDailyRetriesSoonAfterAFailure(t *testing.T) {
+	t.Parallel()
+	pool, store, tree := newLedger(t)
+	appendN(t, pool, store, tree, "dossier-a", 2)
+	ctx := context.Background()
+	// Refuse checkpoints until the test lifts the refusal.
+	for _, sql := range []string{
+		`CREATE TABLE refuse_checkpoints (on_ bool)`,
+		`INSERT INTO refuse_checkpoints VALUES (true)`,
+		`CREATE FUNCTION refuse_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM refuse_checkpoints) THEN RAISE EXCEPTION 'refused for the test'; END IF;
+  RETURN NEW;
+END $$`,
+		`CREATE TRIGGER refuse BEFORE INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION refuse_checkpoint()`,
+		`GRANT SELECT ON refuse_checkpoints TO hoso_app`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	log := checkpoint.New(pool, tree, testKey(t), nil)
+	log.SetRetry(20 * time.Millisecond)
+	failed := make(chan struct{}, 100)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- log.RunDaily(runCtx, time.Hour, func(error) { failed <- struct{}{} })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	<-failed // the first attempt, at start, was refused
+	if _, err := pool.Exec(ctx, `DELETE FROM refuse_checkpoints`); err != nil {
+		t.Fatal(err)
+	}
+	// Not a timing requirement: the bound only has to be far below the
+	// hour after which the old loop tried again.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		cp, err := log.Latest(ctx)
+		if err == nil {
+			if cp.Size != 2 || cp.Reason != checkpoint.ReasonDaily {
+				t.Errorf("checkpoint after the failure = size %d, reason %s", cp.Size, cp.Reason)
+			}
+			return
+		}
+		if !errors.Is(err, checkpoint.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint a minute after the database accepted them again: the failed one waits for the next interval")
+		}
+	}
+}

@@ -316,7 +316,7 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 	if s.Checkpoints != nil {
 		g.Go(func() error {
 			return ignoreCancel(s.Checkpoints.RunDaily(gctx, 24*time.Hour, func(err error) {
-				s.cfg.Logger.Warn("daily checkpoint failed; retrying at the next interval", "error", err.Error())
+				s.cfg.Logger.Warn("daily checkpoint failed; retrying soon (30 s, doubling up to a day)", "error", err.Error())
 			}))
 		})
 	}
