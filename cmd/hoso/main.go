@@ -84,6 +84,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "hoso: unknown command %q (run 'hoso help')\n", args[0])
 		return 2
 	}
+	// A command's own -h is help asked for too: the usage the command prints
+	// for misuse goes to standard output, with status 0. Every command stops
+	// at such a first argument before doing any work: its flag set answers
+	// flag.ErrHelp, or it refuses the argument.
+	if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
+		help := *env
+		help.Stderr = stdout
+		if code := cmd.run(ctx, &help, args[1:]); code != 2 {
+			return code
+		}
+		return 0
+	}
 	return cmd.run(ctx, env, args[1:])
 }
 

@@ -27,6 +27,11 @@ func TestRunTopLevel(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"version", []string{"version"}, 0, "go" + strings.TrimPrefix(runtime.Version(), "go"), ""},
 		{"version with arguments", []string{"version", "extra"}, 2, "", "usage: hoso version"},
+		{"a command's -h", []string{"serve", "-h"}, 0, "usage: hoso serve", ""},
+		{"a command's --help", []string{"verify", "--help"}, 0, "verify", ""},
+		{"a command's flags' -h", []string{"demo", "-h"}, 0, "-dossiers", ""},
+		{"a command's misuse", []string{"serve", "extra"}, 2, "", "usage: hoso serve"},
+		{"a command's unknown flag", []string{"verify", "--frobnicate"}, 2, "", "frobnicate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
