@@ -1,4 +1,4 @@
-package app
+package ledger
 
 import (
 	"encoding/json"
@@ -90,7 +90,7 @@ func DomainMeta(md eventstore.Metadata) domain.Meta {
 func Recorded(ev eventstore.Event, decode Decoder) (domain.Recorded, error) {
 	de, err := decode(ev.Type, ev.Data)
 	if err != nil {
-		return domain.Recorded{}, fmt.Errorf("app: decoding %s@%d (%s): %w", ev.StreamID, ev.Version, ev.Type, err)
+		return domain.Recorded{}, fmt.Errorf("ledger: decoding %s@%d (%s): %w", ev.StreamID, ev.Version, ev.Type, err)
 	}
 	return domain.Recorded{ID: ev.ID, Version: ev.Version, Event: de, Meta: DomainMeta(ev.Meta)}, nil
 }
@@ -100,14 +100,14 @@ func Recorded(ev eventstore.Event, decode Decoder) (domain.Recorded, error) {
 // deterministically; otherwise fresh UUIDv7s are minted.
 func EventData(events []domain.Event, m domain.Meta, ids []uuid.UUID) ([]eventstore.EventData, error) {
 	if ids != nil && len(ids) != len(events) {
-		return nil, fmt.Errorf("app: %d ids for %d events", len(ids), len(events))
+		return nil, fmt.Errorf("ledger: %d ids for %d events", len(ids), len(events))
 	}
 	md := EnvelopeMetadata(m)
 	out := make([]eventstore.EventData, len(events))
 	for i, e := range events {
 		data, err := json.Marshal(e)
 		if err != nil {
-			return nil, fmt.Errorf("app: encoding %s: %w", e.EventType(), err)
+			return nil, fmt.Errorf("ledger: encoding %s: %w", e.EventType(), err)
 		}
 		id := uuid.Nil
 		if ids != nil {

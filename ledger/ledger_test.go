@@ -1,4 +1,4 @@
-package app_test
+package ledger_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
@@ -46,7 +46,7 @@ func meta() domain.Meta {
 func TestMetaRoundTripsThroughTheEnvelope(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := app.Ledger{Store: memstore.New(nil)}
+	l := ledger.Ledger{Store: memstore.New(nil)}
 	m := meta()
 	if _, err := l.Append(ctx, "test-1", eventstore.NoStream, m, []domain.Event{noted{"một"}}, nil); err != nil {
 		t.Fatal(err)
@@ -70,26 +70,26 @@ func TestMetaRoundTripsThroughTheEnvelope(t *testing.T) {
 func TestExecute(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	add := func(text string) func(app.History) ([]domain.Event, error) {
-		return func(app.History) ([]domain.Event, error) { return []domain.Event{noted{text}}, nil }
+	add := func(text string) func(ledger.History) ([]domain.Event, error) {
+		return func(ledger.History) ([]domain.Event, error) { return []domain.Event{noted{text}}, nil }
 	}
 	tests := []struct {
 		name    string
 		ifMatch uint64
-		decide  func(app.History) ([]domain.Event, error)
+		decide  func(ledger.History) ([]domain.Event, error)
 		wantErr error
 		wantVer uint64
 	}{
 		{"no If-Match", 0, add("b"), nil, 2},
 		{"matching If-Match", 1, add("b"), nil, 2},
 		{"stale If-Match", 5, add("b"), domain.ErrConflict, 1},
-		{"refused by the domain", 1, func(app.History) ([]domain.Event, error) { return nil, domain.Invalid("text", "required", "") }, domain.ErrInvalid, 1},
-		{"nothing to do", 1, func(app.History) ([]domain.Event, error) { return nil, nil }, nil, 1},
+		{"refused by the domain", 1, func(ledger.History) ([]domain.Event, error) { return nil, domain.Invalid("text", "required", "") }, domain.ErrInvalid, 1},
+		{"nothing to do", 1, func(ledger.History) ([]domain.Event, error) { return nil, nil }, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l := app.Ledger{Store: memstore.New(nil)}
+			l := ledger.Ledger{Store: memstore.New(nil)}
 			if _, err := l.Append(ctx, "test-x", eventstore.NoStream, meta(), []domain.Event{noted{"a"}}, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestExecute(t *testing.T) {
 
 func TestLoadMissingStreamIsNotFound(t *testing.T) {
 	t.Parallel()
-	l := app.Ledger{Store: memstore.New(nil)}
+	l := ledger.Ledger{Store: memstore.New(nil)}
 	if _, err := l.Load(context.Background(), "test-none", decodeNoted); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("Load(missing) err = %v, want ErrNotFound", err)
 	}
@@ -116,7 +116,7 @@ func TestLoadMissingStreamIsNotFound(t *testing.T) {
 func TestConcurrentAppendIsAConflictOfBothKinds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := app.Ledger{Store: memstore.New(nil)}
+	l := ledger.Ledger{Store: memstore.New(nil)}
 	if _, err := l.Append(ctx, "test-c", eventstore.NoStream, meta(), []domain.Event{noted{"a"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +129,9 @@ func TestConcurrentAppendIsAConflictOfBothKinds(t *testing.T) {
 func TestDerivedIDsMakeProcessStepsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := app.Ledger{Store: memstore.New(nil)}
+	l := ledger.Ledger{Store: memstore.New(nil)}
 	cause := uuid.MustParse("0190a000-0000-7000-8000-0000000000aa")
-	ids := []uuid.UUID{app.DerivedID(cause, "dossier-1")}
+	ids := []uuid.UUID{ledger.DerivedID(cause, "dossier-1")}
 	for range 2 { // the second run is a crash-resume: same ids, nothing new
 		if _, err := l.Append(ctx, "test-p", eventstore.Any, meta(), []domain.Event{noted{"moved"}}, ids); err != nil {
 			t.Fatal(err)
@@ -149,7 +149,7 @@ func TestEnvelopeTextIsNFC(t *testing.T) {
 	m.Actor.Name = "Nguye\u0302\u0303n Va\u0306n An"
 	m.Reason = "su\u031b\u0309a"
 	m.Source.Issuer = "UBND ti\u0309nh"
-	md := app.EnvelopeMetadata(m)
+	md := ledger.EnvelopeMetadata(m)
 	if md.Actor.Name != "Nguyễn Văn An" || md.Reason != "sửa" || md.SourceDocument.Issuer != "UBND tỉnh" {
 		t.Fatalf("envelope text not NFC: %q %q %q", md.Actor.Name, md.Reason, md.SourceDocument.Issuer)
 	}
