@@ -13,6 +13,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // Query-parameter and header parsing for the dossier routes. Every failure
@@ -138,8 +139,8 @@ func parseEnums[T any](c echo.Context, name string, parse func(string) (T, error
 // body fields the client sent (effective_date, source_document, reason).
 func commandError(err error) error {
 	var (
-		vm  *app.VersionMismatchError
-		ce  *app.ConcurrencyError
+		vm  *ledger.VersionMismatchError
+		ce  *ledger.ConcurrencyError
 		ref *app.ReferenceError
 		ve  *domain.ValidationError
 	)

@@ -10,10 +10,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
@@ -107,7 +107,7 @@ func (s *Server) dossierHistory(c echo.Context) error {
 	for _, e := range entries {
 		v := entryView(e, o.access.sensitive)
 		if target, ok := byID[e.Corrects]; e.IsCorrection && ok && !target.ManagingOrg.IsZero() {
-			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), app.Ledger{Store: s.deps.Store},
+			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), ledger.Ledger{Store: s.deps.Store},
 				target.ManagingOrg, target.EventID, target.RecordedAt); err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ func ETag(version uint64) string { return `"` + strconv.FormatUint(version, 10) 
 // positive version (a weak tag, "*", a list) is 400 bad_parameter, because
 // each of those would let a write through without saying what it overwrites.
 // The handler passes the version to the app service, whose
-// *app.VersionMismatchError becomes 412 version_mismatch.
+// *ledger.VersionMismatchError becomes 412 version_mismatch.
 func IfMatch(c echo.Context) (uint64, error) {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if h == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/internal/pgerr"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // ProblemContentType is RFC 9457's media type.
@@ -134,8 +135,8 @@ func problemFor(err error) Problem {
 		stateErr *domain.StateError
 		httpErr  *echo.HTTPError
 		storeVal *eventstore.ValidationError
-		stale    *app.VersionMismatchError
-		race     *app.ConcurrencyError
+		stale    *ledger.VersionMismatchError
+		race     *ledger.ConcurrencyError
 		refErr   *app.ReferenceError
 	)
 	switch {

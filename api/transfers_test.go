@@ -8,12 +8,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // TestTransferNeedsTheReceivingOrg: receiving a dossier is the receiving
@@ -96,7 +96,7 @@ func TestTransferNeedsTheReceivingOrg(t *testing.T) {
 		tid := uuid.Must(uuid.NewV7())
 		m := env.Meta()
 		m.Actor.ActingOrg = orgA
-		ledger := app.Ledger{Store: env.Svc.Store}
+		ledger := ledger.Ledger{Store: env.Svc.Store}
 		if _, err := ledger.Append(ctx, id.StreamID(), eventstore.Exactly(1), m, []domain.Event{dossier.TransferInitiated{
 			TransferID: tid, Kind: dossier.TransferInternal, FromOrg: orgA, FromUnit: orgA, TargetOrg: orgB,
 		}}, nil); err != nil {

@@ -8,7 +8,9 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // RuleUsernameTaken is the StateError rule of an account creation whose
@@ -22,16 +24,16 @@ const RuleUsernameTaken = "username_taken"
 // are; the home org, a grant's org and a personal account's dossier must
 // exist (*ReferenceError). ifMatch and the errors are as for Dossiers.
 type Accounts struct {
-	Ledger Ledger
+	Ledger ledger.Ledger
 	// Cache, when set, keeps decoded account histories: every API request
 	// replays its caller's account, so the cache turns a full read into a
 	// read of what was appended since (usually nothing).
-	Cache *HistoryCache
+	Cache *ledger.HistoryCache
 }
 
 // Get replays an account; domain.ErrNotFound when it does not exist.
 func (s Accounts) Get(ctx context.Context, id domain.AccountID) (*account.Account, error) {
-	return loadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode, account.Replay)
+	return ledger.LoadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), account.Decode, account.Replay)
 }
 
 func (s Accounts) run(ctx context.Context, id domain.AccountID, ifMatch uint64, m domain.Meta, decide func(*account.Account) ([]domain.Event, error)) (eventstore.AppendResult, error) {
@@ -59,7 +61,7 @@ func (s Accounts) Create(ctx context.Context, id domain.AccountID, c account.Cre
 		}
 	}
 	res := Reservations{Ledger: s.Ledger}
-	if err := res.Claim(ctx, UsernameStream(created.Username), id.StreamID(), "account", RuleUsernameTaken, m); err != nil {
+	if err := res.Claim(ctx, reservation.UsernameStream(created.Username), id.StreamID(), "account", RuleUsernameTaken, m); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	return s.Ledger.Append(ctx, id.StreamID(), eventstore.NoStream, m, events, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
 )
 
@@ -82,13 +83,13 @@ func (s Dossiers) claimPersonalID(ctx context.Context, stream, number, holder st
 			}
 			rm := m
 			rm.Reason = ReasonOrphanClaim
-			_, err = s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), rm, []domain.Event{ReservationReleased{Holder: cur.Holder}}, nil)
+			_, err = s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), rm, []domain.Event{reservation.Released{Holder: cur.Holder}}, nil)
 			if err != nil && !errors.Is(err, eventstore.ErrConflict) {
 				return err
 			}
 			continue // re-read: claim the number now free, or see the winner
 		}
-		_, err = s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{ReservationClaimed{Holder: holder}}, nil)
+		_, err = s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{reservation.Claimed{Holder: holder}}, nil)
 		if !errors.Is(err, eventstore.ErrConflict) {
 			return err
 		}
@@ -123,7 +124,7 @@ func (s Dossiers) liveHolder(ctx context.Context, cur Reservation, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	if PersonalIDStream(s.PersonalIDKey, d.PersonalIDNumber()) == cur.Stream || now.Sub(cur.Since) < grace {
+	if reservation.PersonalIDStream(s.PersonalIDKey, d.PersonalIDNumber()) == cur.Stream || now.Sub(cur.Since) < grace {
 		org, _ := d.ManagingOrg()
 		return &PersonalIDTakenError{Holder: holder, ManagingOrg: org}, nil
 	}
@@ -155,7 +156,7 @@ func (s Dossiers) ListOrphanReservations(ctx context.Context, now time.Time, gra
 			return nil, err
 		}
 		for _, ev := range evs {
-			if ev.Type == TypeReservationClaimed && strings.HasPrefix(ev.StreamID, "pid-") && !seen[ev.StreamID] {
+			if ev.Type == reservation.TypeClaimed && strings.HasPrefix(ev.StreamID, "pid-") && !seen[ev.StreamID] {
 				seen[ev.StreamID] = true
 				streams = append(streams, ev.StreamID)
 			}
@@ -219,7 +220,7 @@ func (s Dossiers) ReleaseOrphan(ctx context.Context, stream string, grace time.D
 		return false, taken
 	}
 	// At exactly the version inspected: a claim recorded meanwhile wins.
-	if _, err := s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{ReservationReleased{Holder: cur.Holder}}, nil); err != nil {
+	if _, err := s.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{reservation.Released{Holder: cur.Holder}}, nil); err != nil {
 		return false, err
 	}
 	return true, nil

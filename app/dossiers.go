@@ -10,7 +10,9 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // MinPersonalIDKeyLen is the shortest deployment secret Dossiers accepts
@@ -35,28 +37,28 @@ const RuleDossierExists = "dossier_exists"
 // Dossiers runs the dossier commands: one method per command, each loading
 // the dossier, deciding with the domain and appending at the loaded version.
 // ifMatch, where a method takes it, is the version the caller last saw (HTTP
-// If-Match; 0 for none): a stale one is a *VersionMismatchError. Losing a
-// race after loading is a *ConcurrencyError. Both wrap domain.ErrConflict;
+// If-Match; 0 for none): a stale one is a *ledger.VersionMismatchError. Losing a
+// race after loading is a *ledger.ConcurrencyError. Both wrap domain.ErrConflict;
 // nothing is written by a refused command.
 //
 // Every method returns the store's AppendResult: its LastVersion is the
 // dossier's new version (the next ETag). A command the domain finds already
 // done (none here but reassignment) returns the zero AppendResult.
 type Dossiers struct {
-	Ledger    Ledger
+	Ledger    ledger.Ledger
 	Catalogue dossier.Catalogue
 	// PersonalIDKey is the deployment secret behind the personal-ID
-	// reservation streams (see PersonalIDDigest). It must stay the same for
+	// reservation streams (see reservation.PersonalIDDigest). It must stay the same for
 	// the life of the ledger; at least MinPersonalIDKeyLen bytes.
 	PersonalIDKey []byte
 	// Cache, when set, keeps decoded dossier histories between commands
-	// (see HistoryCache); nil reads every history in full.
-	Cache *HistoryCache
+	// (see ledger.HistoryCache); nil reads every history in full.
+	Cache *ledger.HistoryCache
 }
 
 // Get replays a dossier; domain.ErrNotFound when it does not exist.
 func (s Dossiers) Get(ctx context.Context, id domain.DossierID) (*dossier.Dossier, error) {
-	return loadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode, dossier.Replay)
+	return ledger.LoadFolded(ctx, s.Ledger, s.Cache, id.StreamID(), dossier.Decode, dossier.Replay)
 }
 
 func (s Dossiers) reservations() Reservations { return Reservations{Ledger: s.Ledger} }
@@ -65,7 +67,7 @@ func (s Dossiers) pidStream(number string) (string, error) {
 	if len(s.PersonalIDKey) < MinPersonalIDKeyLen {
 		return "", ErrNoPersonalIDKey
 	}
-	return PersonalIDStream(s.PersonalIDKey, number), nil
+	return reservation.PersonalIDStream(s.PersonalIDKey, number), nil
 }
 
 // Create opens a dossier, keeping one dossier per personal ID number in the
@@ -86,7 +88,7 @@ func (s Dossiers) pidStream(number string) (string, error) {
 // again). A number held by another dossier is a *PersonalIDTakenError
 // (domain.ErrConflict, rule RulePersonalIDTaken). Creating a dossier id
 // that exists is a *domain.StateError with rule RuleDossierExists (or, when
-// two creations of one id race, a *ConcurrencyError); both wrap
+// two creations of one id race, a *ledger.ConcurrencyError); both wrap
 // domain.ErrConflict.
 func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.Meta) (eventstore.AppendResult, error) {
 	events, err := dossier.Create(c, m, s.Catalogue)

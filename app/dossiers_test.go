@@ -14,8 +14,10 @@ import (
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // step is one service call on dossier id, as a given or as the when.
@@ -157,7 +159,7 @@ func TestDossierCommands(t *testing.T) {
 				ctx := context.Background()
 				w := newWorld(t, nil)
 				if cached {
-					w.dossiers.Cache = app.NewHistoryCache(4)
+					w.dossiers.Cache = ledger.NewHistoryCache(4)
 				}
 				id := w.create(t, 1, doha)
 				for i, g := range tt.given {
@@ -223,7 +225,7 @@ func TestCreateKeepsOneDossierPerPersonalID(t *testing.T) {
 	if _, err := w.dossiers.Create(ctx, again, metaOn(doha, domain.MustDate(2024, 3, 1))); !errors.As(err, &se) || se.Rule != app.RuleDossierExists {
 		t.Fatalf("re-creating dossier 1: err = %v, want %s", err, app.RuleDossierExists)
 	}
-	if r, _ := (app.Reservations{Ledger: w.ledger}).Get(ctx, app.PersonalIDStream(testKey, personalID(3))); r.Holder != "" {
+	if r, _ := (app.Reservations{Ledger: w.ledger}).Get(ctx, reservation.PersonalIDStream(testKey, personalID(3))); r.Holder != "" {
 		t.Fatalf("the refused creation claimed the number for %s", r.Holder)
 	}
 }
@@ -236,7 +238,7 @@ func TestCreateResumesAfterACrashBetweenClaimAndDossier(t *testing.T) {
 	m := metaOn(doha, domain.MustDate(2024, 3, 1))
 	// Given a creation that died after claiming the number (the claim is
 	// written exactly as Create writes it, then nothing else).
-	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	pid := reservation.PersonalIDStream(testKey, c.PersonalIDNumber)
 	if err := (app.Reservations{Ledger: w.ledger}).Claim(ctx, pid, c.DossierID.StreamID(), "dossier", app.RulePersonalIDTaken, m); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +257,7 @@ func TestCreateResumesAfterACrashBetweenClaimAndDossier(t *testing.T) {
 	if _, err := w.dossiers.Create(ctx, c, m); err != nil {
 		t.Fatalf("retried Create: %v", err)
 	}
-	if got := w.types(t, pid); len(got) != 2 || got[1] != app.TypeReservationClaimed {
+	if got := w.types(t, pid); len(got) != 2 || got[1] != reservation.TypeClaimed {
 		t.Fatalf("reservation stream = %v, want two claims", got)
 	}
 	if got := w.types(t, c.DossierID.StreamID()); len(got) != 1 || got[0] != dossier.TypeCreated {
@@ -274,7 +276,7 @@ func TestAnOrphanClaimDoesNotBlockThePerson(t *testing.T) {
 	w := newWorld(t, nil)
 	c := newDossier(9, doha)
 	m := metaOn(doha, domain.MustDate(2024, 3, 1))
-	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	pid := reservation.PersonalIDStream(testKey, c.PersonalIDNumber)
 	if err := (app.Reservations{Ledger: w.ledger}).Claim(ctx, pid, c.DossierID.StreamID(), "dossier", app.RulePersonalIDTaken, m); err != nil {
 		t.Fatal(err)
 	}
@@ -288,14 +290,14 @@ func TestAnOrphanClaimDoesNotBlockThePerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 3 || evs[1].Type != app.TypeReservationReleased || evs[2].Type != app.TypeReservationClaimed {
+	if len(evs) != 3 || evs[1].Type != reservation.TypeReleased || evs[2].Type != reservation.TypeClaimed {
 		t.Fatalf("reservation stream has %d events, want claim, release, claim", len(evs))
 	}
-	rel, err := app.Recorded(evs[1], app.DecodeReservation)
+	rel, err := ledger.Recorded(evs[1], reservation.Decode)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rel.Meta.Reason != app.ReasonOrphanClaim || rel.Meta.Actor.Account != hr || rel.Event.(app.ReservationReleased).Holder != c.DossierID.StreamID() {
+	if rel.Meta.Reason != app.ReasonOrphanClaim || rel.Meta.Actor.Account != hr || rel.Event.(reservation.Released).Holder != c.DossierID.StreamID() {
 		t.Errorf("release = %+v by %v (%q), want the orphan's holder, by the creating actor, with the orphan reason", rel.Event, rel.Meta.Actor, rel.Meta.Reason)
 	}
 	var taken *app.PersonalIDTakenError
@@ -324,13 +326,13 @@ func TestARefusedCreationReleasesItsClaim(t *testing.T) {
 	mem := memstore.New(nil)
 	w := newWorld(t, mem)
 	refusing := w.dossiers
-	refusing.Ledger = app.Ledger{Store: refusingStore{mem}}
+	refusing.Ledger = ledger.Ledger{Store: refusingStore{mem}}
 	c := newDossier(10, doha)
 	m := metaOn(doha, domain.MustDate(2024, 3, 1))
 	if _, err := refusing.Create(ctx, c, m); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Fatalf("Create on a refusing store: err = %v, want ErrInvalid", err)
 	}
-	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	pid := reservation.PersonalIDStream(testKey, c.PersonalIDNumber)
 	if r, err := (app.Reservations{Ledger: w.ledger}).Get(ctx, pid); err != nil || r.Holder != "" {
 		t.Fatalf("after the refusal the number is held by %q (%v), want free", r.Holder, err)
 	}
@@ -345,7 +347,7 @@ func TestReleaseOrphanReservation(t *testing.T) {
 	w := newWorld(t, nil)
 	c := newDossier(8, doha)
 	m := withReason(metaOn(doha, domain.MustDate(2024, 3, 1)), "hồ sơ tạo dở, không được tạo lại")
-	pid := app.PersonalIDStream(testKey, c.PersonalIDNumber)
+	pid := reservation.PersonalIDStream(testKey, c.PersonalIDNumber)
 	res := app.Reservations{Ledger: w.ledger}
 	if err := res.Claim(ctx, pid, c.DossierID.StreamID(), "dossier", app.RulePersonalIDTaken, m); err != nil {
 		t.Fatal(err)
@@ -403,8 +405,8 @@ func TestRacingCreationsWithOneNumber(t *testing.T) {
 func TestPersonalIDDigestIsKeyed(t *testing.T) {
 	t.Parallel()
 	number := personalID(1)
-	a := app.PersonalIDStream(testKey, number)
-	b := app.PersonalIDStream([]byte("another-deployment-secret-32byte"), number)
+	a := reservation.PersonalIDStream(testKey, number)
+	b := reservation.PersonalIDStream([]byte("another-deployment-secret-32byte"), number)
 	if a == b {
 		t.Fatal("two keys give the same stream")
 	}
@@ -456,7 +458,7 @@ func TestCorrectingThePersonalIDMovesTheReservation(t *testing.T) {
 	}
 	res := app.Reservations{Ledger: w.ledger}
 	for number, want := range map[string]string{personalID(1): "", personalID(3): id.StreamID()} {
-		r, err := res.Get(ctx, app.PersonalIDStream(testKey, number))
+		r, err := res.Get(ctx, reservation.PersonalIDStream(testKey, number))
 		if err != nil || r.Holder != want {
 			t.Errorf("holder of %s = %q, %v; want %q", number, r.Holder, err, want)
 		}
@@ -494,7 +496,7 @@ func TestTwoEditsFromOneVersionConflict(t *testing.T) {
 	id := w.create(t, 1, doha)
 	var barrier sync.WaitGroup
 	barrier.Add(2)
-	racing := app.Dossiers{Ledger: app.Ledger{Store: barrierStore{Store: mem, stream: id.StreamID(), wg: &barrier}}, Catalogue: cat, PersonalIDKey: testKey}
+	racing := app.Dossiers{Ledger: ledger.Ledger{Store: barrierStore{Store: mem, stream: id.StreamID(), wg: &barrier}}, Catalogue: cat, PersonalIDKey: testKey}
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range 2 {
@@ -505,7 +507,7 @@ func TestTwoEditsFromOneVersionConflict(t *testing.T) {
 	wg.Wait()
 	ok, conflicts := 0, 0
 	for _, err := range errs {
-		var ce *app.ConcurrencyError
+		var ce *ledger.ConcurrencyError
 		switch {
 		case err == nil:
 			ok++
@@ -520,115 +522,5 @@ func TestTwoEditsFromOneVersionConflict(t *testing.T) {
 	}
 	if v := w.version(t, id.StreamID()); v != 2 {
 		t.Fatalf("version = %d, want 2", v)
-	}
-}
-
-func TestHistoryCacheFollowsTheStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	w := newWorld(t, nil)
-	cache := app.NewHistoryCache(2)
-	cached := w.dossiers
-	cached.Cache = cache
-	id := w.create(t, 1, doha)
-	same := func(when string) {
-		t.Helper()
-		want, err := w.ledger.Load(ctx, id.StreamID(), dossier.Decode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := cache.Load(ctx, w.ledger, id.StreamID(), dossier.Decode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Version != want.Version || len(got.Events) != len(want.Events) {
-			t.Fatalf("%s: cached history at %d (%d events), store at %d (%d)", when, got.Version, len(got.Events), want.Version, len(want.Events))
-		}
-		for i := range want.Events {
-			if got.Events[i].ID != want.Events[i].ID {
-				t.Fatalf("%s: event %d differs", when, i)
-			}
-		}
-	}
-	same("first load")
-	// Writes through the cached service and around it are both seen.
-	if _, err := cached.AddRow(ctx, id, 1, evaluation(dossier.RatingGood), metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.dossiers.UpdateSection(ctx, id, 2, dossier.Patch{Other: &dossier.Other{Notes: "ghi chú"}}, metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	same("after writes")
-	// A stale If-Match is refused through the cache too.
-	if _, err := cached.AmendRow(ctx, id, 2, evaluation(dossier.RatingExcellent), metaOn(doha, d2)); !errors.Is(err, domain.ErrConflict) {
-		t.Fatalf("stale If-Match through the cache: err = %v", err)
-	}
-	// The same stream name in another ledger (a restored database) is not
-	// a continuation: the cache notices by the hash chain and reloads.
-	other := newWorld(t, nil)
-	other.create(t, 1, doha)
-	if _, err := other.dossiers.UpdateSection(ctx, id, 0, dossier.Patch{Health: &dossier.Health{HeightCM: 171}}, metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.dossiers.UpdateSection(ctx, id, 0, dossier.Patch{Health: &dossier.Health{HeightCM: 172}}, metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.dossiers.UpdateSection(ctx, id, 0, dossier.Patch{Health: &dossier.Health{HeightCM: 173}}, metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := cache.Load(ctx, other.ledger, id.StreamID(), dossier.Decode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := other.ledger.Load(ctx, id.StreamID(), dossier.Decode)
-	if got.Version != want.Version || got.Events[1].ID != want.Events[1].ID {
-		t.Fatalf("cache kept another ledger's history")
-	}
-	// Eviction: more streams than the cache holds still load correctly.
-	for n := 2; n < 6; n++ {
-		sid := w.create(t, n, doha)
-		if _, err := cached.Get(ctx, sid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	same("after eviction")
-}
-
-// A trusting cache answers without the store for a while, but never hides
-// this process's own writes, and sees other writers once the trust lapses.
-func TestHistoryCacheTrust(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	w := newWorld(t, nil)
-	const trust = 200 * time.Millisecond
-	cached := w.dossiers
-	cached.Cache = app.NewHistoryCache(8).TrustFor(trust)
-	id := w.create(t, 1, doha)
-	version := func() uint64 {
-		t.Helper()
-		h, err := cached.Cache.Load(ctx, w.ledger, id.StreamID(), dossier.Decode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h.Version
-	}
-	if v := version(); v != 1 {
-		t.Fatalf("first load at version %d", v)
-	}
-	if _, err := cached.AddRow(ctx, id, 1, evaluation(dossier.RatingGood), metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	if v := version(); v != 2 {
-		t.Fatalf("own write not seen at once: version %d, want 2", v)
-	}
-	written := time.Now()
-	if _, err := w.dossiers.UpdateSection(ctx, id, 2, dossier.Patch{Other: &dossier.Other{Notes: "ghi chú"}}, metaOn(doha, d2)); err != nil {
-		t.Fatal(err)
-	}
-	for version() != 3 {
-		if time.Since(written) > trust+time.Second {
-			t.Fatalf("another writer's event unseen %v later (trust %v)", time.Since(written), trust)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

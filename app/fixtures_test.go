@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 var cat = catalog.Default()
@@ -52,7 +53,7 @@ func metaOn(acting domain.OrgID, d domain.Date) domain.Meta {
 }
 
 type world struct {
-	ledger   app.Ledger
+	ledger   ledger.Ledger
 	dossiers app.Dossiers
 	orgs     app.Orgs
 	accounts app.Accounts
@@ -63,7 +64,7 @@ func newWorld(t testing.TB, store eventstore.Store) *world {
 	if store == nil {
 		store = memstore.New(nil)
 	}
-	l := app.Ledger{Store: store}
+	l := ledger.Ledger{Store: store}
 	w := &world{
 		ledger:   l,
 		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: testKey},

@@ -8,6 +8,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // ManagedDossiers lists the dossiers an org manages on a date. The dossier
@@ -24,7 +25,7 @@ type ManagedDossiers func(ctx context.Context, org domain.OrgID, on domain.Date)
 // is the Succession process's work, started by the caller (or a subscriber
 // of the log) with the org's id once the decision is stored.
 type Orgs struct {
-	Ledger Ledger
+	Ledger ledger.Ledger
 	// Managed tells Dissolve whether the org still manages dossiers; when
 	// nil, Dissolve assumes it does, so a successor is required.
 	Managed ManagedDossiers
@@ -40,7 +41,7 @@ func (s Orgs) run(ctx context.Context, id domain.OrgID, ifMatch uint64, m domain
 }
 
 // Create founds an org under a parent that serves on the effective date.
-// An org id that exists is a *ConcurrencyError.
+// An org id that exists is a *ledger.ConcurrencyError.
 func (s Orgs) Create(ctx context.Context, id domain.OrgID, c org.CreateOrg, m domain.Meta) (eventstore.AppendResult, error) {
 	events, err := org.Create(id, m, c)
 	if err != nil {
@@ -94,7 +95,7 @@ func (s Orgs) DesignateHomeAffairs(ctx context.Context, province domain.OrgID, i
 // ancestors in the org streams: the designation is an explicit decision,
 // never inferred from an org's kind or place in the tree. ok is false when
 // o was no province's Department of Home Affairs on d.
-func HomeAffairsProvince(ctx context.Context, l Ledger, o domain.OrgID, d domain.Date) (province domain.OrgID, ok bool, err error) {
+func HomeAffairsProvince(ctx context.Context, l ledger.Ledger, o domain.OrgID, d domain.Date) (province domain.OrgID, ok bool, err error) {
 	seen := []domain.OrgID{o}
 	start, err := LoadOrg(ctx, l, o)
 	if err != nil {
@@ -128,7 +129,7 @@ func (s Orgs) ancestry(ctx context.Context, from domain.OrgID, d domain.Date) ([
 // from the org streams (a decision must not depend on a read model's lag).
 // A missing or inactive org in the chain is a *ReferenceError on field (on
 // field+"/ancestor" above from).
-func ancestryOn(ctx context.Context, l Ledger, field string, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
+func ancestryOn(ctx context.Context, l ledger.Ledger, field string, from domain.OrgID, d domain.Date) ([]domain.OrgID, error) {
 	var chain []domain.OrgID
 	for cur := from; !cur.IsZero() && len(chain) < maxDepth && !slices.Contains(chain, cur); {
 		f := field

@@ -9,6 +9,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // TestOnPostgres runs the reservation and the merger process against the
@@ -39,7 +40,7 @@ func TestOnPostgres(t *testing.T) {
 
 	t.Run("one dossier per personal ID", func(t *testing.T) {
 		// The subtest above already founded the fixture orgs in this schema.
-		l := app.Ledger{Store: store}
+		l := ledger.Ledger{Store: store}
 		ds := app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: testKey}
 		c := newDossier(1, doha)
 		c.DossierID = domain.DossierID(fixedID("pg-other"))

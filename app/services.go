@@ -10,13 +10,14 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
-// execute is Ledger.Execute for one aggregate type: it replays the loaded
+// execute is ledger.HistoryCache.Execute for one aggregate type: it replays the loaded
 // history into the aggregate and lets decide run the command on it.
-func execute[A any](ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, replay func([]domain.Recorded) (A, error),
+func execute[A any](ctx context.Context, l ledger.Ledger, cache *ledger.HistoryCache, stream string, decode ledger.Decoder, replay func([]domain.Recorded) (A, error),
 	ifMatch uint64, m domain.Meta, decide func(A) ([]domain.Event, error)) (eventstore.AppendResult, error) {
-	return executeCached(ctx, l, cache, stream, decode, ifMatch, m, func(h History) ([]domain.Event, error) {
+	return cache.Execute(ctx, l, stream, decode, ifMatch, m, func(h ledger.History) ([]domain.Event, error) {
 		a, err := replay(h.Events)
 		if err != nil {
 			return nil, fmt.Errorf("app: replaying %s: %w", stream, err)
@@ -27,7 +28,7 @@ func execute[A any](ctx context.Context, l Ledger, cache *HistoryCache, stream s
 
 // LoadDossier replays a dossier's whole stream. A dossier that does not
 // exist is an error wrapping domain.ErrNotFound.
-func LoadDossier(ctx context.Context, l Ledger, id domain.DossierID) (*dossier.Dossier, error) {
+func LoadDossier(ctx context.Context, l ledger.Ledger, id domain.DossierID) (*dossier.Dossier, error) {
 	h, err := l.Load(ctx, id.StreamID(), dossier.Decode)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func LoadDossier(ctx context.Context, l Ledger, id domain.DossierID) (*dossier.D
 }
 
 // LoadOrg replays an org's whole stream; domain.ErrNotFound when absent.
-func LoadOrg(ctx context.Context, l Ledger, id domain.OrgID) (*org.Org, error) {
+func LoadOrg(ctx context.Context, l ledger.Ledger, id domain.OrgID) (*org.Org, error) {
 	h, err := l.Load(ctx, id.StreamID(), org.Decode)
 	if err != nil {
 		return nil, err
@@ -45,7 +46,7 @@ func LoadOrg(ctx context.Context, l Ledger, id domain.OrgID) (*org.Org, error) {
 }
 
 // LoadAccount replays an account's whole stream; domain.ErrNotFound when absent.
-func LoadAccount(ctx context.Context, l Ledger, id domain.AccountID) (*account.Account, error) {
+func LoadAccount(ctx context.Context, l ledger.Ledger, id domain.AccountID) (*account.Account, error) {
 	h, err := l.Load(ctx, id.StreamID(), account.Decode)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ var errNotActive = errors.New("the org is not active on the effective date")
 
 // requireOrg loads org id and checks it serves on date; field names the
 // payload field for the error. It returns the org for callers that need more.
-func requireOrg(ctx context.Context, l Ledger, field string, id domain.OrgID, on domain.Date) (*org.Org, error) {
+func requireOrg(ctx context.Context, l ledger.Ledger, field string, id domain.OrgID, on domain.Date) (*org.Org, error) {
 	if id.IsZero() {
 		return nil, nil // the domain reports the missing field with its other problems
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // Succession is the process that follows an org's merger, split or
@@ -27,7 +28,7 @@ import (
 // simply twice — writes nothing twice, for two independent reasons:
 //   - the dossier remembers the causes it already moved for, so the domain
 //     returns no events for a dossier already moved by this decision;
-//   - each follow-up's event id is DerivedID(decision event id, dossier id),
+//   - each follow-up's event id is ledger.DerivedID(decision event id, dossier id),
 //     so even two processes racing on one dossier cannot both write: the
 //     loser's append is a conflict or a reused id, and on reload the domain
 //     sees the move done.
@@ -37,7 +38,7 @@ import (
 // transfer since the list was read) is left alone; both are counted in
 // SuccessionReport.Skipped.
 type Succession struct {
-	Ledger Ledger
+	Ledger ledger.Ledger
 	// Managed lists the dossiers the org managed on the last day it served
 	// (the day before the decision's effective date).
 	Managed ManagedDossiers
@@ -152,7 +153,7 @@ func (p Succession) move(ctx context.Context, from domain.OrgID, id domain.Dossi
 	if clock == nil {
 		clock = time.Now
 	}
-	eventID := DerivedID(dec.ID, id.String())
+	eventID := ledger.DerivedID(dec.ID, id.String())
 	for range maxStepRetries {
 		h, err := p.Ledger.Load(ctx, id.StreamID(), dossier.Decode)
 		if err != nil {
@@ -219,7 +220,7 @@ func (p Succession) splitTarget(d *dossier.Dossier, successors []domain.OrgID) d
 // exact but linear in the size of the ledger: meant for tests, the demo
 // generator and tools, until the dossier read model answers the same
 // question from an index.
-func ScanManagedDossiers(l Ledger) ManagedDossiers {
+func ScanManagedDossiers(l ledger.Ledger) ManagedDossiers {
 	return func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
 		all, err := ScanManagement(ctx, l, on)
 		return all[o], err
@@ -230,7 +231,7 @@ func ScanManagedDossiers(l Ledger) ManagedDossiers {
 // replays each dossier as in effect on the date: the active dossiers of
 // every org that managed any, in log order. Archived dossiers are left out:
 // they stay with the org that archived them.
-func ScanManagement(ctx context.Context, l Ledger, on domain.Date) (map[domain.OrgID][]domain.DossierID, error) {
+func ScanManagement(ctx context.Context, l ledger.Ledger, on domain.Date) (map[domain.OrgID][]domain.DossierID, error) {
 	out := map[domain.OrgID][]domain.DossierID{}
 	from := eventstore.Start
 	for {

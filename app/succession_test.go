@@ -15,6 +15,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // fixedClock stamps follow-ups on the morning of the reform.
@@ -112,7 +113,7 @@ func checkMoved(t *testing.T, w *world, move, stay []domain.DossierID) {
 		for _, e := range evs {
 			if e.Type == dossier.TypeManagingOrgChanged {
 				n++
-				if e.ID != app.DerivedID(mergeID, id.String()) {
+				if e.ID != ledger.DerivedID(mergeID, id.String()) {
 					t.Errorf("%s: reassignment id %s is not derived from the merger", id, e.ID)
 				}
 			}

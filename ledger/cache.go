@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
 )
@@ -24,33 +26,51 @@ import (
 // callers; aggregates never modify the events they fold.
 //
 // One cache serves one decoder (one aggregate type): give each service its
-// own. The zero value is not usable; call NewHistoryCache.
+// own. A nil *HistoryCache is valid and caches nothing: its Load and
+// Execute are Ledger.Load and Ledger.Execute. Otherwise call
+// NewHistoryCache.
 type HistoryCache struct {
+	// mu makes each read-check-write of an entry atomic; the LRU's own
+	// lock only covers single calls.
 	mu      sync.Mutex
-	max     int
+	now     func() time.Time
 	trust   time.Duration // see TrustFor
 	appends uint64        // unconfirm calls so far: a Load that overlapped one confirms nothing
-	entries map[string]*cachedHistory
-	order   []string // insertion order, for eviction
+	entries *lru.Cache[string, *cachedHistory]
 }
 
 type cachedHistory struct {
 	h       History
 	last    eventstore.Hash
-	checked time.Time // when the store last confirmed h is the whole stream
-	folded  any       // the aggregate folded from h (see loadFolded); nil until asked
+	checked time.Time // when the store last confirmed h is the whole stream (by c.now)
+	folded  any       // the aggregate folded from h (see LoadFolded); nil until asked
 }
 
-// NewHistoryCache keeps up to max streams (at least 1), forgetting the
-// oldest first.
+// NewHistoryCache keeps up to size streams (at least 1), forgetting the
+// least recently used first.
 func NewHistoryCache(size int) *HistoryCache {
-	return &HistoryCache{max: max(size, 1), entries: map[string]*cachedHistory{}}
+	entries, err := lru.New[string, *cachedHistory](max(size, 1))
+	if err != nil {
+		panic(err) // only for a size < 1, excluded above
+	}
+	return &HistoryCache{now: time.Now, entries: entries}
+}
+
+// UseClock makes the cache read the time from now instead of time.Now, for
+// the age of a confirmation that TrustFor compares (tests move it by hand).
+// It returns c.
+func (c *HistoryCache) UseClock(now func() time.Time) *HistoryCache {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+	return c
 }
 
 func (c *HistoryCache) get(stream string) *cachedHistory {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.entries[stream]
+	e, _ := c.entries.Get(stream)
+	return e
 }
 
 // put stores e; appends is appendCount from before e was read: if an
@@ -62,22 +82,15 @@ func (c *HistoryCache) put(stream string, e *cachedHistory, appends uint64) {
 	if c.appends != appends {
 		e.checked = time.Time{}
 	}
-	if old := c.entries[stream]; old != nil && old.h.Version == e.h.Version && old.last == e.last {
+	if old, ok := c.entries.Peek(stream); ok && old.h.Version == e.h.Version && old.last == e.last {
 		e.folded = old.folded
 	}
-	if _, ok := c.entries[stream]; !ok {
-		c.order = append(c.order, stream)
-		for len(c.order) > c.max {
-			delete(c.entries, c.order[0])
-			c.order = c.order[1:]
-		}
-	}
-	c.entries[stream] = e
+	c.entries.Add(stream, e)
 }
 
 // TrustFor makes Load answer from the cache without asking the store when
 // the store confirmed the cached history less than d ago. Appends made
-// through this cache (executeCached) make the stream's entry unconfirmed at
+// through this cache (Execute) make the stream's entry unconfirmed at
 // once, so a process always sees its own writes; another process's appends
 // are seen up to d late. It is for streams read on every request and
 // rarely written, such as the caller's account. It returns c.
@@ -93,11 +106,11 @@ func (c *HistoryCache) TrustFor(d time.Duration) *HistoryCache {
 func (c *HistoryCache) trusted(stream string) (History, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[stream]
-	if e == nil || c.trust <= 0 || e.checked.IsZero() {
+	e, ok := c.entries.Get(stream)
+	if !ok || c.trust <= 0 || e.checked.IsZero() {
 		return History{}, false
 	}
-	if age := time.Since(e.checked); age < 0 || age >= c.trust {
+	if age := c.now().Sub(e.checked); age < 0 || age >= c.trust {
 		return History{}, false
 	}
 	h := e.h
@@ -105,10 +118,12 @@ func (c *HistoryCache) trusted(stream string) (History, bool) {
 	return h, true
 }
 
-func (c *HistoryCache) appendCount() uint64 {
+// start returns the time and the append count that a Load about to read
+// the store will record as its confirmation.
+func (c *HistoryCache) start() (time.Time, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.appends
+	return c.now(), c.appends
 }
 
 // unconfirm makes the next Load of stream ask the store, after an append
@@ -117,24 +132,28 @@ func (c *HistoryCache) unconfirm(stream string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.appends++
-	if e := c.entries[stream]; e != nil {
-		c.entries[stream] = &cachedHistory{h: e.h, last: e.last, folded: e.folded}
+	if e, ok := c.entries.Peek(stream); ok {
+		c.entries.Add(stream, &cachedHistory{h: e.h, last: e.last, folded: e.folded})
 	}
 }
 
 func (c *HistoryCache) forget(stream string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, stream) // its place in order is dropped when it comes up
+	c.entries.Remove(stream)
 }
 
 // Load is Ledger.Load through the cache: the same History, or an error
-// wrapping domain.ErrNotFound when the stream has no events.
+// wrapping domain.ErrNotFound when the stream has no events. On a nil cache
+// it is l.Load.
 func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode Decoder) (History, error) {
+	if c == nil {
+		return l.Load(ctx, stream, decode)
+	}
 	if h, ok := c.trusted(stream); ok {
 		return h, nil
 	}
-	checked, appends := time.Now(), c.appendCount()
+	checked, appends := c.start()
 	e := c.get(stream)
 	from := uint64(1)
 	if e != nil {
@@ -178,14 +197,14 @@ func (c *HistoryCache) Load(ctx context.Context, l Ledger, stream string, decode
 	return h, nil
 }
 
-// loadFolded loads a stream through cache and folds it into its aggregate,
-// reusing the aggregate folded at the same version when the cache holds
-// one: a dossier read replayed a career on every request. Aggregates are
-// shared read-only, as histories are: their methods decide without
-// changing them (only their fold does).
-func loadFolded[A any](ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, fold func([]domain.Recorded) (A, error)) (A, error) {
+// LoadFolded loads a stream through cache (nil: no cache) and folds it
+// into its aggregate, reusing the aggregate folded at the same version when
+// the cache holds one: a dossier read replayed a career on every request.
+// Aggregates are shared read-only, as histories are: their methods decide
+// without changing them (only their fold does).
+func LoadFolded[A any](ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, fold func([]domain.Recorded) (A, error)) (A, error) {
 	var zero A
-	h, err := load(ctx, l, cache, stream, decode)
+	h, err := cache.Load(ctx, l, stream, decode)
 	if err != nil {
 		return zero, err
 	}
@@ -207,7 +226,7 @@ func loadFolded[A any](ctx context.Context, l Ledger, cache *HistoryCache, strea
 func (c *HistoryCache) foldedAt(stream string, version uint64) any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.entries[stream]; e != nil && e.h.Version == version {
+	if e, ok := c.entries.Peek(stream); ok && e.h.Version == version {
 		return e.folded
 	}
 	return nil
@@ -216,26 +235,19 @@ func (c *HistoryCache) foldedAt(stream string, version uint64) any {
 func (c *HistoryCache) keepFolded(stream string, version uint64, a any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.entries[stream]; e != nil && e.h.Version == version {
+	if e, ok := c.entries.Peek(stream); ok && e.h.Version == version {
 		e.folded = a
 	}
 }
 
-// load is Ledger.Load, through cache when there is one.
-func load(ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder) (History, error) {
-	if cache == nil {
-		return l.Load(ctx, stream, decode)
-	}
-	return cache.Load(ctx, l, stream, decode)
-}
-
-// executeCached is Ledger.Execute with the history loaded through cache:
-// the same If-Match check, decision and append at the loaded version.
-func executeCached(ctx context.Context, l Ledger, cache *HistoryCache, stream string, decode Decoder, ifMatch uint64, m domain.Meta, decide func(History) ([]domain.Event, error)) (eventstore.AppendResult, error) {
-	if cache == nil {
+// Execute is Ledger.Execute with the history loaded through the cache: the
+// same If-Match check, decision and append at the loaded version. On a nil
+// cache it is l.Execute.
+func (c *HistoryCache) Execute(ctx context.Context, l Ledger, stream string, decode Decoder, ifMatch uint64, m domain.Meta, decide func(History) ([]domain.Event, error)) (eventstore.AppendResult, error) {
+	if c == nil {
 		return l.Execute(ctx, stream, decode, ifMatch, m, decide)
 	}
-	h, err := cache.Load(ctx, l, stream, decode)
+	h, err := c.Load(ctx, l, stream, decode)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
@@ -246,6 +258,6 @@ func executeCached(ctx context.Context, l Ledger, cache *HistoryCache, stream st
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	defer cache.unconfirm(stream)
+	defer c.unconfirm(stream)
 	return l.Append(ctx, stream, eventstore.Exactly(h.Version), m, events, nil)
 }

@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // noted is a minimal event so these tests exercise the plumbing, not a real

@@ -25,6 +25,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 var (
@@ -55,7 +56,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 	pool, _ := pgtest.New(t)
 	store := postgres.New(pool, postgres.Options{})
 	tree := treelog.New(pool, store, treelog.Options{})
-	l := app.Ledger{Store: store}
+	l := ledger.Ledger{Store: store}
 	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
 		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
 		accounts: app.Accounts{Ledger: l}}

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // authority is a province (committee, Sở Nội vụ, two other departments)
@@ -35,7 +36,7 @@ func newAuthority(t *testing.T) *authority {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	store := postgres.New(pool, postgres.Options{})
-	l := app.Ledger{Store: store}
+	l := ledger.Ledger{Store: store}
 	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
 		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
 		accounts: app.Accounts{Ledger: l}}

@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 func id(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceURL, []byte("hoso-approvals-test:"+s)) }
@@ -31,7 +32,7 @@ func at(t time.Time) domain.Meta {
 }
 
 type world struct {
-	ledger   app.Ledger
+	ledger   ledger.Ledger
 	orgs     app.Orgs
 	dossiers app.Dossiers
 	accounts app.Accounts

@@ -21,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // ManifestFormat names the manifest's shape; a change of shape is a new format.
@@ -148,7 +149,7 @@ func sameEntries(a, b Manifest) bool {
 // builder reads what a manifest needs from the ledger.
 type builder struct {
 	pool   *pgxpool.Pool
-	ledger app.Ledger
+	ledger ledger.Ledger
 	tree   *treelog.Log
 }
 
@@ -196,13 +197,13 @@ func (b builder) candidates(ctx context.Context, like string, from, until time.T
 
 // loadApproval replays org's approval of month at level (empty when
 // nothing happened).
-func loadApproval(ctx context.Context, l app.Ledger, org domain.OrgID, m approval.Month, level approval.Level) (*approval.Approval, app.History, error) {
+func loadApproval(ctx context.Context, l ledger.Ledger, org domain.OrgID, m approval.Month, level approval.Level) (*approval.Approval, ledger.History, error) {
 	return loadAt(ctx, l, org, m, level, 0)
 }
 
 // loadAt is loadApproval of the nth supplementary department approval
 // (n = 0: the approval itself).
-func loadAt(ctx context.Context, l app.Ledger, org domain.OrgID, m approval.Month, level approval.Level, n int) (*approval.Approval, app.History, error) {
+func loadAt(ctx context.Context, l ledger.Ledger, org domain.OrgID, m approval.Month, level approval.Level, n int) (*approval.Approval, ledger.History, error) {
 	if n == 0 {
 		h, err := l.Load(ctx, approval.StreamID(org, m, level), approval.Decode)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
@@ -458,7 +459,7 @@ func (b builder) under(ctx context.Context, o, province domain.OrgID, day domain
 // (where late events are carried over). A correction of such an event
 // changes data an approver signed; the audit trail flags it. It reads the
 // ledger only, so it works on every event store.
-func CorrectsApproved(ctx context.Context, l app.Ledger, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
+func CorrectsApproved(ctx context.Context, l ledger.Ledger, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
 	tm := approval.MonthOf(recordedAt)
 	for _, m := range []approval.Month{tm, tm.Next()} {
 		a, _, err := loadApproval(ctx, l, org, m, approval.LevelUnit)

@@ -20,6 +20,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // CheckpointWait bounds how long an approval waits for the Merkle log to
@@ -48,7 +49,7 @@ type Config struct {
 // Service builds manifests and records approvals.
 type Service struct {
 	cfg    Config
-	ledger app.Ledger
+	ledger ledger.Ledger
 	b      builder
 }
 
@@ -57,7 +58,7 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := app.Ledger{Store: cfg.Store}
+	l := ledger.Ledger{Store: cfg.Store}
 	return &Service{cfg: cfg, ledger: l, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree}}
 }
 
@@ -160,7 +161,7 @@ func (s *Service) SupplementManifest(ctx context.Context, orgID domain.OrgID, mo
 	// the loser rereads and, usually, finds the winner's.
 	for attempt := 1; ; attempt++ {
 		served, err := s.manifest(ctx, orgID, month, level, province, sup, m)
-		var lost *app.ConcurrencyError
+		var lost *ledger.ConcurrencyError
 		if !errors.As(err, &lost) || attempt == 3 {
 			return served, err
 		}
@@ -353,7 +354,7 @@ func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, mont
 	return out, nil
 }
 
-func servedTime(h app.History, digest string) time.Time {
+func servedTime(h ledger.History, digest string) time.Time {
 	for i := len(h.Events) - 1; i >= 0; i-- {
 		if ms, ok := h.Events[i].Event.(approval.ManifestServed); ok && ms.Digest == digest {
 			return h.Events[i].Meta.RecordedAt

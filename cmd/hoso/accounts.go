@@ -22,6 +22,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 func init() {
@@ -112,7 +113,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 		return fail("%v", err)
 	}
 	defer closeStore()
-	ledger := app.Ledger{Store: store}
+	ledger := ledger.Ledger{Store: store}
 	now := time.Now().UTC()
 	today := domain.DateOf(now)
 
@@ -189,7 +190,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 // it asks the events table, which shows every committed event at once; the
 // store's ReadAll stops at the stable prefix and could miss an
 // administrator created a moment ago by a racing bootstrap.
-func streamsOfType(ctx context.Context, env *Env, pool *pgxpool.Pool, l app.Ledger, t string) ([]string, error) {
+func streamsOfType(ctx context.Context, env *Env, pool *pgxpool.Pool, l ledger.Ledger, t string) ([]string, error) {
 	var out []string
 	if env.EventStoreURL == "" {
 		rows, err := pool.Query(ctx, `SELECT DISTINCT stream_id FROM events WHERE type = $1`, t)
@@ -225,7 +226,7 @@ func streamsOfType(ctx context.Context, env *Env, pool *pgxpool.Pool, l app.Ledg
 
 // administrators are the usernames of active accounts holding an admin
 // grant in force today.
-func administrators(ctx context.Context, env *Env, pool *pgxpool.Pool, l app.Ledger, today domain.Date) ([]string, error) {
+func administrators(ctx context.Context, env *Env, pool *pgxpool.Pool, l ledger.Ledger, today domain.Date) ([]string, error) {
 	streams, err := streamsOfType(ctx, env, pool, l, account.TypeRoleGranted)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func administrators(ctx context.Context, env *Env, pool *pgxpool.Pool, l app.Led
 }
 
 // rootOrgs are the active orgs without a parent, oldest first.
-func rootOrgs(ctx context.Context, env *Env, pool *pgxpool.Pool, l app.Ledger, today domain.Date) ([]domain.OrgID, error) {
+func rootOrgs(ctx context.Context, env *Env, pool *pgxpool.Pool, l ledger.Ledger, today domain.Date) ([]domain.OrgID, error) {
 	streams, err := streamsOfType(ctx, env, pool, l, org.TypeCreated)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 func runWithStdin(t *testing.T, databaseURL, stdin string, args ...string) (int, string, string) {
@@ -53,7 +54,7 @@ func TestBootstrapAdminOnEmptyLedger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("login with the bootstrap password: %v", err)
 	}
-	l := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	l := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
 	a, err := app.LoadAccount(ctx, l, domain.AccountID(id))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestBootstrapAdminOverExistingRoots(t *testing.T) {
 	t.Parallel()
 	pool, url := pgtest.New(t)
 	ctx := context.Background()
-	l := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	l := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
 	today := domain.DateOf(time.Now())
 	meta := domain.Meta{Actor: domain.Actor{Account: domain.AccountID(uuid.Must(uuid.NewV7())), Name: "seed"}, RecordedAt: time.Now().UTC(),
 		EffectiveDate: today, Source: domain.SourceDocument{Kind: "decision", Number: "1/QĐ", Date: today, Issuer: "UBND"}}

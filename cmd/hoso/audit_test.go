@@ -31,6 +31,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // hosoWith runs the command line with the given environment.
@@ -60,7 +61,7 @@ func approveMonth(t *testing.T) *approvedMonth {
 	pool, url := pgtest.New(t)
 	store := postgres.New(pool, postgres.Options{})
 	tree := treelog.New(pool, store, treelog.Options{})
-	l := app.Ledger{Store: store}
+	l := ledger.Ledger{Store: store}
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "var", "checkpoint.key")
 	key, err := checkpoint.LoadOrCreateKey(keyPath, "hoso.test/cmd")

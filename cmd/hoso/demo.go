@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 func init() {
@@ -131,7 +132,7 @@ func loadDemo(ctx context.Context, env *Env, cfg demo.Config) (demo.Summary, err
 		return demo.Summary{}, err
 	}
 	defer pool.Close()
-	ledger := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	ledger := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
 	last := time.Now()
 	cfg.Progress = func(phase string, done, total int) {
 		if done == total || time.Since(last) > 5*time.Second {

@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 func init() {
@@ -71,7 +72,7 @@ func runReservations(ctx context.Context, env *Env, args []string) int {
 		return fail(err)
 	}
 	defer closeStore()
-	dossiers := app.Dossiers{Ledger: app.Ledger{Store: store}, PersonalIDKey: key}
+	dossiers := app.Dossiers{Ledger: ledger.Ledger{Store: store}, PersonalIDKey: key}
 	now := time.Now().UTC()
 	orphans, err := dossiers.ListOrphanReservations(ctx, now, *grace)
 	if err != nil {

@@ -11,9 +11,11 @@ import (
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // TestReleaseOrphanReservations: an orphan claim (its dossier never
@@ -25,10 +27,10 @@ func TestReleaseOrphanReservations(t *testing.T) {
 	pool, url := pgtest.New(t)
 	ctx := context.Background()
 	const key = "cmd-test-personal-id-key-0123456789"
-	l := app.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	l := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
 	res := app.Reservations{Ledger: l}
 	claim := func(number string, at time.Time) string {
-		stream := app.PersonalIDStream([]byte(key), number)
+		stream := reservation.PersonalIDStream([]byte(key), number)
 		holder := domain.DossierID(uuid.Must(uuid.NewV7())).StreamID()
 		m := domain.Meta{Actor: domain.Actor{Account: domain.AccountID(uuid.Must(uuid.NewV7()))}, RecordedAt: at, EffectiveDate: domain.DateOf(at)}
 		if err := res.Claim(ctx, stream, holder, "dossier", app.RulePersonalIDTaken, m); err != nil {
@@ -70,11 +72,11 @@ func TestReleaseOrphanReservations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last, err := app.Recorded(evs[len(evs)-1], app.DecodeReservation)
+	last, err := ledger.Recorded(evs[len(evs)-1], reservation.Decode)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := last.Event.(app.ReservationReleased); !ok || last.Meta.Reason != "tạo hồ sơ bị gián đoạn, phiếu 12/2026" || !strings.Contains(last.Meta.Actor.Name, "tester") {
+	if _, ok := last.Event.(reservation.Released); !ok || last.Meta.Reason != "tạo hồ sơ bị gián đoạn, phiếu 12/2026" || !strings.Contains(last.Meta.Actor.Name, "tester") {
 		t.Errorf("last event %T, reason %q, actor %q: want a release by tester with the reason", last.Event, last.Meta.Reason, last.Meta.Actor.Name)
 	}
 	if r, _ := res.Get(ctx, inFlight); r.Holder == "" {

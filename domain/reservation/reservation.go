@@ -1,17 +1,14 @@
-package app
+package reservation
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hoso-ledger/hoso/domain"
-	"github.com/hoso-ledger/hoso/eventstore"
 )
 
 // A reservation stream makes a key unique across the whole ledger, which no
@@ -20,43 +17,52 @@ import (
 // key is created, so of two racing creations exactly one wins the claim.
 // The stream holds only the owning stream id, never the key itself.
 //
-// Stored names, fields only ever added:
+// Stored names, fields only ever added (a breaking change is a new version
+// plus an upcaster in Decode; testdata/golden pins each shape):
 //   - "reservation.claimed.v1": {"holder": "<stream id>"}
 //   - "reservation.released.v1": {"holder": "<stream id>"}
 const (
-	TypeReservationClaimed  = "reservation.claimed.v1"
-	TypeReservationReleased = "reservation.released.v1"
+	TypeClaimed  = "reservation.claimed.v1"
+	TypeReleased = "reservation.released.v1"
 )
 
-// ReservationClaimed says the reservation's key now belongs to Holder (a
+// Claimed says the reservation's key now belongs to Holder (a
 // stream id such as "dossier-…").
-type ReservationClaimed struct {
+type Claimed struct {
 	Holder string `json:"holder"`
 }
 
-// ReservationReleased says Holder gave the key up (a corrected personal ID
+// Released says Holder gave the key up (a corrected personal ID
 // number, or an orphan claim released by an administrator).
-type ReservationReleased struct {
+type Released struct {
 	Holder string `json:"holder"`
 }
 
-// EventType returns TypeReservationClaimed.
-func (ReservationClaimed) EventType() string { return TypeReservationClaimed }
+// EventTypes lists every stored name Decode accepts, sorted.
+func EventTypes() []string {
+	t := []string{TypeClaimed, TypeReleased}
+	slices.Sort(t)
+	return t
+}
 
-// EventType returns TypeReservationReleased.
-func (ReservationReleased) EventType() string { return TypeReservationReleased }
+// EventType returns TypeClaimed.
+func (Claimed) EventType() string { return TypeClaimed }
 
-// DecodeReservation is the Decoder of reservation streams.
-func DecodeReservation(eventType string, data []byte) (domain.Event, error) {
+// EventType returns TypeReleased.
+func (Released) EventType() string { return TypeReleased }
+
+// Decode is the decoder of reservation streams (a ledger.Decoder); it
+// refuses anything else with domain.ErrInvalid.
+func Decode(eventType string, data []byte) (domain.Event, error) {
 	switch eventType {
-	case TypeReservationClaimed:
-		var e ReservationClaimed
+	case TypeClaimed:
+		var e Claimed
 		if err := json.Unmarshal(data, &e); err != nil {
 			return nil, domain.Invalid("data", "json", err.Error())
 		}
 		return e, nil
-	case TypeReservationReleased:
-		var e ReservationReleased
+	case TypeReleased:
+		var e Released
 		if err := json.Unmarshal(data, &e); err != nil {
 			return nil, domain.Invalid("data", "json", err.Error())
 		}
@@ -65,90 +71,29 @@ func DecodeReservation(eventType string, data []byte) (domain.Event, error) {
 	return nil, domain.Invalid("type", "unknown", eventType)
 }
 
-// Reservation is the state of one reservation stream.
-type Reservation struct {
-	Stream string
+// State is what a reservation stream's events say now.
+type State struct {
 	// Holder is the stream that holds the key; "" when free.
 	Holder string
-	// Version is the reservation stream's version (0: never claimed).
-	Version uint64
 	// Since is when the current holder's claim was recorded.
 	Since time.Time
 }
 
-// Reservations reads and writes reservation streams.
-type Reservations struct{ Ledger Ledger }
-
-// Get reads a reservation; a stream never claimed is a free Reservation at
-// version 0, not an error.
-func (r Reservations) Get(ctx context.Context, stream string) (Reservation, error) {
-	h, err := r.Ledger.Load(ctx, stream, DecodeReservation)
-	if errors.Is(err, domain.ErrNotFound) {
-		return Reservation{Stream: stream}, nil
-	}
-	if err != nil {
-		return Reservation{}, err
-	}
-	res := Reservation{Stream: stream, Version: h.Version}
-	for _, e := range h.Events {
+// Replay folds a reservation stream's history. A release by anyone but the
+// current holder changes nothing (it lost a race with a later claim).
+func Replay(events []domain.Recorded) State {
+	var s State
+	for _, e := range events {
 		switch ev := e.Event.(type) {
-		case ReservationClaimed:
-			res.Holder, res.Since = ev.Holder, e.Meta.RecordedAt
-		case ReservationReleased:
-			if ev.Holder == res.Holder {
-				res.Holder, res.Since = "", time.Time{}
+		case Claimed:
+			s.Holder, s.Since = ev.Holder, e.Meta.RecordedAt
+		case Released:
+			if ev.Holder == s.Holder {
+				s = State{}
 			}
 		}
 	}
-	return res, nil
-}
-
-// maxRaceRetries bounds how often a claim or release is re-decided after
-// losing a race for the reservation stream; each retry sees the winner.
-const maxRaceRetries = 5
-
-// Claim makes holder the holder of the key behind stream. Claiming a key
-// holder already holds succeeds without writing, so a creation that crashed
-// after its claim can simply be retried. A key held by another stream is a
-// *domain.StateError (domain.ErrConflict) with rule takenRule, whether or
-// not the holder's own stream was ever written (see ReleaseOrphan).
-func (r Reservations) Claim(ctx context.Context, stream, holder, aggregate, takenRule string, m domain.Meta) error {
-	for range maxRaceRetries {
-		cur, err := r.Get(ctx, stream)
-		if err != nil {
-			return err
-		}
-		switch cur.Holder {
-		case holder:
-			return nil
-		case "":
-		default:
-			return &domain.StateError{Aggregate: aggregate, ID: holder, Rule: takenRule, Detail: "the key is held by another " + aggregate}
-		}
-		_, err = r.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{ReservationClaimed{Holder: holder}}, nil)
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("app: claiming %s: %w: too many concurrent claims", stream, domain.ErrConflict)
-}
-
-// Release gives the key up if holder holds it; otherwise it writes nothing.
-func (r Reservations) Release(ctx context.Context, stream, holder string, m domain.Meta) error {
-	for range maxRaceRetries {
-		cur, err := r.Get(ctx, stream)
-		if err != nil {
-			return err
-		}
-		if cur.Holder != holder {
-			return nil
-		}
-		_, err = r.Ledger.Append(ctx, stream, eventstore.Exactly(cur.Version), m, []domain.Event{ReservationReleased{Holder: holder}}, nil)
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("app: releasing %s: %w: too many concurrent changes", stream, domain.ErrConflict)
+	return s
 }
 
 // PersonalIDDigest is the keyed digest that names a personal ID number's

@@ -19,6 +19,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // Config says what to generate.
@@ -59,7 +60,7 @@ type Summary struct {
 // gen is one run's state: the services, the seed's id namespace, counters.
 type gen struct {
 	cfg        Config
-	ledger     app.Ledger
+	ledger     ledger.Ledger
 	dossiers   app.Dossiers
 	orgs       app.Orgs
 	accounts   app.Accounts
@@ -147,13 +148,13 @@ var ErrDifferentDemo = errors.New("demo: an unfinished demo with this seed and a
 // nothing and returns the recorded summary with AlreadyPresent set; after
 // an interrupted run it resumes. Errors from the services are returned as
 // they are, wrapped with the dossier and step that failed.
-func Run(ctx context.Context, l app.Ledger, cfg Config) (Summary, error) {
+func Run(ctx context.Context, l ledger.Ledger, cfg Config) (Summary, error) {
 	began := time.Now()
 	g := newGen(cfg)
 	g.ledger = l
 	// Each worker writes one dossier at a time, command after command: a
 	// few cached histories per worker turn n² decodes per career into n.
-	g.dossiers = app.Dossiers{Ledger: l, Catalogue: g.cfg.Catalogue, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4 * g.cfg.Workers)}
+	g.dossiers = app.Dossiers{Ledger: l, Catalogue: g.cfg.Catalogue, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4 * g.cfg.Workers)}
 	g.orgs = app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)}
 	g.accounts = app.Accounts{Ledger: l}
 	sum := Summary{Seed: cfg.Seed}

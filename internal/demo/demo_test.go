@@ -5,16 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/domain/reservation"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 var key = []byte("demo-test-personal-id-secret-32b")
@@ -45,7 +46,7 @@ func readAll(t *testing.T, s eventstore.Store) []eventstore.Event {
 func checkProvince(t *testing.T, s eventstore.Store, n int, sum demo.Summary) {
 	t.Helper()
 	ctx := context.Background()
-	l := app.Ledger{Store: s}
+	l := ledger.Ledger{Store: s}
 	streams := map[string][]eventstore.Event{}
 	for _, e := range readAll(t, s) {
 		streams[e.StreamID] = append(streams[e.StreamID], e)
@@ -113,7 +114,7 @@ func checkProvince(t *testing.T, s eventstore.Store, n int, sum demo.Summary) {
 				t.Fatal(err)
 			}
 		case "pid", "username":
-			if _, err := l.Load(ctx, stream, app.DecodeReservation); err != nil {
+			if _, err := l.Load(ctx, stream, reservation.Decode); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -134,7 +135,7 @@ func checkProvince(t *testing.T, s eventstore.Store, n int, sum demo.Summary) {
 
 func generate(t *testing.T, s eventstore.Store, n int) demo.Summary {
 	t.Helper()
-	sum, err := demo.Run(context.Background(), app.Ledger{Store: s}, demo.Config{Dossiers: n, Seed: 7, PersonalIDKey: key, Workers: 4})
+	sum, err := demo.Run(context.Background(), ledger.Ledger{Store: s}, demo.Config{Dossiers: n, Seed: 7, PersonalIDKey: key, Workers: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func generate(t *testing.T, s eventstore.Store, n int) demo.Summary {
 	checkProvince(t, s, n, sum)
 	// Running again writes nothing and reports the first run.
 	before := len(readAll(t, s))
-	again, err := demo.Run(context.Background(), app.Ledger{Store: s}, demo.Config{Dossiers: n, Seed: 7, PersonalIDKey: key})
+	again, err := demo.Run(context.Background(), ledger.Ledger{Store: s}, demo.Config{Dossiers: n, Seed: 7, PersonalIDKey: key})
 	if err != nil || !again.AlreadyPresent || again.Dossiers != n {
 		t.Fatalf("second run: %+v, %v; want the first run's summary", again, err)
 	}
@@ -175,7 +176,7 @@ func TestDemoIsDeterministic(t *testing.T) {
 	t.Parallel()
 	digest := func() map[string]int {
 		s := memstore.New(nil)
-		if _, err := demo.Run(context.Background(), app.Ledger{Store: s}, demo.Config{Dossiers: 20, Seed: 3, PersonalIDKey: key}); err != nil {
+		if _, err := demo.Run(context.Background(), ledger.Ledger{Store: s}, demo.Config{Dossiers: 20, Seed: 3, PersonalIDKey: key}); err != nil {
 			t.Fatal(err)
 		}
 		out := map[string]int{}
@@ -214,11 +215,11 @@ func TestDemoResumesAfterAnInterruption(t *testing.T) {
 			cancel()
 		}
 	}}
-	if _, err := demo.Run(ctx, app.Ledger{Store: s}, cfg); err == nil {
+	if _, err := demo.Run(ctx, ledger.Ledger{Store: s}, cfg); err == nil {
 		t.Fatal("interrupted run: no error")
 	}
 	cfg.Progress = nil
-	sum, err := demo.Run(context.Background(), app.Ledger{Store: s}, cfg)
+	sum, err := demo.Run(context.Background(), ledger.Ledger{Store: s}, cfg)
 	if err != nil || !sum.Resumed {
 		t.Fatalf("resumed run: %+v, %v", sum, err)
 	}
@@ -226,7 +227,7 @@ func TestDemoResumesAfterAnInterruption(t *testing.T) {
 
 	// The same plan on a fresh ledger writes the same number of dossier events.
 	fresh := memstore.New(nil)
-	if _, err := demo.Run(context.Background(), app.Ledger{Store: fresh}, demo.Config{Dossiers: 30, Seed: 11, PersonalIDKey: key}); err != nil {
+	if _, err := demo.Run(context.Background(), ledger.Ledger{Store: fresh}, demo.Config{Dossiers: 30, Seed: 11, PersonalIDKey: key}); err != nil {
 		t.Fatal(err)
 	}
 	count := func(s eventstore.Store) (n int) {

@@ -33,6 +33,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
@@ -257,18 +258,18 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}})
 	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
-	ledger := app.Ledger{Store: s.Store}
+	l := ledger.Ledger{Store: s.Store}
 	cat := catalog.Default()
 	s.Deps = &api.Deps{
 		Pool:     s.Pool,
 		ReadLog:  readLog,
 		Store:    s.Store,
 		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
-		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
-		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
+		Dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
+		Orgs: app.Orgs{Ledger: l, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
 			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
 		}},
-		Accounts: app.Accounts{Ledger: ledger, Cache: app.NewHistoryCache(4096).TrustFor(CallerTrust)},
+		Accounts: app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
 		Catalog:  cat,
 		Policy:   pol,
 		Calendar: calendar.Official(),

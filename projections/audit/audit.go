@@ -14,10 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -478,7 +478,7 @@ func decodeDossierEvent(pe *pending) error {
 		}
 		return fmt.Errorf("audit: %w", err)
 	}
-	pe.rec = domain.Recorded{ID: pe.ev.ID, Version: pe.ev.Version, Event: e, Meta: app.DomainMeta(pe.ev.Meta)}
+	pe.rec = domain.Recorded{ID: pe.ev.ID, Version: pe.ev.Version, Event: e, Meta: ledger.DomainMeta(pe.ev.Meta)}
 	pe.known = true
 	return nil
 }

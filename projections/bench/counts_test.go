@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // TestCountsAgree writes a small demo province through the app services,
@@ -24,7 +24,7 @@ func TestCountsAgree(t *testing.T) {
 	pool, _ := pgtest.New(t)
 	store := postgres.New(pool, postgres.Options{})
 	ctx := context.Background()
-	sum, err := demo.Run(ctx, app.Ledger{Store: store}, demo.Config{
+	sum, err := demo.Run(ctx, ledger.Ledger{Store: store}, demo.Config{
 		Dossiers: 40, Seed: 7, Workers: 4, PersonalIDKey: []byte("counts-test-personal-id-key-0123456789"),
 	})
 	if err != nil {

@@ -10,12 +10,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
@@ -125,7 +125,7 @@ SELECT count(*),
 	if err := rows.Err(); err != nil {
 		tb.Fatal(err)
 	}
-	l := app.Ledger{Store: store}
+	l := ledger.Ledger{Store: store}
 	for _, s := range streams {
 		h, err := l.Load(ctx, s, dossier.Decode)
 		if err != nil {

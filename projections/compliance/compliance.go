@@ -13,13 +13,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -233,7 +233,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		if ev.Version <= st.version {
 			continue
 		}
-		rec, err := app.Recorded(ev, dossier.Decode)
+		rec, err := ledger.Recorded(ev, dossier.Decode)
 		if err != nil {
 			return &projections.EventError{Index: i, Err: err}
 		}

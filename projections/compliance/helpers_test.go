@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
@@ -19,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	hosoledger "github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 )
@@ -95,7 +95,7 @@ func (l *ledger) create(name string, org domain.OrgID, m domain.Meta) (domain.Do
 func (l *ledger) do(id domain.DossierID, m domain.Meta, decide func(*dossier.Dossier) ([]domain.Event, error)) []uuid.UUID {
 	l.t.Helper()
 	ctx := context.Background()
-	h, err := app.Ledger{Store: l.store}.Load(ctx, id.StreamID(), dossier.Decode)
+	h, err := hosoledger.Ledger{Store: l.store}.Load(ctx, id.StreamID(), dossier.Decode)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func (l *ledger) append(id domain.DossierID, exp eventstore.Expected, m domain.M
 	for i := range ids {
 		ids[i] = uuid.Must(uuid.NewV7())
 	}
-	if _, err := (app.Ledger{Store: l.store}).Append(context.Background(), id.StreamID(), exp, m, evs, ids); err != nil {
+	if _, err := (hosoledger.Ledger{Store: l.store}).Append(context.Background(), id.StreamID(), exp, m, evs, ids); err != nil {
 		l.t.Fatal(err)
 	}
 	return ids

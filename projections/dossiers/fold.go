@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // state is what the projection keeps of one dossier between batches: the
@@ -303,7 +303,7 @@ func (p *Projection) history(ctx context.Context, stream string, last uint64) ([
 		if !known[ev.Type] {
 			continue
 		}
-		r, err := app.Recorded(ev, dossier.Decode)
+		r, err := ledger.Recorded(ev, dossier.Decode)
 		if err != nil {
 			return nil, err
 		}

@@ -11,12 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	hosoledger "github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 )
@@ -67,7 +67,7 @@ func (l *ledger) history(p *person) []domain.Recorded {
 	if l.cache != nil {
 		return l.cache[p.id]
 	}
-	h, err := app.Ledger{Store: l.store}.Load(l.ctx, p.id.StreamID(), dossier.Decode)
+	h, err := hosoledger.Ledger{Store: l.store}.Load(l.ctx, p.id.StreamID(), dossier.Decode)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func (l *ledger) append(p *person, expected eventstore.Expected, m domain.Meta, 
 	for i := range ids {
 		ids[i] = uuid.Must(uuid.NewV7())
 	}
-	res, err := app.Ledger{Store: l.store}.Append(l.ctx, p.id.StreamID(), expected, m, evs, ids)
+	res, err := hosoledger.Ledger{Store: l.store}.Append(l.ctx, p.id.StreamID(), expected, m, evs, ids)
 	if err != nil {
 		l.t.Fatalf("append to %s: %v", p.name, err)
 	}
@@ -186,7 +186,7 @@ func (l *ledger) append(p *person, expected eventstore.Expected, m domain.Meta, 
 // the personal ID number blanked as the read model stores it.
 func (l *ledger) replayed(p *person) dossier.Document {
 	l.t.Helper()
-	h, err := app.Ledger{Store: l.store}.Load(l.ctx, p.id.StreamID(), dossier.Decode)
+	h, err := hosoledger.Ledger{Store: l.store}.Load(l.ctx, p.id.StreamID(), dossier.Decode)
 	if err != nil {
 		l.t.Fatal(err)
 	}

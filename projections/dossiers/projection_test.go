@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
+	hosoledger "github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 )
@@ -215,7 +215,7 @@ func TestMatchesReplay(t *testing.T) {
 
 	histories := map[domain.DossierID][]domain.Recorded{}
 	for _, who := range people {
-		h, err := app.Ledger{Store: store}.Load(ctx, who.id.StreamID(), dossier.Decode)
+		h, err := hosoledger.Ledger{Store: store}.Load(ctx, who.id.StreamID(), dossier.Decode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -489,7 +489,7 @@ func TestUnknownEventType(t *testing.T) {
 	l.create(who)
 	m := l.meta(orgA, domain.Date{})
 	if _, err := store.Append(ctx, who.id.StreamID(), eventstore.Any, eventstore.EventData{
-		Type: "dossier.future_fact.v1", Data: []byte(`{"anything":1}`), Meta: app.EnvelopeMetadata(m)}); err != nil {
+		Type: "dossier.future_fact.v1", Data: []byte(`{"anything":1}`), Meta: hosoledger.EnvelopeMetadata(m)}); err != nil {
 		t.Fatal(err)
 	}
 	l.appended++

@@ -13,11 +13,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -211,7 +211,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		if ev.Version <= st.version {
 			continue
 		}
-		r, err := app.Recorded(ev, dossier.Decode)
+		r, err := ledger.Recorded(ev, dossier.Decode)
 		if err != nil {
 			return &projections.EventError{Index: i, Err: err}
 		}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // Query picks the point in time. A nil field does not filter on its axis;
@@ -29,7 +29,7 @@ type Query struct {
 // point (created after KnownAt, or effective after EffectiveOn), and
 // domain.ErrInvalid for a stream that cannot be decoded.
 func Load(ctx context.Context, store eventstore.Store, id domain.DossierID, q Query) (*dossier.Dossier, error) {
-	h, err := app.Ledger{Store: store}.Load(ctx, id.StreamID(), dossier.Decode)
+	h, err := ledger.Ledger{Store: store}.Load(ctx, id.StreamID(), dossier.Decode)
 	if err != nil {
 		return nil, fmt.Errorf("timetravel: %w", err)
 	}

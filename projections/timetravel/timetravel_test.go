@@ -10,12 +10,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/timetravel"
 )
 
@@ -53,7 +53,7 @@ func (w *writer) meta(org domain.OrgID, recorded time.Time, effective domain.Dat
 
 func (w *writer) do(m domain.Meta, decide func(*dossier.Dossier) ([]domain.Event, error)) uuid.UUID {
 	w.t.Helper()
-	l := app.Ledger{Store: w.store}
+	l := ledger.Ledger{Store: w.store}
 	expected := eventstore.NoStream
 	var d *dossier.Dossier
 	if len(w.ids) > 0 {

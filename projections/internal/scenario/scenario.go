@@ -14,13 +14,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
+	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // AnyCatalogue accepts every code: catalogue rules are the domain's tests'
@@ -35,7 +35,7 @@ func (AnyCatalogue) Has(kind, code string) bool { return true }
 type Ledger struct {
 	t     testing.TB
 	Store *memstore.Store
-	l     app.Ledger
+	l     ledger.Ledger
 	clock time.Time
 	// Concerns is, per event id, the orgs an entry for it concerns (see
 	// audit.Filter.Orgs), from the domain's own replay.
@@ -44,7 +44,7 @@ type Ledger struct {
 
 func NewLedger(t testing.TB) *Ledger {
 	s := memstore.New(nil)
-	return &Ledger{t: t, Store: s, l: app.Ledger{Store: s}, clock: time.Date(2024, 1, 10, 2, 0, 0, 0, time.UTC),
+	return &Ledger{t: t, Store: s, l: ledger.Ledger{Store: s}, clock: time.Date(2024, 1, 10, 2, 0, 0, 0, time.UTC),
 		Concerns: map[uuid.UUID][]domain.OrgID{}}
 }
 
@@ -85,7 +85,7 @@ func (l *Ledger) Append(stream string, expected uint64, m domain.Meta, events []
 	return ids
 }
 
-func (l *Ledger) Load(stream string, decode app.Decoder) app.History {
+func (l *Ledger) Load(stream string, decode ledger.Decoder) ledger.History {
 	l.t.Helper()
 	h, err := l.l.Load(context.Background(), stream, decode)
 	if err != nil {
@@ -189,7 +189,7 @@ func (l *Ledger) Raw(a Actor, stream, typ string, data any) uuid.UUID {
 	m := l.Meta(a, domain.DateOf(l.clock))
 	id := uuid.Must(uuid.NewV7())
 	if _, err := l.Store.Append(context.Background(), stream, eventstore.Any,
-		eventstore.EventData{ID: id, Type: typ, Data: b, Meta: app.EnvelopeMetadata(m)}); err != nil {
+		eventstore.EventData{ID: id, Type: typ, Data: b, Meta: ledger.EnvelopeMetadata(m)}); err != nil {
 		l.t.Fatal(err)
 	}
 	l.Concerns[id] = []domain.OrgID{a.Org}
