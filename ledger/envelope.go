@@ -109,7 +109,7 @@ func EventData(events []domain.Event, m domain.Meta, ids []uuid.UUID) ([]eventst
 		if err != nil {
 			return nil, fmt.Errorf("ledger: encoding %s: %w", e.EventType(), err)
 		}
-		id := uuid.Nil
+		var id uuid.UUID
 		if ids != nil {
 			id = ids[i]
 		} else if id, err = uuid.NewV7(); err != nil {
