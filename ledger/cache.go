@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -30,13 +30,13 @@ import (
 // Execute are Ledger.Load and Ledger.Execute. Otherwise call
 // NewHistoryCache.
 type HistoryCache struct {
-	// mu makes each read-check-write of an entry atomic; the LRU's own
-	// lock only covers single calls.
+	// mu guards everything below: each read-check-write of an entry must
+	// be atomic, so the LRU is the library's unlocked one.
 	mu      sync.Mutex
 	now     func() time.Time
 	trust   time.Duration // see TrustFor
 	appends uint64        // unconfirm calls so far: a Load that overlapped one confirms nothing
-	entries *lru.Cache[string, *cachedHistory]
+	entries *simplelru.LRU[string, *cachedHistory]
 }
 
 type cachedHistory struct {
@@ -49,7 +49,7 @@ type cachedHistory struct {
 // NewHistoryCache keeps up to size streams (at least 1), forgetting the
 // least recently used first.
 func NewHistoryCache(size int) *HistoryCache {
-	entries, err := lru.New[string, *cachedHistory](max(size, 1))
+	entries, err := simplelru.NewLRU[string, *cachedHistory](max(size, 1), nil)
 	if err != nil {
 		panic(err) // only for a size < 1, excluded above
 	}
