@@ -13,8 +13,9 @@ import (
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
-// execute is ledger.HistoryCache.Execute for one aggregate type: it replays the loaded
-// history into the aggregate and lets decide run the command on it.
+// execute is HistoryCache.Execute (cache may be nil) for one aggregate
+// type: it replays the loaded history into the aggregate and lets decide
+// run the command on it.
 func execute[A any](ctx context.Context, l ledger.Ledger, cache *ledger.HistoryCache, stream string, decode ledger.Decoder, replay func([]domain.Recorded) (A, error),
 	ifMatch uint64, m domain.Meta, decide func(A) ([]domain.Event, error)) (eventstore.AppendResult, error) {
 	return cache.Execute(ctx, l, stream, decode, ifMatch, m, func(h ledger.History) ([]domain.Event, error) {
