@@ -84,7 +84,7 @@ func (s *Server) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		key := routeKey(r.Method, c.Path())
-		if r.URL.RawQuery == "" || !s.routes()[key] {
+		if r.URL.RawQuery == "" || !s.routes[key] {
 			return next(c)
 		}
 		if err := checkQueryString(routeParams[key], r.URL.RawQuery); err != nil {

@@ -276,13 +276,6 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
-		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
-		"ledger": func(ctx context.Context) error {
-			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
-			return err
-		},
-	}, s.Deps)
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
@@ -294,7 +287,14 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.Approvals = approvals.New(approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
 			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now})
 	}
-	api.RegisterApprovalRoutes(s.API, s.API.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: s.Approvals, Tree: s.Tree, Checkpoints: s.Checkpoints})
+	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
+		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
+		"ledger": func(ctx context.Context) error {
+			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
+			return err
+		},
+	}, s.Deps)
 	return s, nil
 }
 
