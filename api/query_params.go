@@ -53,10 +53,12 @@ var routeParams = map[string]map[string]paramKind{
 		"sex": list, "managing_org": list, "employing_unit": list, "born_from": one, "born_to": one,
 		"civil_servant_number": one, "personal_id_number": one, "limit": one, "cursor": one,
 	},
-	"GET /api/v1/compliance": {
-		"view": one, "flagged_only": one, "org": list, "from": one, "to": one, "as_of": one,
-		"late_only": one, "action": list, "limit": one, "cursor": one,
+	"GET /api/v1/compliance/items": {
+		"org": list, "from": one, "to": one, "late_only": one, "action": list, "limit": one, "cursor": one,
 	},
+	"GET /api/v1/compliance/overdue":               {"org": list, "as_of": one},
+	"GET /api/v1/compliance/summary":               {"org": list, "from": one, "to": one, "as_of": one},
+	"GET /api/v1/compliance/approvals":             {"org": list, "flagged_only": one},
 	"GET /api/v1/reports/headcount":                {"as_of": one, "group_by": list, "format": one, "org": list},
 	"GET /api/v1/approvals/:org/:month/manifest":   {"level": one, "supplement": one},
 	"POST /api/v1/approvals/:org/:month/signature": {"level": one, "supplement": one},

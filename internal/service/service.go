@@ -33,6 +33,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/config"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
@@ -423,4 +424,25 @@ func (s *Service) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+// ConfigFrom is the service's configuration from the process's
+// (internal/config), shared by `hoso serve`, `hoso dev` and hoso-loadgen.
+// The caller adds what the environment does not give: the database URL of
+// the private cluster when HOSO_DATABASE_URL is unset, a development
+// checkpoint key, the logger.
+func ConfigFrom(c config.Config) Config {
+	return Config{
+		DatabaseURL:    c.DatabaseURL,
+		EventStoreURL:  c.EventStoreURL,
+		Listen:         c.Listen,
+		PolicyName:     c.PolicyName,
+		PersonalIDKey:  c.PersonalIDKey,
+		NoProjections:  c.NoProjections,
+		AsyncReadLog:   c.AsyncReadLog,
+		TrustedProxies: c.TrustedProxies,
+		MetricsListen:  c.MetricsListen,
+		CheckpointKey:  c.CheckpointKey,
+		TrustRoots:     c.TrustRoots,
+	}
 }
