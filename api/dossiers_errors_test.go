@@ -71,6 +71,7 @@ func TestDossierBadInput(t *testing.T) {
 		{"bad status filter", "GET", "/api/v1/dossiers?status=fired", "", "", "", "", 400, "bad_parameter", "query:status", "enum"},
 		// The four compliance routes take only their own parameters; the
 		// view= switch they replace is gone.
+		{"the one compliance route is gone", "GET", "/api/v1/compliance?view=items", "", "", "", "", 404, "not_found", "", ""},
 		{"compliance view= is gone", "GET", "/api/v1/compliance/items?view=summary", "", "", "", "", 400, "bad_parameter", "query:view", "unknown"},
 		{"compliance overdue takes no cursor", "GET", "/api/v1/compliance/overdue?cursor=x", "", "", "", "", 400, "bad_parameter", "query:cursor", "unknown"},
 		{"compliance summary takes no late_only", "GET", "/api/v1/compliance/summary?late_only=true", "", "", "", "", 400, "bad_parameter", "query:late_only", "unknown"},
