@@ -98,7 +98,7 @@ func TestOpenAPIDocument(t *testing.T) {
 
 // TestRoutesMatchOpenAPI: the route table (api/routes.go) and
 // api/openapi.yaml name the same routes, in both directions, and a route
-// open without a token is exactly one the document marks `security: []`.
+// public (no token) is exactly one the document marks `security: []`.
 func TestRoutesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
 	conf := apitest.OpenAPI(t)
@@ -125,8 +125,8 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 			t.Errorf("route %s is mounted but not documented in api/openapi.yaml", k)
 			continue
 		}
-		if d.open != (r.Access == api.Open) {
-			t.Errorf("route %s: access %s, but api/openapi.yaml says open = %v (security: [])", k, r.Access, d.open)
+		if d.open != (r.Access == api.Public) {
+			t.Errorf("route %s: access %s, but api/openapi.yaml says public = %v (security: [])", k, r.Access, d.open)
 		}
 		delete(documented, k)
 	}

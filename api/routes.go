@@ -13,8 +13,8 @@ import (
 type Access uint8
 
 const (
-	// Open routes take no token: the probes, login, the OpenAPI document.
-	Open Access = iota
+	// Public routes take no token: the probes, login, the OpenAPI document.
+	Public Access = iota
 	// Pending routes take a token, even one whose account must first change
 	// the password an administrator set: /me (a client learns why),
 	// logout, and the change itself.
@@ -26,8 +26,8 @@ const (
 
 func (a Access) String() string {
 	switch a {
-	case Open:
-		return "open"
+	case Public:
+		return "public"
 	case Pending:
 		return "pending"
 	}
@@ -83,13 +83,13 @@ func (s *Server) routeTable() []route {
 	}
 	return []route{
 		// Probes, for the orchestrator; served even without Deps.
-		r(get, "/healthz", Open, s.healthz),
-		r(get, "/readyz", Open, s.readyz),
+		r(get, "/healthz", Public, s.healthz),
+		r(get, "/readyz", Public, s.readyz),
 
-		r(get, v1+"/openapi.json", Open, serveOpenAPI),
+		r(get, v1+"/openapi.json", Public, serveOpenAPI),
 
 		// Sessions.
-		r(post, v1+"/auth/login", Open, sessions.login),
+		r(post, v1+"/auth/login", Public, sessions.login),
 		r(post, v1+"/auth/logout", Pending, sessions.logout),
 		r(post, v1+"/auth/password", Pending, sessions.changePassword),
 		r(get, v1+"/me", Pending, sessions.me),
