@@ -51,8 +51,11 @@ type Config struct {
 	// the service's default.
 	PolicyName string
 	// PersonalIDKey is HOSO_PERSONAL_ID_KEY (at least
-	// app.MinPersonalIDKeyLen bytes); DevPersonalIDKey on the private
-	// cluster when unset; nil when unset elsewhere (see NeedPersonalIDKey).
+	// app.MinPersonalIDKeyLen bytes): the secret behind the
+	// one-dossier-per-person reservations, which every process that creates
+	// dossiers on one ledger must share for the ledger's life.
+	// DevPersonalIDKey on the private cluster when unset; nil when unset
+	// elsewhere (see NeedPersonalIDKey).
 	PersonalIDKey []byte
 	// NoProjections is HOSO_PROJECTIONS=off: the read models are left to
 	// another process.
