@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -78,5 +83,40 @@ func TestConfigurationProblemsAtStart(t *testing.T) {
 	}
 	if code, out, _ := hoso("serve", "-h"); code != 0 || !strings.Contains(out, "usage: hoso serve") {
 		t.Errorf("hoso serve -h with bad variables = %d, %q; want its usage", code, out)
+	}
+}
+
+// TestNoInitRegistries: the wiring is explicit (the route table in
+// api/routes.go, service.Projections, the commands table above), so no
+// package of the module registers anything from an init function.
+func TestNoInitRegistries(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "var" || name == "testdata" || name == "bin") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s: func init: wire it explicitly instead", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
