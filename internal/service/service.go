@@ -61,8 +61,9 @@ const CallerTrust = time.Second
 // durable commits to 416/s, 32 to 1,891/s on the same machine).
 const DefaultPoolSize = 32
 
-// Config is one process's configuration, read by cmd/hoso from the
-// environment.
+// Config is one process's configuration: what the environment gives,
+// parsed once by internal/config (see ConfigFrom), and what a caller adds
+// (a test's pool, a logger, a registry).
 type Config struct {
 	// DatabaseURL is the PostgreSQL database of the read models, the
 	// credentials and (unless EventStoreURL is set) the ledger. Migrations
