@@ -5,10 +5,14 @@
 GO      ?= go
 HOSO    := bin/hoso
 
-.PHONY: run test build vet bench fuzz stop-db clean
+.PHONY: run test build loadgen vet bench fuzz stop-db clean
 
 build:
 	$(GO) build -o $(HOSO) ./cmd/hoso
+
+# The HTTP load benchmark (docs/benchmarks.md), a command of its own.
+loadgen:
+	$(GO) build -o bin/hoso-loadgen ./cmd/hoso-loadgen
 
 run: build
 	./$(HOSO) dev

@@ -23,24 +23,6 @@ import (
 // it answers 404 exactly like one that does not exist. A grant, a home org
 // or a dossier named in a body outside that scope answers 422 "unknown",
 // exactly like one that does not exist.
-func init() {
-	registerRoutes(func(s *Server, v1 *echo.Group) {
-		g := v1.Group("/accounts")
-		g.POST("", s.createAccount, s.Authenticate)
-		g.GET("/:id", s.getAccount, s.Authenticate)
-		g.POST("/:id/password-reset", s.resetPassword, s.Authenticate)
-		g.POST("/:id/grants", s.grantRole, s.Authenticate)
-		g.POST("/:id/grants/:grant/extend", s.extendGrant, s.Authenticate)
-		g.POST("/:id/grants/:grant/revoke", s.revokeGrant, s.Authenticate)
-		g.POST("/:id/restrict", s.restrictAccount, s.Authenticate)
-		g.POST("/:id/reinstate", s.reinstateAccount, s.Authenticate)
-		g.POST("/:id/close", s.closeAccount, s.Authenticate)
-		g.POST("/:id/api-keys", s.issueAPIKey, s.Authenticate)
-		g.POST("/:id/api-keys/:key/revoke", s.revokeAPIKey, s.Authenticate)
-		g.POST("/:id/certificates", s.registerCertificate, s.Authenticate)
-		g.POST("/:id/certificates/:fingerprint/revoke", s.revokeCertificate, s.Authenticate)
-	})
-}
 
 // accountView is an account as administrators see it. Never a secret.
 type accountView struct {

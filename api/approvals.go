@@ -17,17 +17,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 )
 
-// ApprovalRoutes are the approval, proof and checkpoint routes' own
-// dependencies, beside the server's Deps.
-type ApprovalRoutes struct {
-	Approvals *approvals.Service
-	// Tree serves the proofs (read-only use: no store needed).
-	Tree *treelog.Log
-	// Checkpoints serves /checkpoints/latest; nil answers 404 there.
-	Checkpoints *checkpoint.Log
-}
-
-// RegisterApprovalRoutes mounts, under g (the /api/v1 group), behind the
+// The approval, proof and checkpoint routes (see routes.go), behind the
 // server's authentication:
 //
 //	GET  /approvals/{org}/{yyyy-mm}/manifest[?level=unit|department[&supplement=n]]
@@ -37,20 +27,18 @@ type ApprovalRoutes struct {
 //	GET  /proofs/consistency?from={m}[&to={n}]
 //	GET  /checkpoints/latest
 //
-// Call it before Open.
-func RegisterApprovalRoutes(s *Server, g *echo.Group, r ApprovalRoutes) {
-	h := approvalHandlers{s: s, r: r}
-	g.GET("/approvals/:org/:month/manifest", h.manifest, s.Authenticate)
-	g.POST("/approvals/:org/:month/signature", h.signature, s.Authenticate)
-	g.GET("/approvals/:org/:month", h.status, s.Authenticate)
-	g.GET("/proofs/inclusion", h.inclusion, s.Authenticate)
-	g.GET("/proofs/consistency", h.consistency, s.Authenticate)
-	g.GET("/checkpoints/latest", h.latestCheckpoint, s.Authenticate)
-}
-
+// They take their dependencies from Deps (Approvals, Tree, Checkpoints).
 type approvalHandlers struct {
 	s *Server
-	r ApprovalRoutes
+	r approvalDeps
+}
+
+// approvalDeps are the approval routes' own dependencies, read from Deps
+// once when the routes are mounted.
+type approvalDeps struct {
+	Approvals   *approvals.Service
+	Tree        *treelog.Log // serves the proofs (read-only use: no store needed)
+	Checkpoints *checkpoint.Log
 }
 
 // available refuses approvals where the service cannot build manifests:

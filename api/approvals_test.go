@@ -164,7 +164,7 @@ func TestApprovalRoutes(t *testing.T) {
 
 	// Compliance lists the approval, flagged when it fell outside the window.
 	a.WaitCaughtUp()
-	r = a.do(t, "GET", "/compliance?view=approvals&org="+unit.String(), approver, "", nil)
+	r = a.do(t, "GET", "/compliance/approvals?org="+unit.String(), approver, "", nil)
 	var listed struct {
 		Approvals []struct {
 			Month, Timing string

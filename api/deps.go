@@ -4,15 +4,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 )
 
@@ -34,6 +35,11 @@ type Deps struct {
 	Policy   policy.Policy // the deployment's jurisdiction preset
 	Calendar *calendar.Calendar
 	Tree     *treelog.Log // the Merkle log; nil when the sequencer is not wired
+	// Approvals builds and records the monthly approvals; nil where the
+	// ledger is on EventStoreDB (the approval routes then answer 501).
+	Approvals *approvals.Service
+	// Checkpoints serves /checkpoints/latest; nil answers 404 there.
+	Checkpoints *checkpoint.Log
 	// Now is the server clock (time.Now when nil); tests move it.
 	Now func() time.Time
 	// Metrics receives the HTTP metrics. When it is also a Gatherer (a
@@ -49,11 +55,3 @@ func (d *Deps) now() time.Time {
 	}
 	return time.Now().UTC()
 }
-
-// mount adds one feature's routes to the /api/v1 group. Feature files
-// register theirs from init, so adding a feature never edits this file.
-type mount func(s *Server, v1 *echo.Group)
-
-var mounts []mount
-
-func registerRoutes(m mount) { mounts = append(mounts, m) }

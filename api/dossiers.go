@@ -20,39 +20,6 @@ import (
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
-func init() {
-	registerRoutes(func(s *Server, v1 *echo.Group) {
-		// Authenticate per route, not on a group: a group's middleware makes
-		// Echo route every unknown path under its prefix through it.
-		g, auth := v1, s.Authenticate
-		g.POST("/dossiers", s.createDossier, auth)
-		g.GET("/dossiers", s.listDossiers, auth)
-		g.GET("/dossiers/:id", s.getDossier, auth)
-		g.PATCH("/dossiers/:id", s.updateDossierSections, auth)
-		g.POST("/dossiers/:id/rows", s.addDossierRow, auth)
-		g.PUT("/dossiers/:id/rows/:row", s.amendDossierRow, auth)
-		g.POST("/dossiers/:id/corrections", s.correctDossier, auth)
-		g.POST("/dossiers/:id/status", s.changeDossierStatus, auth)
-		g.POST("/dossiers/:id/civil-servant-number", s.issueCivilServantNumber, auth)
-		g.POST("/dossiers/:id/proposals", s.submitProposal, auth)
-		g.POST("/dossiers/:id/proposals/:proposal/accept", s.acceptProposal, auth)
-		g.POST("/dossiers/:id/proposals/:proposal/reject", s.rejectProposal, auth)
-		g.POST("/dossiers/:id/attachments", s.uploadAttachment, auth)
-		g.GET("/attachments/:sha256", s.downloadAttachment, auth)
-		g.POST("/dossiers/:id/transfers", s.initiateTransfer, auth)
-		g.GET("/transfers/:id", s.getTransfer, auth)
-		g.POST("/transfers/:id/receive", s.receiveTransfer, auth)
-		g.POST("/transfers/:id/reject", s.rejectTransfer, auth)
-		g.POST("/transfers/:id/cancel", s.cancelTransfer, auth)
-		g.GET("/dossiers/:id/history", s.dossierHistory, auth)
-		g.GET("/audit", s.auditTrail, auth)
-		g.GET("/audit/reads", s.readLog, auth)
-		g.GET("/archive", s.listArchive, auth)
-		g.GET("/compliance", s.compliance, auth)
-		g.GET("/reports/headcount", s.headcount, auth)
-	})
-}
-
 // envelopeFields are the body fields every dossier write carries beside its
 // payload: when the fact takes effect (default: today in Vietnam), the
 // document behind it, and why.

@@ -69,8 +69,14 @@ func TestDossierBadInput(t *testing.T) {
 		{"page too large", "GET", "/api/v1/dossiers?limit=5000", "", "", "", "", 400, "bad_parameter", "query:limit", "range"},
 		{"bad cursor", "GET", "/api/v1/dossiers?cursor=zzz", "", "", "", "", 400, "bad_parameter", "query:cursor", ""},
 		{"bad status filter", "GET", "/api/v1/dossiers?status=fired", "", "", "", "", 400, "bad_parameter", "query:status", "enum"},
-		{"bad compliance view", "GET", "/api/v1/compliance?view=everything", "", "", "", "", 400, "bad_parameter", "query:view", "enum"},
-		{"bad flagged_only", "GET", "/api/v1/compliance?view=approvals&flagged_only=maybe", "", "", "", "", 400, "bad_parameter", "query:flagged_only", ""},
+		// The four compliance routes take only their own parameters; the
+		// view= switch they replace is gone.
+		{"the one compliance route is gone", "GET", "/api/v1/compliance?view=items", "", "", "", "", 404, "not_found", "", ""},
+		{"compliance view= is gone", "GET", "/api/v1/compliance/items?view=summary", "", "", "", "", 400, "bad_parameter", "query:view", "unknown"},
+		{"compliance overdue takes no cursor", "GET", "/api/v1/compliance/overdue?cursor=x", "", "", "", "", 400, "bad_parameter", "query:cursor", "unknown"},
+		{"compliance summary takes no late_only", "GET", "/api/v1/compliance/summary?late_only=true", "", "", "", "", 400, "bad_parameter", "query:late_only", "unknown"},
+		{"compliance items: to before from", "GET", "/api/v1/compliance/items?from=2025-02-01&to=2025-01-01", "", "", "", "", 400, "bad_parameter", "query:to", "range"},
+		{"bad flagged_only", "GET", "/api/v1/compliance/approvals?flagged_only=maybe", "", "", "", "", 400, "bad_parameter", "query:flagged_only", ""},
 		{"org outside scope", "GET", "/api/v1/dossiers?org=" + w.orgB.String(), "", "", "", "", 403, "forbidden", "query:org", "scope"},
 		// Hostile query strings (issue 12): each is refused before any
 		// handler runs, naming the parameter.

@@ -467,7 +467,7 @@ func TestDossierJourney(t *testing.T) {
 			Action    string `json:"action"`
 		} `json:"items"`
 	}
-	get(t, env, "/api/v1/compliance", w.hrB, http.StatusOK, &comp)
+	get(t, env, "/api/v1/compliance/items", w.hrB, http.StatusOK, &comp)
 	if !slices.ContainsFunc(comp.Items, func(it struct {
 		DossierID string `json:"dossier_id"`
 		Action    string `json:"action"`
@@ -476,8 +476,8 @@ func TestDossierJourney(t *testing.T) {
 	}) {
 		t.Errorf("compliance items of org B = %+v, want the transfer of %s", comp.Items, id)
 	}
-	get(t, env, "/api/v1/compliance?view=summary", w.inspector, http.StatusOK, nil)
-	get(t, env, "/api/v1/compliance?view=overdue&as_of=2026-01-01", w.inspector, http.StatusOK, nil)
+	get(t, env, "/api/v1/compliance/summary", w.inspector, http.StatusOK, nil)
+	get(t, env, "/api/v1/compliance/overdue?as_of=2026-01-01", w.inspector, http.StatusOK, nil)
 }
 
 // caughtUp waits until every projection has a live generation that applied

@@ -26,18 +26,6 @@ type sessionRoutes struct {
 	throttle *auth.LoginThrottle
 }
 
-func init() {
-	registerRoutes(func(s *Server, v1 *echo.Group) {
-		r := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(s.deps.Pool)}
-		v1.POST("/auth/login", r.login)
-		// The routes an account whose password an administrator set may
-		// use before changing it; every other route refuses it.
-		v1.POST("/auth/logout", r.logout, s.authenticatePending)
-		v1.POST("/auth/password", r.changePassword, s.authenticatePending)
-		v1.GET("/me", r.me, s.authenticatePending)
-	})
-}
-
 // errThrottled is the answer to an attempt the throttle refuses: the same
 // for every name, existing or not.
 func errThrottled(wait time.Duration) error {

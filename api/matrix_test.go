@@ -439,6 +439,7 @@ func matrixRoutes() []route {
 	admins := []role{roleAdmin}
 	auditors := []role{roleAdmin, roleInspector, roleAuditor}
 	approvalReaders := []role{roleAdmin, roleApprover, roleInspector, roleAuditor}
+	complianceReaders := []role{roleAdmin, roleHR, roleApprover, roleInspector, roleAuditor, roleSelf}
 	return []route{
 		// Session and the document: the same for everyone.
 		{pattern: "POST /api/v1/auth/login", unscoped: true, once: true, want: http.StatusOK,
@@ -710,8 +711,10 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/audit", list: true, allowed: auditors, want: http.StatusOK, build: list("/api/v1/audit")},
 		{pattern: "GET /api/v1/audit/reads", list: true, allowed: auditors, want: http.StatusOK, build: list("/api/v1/audit/reads")},
 		{pattern: "GET /api/v1/archive", list: true, allowed: dossierReaders, want: http.StatusOK, build: list("/api/v1/archive")},
-		{pattern: "GET /api/v1/compliance", list: true, allowed: []role{roleAdmin, roleHR, roleApprover, roleInspector, roleAuditor, roleSelf}, want: http.StatusOK,
-			build: list("/api/v1/compliance")},
+		{pattern: "GET /api/v1/compliance/items", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/items")},
+		{pattern: "GET /api/v1/compliance/overdue", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/overdue")},
+		{pattern: "GET /api/v1/compliance/summary", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/summary")},
+		{pattern: "GET /api/v1/compliance/approvals", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/approvals")},
 		{pattern: "GET /api/v1/reports/headcount", list: true, allowed: []role{roleHR, roleApprover, roleInspector}, want: http.StatusOK,
 			build: list("/api/v1/reports/headcount")},
 

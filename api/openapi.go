@@ -38,12 +38,6 @@ var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
 // embedded YAML does not parse (a test catches that before a release).
 func OpenAPI() ([]byte, error) { return openAPIJSON() }
 
-func init() {
-	registerRoutes(func(_ *Server, v1 *echo.Group) {
-		v1.GET("/openapi.json", serveOpenAPI)
-	})
-}
-
 func serveOpenAPI(c echo.Context) error {
 	doc, err := OpenAPI()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain/account"
 )
@@ -83,20 +84,54 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Error("no ETag header")
 	}
 
-	documented := map[string]bool{}
+	// What the server mounts is the route table, which
+	// TestRoutesMatchOpenAPI holds to the document.
+	var table []string
+	for _, r := range api.Routes() {
+		table = append(table, routeKey(r.Method, r.Path))
+	}
+	sort.Strings(table)
+	if served := servedRoutes(env); !slices.Equal(served, table) {
+		t.Errorf("the server mounts\n  %v\nthe route table (api/routes.go) lists\n  %v", served, table)
+	}
+}
+
+// TestRoutesMatchOpenAPI: the route table (api/routes.go) and
+// api/openapi.yaml name the same routes, in both directions, and a route
+// public (no token) is exactly one the document marks `security: []`.
+func TestRoutesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
+	conf := apitest.OpenAPI(t)
+	type op struct{ open bool }
+	documented := map[string]op{}
 	for path, item := range conf.Doc.Paths.Map() {
-		for method := range item.Operations() {
-			documented[method+" "+path] = true
+		for method, o := range item.Operations() {
+			sec := o.Security
+			if sec == nil {
+				sec = &conf.Doc.Security
+			}
+			documented[method+" "+path] = op{open: len(*sec) == 0}
 		}
 	}
-	for _, k := range servedRoutes(env) {
-		if !documented[k] {
-			t.Errorf("route %s is served but not documented in api/openapi.yaml", k)
+	seen := map[string]bool{}
+	for _, r := range api.Routes() {
+		k := routeKey(r.Method, r.Path)
+		if seen[k] {
+			t.Errorf("route %s is twice in the route table", k)
+		}
+		seen[k] = true
+		d, ok := documented[k]
+		if !ok {
+			t.Errorf("route %s is mounted but not documented in api/openapi.yaml", k)
+			continue
+		}
+		if d.open != (r.Access == api.Public) {
+			t.Errorf("route %s: access %s, but api/openapi.yaml says public = %v (security: [])", k, r.Access, d.open)
 		}
 		delete(documented, k)
 	}
 	for k := range documented {
-		t.Errorf("api/openapi.yaml documents %s, which the server does not serve", k)
+		t.Errorf("api/openapi.yaml documents %s, which the route table does not mount", k)
 	}
 }
 

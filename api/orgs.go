@@ -25,21 +25,6 @@ import (
 // view answers 404 in the path and 422 "unknown" in a body, as one that
 // does not exist. Root orgs are made by `hoso accounts bootstrap-admin`,
 // not through the API.
-func init() {
-	registerRoutes(func(s *Server, v1 *echo.Group) {
-		g := v1.Group("/orgs")
-		g.GET("", s.listOrgs, s.Authenticate)
-		g.POST("", s.createOrg, s.Authenticate)
-		g.GET("/:id", s.getOrg, s.Authenticate)
-		g.POST("/:id/rename", s.renameOrg, s.Authenticate)
-		g.POST("/:id/move", s.moveOrg, s.Authenticate)
-		g.POST("/:id/home-affairs", s.designateHomeAffairs, s.Authenticate)
-		g.POST("/:id/merge", s.mergeOrg, s.Authenticate)
-		g.POST("/:id/split", s.splitOrg, s.Authenticate)
-		g.POST("/:id/dissolve", s.dissolveOrg, s.Authenticate)
-		g.POST("/:id/succession", s.runSuccession, s.Authenticate)
-	})
-}
 
 // orgSummary is one org of the tree, as it stands now.
 type orgSummary struct {

@@ -53,10 +53,12 @@ var routeParams = map[string]map[string]paramKind{
 		"sex": list, "managing_org": list, "employing_unit": list, "born_from": one, "born_to": one,
 		"civil_servant_number": one, "personal_id_number": one, "limit": one, "cursor": one,
 	},
-	"GET /api/v1/compliance": {
-		"view": one, "flagged_only": one, "org": list, "from": one, "to": one, "as_of": one,
-		"late_only": one, "action": list, "limit": one, "cursor": one,
+	"GET /api/v1/compliance/items": {
+		"org": list, "from": one, "to": one, "late_only": one, "action": list, "limit": one, "cursor": one,
 	},
+	"GET /api/v1/compliance/overdue":               {"org": list, "as_of": one},
+	"GET /api/v1/compliance/summary":               {"org": list, "from": one, "to": one, "as_of": one},
+	"GET /api/v1/compliance/approvals":             {"org": list, "flagged_only": one},
 	"GET /api/v1/reports/headcount":                {"as_of": one, "group_by": list, "format": one, "org": list},
 	"GET /api/v1/approvals/:org/:month/manifest":   {"level": one, "supplement": one},
 	"POST /api/v1/approvals/:org/:month/signature": {"level": one, "supplement": one},
@@ -84,7 +86,7 @@ func (s *Server) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		key := routeKey(r.Method, c.Path())
-		if r.URL.RawQuery == "" || !s.routes()[key] {
+		if r.URL.RawQuery == "" || !s.routes[key] {
 			return next(c)
 		}
 		if err := checkQueryString(routeParams[key], r.URL.RawQuery); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -159,11 +160,24 @@ type ComplianceSummaryView struct {
 	OpenOverdue int          `json:"open_overdue"`
 }
 
-// compliance is GET /compliance, the deadlines of the jurisdiction policy
-// per org in scope. view=items (default; filters from/to on the due date,
-// late_only, action; cursor paging), view=overdue (as_of, default today),
-// view=summary (counts per org; from/to, as_of).
-func (s *Server) compliance(c echo.Context) error {
+// The compliance routes: the deadlines of the jurisdiction policy per org
+// in scope (org= narrows it), in four shapes, one route each. Each route
+// takes only its own query parameters (routeParams), so compliance reads
+// every parameter and finds the others absent.
+//
+//   - GET /compliance/items: the items, filtered by from/to on the due
+//     date, late_only and action, with cursor paging;
+//   - GET /compliance/overdue: the items open past their due date on as_of
+//     (default today);
+//   - GET /compliance/summary: counts per org (from/to, as_of);
+//   - GET /compliance/approvals: the monthly approvals, early and late ones
+//     flagged (flagged_only).
+func (s *Server) complianceItems(c echo.Context) error     { return s.compliance(c, "items") }
+func (s *Server) complianceOverdue(c echo.Context) error   { return s.compliance(c, "overdue") }
+func (s *Server) complianceSummary(c echo.Context) error   { return s.compliance(c, "summary") }
+func (s *Server) complianceApprovals(c echo.Context) error { return s.compliance(c, "approvals") }
+
+func (s *Server) compliance(c echo.Context, view string) error {
 	scope, err := s.complianceScope(c)
 	if err != nil {
 		return err
@@ -187,12 +201,8 @@ func (s *Server) compliance(c echo.Context) error {
 		asOf = CallerOf(c).Today
 	}
 	ctx := c.Request().Context()
-	view, err := queryOne(c, "view")
-	if err != nil {
-		return err
-	}
 	switch view {
-	case "", "items":
+	case "items":
 		f := compliance.Filter{Orgs: scope, From: from, To: to}
 		lateOnly, err := queryBool(c, "late_only")
 		if err != nil {
@@ -278,10 +288,10 @@ func (s *Server) compliance(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	return BadParameter("query:view", "enum", "items, overdue, summary or approvals")
+	return fmt.Errorf("compliance: no view %q", view)
 }
 
-// ComplianceApprovalView is one monthly approval in GET /compliance?view=approvals.
+// ComplianceApprovalView is one monthly approval in GET /compliance/approvals.
 type ComplianceApprovalView struct {
 	EventID       uuid.UUID        `json:"event_id"`
 	Org           domain.OrgID     `json:"org"`

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,9 +64,8 @@ type Server struct {
 	metricsSrv *http.Server
 	metricsErr chan error
 
-	// routes is every method and path served (see checkQuery), listed at
-	// the first request: approval routes are mounted after New.
-	routes func() map[string]bool
+	// routes is every method and path served (see checkQuery).
+	routes map[string]bool
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -101,15 +99,11 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	e.Use(s.checkQuery)
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
 	if deps != nil {
-		v1 := e.Group("/api/v1")
-		for _, m := range mounts {
-			m(s, v1)
-		}
+		s.useMachinery()
 	}
-	s.routes = sync.OnceValue(func() map[string]bool { return routeSet(e) })
+	s.mountRoutes()
+	s.routes = routeSet(e)
 	return s
 }
 
@@ -145,7 +139,8 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// Echo exposes the router so feature files can add their routes.
+// Echo exposes the router, for tests that list what it mounts. Routes are
+// added in routes.go only, so that the OpenAPI tests see every one.
 func (s *Server) Echo() *echo.Echo { return s.echo }
 
 // Open listens and serves in the background.

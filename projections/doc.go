@@ -19,7 +19,8 @@
 // the log's head and the time lag.
 //
 // Read models live in subpackages (projections/dossiers, projections/audit,
-// …) and add themselves with Register from an init function. Integrations
+// …); the service lists the ones it runs in one place
+// (internal/service.Projections), with no registry. Integrations
 // that want the events as messages use projections/publish, which forwards
 // the log to a watermill publisher; see docs/projections.md for why
 // projections themselves do not go through watermill.

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -117,7 +115,7 @@ var (
 // ErrInvalid reports a projection whose name or views break the rules above.
 var ErrInvalid = errors.New("projections: invalid projection")
 
-// ErrUnknown: no projection of that name is registered (or known to the database).
+// ErrUnknown: no projection of that name is known (to the caller or to the database).
 var ErrUnknown = errors.New("projections: unknown projection")
 
 // ErrFailed: the projection stopped on a poison event; Status names it.
@@ -142,48 +140,4 @@ func validate(p Projection) error {
 		seen[v] = true
 	}
 	return nil
-}
-
-var (
-	regMu    sync.Mutex
-	registry = map[string]Projection{}
-)
-
-// Register adds p to the projections that `hoso serve` runs and the
-// `hoso projections` commands know. Read-model packages call it from init.
-// Like database/sql.Register it panics when p is invalid or its name is taken:
-// both are programming errors that must fail the first test run.
-func Register(p Projection) {
-	if err := validate(p); err != nil {
-		panic(err)
-	}
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := registry[p.Name()]; dup {
-		panic(fmt.Sprintf("projections: Register called twice for %q", p.Name()))
-	}
-	registry[p.Name()] = p
-}
-
-// Registered returns the registered projections sorted by name.
-func Registered() []Projection {
-	regMu.Lock()
-	defer regMu.Unlock()
-	out := make([]Projection, 0, len(registry))
-	for _, p := range registry {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
-	return out
-}
-
-// Lookup returns the registered projection called name, or ErrUnknown.
-func Lookup(name string) (Projection, error) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	p, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknown, name)
-	}
-	return p, nil
 }

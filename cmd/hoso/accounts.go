@@ -25,10 +25,6 @@ import (
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
-func init() {
-	register("accounts", "account tools: bootstrap-admin USERNAME (password on standard input)", runAccounts)
-}
-
 // bootstrapActor is the actor of the bootstrap's events: the ledger forbids
 // an account to create or empower itself, and before the first
 // administrator there is nobody else. Its name records the operating-system
@@ -108,7 +104,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(bootstrapLock))
 
-	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
+	store, closeStore, err := service.OpenEventStore(pool, env.Config.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -192,7 +188,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 // administrator created a moment ago by a racing bootstrap.
 func streamsOfType(ctx context.Context, env *Env, pool *pgxpool.Pool, l ledger.Ledger, t string) ([]string, error) {
 	var out []string
-	if env.EventStoreURL == "" {
+	if env.Config.EventStoreURL == "" {
 		rows, err := pool.Query(ctx, `SELECT DISTINCT stream_id FROM events WHERE type = $1`, t)
 		if err != nil {
 			return nil, err

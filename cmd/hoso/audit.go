@@ -18,10 +18,6 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 )
 
-func init() {
-	register("audit", "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", runAudit)
-}
-
 func runAudit(ctx context.Context, env *Env, args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -67,10 +63,8 @@ func runAuditExport(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	var vkey string
-	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
-		if k, err := checkpoint.LoadKey(path); err == nil {
-			vkey = k.VerifierKey
-		}
+	if k := env.Config.CheckpointKey; k != nil {
+		vkey = k.VerifierKey
 	}
 	pool, err := openStore(ctx, env)
 	if err != nil {
@@ -124,9 +118,7 @@ func runAuditVerify(env *Env, args []string) int {
 			return 2
 		}
 	}
-	if *rootsPath == "" {
-		*rootsPath = env.Getenv("HOSO_SIGNING_TRUST_ROOTS")
-	}
+	opts.Roots = env.Config.TrustRoots // HOSO_SIGNING_TRUST_ROOTS, unless --roots
 	if *rootsPath != "" {
 		var roots *x509.CertPool
 		if roots, err = approvals.LoadTrustRoots(*rootsPath); err != nil {

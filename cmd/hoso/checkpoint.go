@@ -15,10 +15,6 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 )
 
-func init() {
-	register("checkpoint", "sign a checkpoint of the Merkle log now and print it (or --out FILE)", runCheckpoint)
-}
-
 // checkpointVerifier is the public key checkpoints are checked with: the
 // file given (a ".pub" in note format), else the one derived from the
 // private key HOSO_CHECKPOINT_KEY names.
@@ -114,14 +110,10 @@ func verifyCheckpointFile(ctx context.Context, env *Env, tree *treelog.Log, file
 // cluster (as the personal-id key); nil otherwise, and the service then
 // runs without checkpoints.
 func checkpointKey(env *Env) (*checkpoint.Key, error) {
-	if path := env.Getenv("HOSO_CHECKPOINT_KEY"); path != "" {
-		k, err := checkpoint.LoadKey(path)
-		if err != nil {
-			return nil, fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err)
-		}
-		return &k, nil
+	if env.Config.CheckpointKey != nil {
+		return env.Config.CheckpointKey, nil
 	}
-	if env.DatabaseURL != "" {
+	if env.Config.DatabaseURL != "" {
 		return nil, nil
 	}
 	k, err := devCheckpointKey(env)

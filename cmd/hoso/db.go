@@ -14,8 +14,8 @@ import (
 // databaseURL is HOSO_DATABASE_URL, or the private development cluster's
 // database when it is unset (started on demand).
 func databaseURL(ctx context.Context, env *Env) (string, error) {
-	if env.DatabaseURL != "" {
-		return env.DatabaseURL, nil
+	if env.Config.DatabaseURL != "" {
+		return env.Config.DatabaseURL, nil
 	}
 	c, err := devdb.Open(filepath.Join(env.RepoDir, "var"))
 	if err != nil {
@@ -46,11 +46,6 @@ func openStore(ctx context.Context, env *Env) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	return pool, nil
-}
-
-func init() {
-	register("migrate", "apply pending database migrations", runMigrate)
-	register("devdb", "the private development PostgreSQL: url [DB] | start | stop", runDevDB)
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) int {

@@ -13,36 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/api/auth"
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/ledger"
 )
-
-func init() {
-	register("demo", "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", runDemo)
-}
-
-// devPersonalIDKey keys the personal-ID digest on the private development
-// cluster only, so `make run` works out of the box. Anywhere else the key
-// must come from HOSO_PERSONAL_ID_KEY: a key in the source code keys nothing.
-const devPersonalIDKey = "hoso-development-only-personal-id-key"
-
-// personalIDKey reads HOSO_PERSONAL_ID_KEY (at least 32 bytes). It is the
-// secret behind the one-dossier-per-person reservations: every process that
-// creates dossiers on one ledger must use the same key, for its lifetime.
-func personalIDKey(env *Env) ([]byte, error) {
-	if k := env.Getenv("HOSO_PERSONAL_ID_KEY"); k != "" {
-		if len(k) < app.MinPersonalIDKeyLen {
-			return nil, fmt.Errorf("HOSO_PERSONAL_ID_KEY is %d bytes, want at least %d", len(k), app.MinPersonalIDKeyLen)
-		}
-		return []byte(k), nil
-	}
-	if env.DatabaseURL == "" {
-		return []byte(devPersonalIDKey), nil
-	}
-	return nil, fmt.Errorf("HOSO_PERSONAL_ID_KEY is not set (at least %d bytes; keep it for the life of the ledger)", app.MinPersonalIDKeyLen)
-}
 
 // demoPool is the migrated ledger database with asynchronous commit: the
 // demo is a bulk load of tens of thousands of one-event transactions, and
@@ -84,10 +58,7 @@ func runDemo(ctx context.Context, env *Env, args []string) int {
 	if *workers < 1 || *workers > 64 {
 		problems = append(problems, "--workers must be between 1 and 64")
 	}
-	key, err := personalIDKey(env)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
+	key := env.Config.PersonalIDKey // config.NeedPersonalIDKey: set
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(env.Stderr, "hoso demo:", p)

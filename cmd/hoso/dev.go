@@ -13,10 +13,6 @@ import (
 	"github.com/hoso-ledger/hoso/internal/service"
 )
 
-func init() {
-	register("dev", "the service on its default local setup with a demo province: what `make run` starts", runDev)
-}
-
 // runDev is `make run`: with no configuration it starts the private
 // PostgreSQL cluster under var/, loads a small demo province once, and
 // serves the API printing where and as whom to log in.
@@ -34,7 +30,7 @@ func runDev(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso dev:", err)
 		return 2
 	}
-	if env.EventStoreURL != "" {
+	if env.Config.EventStoreURL != "" {
 		fmt.Fprintln(env.Stderr, "hoso dev: the demo loads into PostgreSQL; unset HOSO_EVENTSTORE_URL or use `hoso serve`")
 		return 2
 	}

@@ -12,39 +12,72 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
+	"strings"
 	"syscall"
+
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/projections"
 )
 
-// Env is what every subcommand gets: configuration read once from the
+// Env is what every subcommand gets: the configuration read once from the
 // environment, the standard streams and a logger.
 type Env struct {
-	// DatabaseURL is HOSO_DATABASE_URL; empty means "the private development
-	// cluster under var/", which the subcommand starts through devCluster.
-	DatabaseURL string
-	// EventStoreURL is HOSO_EVENTSTORE_URL: empty for PostgreSQL (the default),
-	// esdb://… for EventStoreDB.
-	EventStoreURL string
+	// Config is every HOSO_* variable, parsed (internal/config).
+	Config config.Config
 	// RepoDir is where var/ lives for the development cluster (the working directory).
 	RepoDir string
-	Getenv  func(string) string
-	Stdin   io.Reader
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Log     *slog.Logger
+	// Getenv reads the variables that are not hoso's configuration (USER,
+	// who an operator tool records as acting).
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Log    *slog.Logger
+
+	// projections lists the read models `hoso projections` knows:
+	// service.Projections when nil (tests add one of their own).
+	projections func(eventstore.Store, policy.Policy) ([]projections.Projection, error)
 }
 
 type command struct {
-	summary string
-	run     func(ctx context.Context, env *Env, args []string) int
+	name, summary string
+	run           func(ctx context.Context, env *Env, args []string) int
+	// need is what the command cannot run without (config.Load checks it
+	// with every other problem, at start).
+	need config.Need
+	// noConfig: the command reads no HOSO_* variable, so a bad one does
+	// not stop it.
+	noConfig bool
 }
 
-// commands is filled by the init functions of the files beside this one, so
-// each subcommand lives in its own file.
-var commands = map[string]command{}
+// commands is every subcommand, in the order `hoso help` lists them; each
+// lives in its own file beside this one.
+var commands = []command{
+	{name: "serve", summary: "run the HTTP API (HOSO_LISTEN, default 127.0.0.1:8080) with the projections (HOSO_PROJECTIONS=off to run them elsewhere)", run: runServe, need: config.NeedPersonalIDKey},
+	{name: "dev", summary: "the service on its default local setup with a demo province: what `make run` starts", run: runDev, need: config.NeedPersonalIDKey},
+	{name: "migrate", summary: "apply pending database migrations", run: runMigrate},
+	{name: "demo", summary: "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", run: runDemo, need: config.NeedPersonalIDKey},
+	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections},
+	{name: "verify", summary: "recompute every stream's hash chain and the Merkle root; name each problem", run: runVerify},
+	{name: "checkpoint", summary: "sign a checkpoint of the Merkle log now and print it (or --out FILE)", run: runCheckpoint},
+	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", run: runAudit},
+	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
+	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey},
+	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
+		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
+	{name: "devdb", summary: "the private development PostgreSQL: url [DB] | start | stop", run: runDevDB, noConfig: true},
+	{name: "version", summary: "the build: module version, VCS revision and Go version", run: runVersion, noConfig: true},
+}
 
-func register(name, summary string, run func(ctx context.Context, env *Env, args []string) int) {
-	commands[name] = command{summary: summary, run: run}
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 func main() {
@@ -57,14 +90,12 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	wd, _ := os.Getwd()
 	env := &Env{
-		DatabaseURL:   getenv("HOSO_DATABASE_URL"),
-		EventStoreURL: getenv("HOSO_EVENTSTORE_URL"),
-		RepoDir:       wd,
-		Getenv:        getenv,
-		Stdin:         stdin,
-		Stdout:        stdout,
-		Stderr:        stderr,
-		Log:           slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		RepoDir: wd,
+		Getenv:  getenv,
+		Stdin:   stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Log:     slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	// Help asked for is an answer (standard output, 0); no command at all is
 	// misuse (standard error, 2), so a script missing its subcommand fails.
@@ -76,18 +107,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stdout)
 		return 0
 	}
-	if args[0] == "calendar" {
-		return runCalendar(args[1:], stdout, stderr)
-	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := lookup(args[0])
 	if !ok {
 		fmt.Fprintf(stderr, "hoso: unknown command %q (run 'hoso help')\n", args[0])
 		return 2
 	}
+	cfg, cfgErr := config.Load(getenv, cmd.need)
+	env.Config = cfg
 	// A command's own -h is help asked for too: the usage the command prints
 	// for misuse goes to standard output, with status 0. Every command stops
-	// at such a first argument before doing any work: its flag set answers
-	// flag.ErrHelp, or it refuses the argument.
+	// at such a first argument before doing any work (or reading the
+	// configuration): its flag set answers flag.ErrHelp, or it refuses the
+	// argument.
 	if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
 		help := *env
 		help.Stderr = stdout
@@ -96,23 +127,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return 0
 	}
+	// Every problem of the configuration at once, before any work.
+	if cfgErr != nil && !cmd.noConfig {
+		for _, line := range strings.Split(cfgErr.Error(), "\n") {
+			fmt.Fprintf(stderr, "hoso %s: %s\n", cmd.name, line)
+		}
+		return 2
+	}
 	return cmd.run(ctx, env, args[1:])
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hoso COMMAND [ARGS]")
 	fmt.Fprintln(w)
-	names := make([]string, 0, len(commands)+1)
-	for n := range commands {
-		names = append(names, n)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	names = append(names, "calendar")
-	sort.Strings(names)
-	for _, n := range names {
-		s := "working-day calendar, lunar dates and deadlines"
-		if c, ok := commands[n]; ok {
-			s = c.summary
-		}
-		fmt.Fprintf(w, "  %-12s %s\n", n, s)
-	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The HTTP load benchmark is a command of its own, hoso-loadgen (cmd/hoso-loadgen).")
 }

@@ -18,10 +18,6 @@ import (
 	"github.com/hoso-ledger/hoso/projections"
 )
 
-func init() {
-	register("projections", "read models: status | rebuild [-fresh] NAME | retry NAME", runProjections)
-}
-
 const projectionsUsage = `usage: hoso projections status
        hoso projections rebuild [-fresh] NAME   build a new generation beside the live one, swap when caught up
        hoso projections retry NAME              resume a failed projection from its checkpoint`
@@ -59,29 +55,26 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	defer pool.Close()
 	// A rebuild reads the whole log: larger reads mean fewer round trips
 	// (the store's default, 500, suits a live subscription).
-	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{BatchSize: 2000})
+	store, closeStore, err := service.OpenEventStore(pool, env.Config.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{BatchSize: 2000})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2
 	}
 	defer closeStore()
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
-	pol, err := service.Policy(env.Getenv("HOSO_POLICY"))
+	pol, err := service.Policy(env.Config.PolicyName)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2
 	}
-	all, err := service.Projections(store, pol)
+	list := service.Projections
+	if env.projections != nil {
+		list = env.projections
+	}
+	all, err := list(store, pol)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2
-	}
-	// Read models registered by other packages (plugins, tests) join the
-	// service's own.
-	for _, p := range projections.Registered() {
-		if !slices.ContainsFunc(all, func(q projections.Projection) bool { return q.Name() == p.Name() }) {
-			all = append(all, p)
-		}
 	}
 
 	switch sub {

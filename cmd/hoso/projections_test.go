@@ -1,20 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
-// cliCounter counts events per stream; registered once for this test binary.
+// cliCounter counts events per stream: a read model the service does not
+// run, which the projections commands know when told of it.
 type cliCounter struct{}
 
 func (cliCounter) Name() string    { return "clitest" }
@@ -31,11 +36,26 @@ ON CONFLICT (stream_id) DO UPDATE SET last_version = greatest(s.last_version, ex
 	return err
 }
 
-var registerOnce sync.Once
+// withCLICounter is the service's read models and cliCounter.
+func withCLICounter(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
+	all, err := service.Projections(store, pol)
+	return append(all, cliCounter{}), err
+}
 
 func TestProjectionsCommand(t *testing.T) {
-	registerOnce.Do(func() { projections.Register(cliCounter{}) })
+	t.Parallel()
 	pool, url, events := ledgerWithTree(t)
+	runHoso := func(t *testing.T, url string, args ...string) (int, string, string) {
+		t.Helper()
+		if len(args) == 0 || args[0] != "projections" {
+			t.Fatalf("runHoso(%v): a projections command only", args)
+		}
+		var out, errOut bytes.Buffer
+		env := &Env{Config: config.Config{DatabaseURL: url}, Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""),
+			Stdout: &out, Stderr: &errOut, Log: slog.New(slog.DiscardHandler), projections: withCLICounter}
+		code := runProjections(context.Background(), env, args[1:])
+		return code, out.String(), errOut.String()
+	}
 
 	code, out, errOut := runHoso(t, url, "projections", "status")
 	if code != 0 || !strings.Contains(out, "clitest") || !strings.Contains(out, "never run") {

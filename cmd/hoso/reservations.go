@@ -17,10 +17,6 @@ import (
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
-func init() {
-	register("reservations", "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", runReservations)
-}
-
 // operatorActor is the actor of the releases this command records: an
 // operator at the console is not an API account; the event's actor name
 // records the operating-system user who ran the command.
@@ -58,16 +54,13 @@ func runReservations(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	fail := func(err error) int { fmt.Fprintln(env.Stderr, "hoso reservations:", err); return 1 }
-	key, err := personalIDKey(env)
-	if err != nil {
-		return fail(err)
-	}
+	key := env.Config.PersonalIDKey // config.NeedPersonalIDKey: set
 	pool, err := openStore(ctx, env)
 	if err != nil {
 		return fail(err)
 	}
 	defer pool.Close()
-	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
+	store, closeStore, err := service.OpenEventStore(pool, env.Config.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
 	if err != nil {
 		return fail(err)
 	}

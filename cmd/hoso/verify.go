@@ -12,10 +12,6 @@ import (
 	"github.com/hoso-ledger/hoso/internal/service"
 )
 
-func init() {
-	register("verify", "recompute every stream's hash chain and the Merkle root; name each problem", runVerify)
-}
-
 // runVerify exits 0 with a one-line summary when the ledger is intact, 1
 // with one line per problem (stream@version: kind: detail) when it is not,
 // and 2 when it could not look (usage, connection or read errors): a script
@@ -47,7 +43,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 
 	// The Merkle leaves live in PostgreSQL whichever backend holds the
 	// events (see package treelog), so the tree is always read from pool.
-	store, closeStore, err := service.OpenEventStore(pool, env.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
+	store, closeStore, err := service.OpenEventStore(pool, env.Config.EventStoreURL, esdbstore.Options{Logger: env.Log}, postgres.Options{})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso verify:", err)
 		return 2

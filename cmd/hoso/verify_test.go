@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -182,33 +181,5 @@ func TestVerifyCommandUsageAndConnection(t *testing.T) {
 	code, _, errOut := runHoso(t, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "verify")
 	if code != 2 || !strings.Contains(errOut, "hoso verify:") {
 		t.Errorf("hoso verify with an unreachable database = exit %d, stderr %q; want 2", code, errOut)
-	}
-}
-
-// HOSO_READ_LOG takes durable or async; anything else stops serve before it
-// touches the database.
-func TestReadLogSetting(t *testing.T) {
-	t.Parallel()
-	env := func(readLog string) *Env {
-		return &Env{DatabaseURL: "postgres://nobody@127.0.0.1:1/none", Stderr: io.Discard, Stdout: io.Discard,
-			Getenv: func(k string) string {
-				switch k {
-				case "HOSO_READ_LOG":
-					return readLog
-				case "HOSO_PERSONAL_ID_KEY":
-					return strings.Repeat("k", 32)
-				}
-				return ""
-			}}
-	}
-	for _, tc := range []struct {
-		value string
-		async bool
-		ok    bool
-	}{{"", false, true}, {"durable", false, true}, {"async", true, true}, {"ASYNC", false, false}, {"off", false, false}} {
-		cfg, err := serviceConfig(context.Background(), env(tc.value))
-		if (err == nil) != tc.ok || (err == nil && cfg.AsyncReadLog != tc.async) {
-			t.Errorf("HOSO_READ_LOG=%q: async %v, error %v; want async %v, ok %v", tc.value, cfg.AsyncReadLog, err, tc.async, tc.ok)
-		}
 	}
 }

@@ -8,10 +8,6 @@ import (
 	"runtime/debug"
 )
 
-func init() {
-	register("version", "the build: module version, VCS revision and Go version", runVersion)
-}
-
 // runVersion prints what an operator needs to say which build runs: the
 // module version (a tag when installed with `go install …@vX`, "(devel)"
 // from a checkout), the VCS revision and time stamped by `go build` in a

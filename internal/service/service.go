@@ -33,6 +33,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/config"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections"
@@ -61,8 +62,9 @@ const CallerTrust = time.Second
 // durable commits to 416/s, 32 to 1,891/s on the same machine).
 const DefaultPoolSize = 32
 
-// Config is one process's configuration, read by cmd/hoso from the
-// environment.
+// Config is one process's configuration: what the environment gives,
+// parsed once by internal/config (see ConfigFrom), and what a caller adds
+// (a test's pool, a logger, a registry).
 type Config struct {
 	// DatabaseURL is the PostgreSQL database of the read models, the
 	// credentials and (unless EventStoreURL is set) the ledger. Migrations
@@ -277,13 +279,6 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
-		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
-		"ledger": func(ctx context.Context) error {
-			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
-			return err
-		},
-	}, s.Deps)
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
@@ -295,7 +290,14 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.Approvals = approvals.New(approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
 			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now})
 	}
-	api.RegisterApprovalRoutes(s.API, s.API.Echo().Group("/api/v1"), api.ApprovalRoutes{Approvals: s.Approvals, Tree: s.Tree, Checkpoints: s.Checkpoints})
+	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
+		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
+		"ledger": func(ctx context.Context) error {
+			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
+			return err
+		},
+	}, s.Deps)
 	return s, nil
 }
 
@@ -424,4 +426,25 @@ func (s *Service) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+// ConfigFrom is the service's configuration from the process's
+// (internal/config), shared by `hoso serve`, `hoso dev` and hoso-loadgen.
+// The caller adds what the environment does not give: the database URL of
+// the private cluster when HOSO_DATABASE_URL is unset, a development
+// checkpoint key, the logger.
+func ConfigFrom(c config.Config) Config {
+	return Config{
+		DatabaseURL:    c.DatabaseURL,
+		EventStoreURL:  c.EventStoreURL,
+		Listen:         c.Listen,
+		PolicyName:     c.PolicyName,
+		PersonalIDKey:  c.PersonalIDKey,
+		NoProjections:  c.NoProjections,
+		AsyncReadLog:   c.AsyncReadLog,
+		TrustedProxies: c.TrustedProxies,
+		MetricsListen:  c.MetricsListen,
+		CheckpointKey:  c.CheckpointKey,
+		TrustRoots:     c.TrustRoots,
+	}
 }

@@ -35,8 +35,6 @@ const (
 // Name is the projection's stable name (its checkpoint key).
 const Name = "audit"
 
-func init() { projections.Register(New()) }
-
 // Projection is the audit trail. It implements projections.Projection and
 // projections.BatchApplier. The zero value is not usable; call New.
 type Projection struct {

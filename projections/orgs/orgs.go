@@ -38,8 +38,6 @@ const (
 // Name is the projection's stable name.
 const Name = "orgs"
 
-func init() { projections.Register(New()) }
-
 // Projection is the org tree and its history. It implements
 // projections.Projection.
 type Projection struct{}

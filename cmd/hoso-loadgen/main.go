@@ -1,3 +1,11 @@
+// Command hoso-loadgen is the HTTP load benchmark of the API against a
+// bare Echo+pgx handler on the same database, in one process (see run
+// below and docs/benchmarks.md). It is a command of its own, beside the
+// production binary hoso: the product does not ship its benchmark.
+//
+// Like hoso, it reads HOSO_* variables once, at start (internal/config);
+// with HOSO_DATABASE_URL unset it uses the private development cluster
+// under ./var, as `make run` does.
 package main
 
 import (
@@ -13,11 +21,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,17 +40,15 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/internal/devdb"
 	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
-func init() {
-	register("loadgen", "HTTP load benchmark of the API against a bare Echo+pgx handler, in one process: [--clients N] [--duration D] [--phases bare,read,search,write]", runLoadgen)
-}
-
-// loadgenConfig is what `hoso loadgen` measures.
+// loadgenConfig is what hoso-loadgen measures.
 type loadgenConfig struct {
 	clients  int
 	duration time.Duration
@@ -53,7 +62,19 @@ type loadgenConfig struct {
 
 var loadgenPhases = []string{"bare", "read", "search", "bare-write", "write", "me"}
 
-// runLoadgen starts the whole service in this process (internal/service, on
+// Env is where the benchmark writes.
+type Env struct {
+	Stdout, Stderr io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run starts the whole service in this process (internal/service, on
 // HOSO_DATABASE_URL, with its projections), beside it a bare Echo server
 // whose one handler runs one query on the same database, and drives both
 // over real HTTP on loopback with N concurrent clients, one phase after the
@@ -67,10 +88,11 @@ var loadgenPhases = []string{"bare", "read", "search", "bare-write", "write", "m
 //	me          GET /api/v1/me: authentication alone (not run by default)
 //
 // It prints each phase's rate and latency percentiles. The ledger should
-// hold a demo province (hoso demo --dossiers 1000); loadgen adds one HR
+// hold a demo province (hoso demo --dossiers 1000); it adds one HR
 // account (loadgen.<random>) and, in the write phase, section updates.
-func runLoadgen(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	env := &Env{Stdout: stdout, Stderr: stderr}
+	fs := flag.NewFlagSet("hoso-loadgen", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var cfg loadgenConfig
 	fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients")
@@ -81,7 +103,14 @@ func runLoadgen(ctx context.Context, env *Env, args []string) int {
 	fs.StringVar(&cfg.block, "blockprofile", "", "write a profile of where goroutines block to this file")
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	phases := fs.String("phases", strings.Join(loadgenPhases[:5], ","), "phases to run, in order: "+strings.Join(loadgenPhases, ", "))
+	// Help asked for is an answer: standard output, status 0.
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fs.SetOutput(stdout)
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	var problems []string
@@ -100,21 +129,45 @@ func runLoadgen(ctx context.Context, env *Env, args []string) int {
 		}
 		cfg.phases = append(cfg.phases, p)
 	}
-	scfg, err := serviceConfig(ctx, env)
+	conf, err := config.Load(getenv, config.NeedPersonalIDKey)
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, strings.Split(err.Error(), "\n")...)
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
-			fmt.Fprintln(env.Stderr, "hoso loadgen:", p)
+			fmt.Fprintln(env.Stderr, "hoso-loadgen:", p)
 		}
 		return 2
 	}
+	scfg := service.ConfigFrom(conf)
+	if scfg.DatabaseURL == "" {
+		if scfg.DatabaseURL, err = devDatabase(ctx); err != nil {
+			fmt.Fprintln(env.Stderr, "hoso-loadgen:", err)
+			return 1
+		}
+	}
 	if err := loadgen(ctx, env, scfg, cfg); err != nil {
-		fmt.Fprintln(env.Stderr, "hoso loadgen:", err)
+		fmt.Fprintln(env.Stderr, "hoso-loadgen:", err)
 		return 1
 	}
 	return 0
+}
+
+// devDatabase is the private development cluster's database under ./var
+// (started on demand), where `make run` keeps its demo province.
+func devDatabase(ctx context.Context) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	c, err := devdb.Open(filepath.Join(wd, "var"))
+	if err != nil {
+		return "", err
+	}
+	if err := c.Ensure(ctx, "hoso"); err != nil {
+		return "", err
+	}
+	return c.URL("hoso"), nil
 }
 
 func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConfig) error {
@@ -160,9 +213,9 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 	if scfg.NoProjections {
 		// HOSO_PROJECTIONS=off: the read models stay as they are (the
 		// reads and searches then see what an earlier run left).
-		fmt.Fprintf(env.Stdout, "hoso loadgen: service on %s, projections off\n", apiURL)
+		fmt.Fprintf(env.Stdout, "hoso-loadgen: service on %s, projections off\n", apiURL)
 	} else {
-		fmt.Fprintf(env.Stdout, "hoso loadgen: service on %s; waiting for the read models to catch up…\n", apiURL)
+		fmt.Fprintf(env.Stdout, "hoso-loadgen: service on %s; waiting for the read models to catch up…\n", apiURL)
 		began := time.Now()
 		waitCtx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 		err = svc.WaitCaughtUp(waitCtx)
@@ -170,7 +223,7 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 		if err != nil {
 			return fmt.Errorf("waiting for the projections: %w", err)
 		}
-		fmt.Fprintf(env.Stdout, "hoso loadgen: caught up in %s\n", time.Since(began).Round(time.Millisecond))
+		fmt.Fprintf(env.Stdout, "hoso-loadgen: caught up in %s\n", time.Since(began).Round(time.Millisecond))
 	}
 
 	ids, err := activeDossiers(ctx, svc.Pool, cfg.dossiers)
@@ -217,7 +270,7 @@ func loadgen(ctx context.Context, env *Env, scfg service.Config, cfg loadgenConf
 	}
 	w := env.Stdout
 	const row = "%-10s %9s %7s %8s %8s %8s %8s %8s\n"
-	fmt.Fprintf(env.Stdout, "hoso loadgen: %d clients, %s per phase (after %s warm-up), %d dossiers, service pool of %d connections; load average before: %s\n",
+	fmt.Fprintf(env.Stdout, "hoso-loadgen: %d clients, %s per phase (after %s warm-up), %d dossiers, service pool of %d connections; load average before: %s\n",
 		cfg.clients, cfg.duration, cfg.warmup, len(ids), svc.Pool.Config().MaxConns, loadavg())
 	fmt.Fprintf(w, row, "phase", "requests", "errors", "rate/s", "p50 ms", "p95 ms", "p99 ms", "max ms")
 	rates := map[string]float64{}

@@ -1,0 +1,219 @@
+// Package config reads a hoso process's configuration from its HOSO_*
+// environment variables, once, at start. Load parses every variable and
+// reports every problem together, so an operator fixes a deployment in one
+// pass rather than one restart per mistake. The values are then passed
+// down as plain values; no other package reads the environment.
+//
+// The variables are documented in the README's configuration table.
+package config
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+)
+
+// DefaultListen is the API's address when HOSO_LISTEN is unset.
+const DefaultListen = "127.0.0.1:8080"
+
+// DevPersonalIDKey keys the personal-ID digest on the private development
+// cluster only (HOSO_DATABASE_URL unset), so `make run` works out of the
+// box. Anywhere else the key must come from HOSO_PERSONAL_ID_KEY: a key in
+// the source code keys nothing.
+const DevPersonalIDKey = "hoso-development-only-personal-id-key"
+
+// Config is every HOSO_* variable, parsed.
+type Config struct {
+	// DatabaseURL is HOSO_DATABASE_URL; empty means "the private
+	// development cluster under var/", which cmd/hoso starts on demand.
+	DatabaseURL string
+	// EventStoreURL is HOSO_EVENTSTORE_URL: empty for PostgreSQL (the
+	// default), esdb://… or esdb+discover://… for EventStoreDB.
+	EventStoreURL string
+	// Listen is HOSO_LISTEN, the API's address (DefaultListen when unset).
+	Listen string
+	// MetricsListen is HOSO_METRICS_LISTEN, the address of GET /metrics;
+	// empty: not served.
+	MetricsListen string
+	// TrustedProxies is HOSO_TRUSTED_PROXIES: the peers whose
+	// X-Forwarded-For names the client.
+	TrustedProxies []*net.IPNet
+	// PolicyName is HOSO_POLICY, a known jurisdiction preset; empty for
+	// the service's default.
+	PolicyName string
+	// PersonalIDKey is HOSO_PERSONAL_ID_KEY (at least
+	// app.MinPersonalIDKeyLen bytes): the secret behind the
+	// one-dossier-per-person reservations, which every process that creates
+	// dossiers on one ledger must share for the ledger's life.
+	// DevPersonalIDKey on the private cluster when unset; nil when unset
+	// elsewhere (see NeedPersonalIDKey).
+	PersonalIDKey []byte
+	// NoProjections is HOSO_PROJECTIONS=off: the read models are left to
+	// another process.
+	NoProjections bool
+	// AsyncReadLog is HOSO_READ_LOG=async: the read log's commits do not
+	// wait for the WAL flush.
+	AsyncReadLog bool
+	// TrustRootsPath is HOSO_SIGNING_TRUST_ROOTS, a PEM file or folder, and
+	// TrustRoots the CAs read from it (nil when unset).
+	TrustRootsPath string
+	TrustRoots     *x509.CertPool
+	// CheckpointKeyPath is HOSO_CHECKPOINT_KEY and CheckpointKey the key
+	// read from it (nil when unset; cmd/hoso then falls back to the
+	// development key on the private cluster).
+	CheckpointKeyPath string
+	CheckpointKey     *checkpoint.Key
+}
+
+// Need says what a command cannot run without, beyond well-formed values.
+type Need uint8
+
+const (
+	// NeedPersonalIDKey: the command creates dossiers (or serves the API
+	// that does), so HOSO_PERSONAL_ID_KEY must be set off the private
+	// cluster.
+	NeedPersonalIDKey Need = 1 << iota
+)
+
+// Load reads every HOSO_* variable through getenv (os.Getenv in
+// production) and checks what need asks for. The error joins one error
+// per problem (errors.Join), each naming its variable; Config holds what
+// could be parsed either way.
+func Load(getenv func(string) string, need Need) (Config, error) {
+	var (
+		c    Config
+		errs []error
+	)
+	bad := func(err error) { errs = append(errs, err) }
+
+	c.DatabaseURL = getenv("HOSO_DATABASE_URL")
+	c.EventStoreURL = getenv("HOSO_EVENTSTORE_URL")
+	if u := c.EventStoreURL; u != "" && !strings.HasPrefix(u, "esdb://") && !strings.HasPrefix(u, "esdb+discover://") {
+		bad(errors.New("HOSO_EVENTSTORE_URL must start with esdb:// or esdb+discover://"))
+	}
+
+	c.Listen = DefaultListen
+	if v := getenv("HOSO_LISTEN"); v != "" {
+		c.Listen = v
+		if err := checkAddr(v); err != nil {
+			bad(fmt.Errorf("HOSO_LISTEN: %w", err))
+		}
+	}
+	if v := getenv("HOSO_METRICS_LISTEN"); v != "" {
+		c.MetricsListen = v
+		if err := checkAddr(v); err != nil {
+			bad(fmt.Errorf("HOSO_METRICS_LISTEN: %w", err))
+		}
+	}
+
+	var err error
+	if c.TrustedProxies, err = TrustedProxies(getenv("HOSO_TRUSTED_PROXIES")); err != nil {
+		bad(err)
+	}
+
+	if c.PolicyName = getenv("HOSO_POLICY"); c.PolicyName != "" {
+		if _, err := policy.Preset(c.PolicyName); err != nil {
+			bad(fmt.Errorf("HOSO_POLICY: %w", err))
+		}
+	}
+
+	switch k := getenv("HOSO_PERSONAL_ID_KEY"); {
+	case k != "" && len(k) < app.MinPersonalIDKeyLen:
+		bad(fmt.Errorf("HOSO_PERSONAL_ID_KEY is %d bytes, want at least %d", len(k), app.MinPersonalIDKeyLen))
+	case k != "":
+		c.PersonalIDKey = []byte(k)
+	case c.DatabaseURL == "":
+		c.PersonalIDKey = []byte(DevPersonalIDKey)
+	case need&NeedPersonalIDKey != 0:
+		bad(fmt.Errorf("HOSO_PERSONAL_ID_KEY is not set (at least %d bytes; keep it for the life of the ledger)", app.MinPersonalIDKeyLen))
+	}
+
+	switch v := getenv("HOSO_PROJECTIONS"); v {
+	case "", "on":
+	case "off":
+		c.NoProjections = true
+	default:
+		bad(fmt.Errorf("HOSO_PROJECTIONS is %q: want on (the default) or off", v))
+	}
+
+	switch v := getenv("HOSO_READ_LOG"); v {
+	case "", "durable":
+	case "async":
+		c.AsyncReadLog = true
+	default:
+		bad(fmt.Errorf("HOSO_READ_LOG is %q: want durable (the default) or async", v))
+	}
+
+	if c.TrustRootsPath = getenv("HOSO_SIGNING_TRUST_ROOTS"); c.TrustRootsPath != "" {
+		if c.TrustRoots, err = approvals.LoadTrustRoots(c.TrustRootsPath); err != nil {
+			bad(fmt.Errorf("HOSO_SIGNING_TRUST_ROOTS: %w", err))
+		}
+	}
+
+	if c.CheckpointKeyPath = getenv("HOSO_CHECKPOINT_KEY"); c.CheckpointKeyPath != "" {
+		k, err := checkpoint.LoadKey(c.CheckpointKeyPath)
+		if err != nil {
+			bad(fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err))
+		} else {
+			c.CheckpointKey = &k
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// checkAddr accepts what net.Listen("tcp", addr) would: host:port, the
+// host optional, the port a number (or a service name) in range.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: want host:port, e.g. 127.0.0.1:8080", addr)
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return fmt.Errorf("%q: port %d out of range", addr, n)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: port %q is neither a number nor a known service", addr, port)
+	}
+	return nil
+}
+
+// TrustedProxies parses HOSO_TRUSTED_PROXIES: CIDRs or single addresses,
+// separated by commas or spaces. Every bad entry is named at once.
+func TrustedProxies(v string) ([]*net.IPNet, error) {
+	var (
+		out []*net.IPNet
+		bad []string
+	)
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if !strings.Contains(f, "/") {
+			if ip := net.ParseIP(f); ip != nil {
+				bits := 128
+				if ip.To4() != nil {
+					ip, bits = ip.To4(), 32
+				}
+				out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+				continue
+			}
+		} else if _, n, err := net.ParseCIDR(f); err == nil {
+			out = append(out, n)
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%q", f))
+	}
+	if bad != nil {
+		return nil, fmt.Errorf("HOSO_TRUSTED_PROXIES: %s: want CIDRs (10.0.0.0/8) or addresses", strings.Join(bad, ", "))
+	}
+	return out, nil
+}

@@ -1,0 +1,138 @@
+package config_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hoso-ledger/hoso/internal/config"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// problems is one line per problem Load reported.
+func problems(err error) []string {
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// TestLoadReportsEveryProblem: one start names every bad variable, each on
+// its own line, so an operator fixes them all in one pass.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(env(map[string]string{
+		"HOSO_DATABASE_URL":    "postgres://db/hoso",
+		"HOSO_TRUSTED_PROXIES": "bad",
+		"HOSO_METRICS_LISTEN":  ":x",
+		"HOSO_LISTEN":          "8080",
+		"HOSO_READ_LOG":        "ASYNC",
+		"HOSO_PROJECTIONS":     "no",
+		"HOSO_POLICY":          "atlantis",
+		"HOSO_EVENTSTORE_URL":  "http://esdb:2113",
+		"HOSO_CHECKPOINT_KEY":  filepath.Join(t.TempDir(), "none.key"),
+	}), config.NeedPersonalIDKey)
+	want := []string{
+		"HOSO_EVENTSTORE_URL must start with esdb://",
+		"HOSO_LISTEN: \"8080\": want host:port",
+		"HOSO_METRICS_LISTEN: \":x\": port \"x\"",
+		"HOSO_TRUSTED_PROXIES: \"bad\": want CIDRs",
+		"HOSO_POLICY: policy preset \"atlantis\"",
+		"HOSO_PERSONAL_ID_KEY is not set",
+		"HOSO_PROJECTIONS is \"no\"",
+		"HOSO_READ_LOG is \"ASYNC\"",
+		"HOSO_CHECKPOINT_KEY: ",
+	}
+	got := problems(err)
+	if len(got) != len(want) {
+		t.Fatalf("Load = %d problems, want %d:\n%s", len(got), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, got[i], w)
+		}
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("k", 32)
+	tests := []struct {
+		name string
+		vars map[string]string
+		need config.Need
+		want string // fmt of the fields checked, or the error's text
+	}{
+		{"defaults on the private cluster", nil, config.NeedPersonalIDKey,
+			"listen=127.0.0.1:8080 metrics= proxies=[] key=hoso-development-only-personal-id-key projections=true async=false"},
+		{"everything set", map[string]string{
+			"HOSO_DATABASE_URL": "postgres://db/hoso", "HOSO_LISTEN": ":0", "HOSO_METRICS_LISTEN": "127.0.0.1:http",
+			"HOSO_TRUSTED_PROXIES": "10.0.0.0/8", "HOSO_PERSONAL_ID_KEY": long, "HOSO_PROJECTIONS": "off", "HOSO_READ_LOG": "async",
+		}, config.NeedPersonalIDKey,
+			"listen=:0 metrics=127.0.0.1:http proxies=[10.0.0.0/8] key=" + long + " projections=false async=true"},
+		{"no key where none is needed", map[string]string{"HOSO_DATABASE_URL": "postgres://db/hoso"}, 0,
+			"listen=127.0.0.1:8080 metrics= proxies=[] key= projections=true async=false"},
+		{"a short key", map[string]string{"HOSO_PERSONAL_ID_KEY": "short"}, 0, "HOSO_PERSONAL_ID_KEY is 5 bytes, want at least 32"},
+		{"durable read log", map[string]string{"HOSO_READ_LOG": "durable", "HOSO_PROJECTIONS": "on"}, 0,
+			"listen=127.0.0.1:8080 metrics= proxies=[] key=hoso-development-only-personal-id-key projections=true async=false"},
+		{"read log off", map[string]string{"HOSO_READ_LOG": "off"}, 0, `HOSO_READ_LOG is "off": want durable (the default) or async`},
+		{"port out of range", map[string]string{"HOSO_LISTEN": "127.0.0.1:70000"}, 0, `HOSO_LISTEN: "127.0.0.1:70000": port 70000 out of range`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tc.vars), tc.need)
+			got := fmt.Sprintf("listen=%s metrics=%s proxies=%v key=%s projections=%v async=%v",
+				c.Listen, c.MetricsListen, c.TrustedProxies, c.PersonalIDKey, !c.NoProjections, c.AsyncReadLog)
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Load(%v) = %s, want %s", tc.vars, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(env(map[string]string{"HOSO_SIGNING_TRUST_ROOTS": junk, "HOSO_CHECKPOINT_KEY": junk}), 0)
+	got := problems(err)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "HOSO_SIGNING_TRUST_ROOTS: ") || !strings.HasPrefix(got[1], "HOSO_CHECKPOINT_KEY: ") {
+		t.Errorf("Load with unreadable files = %q, want both named", got)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want string // the parsed networks, or the error's text
+	}{
+		{"", "[]"},
+		{"10.0.0.0/8", "[10.0.0.0/8]"},
+		{" 10.0.0.0/8, 192.168.1.7 2001:db8::/32,::1 ", "[10.0.0.0/8 192.168.1.7/32 2001:db8::/32 ::1/128]"},
+		{"10.0.0.1/8", "[10.0.0.0/8]"},
+		{"10.0.0.0/33,proxy.local,10.0.0.0/8", `HOSO_TRUSTED_PROXIES: "10.0.0.0/33", "proxy.local": want CIDRs`},
+	}
+	for _, tc := range tests {
+		nets, err := config.TrustedProxies(tc.in)
+		got := fmt.Sprint(nets)
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("TrustedProxies(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
