@@ -32,6 +32,9 @@ type Ledger struct {
 	// a runner catching up).
 	Appended int
 	Last     eventstore.Position
+	// Seq counts the decisions Decision made: their numbers, and a serial a
+	// scenario may use for personal ID numbers.
+	Seq int
 	// cache, when set (KeepHistories), keeps each dossier's decoded history
 	// in memory, so generating a large log does not re-read and decode it
 	// for every command.
@@ -51,6 +54,21 @@ func NewLedgerOn(t testing.TB, store eventstore.Store) *Ledger {
 // KeepHistories makes the ledger keep every dossier's history in memory
 // from now on (call it before writing any).
 func (l *Ledger) KeepHistories() { l.cache = map[domain.DossierID][]domain.Recorded{} }
+
+// Decision is the envelope of a decision of a's (Seq numbers it), effective
+// and dated eff, recorded at recorded plus one second per decision so far:
+// a scenario whose rules count days gives recorded as At(day), and the log's
+// order is still the order of the commands.
+func (l *Ledger) Decision(a domain.Actor, eff domain.Date, recorded time.Time) domain.Meta {
+	l.Seq++
+	return domain.Meta{
+		Actor:         a,
+		RecordedAt:    recorded.Add(time.Duration(l.Seq) * time.Second),
+		EffectiveDate: eff,
+		Source:        domain.SourceDocument{Kind: "decision", Number: fmt.Sprintf("%d/QĐ-UBND", l.Seq), Date: eff, Issuer: "UBND tỉnh"},
+		Reason:        "theo quyết định",
+	}
+}
 
 // Append writes events to stream with fresh UUIDv7 ids, and returns them.
 func (l *Ledger) Append(stream string, expected eventstore.Expected, m domain.Meta, events []domain.Event) []uuid.UUID {
