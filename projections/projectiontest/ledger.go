@@ -35,10 +35,10 @@ type Ledger struct {
 	// Seq counts the decisions Decision made: their numbers, and a serial a
 	// scenario may use for personal ID numbers.
 	Seq int
-	// cache, when set (KeepHistories), keeps each dossier's decoded history
-	// in memory, so generating a large log does not re-read and decode it
-	// for every command.
-	cache map[domain.DossierID][]domain.Recorded
+	// cache, when set (KeepHistories), keeps each stream's history as
+	// written through Append in memory, so generating a large log does not
+	// re-read and decode it for every command.
+	cache map[string][]domain.Recorded
 }
 
 // NewLedger is a Ledger on a fresh memstore: the projections read only
@@ -51,9 +51,11 @@ func NewLedgerOn(t testing.TB, store eventstore.Store) *Ledger {
 	return &Ledger{t: t, ctx: context.Background(), Store: store}
 }
 
-// KeepHistories makes the ledger keep every dossier's history in memory
-// from now on (call it before writing any).
-func (l *Ledger) KeepHistories() { l.cache = map[domain.DossierID][]domain.Recorded{} }
+// KeepHistories makes History answer from memory: the events written
+// through Append from now on (call it before writing any), numbered from 1
+// per stream. Events written around Append (AppendJSON, the store itself)
+// are not in it.
+func (l *Ledger) KeepHistories() { l.cache = map[string][]domain.Recorded{} }
 
 // Decision is the envelope of a decision of a's (Seq numbers it), effective
 // and dated eff, recorded at recorded plus one second per decision so far:
@@ -82,6 +84,11 @@ func (l *Ledger) Append(stream string, expected eventstore.Expected, m domain.Me
 		l.t.Fatalf("append to %s: %v", stream, err)
 	}
 	l.appended(res.Position, len(events))
+	if l.cache != nil {
+		for i, e := range events {
+			l.cache[stream] = append(l.cache[stream], domain.Recorded{ID: ids[i], Version: uint64(len(l.cache[stream]) + 1), Event: e, Meta: m})
+		}
+	}
 	return ids
 }
 
@@ -120,11 +127,12 @@ func (l *Ledger) Load(stream string, decode app.Decoder) app.History {
 	return h
 }
 
-// History is the dossier's recorded history (empty: it does not exist).
+// History is the dossier's recorded history (empty: it does not exist),
+// from the store or, after KeepHistories, from memory.
 func (l *Ledger) History(id domain.DossierID) []domain.Recorded {
 	l.t.Helper()
 	if l.cache != nil {
-		return l.cache[id]
+		return l.cache[id.StreamID()]
 	}
 	h, err := app.Ledger{Store: l.Store}.Load(l.ctx, id.StreamID(), dossier.Decode)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -165,13 +173,7 @@ func (l *Ledger) TryDossier(id domain.DossierID, m domain.Meta, decide func(*dos
 	if err != nil {
 		return nil, err
 	}
-	ids := l.Append(id.StreamID(), expected, m, evs)
-	if l.cache != nil {
-		for i, e := range evs {
-			l.cache[id] = append(l.cache[id], domain.Recorded{ID: ids[i], Version: uint64(len(l.cache[id]) + 1), Event: e, Meta: m})
-		}
-	}
-	return ids, nil
+	return l.Append(id.StreamID(), expected, m, evs), nil
 }
 
 // CreateDossier opens a dossier and returns the creation's event id.
