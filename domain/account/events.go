@@ -11,7 +11,8 @@ import (
 // Compatibility rule for every event below: the stored name never changes,
 // fields are only added (with a zero value that means what the old payload
 // meant), never renamed or retyped; a breaking change is a new version plus
-// an upcaster in Decode. testdata/golden pins each stored shape. Who acted,
+// an upcaster on the package's codec (domain.Codec.WithUpcaster).
+// testdata/golden pins each stored shape. Who acted,
 // when, on which decision and from which effective date live in the
 // envelope (domain.Meta).
 

@@ -140,7 +140,8 @@ const (
 
 // Compatibility rule for both events: the stored name never changes; fields
 // are only added, never renamed or retyped; a breaking change is a new
-// version plus an upcaster in Decode. testdata/golden pins the shapes.
+// version plus an upcaster on codec (domain.Codec.WithUpcaster).
+// testdata/golden pins the shapes.
 
 // ManifestServed is stored as "approval.manifest_served.v1": this manifest
 // (its RFC 8785 canonical bytes, Digest their SHA-256) was handed to an

@@ -7,7 +7,8 @@ import (
 // Compatibility rule for every event below: the stored name never changes,
 // fields are only added (with a zero value that means what the old payload
 // meant), never renamed or retyped; a breaking change is a new version
-// (".v2") plus an upcaster in Decode. Golden files in testdata/golden pin
+// (".v2") plus an upcaster on the package's codec (domain.Codec.WithUpcaster).
+// Golden files in testdata/golden pin
 // each stored shape.
 
 // Created is stored as "org.created.v1": the org came into existence by a
