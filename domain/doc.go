@@ -1,5 +1,7 @@
 // Package domain holds the rules of the personnel-dossier ledger: identities,
-// civil dates, source documents and the error kinds every command reports.
+// civil dates, source documents, the error kinds every command reports, and
+// the Codec each aggregate's package builds its Decode from (stored names,
+// upcasters from retired versions).
 //
 // It imports the standard library, github.com/google/uuid and domain/vntext
 // (the text rule every command applies, see CheckText) only and does no

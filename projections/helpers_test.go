@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,16 +15,8 @@ import (
 
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/projections"
 )
-
-// newDB returns a pool on a fresh, migrated schema of its own.
-func newDB(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, _ := pgtest.New(t)
-	return pool
-}
 
 // counter is the sample projection: events per stream and a row per event,
 // both idempotent by event id, plus a deliberately non-idempotent tally of
@@ -299,22 +290,6 @@ func fastConfig() projections.Config {
 		MaxBackoff:     50 * time.Millisecond,
 		MaxAttempts:    3,
 		PollInterval:   50 * time.Millisecond,
-	}
-}
-
-// twice is a store whose subscription delivers every event two times.
-type twice struct{ eventstore.Store }
-
-func (s twice) Subscribe(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.Event, error] {
-	return func(yield func(eventstore.Event, error) bool) {
-		for ev, err := range s.Store.Subscribe(ctx, from) {
-			if !yield(ev, err) || err != nil {
-				return
-			}
-			if !yield(ev, nil) {
-				return
-			}
-		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/hoso-ledger/hoso/internal/devdb"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // privateCluster starts a PostgreSQL cluster of the test's own (the shared
@@ -142,7 +143,7 @@ func (k *sessionKiller) Apply(ctx context.Context, tx pgx.Tx, t projections.Tabl
 // sessions stay up; the projection is never marked failed.
 func TestLostSessionIsNotPoison(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	const name = "lostsession"
 	cfg := fastConfig() // 3 attempts

@@ -9,8 +9,8 @@ import (
 
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestOnPostgresStore runs the runner end to end on the PostgreSQL event
@@ -19,7 +19,7 @@ import (
 // other packages share the machine; BenchmarkRebuild measures it properly.
 func TestOnPostgresStore(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	store := postgres.New(pool, postgres.Options{PollInterval: 50 * time.Millisecond, BatchSize: 2000})
 	n := 40000
 	if raceEnabled {
@@ -78,7 +78,7 @@ func TestOnPostgresStore(t *testing.T) {
 // BenchmarkRebuild rebuilds the sample batch projection over 50,000 events
 // of the PostgreSQL store and reports events/s.
 func BenchmarkRebuild(b *testing.B) {
-	pool, _ := pgtest.New(b)
+	pool := projectiontest.NewDB(b)
 	store := postgres.New(pool, postgres.Options{BatchSize: 2000})
 	const n = 50000
 	ctx := context.Background()

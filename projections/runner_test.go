@@ -17,15 +17,16 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 func TestDuplicateDeliveryAppliesEachEventOnce(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	want := appendEvents(t, mem, "dup", 7, 1000)
 	p := newCounter("dup")
-	r := projections.NewRunner(pool, twice{mem}, fastConfig())
+	r := projections.NewRunner(pool, projectiontest.Twice{Store: mem}, fastConfig())
 	startRunner(t, r, p)
 	last := head(t, mem)
 	waitFor(t, 20*time.Second, "caught up", func() bool { return liveStatus(t, r, "dup").Position == last })
@@ -52,7 +53,7 @@ func TestDuplicateDeliveryAppliesEachEventOnce(t *testing.T) {
 // contract: applying every event twice leaves what applying it once does.
 func TestApplyIsIdempotent(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "idem", 3, 200)
 	events, err := mem.ReadAll(context.Background(), eventstore.Start, 0)
@@ -93,7 +94,7 @@ func TestApplyIsIdempotent(t *testing.T) {
 
 func TestKillMidBatchAndRestart(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	want := appendEvents(t, mem, "kill", 5, 1000)
 	last := head(t, mem)
@@ -152,7 +153,7 @@ func TestKillMidBatchAndRestart(t *testing.T) {
 
 func TestTransientFailureIsRetried(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "flaky", 4, 500)
 	last := head(t, mem)
@@ -201,7 +202,7 @@ func TestTransientFailureIsRetried(t *testing.T) {
 
 func TestPoisonEventStopsOnlyItsProjection(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "before", 3, 300)
 	poison := appendOne(t, mem, "bad-1", "test.poison.v1")
@@ -284,7 +285,7 @@ func TestPoisonEventStopsOnlyItsProjection(t *testing.T) {
 
 func TestRebuildWhileReading(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "rb", 6, 3000)
 	last := head(t, mem)
@@ -376,7 +377,7 @@ func TestRebuildWhileReading(t *testing.T) {
 
 func TestVersionBumpRebuildsAside(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "ver", 2, 400)
 	last := head(t, mem)
@@ -405,7 +406,7 @@ func TestVersionBumpRebuildsAside(t *testing.T) {
 
 func TestStatusReportsLag(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	var clock atomic.Pointer[time.Time]
 	clock.Store(&t0)
@@ -466,7 +467,7 @@ func (c indexedCounter) QueryIndexes(t projections.Tables) []string {
 
 func TestQueryIndexes(t *testing.T) {
 	t.Parallel()
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "qi", 3, 50)
 	p := indexedCounter{newCounter("qi")}

@@ -1,8 +1,6 @@
 package account
 
 import (
-	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,7 +11,8 @@ import (
 // Compatibility rule for every event below: the stored name never changes,
 // fields are only added (with a zero value that means what the old payload
 // meant), never renamed or retyped; a breaking change is a new version plus
-// an upcaster in Decode. testdata/golden pins each stored shape. Who acted,
+// an upcaster on the package's codec (domain.Codec.WithUpcaster).
+// testdata/golden pins each stored shape. Who acted,
 // when, on which decision and from which effective date live in the
 // envelope (domain.Meta).
 
@@ -152,50 +151,33 @@ func (CertificateRevoked) EventType() string    { return TypeCertificateRevoked 
 func (APIKeyIssued) EventType() string          { return TypeAPIKeyIssued }
 func (APIKeyRevoked) EventType() string         { return TypeAPIKeyRevoked }
 
-var decoders = map[string]func([]byte) (domain.Event, error){
-	TypeCreated:               decodeAs[Created],
-	TypePasswordSet:           decodeAs[PasswordSet],
-	TypePasswordReset:         decodeAs[PasswordReset],
-	TypeRoleGranted:           decodeAs[RoleGranted],
-	TypeGrantExtended:         decodeAs[GrantExtended],
-	TypeGrantRevoked:          decodeAs[GrantRevoked],
-	TypeRestricted:            decodeAs[Restricted],
-	TypeReinstated:            decodeAs[Reinstated],
-	TypeClosed:                decodeAs[Closed],
-	TypeCertificateRegistered: decodeAs[CertificateRegistered],
-	TypeCertificateRevoked:    decodeAs[CertificateRevoked],
-	TypeAPIKeyIssued:          decodeAs[APIKeyIssued],
-	TypeAPIKeyRevoked:         decodeAs[APIKeyRevoked],
-}
+// codec declares every current account event once. Unlike the dossier's, it
+// decodes a JSON null payload as the zero event, as this package always has.
+var codec = domain.NewCodec("account",
+	domain.Def[Created](),
+	domain.Def[PasswordSet](),
+	domain.Def[PasswordReset](),
+	domain.Def[RoleGranted](),
+	domain.Def[GrantExtended](),
+	domain.Def[GrantRevoked](),
+	domain.Def[Restricted](),
+	domain.Def[Reinstated](),
+	domain.Def[Closed](),
+	domain.Def[CertificateRegistered](),
+	domain.Def[CertificateRevoked](),
+	domain.Def[APIKeyIssued](),
+	domain.Def[APIKeyRevoked](),
+).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.
-func EventTypes() []string {
-	out := make([]string, 0, len(decoders))
-	for t := range decoders {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
-}
+func EventTypes() []string { return codec.EventTypes() }
 
 // Decode turns a stored payload back into its event (a value, not a
 // pointer). An unknown type or a payload that is not the type's JSON is an
 // error wrapping domain.ErrInvalid. Unknown fields are ignored, so a payload
 // written by a newer release that added a field still decodes.
 func Decode(eventType string, data []byte) (domain.Event, error) {
-	dec, ok := decoders[eventType]
-	if !ok {
-		return nil, domain.Invalid("type", "unknown", eventType)
-	}
-	return dec(data)
-}
-
-func decodeAs[E domain.Event](data []byte) (domain.Event, error) {
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, domain.Invalid("data", "json", e.EventType()+": "+err.Error())
-	}
-	return e, nil
+	return codec.Decode(eventType, data)
 }
 
 // known reports whether e is one of this package's events as Decode returns

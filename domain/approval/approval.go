@@ -140,7 +140,8 @@ const (
 
 // Compatibility rule for both events: the stored name never changes; fields
 // are only added, never renamed or retyped; a breaking change is a new
-// version plus an upcaster in Decode. testdata/golden pins the shapes.
+// version plus an upcaster on codec (domain.Codec.WithUpcaster).
+// testdata/golden pins the shapes.
 
 // ManifestServed is stored as "approval.manifest_served.v1": this manifest
 // (its RFC 8785 canonical bytes, Digest their SHA-256) was handed to an
@@ -187,28 +188,21 @@ type Signed struct {
 func (ManifestServed) EventType() string { return TypeManifestServed }
 func (Signed) EventType() string         { return TypeSigned }
 
+// codec declares both events once; like account's and org's, it decodes a
+// JSON null payload as the zero event, as this package always has.
+var codec = domain.NewCodec("approval",
+	domain.Def[ManifestServed](),
+	domain.Def[Signed](),
+).WithNullAsZero()
+
 // Decode turns a stored payload back into its event (a value). Unknown
 // types and malformed payloads wrap domain.ErrInvalid.
 func Decode(eventType string, data []byte) (domain.Event, error) {
-	switch eventType {
-	case TypeManifestServed:
-		var e ManifestServed
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, domain.Invalid("data", "json", eventType+": "+err.Error())
-		}
-		return e, nil
-	case TypeSigned:
-		var e Signed
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, domain.Invalid("data", "json", eventType+": "+err.Error())
-		}
-		return e, nil
-	}
-	return nil, domain.Invalid("type", "unknown", eventType)
+	return codec.Decode(eventType, data)
 }
 
 // EventTypes lists the stored names Decode knows, sorted.
-func EventTypes() []string { return []string{TypeManifestServed, TypeSigned} }
+func EventTypes() []string { return codec.EventTypes() }
 
 // Approval is one org-month's approval, rebuilt by Replay. The zero value
 // is not valid; New starts an empty one.

@@ -29,7 +29,7 @@ type FieldChange struct {
 // reports is exactly what a reader of the stored JSON would see change.
 func Diff(before, after Document) []FieldChange {
 	var changes []FieldChange
-	diffValues("", toJSONValue(before), toJSONValue(after), &changes)
+	DiffValues("", toJSONValue(before), toJSONValue(after), &changes)
 	slices.SortStableFunc(changes, func(a, b FieldChange) int { return strings.Compare(a.Path, b.Path) })
 	return changes
 }
@@ -49,7 +49,13 @@ func toJSONValue(d Document) any {
 	return v
 }
 
-func diffValues(path string, a, b any, out *[]FieldChange) {
+// DiffValues appends to out the changes from a to b, two JSON values as
+// encoding/json decodes them into an any (numbers as json.Number), at the
+// JSON pointer path (escaped, see EscapePointer). It is Diff's comparison,
+// for a reader that has only part of a document in JSON form: the audit
+// trail encodes only the sections an event can have touched. out is not
+// sorted.
+func DiffValues(path string, a, b any, out *[]FieldChange) {
 	switch av := a.(type) {
 	case map[string]any:
 		bv, ok := b.(map[string]any)
@@ -69,10 +75,10 @@ func diffValues(path string, a, b any, out *[]FieldChange) {
 		for _, k := range keys {
 			x, inA := av[k]
 			y, inB := bv[k]
-			p := path + "/" + escapePointer(k)
+			p := path + "/" + EscapePointer(k)
 			switch {
 			case inA && inB:
-				diffValues(p, x, y, out)
+				DiffValues(p, x, y, out)
 			case inA:
 				*out = append(*out, FieldChange{Path: p, Before: x, After: nil})
 			default:
@@ -89,7 +95,7 @@ func diffValues(path string, a, b any, out *[]FieldChange) {
 			p := path + "/" + strconv.Itoa(i)
 			switch {
 			case i < len(av) && i < len(bv):
-				diffValues(p, av[i], bv[i], out)
+				DiffValues(p, av[i], bv[i], out)
 			case i < len(av):
 				*out = append(*out, FieldChange{Path: p, Before: av[i], After: nil})
 			default:
@@ -103,7 +109,8 @@ func diffValues(path string, a, b any, out *[]FieldChange) {
 	}
 }
 
-// escapePointer escapes a key for a JSON pointer: "~" as "~0", "/" as "~1".
-func escapePointer(k string) string {
+// EscapePointer escapes a key for one step of a JSON pointer (RFC 6901):
+// "~" as "~0", "/" as "~1".
+func EscapePointer(k string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }

@@ -61,8 +61,8 @@ func TestDiff(t *testing.T) {
 func TestEscapePointer(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"a/b": "a~1b", "m~n": "m~0n", "~/": "~0~1", "plain": "plain"} {
-		if got := escapePointer(in); got != want {
-			t.Errorf("escapePointer(%q) = %q, want %q", in, got, want)
+		if got := EscapePointer(in); got != want {
+			t.Errorf("EscapePointer(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -82,6 +82,6 @@
 //
 // Every event has an explicit stored name with a version
 // ("dossier.created.v1", see the Type constants); Decode and EventTypes are
-// the codec, with an upcaster hook for retired versions. testdata/golden pins
+// built from one domain.Codec, with upcasters for retired versions. testdata/golden pins
 // each stored shape.
 package dossier

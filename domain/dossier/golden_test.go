@@ -166,8 +166,7 @@ func TestDecode(t *testing.T) {
 // "reason") is rewritten to the current one on every read.
 func TestUpcaster(t *testing.T) {
 	t.Parallel()
-	c := newCodec()
-	c.upcasters["dossier.status_changed.v0"] = func(data []byte) (string, []byte, error) {
+	c := codec.WithUpcaster("dossier.status_changed.v0", func(data []byte) (string, []byte, error) {
 		var old struct {
 			Reason string `json:"reason"`
 		}
@@ -176,15 +175,15 @@ func TestUpcaster(t *testing.T) {
 		}
 		b, err := json.Marshal(map[string]string{"status": old.Reason})
 		return TypeStatusChanged, b, err
-	}
-	ev, err := c.decode("dossier.status_changed.v0", []byte(`{"reason":"deceased"}`))
+	})
+	ev, err := c.Decode("dossier.status_changed.v0", []byte(`{"reason":"deceased"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ev != (StatusChanged{Status: StatusDeceased}) {
 		t.Fatalf("upcast = %#v", ev)
 	}
-	if _, err := c.decode("dossier.status_changed.v0", []byte(`{"reason":`)); !errors.Is(err, domain.ErrInvalid) {
+	if _, err := c.Decode("dossier.status_changed.v0", []byte(`{"reason":`)); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("failing upcast err = %v, want ErrInvalid", err)
 	}
 	// The package's own codec has no such version.

@@ -1,16 +1,14 @@
 package org
 
 import (
-	"encoding/json"
-	"slices"
-
 	"github.com/hoso-ledger/hoso/domain"
 )
 
 // Compatibility rule for every event below: the stored name never changes,
 // fields are only added (with a zero value that means what the old payload
 // meant), never renamed or retyped; a breaking change is a new version
-// (".v2") plus an upcaster in Decode. Golden files in testdata/golden pin
+// (".v2") plus an upcaster on the package's codec (domain.Codec.WithUpcaster).
+// Golden files in testdata/golden pin
 // each stored shape.
 
 // Created is stored as "org.created.v1": the org came into existence by a
@@ -91,42 +89,25 @@ func (Split) EventType() string                 { return TypeSplit }
 func (Dissolved) EventType() string             { return TypeDissolved }
 func (HomeAffairsDesignated) EventType() string { return TypeHomeAffairsDesignated }
 
-var decoders = map[string]func([]byte) (domain.Event, error){
-	TypeCreated:               decodeAs[Created],
-	TypeRenamed:               decodeAs[Renamed],
-	TypeMoved:                 decodeAs[Moved],
-	TypeMerged:                decodeAs[Merged],
-	TypeSplit:                 decodeAs[Split],
-	TypeDissolved:             decodeAs[Dissolved],
-	TypeHomeAffairsDesignated: decodeAs[HomeAffairsDesignated],
-}
+// codec declares every current org event once. Unlike the dossier's, it
+// decodes a JSON null payload as the zero event, as this package always has.
+var codec = domain.NewCodec("org",
+	domain.Def[Created](),
+	domain.Def[Renamed](),
+	domain.Def[Moved](),
+	domain.Def[Merged](),
+	domain.Def[Split](),
+	domain.Def[Dissolved](),
+	domain.Def[HomeAffairsDesignated](),
+).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.
-func EventTypes() []string {
-	out := make([]string, 0, len(decoders))
-	for t := range decoders {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
-}
+func EventTypes() []string { return codec.EventTypes() }
 
 // Decode turns a stored payload back into its event (a value, not a
 // pointer). An unknown type or a payload that is not the type's JSON is an
 // error wrapping domain.ErrInvalid. Unknown fields are ignored, so a payload
 // written by a newer release that added a field still decodes.
 func Decode(eventType string, data []byte) (domain.Event, error) {
-	dec, ok := decoders[eventType]
-	if !ok {
-		return nil, domain.Invalid("type", "unknown", eventType)
-	}
-	return dec(data)
-}
-
-func decodeAs[E domain.Event](data []byte) (domain.Event, error) {
-	var e E
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, domain.Invalid("data", "json", e.EventType()+": "+err.Error())
-	}
-	return e, nil
+	return codec.Decode(eventType, data)
 }

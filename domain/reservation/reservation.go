@@ -4,8 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -38,12 +36,15 @@ type Released struct {
 	Holder string `json:"holder"`
 }
 
+// codec reads the stored shapes; a null payload decodes as the empty event,
+// as json.Unmarshal did before the shared codec.
+var codec = domain.NewCodec("reservation",
+	domain.Def[Claimed](),
+	domain.Def[Released](),
+).WithNullAsZero()
+
 // EventTypes lists every stored name Decode accepts, sorted.
-func EventTypes() []string {
-	t := []string{TypeClaimed, TypeReleased}
-	slices.Sort(t)
-	return t
-}
+func EventTypes() []string { return codec.EventTypes() }
 
 // EventType returns TypeClaimed.
 func (Claimed) EventType() string { return TypeClaimed }
@@ -54,21 +55,7 @@ func (Released) EventType() string { return TypeReleased }
 // Decode is the decoder of reservation streams (a ledger.Decoder); it
 // refuses anything else with domain.ErrInvalid.
 func Decode(eventType string, data []byte) (domain.Event, error) {
-	switch eventType {
-	case TypeClaimed:
-		var e Claimed
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, domain.Invalid("data", "json", err.Error())
-		}
-		return e, nil
-	case TypeReleased:
-		var e Released
-		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, domain.Invalid("data", "json", err.Error())
-		}
-		return e, nil
-	}
-	return nil, domain.Invalid("type", "unknown", eventType)
+	return codec.Decode(eventType, data)
 }
 
 // State is what a reservation stream's events say now.

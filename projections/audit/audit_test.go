@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"reflect"
 	"slices"
 	"testing"
@@ -19,9 +18,9 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // applyIn sets up generation gen and feeds it with feed, in one transaction.
@@ -62,8 +61,8 @@ SELECT coalesce((SELECT string_agg(row_to_json(e)::text, E'\n' ORDER BY position
 // holding every event twice — and requires identical entries.
 func TestIdempotentAndBatchIndependent(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
 	evs := w.Events()
 	p := audit.New()
 
@@ -111,8 +110,8 @@ func TestIdempotentAndBatchIndependent(t *testing.T) {
 // rows (written on every event) and lagging ones.
 func TestSnapshotsMatchReplay(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
 	evs := w.Events()
 	for gen, every := range map[int]int{1: 1, 2: 2, 3: 5} {
 		p := audit.NewLagging(every, gen == 3)
@@ -135,7 +134,7 @@ func TestSnapshotsMatchReplay(t *testing.T) {
 // checkSnapshots compares every snapshot row of generation gen with
 // dossier.Replay of the dossier's history up to the row's version, and
 // requires at least min rows.
-func checkSnapshots(t *testing.T, pool *pgxpool.Pool, w *scenario.World, gen, min int) {
+func checkSnapshots(t *testing.T, pool *pgxpool.Pool, w *projectiontest.World, gen, min int) {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `SELECT dossier_id, version, doc FROM `+projections.NewTables(gen).Name(audit.DossiersView))
 	if err != nil {
@@ -183,16 +182,11 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 
 // trail builds the world and the audit trail through the runner, as
 // production does, with small batches that mix dossiers.
-func trail(t *testing.T) (*pgxpool.Pool, *scenario.World) {
+func trail(t *testing.T) (*pgxpool.Pool, *projectiontest.World) {
 	t.Helper()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
-	r := projections.NewRunner(pool, w.Store, projections.Config{BatchSize: 5, PollInterval: 50 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := r.Rebuild(ctx, audit.New(), projections.RebuildOptions{}); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
+	projectiontest.Rebuild(t, pool, w.Store, audit.New(), projections.Config{BatchSize: 5, PollInterval: 50 * time.Millisecond})
 	return pool, w
 }
 
@@ -257,7 +251,7 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 		t.Errorf("update: paths %v, correction %v", paths(upd), upd.IsCorrection)
 	}
 	if upd.ActorAccount != w.HrDistrict.Account || upd.ActorName != w.HrDistrict.Name || upd.ActingOrg != w.District ||
-		upd.EffectiveDate != scenario.Day(2024, 3, 1) || upd.Source.Number == "" || upd.Source.Date != scenario.Day(2024, 3, 1) ||
+		upd.EffectiveDate != projectiontest.Day(2024, 3, 1) || upd.Source.Number == "" || upd.Source.Date != projectiontest.Day(2024, 3, 1) ||
 		upd.Source.Issuer != "UBND tỉnh Đồng Tháp" || len(upd.Source.SHA256) != 64 || upd.RequestID == "" || upd.CorrelationID != "corr-1" {
 		t.Errorf("update envelope not carried over: %+v", upd)
 	}
@@ -319,7 +313,7 @@ func TestDossierHistoryAndDiffs(t *testing.T) {
 		t.Errorf("transfer out: managing %s → %s", out.ManagingOrg, out.ManagingOrgAfter)
 	}
 
-	if none, err := audit.ByDossier(ctx, pool, domain.DossierID(scenario.NewID())); err != nil || len(none) != 0 {
+	if none, err := audit.ByDossier(ctx, pool, domain.DossierID(projectiontest.NewID())); err != nil || len(none) != 0 {
 		t.Errorf("ByDossier(unknown) = %v, %v", none, err)
 	}
 }
@@ -355,9 +349,9 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 		{"recorded period", audit.Filter{From: window[0], To: window[1]}, func(ev eventstore.Event) bool {
 			return !ev.Meta.RecordedAt.Before(window[0]) && ev.Meta.RecordedAt.Before(window[1])
 		}},
-		{"effective 2024 Q2-Q3", audit.Filter{EffectiveFrom: scenario.Day(2024, 4, 1), EffectiveTo: scenario.Day(2024, 9, 30)}, func(ev eventstore.Event) bool {
+		{"effective 2024 Q2-Q3", audit.Filter{EffectiveFrom: projectiontest.Day(2024, 4, 1), EffectiveTo: projectiontest.Day(2024, 9, 30)}, func(ev eventstore.Event) bool {
 			d := effective(ev)
-			return !d.Before(scenario.Day(2024, 4, 1)) && !d.After(scenario.Day(2024, 9, 30))
+			return !d.Before(projectiontest.Day(2024, 4, 1)) && !d.After(projectiontest.Day(2024, 9, 30))
 		}},
 		{"types", audit.Filter{Types: []string{dossier.TypeCorrected, "org.renamed.v1"}}, func(ev eventstore.Event) bool {
 			return ev.Type == dossier.TypeCorrected || ev.Type == "org.renamed.v1"
@@ -443,7 +437,7 @@ func TestQueryRefusesBadInput(t *testing.T) {
 		{Cursor: "not-a-cursor"},
 		{Limit: -1},
 		{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{EffectiveFrom: scenario.Day(2025, 1, 1), EffectiveTo: scenario.Day(2024, 1, 1)},
+		{EffectiveFrom: projectiontest.Day(2025, 1, 1), EffectiveTo: projectiontest.Day(2024, 1, 1)},
 	} {
 		if _, err := audit.Query(ctx, pool, f); !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("Query(%+v) err = %v, want ErrInvalid", f, err)
@@ -456,8 +450,8 @@ func TestQueryRefusesBadInput(t *testing.T) {
 // skips a version is refused and named, since its diff would be wrong.
 func TestUnknownTypesAndGaps(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
 	evs := w.Events()
 	p := audit.New()
 	hist, err := w.Store.ReadStream(context.Background(), w.Binh.StreamID(), eventstore.ReadOptions{})
@@ -468,7 +462,7 @@ func TestUnknownTypesAndGaps(t *testing.T) {
 	next := func(from eventstore.Event, typ string, version uint64, n uint64) eventstore.Event {
 		major, minor := last.Position.Parts()
 		e := from
-		e.ID, e.Type, e.Version, e.Position = scenario.NewID(), typ, version, eventstore.NewPosition(major, minor+n)
+		e.ID, e.Type, e.Version, e.Position = projectiontest.NewID(), typ, version, eventstore.NewPosition(major, minor+n)
 		return e
 	}
 	health := hist[1] // dossier.section_updated.v1 (health)
@@ -487,7 +481,7 @@ func TestUnknownTypesAndGaps(t *testing.T) {
 		}
 		return nil
 	})
-	entries, err := audit.ByDossier(context.Background(), projectionsView(t, pool), w.Binh)
+	entries, err := audit.ByDossier(context.Background(), pointViews(t, pool), w.Binh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,14 +491,10 @@ func TestUnknownTypesAndGaps(t *testing.T) {
 	}
 }
 
-// projectionsView points the stable view names at generation 1, as the
-// runner's swap would, and returns pool.
-func projectionsView(t *testing.T, pool *pgxpool.Pool) *pgxpool.Pool {
+// pointViews points the stable view names at generation 1, as the runner's
+// swap would, and returns pool.
+func pointViews(t *testing.T, pool *pgxpool.Pool) *pgxpool.Pool {
 	t.Helper()
-	for _, v := range audit.New().Views() {
-		if _, err := pool.Exec(context.Background(), fmt.Sprintf(`CREATE VIEW %s AS SELECT * FROM %s`, v, projections.NewTables(1).Name(v))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	projectiontest.PointViews(t, pool, audit.New(), projections.NewTables(1))
 	return pool
 }

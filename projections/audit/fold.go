@@ -65,15 +65,6 @@ type stepResult struct {
 	created       bool
 }
 
-// needsHistory reports whether folding r needs the dossier's history: a
-// correction is folded by the domain right after the event it corrects, not
-// at its own position, so its effect on the current document depends on
-// everything recorded since.
-func needsHistory(r domain.Recorded) bool {
-	_, ok := r.Event.(dossier.Corrected)
-	return ok
-}
-
 // step folds r (the next event of the dossier's stream) into st and
 // returns the document before and after: one event onto the document with
 // dossier.Next, or, for a correction, the history with dossier.Replay.
@@ -143,7 +134,7 @@ func diff(before, after dossier.Document, touched []bool) ([]dossier.FieldChange
 			continue
 		}
 		if fx.Kind() == reflect.Slice && !fx.IsNil() && !fy.IsNil() {
-			if err := diffRows("/"+escapePointer(name), fx, fy, &out); err != nil {
+			if err := diffRows("/"+dossier.EscapePointer(name), fx, fy, &out); err != nil {
 				return nil, err
 			}
 			continue
@@ -156,15 +147,15 @@ func diff(before, after dossier.Document, touched []bool) ([]dossier.FieldChange
 		if err != nil {
 			return nil, err
 		}
-		diffValues("/"+escapePointer(name), a, b, &out)
+		dossier.DiffValues("/"+dossier.EscapePointer(name), a, b, &out)
 	}
 	slices.SortStableFunc(out, func(a, b dossier.FieldChange) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
-// diffRows is diffValues of two tables (non-nil slices: JSON arrays) taken
+// diffRows is dossier.DiffValues of two tables (non-nil slices: JSON arrays) taken
 // row by row: a JSON array is its elements' JSON in order, so comparing
-// element i of both is what diffValues does, and rows equal by
+// element i of both is what DiffValues does, and rows equal by
 // reflect.DeepEqual have equal JSON and no change. Only the rows that
 // differ are encoded: an event adds or changes one row of a table that
 // grows over a career, and encoding the whole table twice per event was
@@ -186,7 +177,7 @@ func diffRows(path string, before, after reflect.Value, out *[]dossier.FieldChan
 			if err != nil {
 				return err
 			}
-			diffValues(p, a, b, out)
+			dossier.DiffValues(p, a, b, out)
 		case i < before.Len():
 			a, err := jsonValue(before.Index(i).Interface())
 			if err != nil {
@@ -265,66 +256,6 @@ func jsonValue(v any) (any, error) {
 		return nil, fmt.Errorf("audit: encoding a section: %w", err)
 	}
 	return out, nil
-}
-
-// diffValues is dossier.Diff's comparison of two JSON values.
-func diffValues(path string, a, b any, out *[]dossier.FieldChange) {
-	switch av := a.(type) {
-	case map[string]any:
-		bv, ok := b.(map[string]any)
-		if !ok {
-			break
-		}
-		keys := make([]string, 0, len(av)+len(bv))
-		for k := range av {
-			keys = append(keys, k)
-		}
-		for k := range bv {
-			if _, dup := av[k]; !dup {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			x, inA := av[k]
-			y, inB := bv[k]
-			p := path + "/" + escapePointer(k)
-			switch {
-			case inA && inB:
-				diffValues(p, x, y, out)
-			case inA:
-				*out = append(*out, dossier.FieldChange{Path: p, Before: x, After: nil})
-			default:
-				*out = append(*out, dossier.FieldChange{Path: p, Before: nil, After: y})
-			}
-		}
-		return
-	case []any:
-		bv, ok := b.([]any)
-		if !ok {
-			break
-		}
-		for i := range max(len(av), len(bv)) {
-			p := path + "/" + strconv.Itoa(i)
-			switch {
-			case i < len(av) && i < len(bv):
-				diffValues(p, av[i], bv[i], out)
-			case i < len(av):
-				*out = append(*out, dossier.FieldChange{Path: p, Before: av[i], After: nil})
-			default:
-				*out = append(*out, dossier.FieldChange{Path: p, Before: nil, After: bv[i]})
-			}
-		}
-		return
-	}
-	if !reflect.DeepEqual(a, b) {
-		*out = append(*out, dossier.FieldChange{Path: path, Before: a, After: b})
-	}
-}
-
-// escapePointer escapes a key for a JSON pointer: "~" as "~0", "/" as "~1".
-func escapePointer(k string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 // creationDiff lists every field a creation set: the changes from an empty

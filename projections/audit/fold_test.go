@@ -2,22 +2,22 @@ package audit_test
 
 import (
 	"encoding/json"
-	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"reflect"
+	"testing"
 
 	"github.com/google/uuid"
-	"testing"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestFastPathHolds checks, on every state every dossier of the world went
 // through, that the section-wise diff the trail stores is dossier.Diff's.
 func TestFastPathHolds(t *testing.T) {
 	t.Parallel()
-	w := scenario.Build(t)
+	w := projectiontest.NewWorld(t)
 	for _, id := range []domain.DossierID{w.An, w.Binh, w.Chi} {
 		checkDiffs(t, id.String(), w.Load(id.StreamID(), dossier.Decode).Events, nil)
 	}

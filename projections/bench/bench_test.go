@@ -22,6 +22,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 	"github.com/hoso-ledger/hoso/projections/stats"
 	"github.com/hoso-ledger/hoso/projections/timetravel"
 )
@@ -178,7 +179,7 @@ func readLog(b *testing.B, store eventstore.Store, f func([]eventstore.Event)) i
 func BenchmarkCountsAgree(b *testing.B) {
 	pool, store := benchDB(b)
 	for b.Loop() {
-		runToCaughtUp(b, pool, store, time.Hour, readModels(b, store)...)
+		projectiontest.CatchUp(b, pool, store, time.Hour, readModels(b, store)...)
 		l := countLedger(b, pool, store)
 		m := countModels(b, pool)
 		table, err := compareCounts(l, m)
@@ -222,7 +223,7 @@ type province struct {
 func loadProvince(b *testing.B, pool *pgxpool.Pool, store eventstore.Store) province {
 	b.Helper()
 	ctx := context.Background()
-	runToCaughtUp(b, pool, store, time.Hour, readModels(b, store)...)
+	projectiontest.CatchUp(b, pool, store, time.Hour, readModels(b, store)...)
 	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
 		b.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestCountsAgree writes a small demo province through the app services,
@@ -21,7 +21,7 @@ import (
 // stream, and one state row per dossier in the other models.
 func TestCountsAgree(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
+	pool := projectiontest.NewDB(t)
 	store := postgres.New(pool, postgres.Options{})
 	ctx := context.Background()
 	sum, err := demo.Run(ctx, ledger.Ledger{Store: store}, demo.Config{
@@ -30,7 +30,7 @@ func TestCountsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runToCaughtUp(t, pool, store, 5*time.Minute, readModels(t, store)...)
+	projectiontest.CatchUp(t, pool, store, 5*time.Minute, readModels(t, store)...)
 
 	l := countLedger(t, pool, store)
 	m := countModels(t, pool)

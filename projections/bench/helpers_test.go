@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -40,50 +39,6 @@ func readModels(tb testing.TB, store eventstore.Store) []projections.Projection 
 		tb.Fatal(err)
 	}
 	return []projections.Projection{dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default())}
-}
-
-// runToCaughtUp runs ps with the runner (Run: the first generation is live
-// from the start) until every one of them has applied the whole log, and
-// stops it. It fails the test when a projection stops on a poison event or
-// timeout passes.
-func runToCaughtUp(tb testing.TB, pool *pgxpool.Pool, store eventstore.Store, timeout time.Duration, ps ...projections.Projection) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := projections.NewRunner(pool, store, projections.Config{PollInterval: 100 * time.Millisecond})
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, ps...) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Error(err)
-		}
-	}()
-	deadline := time.Now().Add(timeout)
-	for {
-		st, err := r.Status(ctx, ps...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		waiting := map[string]bool{}
-		for _, p := range ps {
-			waiting[p.Name()] = true
-		}
-		for _, s := range st {
-			if s.State == projections.StateFailed {
-				tb.Fatalf("%s stopped on event %s (%s): %s", s.Projection, s.FailedEventID, s.FailedEventType, s.Error)
-			}
-			if s.Live && s.CaughtUp {
-				delete(waiting, s.Projection)
-			}
-		}
-		if len(waiting) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("not caught up after %s: %v", timeout, waiting)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // ledgerCounts are counted in the ledger itself: SQL over the events

@@ -12,6 +12,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/projections/compliance"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestApprovalsAreFlagged: early and late monthly approvals are accepted by
@@ -41,8 +42,8 @@ func TestApprovalsAreFlagged(t *testing.T) {
 		signed(unitX, "2025-05", approval.InWindow, d(2025, 5, 28)),
 		signed(orgA, "2025-04", approval.Late, d(2025, 5, 6)),
 	}
-	pool := newDB(t)
-	build(t, pool, preset(t, "tien-giang-2025"), 1, events, 2)
+	pool := projectiontest.NewDB(t)
+	projectiontest.Build(t, pool, preset(t, "tien-giang-2025"), 1, events, 2)
 	ctx := context.Background()
 
 	all, err := compliance.Approvals(ctx, pool, []domain.OrgID{orgA, unitX}, false)

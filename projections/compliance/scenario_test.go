@@ -3,7 +3,6 @@ package compliance_test
 import (
 	"context"
 	"errors"
-	"iter"
 	"testing"
 	"time"
 
@@ -14,9 +13,9 @@ import (
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/compliance"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // want is what a scenario expects of one item.
@@ -72,31 +71,31 @@ func TestPhuTho(t *testing.T) {
 	// update_after_change, 30 calendar days: effective 10 January 2025,
 	// day 30 is Sunday 9 February, so the deadline moves to Monday 10;
 	// recorded on 20 February it is 10 days (8 working days) late.
-	salary := l.do(mover, l.meta(orgA, d(2025, 1, 10), d(2025, 2, 20)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	salary := l.DossierDo(mover, l.meta(orgA, d(2025, 1, 10), d(2025, 2, 20)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Rank: "01.003", Step: 2, Coefficient: 267}}, l.meta(orgA, d(2025, 1, 10), d(2025, 2, 20)), cat)
 	})
 
 	// transfer_between_orgs, 5 working days from the decision's effective
 	// date: received 6 working days after it is late by 1.
-	initiated := l.do(mover, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	initiated := l.DossierDo(mover, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t1"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
 	})
-	received := l.do(mover, l.meta(orgB, d(2025, 3, 11), d(2025, 3, 11)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	received := l.DossierDo(mover, l.meta(orgB, d(2025, 3, 11), d(2025, 3, 11)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ReceiveTransfer(uid("t1"), l.meta(orgB, d(2025, 3, 11), d(2025, 3, 11)))
 	})
 
 	// The same rule met on time: received on the 5th working day.
 	quick, createdQuick := l.create("Nhanh", orgA, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
-	quickInit := l.do(quick, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	quickInit := l.DossierDo(quick, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t2"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
 	})
-	l.do(quick, l.meta(orgB, d(2025, 3, 10), d(2025, 3, 10)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(quick, l.meta(orgB, d(2025, 3, 10), d(2025, 3, 10)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ReceiveTransfer(uid("t2"), l.meta(orgB, d(2025, 3, 10), d(2025, 3, 10)))
 	})
 	// A personal detail without a source document is not timed.
 	mNoSource := l.meta(orgB, d(2025, 3, 10), d(2025, 3, 10))
 	mNoSource.Source = domain.SourceDocument{}
-	family := l.do(quick, mNoSource, func(x *dossier.Dossier) ([]domain.Event, error) {
+	family := l.DossierDo(quick, mNoSource, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.AddRow(dossier.Row{Table: dossier.TableFamily, Family: &dossier.FamilyRow{ID: uid("f1"), Side: dossier.FamilyOwn, Relation: "Mẹ", Name: "Lê Thị Mơ", BirthYear: 1960}}, mNoSource, cat)
 	})
 
@@ -104,42 +103,42 @@ func TestPhuTho(t *testing.T) {
 	// 2025. Saturday 26 April is a working day (swapped), 30 April–2 May
 	// are off: the 5th working day is Tuesday 6 May. Recorded 7 May: late
 	// 1. The dossier is managed by orgB since the transfer.
-	retired := l.do(mover, l.meta(orgB, d(2025, 4, 25), d(2025, 5, 7)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	retired := l.DossierDo(mover, l.meta(orgB, d(2025, 4, 25), d(2025, 5, 7)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ChangeStatus(dossier.StatusRetired, l.meta(orgB, d(2025, 4, 25), d(2025, 5, 7)))
 	})
 
 	// An open transfer past its due date is overdue, for both orgs.
 	pending, createdPending := l.create("Chờ Nhận", orgA, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
-	pendingInit := l.do(pending, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	pendingInit := l.DossierDo(pending, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t3"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgC}, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
 	})
 	// A cancelled transfer is closed, never judged.
 	cancelled, createdCancelled := l.create("Hủy", orgA, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
-	cancelledInit := l.do(cancelled, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	cancelledInit := l.DossierDo(cancelled, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t4"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgC}, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
 	})
-	l.do(cancelled, l.meta(orgA, d(2025, 6, 16), d(2025, 6, 16)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(cancelled, l.meta(orgA, d(2025, 6, 16), d(2025, 6, 16)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.CancelTransfer(uid("t4"), l.meta(orgA, d(2025, 6, 16), d(2025, 6, 16)))
 	})
 	// Phú Thọ sets no deadline for internal transfers: no item.
-	internal := l.do(cancelled, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	internal := l.DossierDo(cancelled, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t5"), Kind: dossier.TransferInternal, TargetOrg: unitX, TargetAncestry: []domain.OrgID{unitX, orgA}}, l.meta(orgA, d(2025, 6, 17), d(2025, 6, 17)))
 	})
 	// A transfer out of the province is a status change: open from the
 	// decision, done when the hand-over is recorded (Thursday 3 July is the
 	// 5th working day after Thursday 26 June).
 	leaver, createdLeaver := l.create("Ra Tỉnh", orgA, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
-	outInit := l.do(leaver, l.meta(orgA, d(2025, 6, 26), d(2025, 6, 26)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	outInit := l.DossierDo(leaver, l.meta(orgA, d(2025, 6, 26), d(2025, 6, 26)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t6"), Kind: dossier.TransferOutOfProvince}, l.meta(orgA, d(2025, 6, 26), d(2025, 6, 26)))
 	})
-	l.do(leaver, l.meta(orgA, d(2025, 7, 3), d(2025, 7, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(leaver, l.meta(orgA, d(2025, 7, 3), d(2025, 7, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ReceiveTransfer(uid("t6"), l.meta(orgA, d(2025, 7, 3), d(2025, 7, 3)))
 	})
 
-	events := l.events()
+	events := l.Events()
 	p := preset(t, "phu-tho-2021")
-	pool := newDB(t)
-	tables := build(t, pool, p, 1, events, 1)
+	pool := projectiontest.NewDB(t)
+	tables := projectiontest.Build(t, pool, p, 1, events, 1)
 	got := allItems(t, pool, orgA, orgB, orgC)
 
 	done := compliance.OutcomeDone
@@ -268,7 +267,7 @@ func TestPhuTho(t *testing.T) {
 	}
 
 	// Idempotency: every event applied twice gives the same rows.
-	twice := build(t, pool, p, 2, events, 2)
+	twice := projectiontest.Build(t, pool, p, 2, events, 2)
 	if a, b := dump(t, pool, tables), dump(t, pool, twice); a != b {
 		t.Errorf("applying each event twice changed the model:\nonce:  %.400s\ntwice: %.400s", a, b)
 	}
@@ -282,17 +281,17 @@ func TestTienGiang(t *testing.T) {
 	id, created := l.create("Tiền Giang", orgA, l.meta(orgA, d(2025, 3, 3), d(2025, 4, 30)))
 	// Decision effective Monday 3 March 2025; received Wednesday 12 March,
 	// the 7th working day: 2 working days late.
-	init := l.do(id, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	init := l.DossierDo(id, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("tg1"), Kind: dossier.TransferInternal, TargetOrg: unitX, TargetAncestry: []domain.OrgID{unitX, orgA}}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
 	})
-	l.do(id, l.meta(unitX, d(2025, 3, 12), d(2025, 3, 12)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(id, l.meta(unitX, d(2025, 3, 12), d(2025, 3, 12)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ReceiveTransfer(uid("tg1"), l.meta(unitX, d(2025, 3, 12), d(2025, 3, 12)))
 	})
-	retired := l.do(id, l.meta(orgA, d(2025, 4, 1), d(2025, 9, 1)), func(x *dossier.Dossier) ([]domain.Event, error) {
+	retired := l.DossierDo(id, l.meta(orgA, d(2025, 4, 1), d(2025, 9, 1)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ChangeStatus(dossier.StatusRetired, l.meta(orgA, d(2025, 4, 1), d(2025, 9, 1)))
 	})
-	pool := newDB(t)
-	build(t, pool, preset(t, "tien-giang-2025"), 1, l.events(), 1)
+	pool := projectiontest.NewDB(t)
+	projectiontest.Build(t, pool, preset(t, "tien-giang-2025"), 1, l.Events(), 1)
 	got := allItems(t, pool, orgA)
 	check(t, got, init[0], want{policy.TransferInternal, orgA, d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 12), compliance.OutcomeDone, 2, 2})
 	noItem(t, got, created, "creation under Tiền Giang")
@@ -309,13 +308,13 @@ func TestRunner(t *testing.T) {
 	l := newLedger(t)
 	for i, name := range []string{"Một", "Hai", "Ba"} {
 		id, _ := l.create(name, orgA, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 17+i)))
-		l.do(id, l.meta(orgA, d(2025, 3, 20), d(2025, 3, 20)), func(x *dossier.Dossier) ([]domain.Event, error) {
+		l.DossierDo(id, l.meta(orgA, d(2025, 3, 20), d(2025, 3, 20)), func(x *dossier.Dossier) ([]domain.Event, error) {
 			return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("r" + name), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 20), d(2025, 3, 20)))
 		})
 	}
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	p := preset(t, "phu-tho-2021")
-	r := projections.NewRunner(pool, twice{l.store}, projections.Config{BatchSize: 4, PollInterval: 10 * time.Millisecond, BatchWindow: time.Millisecond})
+	r := projections.NewRunner(pool, projectiontest.Twice{Store: l.Store}, projections.Config{BatchSize: 4, PollInterval: 10 * time.Millisecond, BatchWindow: time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Rebuild(ctx, p, projections.RebuildOptions{}); err != nil {
@@ -329,20 +328,6 @@ func TestRunner(t *testing.T) {
 	// time, 2 late; three transfers never received, all overdue.
 	if len(sum) != 1 || sum[0] != (compliance.OrgSummary{Org: orgA, OnTime: 1, Late: 2, OpenOverdue: 3}) {
 		t.Errorf("Summary = %+v", sum)
-	}
-}
-
-// twice delivers every event of the log two times, as an at-least-once
-// transport may.
-type twice struct{ eventstore.Store }
-
-func (s twice) Subscribe(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.Event, error] {
-	return func(yield func(eventstore.Event, error) bool) {
-		for ev, err := range s.Store.Subscribe(ctx, from) {
-			if !yield(ev, err) || err != nil || !yield(ev, nil) {
-				return
-			}
-		}
 	}
 }
 

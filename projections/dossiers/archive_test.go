@@ -9,6 +9,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestArchive lists the permanent archive of the search population, where
@@ -33,7 +34,7 @@ func TestArchive(t *testing.T) {
 	anh := pop.byKey["anh"]
 	m := l.meta(anh.org, domain.Date{})
 	l.do(anh, m, func(d *dossier.Dossier) ([]domain.Event, error) {
-		return d.Correct(dossier.Correction{Corrects: anh.history[len(anh.history)-1], Reactivate: true}, m, anyCode{})
+		return d.Correct(dossier.Correction{Corrects: anh.history[len(anh.history)-1], Reactivate: true}, m, projectiontest.AnyCode{})
 	})
 	rebuild(t, pool, l, 3)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // BenchmarkRebuild applies a generated log — dossiers interleaved in the
@@ -29,10 +30,10 @@ func BenchmarkRebuild(b *testing.B) {
 	pool, _ := newDB(b)
 	store := memstore.New(nil)
 	l := newLedger(b, store)
-	l.cache = map[domain.DossierID][]domain.Recorded{}
+	l.KeepHistories()
 	l.rareCorrections = true
 	randomLedger(b, l, rand.New(rand.NewPCG(3, 4)), 1000, 60)
-	events := allEvents(b, l)
+	events := l.Events()
 	p := dossiers.New(store)
 	gen := 0
 	for _, batch := range []int{1000, 5000} {
@@ -42,10 +43,10 @@ func BenchmarkRebuild(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				gen++
-				tables := setup(b, pool, p, gen)
+				tables := projectiontest.Setup(b, pool, p, gen)
 				b.StartTimer()
 				began := time.Now()
-				applyInBatches(b, pool, p, tables, events, batch)
+				projectiontest.ApplyInBatches(b, pool, p, tables, events, batch)
 				elapsed += time.Since(began)
 				applied += len(events)
 			}
@@ -62,7 +63,7 @@ func BenchmarkSearch(b *testing.B) {
 	pool, _ := newDB(b)
 	store := memstore.New(nil)
 	l := newLedger(b, store)
-	l.cache = map[domain.DossierID][]domain.Recorded{}
+	l.KeepHistories()
 	families := []string{"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"}
 	middles := []string{"Văn", "Thị", "Đức", "Minh", "Thu", "Quang", "Ngọc", "Hữu"}
 	givens := []string{"An", "Bình", "Châu", "Dũng", "Đào", "Giang", "Hà", "Hải", "Hoa", "Hùng", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Yến"}
@@ -84,11 +85,11 @@ func BenchmarkSearch(b *testing.B) {
 		m := l.meta(org, domain.Date{})
 		l.do(p, m, func(d *dossier.Dossier) ([]domain.Event, error) {
 			return d.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Rank: []string{"01.003", "01.002", "01.004"}[rng.IntN(3)], Step: 1 + rng.IntN(9), Coefficient: 234},
-				Qualifications: &dossier.Qualifications{HighestQualification: []string{"dai_hoc", "thac_si", "cao_dang"}[rng.IntN(3)]}}, m, anyCode{})
+				Qualifications: &dossier.Qualifications{HighestQualification: []string{"dai_hoc", "thac_si", "cao_dang"}[rng.IntN(3)]}}, m, projectiontest.AnyCode{})
 		})
 	}
 	rebuild(b, pool, l, 1000)
-	inTx(b, pool, func(tx pgx.Tx) error { _, err := tx.Exec(ctx, "ANALYZE"); return err })
+	projectiontest.InTx(b, pool, func(tx pgx.Tx) error { _, err := tx.Exec(ctx, "ANALYZE"); return err })
 	half := orgs[:10]
 	queries := []struct {
 		name  string

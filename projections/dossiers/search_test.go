@@ -13,6 +13,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // population is a small province: orgA with two units, orgB, orgC, people
@@ -35,7 +36,7 @@ func populate(t *testing.T, l *ledger) population {
 				return d.UpdateSection(dossier.Patch{Background: &bg,
 					Salary: &dossier.Salary{Rank: "01.003", Step: 3, Coefficient: 300, JobPosition: "chuyen_vien_tong_hop"},
 					Qualifications: &dossier.Qualifications{HighestQualification: "dai_hoc", PoliticalTheory: "trung_cap", ITLevel: "co_ban",
-						StateManagement: "chuyen_vien", Languages: []dossier.LanguageLevel{{Language: "en", Level: "B1"}}}}, m, anyCode{})
+						StateManagement: "chuyen_vien", Languages: []dossier.LanguageLevel{{Language: "en", Level: "B1"}}}}, m, projectiontest.AnyCode{})
 			}},
 		{"anh", person{name: "Nguyễn Văn Anh", gender: dossier.GenderMale, dob: domain.MustDate(1990, 1, 15), org: orgA, unit: unitA1, serial: 12}, nil},
 		{"vanbinh", person{name: "Nguyễn Văn Bình", gender: dossier.GenderMale, dob: domain.MustDate(1962, 3, 3), org: orgA, unit: unitA2, serial: 13},
@@ -45,7 +46,7 @@ func populate(t *testing.T, l *ledger) population {
 		{"ha", person{name: "Đặng Thu Hà", gender: dossier.GenderFemale, dob: domain.MustDate(1995, 11, 20), org: orgA, unit: unitA2, serial: 14, class: dossier.ClassVienChuc, ethnic: "tay"},
 			func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
 				return d.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Title: "V.08.01.03", Step: 1, Coefficient: 234},
-					Qualifications: &dossier.Qualifications{HighestQualification: "thac_si", Languages: []dossier.LanguageLevel{{Language: "fr", Level: "B2"}}}}, m, anyCode{})
+					Qualifications: &dossier.Qualifications{HighestQualification: "thac_si", Languages: []dossier.LanguageLevel{{Language: "fr", Level: "B2"}}}}, m, projectiontest.AnyCode{})
 			}},
 		{"thibinh", person{name: "Trần Thị Bình", gender: dossier.GenderFemale, dob: domain.MustDate(1988, 8, 30), org: orgA, unit: unitA1, serial: 15}, nil},
 		{"dao", person{name: "Nguyễn Thị Đào", gender: dossier.GenderFemale, dob: domain.MustDate(1980, 6, 1), org: orgB, unit: unitB1, serial: 16}, nil},
@@ -146,7 +147,7 @@ func TestSearch(t *testing.T) {
 		{"employing unit", dossiers.Query{Scope: all, EmployingUnits: []domain.OrgID{unitA1}}, []string{"an", "anh"}},
 		{"status", dossiers.Query{Scope: all, Statuses: []dossier.Status{dossier.StatusRetired}, Archive: dossiers.ActiveAndArchived}, []string{"vanbinh"}},
 		{"civil-servant number", dossiers.Query{Scope: all, CivilServantNo: "CC.2021.0042"}, []string{"dung"}},
-		{"personal ID number", dossiers.Query{Scope: all, PersonalIDNumber: personalID(dossier.GenderFemale, domain.MustDate(1980, 6, 1), 16)}, []string{"dao"}},
+		{"personal ID number", dossiers.Query{Scope: all, PersonalIDNumber: projectiontest.PersonalID(dossier.GenderFemale, domain.MustDate(1980, 6, 1), 16)}, []string{"dao"}},
 		{"ids", dossiers.Query{Scope: all, IDs: []domain.DossierID{pop.byKey["anh"].id}}, []string{"anh"}},
 		{"text and filter", dossiers.Query{Scope: all, Text: "nguyen van an", ManagingOrgs: []domain.OrgID{orgA}}, []string{"an", "anh"}},
 		{"LIKE wildcards are literal", dossiers.Query{Scope: all, Text: "%"}, nil},

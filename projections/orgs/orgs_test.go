@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hoso-ledger/hoso/projections/internal/scenario"
 	"slices"
 	"testing"
 	"time"
@@ -16,26 +15,21 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/orgs"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // tree builds the world, lets extend add to it, and builds the projection
 // through the runner, as production does.
-func tree(t *testing.T, extend func(*scenario.World)) (*pgxpool.Pool, *scenario.World) {
+func tree(t *testing.T, extend func(*projectiontest.World)) (*pgxpool.Pool, *projectiontest.World) {
 	t.Helper()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
 	if extend != nil {
 		extend(w)
 	}
-	r := projections.NewRunner(pool, w.Store, projections.Config{BatchSize: 7, PollInterval: 50 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := r.Rebuild(ctx, orgs.New(), projections.RebuildOptions{}); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
+	projectiontest.Rebuild(t, pool, w.Store, orgs.New(), projections.Config{BatchSize: 7, PollInterval: 50 * time.Millisecond})
 	return pool, w
 }
 
@@ -48,14 +42,14 @@ func TestNamesOnDates(t *testing.T) {
 		on   domain.Date
 		want string
 	}{
-		{w.Dept, scenario.Day(2020, 1, 1), "Sở Y tế tỉnh Tiền Giang"},
-		{w.Dept, scenario.Day(2024, 5, 31), "Sở Y tế tỉnh Tiền Giang"},
-		{w.Dept, scenario.Day(2024, 6, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
-		{w.Dept, scenario.Day(2026, 1, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
+		{w.Dept, projectiontest.Day(2020, 1, 1), "Sở Y tế tỉnh Tiền Giang"},
+		{w.Dept, projectiontest.Day(2024, 5, 31), "Sở Y tế tỉnh Tiền Giang"},
+		{w.Dept, projectiontest.Day(2024, 6, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
+		{w.Dept, projectiontest.Day(2026, 1, 1), "Sở Y tế tỉnh Tiền Giang (mới)"},
 		// After it was merged away the district keeps its last name.
-		{w.District, scenario.Day(2024, 3, 1), "UBND huyện Cái Bè"},
-		{w.District, scenario.Day(2025, 8, 1), "UBND huyện Cái Bè"},
-		{w.Commune, scenario.Day(2025, 7, 1), "UBND xã Cái Bè"},
+		{w.District, projectiontest.Day(2024, 3, 1), "UBND huyện Cái Bè"},
+		{w.District, projectiontest.Day(2025, 8, 1), "UBND huyện Cái Bè"},
+		{w.Commune, projectiontest.Day(2025, 7, 1), "UBND xã Cái Bè"},
 	} {
 		got, err := orgs.NameOn(ctx, pool, tc.org, tc.on)
 		if err != nil || got != tc.want {
@@ -66,9 +60,9 @@ func TestNamesOnDates(t *testing.T) {
 		org domain.OrgID
 		on  domain.Date
 	}{
-		{w.Dept, scenario.Day(2019, 12, 31)},
-		{w.Commune, scenario.Day(2025, 6, 30)},
-		{domain.OrgID(scenario.NewID()), scenario.Day(2024, 1, 1)},
+		{w.Dept, projectiontest.Day(2019, 12, 31)},
+		{w.Commune, projectiontest.Day(2025, 6, 30)},
+		{domain.OrgID(projectiontest.NewID()), projectiontest.Day(2024, 1, 1)},
 	} {
 		if got, err := orgs.NameOn(ctx, pool, tc.org, tc.on); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("NameOn(%s, %s) = %q, %v; want ErrNotFound", tc.org, tc.on, got, err)
@@ -91,11 +85,11 @@ func TestTreeAndSubtrees(t *testing.T) {
 	if len(all) != 6 {
 		t.Fatalf("Tree = %d orgs, want 6", len(all))
 	}
-	if d := byID[w.District]; d.Status != org.StatusMerged || d.Successor() != w.Commune || d.ClosedOn != scenario.Day(2025, 7, 1) ||
+	if d := byID[w.District]; d.Status != org.StatusMerged || d.Successor() != w.Commune || d.ClosedOn != projectiontest.Day(2025, 7, 1) ||
 		d.Parent != w.Province || d.Kind != org.KindDistrictCommittee || d.Level != org.LevelDistrict || d.Code != "000.01.00.H60" {
 		t.Errorf("district = %+v", d)
 	}
-	if d := byID[w.Dept]; d.Name != "Sở Y tế tỉnh Tiền Giang (mới)" || d.Status != org.StatusActive || !d.ClosedOn.IsZero() || d.CreatedOn != scenario.Day(2020, 1, 1) {
+	if d := byID[w.Dept]; d.Name != "Sở Y tế tỉnh Tiền Giang (mới)" || d.Status != org.StatusActive || !d.ClosedOn.IsZero() || d.CreatedOn != projectiontest.Day(2020, 1, 1) {
 		t.Errorf("department = %+v", d)
 	}
 	if u := byID[w.Unit]; u.Parent != w.Commune {
@@ -118,10 +112,10 @@ func TestTreeAndSubtrees(t *testing.T) {
 		{"district now: its unit moved away", []domain.OrgID{w.District}, domain.Date{}, sorted(w.District)},
 		{"commune now: the unit moved in", []domain.OrgID{w.Commune}, domain.Date{}, sorted(w.Commune, w.Unit)},
 		{"two roots, overlapping", []domain.OrgID{w.Province, w.Commune}, domain.Date{}, sorted(w.Province, w.Doha, w.Dept, w.District, w.Commune, w.Unit)},
-		{"district on 1 March 2024", []domain.OrgID{w.District}, scenario.Day(2024, 3, 1), sorted(w.District, w.Unit)},
-		{"province on 1 March 2024: no commune yet", []domain.OrgID{w.Province}, scenario.Day(2024, 3, 1), sorted(w.Province, w.Doha, w.Dept, w.District, w.Unit)},
-		{"province after the reform: the district ended", []domain.OrgID{w.Province}, scenario.Day(2025, 7, 1), sorted(w.Province, w.Doha, w.Dept, w.Commune, w.Unit)},
-		{"commune on 1 March 2024: did not exist", []domain.OrgID{w.Commune}, scenario.Day(2024, 3, 1), []domain.OrgID{}},
+		{"district on 1 March 2024", []domain.OrgID{w.District}, projectiontest.Day(2024, 3, 1), sorted(w.District, w.Unit)},
+		{"province on 1 March 2024: no commune yet", []domain.OrgID{w.Province}, projectiontest.Day(2024, 3, 1), sorted(w.Province, w.Doha, w.Dept, w.District, w.Unit)},
+		{"province after the reform: the district ended", []domain.OrgID{w.Province}, projectiontest.Day(2025, 7, 1), sorted(w.Province, w.Doha, w.Dept, w.Commune, w.Unit)},
+		{"commune on 1 March 2024: did not exist", []domain.OrgID{w.Commune}, projectiontest.Day(2024, 3, 1), []domain.OrgID{}},
 	} {
 		var got []domain.OrgID
 		var err error
@@ -143,16 +137,16 @@ func compareIDs(a, b domain.OrgID) int {
 func TestManagementIntervals(t *testing.T) {
 	t.Parallel()
 	var gone domain.DossierID
-	pool, w := tree(t, func(w *scenario.World) {
+	pool, w := tree(t, func(w *projectiontest.World) {
 		// Dung leaves the province for good.
-		gone = domain.DossierID(scenario.NewID())
-		w.CreateDossier(w.HrDept, scenario.Day(2024, 2, 1), dossier.CreateDossier{DossierID: gone, Class: dossier.ClassVienChuc,
-			ManagingOrg: w.Dept, EmployingUnit: w.Dept, PersonalIDNumber: scenario.PersonalID(9), Identity: scenario.Identity("Đỗ Văn Dung")})
-		out := scenario.NewID()
-		w.DossierDo(w.HrDept, gone, scenario.Day(2024, 12, 1), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
+		gone = domain.DossierID(projectiontest.NewID())
+		w.CreateDossier(w.HrDept, projectiontest.Day(2024, 2, 1), dossier.CreateDossier{DossierID: gone, Class: dossier.ClassVienChuc,
+			ManagingOrg: w.Dept, EmployingUnit: w.Dept, PersonalIDNumber: projectiontest.PersonalIDOf(9), Identity: projectiontest.Identity("Đỗ Văn Dung")})
+		out := projectiontest.NewID()
+		w.DossierDo(w.HrDept, gone, projectiontest.Day(2024, 12, 1), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
 			return d.InitiateTransfer(dossier.TransferOrder{TransferID: out, Kind: dossier.TransferOutOfProvince}, m)
 		})
-		w.DossierDo(w.HrDept, gone, scenario.Day(2024, 12, 20), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
+		w.DossierDo(w.HrDept, gone, projectiontest.Day(2024, 12, 20), func(d *dossier.Dossier, m domain.Meta) ([]domain.Event, error) {
 			return d.ReceiveTransfer(out, m)
 		})
 	})
@@ -163,22 +157,22 @@ func TestManagementIntervals(t *testing.T) {
 		on      domain.Date
 		want    domain.OrgID // zero: ErrNotFound
 	}{
-		{"an before creation", w.An, scenario.Day(2024, 1, 14), domain.OrgID{}},
-		{"an at creation", w.An, scenario.Day(2024, 1, 15), w.District},
-		{"an on 1 March 2024", w.An, scenario.Day(2024, 3, 1), w.District},
-		{"an after the transfer was initiated, before it was received", w.An, scenario.Day(2024, 8, 9), w.District},
-		{"an on the day the transfer was received", w.An, scenario.Day(2024, 8, 10), w.Dept},
-		{"an today", w.An, scenario.Day(2026, 11, 23), w.Dept},
-		{"binh before the merger", w.Binh, scenario.Day(2025, 6, 30), w.District},
-		{"binh on the day of the merger", w.Binh, scenario.Day(2025, 7, 1), w.Commune},
-		{"binh after the merger", w.Binh, scenario.Day(2026, 1, 1), w.Commune},
-		{"chi before the transfer out", w.Chi, scenario.Day(2024, 10, 14), w.Doha},
+		{"an before creation", w.An, projectiontest.Day(2024, 1, 14), domain.OrgID{}},
+		{"an at creation", w.An, projectiontest.Day(2024, 1, 15), w.District},
+		{"an on 1 March 2024", w.An, projectiontest.Day(2024, 3, 1), w.District},
+		{"an after the transfer was initiated, before it was received", w.An, projectiontest.Day(2024, 8, 9), w.District},
+		{"an on the day the transfer was received", w.An, projectiontest.Day(2024, 8, 10), w.Dept},
+		{"an today", w.An, projectiontest.Day(2026, 11, 23), w.Dept},
+		{"binh before the merger", w.Binh, projectiontest.Day(2025, 6, 30), w.District},
+		{"binh on the day of the merger", w.Binh, projectiontest.Day(2025, 7, 1), w.Commune},
+		{"binh after the merger", w.Binh, projectiontest.Day(2026, 1, 1), w.Commune},
+		{"chi before the transfer out", w.Chi, projectiontest.Day(2024, 10, 14), w.Doha},
 		// The transfer out was corrected away: the DoHA never lost Chí.
-		{"chi after the corrected transfer out", w.Chi, scenario.Day(2024, 10, 20), w.Doha},
-		{"chi today", w.Chi, scenario.Day(2026, 1, 1), w.Doha},
-		{"dung before leaving", gone, scenario.Day(2024, 12, 19), w.Dept},
-		{"dung after leaving", gone, scenario.Day(2024, 12, 20), domain.OrgID{}},
-		{"unknown dossier", domain.DossierID(scenario.NewID()), scenario.Day(2024, 12, 20), domain.OrgID{}},
+		{"chi after the corrected transfer out", w.Chi, projectiontest.Day(2024, 10, 20), w.Doha},
+		{"chi today", w.Chi, projectiontest.Day(2026, 1, 1), w.Doha},
+		{"dung before leaving", gone, projectiontest.Day(2024, 12, 19), w.Dept},
+		{"dung after leaving", gone, projectiontest.Day(2024, 12, 20), domain.OrgID{}},
+		{"unknown dossier", domain.DossierID(projectiontest.NewID()), projectiontest.Day(2024, 12, 20), domain.OrgID{}},
 	} {
 		got, err := orgs.ManagedBy(ctx, pool, tc.dossier, tc.on)
 		switch {
@@ -197,13 +191,13 @@ func TestManagementIntervals(t *testing.T) {
 		on   domain.Date
 		want []domain.DossierID
 	}{
-		{w.District, scenario.Day(2024, 3, 1), sorted(w.An, w.Binh)},
-		{w.District, scenario.Day(2024, 9, 1), sorted(w.Binh)},
-		{w.District, scenario.Day(2025, 7, 1), sorted()},
-		{w.Commune, scenario.Day(2025, 7, 1), sorted(w.Binh)},
-		{w.Dept, scenario.Day(2024, 9, 1), sorted(w.An, gone)},
-		{w.Dept, scenario.Day(2025, 1, 1), sorted(w.An)},
-		{w.Doha, scenario.Day(2024, 10, 20), sorted(w.Chi)},
+		{w.District, projectiontest.Day(2024, 3, 1), sorted(w.An, w.Binh)},
+		{w.District, projectiontest.Day(2024, 9, 1), sorted(w.Binh)},
+		{w.District, projectiontest.Day(2025, 7, 1), sorted()},
+		{w.Commune, projectiontest.Day(2025, 7, 1), sorted(w.Binh)},
+		{w.Dept, projectiontest.Day(2024, 9, 1), sorted(w.An, gone)},
+		{w.Dept, projectiontest.Day(2025, 1, 1), sorted(w.An)},
+		{w.Doha, projectiontest.Day(2024, 10, 20), sorted(w.Chi)},
 	} {
 		got, err := orgs.ManagedDossiers(ctx, pool, tc.org, tc.on)
 		if err != nil || !slices.Equal(got, tc.want) {
@@ -216,8 +210,8 @@ func TestManagementIntervals(t *testing.T) {
 // one generation and once to another: the rows must be the same.
 func TestIdempotent(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	w := scenario.Build(t)
+	pool := projectiontest.NewDB(t)
+	w := projectiontest.NewWorld(t)
 	evs := w.Events()
 	p := orgs.New()
 	ctx := context.Background()
@@ -278,16 +272,16 @@ func TestIdempotent(t *testing.T) {
 // replaces it, and a back-dated one does not displace the one in force.
 func TestHomeAffairsDesignation(t *testing.T) {
 	t.Parallel()
-	pool, w := tree(t, func(w *scenario.World) {
+	pool, w := tree(t, func(w *projectiontest.World) {
 		designate := func(doh domain.OrgID, on domain.Date) {
 			w.OrgDo(w.Admin, w.Province, on, func(o *org.Org, m domain.Meta) ([]domain.Event, error) {
 				return o.DesignateHomeAffairs(m, doh, []domain.OrgID{doh, w.Province})
 			})
 		}
-		designate(w.Doha, scenario.Day(2024, 1, 1))
-		designate(w.Dept, scenario.Day(2025, 7, 1))
-		designate(w.Doha, scenario.Day(2025, 8, 1))
-		designate(w.Dept, scenario.Day(2024, 6, 1)) // back-dated, entered late
+		designate(w.Doha, projectiontest.Day(2024, 1, 1))
+		designate(w.Dept, projectiontest.Day(2025, 7, 1))
+		designate(w.Doha, projectiontest.Day(2025, 8, 1))
+		designate(w.Dept, projectiontest.Day(2024, 6, 1)) // back-dated, entered late
 	})
 	all, err := orgs.Tree(context.Background(), pool)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hoso-ledger/hoso/domain"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
 
 // TestAgeThresholds holds the birth-date thresholds the queries compare
@@ -14,7 +14,7 @@ import (
 // after the k-th threshold" must mean "younger than 31, 41, 51, 61 years".
 func TestAgeThresholds(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
+	pool := projectiontest.NewDB(t)
 	ctx := context.Background()
 	asOfs := []domain.Date{domain.MustDate(2024, 2, 29), domain.MustDate(2025, 2, 28), domain.MustDate(2025, 3, 1), domain.MustDate(2024, 12, 31), domain.MustDate(2023, 1, 1), domain.MustDate(1904, 2, 29)}
 	for _, asOf := range asOfs {

@@ -16,6 +16,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 	"github.com/hoso-ledger/hoso/projections/stats"
 )
 
@@ -64,7 +65,7 @@ func province(b *testing.B, n int) (*pgxpool.Pool, []domain.OrgID) {
 		var salaryEvents []uuid.UUID
 		for range 2 + rng.IntN(3) {
 			m := l.meta(org, day(start.Year()), domain.MustDate(2026, 1, 1))
-			salaryEvents = append(salaryEvents, l.do(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
+			salaryEvents = append(salaryEvents, l.DossierDo(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
 				q := dossier.Qualifications{HighestQualification: quals[rng.IntN(len(quals))], ITLevel: "co_ban",
 					Languages: []dossier.LanguageLevel{{Language: "Tiếng Anh", Level: []string{"A2", "B1", "B2"}[rng.IntN(3)]}}}
 				return x.UpdateSection(dossier.Patch{Salary: salary(), Qualifications: &q}, m, cat)
@@ -76,31 +77,31 @@ func province(b *testing.B, n int) (*pgxpool.Pool, []domain.OrgID) {
 				tid := uuid.Must(uuid.NewV7())
 				eff := day(start.Year())
 				m := l.meta(org, eff, domain.MustDate(2026, 1, 2))
-				l.do(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
+				l.DossierDo(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
 					return x.InitiateTransfer(dossier.TransferOrder{TransferID: tid, Kind: dossier.TransferBetweenOrgs, TargetOrg: to}, m)
 				})
 				m = l.meta(to, eff.AddDays(7), domain.MustDate(2026, 1, 3))
-				l.do(id, m, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ReceiveTransfer(tid, m) })
+				l.DossierDo(id, m, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ReceiveTransfer(tid, m) })
 				org = to
 			}
 		}
 		if rng.IntN(5) == 0 { // a correction of an old decision
 			m := l.meta(org, domain.MustDate(2026, 1, 5), domain.MustDate(2026, 1, 5))
-			l.do(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
+			l.DossierDo(id, m, func(x *dossier.Dossier) ([]domain.Event, error) {
 				return x.Correct(dossier.Correction{Corrects: salaryEvents[0], Patch: dossier.Patch{Salary: salary()}}, m, cat)
 			})
 		}
 		if rng.IntN(6) == 0 { // retirement or resignation
 			m := l.meta(org, day(start.Year()), domain.MustDate(2026, 1, 6))
-			l.do(id, m, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ChangeStatus(dossier.StatusResigned, m) })
+			l.DossierDo(id, m, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ChangeStatus(dossier.StatusResigned, m) })
 		}
 	}
-	pool := newDB(b)
+	pool := projectiontest.NewDB(b)
 	p := stats.New(nil)
-	tables := build(b, pool, p, 1, nil, 1)
-	events := l.events()
+	tables := projectiontest.Build(b, pool, p, 1, nil, 1)
+	events := l.Events()
 	for chunk := range slices.Chunk(events, 1000) {
-		inTx(b, pool, func(tx pgx.Tx) error { return p.ApplyBatch(context.Background(), tx, tables, chunk) })
+		projectiontest.InTx(b, pool, func(tx pgx.Tx) error { return p.ApplyBatch(context.Background(), tx, tables, chunk) })
 	}
 	if _, err := pool.Exec(context.Background(), `ANALYZE `+tables.Name(stats.ViewIntervals)); err != nil {
 		b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"sort"
 	"strings"
 	"testing"
@@ -15,8 +14,8 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 	"github.com/hoso-ledger/hoso/projections/stats"
 )
 
@@ -38,7 +37,7 @@ import (
 //
 // It returns the log split before the correction, so that a test can look
 // at the model before and after it.
-func career(t *testing.T) (l *ledger, beforeCorrection int) {
+func career(t *testing.T) (l ledger, beforeCorrection int) {
 	l = newLedger(t)
 	cat := catalog.Default()
 	m := l.meta
@@ -46,7 +45,7 @@ func career(t *testing.T) (l *ledger, beforeCorrection int) {
 	an, _ := l.create(person{name: "Nguyễn Văn An", sex: dossier.GenderMale, dob: d(1990, 6, 15), class: dossier.ClassCongChuc,
 		org: orgA, ethnicity: "01", religion: "none"}, m(orgA, d(2020, 1, 2), d(2020, 1, 6)))
 	mm := m(orgA, d(2020, 1, 2), d(2020, 1, 6))
-	l.do(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{
 			Salary:         &dossier.Salary{Rank: "01.003", Step: 1, Coefficient: 234},
 			Background:     &dossier.Background{PartyAdmittedOn: d(2018, 5, 19)},
@@ -54,32 +53,32 @@ func career(t *testing.T) (l *ledger, beforeCorrection int) {
 		}, mm, cat)
 	})
 	mm = m(orgA, d(2023, 7, 1), d(2023, 7, 10))
-	l.do(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Rank: "01.002", Step: 1, Coefficient: 440}}, mm, cat)
 	})
 	mm = m(orgA, d(2024, 3, 1), d(2024, 3, 1))
-	l.do(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("tAn"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, mm)
 	})
 	mm = m(orgB, d(2024, 3, 15), d(2024, 3, 18))
-	l.do(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ReceiveTransfer(uid("tAn"), mm) })
+	l.DossierDo(an, mm, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ReceiveTransfer(uid("tAn"), mm) })
 
 	binh, _ := l.create(person{name: "Hoàng Thị Bình", sex: dossier.GenderFemale, dob: d(1968, 2, 1), class: dossier.ClassCongChuc,
 		org: orgA, ethnicity: "02", religion: "phat_giao"}, m(orgA, d(2010, 1, 4), d(2020, 1, 6)))
 	mm = m(orgA, d(2010, 1, 4), d(2020, 1, 6))
-	l.do(binh, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(binh, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{
 			Salary:         &dossier.Salary{Rank: "01.001", Step: 3, Coefficient: 664},
 			Qualifications: &dossier.Qualifications{HighestQualification: "doctorate", PoliticalTheory: "cao_cap", StateManagement: "chuyen_vien_cao_cap", Languages: []dossier.LanguageLevel{{Language: "Tiếng Tày", Level: "B1"}}},
 		}, mm, cat)
 	})
 	mm = m(orgA, d(2024, 6, 1), d(2024, 6, 3))
-	l.do(binh, mm, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ChangeStatus(dossier.StatusRetired, mm) })
+	l.DossierDo(binh, mm, func(x *dossier.Dossier) ([]domain.Event, error) { return x.ChangeStatus(dossier.StatusRetired, mm) })
 
 	cuong, _ := l.create(person{name: "Trần Văn Cường", sex: dossier.GenderMale, dob: d(1998, 9, 9), class: dossier.ClassVienChuc,
 		org: orgB, ethnicity: "01", religion: "none"}, m(orgB, d(2022, 8, 1), d(2022, 8, 5)))
 	mm = m(orgB, d(2022, 8, 1), d(2022, 8, 5))
-	appointment := l.do(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	appointment := l.DossierDo(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Title: "V.08.01.03", Step: 1}}, mm, cat)
 	})
 
@@ -87,13 +86,13 @@ func career(t *testing.T) (l *ledger, beforeCorrection int) {
 		org: orgA, unit: unitA1, ethnicity: "01", religion: "cong_giao"}, m(orgA, d(2015, 1, 5), d(2020, 1, 6)))
 	_ = dung
 
-	beforeCorrection = len(l.events())
+	beforeCorrection = len(l.Events())
 	mm = m(orgB, d(2025, 1, 10), d(2025, 1, 10))
-	l.do(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.Correct(dossier.Correction{Corrects: appointment[0], Patch: dossier.Patch{Salary: &dossier.Salary{Title: "V.08.01.02", Step: 1}}}, mm, cat)
 	})
 	mm = m(orgB, d(2024, 1, 1), d(2025, 2, 3))
-	l.do(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
+	l.DossierDo(cuong, mm, func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.UpdateSection(dossier.Patch{Salary: &dossier.Salary{Title: "V.08.01.01", Step: 1}}, mm, cat)
 	})
 	return l, beforeCorrection
@@ -130,17 +129,17 @@ func headcount(t *testing.T, db stats.Querier, asOf domain.Date, orgs []domain.O
 func TestHeadcountOverTime(t *testing.T) {
 	t.Parallel()
 	l, split := career(t)
-	events := l.events()
-	pool := newDB(t)
+	events := l.Events()
+	pool := projectiontest.NewDB(t)
 	p := stats.New(nil)
 
 	// The log up to the correction: Cường is hạng III in 2023.
-	tables := build(t, pool, p, 1, events[:split], 1)
+	tables := projectiontest.Build(t, pool, p, 1, events[:split], 1)
 	both := []domain.OrgID{orgA, orgB}
 	if got, want := headcount(t, pool, d(2023, 1, 1), []domain.OrgID{orgB}, stats.ByTitleGrade), "III=1"; got != want {
 		t.Errorf("before the correction, grades at orgB on 2023-01-01: %s, want %s", got, want)
 	}
-	apply(t, pool, p, tables, events[split:], 1)
+	projectiontest.Apply(t, pool, p, tables, events[split:], 1)
 
 	for _, tc := range []struct {
 		asOf domain.Date
@@ -200,13 +199,13 @@ func TestHeadcountOverTime(t *testing.T) {
 	}
 
 	// Idempotency: every event applied twice gives the same rows.
-	twice := build(t, pool, p, 2, events, 2)
+	twice := projectiontest.Build(t, pool, p, 2, events, 2)
 	if a, b := dump(t, pool, tables), dump(t, pool, twice); a != b {
 		t.Errorf("applying each event twice changed the model:\nonce:  %.600s\ntwice: %.600s", a, b)
 	}
 	// So does one batch of the whole log (the runner's path).
-	batched := build(t, pool, p, 3, nil, 1)
-	inTx(t, pool, func(tx pgx.Tx) error {
+	batched := projectiontest.Build(t, pool, p, 3, nil, 1)
+	projectiontest.InTx(t, pool, func(tx pgx.Tx) error {
 		return p.ApplyBatch(context.Background(), tx, batched, append(events, events...))
 	})
 	if a, b := dump(t, pool, tables), dump(t, pool, batched); a != b {
@@ -247,9 +246,9 @@ func TestQueryErrors(t *testing.T) {
 func TestRunner(t *testing.T) {
 	t.Parallel()
 	l, _ := career(t)
-	pool := newDB(t)
+	pool := projectiontest.NewDB(t)
 	p := stats.New(nil)
-	r := projections.NewRunner(pool, twice{l.store}, projections.Config{BatchSize: 5, PollInterval: 10 * time.Millisecond, BatchWindow: time.Millisecond})
+	r := projections.NewRunner(pool, projectiontest.Twice{Store: l.Store}, projections.Config{BatchSize: 5, PollInterval: 10 * time.Millisecond, BatchWindow: time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Rebuild(ctx, p, projections.RebuildOptions{}); err != nil {
@@ -265,20 +264,6 @@ func TestRunner(t *testing.T) {
 	} {
 		if got := headcount(t, pool, tc.asOf, both, stats.ByOrg, stats.ByRankGroup); got != tc.want {
 			t.Errorf("Headcount(%s) = %s, want %s", tc.asOf, got, tc.want)
-		}
-	}
-}
-
-// twice delivers every event of the log two times, as an at-least-once
-// transport may.
-type twice struct{ eventstore.Store }
-
-func (s twice) Subscribe(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.Event, error] {
-	return func(yield func(eventstore.Event, error) bool) {
-		for ev, err := range s.Store.Subscribe(ctx, from) {
-			if !yield(ev, err) || err != nil || !yield(ev, nil) {
-				return
-			}
 		}
 	}
 }

@@ -14,14 +14,9 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
-	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/projections/projectiontest"
 	"github.com/hoso-ledger/hoso/projections/timetravel"
 )
-
-type anyCode struct{}
-
-func (anyCode) Has(kind, code string) bool { return code != "" }
 
 func uid(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte("hoso-timetravel-"+s)) }
 
@@ -39,12 +34,11 @@ func at(y int, m time.Month, d int) time.Time {
 	return day(y, m, d).StartInVietnam().Add(9 * time.Hour)
 }
 
-// writer runs commands against a store with explicit clocks.
+// writer runs commands on one dossier, with explicit clocks.
 type writer struct {
-	t     testing.TB
-	store eventstore.Store
-	id    domain.DossierID
-	ids   []uuid.UUID
+	*projectiontest.Ledger
+	id  domain.DossierID
+	ids []uuid.UUID
 }
 
 func (w *writer) meta(org domain.OrgID, recorded time.Time, effective domain.Date) domain.Meta {
@@ -52,37 +46,16 @@ func (w *writer) meta(org domain.OrgID, recorded time.Time, effective domain.Dat
 }
 
 func (w *writer) do(m domain.Meta, decide func(*dossier.Dossier) ([]domain.Event, error)) uuid.UUID {
-	w.t.Helper()
-	l := ledger.Ledger{Store: w.store}
-	expected := eventstore.NoStream
-	var d *dossier.Dossier
-	if len(w.ids) > 0 {
-		h, err := l.Load(context.Background(), w.id.StreamID(), dossier.Decode)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		if d, err = dossier.Replay(h.Events); err != nil {
-			w.t.Fatal(err)
-		}
-		expected = eventstore.Exactly(h.Version)
-	}
-	evs, err := decide(d)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	id := uuid.Must(uuid.NewV7())
-	if _, err := l.Append(context.Background(), w.id.StreamID(), expected, m, evs, []uuid.UUID{id}); err != nil {
-		w.t.Fatal(err)
-	}
-	w.ids = append(w.ids, id)
-	return id
+	ids := w.DossierDo(w.id, m, decide)
+	w.ids = append(w.ids, ids...)
+	return ids[0]
 }
 
 func (w *writer) create(m domain.Meta) {
 	w.do(m, func(*dossier.Dossier) ([]domain.Event, error) {
 		return dossier.Create(dossier.CreateDossier{DossierID: w.id, Class: dossier.ClassCongChuc, ManagingOrg: orgA, EmployingUnit: orgA,
 			PersonalIDNumber: "052085001234",
-			Identity:         dossier.Identity{BirthName: "Võ Văn Đông", Gender: dossier.GenderMale, DateOfBirth: day(1985, 7, 1), Ethnicity: "kinh"}}, m, anyCode{})
+			Identity:         dossier.Identity{BirthName: "Võ Văn Đông", Gender: dossier.GenderMale, DateOfBirth: day(1985, 7, 1), Ethnicity: "kinh"}}, m, projectiontest.AnyCode{})
 	})
 }
 
@@ -91,8 +64,7 @@ func salary(coef dossier.Coefficient) *dossier.Salary {
 }
 
 func newStore(t testing.TB) eventstore.Store {
-	pool, _ := pgtest.New(t)
-	return postgres.New(pool, postgres.Options{})
+	return postgres.New(projectiontest.NewDB(t), postgres.Options{})
 }
 
 // TestLoad writes a career with a late correction of an old salary decision
@@ -102,19 +74,19 @@ func TestLoad(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := newStore(t)
-	w := &writer{t: t, store: store, id: domain.DossierID(uid("dong"))}
+	w := &writer{Ledger: projectiontest.NewLedgerOn(t, store), id: domain.DossierID(uid("dong"))}
 	w.create(w.meta(orgA, at(2022, 1, 10), day(2022, 1, 10)))
 	s2023 := w.do(w.meta(orgA, at(2023, 1, 10), day(2023, 1, 1)), func(d *dossier.Dossier) ([]domain.Event, error) {
 		m := w.meta(orgA, at(2023, 1, 10), day(2023, 1, 1))
-		return d.UpdateSection(dossier.Patch{Salary: salary(267)}, m, anyCode{})
+		return d.UpdateSection(dossier.Patch{Salary: salary(267)}, m, projectiontest.AnyCode{})
 	})
 	// Recorded in March 2025, effective from 1 January 2025 (retroactive).
 	w.do(w.meta(orgA, at(2025, 3, 15), day(2025, 1, 1)), func(d *dossier.Dossier) ([]domain.Event, error) {
-		return d.UpdateSection(dossier.Patch{Salary: salary(333)}, w.meta(orgA, at(2025, 3, 15), day(2025, 1, 1)), anyCode{})
+		return d.UpdateSection(dossier.Patch{Salary: salary(333)}, w.meta(orgA, at(2025, 3, 15), day(2025, 1, 1)), projectiontest.AnyCode{})
 	})
 	// In June 2025 the 2023 decision is found mistyped: 3.00, not 2.67.
 	w.do(w.meta(orgA, at(2025, 6, 2), day(2025, 6, 2)), func(d *dossier.Dossier) ([]domain.Event, error) {
-		return d.Correct(dossier.Correction{Corrects: s2023, Patch: dossier.Patch{Salary: salary(300)}}, w.meta(orgA, at(2025, 6, 2), day(2025, 6, 2)), anyCode{})
+		return d.Correct(dossier.Correction{Corrects: s2023, Patch: dossier.Patch{Salary: salary(300)}}, w.meta(orgA, at(2025, 6, 2), day(2025, 6, 2)), projectiontest.AnyCode{})
 	})
 	tid := uid("transfer")
 	w.do(w.meta(orgA, at(2025, 9, 1), day(2025, 9, 1)), func(d *dossier.Dossier) ([]domain.Event, error) {
@@ -180,7 +152,7 @@ func TestLoad(t *testing.T) {
 func BenchmarkAsOfPastInstant(b *testing.B) {
 	ctx := context.Background()
 	store := newStore(b)
-	w := &writer{t: b, store: store, id: domain.DossierID(uid("bench"))}
+	w := &writer{Ledger: projectiontest.NewLedgerOn(b, store), id: domain.DossierID(uid("bench"))}
 	start := at(2010, 1, 4)
 	w.create(w.meta(orgA, start, domain.DateOf(start)))
 	for i := 1; i < 100; i++ {
@@ -189,15 +161,15 @@ func BenchmarkAsOfPastInstant(b *testing.B) {
 		if i%10 == 0 {
 			target := w.ids[len(w.ids)-5]
 			w.do(m, func(d *dossier.Dossier) ([]domain.Event, error) {
-				return d.Correct(dossier.Correction{Corrects: target, Patch: dossier.Patch{Salary: salary(dossier.Coefficient(234 + i))}}, m, anyCode{})
+				return d.Correct(dossier.Correction{Corrects: target, Patch: dossier.Patch{Salary: salary(dossier.Coefficient(234 + i))}}, m, projectiontest.AnyCode{})
 			})
 			continue
 		}
 		w.do(m, func(d *dossier.Dossier) ([]domain.Event, error) {
 			if i%3 == 0 {
-				return d.AddRow(dossier.Row{Table: dossier.TableFamily, Family: &dossier.FamilyRow{ID: uid(fmt.Sprint("row", i)), Side: dossier.FamilyOwn, Relation: "Con", Name: fmt.Sprint("Võ Thị ", i)}}, m, anyCode{})
+				return d.AddRow(dossier.Row{Table: dossier.TableFamily, Family: &dossier.FamilyRow{ID: uid(fmt.Sprint("row", i)), Side: dossier.FamilyOwn, Relation: "Con", Name: fmt.Sprint("Võ Thị ", i)}}, m, projectiontest.AnyCode{})
 			}
-			return d.UpdateSection(dossier.Patch{Salary: salary(dossier.Coefficient(234 + i))}, m, anyCode{})
+			return d.UpdateSection(dossier.Patch{Salary: salary(dossier.Coefficient(234 + i))}, m, projectiontest.AnyCode{})
 		})
 	}
 	instant := start.Add(50 * 30 * 24 * time.Hour)
