@@ -19,8 +19,7 @@
 // the log's head and the time lag.
 //
 // Read models live in subpackages (projections/dossiers, projections/audit,
-// …) and add themselves with Register from an init function. Integrations
-// that want the events as messages use projections/publish, which forwards
-// the log to a watermill publisher; see docs/projections.md for why
-// projections themselves do not go through watermill.
+// …) and add themselves with Register from an init function. Nothing
+// publishes the log as messages yet: issue 15 will, through watermill; see
+// docs/projections.md for why projections themselves do not go through it.
 package projections
