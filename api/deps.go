@@ -30,6 +30,8 @@ type Deps struct {
 	Dossiers app.Dossiers
 	Orgs     app.Orgs
 	Accounts app.Accounts
+	// Processes runs the long work a request only starts (org succession).
+	Processes Processes
 	Catalog  *catalog.Catalog
 	Policy   policy.Policy // the deployment's jurisdiction preset
 	Calendar *calendar.Calendar

@@ -23,6 +23,12 @@ type Manager struct {
 	// Succession moves one dossier (its Ledger, Managed and Clock); its
 	// Workers is how many steps run at once (4 when zero).
 	Succession app.Succession
+	// ListAfter names the projections whose read model Succession.Managed
+	// queries: a process lists its dossiers only once the Decisions
+	// projection has its decision and each of these has applied the log up
+	// to it, so no dossier created before the decision is missed by a read
+	// model that lags. Empty (tests listing from the log): no wait.
+	ListAfter []string
 	// StepSize is how many steps are read, run and recorded at a time (100).
 	StepSize int
 	// MaxAttempts is how often a failing step is tried before it is
@@ -213,6 +219,12 @@ func (m *Manager) advance(ctx context.Context, p process) error {
 		return fmt.Errorf("the org's succession is decision %s, not this process's", dec.Event.ID)
 	}
 	if !p.listed {
+		if len(m.ListAfter) > 0 {
+			ok, err := m.Store.ready(ctx, p.id, m.ListAfter)
+			if err != nil || !ok {
+				return err // not yet: the next pass looks again
+			}
+		}
 		ids, err := m.Succession.List(ctx, dec)
 		if err != nil {
 			return err

@@ -22,7 +22,9 @@ import (
 	"github.com/hoso-ledger/hoso/projections"
 )
 
-func fixedID(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceURL, []byte("hoso-processes-test:"+s)) }
+func fixedID(s string) uuid.UUID {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("hoso-processes-test:"+s))
+}
 
 var (
 	province = domain.OrgID(fixedID("org/province"))

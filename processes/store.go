@@ -99,6 +99,20 @@ ON CONFLICT (id) DO NOTHING`, now)
 	return err
 }
 
+// ready reports whether the process's decision is in the Decisions view
+// and every projection of after has applied the log up to it.
+func (s *Store) ready(ctx context.Context, id uuid.UUID, after []string) (bool, error) {
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, DecisionsView).Scan(&ok); err != nil || !ok {
+		return false, err // the Decisions projection has not set up its view yet
+	}
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+DecisionsView+` d WHERE d.decision_id = $1
+   AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS a(name)
+        WHERE NOT EXISTS (SELECT 1 FROM projection_checkpoints c
+              WHERE c.projection = a.name AND c.live AND c.position COLLATE "C" >= d.position COLLATE "C")))`, id, after).Scan(&ok)
+	return ok, err
+}
+
 // running lists the processes not finished, oldest first.
 func (s *Store) running(ctx context.Context) ([]process, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, org_id, total IS NOT NULL FROM processes WHERE state = 'running' ORDER BY started_at, id`)

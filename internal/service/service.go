@@ -34,6 +34,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/migrations"
+	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
@@ -115,6 +116,7 @@ type Service struct {
 	Tree        *treelog.Log
 	Runner      *projections.Runner
 	Projections []projections.Projection
+	Processes   *processes.Manager // org successions; runs with the projections
 	Deps        *api.Deps
 	API         *api.Server
 	Checkpoints *checkpoint.Log    // nil without a key
@@ -163,7 +165,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 		return nil, err
 	}
 	return []projections.Projection{
-		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()), processes.NewProjection(),
 	}, nil
 }
 
@@ -254,20 +256,32 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			if name == orgs.Name && s.API != nil {
 				s.API.OrgTreeChanged()
 			}
+			if (name == processes.ProjectionName || name == orgs.Name) && s.Processes != nil {
+				s.Processes.Wake()
+			}
 		}})
 	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
 	ledger := app.Ledger{Store: s.Store}
 	cat := catalog.Default()
+	managed := func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
+		return orgs.ManagedDossiers(ctx, s.Pool, o, on)
+	}
+	s.Processes = &processes.Manager{
+		Store:        processes.NewStore(s.Pool),
+		Succession:   app.Succession{Ledger: ledger, Managed: managed, Clock: cfg.Now},
+		ListAfter:    []string{orgs.Name},
+		PollInterval: cfg.PollInterval,
+		Now:          cfg.Now,
+		Logger:       cfg.Logger,
+	}
 	s.Deps = &api.Deps{
 		Pool:     s.Pool,
 		ReadLog:  readLog,
 		Store:    s.Store,
 		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
 		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
-		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
-			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
-		}},
+		Orgs:     app.Orgs{Ledger: ledger, Managed: managed},
 		Accounts: app.Accounts{Ledger: ledger, Cache: app.NewHistoryCache(4096).TrustFor(CallerTrust)},
 		Catalog:  cat,
 		Policy:   pol,
@@ -276,6 +290,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
+	s.Deps.Processes = s.Processes
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
@@ -311,6 +326,8 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if !s.cfg.NoProjections {
 		g.Go(func() error { return ignoreCancel(s.Runner.Run(gctx, s.Projections...)) })
+		// The processes follow the read models they list dossiers from.
+		g.Go(func() error { return ignoreCancel(s.Processes.Run(gctx)) })
 	}
 	g.Go(func() error { return ignoreCancel(s.Tree.Run(gctx)) })
 	if s.Checkpoints != nil {
