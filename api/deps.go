@@ -30,8 +30,6 @@ type Deps struct {
 	Dossiers app.Dossiers
 	Orgs     app.Orgs
 	Accounts app.Accounts
-	// Processes runs the long work a request only starts (org succession).
-	Processes Processes
 	Catalog  *catalog.Catalog
 	Policy   policy.Policy // the deployment's jurisdiction preset
 	Calendar *calendar.Calendar
@@ -43,6 +41,8 @@ type Deps struct {
 	// /metrics serves everything registered on it; when nil the server
 	// keeps a private registry with the HTTP and Go runtime metrics only.
 	Metrics prometheus.Registerer
+	// Processes runs the long work a request only starts (org succession).
+	Processes Processes
 }
 
 func (d *Deps) now() time.Time {
