@@ -121,10 +121,19 @@ func (m *Manager) Wake() {
 // the operator's way to retry them.
 func (m *Manager) Run(ctx context.Context) error {
 	m.init()
+	retried := false
 	for {
 		release, err := m.lock(ctx)
 		if err == nil {
-			err = m.work(ctx)
+			if !retried {
+				// Only the first time this manager holds the lock, not after
+				// each of its own hiccups.
+				err = m.retryFailed(ctx)
+				retried = err == nil
+			}
+			if err == nil {
+				err = m.work(ctx)
+			}
 			release()
 		}
 		if ctx.Err() != nil {
@@ -160,14 +169,17 @@ func (m *Manager) lock(ctx context.Context) (release func(), err error) {
 	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
 }
 
-func (m *Manager) work(ctx context.Context) error {
+// retryFailed makes the failed steps pending again.
+func (m *Manager) retryFailed(ctx context.Context) error {
 	n, err := m.Store.retryFailed(ctx, m.now())
-	if err != nil {
-		return err
-	}
 	if n > 0 {
 		m.Logger.Info("processes: retrying failed steps on start", "steps", n)
 	}
+	return err
+}
+
+// work runs passes until ctx ends or one fails.
+func (m *Manager) work(ctx context.Context) error {
 	tick := time.NewTicker(m.PollInterval)
 	defer tick.Stop()
 	for {
