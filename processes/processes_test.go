@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
@@ -62,6 +63,7 @@ func newDossier(n int) dossier.CreateDossier {
 }
 
 type world struct {
+	pool     *pgxpool.Pool
 	store    *processes.Store
 	ledger   app.Ledger
 	dossiers app.Dossiers
@@ -77,6 +79,7 @@ func merger(t *testing.T, n int) (w *world, move, stay []domain.DossierID) {
 	es := postgres.New(pool, postgres.Options{PollInterval: 20 * time.Millisecond})
 	l := app.Ledger{Store: es}
 	w = &world{
+		pool:     pool,
 		store:    processes.NewStore(pool),
 		ledger:   l,
 		dossiers: app.Dossiers{Ledger: l, Catalogue: catalog.Default(), PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
@@ -330,4 +333,50 @@ func TestPoisonStepDoesNotBlockTheOthers(t *testing.T) {
 		t.Fatalf("after the retry: %+v; want done with every dossier moved", st)
 	}
 	w.checkMoved(t, decision, append(move, ghost.DossierID), stay)
+}
+
+// TestLostRecordsAndDuplicatesMoveNothingTwice runs a process to the end,
+// then forgets every step's record (as a crash between each append and its
+// record would), and runs it again with two managers at once and the
+// process started twice: every dossier counts as moved, and the log still
+// holds exactly one move per dossier.
+func TestLostRecordsAndDuplicatesMoveNothingTwice(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	w, move, stay := merger(t, n)
+	decision := w.decision(t)
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	m := w.manager()
+	wg.Go(func() { _ = m.Run(ctx) })
+	if _, err := m.Start(context.Background(), district); err != nil {
+		t.Fatal(err)
+	}
+	first := w.waitEnded(t, decision)
+	stop()
+	wg.Wait()
+	if first.State != processes.StateDone || first.Moved != len(move) {
+		t.Fatalf("first run: %+v", first)
+	}
+
+	pool := w.pool
+	if _, err := pool.Exec(context.Background(), `UPDATE process_steps SET outcome = 'pending', rule = NULL;
+UPDATE processes SET state = 'running', finished_at = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop = context.WithCancel(context.Background())
+	defer stop()
+	a, b := w.manager(), w.manager()
+	go func() { _ = a.Run(ctx) }()
+	go func() { _ = b.Run(ctx) }()
+	for _, mgr := range []*processes.Manager{a, b} {
+		if st, err := mgr.Start(context.Background(), district); err != nil || st.ID != decision {
+			t.Fatalf("Start again: %+v, %v; want the same process", st, err)
+		}
+	}
+	st := w.waitEndedAfter(t, decision, *first.FinishedAt)
+	if st.State != processes.StateDone || st.Moved != len(move) || st.Total != len(move) {
+		t.Fatalf("after the lost records: %+v; want done, all %d moved", st, len(move))
+	}
+	w.checkMoved(t, decision, move, stay)
 }
