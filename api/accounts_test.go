@@ -544,20 +544,31 @@ func amOrgCommands(t *testing.T, e *apitest.Env) {
 			Status     string   `json:"status"`
 			Successors []string `json:"successors"`
 		} `json:"org"`
-		Succession struct {
-			Kind     string `json:"kind"`
-			Complete bool   `json:"complete"`
-		} `json:"succession"`
+		Process struct {
+			ID       string `json:"id"`
+			Decision string `json:"decision"`
+			State    string `json:"state"`
+		} `json:"process"`
 	}
 	r.JSON(&ended)
-	if r.Status != http.StatusOK || ended.Org.Status != "merged" || !ended.Succession.Complete || ended.Succession.Kind != "merge" {
-		t.Fatalf("merge: %d %s", r.Status, r.Body)
+	// The moves are a process: the request only records the decision and
+	// points at the process.
+	if r.Status != http.StatusAccepted || ended.Org.Status != "merged" || ended.Process.Decision != "merge" ||
+		r.Header.Get("Location") != "/api/v1/processes/"+ended.Process.ID {
+		t.Fatalf("merge: %d %s (Location %q)", r.Status, r.Body, r.Header.Get("Location"))
 	}
-	if r := e.Do(http.MethodPost, "/api/v1/orgs/"+a+"/succession", admin, nil); r.Status != http.StatusOK {
-		t.Errorf("resume succession: %d %s", r.Status, r.Body)
+	if p := waitProcess(t, e, admin, ended.Process.ID); p.State != "done" || p.Total == nil || *p.Total != 0 || p.Org != a {
+		t.Errorf("the merger's process: %+v, want done with nothing to move", p)
 	}
-	if r := e.Do(http.MethodPost, "/api/v1/orgs/"+b+"/succession", admin, nil); r.Status != http.StatusUnprocessableEntity {
-		t.Errorf("succession of an active org: %d %s", r.Status, r.Body)
+	// Resuming by hand is gone: a restart of the service resumes.
+	if r := e.Do(http.MethodPost, "/api/v1/orgs/"+a+"/succession", admin, nil); r.Status != http.StatusNotFound && r.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /succession: %d %s, want the route gone", r.Status, r.Body)
+	}
+	if r := e.Do(http.MethodGet, "/api/v1/processes/"+uuid.NewString(), admin, nil); r.Status != http.StatusNotFound {
+		t.Errorf("an unknown process: %d %s, want 404", r.Status, r.Body)
+	}
+	if r := e.Do(http.MethodGet, "/api/v1/processes/not-a-uuid", admin, nil); r.Status != http.StatusBadRequest {
+		t.Errorf("a malformed process id: %d %s, want 400", r.Status, r.Body)
 	}
 	if r := e.Do(http.MethodGet, "/api/v1/orgs/"+a, admin, nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"status":"merged"`) {
 		t.Errorf("merged org: %d %s", r.Status, r.Body)
@@ -714,5 +725,40 @@ func amCertificates(t *testing.T, e *apitest.Env) {
 		map[string]any{"reason": "mất token"}, "If-Match", r.Header.Get("ETag"))
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"revoked_at"`) {
 		t.Errorf("revoke certificate: %d %s", r.Status, r.Body)
+	}
+}
+
+// processStatus is GET /processes/{id}'s answer, as a client reads it.
+type processStatus struct {
+	ID       string         `json:"id"`
+	Org      string         `json:"org_id"`
+	Decision string         `json:"decision"`
+	State    string         `json:"state"`
+	Total    *int           `json:"total"`
+	Moved    int            `json:"moved"`
+	Skipped  map[string]int `json:"skipped"`
+	Failed   int            `json:"failed"`
+	Pending  int            `json:"pending"`
+	Failures []struct {
+		Dossier string `json:"dossier_id"`
+		Error   string `json:"error"`
+	} `json:"failures"`
+}
+
+// waitProcess polls GET /processes/{id}, as a client would after a 202,
+// until the process is no longer running.
+func waitProcess(t *testing.T, e *apitest.Env, token, id string) processStatus {
+	t.Helper()
+	for {
+		r := e.Do(http.MethodGet, "/api/v1/processes/"+id, token, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET /processes/%s: %d %s", id, r.Status, r.Body)
+		}
+		var p processStatus
+		r.JSON(&p)
+		if p.State != "running" {
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

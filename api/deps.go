@@ -47,6 +47,8 @@ type Deps struct {
 	// /metrics serves everything registered on it; when nil the server
 	// keeps a private registry with the HTTP and Go runtime metrics only.
 	Metrics prometheus.Registerer
+	// Processes runs the long work a request only starts (org succession).
+	Processes Processes
 }
 
 func (d *Deps) now() time.Time {

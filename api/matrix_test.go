@@ -577,11 +577,11 @@ func matrixRoutes() []route {
 				return request{method: http.MethodPost, path: "/api/v1/orgs/" + prov.String() + "/home-affairs",
 					body: with(acctDecision(m.next()), "home_affairs", doh), headers: []string{"If-Match", m.orgETag(t, prov)}}
 			}},
-		{pattern: "POST /api/v1/orgs/{id}/merge", allowed: admins, want: http.StatusOK, refused: []int{422},
+		{pattern: "POST /api/v1/orgs/{id}/merge", allowed: admins, want: http.StatusAccepted, refused: []int{422},
 			build: orgWrite("/merge", func(m *matrix, t *testing.T, s side) any {
 				return with(acctDecision(m.next()), "successor", m.childOrg(t, s))
 			}, true)},
-		{pattern: "POST /api/v1/orgs/{id}/split", allowed: admins, want: http.StatusOK, refused: []int{422},
+		{pattern: "POST /api/v1/orgs/{id}/split", allowed: admins, want: http.StatusAccepted, refused: []int{422},
 			build: orgWrite("/split", func(m *matrix, t *testing.T, s side) any {
 				return with(acctDecision(m.next()), "successors", []domain.OrgID{m.childOrg(t, s), m.childOrg(t, s)})
 			}, true)},
@@ -589,15 +589,18 @@ func matrixRoutes() []route {
 			build: orgWrite("/dissolve", func(m *matrix, t *testing.T, s side) any {
 				return acctDecision(m.next())
 			}, true)},
-		{pattern: "POST /api/v1/orgs/{id}/succession", allowed: admins, want: http.StatusOK,
+		{pattern: "GET /api/v1/processes/{id}", allowed: []role{roleAdmin, roleHR, roleApprover, roleInspector, roleAuditor}, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				id, succ := m.childOrg(t, s), m.childOrg(t, s)
 				o, _ := m.env.Svc.Deps.Orgs.Get(context.Background(), id)
 				if _, err := m.env.Svc.Deps.Orgs.Merge(context.Background(), id, o.Version(), succ, m.env.Meta()); err != nil {
 					t.Fatal(err)
 				}
-				m.env.WaitCaughtUp()
-				return request{method: http.MethodPost, path: "/api/v1/orgs/" + id.String() + "/succession"}
+				st, err := m.env.Svc.Processes.Start(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return request{method: http.MethodGet, path: "/api/v1/processes/" + st.ID.String()}
 			}},
 
 		// Dossiers.

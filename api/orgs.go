@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/org"
@@ -343,66 +342,36 @@ func (s *Server) designateHomeAffairs(c echo.Context) error {
 }
 
 // endResponse answers a merger, split or dissolution: the org as it ended,
-// and what the succession process did with its dossiers.
+// and the process that moves its dossiers (202, Location: the process).
 type endResponse struct {
-	Org        orgView         `json:"org"`
-	Succession *successionView `json:"succession,omitempty"` // absent for a dissolution without successor
+	Org     orgView      `json:"org"`
+	Process *processView `json:"process,omitempty"` // absent for a dissolution without successor
 }
 
-// successionView is app.SuccessionReport. Complete is false when the run
-// stopped on an error (Error says which); POST /orgs/{id}/succession
-// resumes it, moving nothing twice.
-type successionView struct {
-	Decision string         `json:"decision_event_id"`
-	Kind     string         `json:"kind"` // merge, split, dissolution
-	Listed   int            `json:"listed"`
-	Moved    int            `json:"moved"`
-	Already  int            `json:"already"`
-	Skipped  map[string]int `json:"skipped"`
-	Complete bool           `json:"complete"`
-	Error    string         `json:"error,omitempty"`
-}
-
-func (s *Server) succession() app.Succession {
-	managed := s.deps.Orgs.Managed
-	if managed == nil {
-		pool := s.deps.Pool
-		managed = func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
-			return orgs.ManagedDossiers(ctx, pool, o, on)
-		}
-	}
-	return app.Succession{Ledger: s.deps.Orgs.Ledger, Managed: managed, Clock: s.deps.Now}
-}
-
-// runSuccessionFor runs the process synchronously: a province's merger
-// moves some thousands of dossiers, each one append. A failure is reported
-// in the view, not as the request's error: the decision is stored either
-// way, and the client resumes with POST /orgs/{id}/succession.
-func (s *Server) runSuccessionFor(c echo.Context, id domain.OrgID) *successionView {
-	rep, err := s.succession().Run(c.Request().Context(), id)
-	v := &successionView{Decision: rep.Decision.String(), Kind: rep.Kind, Listed: rep.Listed, Moved: rep.Moved,
-		Already: rep.Already, Skipped: rep.Skipped, Complete: err == nil}
-	if v.Skipped == nil {
-		v.Skipped = map[string]int{}
-	}
-	if err != nil {
-		s.log.Error("succession stopped", "org", id.String(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error())
-		v.Error = "the succession stopped; POST /api/v1/orgs/" + id.String() + "/succession resumes it"
-	}
-	return v
-}
-
+// respondEnd answers an org's end. With a successor the dossiers' moves
+// are a process (package processes): the request registers it and answers
+// 202 with its address; it never waits for the moves. Should registering
+// fail, the decision is stored all the same and the process manager finds
+// it in the log.
 func (s *Server) respondEnd(c echo.Context, id domain.OrgID, succession bool) error {
-	var sv *successionView
+	ctx := c.Request().Context()
+	var pv *processView
+	status := http.StatusOK
 	if succession {
-		sv = s.runSuccessionFor(c, id)
+		st, err := s.deps.Processes.Start(ctx, id)
+		if err != nil {
+			return err
+		}
+		v := viewProcess(st)
+		pv, status = &v, http.StatusAccepted
+		c.Response().Header().Set(echo.HeaderLocation, processPath(st.ID))
 	}
-	o, err := s.deps.Orgs.Get(c.Request().Context(), id)
+	o, err := s.deps.Orgs.Get(ctx, id)
 	if err != nil {
 		return err
 	}
 	SetETag(c, o.Version())
-	return c.JSON(http.StatusOK, endResponse{Org: viewOrg(o), Succession: sv})
+	return c.JSON(status, endResponse{Org: viewOrg(o), Process: pv})
 }
 
 // successorRequest names the org that takes over: required for a merger,
@@ -412,14 +381,14 @@ type successorRequest struct {
 	decision
 }
 
-// mergeOrg: POST /orgs/{id}/merge (If-Match) → 200 {org, succession}.
+// mergeOrg: POST /orgs/{id}/merge (If-Match) → 202 {org, process}.
 func (s *Server) mergeOrg(c echo.Context) error {
 	return s.endOrgWithSuccessor(c, s.deps.Orgs.Merge)
 }
 
 // endOrgWithSuccessor runs a merger or a dissolution: both end the org in
 // the path and name at most one successor, which must be an org the caller
-// manages. The answer carries the succession when there is a successor.
+// manages. The answer carries the process when there is a successor.
 func (s *Server) endOrgWithSuccessor(c echo.Context,
 	end func(ctx context.Context, id domain.OrgID, ifMatch uint64, successor domain.OrgID, m domain.Meta) (eventstore.AppendResult, error)) error {
 	o, ifMatch, req, err := pathWrite[successorRequest](c, s.orgToManage)
@@ -446,7 +415,7 @@ type splitOrgRequest struct {
 	decision
 }
 
-// splitOrg: POST /orgs/{id}/split (If-Match) → 200 {org, succession}.
+// splitOrg: POST /orgs/{id}/split (If-Match) → 202 {org, process}.
 func (s *Server) splitOrg(c echo.Context) error {
 	o, ifMatch, req, err := pathWrite[splitOrgRequest](c, s.orgToManage)
 	if err != nil {
@@ -472,29 +441,8 @@ func (s *Server) splitOrg(c echo.Context) error {
 	return s.respondEnd(c, o.ID(), true)
 }
 
-// dissolveOrg: POST /orgs/{id}/dissolve (If-Match) → 200 {org, succession
-// (when a successor was named)}.
+// dissolveOrg: POST /orgs/{id}/dissolve (If-Match) → 202 {org, process}
+// with a successor, 200 {org} without.
 func (s *Server) dissolveOrg(c echo.Context) error {
 	return s.endOrgWithSuccessor(c, s.deps.Orgs.Dissolve)
-}
-
-// runSuccession: POST /orgs/{id}/succession → 200 {org, succession}: runs
-// (or resumes) the process after a merger, split or dissolution with a
-// successor; 422 when the org has none. No If-Match: it decides nothing
-// new, and running it twice moves nothing twice.
-func (s *Server) runSuccession(c echo.Context) error {
-	o, err := s.orgInPath(c, account.ActionManageOrgs)
-	if err != nil {
-		return err
-	}
-	for _, succ := range o.Successors() {
-		if !CallerOf(c).Can(account.ActionManageOrgs, succ) {
-			return notFound
-		}
-	}
-	if len(o.Successors()) == 0 {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Detail: "the org did not end by merger, split or dissolution with a successor",
-			Errors: []FieldProblem{{Field: "path:id", Rule: "no_succession"}}}
-	}
-	return s.respondEnd(c, o.ID(), true)
 }

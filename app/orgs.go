@@ -22,8 +22,8 @@ type ManagedDossiers func(ctx context.Context, org domain.OrgID, on domain.Date)
 // Dossiers.
 //
 // Merge, Split and Dissolve only record the decision. Moving the dossiers
-// is the Succession process's work, started by the caller (or a subscriber
-// of the log) with the org's id once the decision is stored.
+// is Succession's work, run step by step as a resumable process by package
+// processes, which finds the decision in the log.
 type Orgs struct {
 	Ledger ledger.Ledger
 	// Managed tells Dissolve whether the org still manages dossiers; when

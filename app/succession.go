@@ -67,25 +67,70 @@ type SuccessionReport struct {
 // losing a race for its stream.
 const maxStepRetries = 8
 
-// Run moves the dossiers of org, which must have ended by merger, split or
-// dissolution with a successor: otherwise the error wraps domain.ErrInvalid
-// (and domain.ErrNotFound for an unknown org). The first failing move stops
-// the run and is returned with the counts so far; the moves already written
-// stay written, and running again finishes the job.
-func (p Succession) Run(ctx context.Context, orgID domain.OrgID) (SuccessionReport, error) {
-	rep := SuccessionReport{Org: orgID, Skipped: map[string]int{}}
-	h, err := p.Ledger.Load(ctx, orgID.StreamID(), org.Decode)
+// SuccessionDecision is the event that ended an org with successors: the
+// cause of every move of the succession.
+type SuccessionDecision struct {
+	Org        domain.OrgID
+	Event      domain.Recorded // the org event; its id keys the process
+	Successors []domain.OrgID
+	Kind       string // "merge", "split" or "dissolution"
+}
+
+// FindSuccession reads the decision that ended org. The error wraps
+// domain.ErrInvalid (a *ReferenceError) when the org did not end by merger,
+// split or dissolution with a successor, and domain.ErrNotFound for an
+// unknown org.
+func FindSuccession(ctx context.Context, l ledger.Ledger, orgID domain.OrgID) (SuccessionDecision, error) {
+	h, err := l.Load(ctx, orgID.StreamID(), org.Decode)
 	if err != nil {
-		return rep, err
+		return SuccessionDecision{}, err
+	}
+	if len(h.Events) == 0 {
+		return SuccessionDecision{}, fmt.Errorf("%w: org %s", domain.ErrNotFound, orgID)
 	}
 	dec, successors, kind, ok := succession(h.Events)
 	if !ok {
-		return rep, &ReferenceError{Field: "org_id", ID: orgID.String(), Err: errNoSuccession}
+		return SuccessionDecision{}, &ReferenceError{Field: "org_id", ID: orgID.String(), Err: errNoSuccession}
 	}
-	rep.Decision, rep.Kind = dec.ID, kind
-	ids, err := p.Managed(ctx, orgID, dec.Meta.EffectiveDate.AddDays(-1))
+	return SuccessionDecision{Org: orgID, Event: dec, Successors: successors, Kind: kind}, nil
+}
+
+// List is the dossiers the decision moves: those the org managed on the
+// last day it served (the day before the decision's effective date).
+func (p Succession) List(ctx context.Context, dec SuccessionDecision) ([]domain.DossierID, error) {
+	ids, err := p.Managed(ctx, dec.Org, dec.Event.Meta.EffectiveDate.AddDays(-1))
 	if err != nil {
-		return rep, fmt.Errorf("app: listing the dossiers of %s: %w", orgID, err)
+		return nil, fmt.Errorf("app: listing the dossiers of %s: %w", dec.Org, err)
+	}
+	return ids, nil
+}
+
+// Step moves one dossier for the decision, returning "moved", "already"
+// (moved by an earlier step for the same decision) or the rule of the
+// state that made the dossier stay (archived, no longer managed by the
+// org). It is idempotent: see Succession.
+func (p Succession) Step(ctx context.Context, dec SuccessionDecision, id domain.DossierID) (string, error) {
+	return p.move(ctx, dec.Org, id, dec.Event, dec.Successors, dec.Kind)
+}
+
+// Run moves the dossiers of org in one call, which must have ended by
+// merger, split or dissolution with a successor: otherwise the error wraps
+// domain.ErrInvalid (and domain.ErrNotFound for an unknown org). The first
+// failing move stops the run and is returned with the counts so far; the
+// moves already written stay written, and running again finishes the job.
+// The service never calls it inside a request: package processes runs the
+// same steps as a resumable process; Run serves the demo generator and
+// tools.
+func (p Succession) Run(ctx context.Context, orgID domain.OrgID) (SuccessionReport, error) {
+	rep := SuccessionReport{Org: orgID, Skipped: map[string]int{}}
+	dec, err := FindSuccession(ctx, p.Ledger, orgID)
+	if err != nil {
+		return rep, err
+	}
+	rep.Decision, rep.Kind = dec.Event.ID, dec.Kind
+	ids, err := p.List(ctx, dec)
+	if err != nil {
+		return rep, err
 	}
 	rep.Listed = len(ids)
 
@@ -113,7 +158,7 @@ func (p Succession) Run(ctx context.Context, orgID domain.OrgID) (SuccessionRepo
 			break
 		}
 		g.Go(func() error {
-			outcome, err := p.move(gctx, orgID, id, dec, successors, kind)
+			outcome, err := p.Step(gctx, dec, id)
 			if err != nil {
 				return fmt.Errorf("app: moving %s: %w", id.StreamID(), err)
 			}

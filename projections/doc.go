@@ -20,8 +20,7 @@
 //
 // Read models live in subpackages (projections/dossiers, projections/audit,
 // …); the service lists the ones it runs in one place
-// (internal/service.Projections), with no registry. Integrations
-// that want the events as messages use projections/publish, which forwards
-// the log to a watermill publisher; see docs/projections.md for why
-// projections themselves do not go through watermill.
+// (internal/service.Projections), with no registry. Nothing publishes the
+// log as messages yet: issue 15 will, through watermill; see
+// docs/projections.md for why projections themselves do not go through it.
 package projections

@@ -36,6 +36,7 @@ import (
 	"github.com/hoso-ledger/hoso/internal/config"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/migrations"
+	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
@@ -118,6 +119,7 @@ type Service struct {
 	Tree        *treelog.Log
 	Runner      *projections.Runner
 	Projections []projections.Projection
+	Processes   *processes.Manager // org successions; runs with the projections
 	Deps        *api.Deps
 	API         *api.Server
 	Checkpoints *checkpoint.Log    // nil without a key
@@ -166,7 +168,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 		return nil, err
 	}
 	return []projections.Projection{
-		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()), processes.NewProjection(),
 	}, nil
 }
 
@@ -257,20 +259,32 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			if name == orgs.Name && s.API != nil {
 				s.API.OrgTreeChanged()
 			}
+			if (name == processes.ProjectionName || name == orgs.Name) && s.Processes != nil {
+				s.Processes.Wake()
+			}
 		}})
 	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
 	l := ledger.Ledger{Store: s.Store}
 	cat := catalog.Default()
+	managed := func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
+		return orgs.ManagedDossiers(ctx, s.Pool, o, on)
+	}
+	s.Processes = &processes.Manager{
+		Store:        processes.NewStore(s.Pool),
+		Succession:   app.Succession{Ledger: l, Managed: managed, Clock: cfg.Now},
+		ListAfter:    []string{orgs.Name},
+		PollInterval: cfg.PollInterval,
+		Now:          cfg.Now,
+		Logger:       cfg.Logger,
+	}
 	s.Deps = &api.Deps{
 		Pool:     s.Pool,
 		ReadLog:  readLog,
 		Store:    s.Store,
 		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
 		Dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
-		Orgs: app.Orgs{Ledger: l, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
-			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
-		}},
+		Orgs:     app.Orgs{Ledger: l, Managed: managed},
 		Accounts: app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
 		Catalog:  cat,
 		Policy:   pol,
@@ -279,6 +293,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Now:      cfg.Now,
 		Metrics:  cfg.Registerer,
 	}
+	s.Deps.Processes = s.Processes
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
@@ -314,6 +329,8 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if !s.cfg.NoProjections {
 		g.Go(func() error { return ignoreCancel(s.Runner.Run(gctx, s.Projections...)) })
+		// The processes follow the read models they list dossiers from.
+		g.Go(func() error { return ignoreCancel(s.Processes.Run(gctx)) })
 	}
 	g.Go(func() error { return ignoreCancel(s.Tree.Run(gctx)) })
 	if s.Checkpoints != nil {
