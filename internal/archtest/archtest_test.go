@@ -68,13 +68,18 @@ var rules = []rule{
 	},
 	{
 		From: "app",
-		Deny: []string{"api", "cmd", "projections", "internal/service", "internal/demo"},
+		Deny: []string{"api", "cmd", "projections", "processes", "internal/service", "internal/demo"},
 		Why:  "app holds the use cases; callers (api, cmd) import it, never the reverse; read models are not its business",
 	},
 	{
 		From: "projections",
-		Deny: []string{"app", "api", "cmd", "internal/service"},
+		Deny: []string{"app", "api", "cmd", "processes", "internal/service"},
 		Why:  "projections fold the log through ledger, domain and eventstore only",
+	},
+	{
+		From: "processes",
+		Deny: []string{"api", "cmd", "internal/service", "internal/demo"},
+		Why:  "a process is driven by the log through a projection and acts through the use cases; api and cmd only read its progress",
 	},
 	{
 		From: "api",
@@ -253,6 +258,9 @@ func TestRulesCatchBadImports(t *testing.T) {
 		{From: "projections", To: "api/auth", Ours: true},
 		{From: "projections/stats", To: "cmd/hoso", Ours: true},
 		{From: "api", To: "cmd/hoso", Ours: true},
+		{From: "processes", To: "api", Ours: true},
+		{From: "app", To: "processes", Ours: true},
+		{From: "projections/orgs", To: "processes", Ours: true},
 	}
 	for _, e := range bad {
 		e.File = e.From + "/x.go"
@@ -277,6 +285,9 @@ func TestRulesCatchBadImports(t *testing.T) {
 		{From: "cmd/hoso", To: "internal/service", Ours: true},
 		{From: "internal/service", To: "api", Ours: true},
 		{From: "internal/demo", To: "app", Ours: true},
+		{From: "processes", To: "app", Ours: true},
+		{From: "processes", To: "projections", Ours: true},
+		{From: "api", To: "processes", Ours: true},
 	}
 	for _, e := range good {
 		e.File = e.From + "/x.go"

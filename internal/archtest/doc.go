@@ -3,6 +3,7 @@
 //
 //	cmd → api → app → ledger → domain, eventstore
 //	projections → ledger, domain, eventstore
+//	processes → app, projections (api and cmd read their progress)
 //
 // It parses the import clauses of every Go file in the module (test files
 // included, so a test cannot pull a layer upwards either) and fails on any
