@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,9 @@ type notifier struct {
 	stop context.CancelFunc
 	done chan struct{}
 	ch   chan struct{}
+
+	// pid is the backend of the LISTEN connection, 0 while there is none.
+	pid atomic.Uint32
 }
 
 // changed returns a channel closed at the next notification (or reconnect).
@@ -105,9 +109,14 @@ func (n *notifier) listen(ctx context.Context) (listened bool) {
 		conn.Close(closeCtx)
 	}()
 	var channel string
-	if err := conn.QueryRow(ctx, `SELECT 'hoso_events_' || 'events'::regclass::oid::text`).Scan(&channel); err != nil { // see notifySQL
+	var pid uint32
+	// Register before listening: see notifySQL for why this order loses
+	// no wake-up.
+	if err := conn.QueryRow(ctx, listenerLock).Scan(nil, &channel, &pid); err != nil {
 		return false
 	}
+	n.pid.Store(pid)
+	defer n.pid.Store(0)
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false
 	}
