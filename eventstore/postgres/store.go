@@ -233,10 +233,17 @@ func (s *Store) announce() {
 	go func() {
 		for {
 			for s.announceAgain.Swap(false) {
-				_, _ = s.notifyOthers() // best effort: see above
 				// Under sustained appends, one NOTIFY per interval is enough
-				// and leaves the server's time to the appends.
-				time.Sleep(notifyInterval)
+				// and leaves the server's time to the appends. With nobody
+				// else listening the next look can wait longer: a listener
+				// that registers meanwhile has read the log once already,
+				// and hears of the events after that at most idleNotifyInterval
+				// late.
+				wait := idleNotifyInterval
+				if notified, err := s.notifyOthers(); notified || err != nil { // best effort: see above
+					wait = notifyInterval
+				}
+				time.Sleep(wait)
 			}
 			s.announcing.Store(false)
 			// An append may have asked between the last Swap and Store.
@@ -257,8 +264,13 @@ func (s *Store) notifyOthers() (bool, error) {
 }
 
 // notifyInterval spaces NOTIFYs under sustained load; it is the most it adds
-// to another process's delivery latency.
-const notifyInterval = 2 * time.Millisecond
+// to another process's delivery latency. idleNotifyInterval spaces the
+// looks for a listener while none is registered: the most a new listener's
+// first wake-up can be late.
+const (
+	notifyInterval     = 2 * time.Millisecond
+	idleNotifyInterval = 50 * time.Millisecond
+)
 
 type head struct {
 	version uint64
