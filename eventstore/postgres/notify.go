@@ -36,13 +36,15 @@ func (n *notifier) changed() <-chan struct{} {
 	return n.ch
 }
 
+// broadcast wakes whoever waits on changed; the next channel is made only
+// when someone asks for it, so appends with no subscription allocate none.
 func (n *notifier) broadcast() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ch != nil {
 		close(n.ch)
+		n.ch = nil
 	}
-	n.ch = make(chan struct{})
 }
 
 // acquire registers a subscription, starting the listener for the first;
