@@ -253,7 +253,7 @@ func BenchmarkAppendInterleaved(b *testing.B) {
 					phase(raw, &rawTime)
 				}
 			}
-			perSide := float64((phases) * writers * chunk)
+			perSide := float64(phases * writers * chunk)
 			rawRate, storeRate := perSide/rawTime.Seconds(), perSide/storeTime.Seconds()
 			b.ReportMetric(rawRate, "raw-events/s")
 			b.ReportMetric(storeRate, "store-events/s")
