@@ -129,6 +129,9 @@ func prepareOne(i int, e EventData, now time.Time) (Prepared, error) {
 }
 
 func canonicalMetadata(m Metadata) ([]byte, error) {
+	if b, ok := canonicalMetadataFast(m); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
@@ -154,6 +157,9 @@ func canonicalObject(raw []byte) ([]byte, error) {
 	}
 	if !json.Valid(raw) {
 		return nil, fmt.Errorf("payload is not valid JSON")
+	}
+	if out, ok := canonicalFast(raw); ok {
+		return out, nil // no backslash, so no NUL
 	}
 	out, err := jcs.Transform(raw)
 	if err != nil {

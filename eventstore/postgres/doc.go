@@ -18,7 +18,10 @@
 // Subscriptions are woken at once by appends in the same process and by
 // NOTIFY from other processes, sent right after the append commits (not
 // inside it: PostgreSQL serializes the commits of notifying transactions).
-// They poll as a fallback, so a lost notification delays them by at most
-// Options.PollInterval, and poll quickly while committed events wait behind
-// a running transaction.
+// A store's listener registers with a shared advisory lock, and the NOTIFY
+// goes out, asynchronously committed, only while another store's listener is
+// registered: with nobody else listening an append costs no notification at
+// all. They poll as a fallback, so a lost notification delays them by at
+// most Options.PollInterval, and poll quickly while committed events wait
+// behind a running transaction.
 package postgres

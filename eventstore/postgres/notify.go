@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,9 @@ type notifier struct {
 	stop context.CancelFunc
 	done chan struct{}
 	ch   chan struct{}
+
+	// pid is the backend of the LISTEN connection, 0 while there is none.
+	pid atomic.Uint32
 }
 
 // changed returns a channel closed at the next notification (or reconnect).
@@ -32,13 +36,15 @@ func (n *notifier) changed() <-chan struct{} {
 	return n.ch
 }
 
+// broadcast wakes whoever waits on changed; the next channel is made only
+// when someone asks for it, so appends with no subscription allocate none.
 func (n *notifier) broadcast() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ch != nil {
 		close(n.ch)
+		n.ch = nil
 	}
-	n.ch = make(chan struct{})
 }
 
 // acquire registers a subscription, starting the listener for the first;
@@ -105,9 +111,14 @@ func (n *notifier) listen(ctx context.Context) (listened bool) {
 		conn.Close(closeCtx)
 	}()
 	var channel string
-	if err := conn.QueryRow(ctx, `SELECT 'hoso_events_' || 'events'::regclass::oid::text`).Scan(&channel); err != nil { // see notifySQL
+	var pid uint32
+	// Register before listening: see notifySQL for why this order loses
+	// no wake-up.
+	if err := conn.QueryRow(ctx, listenerLock).Scan(nil, &channel, &pid); err != nil {
 		return false
 	}
+	n.pid.Store(pid)
+	defer n.pid.Store(0)
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false
 	}

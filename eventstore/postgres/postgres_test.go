@@ -179,6 +179,71 @@ func TestNotifyWakesSubscription(t *testing.T) {
 	}
 }
 
+// TestNotifyOnlyOtherListeners: the post-commit NOTIFY is sent only when a
+// listener other than the store's own is registered, and then it is sent.
+func TestNotifyOnlyOtherListeners(t *testing.T) {
+	s, _, app := newStore(t, postgres.Options{PollInterval: time.Minute})
+	other := postgres.New(app, postgres.Options{PollInterval: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.Append(ctx, "notify", eventstore.NoStream, eventstore.EventData{Type: "test.notify.v1", Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	expect := func(store *postgres.Store, want bool, why string) {
+		t.Helper()
+		got, err := postgres.NotifyOthers(store)
+		if err != nil || got != want {
+			t.Fatalf("%s: notified = %v, %v; want %v", why, got, err, want)
+		}
+	}
+	// subscribe starts a subscription on store and waits until its listener
+	// has registered; the returned function ends it.
+	subscribe := func(store *postgres.Store) func() {
+		t.Helper()
+		subCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, err := range store.Subscribe(subCtx, eventstore.Start) {
+				if err != nil {
+					return
+				}
+			}
+		}()
+		for postgres.ListenerPID(store) == 0 {
+			if ctx.Err() != nil {
+				t.Fatal("the subscription's listener never registered")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return func() { stop(); <-done }
+	}
+
+	expect(s, false, "nobody listens")
+	stopOwn := subscribe(s)
+	expect(s, false, "only the store's own subscription listens")
+	stopOther := subscribe(other)
+	expect(s, true, "another store listens")
+	expect(other, true, "the first store listens too")
+	stopOwn()
+	stopOther()
+	// Closing the listener's connection ends its backend, and the lock with
+	// it, soon but not synchronously.
+	for {
+		notified, err := postgres.NotifyOthers(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !notified {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("a stopped listener is still registered after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestPrivileges: the service role cannot change history or forge the
 // columns that order it, and the owner is stopped by the trigger.
 func TestPrivileges(t *testing.T) {
