@@ -28,7 +28,7 @@ type sessionRoutes struct {
 
 func init() {
 	registerRoutes(func(s *Server, v1 *echo.Group) {
-		r := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(s.deps.Pool)}
+		r := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(s.deps.Throttle)}
 		v1.POST("/auth/login", r.login)
 		// The routes an account whose password an administrator set may
 		// use before changing it; every other route refuses it.

@@ -15,7 +15,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
 // Org routes. Anyone with a grant over an org sees it and everything below
@@ -151,13 +150,13 @@ func (s *Server) listOrgs(c echo.Context) error {
 		return BadParameter("query:status", "enum", `"active" or "all"`)
 	}
 	ctx := c.Request().Context()
-	visible, err := orgs.Subtree(ctx, s.deps.Pool, visibleRoots(CallerOf(c)))
+	visible, err := s.deps.Views.OrgSubtree(ctx, visibleRoots(CallerOf(c)))
 	if err != nil {
 		return err
 	}
 	out := orgList{Orgs: []orgSummary{}}
 	if len(visible) > 0 {
-		all, err := orgs.Tree(ctx, s.deps.Pool)
+		all, err := s.deps.Views.OrgTree(ctx)
 		if err != nil {
 			return err
 		}
@@ -381,10 +380,7 @@ type successionView struct {
 func (s *Server) succession() app.Succession {
 	managed := s.deps.Orgs.Managed
 	if managed == nil {
-		pool := s.deps.Pool
-		managed = func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
-			return orgs.ManagedDossiers(ctx, pool, o, on)
-		}
+		managed = s.deps.Views.ManagedDossiers
 	}
 	return app.Succession{Ledger: s.deps.Orgs.Ledger, Managed: managed, Clock: s.deps.Now}
 }

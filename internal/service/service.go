@@ -33,13 +33,16 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
+	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
 // DefaultPolicy is the jurisdiction preset when none is configured: the
@@ -164,6 +167,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 	}
 	return []projections.Projection{
 		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		attachments.New(), transfers.New(),
 	}, nil
 }
 
@@ -260,11 +264,15 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	ledger := app.Ledger{Store: s.Store}
 	cat := catalog.Default()
 	s.Deps = &api.Deps{
-		Pool:     s.Pool,
-		ReadLog:  readLog,
-		Store:    s.Store,
-		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
-		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
+		Views:       pgadapter.NewReadModels(s.Pool),
+		ReadLog:     pgadapter.NewReadLog(readLog),
+		Idempotency: pgadapter.NewIdempotency(s.Pool),
+		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
+		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
+		Throttle:    pgadapter.NewCounters(s.Pool),
+		Store:       s.Store,
+		Auth:        auth.NewStore(pgadapter.NewCredentials(s.Pool), cfg.Now).TrustFor(CallerTrust),
+		Dossiers:    app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
 		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
 			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
 		}},

@@ -1,0 +1,44 @@
+package pgadapter
+
+import (
+	"context"
+	"time"
+)
+
+// CaughtUp reports whether the projection called name has applied every
+// event of the log (projections.Runner.CaughtUp).
+type CaughtUp func(ctx context.Context, name string) (bool, error)
+
+// maxCatchUp bounds how long a lookup that missed waits for its
+// projection: a projection that is stopped, failed or rebuilding must not
+// hold requests until their timeout. Past it, the miss is the answer.
+const maxCatchUp = 5 * time.Second
+
+// waitCaughtUp waits until projection name has applied every event that
+// the log held when it was called, or maxCatchUp passes, or ctx ends. It
+// reports whether the projection caught up: a lookup that missed then
+// asks again, and its answer holds every write answered before the call.
+// A nil caught never waits (no projection runs in this process's view).
+func waitCaughtUp(ctx context.Context, caught CaughtUp, name string) (bool, error) {
+	if caught == nil {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, maxCatchUp)
+	defer cancel()
+	pause := 5 * time.Millisecond
+	for {
+		ok, err := caught(ctx, name)
+		if err != nil || ok {
+			if ctx.Err() != nil {
+				return false, nil // gave up waiting; the miss stands
+			}
+			return ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
