@@ -11,8 +11,11 @@ type CaughtUp func(ctx context.Context, name string) (bool, error)
 
 // maxCatchUp bounds how long a lookup that missed waits for its
 // projection: a projection that is stopped, failed or rebuilding must not
-// hold requests until their timeout. Past it, the miss is the answer.
-const maxCatchUp = 5 * time.Second
+// hold requests until their timeout (30 s). Past it, the miss is the
+// answer. It is generous because a loaded machine delays even the smallest
+// projection by seconds, and a 404 for a transfer the client has just
+// created is wrong, where a slow answer is only slow.
+const maxCatchUp = 20 * time.Second
 
 // waitCaughtUp waits until projection name has applied every event that
 // the log held when it was called, or maxCatchUp passes, or ctx ends. It
