@@ -43,7 +43,7 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
 // bytes are stored waits for the projection: for any other digest no
 // event can name it through this API, and the empty answer stands.
 func (a *Attachments) AttachmentDossiers(ctx context.Context, sha256 string) ([]domain.DossierID, error) {
-	ids, err := attachments.Dossiers(ctx, a.pool, sha256)
+	ids, err := a.dossiers(ctx, sha256)
 	if err != nil || len(ids) > 0 {
 		return ids, err
 	}
@@ -57,7 +57,15 @@ func (a *Attachments) AttachmentDossiers(ctx context.Context, sha256 string) ([]
 	if ok, err := waitCaughtUp(ctx, a.caught, attachments.Name); err != nil || !ok {
 		return nil, err
 	}
-	return attachments.Dossiers(ctx, a.pool, sha256)
+	return a.dossiers(ctx, sha256)
+}
+
+func (a *Attachments) dossiers(ctx context.Context, sha256 string) ([]domain.DossierID, error) {
+	ids, err := attachments.Dossiers(ctx, a.pool, sha256)
+	if notBuilt(err) {
+		return nil, nil
+	}
+	return ids, err
 }
 
 // Attachment implements api.AttachmentStore.

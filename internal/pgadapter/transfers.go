@@ -3,6 +3,7 @@ package pgadapter
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,7 +30,7 @@ func NewTransfers(pool *pgxpool.Pool, caught CaughtUp) *Transfers {
 // transfer initiated by an answered request is found even while the
 // projection lags.
 func (t *Transfers) TransferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
-	id, err := transfers.DossierOf(ctx, t.pool, tid)
+	id, err := t.lookup(ctx, tid)
 	if !errors.Is(err, domain.ErrNotFound) {
 		return id, err
 	}
@@ -40,5 +41,13 @@ func (t *Transfers) TransferDossier(ctx context.Context, tid uuid.UUID) (domain.
 	if !ok {
 		return id, err
 	}
-	return transfers.DossierOf(ctx, t.pool, tid)
+	return t.lookup(ctx, tid)
+}
+
+func (t *Transfers) lookup(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
+	id, err := transfers.DossierOf(ctx, t.pool, tid)
+	if notBuilt(err) {
+		return id, fmt.Errorf("pgadapter: transfer %s (index not built yet): %w", tid, domain.ErrNotFound)
+	}
+	return id, err
 }
