@@ -1,4 +1,8 @@
 // Package api is hoso's HTTP interface (Echo): the routes HR units, auditors
 // and inspectors use, their authentication and org-scoped authorization, and
 // the one place where error kinds become RFC 9457 problem+json responses.
+//
+// It runs no SQL: everything it stores or reads besides the ledger goes
+// through the small interfaces of storage.go (and api/auth's, and
+// readlog.Sink), which internal/pgadapter implements on PostgreSQL.
 package api
