@@ -1,8 +1,10 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,5 +51,101 @@ func TestLimitDelay(t *testing.T) {
 		if got := l.Delay(tc.failures); got != tc.want {
 			t.Errorf("Delay(%d) = %v, want %v", tc.failures, got, tc.want)
 		}
+	}
+}
+
+// counters is auth.Counters in memory, for the throttle's rules without a
+// database (internal/pgadapter runs the same rules on PostgreSQL).
+type counters struct {
+	mu   sync.Mutex
+	rows map[string]auth.Counter
+}
+
+func (m *counters) Update(_ context.Context, keys [3]auth.CounterKey, now time.Time, fn func(*[3]auth.Counter) bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var c [3]auth.Counter
+	for i, k := range keys {
+		row, ok := m.rows[string(k.Digest)]
+		if !ok {
+			row = auth.Counter{LastFailure: now}
+		}
+		c[i] = row
+	}
+	if fn(&c) {
+		for i, k := range keys {
+			old := m.rows[string(k.Digest)]
+			c[i].LastFailure = maxTime(old.LastFailure, c[i].LastFailure)
+			m.rows[string(k.Digest)] = c[i]
+		}
+	}
+	return nil
+}
+
+func (m *counters) Forgive(_ context.Context, pair auth.CounterKey, others ...auth.CounterKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.rows, string(pair.Digest))
+	for _, k := range others {
+		if row, ok := m.rows[string(k.Digest)]; ok && row.Failures > 0 {
+			row.Failures--
+			m.rows[string(k.Digest)] = row
+		}
+	}
+	return nil
+}
+
+func (m *counters) Forget(context.Context, time.Time) error { return nil }
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// TestThrottleRules: the pair's growing delay, to the millisecond, and a
+// success that forgets it.
+func TestThrottleRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	th := auth.NewLoginThrottle(&counters{rows: map[string]auth.Counter{}})
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	fail := func(name, addr string, at time.Time) time.Duration {
+		t.Helper()
+		wait, err := th.Attempt(ctx, name, addr, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait
+	}
+	for i := range auth.PairLimit.Free {
+		if w := fail("pair.user", "10.0.0.1", now); w != 0 {
+			t.Fatalf("attempt %d refused for %v inside the free failures", i+1, w)
+		}
+	}
+	at := now
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if w := fail("pair.user", "10.0.0.1", at); w != want {
+			t.Fatalf("refusal %d: wait %v, want %v", i+1, w, want)
+		}
+		if w := fail("pair.user", "10.0.0.1", at.Add(want-time.Millisecond)); w != time.Millisecond {
+			t.Fatalf("a millisecond early: wait %v", w)
+		}
+		at = at.Add(want)
+		if w := fail("pair.user", "10.0.0.1", at); w != 0 {
+			t.Fatalf("after waiting %v: refused for %v", want, w)
+		}
+	}
+	if err := th.Succeeded(ctx, "pair.user", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range auth.PairLimit.Free {
+		if w := fail("pair.user", "10.0.0.1", at); w != 0 {
+			t.Fatalf("after a success, attempt %d refused for %v", i+1, w)
+		}
+	}
+	if w := fail("pair.user", "10.0.0.1", at.Add(auth.ForgetAfter)); w != 0 {
+		t.Errorf("a day later: wait %v", w)
 	}
 }
