@@ -10,9 +10,17 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 )
 
+// PendingReader is implemented by stores whose ReadAll serves a stable
+// prefix that may trail the committed log (eventstore/postgres): Pending
+// reports whether events committed after from are not in it yet.
+type PendingReader interface {
+	Pending(ctx context.Context, from eventstore.Position) (bool, error)
+}
+
 // CaughtUp reports whether the live generation of the projection called
-// name has applied every event of the log (as of the call): false while
-// it lags, and when it never ran. A reader that misses a row it has reason
+// name has applied every event committed to the log before the call:
+// false while it lags (events past its checkpoint, readable or still
+// pending behind another transaction), and when it never ran. A reader that misses a row it has reason
 // to expect (a client's own write, answered a moment ago) waits for this
 // before it answers "not found", instead of trusting a read model that
 // may lag.
@@ -33,5 +41,15 @@ func (r *Runner) CaughtUp(ctx context.Context, name string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("projections: reading past %s's checkpoint: %w", name, err)
 	}
-	return len(next) == 0, nil
+	if len(next) > 0 {
+		return false, nil
+	}
+	if pr, ok := r.store.(PendingReader); ok {
+		pending, err := pr.Pending(ctx, p)
+		if err != nil {
+			return false, fmt.Errorf("projections: events pending after %s's checkpoint: %w", name, err)
+		}
+		return !pending, nil
+	}
+	return true, nil
 }
