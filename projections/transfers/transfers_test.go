@@ -70,7 +70,7 @@ func TestIndexIsRebuiltFromTheLog(t *testing.T) {
 	if _, err := store.Append(ctx, a.StreamID(), eventstore.Any, eventstore.EventData{Type: "dossier.unknown_to_us.v1", Data: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Append(ctx, "org-"+uuid.NewString(), eventstore.Any, eventstore.EventData{Type: dossier.TypeTransferInitiated, Data: json.RawMessage(`{"transfer_id":"`+uuid.NewString()+`"}`)}); err != nil {
+	if _, err := store.Append(ctx, "org-"+uuid.NewString(), eventstore.Any, eventstore.EventData{Type: dossier.TypeTransferInitiated, Data: json.RawMessage(`{"transfer_id":"` + uuid.NewString() + `"}`)}); err != nil {
 		t.Fatal(err)
 	}
 
