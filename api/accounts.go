@@ -318,9 +318,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 
 // revokeSessions ends the account's login sessions but not its API keys.
 func (s *Server) revokeSessions(ctx context.Context, id domain.AccountID) (int64, error) {
-	tag, err := s.deps.Pool.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = 'password reset'
-		WHERE account_id = $1 AND kind = 'session' AND revoked_at IS NULL`, uuid.UUID(id), s.deps.now())
-	return tag.RowsAffected(), err
+	return s.deps.Auth.RevokeSessions(ctx, uuid.UUID(id), "password reset")
 }
 
 // oneTimePassword is 20 characters from a 57-letter alphabet without

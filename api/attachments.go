@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -137,18 +135,16 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 		return commandError(err)
 	}
 	ctx := c.Request().Context()
-	if _, err := s.deps.Pool.Exec(ctx, `INSERT INTO attachments (sha256, media_type, size, content, uploaded_at, uploaded_by)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
-		doc.SHA256, media, len(content), content, s.deps.now(), uuid.UUID(CallerOf(c).ID())); err != nil {
+	// The bytes go first: an append that follows a crash finds them, and
+	// bytes that no event names are found again by the same upload. Which
+	// dossiers cite them is the attachments projection's, from the event.
+	if err := s.deps.Attachments.PutAttachment(ctx, Attachment{SHA256: doc.SHA256, MediaType: media, Content: content,
+		UploadedAt: s.deps.now(), UploadedBy: CallerOf(c).ID()}); err != nil {
 		return err
 	}
 	m := s.metaWith(c, env)
 	if _, err := s.deps.Dossiers.Attach(ctx, o.d.ID(), ifMatch, dossier.Attachment{Document: doc, Title: field("title")}, m); err != nil {
 		return commandError(err)
-	}
-	if _, err := s.deps.Pool.Exec(ctx, `INSERT INTO attachment_dossiers (sha256, dossier_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-		doc.SHA256, uuid.UUID(o.d.ID())); err != nil {
-		return err
 	}
 	d, err := s.deps.Dossiers.Get(ctx, o.d.ID())
 	if err != nil {
@@ -171,18 +167,14 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 		return BadParameter("path:sha256", "format", "64 lower-case hex digits")
 	}
 	ctx := c.Request().Context()
-	rows, err := s.deps.Pool.Query(ctx, `SELECT dossier_id FROM attachment_dossiers WHERE sha256 = $1 ORDER BY dossier_id`, sha)
-	if err != nil {
-		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	ids, err := s.deps.Attachments.AttachmentDossiers(ctx, sha)
 	if err != nil {
 		return err
 	}
 	caller := CallerOf(c)
 	var reader domain.DossierID
 	for _, id := range ids {
-		h, d, err := s.loadHistory(ctx, domain.DossierID(id))
+		h, d, err := s.loadHistory(ctx, id)
 		if err != nil {
 			continue
 		}
@@ -194,16 +186,14 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 	notFound := &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such attachment"}
 	if reader.IsZero() {
 		for _, id := range ids {
-			if err := s.LogRead(c, domain.DossierID(id), ReadRefused); err != nil {
+			if err := s.LogRead(c, id, ReadRefused); err != nil {
 				return err
 			}
 		}
 		return notFound
 	}
-	var media string
-	var content []byte
-	err = s.deps.Pool.QueryRow(ctx, `SELECT media_type, content FROM attachments WHERE sha256 = $1`, sha).Scan(&media, &content)
-	if errors.Is(err, pgx.ErrNoRows) {
+	media, content, err := s.deps.Attachments.Attachment(ctx, sha)
+	if errors.Is(err, domain.ErrNotFound) {
 		return notFound
 	}
 	if err != nil {

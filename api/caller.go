@@ -16,7 +16,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/vntext"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
 // Caller is the authenticated account behind a request, with the grants in
@@ -180,18 +179,7 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 			return a
 		}
 		generation := s.tree.Generation()
-		var out []domain.OrgID
-		rows, err := s.deps.Pool.Query(ctx, `SELECT ancestor FROM `+orgs.ClosureView+` WHERE descendant = $1`, uuid.UUID(o))
-		if err == nil {
-			for rows.Next() {
-				var id uuid.UUID
-				if rows.Scan(&id) == nil {
-					out = append(out, domain.OrgID(id))
-				}
-			}
-			rows.Close()
-			err = rows.Err()
-		}
+		out, err := s.deps.Views.OrgAncestors(ctx, o)
 		if err == nil && len(out) > 0 {
 			s.tree.Put(o, slices.Clip(out), generation)
 		}

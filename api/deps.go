@@ -3,10 +3,10 @@ package api
 import (
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/auth"
+	"github.com/hoso-ledger/hoso/api/readlog"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain/calendar"
@@ -17,15 +17,19 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 )
 
-// Deps is everything the routes under /api/v1 work with. The read models
-// live in Pool (their views are on its search_path); the ledger is Store,
-// which may be another database (EventStoreDB) than Pool.
+// Deps is everything the routes under /api/v1 work with: the ledger
+// (Store, which may be EventStoreDB) and, behind the interfaces of
+// storage.go, the read models and the API's own tables (internal/pgadapter
+// implements them on PostgreSQL). The HTTP layer runs no SQL of its own.
 type Deps struct {
-	Pool *pgxpool.Pool
-	// ReadLog is where the read log is written (Pool when nil): the
-	// service gives it its own pool when the log's commits need not wait
-	// for the WAL flush.
-	ReadLog  *pgxpool.Pool
+	Views ReadModels
+	// ReadLog is where the read log is written.
+	ReadLog     readlog.Sink
+	Idempotency IdempotencyStore
+	Attachments AttachmentStore
+	Transfers   TransferIndex
+	// Throttle keeps the login throttle's counters.
+	Throttle auth.Counters
 	Store    eventstore.Store
 	Auth     *auth.Store
 	Dossiers app.Dossiers

@@ -6,4 +6,8 @@
 // the caller (public, pending password change, authenticated); the tests
 // hold that table and the OpenAPI document (openapi.yaml) to each other in
 // both directions, and the access matrix to both.
+//
+// It runs no SQL: everything it stores or reads besides the ledger goes
+// through the small interfaces of storage.go (and api/auth's, and
+// readlog.Sink), which internal/pgadapter implements on PostgreSQL.
 package api

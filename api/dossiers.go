@@ -17,7 +17,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
 // envelopeFields are the body fields every dossier write carries beside its
@@ -493,7 +492,7 @@ func (s *Server) scope(c echo.Context, action account.Action, org []domain.OrgID
 	if len(roots) == 0 {
 		return nil, nil
 	}
-	return orgs.Subtree(c.Request().Context(), s.deps.Pool, roots)
+	return s.deps.Views.OrgSubtree(c.Request().Context(), roots)
 }
 
 // sensitiveFilters are the list filters that reveal sensitive fields: a
@@ -605,7 +604,7 @@ func (s *Server) listScope(c echo.Context, q *dossiers.Query) error {
 	if len(q.Scope) == 0 && len(org) == 0 && len(own) > 0 {
 		// The person's own dossier, wherever it is managed.
 		for _, id := range own {
-			d, err := dossiers.Get(c.Request().Context(), s.deps.Pool, id)
+			d, err := s.deps.Views.Dossier(c.Request().Context(), id)
 			if err != nil {
 				continue
 			}
@@ -657,7 +656,7 @@ func (s *Server) listDossiers(c echo.Context) error {
 	if err := s.listScope(c, &q); err != nil {
 		return err
 	}
-	page, err := dossiers.Search(c.Request().Context(), s.deps.Pool, q)
+	page, err := s.deps.Views.SearchDossiers(c.Request().Context(), q)
 	if err != nil {
 		return listError(err)
 	}

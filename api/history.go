@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,8 +14,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/audit"
-	"github.com/hoso-ledger/hoso/projections/dossiers"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
 // EntryView is one audit-trail entry: who (actor), when (both clocks),
@@ -95,7 +92,7 @@ func (s *Server) dossierHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, err := audit.ByDossier(c.Request().Context(), s.deps.Pool, o.d.ID())
+	entries, err := s.deps.Views.AuditByDossier(c.Request().Context(), o.d.ID())
 	if err != nil {
 		return err
 	}
@@ -182,7 +179,7 @@ func (s *Server) auditTrail(c echo.Context) error {
 	if f.Cursor, err = queryOne(c, "cursor"); err != nil {
 		return err
 	}
-	page, err := audit.Query(c.Request().Context(), s.deps.Pool, f)
+	page, err := s.deps.Views.AuditQuery(c.Request().Context(), f)
 	if err != nil {
 		return listError(err)
 	}
@@ -231,18 +228,12 @@ func (s *Server) readLog(c echo.Context) error {
 		return c.JSON(http.StatusOK, ListView[ReadView]{Items: []ReadView{}})
 	}
 	ctx := c.Request().Context()
-	root := false
+	f := ReadFilter{Scope: scope}
 	if len(org) == 0 {
-		var n int
-		if err := s.deps.Pool.QueryRow(ctx, `SELECT count(*) FROM `+orgs.OrgsView+` WHERE org_id = ANY($1) AND parent IS NULL`,
-			uuidsOf(CallerOf(c).Roots(account.ActionReadAudit))).Scan(&n); err != nil {
+		if f.Unmatched, err = s.deps.Views.AnyRoot(ctx, CallerOf(c).Roots(account.ActionReadAudit)); err != nil {
 			return err
 		}
-		root = n > 0
 	}
-	args := []any{uuidsOf(scope), root}
-	where := []string{`(d.managing_org = ANY($1) OR d.employing_unit = ANY($1) OR d.revoked_org = ANY($1) OR (d.dossier_id IS NULL AND $2))`}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	if v, err := queryOne(c, "account"); err != nil {
 		return err
 	} else if v != "" {
@@ -250,7 +241,7 @@ func (s *Server) readLog(c echo.Context) error {
 		if err != nil {
 			return BadParameter("query:account", "format", "not a UUID")
 		}
-		where = append(where, "r.account_id = "+arg(uuid.UUID(a)))
+		f.Account = &a
 	}
 	if v, err := queryOne(c, "dossier"); err != nil {
 		return err
@@ -259,7 +250,7 @@ func (s *Server) readLog(c echo.Context) error {
 		if err != nil {
 			return BadParameter("query:dossier", "format", "not a UUID")
 		}
-		where = append(where, "r.dossier_id = "+arg(uuid.UUID(d)))
+		f.Dossier = &d
 	}
 	if outcomes := queryValues(c, "outcome"); len(outcomes) > 0 {
 		for _, o := range outcomes {
@@ -267,21 +258,13 @@ func (s *Server) readLog(c echo.Context) error {
 				return BadParameter("query:outcome", "enum", "allowed, refused or not_found")
 			}
 		}
-		where = append(where, "r.outcome = ANY("+arg(outcomes)+"::text[])")
+		f.Outcomes = outcomes
 	}
-	from, err := queryInstant(c, "from")
-	if err != nil {
+	if f.From, err = queryInstant(c, "from"); err != nil {
 		return err
 	}
-	to, err := queryInstant(c, "to")
-	if err != nil {
+	if f.To, err = queryInstant(c, "to"); err != nil {
 		return err
-	}
-	if !from.IsZero() {
-		where = append(where, "r.read_at >= "+arg(from))
-	}
-	if !to.IsZero() {
-		where = append(where, "r.read_at < "+arg(to))
 	}
 	limit, err := queryLimit(c, 1000)
 	if err != nil {
@@ -297,43 +280,23 @@ func (s *Server) readLog(c echo.Context) error {
 		if err != nil || n < 1 {
 			return BadParameter("query:cursor", "invalid", "not a cursor this API returned")
 		}
-		where = append(where, "r.read_id < "+arg(n))
+		f.Before = n
 	}
-	rows, err := s.deps.Pool.Query(ctx, `SELECT r.read_id, r.read_at, r.account_id, r.username, r.dossier_id, r.method, r.route,
-       r.query, r.purpose, r.outcome, r.request_id, r.remote_addr
-  FROM dossier_reads r LEFT JOIN `+dossiers.ViewDossiers+` d ON d.dossier_id = r.dossier_id
- WHERE `+strings.Join(where, " AND ")+` ORDER BY r.read_id DESC LIMIT `+strconv.Itoa(limit+1), args...)
+	// One more than the page tells whether another follows.
+	f.Limit = limit + 1
+	items, err := s.deps.Views.Reads(ctx, f)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	out := ListView[ReadView]{Items: []ReadView{}}
-	for rows.Next() {
-		var v ReadView
-		var acct, dossier uuid.UUID
-		if err := rows.Scan(&v.ID, &v.ReadAt, &acct, &v.Username, &dossier, &v.Method, &v.Route, &v.Query, &v.Purpose,
-			&v.Outcome, &v.RequestID, &v.RemoteAddr); err != nil {
-			return err
-		}
-		v.AccountID, v.DossierID, v.ReadAt = domain.AccountID(acct), domain.DossierID(dossier), v.ReadAt.UTC()
+	out := ListView[ReadView]{Items: make([]ReadView, 0, len(items))}
+	for _, v := range items {
 		// Rows logged before redaction hold protected values in clear.
 		v.Query = redactQuery(v.Query)
 		out.Items = append(out.Items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
 		out.NextCursor = strconv.FormatInt(out.Items[limit-1].ID, 10)
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func uuidsOf(ids []domain.OrgID) []uuid.UUID {
-	out := make([]uuid.UUID, len(ids))
-	for i, id := range ids {
-		out[i] = uuid.UUID(id)
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +12,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
+
+	"github.com/hoso-ledger/hoso/domain"
 )
 
 // Idempotency headers.
@@ -76,29 +76,19 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	fingerprint := requestFingerprint(req, body)
 
 	ctx := req.Context()
-	acct := uuid.UUID(caller.ID())
+	k := IdempotencyKey{Account: uuid.UUID(caller.ID()), Key: key, Fingerprint: fingerprint}
 	now := s.deps.now()
-	var claimed bool
-	err = s.deps.Pool.QueryRow(ctx, `
-		INSERT INTO idempotency_keys (account_id, key, request_sha256, method, route, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (account_id, key) DO UPDATE SET
-			request_sha256 = EXCLUDED.request_sha256, method = EXCLUDED.method, route = EXCLUDED.route,
-			created_at = EXCLUDED.created_at, completed_at = NULL, status = NULL, headers = NULL, body = NULL
-		WHERE idempotency_keys.created_at < $7
-		   OR (idempotency_keys.completed_at IS NULL AND idempotency_keys.created_at < $8)
-		RETURNING true`,
-		acct, key, fingerprint[:], req.Method, c.Path(), now, now.Add(-idempotencyTTL), now.Add(-s.staleAfter())).Scan(&claimed)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s.replay(c, acct, key, fingerprint)
-	}
+	claimed, err := s.deps.Idempotency.Claim(ctx, k, req.Method, c.Path(), now, now.Add(-idempotencyTTL), now.Add(-s.staleAfter()))
 	if err != nil {
 		return err
+	}
+	if !claimed {
+		return s.replay(c, k)
 	}
 	if rand.IntN(sweepEvery) == 0 {
 		s.sweepIdempotencyKeys(ctx, now)
 	}
-	return s.runOnce(c, next, acct, key, fingerprint)
+	return s.runOnce(c, next, k)
 }
 
 // sweepEvery: about one keyed POST in this many also deletes a batch of
@@ -107,10 +97,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 const sweepEvery = 100
 
 func (s *Server) sweepIdempotencyKeys(ctx context.Context, now time.Time) {
-	_, err := s.deps.Pool.Exec(ctx, `
-		DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-			SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT 1000))`, now.Add(-idempotencyTTL))
-	if err != nil {
+	if err := s.deps.Idempotency.Sweep(ctx, now.Add(-idempotencyTTL)); err != nil {
 		s.log.Warn("idempotency: sweeping expired keys", "error", err.Error())
 	}
 }
@@ -119,7 +106,7 @@ func (s *Server) sweepIdempotencyKeys(ctx context.Context, now time.Time) {
 // longer than the server's timeout, so its process must have died.
 func (s *Server) staleAfter() time.Duration { return s.cfg.RequestTimeout + 30*time.Second }
 
-func (s *Server) runOnce(c echo.Context, next echo.HandlerFunc, acct uuid.UUID, key string, fingerprint [32]byte) (err error) {
+func (s *Server) runOnce(c echo.Context, next echo.HandlerFunc, k IdempotencyKey) (err error) {
 	rec := &responseRecorder{ResponseWriter: c.Response().Writer}
 	c.Response().Writer = rec
 	// The row must not outlive a request that did not finish, or the key
@@ -129,7 +116,7 @@ func (s *Server) runOnce(c echo.Context, next echo.HandlerFunc, acct uuid.UUID, 
 	bg := context.WithoutCancel(c.Request().Context())
 	defer func() {
 		if !finished {
-			_, _ = s.deps.Pool.Exec(bg, `DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND request_sha256 = $3 AND completed_at IS NULL`, acct, key, fingerprint[:])
+			_ = s.deps.Idempotency.Release(bg, k)
 		}
 	}()
 	if herr := next(c); herr != nil {
@@ -145,12 +132,7 @@ func (s *Server) runOnce(c echo.Context, next echo.HandlerFunc, acct uuid.UUID, 
 			headers[h] = v
 		}
 	}
-	hj, _ := json.Marshal(headers)
-	_, err = s.deps.Pool.Exec(bg, `
-		UPDATE idempotency_keys SET completed_at = $4, status = $5, headers = $6, body = $7
-		WHERE account_id = $1 AND key = $2 AND request_sha256 = $3 AND completed_at IS NULL`,
-		acct, key, fingerprint[:], s.deps.now(), status, hj, rec.body.Bytes())
-	if err != nil {
+	if err := s.deps.Idempotency.Complete(bg, k, s.deps.now(), status, headers, rec.body.Bytes()); err != nil {
 		// The client has its answer; a retry will run again, which is the
 		// behaviour without a key. Say so to operators.
 		s.log.Error("idempotency: storing response", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error())
@@ -160,40 +142,31 @@ func (s *Server) runOnce(c echo.Context, next echo.HandlerFunc, acct uuid.UUID, 
 	return nil
 }
 
-func (s *Server) replay(c echo.Context, acct uuid.UUID, key string, fingerprint [32]byte) error {
-	var (
-		stored    []byte
-		completed *time.Time
-		status    *int
-		headers   map[string]string
-		body      []byte
-	)
-	err := s.deps.Pool.QueryRow(c.Request().Context(), `
-		SELECT request_sha256, completed_at, status, headers, body FROM idempotency_keys WHERE account_id = $1 AND key = $2`,
-		acct, key).Scan(&stored, &completed, &status, &headers, &body)
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Server) replay(c echo.Context, k IdempotencyKey) error {
+	rec, err := s.deps.Idempotency.Lookup(c.Request().Context(), k.Account, k.Key)
+	if errors.Is(err, domain.ErrNotFound) {
 		// The first request failed and released the key between our
-		// insert and this read: the client may simply retry.
+		// claim and this read: the client may simply retry.
 		return s.inFlight()
 	}
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(stored, fingerprint[:]) {
+	if !bytes.Equal(rec.Fingerprint, k.Fingerprint[:]) {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeIdempotencyMismatch,
 			Detail: "this Idempotency-Key was used for a different request; use a new key for a new request",
 			Errors: []FieldProblem{{Field: "header:" + HeaderIdempotencyKey, Rule: "reused"}}}
 	}
-	if completed == nil || status == nil {
+	if !rec.Completed {
 		return s.inFlight()
 	}
 	h := c.Response().Header()
-	for k, v := range headers {
-		h.Set(k, v)
+	for name, v := range rec.Headers {
+		h.Set(name, v)
 	}
 	h.Set(HeaderIdempotentReplayed, "true")
-	c.Response().WriteHeader(*status)
-	_, err = c.Response().Write(body)
+	c.Response().WriteHeader(rec.Status)
+	_, err = c.Response().Write(rec.Body)
 	return err
 }
 

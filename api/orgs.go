@@ -14,7 +14,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 )
 
 // Org routes. Anyone with a grant over an org sees it and everything below
@@ -135,13 +134,13 @@ func (s *Server) listOrgs(c echo.Context) error {
 		return BadParameter("query:status", "enum", `"active" or "all"`)
 	}
 	ctx := c.Request().Context()
-	visible, err := orgs.Subtree(ctx, s.deps.Pool, visibleRoots(CallerOf(c)))
+	visible, err := s.deps.Views.OrgSubtree(ctx, visibleRoots(CallerOf(c)))
 	if err != nil {
 		return err
 	}
 	out := orgList{Orgs: []orgSummary{}}
 	if len(visible) > 0 {
-		all, err := orgs.Tree(ctx, s.deps.Pool)
+		all, err := s.deps.Views.OrgTree(ctx)
 		if err != nil {
 			return err
 		}

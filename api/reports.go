@@ -14,7 +14,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
-	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
 )
 
@@ -54,7 +53,7 @@ func (s *Server) listArchive(c echo.Context) error {
 	default:
 		return BadParameter("query:sort", "enum", "left_on or name")
 	}
-	page, err := dossiers.Archive(c.Request().Context(), s.deps.Pool, aq)
+	page, err := s.deps.Views.Archive(c.Request().Context(), aq)
 	if err != nil {
 		return listError(err)
 	}
@@ -103,7 +102,7 @@ func (s *Server) scopeOf(c echo.Context, roots []domain.OrgID) ([]domain.OrgID, 
 	if len(roots) == 0 {
 		return nil, nil
 	}
-	return orgs.Subtree(c.Request().Context(), s.deps.Pool, roots)
+	return s.deps.Views.OrgSubtree(c.Request().Context(), roots)
 }
 
 // ComplianceItemView is one required action (a deadline of the
@@ -222,7 +221,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		if len(scope) == 0 {
 			return c.JSON(http.StatusOK, out)
 		}
-		page, err := compliance.Items(ctx, s.deps.Pool, f)
+		page, err := s.deps.Views.ComplianceItems(ctx, f)
 		if err != nil {
 			return listError(err)
 		}
@@ -239,7 +238,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		if len(scope) == 0 {
 			return c.JSON(http.StatusOK, out)
 		}
-		items, err := compliance.Overdue(ctx, s.deps.Pool, scope, asOf)
+		items, err := s.deps.Views.Overdue(ctx, scope, asOf)
 		if err != nil {
 			return err
 		}
@@ -258,7 +257,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		if len(scope) == 0 {
 			return c.JSON(http.StatusOK, out)
 		}
-		sums, err := compliance.Summary(ctx, s.deps.Pool, compliance.SummaryQuery{Orgs: scope, From: from, To: to, AsOf: asOf})
+		sums, err := s.deps.Views.ComplianceSummary(ctx, compliance.SummaryQuery{Orgs: scope, From: from, To: to, AsOf: asOf})
 		if err != nil {
 			return err
 		}
@@ -277,7 +276,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		if len(scope) == 0 {
 			return c.JSON(http.StatusOK, out)
 		}
-		list, err := compliance.Approvals(ctx, s.deps.Pool, scope, flagged != nil && *flagged)
+		list, err := s.deps.Views.Approvals(ctx, scope, flagged != nil && *flagged)
 		if err != nil {
 			return err
 		}
@@ -397,14 +396,14 @@ func (s *Server) headcount(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if format == "bm02" {
-		r, err := stats.Report(ctx, s.deps.Pool, scope, asOf)
+		r, err := s.deps.Views.StatsReport(ctx, scope, asOf)
 		if err != nil {
 			return err
 		}
 		out.BM02 = bm02View(r)
 		return c.JSON(http.StatusOK, out)
 	}
-	rows, err := stats.Headcount(ctx, s.deps.Pool, stats.Query{AsOf: asOf, Orgs: scope, GroupBy: dims})
+	rows, err := s.deps.Views.Headcount(ctx, stats.Query{AsOf: asOf, Orgs: scope, GroupBy: dims})
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func (s *Server) routeTable() []route {
 	if deps == nil { // only the probes are mounted
 		deps = &Deps{}
 	}
-	sessions := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(deps.Pool)}
+	sessions := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(deps.Throttle)}
 	ap := approvalHandlers{s: s, r: approvalDeps{Approvals: deps.Approvals, Tree: deps.Tree, Checkpoints: deps.Checkpoints}}
 	r := func(method, path string, access Access, h echo.HandlerFunc) route {
 		return route{Route{Method: method, Path: path, Access: access}, h}

@@ -77,11 +77,7 @@ func New(cfg Config, log *slog.Logger, ready map[string]Check, deps *Deps) *Serv
 	s := &Server{cfg: cfg, log: log, echo: echo.New(), ready: ready, deps: deps,
 		tree: trustcache.New[domain.OrgID, []domain.OrgID](cfg.AncestryTrust, maxCachedAncestries)}
 	if deps != nil {
-		pool := deps.ReadLog
-		if pool == nil {
-			pool = deps.Pool
-		}
-		s.reads = readlog.New(pool)
+		s.reads = readlog.New(deps.ReadLog)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

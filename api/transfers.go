@@ -6,13 +6,11 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
-	"github.com/hoso-ledger/hoso/projections/audit"
 )
 
 // TransferView is a transfer as the sending and receiving orgs see it: the
@@ -77,19 +75,15 @@ func transferOf(history []domain.Recorded, d *dossier.Dossier, tid uuid.UUID) (T
 	return v, found
 }
 
-// transferDossier finds the dossier of a transfer: the API's own index
-// first, then the audit trail (transfers recorded by other means).
+// transferDossier finds the dossier of a transfer through the transfers
+// projection, which indexes every transfer the ledger holds however it was
+// recorded.
 func (s *Server) transferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
-	var id uuid.UUID
-	err := s.deps.Pool.QueryRow(ctx, `SELECT dossier_id FROM transfer_dossiers WHERE transfer_id = $1`, tid).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = s.deps.Pool.QueryRow(ctx, `SELECT dossier_id FROM `+audit.EntriesView+`
- WHERE type = $1 AND data->>'transfer_id' = $2 LIMIT 1`, dossier.TypeTransferInitiated, tid.String()).Scan(&id)
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	id, err := s.deps.Transfers.TransferDossier(ctx, tid)
+	if errors.Is(err, domain.ErrNotFound) {
 		return domain.DossierID{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
 	}
-	return domain.DossierID(id), err
+	return id, err
 }
 
 // transferRole is how the caller stands to a transfer.
@@ -210,10 +204,6 @@ func (s *Server) initiateTransfer(c echo.Context) error {
 		TransferID: tid, Kind: req.Kind, TargetOrg: req.TargetOrg, TargetUnit: req.TargetUnit,
 	}, m); err != nil {
 		return commandError(err)
-	}
-	if _, err := s.deps.Pool.Exec(ctx, `INSERT INTO transfer_dossiers (transfer_id, dossier_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-		tid, uuid.UUID(o.d.ID())); err != nil {
-		return err
 	}
 	return s.respondTransfer(c, o.d.ID(), tid, http.StatusCreated)
 }

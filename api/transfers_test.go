@@ -91,6 +91,9 @@ func TestTransferNeedsTheReceivingOrg(t *testing.T) {
 
 	// A pending internal transfer into org B recorded before the rule
 	// (the ledger keeps its history): the sender still may not receive it.
+	// The event is appended straight to the ledger, as by a process that
+	// died right after its append: the transfers projection finds it all
+	// the same.
 	t.Run("a recorded internal transfer into another org is not the sender's to receive", func(t *testing.T) {
 		id := env.Dossier(orgA, "Phạm Văn Cũ")
 		tid := uuid.Must(uuid.NewV7())
@@ -100,9 +103,6 @@ func TestTransferNeedsTheReceivingOrg(t *testing.T) {
 		if _, err := ledger.Append(ctx, id.StreamID(), eventstore.Exactly(1), m, []domain.Event{dossier.TransferInitiated{
 			TransferID: tid, Kind: dossier.TransferInternal, FromOrg: orgA, FromUnit: orgA, TargetOrg: orgB,
 		}}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := env.Svc.Pool.Exec(ctx, `INSERT INTO transfer_dossiers (transfer_id, dossier_id) VALUES ($1, $2)`, tid, uuid.UUID(id)); err != nil {
 			t.Fatal(err)
 		}
 		before := eventCount(t, env)

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/auth"
@@ -82,13 +81,12 @@ func Start(t testing.TB, opts ...Options) *Env {
 	if !o.NoOpenAPI {
 		conf = OpenAPI(t)
 	}
-	var pool *pgxpool.Pool
 	if o.DatabaseURL != "" {
-		pool, _ = pgtest.NewAt(t, o.DatabaseURL)
+		o.Config.Pool, _ = pgtest.NewAt(t, o.DatabaseURL)
 	} else {
-		pool, _ = pgtest.New(t)
+		o.Config.Pool, _ = pgtest.New(t)
 	}
-	e := start(t, o, conf, pool)
+	e := start(t, o, conf)
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
 	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
@@ -109,7 +107,8 @@ func (e *Env) Second(opts ...Options) *Env {
 		o = opts[0]
 	}
 	o.Config.NoProjections = true
-	s := start(e.T, o, e.OpenAPI, e.Svc.Pool)
+	o.Config.Pool = e.Svc.Pool
+	s := start(e.T, o, e.OpenAPI)
 	s.Root, s.Admin, s.AdminToken, s.seedActor = e.Root, e.Admin, e.AdminToken, e.seedActor
 	return s
 }
@@ -125,12 +124,11 @@ func (e *Env) From(ip string) *Env {
 	return &c
 }
 
-// start runs a service on pool (already migrated) and stops it when the
-// test ends.
-func start(t testing.TB, o Options, conf *Conformance, pool *pgxpool.Pool) *Env {
+// start runs a service on o.Config.Pool (already migrated) and stops it
+// when the test ends.
+func start(t testing.TB, o Options, conf *Conformance) *Env {
 	t.Helper()
 	cfg := o.Config
-	cfg.Pool = pool
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}

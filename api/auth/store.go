@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/internal/trustcache"
 )
@@ -32,9 +29,63 @@ const (
 	touchEvery = time.Minute
 )
 
-// Store keeps credentials and tokens in PostgreSQL.
+// ErrNoCredentials: the account or username has no password on record.
+var ErrNoCredentials = errors.New("auth: no credentials")
+
+// Token is a bearer secret's row: only its SHA-256 is kept, never the
+// secret.
+type Token struct {
+	Digest    []byte
+	AccountID uuid.UUID
+	Kind      string // "session" or "api_key"
+	Label     string // an API key's label; empty for sessions
+	CreatedAt time.Time
+	LastSeen  time.Time
+	// Idle and Absolute are a session's limits; nil for API keys.
+	Idle      *time.Duration
+	Absolute  *time.Time
+	RevokedAt *time.Time // set once revoked
+}
+
+// Credentials is where a Store keeps passwords and tokens (on PostgreSQL,
+// internal/pgadapter.Credentials). Times are the Store's clock.
+type Credentials interface {
+	// SetPassword stores (or replaces) an account's username and password
+	// hash: ErrUsernameTaken when another account holds username.
+	SetPassword(ctx context.Context, account uuid.UUID, username, hash string, at time.Time) error
+	// PasswordByUsername returns the account holding username and its
+	// hash: ErrNoCredentials when none does.
+	PasswordByUsername(ctx context.Context, username string) (uuid.UUID, string, error)
+	// PasswordOf returns an account's hash: ErrNoCredentials when it has none.
+	PasswordOf(ctx context.Context, account uuid.UUID) (string, error)
+	// InsertToken records a new token.
+	InsertToken(ctx context.Context, t Token) error
+	// Token returns the token whose digest is digest: ErrUnauthenticated
+	// when there is none.
+	Token(ctx context.Context, digest []byte) (Token, error)
+	// TouchToken moves the token's last use forward to at (never back).
+	TouchToken(ctx context.Context, digest []byte, at time.Time) error
+	// RevokeToken revokes one token unless revoked already; an unknown
+	// digest is not an error.
+	RevokeToken(ctx context.Context, digest []byte, at time.Time, reason string) error
+	// RevokeAccount revokes every unrevoked token of account, expired
+	// ones too, and returns how many of them still worked at at.
+	RevokeAccount(ctx context.Context, account uuid.UUID, at time.Time, reason string) (int64, error)
+	// RevokeOthers revokes every unrevoked token of account but keep's,
+	// returning how many.
+	RevokeOthers(ctx context.Context, account uuid.UUID, keep []byte, at time.Time, reason string) (int64, error)
+	// RevokeSessions revokes every unrevoked session (not API key) of
+	// account, returning how many.
+	RevokeSessions(ctx context.Context, account uuid.UUID, at time.Time, reason string) (int64, error)
+	// RevokeAPIKey revokes account's unrevoked API key labelled label,
+	// reporting whether there was one.
+	RevokeAPIKey(ctx context.Context, account uuid.UUID, label string, at time.Time, reason string) (bool, error)
+}
+
+// Store authenticates with the credentials and tokens kept in db, and
+// keeps recently read tokens.
 type Store struct {
-	db  *pgxpool.Pool
+	db  Credentials
 	now func() time.Time
 
 	// Every request authenticates, and a token's row changes only when it
@@ -57,7 +108,7 @@ type tokenRow struct {
 const maxCachedTokens = 10_000
 
 // NewStore returns a store on db with clock now (time.Now when nil).
-func NewStore(db *pgxpool.Pool, now func() time.Time) *Store {
+func NewStore(db Credentials, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
@@ -82,25 +133,14 @@ type Session struct {
 // SetPassword stores (or replaces) an account's username and password hash.
 // A username held by another account is ErrUsernameTaken.
 func (s *Store) SetPassword(ctx context.Context, account uuid.UUID, username, hash string) error {
-	_, err := s.db.Exec(ctx, `
-		INSERT INTO auth_credentials (account_id, username, password_hash, updated_at)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (account_id) DO UPDATE SET username = EXCLUDED.username, password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at`,
-		account, username, hash, s.now())
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return ErrUsernameTaken
-	}
-	return err
+	return s.db.SetPassword(ctx, account, username, hash, s.now())
 }
 
 // Login checks a username and password. Unknown users and wrong passwords
 // both return ErrMismatch after the same work.
 func (s *Store) Login(ctx context.Context, username, password string) (uuid.UUID, error) {
-	var account uuid.UUID
-	var hash string
-	err := s.db.QueryRow(ctx, `SELECT account_id, password_hash FROM auth_credentials WHERE username = $1`, username).Scan(&account, &hash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	account, hash, err := s.db.PasswordByUsername(ctx, username)
+	if err != nil && !errors.Is(err, ErrNoCredentials) {
 		return uuid.Nil, err
 	}
 	if verr := VerifyPassword(hash, password); verr != nil {
@@ -115,9 +155,8 @@ func (s *Store) Login(ctx context.Context, username, password string) (uuid.UUID
 // CheckPassword checks an account's password: ErrMismatch when it is wrong
 // or the account has none, after the same work either way.
 func (s *Store) CheckPassword(ctx context.Context, account uuid.UUID, password string) error {
-	var hash string
-	err := s.db.QueryRow(ctx, `SELECT password_hash FROM auth_credentials WHERE account_id = $1`, account).Scan(&hash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	hash, err := s.db.PasswordOf(ctx, account)
+	if err != nil && !errors.Is(err, ErrNoCredentials) {
 		return err
 	}
 	return VerifyPassword(hash, password)
@@ -131,9 +170,9 @@ func (s *Store) StartSession(ctx context.Context, account uuid.UUID) (string, Se
 	}
 	now := s.now().UTC()
 	sess := Session{AccountID: account, Kind: "session", CreatedAt: now, ExpiresAt: now.Add(AbsoluteTimeout)}
-	_, err = s.db.Exec(ctx, `
-		INSERT INTO auth_tokens (token_sha256, kind, account_id, created_at, last_seen_at, idle_timeout, absolute_expires_at)
-		VALUES ($1, 'session', $2, $3, $3, $4, $5)`, digest, account, now, IdleTimeout, sess.ExpiresAt)
+	idle, absolute := IdleTimeout, sess.ExpiresAt
+	err = s.db.InsertToken(ctx, Token{Digest: digest, AccountID: account, Kind: "session", CreatedAt: now, LastSeen: now,
+		Idle: &idle, Absolute: &absolute})
 	if err != nil {
 		return "", Session{}, fmt.Errorf("auth: starting session: %w", err)
 	}
@@ -148,9 +187,7 @@ func (s *Store) IssueAPIKey(ctx context.Context, account uuid.UUID, label string
 		return "", err
 	}
 	now := s.now().UTC()
-	_, err = s.db.Exec(ctx, `
-		INSERT INTO auth_tokens (token_sha256, kind, account_id, label, created_at, last_seen_at)
-		VALUES ($1, 'api_key', $2, $3, $4, $4)`, digest, account, label, now)
+	err = s.db.InsertToken(ctx, Token{Digest: digest, AccountID: account, Kind: "api_key", Label: label, CreatedAt: now, LastSeen: now})
 	return secret, err
 }
 
@@ -168,21 +205,15 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error
 	}
 	if !hit {
 		generation := s.tokens.Generation()
-		row = tokenRow{}
-		var revoked *time.Time
-		err := s.db.QueryRow(ctx, `
-		SELECT account_id, kind, created_at, last_seen_at, idle_timeout, absolute_expires_at, revoked_at
-		FROM auth_tokens WHERE token_sha256 = $1`, digest[:]).
-			Scan(&row.sess.AccountID, &row.sess.Kind, &row.sess.CreatedAt, &row.lastSeen, &row.idle, &row.absolute, &revoked)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Session{}, ErrUnauthenticated
-		}
+		tok, err := s.db.Token(ctx, digest[:])
 		if err != nil {
 			return Session{}, err
 		}
-		if revoked != nil {
+		if tok.RevokedAt != nil {
 			return Session{}, ErrUnauthenticated
 		}
+		row = tokenRow{sess: Session{AccountID: tok.AccountID, Kind: tok.Kind, CreatedAt: tok.CreatedAt},
+			lastSeen: tok.LastSeen, idle: tok.Idle, absolute: tok.Absolute}
 		if row.absolute != nil {
 			row.sess.ExpiresAt = *row.absolute
 		}
@@ -190,7 +221,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Session, error
 			return Session{}, ErrUnauthenticated
 		}
 		if now.Sub(row.lastSeen) >= touchEvery {
-			if _, err := s.db.Exec(ctx, `UPDATE auth_tokens SET last_seen_at = $2 WHERE token_sha256 = $1 AND last_seen_at < $2`, digest[:], now); err != nil {
+			if err := s.db.TouchToken(ctx, digest[:], now); err != nil {
 				return Session{}, err
 			}
 			row.lastSeen = now
@@ -212,9 +243,7 @@ func (row tokenRow) expired(now time.Time) bool {
 func (s *Store) Revoke(ctx context.Context, secret, reason string) error {
 	s.tokens.Forget()
 	defer s.tokens.Forget() // and the lookups that overlapped the revocation
-	_, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3 WHERE token_sha256 = $1 AND revoked_at IS NULL`,
-		digestOf(secret), s.now().UTC(), reason)
-	return err
+	return s.db.RevokeToken(ctx, digestOf(secret), s.now().UTC(), reason)
 }
 
 // RevokeAccount ends every live secret of an account: called when the
@@ -225,17 +254,7 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 	defer s.tokens.Forget() // and the lookups that overlapped the revocation
 	// Expired tokens are revoked too, so the row says why it can never come
 	// back, but only the ones that still worked are counted as killed.
-	var live int64
-	err := s.db.QueryRow(ctx, `
-		WITH killed AS (
-			UPDATE auth_tokens SET revoked_at = $2, revoked_reason = $3
-			WHERE account_id = $1 AND revoked_at IS NULL
-			RETURNING absolute_expires_at, last_seen_at, idle_timeout)
-		SELECT count(*) FROM killed
-		WHERE (absolute_expires_at IS NULL OR absolute_expires_at > $2)
-		  AND (idle_timeout IS NULL OR last_seen_at + idle_timeout > $2)`,
-		account, s.now().UTC(), reason).Scan(&live)
-	return live, err
+	return s.db.RevokeAccount(ctx, account, s.now().UTC(), reason)
 }
 
 // RevokeOthers ends every live secret of an account but keep (the one the
@@ -244,10 +263,7 @@ func (s *Store) RevokeAccount(ctx context.Context, account uuid.UUID, reason str
 func (s *Store) RevokeOthers(ctx context.Context, account uuid.UUID, keep, reason string) (int64, error) {
 	s.tokens.Forget()
 	defer s.tokens.Forget() // and the lookups that overlapped the revocation
-	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
-		WHERE account_id = $1 AND token_sha256 <> $2 AND revoked_at IS NULL`,
-		account, digestOf(keep), s.now().UTC(), reason)
-	return tag.RowsAffected(), err
+	return s.db.RevokeOthers(ctx, account, digestOf(keep), s.now().UTC(), reason)
 }
 
 // RevokeAPIKey ends the API key of account issued with label (the key id
@@ -256,8 +272,13 @@ func (s *Store) RevokeOthers(ctx context.Context, account uuid.UUID, keep, reaso
 func (s *Store) RevokeAPIKey(ctx context.Context, account uuid.UUID, label, reason string) (bool, error) {
 	s.tokens.Forget()
 	defer s.tokens.Forget() // and the lookups that overlapped the revocation
-	tag, err := s.db.Exec(ctx, `UPDATE auth_tokens SET revoked_at = $3, revoked_reason = $4
-		WHERE account_id = $1 AND kind = 'api_key' AND label = $2 AND revoked_at IS NULL`,
-		account, label, s.now().UTC(), reason)
-	return tag.RowsAffected() > 0, err
+	return s.db.RevokeAPIKey(ctx, account, label, s.now().UTC(), reason)
+}
+
+// RevokeSessions ends every live login session of an account but not its
+// API keys (a password reset). It returns how many it revoked.
+func (s *Store) RevokeSessions(ctx context.Context, account uuid.UUID, reason string) (int64, error) {
+	s.tokens.Forget()
+	defer s.tokens.Forget() // and the lookups that overlapped the revocation
+	return s.db.RevokeSessions(ctx, account, s.now().UTC(), reason)
 }

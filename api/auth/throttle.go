@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Limit is a growing delay on failures: the first Free cost nothing; after
@@ -51,12 +48,41 @@ var (
 // the counter starts again from nothing.
 const ForgetAfter = 24 * time.Hour
 
-// LoginThrottle counts password failures in PostgreSQL (the login_throttle
+// Counter is one failure counter of the login throttle.
+type Counter struct {
+	Failures    int
+	LastFailure time.Time
+}
+
+// CounterKey names a counter: its scope ("name_addr", "addr" or "name")
+// and the digest that keys it.
+type CounterKey struct {
+	Scope  string
+	Digest []byte
+}
+
+// Counters is where the login throttle keeps its counters, shared by every
+// process on the database (on PostgreSQL, internal/pgadapter.Counters).
+type Counters interface {
+	// Update locks the counters of keys in order, creating missing ones
+	// with no failures and last failure at now, and passes them to fn. When
+	// fn returns true, each counter takes fn's Failures, and its
+	// LastFailure if later than the stored one, atomically with the read;
+	// when false, nothing changes.
+	Update(ctx context.Context, keys [3]CounterKey, now time.Time, fn func(c *[3]Counter) bool) error
+	// Forgive deletes the counter of pair and takes one failure off each of
+	// others that has any.
+	Forgive(ctx context.Context, pair CounterKey, others ...CounterKey) error
+	// Forget deletes a batch of counters whose last failure is before before.
+	Forget(ctx context.Context, before time.Time) error
+}
+
+// LoginThrottle counts password failures in Counters (the login_throttle
 // table), so every process on the database and a restarted one share the
 // counts. It knows names, never accounts: a name that exists and one that
 // does not are slowed alike, so a refusal tells nothing about either.
 type LoginThrottle struct {
-	db   *pgxpool.Pool
+	db   Counters
 	pair Limit
 	addr Limit
 	name Limit
@@ -64,7 +90,7 @@ type LoginThrottle struct {
 
 // NewLoginThrottle returns a throttle on db with PairLimit, AddrLimit and
 // NameLimit.
-func NewLoginThrottle(db *pgxpool.Pool) *LoginThrottle {
+func NewLoginThrottle(db Counters) *LoginThrottle {
 	return &LoginThrottle{db: db, pair: PairLimit, addr: AddrLimit, name: NameLimit}
 }
 
@@ -81,12 +107,12 @@ var scopeNames = [3]string{"name_addr", "addr", "name"}
 
 // keys are the counters' row keys: digests, so the table holds no names (a
 // password typed in the name box) and no addresses in clear.
-func keys(name, addr string) [3][]byte {
+func keys(name, addr string) [3]CounterKey {
 	parts := [3]string{name + "\x00" + addr, addr, name}
-	var out [3][]byte
+	var out [3]CounterKey
 	for i, p := range parts {
 		d := sha256.Sum256([]byte(scopeNames[i] + "\x00" + p))
-		out[i] = d[:]
+		out[i] = CounterKey{Scope: scopeNames[i], Digest: d[:]}
 	}
 	return out
 }
@@ -99,53 +125,36 @@ func keys(name, addr string) [3][]byte {
 func (t *LoginThrottle) Attempt(ctx context.Context, name, addr string, now time.Time) (wait time.Duration, err error) {
 	if rand.IntN(100) == 0 {
 		// Now and then, the counters nobody has failed on for a day go.
-		if _, err := t.db.Exec(ctx, `DELETE FROM login_throttle WHERE key_sha256 IN
-			(SELECT key_sha256 FROM login_throttle WHERE last_failure_at < $1 LIMIT 1000)`, now.Add(-ForgetAfter)); err != nil {
+		if err := t.db.Forget(ctx, now.Add(-ForgetAfter)); err != nil {
 			return 0, fmt.Errorf("auth: forgetting old login failures: %w", err)
 		}
 	}
-	k := keys(name, addr)
-	tx, err := t.db.Begin(ctx)
+	err = t.db.Update(ctx, keys(name, addr), now, func(c *[3]Counter) bool {
+		for i := range c {
+			if now.Sub(c[i].LastFailure) >= ForgetAfter {
+				c[i].Failures = 0
+			}
+		}
+		remaining := func(l Limit, i int) time.Duration {
+			return max(0, c[i].LastFailure.Add(l.Delay(c[i].Failures)).Sub(now))
+		}
+		wait = max(remaining(t.pair, scopePair), remaining(t.addr, scopeAddr))
+		if c[scopePair].Failures > 0 {
+			wait = max(wait, remaining(t.name, scopeName))
+		}
+		if wait > 0 {
+			return false // nothing counted
+		}
+		for i := range c {
+			c[i].Failures++
+			c[i].LastFailure = now
+		}
+		return true
+	})
 	if err != nil {
 		return 0, fmt.Errorf("auth: login throttle: %w", err)
 	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `INSERT INTO login_throttle (key_sha256, scope, failures, last_failure_at)
-		VALUES ($1, 'name_addr', 0, $4), ($2, 'addr', 0, $4), ($3, 'name', 0, $4) ON CONFLICT (key_sha256) DO NOTHING`,
-		k[scopePair], k[scopeAddr], k[scopeName], now); err != nil {
-		return 0, fmt.Errorf("auth: login throttle: %w", err)
-	}
-	var failures [3]int
-	var last [3]time.Time
-	for i := range k {
-		if err := tx.QueryRow(ctx, `SELECT failures, last_failure_at FROM login_throttle WHERE key_sha256 = $1 FOR UPDATE`, k[i]).
-			Scan(&failures[i], &last[i]); err != nil {
-			return 0, fmt.Errorf("auth: login throttle: %w", err)
-		}
-		if now.Sub(last[i]) >= ForgetAfter {
-			failures[i] = 0
-		}
-	}
-	remaining := func(l Limit, i int) time.Duration { return max(0, last[i].Add(l.Delay(failures[i])).Sub(now)) }
-	wait = max(remaining(t.pair, scopePair), remaining(t.addr, scopeAddr))
-	if failures[scopePair] > 0 {
-		wait = max(wait, remaining(t.name, scopeName))
-	}
-	if wait > 0 {
-		return wait, nil // rolled back: nothing counted
-	}
-	b := &pgx.Batch{}
-	for i := range k {
-		b.Queue(`UPDATE login_throttle SET failures = $2, last_failure_at = greatest(last_failure_at, $3) WHERE key_sha256 = $1`,
-			k[i], failures[i]+1, now)
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("auth: login throttle: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("auth: login throttle: %w", err)
-	}
-	return 0, nil
+	return wait, nil
 }
 
 // Succeeded records that the attempt Attempt counted found the right
@@ -154,12 +163,7 @@ func (t *LoginThrottle) Attempt(ctx context.Context, name, addr string, now time
 // also holds a real account cannot wash an address clean by logging in).
 func (t *LoginThrottle) Succeeded(ctx context.Context, name, addr string) error {
 	k := keys(name, addr)
-	b := &pgx.Batch{}
-	b.Queue(`DELETE FROM login_throttle WHERE key_sha256 = $1`, k[scopePair])
-	for _, i := range []int{scopeAddr, scopeName} {
-		b.Queue(`UPDATE login_throttle SET failures = failures - 1 WHERE key_sha256 = $1 AND failures > 0`, k[i])
-	}
-	if err := t.db.SendBatch(ctx, b).Close(); err != nil {
+	if err := t.db.Forgive(ctx, k[scopePair], k[scopeAddr], k[scopeName]); err != nil {
 		return fmt.Errorf("auth: login throttle: %w", err)
 	}
 	return nil

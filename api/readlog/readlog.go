@@ -1,4 +1,5 @@
-// Package readlog writes the dossier read log (table dossier_reads): who
+// Package readlog writes the dossier read log (table dossier_reads, through
+// a Sink such as internal/pgadapter.ReadLog): who
 // read or was refused which dossier, when, through which route and why.
 //
 // A read is served only once its row is durably committed: the log is the
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Entry is one row of the read log.
@@ -43,9 +43,16 @@ const maxBatch = 512
 // that started it, so it cannot use that request's context.
 const writeTimeout = 10 * time.Second
 
+// Sink stores read-log rows.
+type Sink interface {
+	// Insert commits entries durably, all or none: an error means no row
+	// of entries was stored (a row the table refuses fails them all).
+	Insert(ctx context.Context, entries []Entry) error
+}
+
 // Log group-commits read-log rows. The zero value is not usable; call New.
 type Log struct {
-	pool *pgxpool.Pool
+	sink Sink
 
 	mu       sync.Mutex
 	queue    []*waiter
@@ -57,8 +64,8 @@ type waiter struct {
 	done    chan error
 }
 
-// New returns a log writing to pool's dossier_reads.
-func New(pool *pgxpool.Pool) *Log { return &Log{pool: pool} }
+// New returns a log writing to sink.
+func New(sink Sink) *Log { return &Log{sink: sink} }
 
 // Write records entries and returns once they are committed (or the
 // commit failed, or ctx ended: the rows may then still be written, which
@@ -132,26 +139,16 @@ func (l *Log) commit(batch []*waiter, rows int) {
 }
 
 func (l *Log) insert(entries []Entry) error {
-	n := len(entries)
-	var (
-		at                                                      = make([]time.Time, n)
-		accounts, dossiers                                      = make([]uuid.UUID, n), make([]uuid.UUID, n)
-		usernames, methods, routes, queries, purposes, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		requestIDs, remotes                                     = make([]string, n), make([]string, n)
-	)
+	cleaned := make([]Entry, len(entries))
 	for i, e := range entries {
-		at[i], accounts[i], dossiers[i] = e.ReadAt, e.Account, e.Dossier
-		usernames[i], methods[i], routes[i] = clean(e.Username), clean(e.Method), clean(e.Route)
-		queries[i], purposes[i], outcomes[i] = clean(e.Query), clean(e.Purpose), e.Outcome
-		requestIDs[i], remotes[i] = clean(e.RequestID), clean(e.RemoteAddr)
+		e.Username, e.Method, e.Route = clean(e.Username), clean(e.Method), clean(e.Route)
+		e.Query, e.Purpose = clean(e.Query), clean(e.Purpose)
+		e.RequestID, e.RemoteAddr = clean(e.RequestID), clean(e.RemoteAddr)
+		cleaned[i] = e
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	_, err := l.pool.Exec(ctx, `
-		INSERT INTO dossier_reads (read_at, account_id, username, dossier_id, method, route, query, purpose, outcome, request_id, remote_addr)
-		SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
-		at, accounts, usernames, dossiers, methods, routes, queries, purposes, outcomes, requestIDs, remotes)
-	if err != nil {
+	if err := l.sink.Insert(ctx, cleaned); err != nil {
 		return fmt.Errorf("readlog: %w", err)
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/ledger"
 )
@@ -175,7 +176,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 	if _, err := accounts.ResetPassword(ctx, id, version, meta()); err != nil {
 		return fail("recording the password: %v", err)
 	}
-	if err := auth.NewStore(pool, nil).SetPassword(ctx, uuid.UUID(id), username, hash); err != nil {
+	if err := auth.NewStore(pgadapter.NewCredentials(pool), nil).SetPassword(ctx, uuid.UUID(id), username, hash); err != nil {
 		return fail("storing the password: %v", err)
 	}
 	fmt.Fprintf(env.Stdout, "administrator %s (%s) created with the admin role over %d root org(s)\n", username, id, len(roots))

@@ -15,6 +15,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/ledger"
 )
@@ -50,7 +51,7 @@ func TestBootstrapAdminOnEmptyLedger(t *testing.T) {
 	if !strings.Contains(stdout, "founded root org") {
 		t.Errorf("stdout %q does not mention the founded root", stdout)
 	}
-	id, err := auth.NewStore(pool, nil).Login(ctx, "quantri", "Mat-Khau-Quan-Tri-2026")
+	id, err := auth.NewStore(pgadapter.NewCredentials(pool), nil).Login(ctx, "quantri", "Mat-Khau-Quan-Tri-2026")
 	if err != nil {
 		t.Fatalf("login with the bootstrap password: %v", err)
 	}
@@ -99,7 +100,7 @@ func TestBootstrapAdminOverExistingRoots(t *testing.T) {
 	if code != 0 || strings.Contains(stdout, "founded") {
 		t.Fatalf("bootstrap: exit %d\n%s%s", code, stdout, stderr)
 	}
-	id, err := auth.NewStore(pool, nil).Login(ctx, "quantri", "Mat-Khau-Quan-Tri-2026")
+	id, err := auth.NewStore(pgadapter.NewCredentials(pool), nil).Login(ctx, "quantri", "Mat-Khau-Quan-Tri-2026")
 	if err != nil {
 		t.Fatal(err)
 	}

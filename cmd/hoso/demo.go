@@ -15,6 +15,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/demo"
+	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -115,7 +116,7 @@ func loadDemo(ctx context.Context, env *Env, cfg demo.Config) (demo.Summary, err
 	if err != nil {
 		return sum, err
 	}
-	creds := auth.NewStore(pool, nil)
+	creds := auth.NewStore(pgadapter.NewCredentials(pool), nil)
 	for _, a := range demo.Accounts(cfg.Seed) {
 		hash, err := auth.HashPassword(a.Password)
 		if err != nil {

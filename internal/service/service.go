@@ -34,15 +34,18 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
+	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
 // DefaultPolicy is the jurisdiction preset when none is configured: the
@@ -168,7 +171,8 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 		return nil, err
 	}
 	return []projections.Projection{
-		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()), processes.NewProjection(),
+		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		attachments.New(), transfers.New(), processes.NewProjection(),
 	}, nil
 }
 
@@ -279,19 +283,23 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Logger:       cfg.Logger,
 	}
 	s.Deps = &api.Deps{
-		Pool:     s.Pool,
-		ReadLog:  readLog,
-		Store:    s.Store,
-		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
-		Dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
-		Orgs:     app.Orgs{Ledger: l, Managed: managed},
-		Accounts: app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
-		Catalog:  cat,
-		Policy:   pol,
-		Calendar: calendar.Official(),
-		Tree:     s.Tree,
-		Now:      cfg.Now,
-		Metrics:  cfg.Registerer,
+		Views:       pgadapter.NewReadModels(s.Pool),
+		ReadLog:     pgadapter.NewReadLog(readLog),
+		Idempotency: pgadapter.NewIdempotency(s.Pool),
+		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
+		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
+		Throttle:    pgadapter.NewCounters(s.Pool),
+		Store:       s.Store,
+		Auth:        auth.NewStore(pgadapter.NewCredentials(s.Pool), cfg.Now).TrustFor(CallerTrust),
+		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
+		Orgs:        app.Orgs{Ledger: l, Managed: managed},
+		Accounts:    app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
+		Catalog:     cat,
+		Policy:      pol,
+		Calendar:    calendar.Official(),
+		Tree:        s.Tree,
+		Now:         cfg.Now,
+		Metrics:     cfg.Registerer,
 	}
 	s.Deps.Processes = s.Processes
 	if cfg.CheckpointKey != nil {

@@ -1,0 +1,53 @@
+package pgadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/projections/transfers"
+)
+
+// Transfers is api.TransferIndex on the transfers projection.
+type Transfers struct {
+	pool   *pgxpool.Pool
+	caught CaughtUp
+}
+
+// NewTransfers returns the index read from pool, whose search_path holds
+// the projection's view. caught (nil: never wait) tells when the
+// projection has applied the whole log.
+func NewTransfers(pool *pgxpool.Pool, caught CaughtUp) *Transfers {
+	return &Transfers{pool: pool, caught: caught}
+}
+
+// TransferDossier implements api.TransferIndex: on a miss it waits for the
+// projection to apply what the log holds, then asks once more, so that a
+// transfer initiated by an answered request is found even while the
+// projection lags.
+func (t *Transfers) TransferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
+	id, err := t.lookup(ctx, tid)
+	if !errors.Is(err, domain.ErrNotFound) {
+		return id, err
+	}
+	ok, werr := waitCaughtUp(ctx, t.caught, transfers.Name)
+	if werr != nil {
+		return id, werr
+	}
+	if !ok {
+		return id, err
+	}
+	return t.lookup(ctx, tid)
+}
+
+func (t *Transfers) lookup(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
+	id, err := transfers.DossierOf(ctx, t.pool, tid)
+	if notBuilt(err) {
+		return id, fmt.Errorf("pgadapter: transfer %s (index not built yet): %w", tid, domain.ErrNotFound)
+	}
+	return id, err
+}

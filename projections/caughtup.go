@@ -1,0 +1,55 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hoso-ledger/hoso/eventstore"
+)
+
+// PendingReader is implemented by stores whose ReadAll serves a stable
+// prefix that may trail the committed log (eventstore/postgres): Pending
+// reports whether events committed after from are not in it yet.
+type PendingReader interface {
+	Pending(ctx context.Context, from eventstore.Position) (bool, error)
+}
+
+// CaughtUp reports whether the live generation of the projection called
+// name has applied every event committed to the log before the call:
+// false while it lags (events past its checkpoint, readable or still
+// pending behind another transaction), and when it never ran. A reader that misses a row it has reason
+// to expect (a client's own write, answered a moment ago) waits for this
+// before it answers "not found", instead of trusting a read model that
+// may lag.
+func (r *Runner) CaughtUp(ctx context.Context, name string) (bool, error) {
+	var pos string
+	err := r.pool.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projection = $1 AND live`, name).Scan(&pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("projections: checkpoint of %s: %w", name, err)
+	}
+	p, err := eventstore.ParsePosition(pos)
+	if err != nil {
+		return false, fmt.Errorf("projections: checkpoint of %s: %w", name, err)
+	}
+	next, err := r.store.ReadAll(ctx, p, 1)
+	if err != nil {
+		return false, fmt.Errorf("projections: reading past %s's checkpoint: %w", name, err)
+	}
+	if len(next) > 0 {
+		return false, nil
+	}
+	if pr, ok := r.store.(PendingReader); ok {
+		pending, err := pr.Pending(ctx, p)
+		if err != nil {
+			return false, fmt.Errorf("projections: events pending after %s's checkpoint: %w", name, err)
+		}
+		return !pending, nil
+	}
+	return true, nil
+}
