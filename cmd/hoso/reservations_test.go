@@ -40,6 +40,29 @@ func TestReleaseOrphanReservations(t *testing.T) {
 	}
 	orphan := claim("025090000001", time.Now().Add(-time.Hour))
 	inFlight := claim("025090000002", time.Now())
+	// The command scans ReadAll, whose stable prefix trails a commit while
+	// any older transaction on the cluster (another package's test) is
+	// still open: wait until the log shows both claims, as it will to an
+	// administrator minutes later.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		evs, err := l.Store.ReadAll(ctx, eventstore.Start, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, ev := range evs {
+			if ev.StreamID == orphan || ev.StreamID == inFlight {
+				seen++
+			}
+		}
+		if seen == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log shows %d of the 2 claims after 30 s", seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	cmd := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
