@@ -149,6 +149,9 @@ func start(t testing.TB, o Options, conf *Conformance, pool *pgxpool.Pool) *Env 
 	if cfg.Now == nil {
 		cfg.Now = o.Now
 	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = Passwords
+	}
 	ctx := context.Background()
 	svc, err := service.Open(ctx, cfg)
 	if err != nil {
@@ -274,8 +277,14 @@ func (e *Env) Dossier(org domain.OrgID, name string) domain.DossierID {
 	return id
 }
 
-// hashes remembers the argon2id hash of each test password: hashing costs
-// 19 MiB and two passes (seconds under -race), and a hash with a reused
+// Passwords is the tests' password cost: 64 KiB and one pass instead of
+// production's 19 MiB and two (auth.DefaultParams), which under the race
+// detector made logins take seconds. Start gives it to every service whose
+// Options do not name another; TestProductionPasswordCost checks that a
+// service given none hashes at full cost.
+var Passwords = auth.NewHasher(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1})
+
+// hashes remembers the hash of each test password: a hash with a reused
 // salt is as good as any for a test account.
 var hashes sync.Map // password → hash
 
@@ -283,7 +292,7 @@ func hashPassword(password string) (string, error) {
 	if h, ok := hashes.Load(password); ok {
 		return h.(string), nil
 	}
-	h, err := auth.HashPassword(password)
+	h, err := Passwords.Hash(password)
 	if err != nil {
 		return "", err
 	}

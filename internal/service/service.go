@@ -105,6 +105,9 @@ type Config struct {
 	// TrustRoots are the CAs approvers' certificates must chain to; nil
 	// refuses every signature as untrusted.
 	TrustRoots *x509.CertPool
+	// Passwords hashes new passwords; nil is the production cost
+	// (auth.DefaultParams). Tests pass a cheap one.
+	Passwords *auth.Hasher
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -263,7 +266,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Pool:     s.Pool,
 		ReadLog:  readLog,
 		Store:    s.Store,
-		Auth:     auth.NewStore(s.Pool, cfg.Now).TrustFor(CallerTrust),
+		Auth:     newAuthStore(s.Pool, cfg),
 		Dossiers: app.Dossiers{Ledger: ledger, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: app.NewHistoryCache(4096)},
 		Orgs: app.Orgs{Ledger: ledger, Managed: func(ctx context.Context, o domain.OrgID, on domain.Date) ([]domain.DossierID, error) {
 			return orgs.ManagedDossiers(ctx, s.Pool, o, on)
@@ -423,4 +426,13 @@ func (s *Service) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+// newAuthStore is the credential store, at cfg's password cost.
+func newAuthStore(pool *pgxpool.Pool, cfg Config) *auth.Store {
+	s := auth.NewStore(pool, cfg.Now).TrustFor(CallerTrust)
+	if cfg.Passwords != nil {
+		s.WithHasher(cfg.Passwords)
+	}
+	return s
 }
