@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/internal/cursor"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
@@ -293,11 +294,11 @@ func (s *Server) readLog(c echo.Context) error {
 	if cur, err := queryOne(c, "cursor"); err != nil {
 		return err
 	} else if cur != "" {
-		n, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil || n < 1 {
+		var k readsKey
+		if err := cursor.Decode(cur, readsList, &k); err != nil || k.ID < 1 {
 			return BadParameter("query:cursor", "invalid", "not a cursor this API returned")
 		}
-		where = append(where, "r.read_id < "+arg(n))
+		where = append(where, "r.read_id < "+arg(k.ID))
 	}
 	rows, err := s.deps.Pool.Query(ctx, `SELECT r.read_id, r.read_at, r.account_id, r.username, r.dossier_id, r.method, r.route,
        r.query, r.purpose, r.outcome, r.request_id, r.remote_addr
@@ -325,9 +326,17 @@ func (s *Server) readLog(c echo.Context) error {
 	}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
-		out.NextCursor = strconv.FormatInt(out.Items[limit-1].ID, 10)
+		out.NextCursor = cursor.Encode(readsList, readsKey{ID: out.Items[limit-1].ID})
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// readsList names the read log's cursors (see internal/cursor); the key is
+// the last read's id, the list being newest first.
+const readsList = "reads"
+
+type readsKey struct {
+	ID int64 `json:"i"`
 }
 
 func uuidsOf(ids []domain.OrgID) []uuid.UUID {
