@@ -13,15 +13,18 @@ build:
 run: build
 	./$(HOSO) dev
 
-# The whole suite, race detector on, against real PostgreSQL.
+# The whole suite, race detector on, against real PostgreSQL, after go vet
+# and staticcheck (a tool of go.mod: `go tool staticcheck`).
 test: build
 	@url="$${HOSO_TEST_DATABASE_URL:-$$(./$(HOSO) devdb url hoso_test)}" || exit 1; \
 	test -n "$$url" || exit 1; \
 	$(GO) vet ./... && \
+	$(GO) tool staticcheck ./... && \
 	HOSO_TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 # Benchmarks with their raw-PostgreSQL baselines; figures go to docs/benchmarks.md.
 bench: build
