@@ -16,8 +16,8 @@ run: build
 # The whole suite, race detector on, against real PostgreSQL, after go vet
 # and staticcheck (a tool of go.mod: `go tool staticcheck`). Tests mostly
 # wait on PostgreSQL, so -parallel 4 runs twice GOMAXPROCS of a 2-core
-# machine at once (the api package: 59 s → 27-44 s); each test's pool holds
-# at most pgtest.MaxConns connections.
+# machine at once (the api package, one run each on a shared machine:
+# 59 s → 27 s); each test's pool holds at most pgtest.MaxConns connections.
 test: build
 	@url="$${HOSO_TEST_DATABASE_URL:-$$(./$(HOSO) devdb url hoso_test)}" || exit 1; \
 	test -n "$$url" || exit 1; \
