@@ -92,7 +92,8 @@ func Start(t testing.TB, opts ...Options) *Env {
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
 	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
-	// (seconds under -race); the login route has tests of its own.
+	// (cheap at Passwords' cost, but still a request and a throttle row);
+	// the login route has tests of its own.
 	e.AdminToken = e.Session(e.Admin)
 	return e
 }
