@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
@@ -206,7 +205,7 @@ func (s *Server) createAccount(c echo.Context) error {
 	if req.Password != "" {
 		if account.Kind(req.Kind) == account.KindService {
 			f.add("/password", "kind", "a service account authenticates with API keys")
-		} else if h, err := auth.HashPassword(req.Password); err != nil {
+		} else if h, err := s.deps.Auth.HashPassword(req.Password); err != nil {
 			f.add("/password", "length", err.Error())
 		} else {
 			hash = h
@@ -293,7 +292,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 		generated = oneTimePassword()
 		req.Password = generated
 	}
-	hash, err := auth.HashPassword(req.Password)
+	hash, err := s.deps.Auth.HashPassword(req.Password)
 	if err != nil {
 		f.add("/password", "length", err.Error())
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 
@@ -118,15 +119,15 @@ func TestProblemForMapsKinds(t *testing.T) {
 		// PostgreSQL unreachable: the request may be fine, retry later.
 		{fmt.Errorf("reading: %w", &pgconn.ConnectError{}), 503, CodeUnavailable},
 		{fmt.Errorf("reading: %w", &net.OpError{Op: "dial", Net: "unix", Err: syscall.ENOENT}), 503, CodeUnavailable},
-		{fmt.Errorf("reading: %w", &pgconn.PgError{Code: "57P01"}), 503, CodeUnavailable},
-		{&pgconn.PgError{Code: "57P02"}, 503, CodeUnavailable},
-		{&pgconn.PgError{Code: "57P03"}, 503, CodeUnavailable},
-		{&pgconn.PgError{Code: "08006"}, 503, CodeUnavailable},
+		{fmt.Errorf("reading: %w", &pgconn.PgError{Code: pgerrcode.AdminShutdown}), 503, CodeUnavailable},
+		{&pgconn.PgError{Code: pgerrcode.CrashShutdown}, 503, CodeUnavailable},
+		{&pgconn.PgError{Code: pgerrcode.CannotConnectNow}, 503, CodeUnavailable},
+		{&pgconn.PgError{Code: pgerrcode.ConnectionFailure}, 503, CodeUnavailable},
 		{fmt.Errorf("querying: %w", pgconn.ErrConnClosed), 503, CodeUnavailable},
 		{fmt.Errorf("acquiring: %w", puddle.ErrClosedPool), 503, CodeUnavailable},
 		// PostgreSQL answering with an error of ours is not an outage.
-		{&pgconn.PgError{Code: "23505"}, 500, CodeInternal},
-		{&pgconn.PgError{Code: "42P01"}, 500, CodeInternal},
+		{&pgconn.PgError{Code: pgerrcode.UniqueViolation}, 500, CodeInternal},
+		{&pgconn.PgError{Code: pgerrcode.UndefinedTable}, 500, CodeInternal},
 		{context.DeadlineExceeded, 503, CodeTimeout},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +11,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/internal/cursor"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/audit"
 )
@@ -276,11 +276,11 @@ func (s *Server) readLog(c echo.Context) error {
 	if cur, err := queryOne(c, "cursor"); err != nil {
 		return err
 	} else if cur != "" {
-		n, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil || n < 1 {
+		var k readsKey
+		if err := cursor.Decode(cur, readsList, &k); err != nil || k.ID < 1 {
 			return BadParameter("query:cursor", "invalid", "not a cursor this API returned")
 		}
-		f.Before = n
+		f.Before = k.ID
 	}
 	// One more than the page tells whether another follows.
 	f.Limit = limit + 1
@@ -296,7 +296,15 @@ func (s *Server) readLog(c echo.Context) error {
 	}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
-		out.NextCursor = strconv.FormatInt(out.Items[limit-1].ID, 10)
+		out.NextCursor = cursor.Encode(readsList, readsKey{ID: out.Items[limit-1].ID})
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// readsList names the read log's cursors (see internal/cursor); the key is
+// the last read's id, the list being newest first.
+const readsList = "reads"
+
+type readsKey struct {
+	ID int64 `json:"i"`
 }

@@ -199,7 +199,7 @@ func (r *sessionRoutes) changePassword(c echo.Context) error {
 	if err := r.throttle.Succeeded(ctx, caller.Account.Username(), clientAddr(c)); err != nil {
 		return err
 	}
-	hash, err := auth.HashPassword(req.NewPassword)
+	hash, err := r.s.deps.Auth.HashPassword(req.NewPassword)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,6 @@ var (
 	district = domain.OrgID(fixedID("org/district"))
 	commune  = domain.OrgID(fixedID("org/commune"))
 	hr       = domain.AccountID(fixedID("account/hr"))
-	t0       = time.Date(2024, 3, 1, 2, 0, 0, 0, time.UTC)
 )
 
 func decision(d domain.Date) domain.SourceDocument {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -167,7 +168,7 @@ func pointView(ctx context.Context, tx pgx.Tx, v string, t Tables) error {
 		return sp.Commit(ctx)
 	}
 	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || (pgErr.Code != "42P16" && pgErr.Code != "42804") { // invalid_table_definition, datatype_mismatch
+	if !errors.As(err, &pgErr) || (pgErr.Code != pgerrcode.InvalidTableDefinition && pgErr.Code != pgerrcode.DatatypeMismatch) {
 		_ = sp.Rollback(ctx)
 		return fmt.Errorf("projections: pointing view %s at %s: %w", v, t.Name(v), err)
 	}

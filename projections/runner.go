@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -168,7 +170,7 @@ func (r *Runner) supervise(ctx context.Context, p Projection) {
 		log.Error("projection: reading state", "err", err)
 		sleep(ctx, r.cfg.MaxBackoff)
 	}
-	backoff := r.cfg.InitialBackoff
+	restart := r.waits()
 	for ctx.Err() == nil {
 		g, build, err := r.plan(ctx, p, false, false)
 		if err == nil {
@@ -178,16 +180,16 @@ func (r *Runner) supervise(ctx context.Context, p Projection) {
 		case ctx.Err() != nil:
 			return
 		case err == nil, errors.Is(err, errRetired), errors.Is(err, errMoved):
-			backoff = r.cfg.InitialBackoff
+			restart.Reset()
 		case errors.Is(err, ErrFailed):
 			r.m.setState(p.Name(), StateFailed)
 			r.waitRetry(ctx, p.Name())
 		case errors.Is(err, errLocked):
 			sleep(ctx, r.cfg.PollInterval)
 		default:
-			log.Error("projection: worker stopped, restarting", "err", err, "backoff", backoff)
-			sleep(ctx, backoff)
-			backoff = min(2*backoff, r.cfg.MaxBackoff)
+			wait := restart.NextBackOff()
+			log.Error("projection: worker stopped, restarting", "err", err, "backoff", wait)
+			sleep(ctx, wait)
 		}
 	}
 }
@@ -540,7 +542,7 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 		switch {
 		case errors.Is(err, errNotYet):
 			return false, nil
-		case errors.As(err, &pgErr) && pgErr.Code == "55P03": // lock_not_available: a long reader
+		case errors.As(err, &pgErr) && pgErr.Code == pgerrcode.LockNotAvailable: // a long reader
 			r.log.Warn("projection: swap waited too long for readers; trying again", "projection", p.Name(), "generation", g.gen)
 			return false, nil
 		case err != nil:
@@ -578,6 +580,7 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 // than MaxAttempts backoffs.
 func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []eventstore.Event) error {
 	attempts, outage := 0, 0
+	attemptWaits, outageWaits := r.waits(), r.waits()
 	for len(buf) > 0 {
 		chunk := buf
 		for {
@@ -585,6 +588,8 @@ func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []e
 			if err == nil {
 				buf = buf[len(chunk):]
 				attempts, outage = 0, 0
+				attemptWaits.Reset()
+				outageWaits.Reset()
 				break
 			}
 			if ctx.Err() != nil {
@@ -596,7 +601,7 @@ func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []e
 			r.m.retries.WithLabelValues(p.Name()).Inc()
 			if pgerr.Unavailable(err) {
 				outage++
-				wait := backoff(r.cfg.InitialBackoff, r.cfg.MaxBackoff, outage)
+				wait := outageWaits.NextBackOff()
 				r.log.Warn("projection: database unavailable, waiting", "projection", p.Name(), "generation", g.gen,
 					"position", g.pos.String(), "tries", outage, "backoff", wait, "err", err)
 				if !sleep(ctx, wait) {
@@ -631,7 +636,7 @@ func (r *Runner) flush(ctx context.Context, p Projection, g *generation, buf []e
 					"event_id", ev.ID.String(), "event_type", ev.Type, "position", ev.Position.String(), "attempts", attempts, "err", err)
 				return perr
 			}
-			wait := backoff(r.cfg.InitialBackoff, r.cfg.MaxBackoff, attempts)
+			wait := attemptWaits.NextBackOff()
 			r.log.Warn("projection: event failed, retrying", "projection", p.Name(), "event_id", ev.ID.String(),
 				"event_type", ev.Type, "attempt", attempts, "backoff", wait, "err", err)
 			if !sleep(ctx, wait) {
@@ -715,12 +720,12 @@ func (r *Runner) changed(name string) {
 	}
 }
 
-func backoff(initial, maxWait time.Duration, attempt int) time.Duration {
-	d := initial
-	for i := 1; i < attempt && d < maxWait; i++ {
-		d *= 2
-	}
-	return min(d, maxWait)
+// waits doubles the wait between tries from InitialBackoff up to
+// MaxBackoff.
+func (r *Runner) waits() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{InitialInterval: min(r.cfg.InitialBackoff, r.cfg.MaxBackoff), Multiplier: 2, MaxInterval: r.cfg.MaxBackoff}
+	b.Reset()
+	return b
 }
 
 // sleep waits d or until ctx is done; it reports whether the full wait passed.

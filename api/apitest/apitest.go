@@ -90,7 +90,8 @@ func Start(t testing.TB, opts ...Options) *Env {
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
 	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
-	// (seconds under -race); the login route has tests of its own.
+	// (cheap at Passwords' cost, but still a request and a throttle row);
+	// the login route has tests of its own.
 	e.AdminToken = e.Session(e.Admin)
 	return e
 }
@@ -146,6 +147,9 @@ func start(t testing.TB, o Options, conf *Conformance) *Env {
 	}
 	if cfg.Now == nil {
 		cfg.Now = o.Now
+	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = Passwords
 	}
 	ctx := context.Background()
 	svc, err := service.Open(ctx, cfg)
@@ -272,8 +276,14 @@ func (e *Env) Dossier(org domain.OrgID, name string) domain.DossierID {
 	return id
 }
 
-// hashes remembers the argon2id hash of each test password: hashing costs
-// 19 MiB and two passes (seconds under -race), and a hash with a reused
+// Passwords is the tests' password cost: 64 KiB and one pass instead of
+// production's 19 MiB and two (auth.DefaultParams), which under the race
+// detector made logins take seconds. Start gives it to every service whose
+// Options do not name another; TestProductionPasswordCost checks that a
+// service given none hashes at full cost.
+var Passwords = auth.NewHasher(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1})
+
+// hashes remembers the hash of each test password: a hash with a reused
 // salt is as good as any for a test account.
 var hashes sync.Map // password → hash
 
@@ -281,7 +291,7 @@ func hashPassword(password string) (string, error) {
 	if h, ok := hashes.Load(password); ok {
 		return h.(string), nil
 	}
-	h, err := auth.HashPassword(password)
+	h, err := Passwords.Hash(password)
 	if err != nil {
 		return "", err
 	}

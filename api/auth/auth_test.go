@@ -149,3 +149,46 @@ func TestThrottleRules(t *testing.T) {
 		t.Errorf("a day later: wait %v", w)
 	}
 }
+
+// TestProductionPasswordCost: whatever cost tests choose for speed, the
+// package functions and a Store given no Hasher hash at OWASP's minimum,
+// and a hash is verified at its own cost, not the verifier's.
+func TestProductionPasswordCost(t *testing.T) {
+	t.Parallel()
+	if got, want := auth.DefaultParams(), (auth.Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}); got != want {
+		t.Errorf("DefaultParams() = %+v, want %+v", got, want)
+	}
+	const full = "$argon2id$v=19$m=19456,t=2,p=1$"
+	h, err := auth.NewStore(nil, nil).HashPassword("mật khẩu đủ dài 123")
+	if err != nil || !strings.HasPrefix(h, full) {
+		t.Errorf("NewStore(…).HashPassword = %q, %v; want a hash with prefix %q", h, err, full)
+	}
+	cheap := auth.NewHasher(auth.Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	c, err := auth.NewStore(nil, nil).WithHasher(cheap).HashPassword("mật khẩu đủ dài 123")
+	if err != nil || !strings.HasPrefix(c, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Errorf("WithHasher(cheap).HashPassword = %q, %v; want the cheap cost", c, err)
+	}
+	if err := auth.VerifyPassword(c, "mật khẩu đủ dài 123"); err != nil {
+		t.Errorf("VerifyPassword(cheap hash) at the production cost = %v, want nil", err)
+	}
+	if err := cheap.Verify(h, "mật khẩu đủ dài 123"); err != nil {
+		t.Errorf("cheap.Verify(full-cost hash) = %v, want nil", err)
+	}
+	if err := cheap.Verify("", "mật khẩu đủ dài 123"); !errors.Is(err, auth.ErrMismatch) {
+		t.Errorf("cheap.Verify(no hash) = %v, want ErrMismatch", err)
+	}
+}
+
+func TestNewHasherRefusesInvalidCost(t *testing.T) {
+	t.Parallel()
+	for _, p := range []auth.Params{{}, {MemoryKiB: 64, Time: 0, Threads: 1}, {MemoryKiB: 64, Time: 1}, {MemoryKiB: 15, Time: 1, Threads: 2}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewHasher(%+v) did not panic", p)
+				}
+			}()
+			auth.NewHasher(p)
+		}()
+	}
+}

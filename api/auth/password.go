@@ -7,20 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane). Stored
-// with each hash in PHC form, so raising them later re-hashes on next login
-// without invalidating old hashes.
+// Params are argon2id's cost parameters. They are stored with each hash in
+// PHC form, so raising them later re-hashes on next login without
+// invalidating old hashes, and a hash is always verified at its own cost.
+type Params struct {
+	MemoryKiB uint32
+	Time      uint32 // passes
+	Threads   uint8  // lanes
+}
+
+// DefaultParams returns the production cost: OWASP's minimum for argon2id
+// (19 MiB, 2 passes, 1 lane).
+func DefaultParams() Params {
+	return Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+}
+
 const (
-	argonMemoryKiB = 19 * 1024
-	argonTime      = 2
-	argonThreads   = 1
-	argonKeyLen    = 32
-	saltLen        = 16
+	argonKeyLen = 32
+	saltLen     = 16
 )
 
 // MinPasswordLength and MaxPasswordLength bound passwords in characters; the
@@ -38,8 +48,57 @@ var ErrWeakPassword = errors.New("auth: password must be 12 to 256 characters")
 // callers must not tell the two apart).
 var ErrMismatch = errors.New("auth: invalid credentials")
 
-// HashPassword returns the PHC-formatted argon2id hash of password.
+// Hasher hashes passwords at one cost and verifies them at theirs.
+// Production uses DefaultParams (HashPassword, VerifyPassword and a Store
+// given no Hasher); tests give their services a cheaper one.
+type Hasher struct {
+	params Params
+	// dummy is verified against when no account matches, so "no such
+	// user" costs the same time as "wrong password" at this cost.
+	dummy func() string
+}
+
+// NewHasher returns a Hasher at cost p. It panics if p is not a valid
+// argon2id cost (a pass, a lane, and at least 8 KiB per lane): a cost is
+// fixed in code, never read from a client.
+func NewHasher(p Params) *Hasher {
+	if p.Time < 1 || p.Threads < 1 || p.MemoryKiB < 8*uint32(p.Threads) {
+		panic(fmt.Sprintf("auth: invalid argon2id cost %+v", p))
+	}
+	h := &Hasher{params: p}
+	h.dummy = sync.OnceValue(func() string {
+		d, err := h.Hash("not-a-real-password-for-timing")
+		if err != nil {
+			panic(err)
+		}
+		return d
+	})
+	return h
+}
+
+// Params returns h's cost.
+func (h *Hasher) Params() Params { return h.params }
+
+// defaultHasher is the production cost, made on first use so that merely
+// importing the package costs no hashing.
+var defaultHasher = sync.OnceValue(func() *Hasher { return NewHasher(DefaultParams()) })
+
+// HashPassword returns the PHC-formatted argon2id hash of password at the
+// production cost (DefaultParams).
 func HashPassword(password string) (string, error) {
+	return defaultHasher().Hash(password)
+}
+
+// VerifyPassword checks password against an encoded hash; an empty encoded
+// hash (no such account) still spends the production cost and returns
+// ErrMismatch.
+func VerifyPassword(encoded, password string) error {
+	return defaultHasher().Verify(encoded, password)
+}
+
+// Hash returns the PHC-formatted argon2id hash of password at h's cost, or
+// ErrWeakPassword.
+func (h *Hasher) Hash(password string) (string, error) {
 	if n := utf8.RuneCountInString(password); n < MinPasswordLength || n > MaxPasswordLength {
 		return "", ErrWeakPassword
 	}
@@ -47,27 +106,19 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	p := h.params
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// dummyHash is verified against when no account matches, so "no such user"
-// costs the same time as "wrong password".
-var dummyHash = func() string {
-	h, err := HashPassword("not-a-real-password-for-timing")
-	if err != nil {
-		panic(err)
-	}
-	return h
-}()
-
-// VerifyPassword checks password against an encoded hash; an empty encoded
-// hash (no such account) still spends the full cost and returns ErrMismatch.
-func VerifyPassword(encoded, password string) error {
+// Verify checks password against an encoded hash, at the hash's own cost;
+// an empty encoded hash (no such account) still spends h's cost and
+// returns ErrMismatch.
+func (h *Hasher) Verify(encoded, password string) error {
 	missing := encoded == ""
 	if missing {
-		encoded = dummyHash
+		encoded = h.dummy()
 	}
 	var version int
 	var mem, iters uint32

@@ -85,8 +85,9 @@ type Credentials interface {
 // Store authenticates with the credentials and tokens kept in db, and
 // keeps recently read tokens.
 type Store struct {
-	db  Credentials
-	now func() time.Time
+	db       Credentials
+	now      func() time.Time
+	password *Hasher
 
 	// Every request authenticates, and a token's row changes only when it
 	// is revoked (or touched, which changes no answer): a row read less
@@ -112,7 +113,20 @@ func NewStore(db Credentials, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, tokens: trustcache.New[[32]byte, tokenRow](0, maxCachedTokens)}
+	return &Store{db: db, now: now, password: defaultHasher(), tokens: trustcache.New[[32]byte, tokenRow](0, maxCachedTokens)}
+}
+
+// WithHasher makes s hash new passwords, and spend on unknown accounts, at
+// h's cost instead of DefaultParams' (tests use a cheap one). It returns s.
+func (s *Store) WithHasher(h *Hasher) *Store {
+	s.password = h
+	return s
+}
+
+// HashPassword returns the hash of password at s's cost (see WithHasher),
+// or ErrWeakPassword, for SetPassword.
+func (s *Store) HashPassword(password string) (string, error) {
+	return s.password.Hash(password)
 }
 
 // TrustFor lets Authenticate answer from a token row read less than d ago
@@ -143,7 +157,7 @@ func (s *Store) Login(ctx context.Context, username, password string) (uuid.UUID
 	if err != nil && !errors.Is(err, ErrNoCredentials) {
 		return uuid.Nil, err
 	}
-	if verr := VerifyPassword(hash, password); verr != nil {
+	if verr := s.password.Verify(hash, password); verr != nil {
 		if errors.Is(verr, ErrMismatch) {
 			return uuid.Nil, ErrMismatch
 		}
@@ -159,7 +173,7 @@ func (s *Store) CheckPassword(ctx context.Context, account uuid.UUID, password s
 	if err != nil && !errors.Is(err, ErrNoCredentials) {
 		return err
 	}
-	return VerifyPassword(hash, password)
+	return s.password.Verify(hash, password)
 }
 
 // StartSession issues a session token for account.

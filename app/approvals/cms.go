@@ -74,7 +74,6 @@ func LoadTrustRoots(path string) (*x509.CertPool, error) {
 
 // signature is a parsed, cryptographically checked upload.
 type signature struct {
-	der         []byte
 	signer      *x509.Certificate
 	chainCerts  []*x509.Certificate
 	signingTime time.Time

@@ -295,11 +295,11 @@ func TestVerifyAgainstCheckpoint(t *testing.T) {
 		{"log grew", func(t *testing.T, a *approvedMonth, n uint64) { appendMore(t, a, "dossier-later", 3) }, ""},
 		{"truncated", func(t *testing.T, a *approvedMonth, n uint64) {
 			sqlAsIntruder(t, a.pool, `DELETE FROM merkle_nodes`, fmt.Sprintf(`DELETE FROM merkle_leaves WHERE leaf_index >= %d`, n-2),
-				fmt.Sprintf(`DELETE FROM events WHERE event_id NOT IN (SELECT event_id FROM merkle_leaves)`))
+				`DELETE FROM events WHERE event_id NOT IN (SELECT event_id FROM merkle_leaves)`)
 		}, "truncated"},
 		{"older backup restored, then written over", func(t *testing.T, a *approvedMonth, n uint64) {
 			sqlAsIntruder(t, a.pool, `DELETE FROM merkle_nodes`, fmt.Sprintf(`DELETE FROM merkle_leaves WHERE leaf_index >= %d`, n-2),
-				fmt.Sprintf(`DELETE FROM events WHERE event_id NOT IN (SELECT event_id FROM merkle_leaves)`))
+				`DELETE FROM events WHERE event_id NOT IN (SELECT event_id FROM merkle_leaves)`)
 			appendMore(t, a, "dossier-after-restore", 5)
 		}, "forked"},
 	}

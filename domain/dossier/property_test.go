@@ -38,14 +38,13 @@ func snapshot(t *testing.T, d *Dossier) string {
 
 // world drives random commands against one dossier.
 type world struct {
-	t       *testing.T
-	rng     *rand.Rand
-	h       []domain.Recorded
-	now     time.Time
-	rows    []uuid.UUID
-	props   []uuid.UUID
-	causes  []uuid.UUID
-	accepts int
+	t      *testing.T
+	rng    *rand.Rand
+	h      []domain.Recorded
+	now    time.Time
+	rows   []uuid.UUID
+	props  []uuid.UUID
+	causes []uuid.UUID
 }
 
 func (w *world) uuid() uuid.UUID {

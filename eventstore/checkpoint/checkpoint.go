@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
@@ -284,16 +285,17 @@ func (l *Log) RunDaily(ctx context.Context, interval time.Duration, onError func
 	if interval <= 0 {
 		interval = 24 * time.Hour
 	}
-	retry := l.retry
+	retry := &backoff.ExponentialBackOff{InitialInterval: min(l.retry, interval), Multiplier: 2, MaxInterval: interval}
+	retry.Reset()
 	for {
 		wait := interval
 		if _, err := l.Take(ctx, ReasonDaily); err != nil && ctx.Err() == nil {
 			if onError != nil {
 				onError(err)
 			}
-			wait, retry = min(retry, interval), min(2*retry, interval)
+			wait = retry.NextBackOff()
 		} else {
-			retry = l.retry
+			retry.Reset()
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -194,7 +194,7 @@ func TestRunDaily(t *testing.T) {
 	go func() {
 		done <- log.RunDaily(ctx, time.Hour, func(err error) { t.Errorf("daily checkpoint: %v", err) })
 	}()
-	for {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		cp, err := log.Latest(context.Background())
 		if err == nil {
 			if cp.Size != 3 || cp.Reason != checkpoint.ReasonDaily {
@@ -205,7 +205,10 @@ func TestRunDaily(t *testing.T) {
 		if !errors.Is(err, checkpoint.ErrNotFound) {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no checkpoint a minute after RunDaily started (then: %v)", <-done)
+		}
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {

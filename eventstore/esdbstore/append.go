@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -45,9 +45,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	claimed := make(map[uuid.UUID]bool, len(prepared))
 	useTip := s.opts.DedupWindow == 0 // a configured window asks for the tail read
 	var current uint64
+	// Contention waits a random time that grows with the failures, up to
+	// 20 ms, so that writers contending for one stream stop colliding in
+	// lockstep: the nth wait is drawn from (0, min(2^n, 20) ms].
+	contention := &backoff.ExponentialBackOff{InitialInterval: time.Millisecond, RandomizationFactor: 1, Multiplier: 2, MaxInterval: 10 * time.Millisecond}
+	contention.Reset()
 	for attempt, failures := 0, 0; attempt < s.opts.MaxAppendAttempts; attempt++ {
 		if failures > 0 {
-			if err := backoff(ctx, failures); err != nil {
+			if err := wait(ctx, contention.NextBackOff()+1); err != nil {
 				return eventstore.AppendResult{}, err
 			}
 		}
@@ -232,11 +237,9 @@ func (s *Store) appended(ctx context.Context, c *esdb.Client, name string, chain
 	return res
 }
 
-// backoff waits a random time that grows with the attempt, up to 20 ms, so
-// that writers contending for one stream stop colliding in lockstep.
-func backoff(ctx context.Context, attempt int) error {
-	limit := min(time.Duration(1<<min(attempt, 5))*time.Millisecond, 20*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + 1)
+// wait waits d, or returns ctx's error if ctx ends first.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/cenkalti/backoff/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -25,14 +26,15 @@ import (
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
 		last := from
-		delay := s.opts.ResubscribeMinDelay
+		delays := &backoff.ExponentialBackOff{InitialInterval: s.opts.ResubscribeMinDelay, Multiplier: 2, MaxInterval: s.opts.ResubscribeMaxDelay}
+		delays.Reset()
 		for {
 			c, err := s.current()
 			if err != nil {
 				yield(eventstore.Event{}, err)
 				return
 			}
-			err = s.follow(ctx, c, &last, &delay, yield)
+			err = s.follow(ctx, c, &last, delays, yield)
 			if err == nil {
 				return // the consumer stopped
 			}
@@ -44,6 +46,7 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 				yield(eventstore.Event{}, err)
 				return
 			}
+			delay := delays.NextBackOff()
 			s.opts.Logger.Warn("esdbstore: subscription dropped; resuming",
 				slog.String("after", last.String()), slog.Duration("delay", delay), slog.String("error", err.Error()))
 			select {
@@ -52,15 +55,14 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 				return
 			case <-time.After(delay):
 			}
-			delay = min(2*delay, s.opts.ResubscribeMaxDelay)
 		}
 	}
 }
 
 // follow runs one subscription from *last until it drops, yielding events
-// and advancing *last. It returns nil when the consumer stopped and the
-// reason otherwise.
-func (s *Store) follow(ctx context.Context, c *esdb.Client, last *eventstore.Position, delay *time.Duration, yield func(eventstore.Event, error) bool) error {
+// and advancing *last, and resets delays once events flow. It returns nil
+// when the consumer stopped and the reason otherwise.
+func (s *Store) follow(ctx context.Context, c *esdb.Client, last *eventstore.Position, delays backoff.BackOff, yield func(eventstore.Event, error) bool) error {
 	sub, err := c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: allPosition(*last), Filter: s.filter()})
 	if err != nil {
 		return err
@@ -97,7 +99,7 @@ func (s *Store) follow(ctx context.Context, c *esdb.Client, last *eventstore.Pos
 				return nil
 			}
 			*last = p
-			*delay = s.opts.ResubscribeMinDelay
+			delays.Reset()
 		}
 		// Checkpoints, caught-up and fell-behind notices carry no events.
 		// Checkpoints are not used to advance: whether the record at a

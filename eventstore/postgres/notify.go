@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -82,15 +83,15 @@ func (n *notifier) acquire() (release func()) {
 // meanwhile, so an outage delays them but loses nothing.
 func (n *notifier) run(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
-	backoff := 50 * time.Millisecond
+	b := &backoff.ExponentialBackOff{InitialInterval: 50 * time.Millisecond, Multiplier: 2, MaxInterval: 5 * time.Second}
+	b.Reset()
 	for ctx.Err() == nil {
 		if n.listen(ctx) {
-			backoff = 50 * time.Millisecond
+			b.Reset()
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(backoff):
-			backoff = min(2*backoff, 5*time.Second)
+		case <-time.After(b.NextBackOff()):
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -260,15 +261,15 @@ func TestPrivileges(t *testing.T) {
 		args  []any
 		state string
 	}{
-		{app, "hoso_app", "UPDATE events SET type = 'x.y.v1'", nil, "42501"},
-		{app, "hoso_app", "DELETE FROM events", nil, "42501"},
-		{app, "hoso_app", "TRUNCATE events", nil, "42501"},
+		{app, "hoso_app", "UPDATE events SET type = 'x.y.v1'", nil, pgerrcode.InsufficientPrivilege},
+		{app, "hoso_app", "DELETE FROM events", nil, pgerrcode.InsufficientPrivilege},
+		{app, "hoso_app", "TRUNCATE events", nil, pgerrcode.InsufficientPrivilege},
 		{app, "hoso_app", `INSERT INTO events (transaction_id, event_id, stream_id, stream_version, type, data, metadata, recorded_at, effective_date, prev_hash, hash)
-			VALUES ('1', $1, 'forged', 1, 'x.y.v1', '{}', '{}', now(), current_date, $2, $2)`, []any{uuid.New(), zero}, "42501"},
-		{owner, "owner", "UPDATE events SET type = 'x.y.v1'", nil, "23001"},
-		{owner, "owner", "UPDATE events SET type = 'x.y.v1' WHERE false", nil, "23001"},
-		{owner, "owner", "DELETE FROM events", nil, "23001"},
-		{owner, "owner", "TRUNCATE events", nil, "23001"},
+			VALUES ('1', $1, 'forged', 1, 'x.y.v1', '{}', '{}', now(), current_date, $2, $2)`, []any{uuid.New(), zero}, pgerrcode.InsufficientPrivilege},
+		{owner, "owner", "UPDATE events SET type = 'x.y.v1'", nil, pgerrcode.RestrictViolation},
+		{owner, "owner", "UPDATE events SET type = 'x.y.v1' WHERE false", nil, pgerrcode.RestrictViolation},
+		{owner, "owner", "DELETE FROM events", nil, pgerrcode.RestrictViolation},
+		{owner, "owner", "TRUNCATE events", nil, pgerrcode.RestrictViolation},
 	}
 	for _, tt := range tests {
 		_, err := tt.pool.Exec(ctx, tt.sql, tt.args...)

@@ -11,7 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -123,8 +125,7 @@ WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version DESC LIMIT
 	selectStreamExists = `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)`
 )
 
-// uniqueViolation is SQLSTATE 23505.
-const uniqueViolation = "23505"
+const uniqueViolation = pgerrcode.UniqueViolation
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
@@ -548,8 +549,10 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 		release := s.notes.acquire()
 		defer release()
 		pos := from
-		backoff := time.Duration(0) // grows while events wait behind another transaction
-		failures := 0
+		// Grows while events wait behind another transaction.
+		held := min(s.poll, maxPendingBackoff)
+		pending := &backoff.ExponentialBackOff{InitialInterval: min(time.Millisecond, held), Multiplier: 2, MaxInterval: held}
+		pending.Reset()
 		timer := time.NewTimer(time.Hour)
 		defer timer.Stop()
 		sleep := func(d time.Duration, wake <-chan struct{}) bool {
@@ -570,27 +573,27 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 			// Take the wake-up channel before reading, so a notification
 			// that arrives during the read is not lost.
 			wake := s.notes.changed()
-			batch, err := s.ReadAll(ctx, pos, s.batch)
-			pend := false
-			if err == nil && len(batch) < s.batch {
-				pend, err = s.pending(ctx, pos)
-			}
+			var pend bool
+			// Reads are idempotent: retry what may pass, a few times.
+			batch, err := backoff.Retry(ctx, func() ([]eventstore.Event, error) {
+				batch, err := s.ReadAll(ctx, pos, s.batch)
+				pend = false
+				if err == nil && len(batch) < s.batch {
+					pend, err = s.pending(ctx, pos)
+				}
+				if err != nil && !transient(err) {
+					return nil, backoff.Permanent(err)
+				}
+				return batch, err
+			}, backoff.WithBackOff(&linearBackOff{step: 200 * time.Millisecond}), backoff.WithMaxTries(6), backoff.WithMaxElapsedTime(0))
 			if err != nil {
 				if ctx.Err() != nil {
 					yield(eventstore.Event{}, ctx.Err())
 					return
 				}
-				// Reads are idempotent: retry what may pass, a few times.
-				if failures++; failures > 5 || !transient(err) {
-					yield(eventstore.Event{}, err)
-					return
-				}
-				if !sleep(time.Duration(failures)*200*time.Millisecond, nil) {
-					return
-				}
-				continue
+				yield(eventstore.Event{}, err)
+				return
 			}
-			failures = 0
 			for _, e := range batch {
 				if !yield(e, nil) {
 					return
@@ -602,10 +605,9 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 			}
 			wait := s.poll
 			if pend {
-				backoff = min(max(2*backoff, time.Millisecond), s.poll, maxPendingBackoff)
-				wait = backoff
+				wait = pending.NextBackOff()
 			} else {
-				backoff = 0
+				pending.Reset()
 			}
 			if !sleep(wait, wake) {
 				return
@@ -619,16 +621,28 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 // no notification, so this is how soon after it the events arrive.
 const maxPendingBackoff = 50 * time.Millisecond
 
+// linearBackOff waits one step longer on every try: 200, 400, 600 ms...
+// for a subscription's failed reads, which the exponential backoffs of
+// package backoff would space out more.
+type linearBackOff struct {
+	step, next time.Duration
+}
+
+func (b *linearBackOff) Reset() { b.next = 0 }
+
+func (b *linearBackOff) NextBackOff() time.Duration {
+	b.next += b.step
+	return b.next
+}
+
 // transient reports whether a failed read may pass if tried again: lost or
 // refused connections, server shutdown, resource exhaustion.
 func transient(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch pgErr.Code[:2] {
-		case "08", "40", "53", "57":
-			return true
-		}
-		return false
+		c := pgErr.Code
+		return pgerrcode.IsConnectionException(c) || pgerrcode.IsTransactionRollback(c) ||
+			pgerrcode.IsInsufficientResources(c) || pgerrcode.IsOperatorIntervention(c)
 	}
 	var connectErr *pgconn.ConnectError
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, &connectErr)

@@ -9,7 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -134,14 +136,14 @@ func (l *Log) SequenceOnce(ctx context.Context) (int, error) {
 // did not take the advisory lock (a unique violation): the retry re-reads the
 // committed tail, so it neither skips nor repeats an event.
 func (l *Log) sequenceBatchRetrying(ctx context.Context) (int, error) {
-	for attempt := 0; ; attempt++ {
+	return backoff.Retry(ctx, func() (int, error) {
 		n, _, err := l.sequenceBatch(ctx)
 		var pgErr *pgconn.PgError
-		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "23505" && attempt < 3 {
-			continue
+		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation) {
+			return n, backoff.Permanent(err)
 		}
 		return n, err
-	}
+	}, backoff.WithBackOff(&backoff.ZeroBackOff{}), backoff.WithMaxTries(4), backoff.WithMaxElapsedTime(0))
 }
 
 // tail is the committed end of the tree: its size and the position of its
@@ -301,7 +303,8 @@ func (l *Log) Run(ctx context.Context) error {
 	if l.store == nil {
 		return errors.New("treelog: Run on a Log without a store")
 	}
-	backoff := l.opts.PollInterval
+	failed := &backoff.ExponentialBackOff{InitialInterval: l.opts.PollInterval, Multiplier: 2, MaxInterval: time.Minute}
+	failed.Reset()
 	for {
 		_, err := l.SequenceOnce(ctx)
 		if ctx.Err() != nil {
@@ -309,13 +312,12 @@ func (l *Log) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			l.opts.Log.Warn("treelog: sequencing failed", "err", err)
-			if !sleep(ctx, backoff) {
+			if !sleep(ctx, failed.NextBackOff()) {
 				return nil
 			}
-			backoff = min(2*backoff, time.Minute)
 			continue
 		}
-		backoff = l.opts.PollInterval
+		failed.Reset()
 		t, err := readTail(ctx, l.pool)
 		if err != nil {
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -49,14 +50,11 @@ func waitCaughtUp(ctx context.Context, caught CaughtUp, name string) (bool, erro
 	}
 }
 
-// undefinedTable is SQLSTATE 42P01.
-const undefinedTable = "42P01"
-
 // notBuilt reports whether err says a projection's view does not exist
 // yet: the projection has never run on this database (a fresh one, or the
 // first moments after the upgrade that made the index a projection). The
 // lookup then misses, and waits like any other miss.
 func notBuilt(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == undefinedTable
+	return errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UndefinedTable
 }

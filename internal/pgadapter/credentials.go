@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,9 +26,6 @@ func NewCredentials(pool *pgxpool.Pool) *Credentials { return &Credentials{pool:
 
 var _ auth.Credentials = (*Credentials)(nil)
 
-// uniqueViolation is SQLSTATE 23505: here, another account's username.
-const uniqueViolation = "23505"
-
 // SetPassword implements auth.Credentials.
 func (c *Credentials) SetPassword(ctx context.Context, account uuid.UUID, username, hash string, at time.Time) error {
 	_, err := c.pool.Exec(ctx, `
@@ -36,7 +34,7 @@ func (c *Credentials) SetPassword(ctx context.Context, account uuid.UUID, userna
 		ON CONFLICT (account_id) DO UPDATE SET username = EXCLUDED.username, password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at`,
 		account, username, hash, at)
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 		return auth.ErrUsernameTaken
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 )
@@ -58,14 +59,14 @@ func Unavailable(err error) bool {
 }
 
 func unavailableCode(code string) bool {
-	if len(code) == 5 && code[:2] == "08" { // connection_exception and its subclasses
+	if pgerrcode.IsConnectionException(code) {
 		return true
 	}
 	switch code {
-	case "57P01", // admin_shutdown: terminated by an administrator or a fast/immediate shutdown
-		"57P02", // crash_shutdown: another backend crashed
-		"57P03", // cannot_connect_now: starting up, in recovery
-		"53300": // too_many_connections
+	case pgerrcode.AdminShutdown, // terminated by an administrator or a fast/immediate shutdown
+		pgerrcode.CrashShutdown,    // another backend crashed
+		pgerrcode.CannotConnectNow, // starting up, in recovery
+		pgerrcode.TooManyConnections:
 		return true
 	}
 	return false

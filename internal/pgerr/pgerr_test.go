@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/puddle/v2"
@@ -50,18 +51,18 @@ func TestUnavailable(t *testing.T) {
 		{"puddle.ErrClosedPool", fmt.Errorf("acquire: %w", puddle.ErrClosedPool), true},
 		{"pgconn.ErrConnClosed", fmt.Errorf("begin: %w", pgconn.ErrConnClosed), true},
 		{"net.OpError", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
-		{"08006 connection_failure", pgErr("08006"), true},
-		{"08001 client cannot connect", pgErr("08001"), true},
-		{"57P01 admin_shutdown, wrapped", fmt.Errorf("commit: %w", pgErr("57P01")), true},
-		{"57P02 crash_shutdown", pgErr("57P02"), true},
-		{"57P03 cannot_connect_now", pgErr("57P03"), true},
-		{"53300 too_many_connections", pgErr("53300"), true},
+		{"08006 connection_failure", pgErr(pgerrcode.ConnectionFailure), true},
+		{"08001 client cannot connect", pgErr(pgerrcode.SQLClientUnableToEstablishSQLConnection), true},
+		{"57P01 admin_shutdown, wrapped", fmt.Errorf("commit: %w", pgErr(pgerrcode.AdminShutdown)), true},
+		{"57P02 crash_shutdown", pgErr(pgerrcode.CrashShutdown), true},
+		{"57P03 cannot_connect_now", pgErr(pgerrcode.CannotConnectNow), true},
+		{"53300 too_many_connections", pgErr(pgerrcode.TooManyConnections), true},
 		{"EOF from the driver", driverEOF, true},
-		{"23505 unique_violation", pgErr("23505"), false},
-		{"40001 serialization_failure", pgErr("40001"), false},
-		{"42P01 undefined_table", pgErr("42P01"), false},
-		{"57014 query_canceled", pgErr("57014"), false},
-		{"28P01 invalid_password", pgErr("28P01"), false},
+		{"23505 unique_violation", pgErr(pgerrcode.UniqueViolation), false},
+		{"40001 serialization_failure", pgErr(pgerrcode.SerializationFailure), false},
+		{"42P01 undefined_table", pgErr(pgerrcode.UndefinedTable), false},
+		{"57014 query_canceled", pgErr(pgerrcode.QueryCanceled), false},
+		{"28P01 invalid_password", pgErr(pgerrcode.InvalidPassword), false},
 		{"context.DeadlineExceeded", context.DeadlineExceeded, false},
 		{"context.DeadlineExceeded, wrapped", fmt.Errorf("apply: %w", context.DeadlineExceeded), false},
 		{"context.Canceled", context.Canceled, false},

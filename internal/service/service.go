@@ -112,6 +112,9 @@ type Config struct {
 	// TrustRoots are the CAs approvers' certificates must chain to; nil
 	// refuses every signature as untrusted.
 	TrustRoots *x509.CertPool
+	// Passwords hashes new passwords; nil is the production cost
+	// (auth.DefaultParams). Tests pass a cheap one.
+	Passwords *auth.Hasher
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -290,7 +293,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
 		Throttle:    pgadapter.NewCounters(s.Pool),
 		Store:       s.Store,
-		Auth:        auth.NewStore(pgadapter.NewCredentials(s.Pool), cfg.Now).TrustFor(CallerTrust),
+		Auth:        newAuthStore(s.Pool, cfg),
 		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
 		Orgs:        app.Orgs{Ledger: l, Managed: managed},
 		Accounts:    app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
@@ -472,4 +475,13 @@ func ConfigFrom(c config.Config) Config {
 		CheckpointKey:  c.CheckpointKey,
 		TrustRoots:     c.TrustRoots,
 	}
+}
+
+// newAuthStore is the credential store, at cfg's password cost.
+func newAuthStore(pool *pgxpool.Pool, cfg Config) *auth.Store {
+	s := auth.NewStore(pgadapter.NewCredentials(pool), cfg.Now).TrustFor(CallerTrust)
+	if cfg.Passwords != nil {
+		s.WithHasher(cfg.Passwords)
+	}
+	return s
 }

@@ -3,14 +3,18 @@ package service_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore/esdbtestserver"
 	"github.com/hoso-ledger/hoso/eventstore/verify"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 )
@@ -168,5 +172,27 @@ func dossierLife(t *testing.T, env *apitest.Env) {
 	r.JSON(&hist)
 	if len(hist.Items) != 4 || hist.Items[3].SourceDocument.Number != "80/QĐ-SGDĐT" {
 		t.Errorf("history = %+v", hist.Items)
+	}
+}
+
+// TestProductionPasswordCost: a service configured without a password
+// cost hashes at the production one, whatever apitest gives its services.
+func TestProductionPasswordCost(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.New(t)
+	svc, err := service.Open(context.Background(), service.Config{Pool: pool, Listen: "127.0.0.1:0",
+		PersonalIDKey: apitest.PersonalIDKey, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	h, err := svc.Deps.Auth.HashPassword("mật khẩu đủ dài 123")
+	if want := "$argon2id$v=19$m=19456,t=2,p=1$"; err != nil || !strings.HasPrefix(h, want) {
+		t.Errorf("HashPassword = %q, %v; want a hash with prefix %q", h, err, want)
+	}
+	e := apitest.Start(t)
+	h, err = e.Svc.Deps.Auth.HashPassword("mật khẩu đủ dài 123")
+	if want := "$argon2id$v=19$m=64,t=1,p=1$"; err != nil || !strings.HasPrefix(h, want) {
+		t.Errorf("apitest's HashPassword = %q, %v; want a hash with prefix %q", h, err, want)
 	}
 }

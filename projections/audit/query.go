@@ -13,6 +13,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/cursor"
 )
 
 // Querier is what the query functions read through: a *pgxpool.Pool, a
@@ -117,6 +118,14 @@ type Page struct {
 	Next    string
 }
 
+// entriesList names the audit trail's cursors (see internal/cursor); the
+// key is the last entry's position in the log.
+const entriesList = "audit.entries"
+
+type entriesKey struct {
+	Position string `json:"p"`
+}
+
 const entrySelect = `SELECT event_id, stream_id, version, position, type,
        actor_account, actor_name, acting_org, on_behalf_of, recorded_at, effective_date,
        source_kind, source_number, source_date, source_issuer, source_sha256,
@@ -151,8 +160,10 @@ func Query(ctx context.Context, db Querier, f Filter) (Page, error) {
 		return Page{}, domain.Invalid("effective_to", "range", "on or after effective_from")
 	}
 	if f.Cursor != "" {
-		pos, err := eventstore.ParsePosition(f.Cursor)
-		if err != nil {
+		var k entriesKey
+		err := cursor.Decode(f.Cursor, entriesList, &k)
+		pos, perr := eventstore.ParsePosition(k.Position)
+		if err != nil || perr != nil {
 			return Page{}, domain.Invalid("cursor", "format", "not a cursor this API returned")
 		}
 		where = append(where, "position > "+arg(pos.String()))
@@ -197,7 +208,7 @@ func Query(ctx context.Context, db Querier, f Filter) (Page, error) {
 	var p Page
 	if len(entries) > f.Limit {
 		entries = entries[:f.Limit]
-		p.Next = entries[len(entries)-1].Position.String()
+		p.Next = cursor.Encode(entriesList, entriesKey{Position: entries[len(entries)-1].Position.String()})
 	}
 	p.Entries = entries
 	return p, nil

@@ -307,7 +307,8 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 			st.managing = e.ManagingOrg
 		}
 	case dossier.TransferRejected, dossier.TransferCancelled:
-		outcome, tid := OutcomeRejected, uuid.Nil
+		outcome := OutcomeRejected
+		var tid uuid.UUID
 		if c, ok := e.(dossier.TransferCancelled); ok {
 			outcome, tid = OutcomeCancelled, c.TransferID
 		} else {

@@ -2,7 +2,6 @@ package compliance
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/internal/cursor"
 )
 
 // Querier is what the query functions read through: a *pgxpool.Pool, a
@@ -311,29 +311,30 @@ func orgIDs(orgs []domain.OrgID) []uuid.UUID {
 	return out
 }
 
+// itemsList names the cursors of the compliance items (see
+// internal/cursor); the key is the last row's (due date, id).
+const itemsList = "compliance.items"
+
+type itemsKey struct {
+	Due string    `json:"d"`
+	ID  uuid.UUID `json:"i"`
+}
+
 func encodeCursor(due domain.Date, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("c1|" + due.String() + "|" + id.String()))
+	return cursor.Encode(itemsList, itemsKey{Due: due.String(), ID: id})
 }
 
 func decodeCursor(s string) (domain.Date, string, error) {
 	bad := fmt.Errorf("%w: cursor is not one of ours", ErrInvalid)
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	var k itemsKey
+	if err := cursor.Decode(s, itemsList, &k); err != nil || k.ID == uuid.Nil {
+		return domain.Date{}, "", bad
+	}
+	due, err := domain.ParseDate(k.Due)
 	if err != nil {
 		return domain.Date{}, "", bad
 	}
-	parts := strings.Split(string(b), "|")
-	if len(parts) != 3 || parts[0] != "c1" {
-		return domain.Date{}, "", bad
-	}
-	due, err := domain.ParseDate(parts[1])
-	if err != nil {
-		return domain.Date{}, "", bad
-	}
-	id, err := uuid.Parse(parts[2])
-	if err != nil {
-		return domain.Date{}, "", bad
-	}
-	return due, id.String(), nil
+	return due, k.ID.String(), nil
 }
 
 // Approval is one monthly approval and where it fell against the approval

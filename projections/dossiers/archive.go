@@ -2,8 +2,6 @@ package dossiers
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/vntext"
+	pagecursor "github.com/hoso-ledger/hoso/internal/cursor"
 )
 
 // ArchiveSort orders an archive listing.
@@ -87,9 +86,8 @@ type ArchivePage struct {
 }
 
 // archiveCursor is the last row of an archive page in its sort's keys
-// (keyset paging, as cursor). K tells it apart from a search cursor.
+// (keyset paging, as cursor).
 type archiveCursor struct {
-	K     string      `json:"k"`
 	Sort  ArchiveSort `json:"s"`
 	Fuzzy bool        `json:"f,omitempty"`
 	Name  string      `json:"n,omitempty"`
@@ -97,18 +95,17 @@ type archiveCursor struct {
 	ID    uuid.UUID   `json:"i"`
 }
 
-const archiveCursorKind = "archive"
+// archiveList names archive cursors, apart from search ones (see
+// internal/cursor).
+const archiveList = "dossiers.archive"
 
 func (c archiveCursor) encode() string {
-	c.K = archiveCursorKind
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return pagecursor.Encode(archiveList, c)
 }
 
 func decodeArchiveCursor(s string, sort ArchiveSort) (archiveCursor, error) {
 	var c archiveCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.K != archiveCursorKind || c.ID == uuid.Nil {
+	if err := pagecursor.Decode(s, archiveList, &c); err != nil || c.ID == uuid.Nil {
 		return archiveCursor{}, fmt.Errorf("%w: malformed archive cursor", ErrInvalid)
 	}
 	if c.Sort != sort {

@@ -2,7 +2,6 @@ package dossiers
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/vntext"
+	pagecursor "github.com/hoso-ledger/hoso/internal/cursor"
 )
 
 // Querier is what the query functions need: a *pgxpool.Pool, a *pgx.Conn or
@@ -252,15 +252,16 @@ type cursor struct {
 	ID      uuid.UUID `json:"i"`
 }
 
+// searchList names search cursors (see internal/cursor).
+const searchList = "dossiers.search"
+
 func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return pagecursor.Encode(searchList, c)
 }
 
 func decodeCursor(s string, sort Sort) (cursor, error) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.ID == uuid.Nil {
+	if err := pagecursor.Decode(s, searchList, &c); err != nil || c.ID == uuid.Nil {
 		return cursor{}, fmt.Errorf("%w: malformed cursor", ErrInvalid)
 	}
 	if c.Sort != sort {

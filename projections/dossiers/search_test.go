@@ -12,6 +12,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/internal/cursor"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/projectiontest"
 )
@@ -195,7 +196,9 @@ func TestSearchInvalid(t *testing.T) {
 		{Scope: scope, Limit: -1},
 		{Scope: scope, Limit: dossiers.MaxLimit + 1},
 		{Scope: scope, Cursor: "not a cursor"},
-		{Scope: scope, Cursor: "eyJzIjowfQ"}, // {"s":0}: no id
+		{Scope: scope, Cursor: "eyJzIjowfQ"},                                             // {"s":0}: the format before internal/cursor
+		{Scope: scope, Cursor: cursor.Encode("dossiers.search", map[string]int{"s": 0})}, // no id
+		{Scope: scope, Cursor: cursor.Encode("dossiers.archive", map[string]any{"i": uuid.New()})},
 		{Scope: scope, Sort: 7},
 		{Scope: scope, Archive: 9},
 	} {

@@ -13,6 +13,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
 )
@@ -117,16 +118,10 @@ func (s *Server) Start(addr string) error {
 	if addr == "" {
 		return errors.New("esdbtestserver: no address to listen on")
 	}
-	var lis net.Listener
-	var err error
 	// The port of a stopped server may linger briefly; retry the bind.
-	for range 50 {
-		lis, err = net.Listen("tcp", addr)
-		if err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	lis, err := backoff.Retry(context.Background(), func() (net.Listener, error) {
+		return net.Listen("tcp", addr)
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(20*time.Millisecond)), backoff.WithMaxTries(50), backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		return fmt.Errorf("esdbtestserver: listen: %w", err)
 	}
