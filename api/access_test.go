@@ -1,0 +1,105 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// partyPaths are the Party membership fields of a dossier (CV form items
+// 15, 26 and the party cell): political affiliation, sensitive data under
+// PDPL 91/2025 (art. 2.4) and Decree 356/2025.
+var partyPaths = []string{
+	"/background/party_admitted_on", "/background/party_confirmed_on", "/position/party", "/party_unions/party_cell",
+}
+
+// TestPartyMembershipIsSensitive: PDPL 91/2025 — Party membership data is
+// sensitive like ethnicity and religion. An inspector (read_dossier without
+// read_sensitive) sees none of it in GET /dossiers/{id}, its history, the
+// audit trail or search results; HR of the managing org (read_sensitive)
+// sees all of it.
+func TestPartyMembershipIsSensitive(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Trịnh Văn Đảng", "001085044444")
+	path := "/api/v1/dossiers/" + id
+	write(t, env, http.MethodPatch, path, w.hrA, `"1"`, map[string]any{
+		"patch": map[string]any{
+			"background":   map[string]any{"party_admitted_on": "2010-03-03", "party_confirmed_on": "2011-03-03"},
+			"position":     map[string]any{"current": "Phó trưởng phòng", "party": "Bí thư chi bộ"},
+			"party_unions": map[string]any{"party_cell": "Chi bộ Phòng Tổ chức"},
+		},
+		"source_document": decision("20/QĐ-SYT"),
+	}, http.StatusOK)
+	secrets := []string{"2010-03-03", "2011-03-03", "Bí thư chi bộ", "Chi bộ Phòng Tổ chức"}
+	hidden := func(who string, body []byte) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(string(body), s) {
+				t.Errorf("PDPL 91/2025: %s sees %q in %s", who, s, body)
+			}
+		}
+	}
+	shown := func(who string, body []byte) {
+		t.Helper()
+		for _, s := range secrets {
+			if !strings.Contains(string(body), s) {
+				t.Errorf("%s does not see %q", who, s)
+			}
+		}
+	}
+
+	// The dossier itself: blanked, and the redacted list names the paths.
+	r := get(t, env, path, w.inspector, http.StatusOK, nil)
+	hidden("the inspector's GET dossier", r.Body)
+	var v dossierView
+	r.JSON(&v)
+	for _, p := range partyPaths {
+		if !strings.Contains(strings.Join(v.Redacted, " "), p) {
+			t.Errorf("redacted = %v, want %s among them", v.Redacted, p)
+		}
+	}
+	if v.Document.Position.Current != "Phó trưởng phòng" {
+		t.Errorf("the inspector lost the non-sensitive position: %+v", v.Document.Position)
+	}
+	shown("HR's GET dossier", get(t, env, path, w.hrA, http.StatusOK, nil).Body)
+
+	caughtUp(t, env)
+	// The history and the audit trail: no diff of a party field, no payload.
+	r = get(t, env, path+"/history", w.inspector, http.StatusOK, nil)
+	hidden("the inspector's history", r.Body)
+	var hist struct {
+		Items []historyEntry `json:"items"`
+	}
+	r.JSON(&hist)
+	if len(hist.Items) != 2 || hist.Items[1].ChangesRedacted != len(partyPaths) || !hist.Items[1].changed("/position/current") {
+		t.Errorf("the inspector's history of the update = %+v", hist.Items)
+	}
+	shown("HR's history", get(t, env, path+"/history", w.hrA, http.StatusOK, nil).Body)
+	hidden("the inspector's audit trail", get(t, env, "/api/v1/audit?dossier="+id, w.inspector, http.StatusOK, nil).Body)
+
+	// Search: party membership is not in the rows, nor a filter, for the
+	// inspector; HR sees it and may filter on it.
+	r = get(t, env, "/api/v1/dossiers?q=trinh+van", w.inspector, http.StatusOK, nil)
+	var rows struct {
+		Items []map[string]json.RawMessage `json:"items"`
+	}
+	r.JSON(&rows)
+	if len(rows.Items) != 1 {
+		t.Fatalf("the inspector's search = %s", r.Body)
+	}
+	if _, ok := rows.Items[0]["party_member"]; ok {
+		t.Errorf("PDPL 91/2025: the inspector's search row shows party_member: %s", r.Body)
+	}
+	// A sensitive filter draws its scope from read_sensitive: nothing.
+	get(t, env, "/api/v1/dossiers?party_member=true", w.inspector, http.StatusOK, &rows)
+	if len(rows.Items) != 0 {
+		t.Errorf("PDPL 91/2025: the inspector filters by party membership: %+v", rows.Items)
+	}
+	r = get(t, env, "/api/v1/dossiers?party_member=true&q=trinh+van", w.hrA, http.StatusOK, nil)
+	r.JSON(&rows)
+	if len(rows.Items) != 1 || string(rows.Items[0]["party_member"]) != "true" {
+		t.Errorf("HR's search by party membership = %s", r.Body)
+	}
+}
