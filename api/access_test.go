@@ -103,3 +103,45 @@ func TestPartyMembershipIsSensitive(t *testing.T) {
 		t.Errorf("HR's search by party membership = %s", r.Body)
 	}
 }
+
+// TestAccessFollowsTheManagingOrg: TG 10.3 (transfer between orgs of the
+// province) read with TG 5.2–5.3 (access by delegation): while the transfer
+// is pending the sending org still manages and reads the dossier; once the
+// receiving org receives it, access follows the new managing org and the
+// sender reads it no more. The province-wide inspector reads it throughout,
+// with the history the sending org wrote.
+func TestAccessFollowsTheManagingOrg(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Lý Thị Chuyển", "001085055555")
+	path := "/api/v1/dossiers/" + id
+	r := write(t, env, http.MethodPost, path+"/transfers", w.hrA, `"1"`, map[string]any{
+		"kind": "between_orgs", "target_org": w.orgB, "source_document": decision("30/QĐ-UBND"),
+	}, http.StatusCreated)
+	var tr struct {
+		ID string `json:"id"`
+	}
+	r.JSON(&tr)
+	get(t, env, path, w.hrA, http.StatusOK, nil)
+	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrB, `"2"`, map[string]any{"source_document": decision("31/QĐ-SGDĐT")}, http.StatusOK)
+	get(t, env, path, w.hrA, http.StatusNotFound, nil)
+	get(t, env, path+"/history", w.hrA, http.StatusNotFound, nil)
+	var v dossierView
+	get(t, env, path, w.hrB, http.StatusOK, &v)
+	if v.ManagingOrg == nil || *v.ManagingOrg != w.orgB.String() || v.Document.Identity.Ethnicity != "01" {
+		t.Errorf("the receiving org's view = %+v", v)
+	}
+	caughtUp(t, env)
+	var page listPage
+	get(t, env, "/api/v1/dossiers?q=ly+thi", w.hrA, http.StatusOK, &page)
+	if page.has(id) {
+		t.Errorf("TG 10.3: the sending org still finds the dossier: %+v", page)
+	}
+	var hist struct {
+		Items []historyEntry `json:"items"`
+	}
+	get(t, env, path+"/history", w.inspector, http.StatusOK, &hist)
+	if len(hist.Items) < 2 || hist.Items[0].Actor.ActingOrg != w.orgA.String() {
+		t.Errorf("the province inspector's history = %+v", hist.Items)
+	}
+}
