@@ -419,7 +419,7 @@ func (s *Server) createDossier(c echo.Context) error {
 	}, m)
 	if err != nil {
 		if taken := s.personalIDTaken(c, err, "/personal_id_number"); taken != nil {
-			return taken
+			return s.archivedHolder(c, err, taken, req.ManagingOrg)
 		}
 		return commandError(err)
 	}
