@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,4 +145,120 @@ func TestAccessFollowsTheManagingOrg(t *testing.T) {
 	if len(hist.Items) < 2 || hist.Items[0].Actor.ActingOrg != w.orgA.String() {
 		t.Errorf("the province inspector's history = %+v", hist.Items)
 	}
+}
+
+// TestReactivateReturningPerson: TG 10.1 — a person who left the province
+// (TG 10.4, the dossier archived as transferred_out) comes back and is
+// received by another org. A new dossier is refused (one dossier per
+// personal ID number, Decree 27/2026), and the 409 names the archived
+// dossier to the receiving org's HR; it reactivates it by decision: the
+// same dossier, active under the receiving org, its whole history kept. A
+// second reactivation is a 409 conflict.
+func TestReactivateReturningPerson(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	const pid = "001085066666"
+	id, _ := w.createDossier(t, w.hrA, w.orgA, "Hồ Văn Hồi", pid)
+	path := "/api/v1/dossiers/" + id
+	write(t, env, http.MethodPatch, path, w.hrA, `"1"`, map[string]any{
+		"patch": map[string]any{"position": map[string]any{"current": "Chuyên viên"}}, "source_document": decision("40/QĐ-SYT"),
+	}, http.StatusOK)
+	r := write(t, env, http.MethodPost, path+"/transfers", w.hrA, `"2"`, map[string]any{
+		"kind": "out_of_province", "source_document": decision("41/QĐ-UBND"),
+	}, http.StatusCreated)
+	var tr struct {
+		ID string `json:"id"`
+	}
+	r.JSON(&tr)
+	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"3"`, map[string]any{"source_document": decision("42/QĐ-UBND")}, http.StatusOK)
+
+	// The receiving org tries to create the dossier anew: 409, naming the
+	// archived dossier it may reactivate.
+	create := map[string]any{
+		"class": "cong_chuc", "managing_org": w.orgB, "employing_unit": w.orgB, "personal_id_number": pid,
+		"identity":        map[string]any{"birth_name": "Hồ Văn Hồi", "gender": "male", "date_of_birth": "1985-04-12"},
+		"source_document": decision("50/QĐ-SGDĐT"),
+	}
+	r = env.Do(http.MethodPost, "/api/v1/dossiers", w.hrB, create)
+	var conflict struct {
+		Code   string `json:"code"`
+		Errors []struct {
+			Rule string `json:"rule"`
+		} `json:"errors"`
+		ArchivedDossier *struct {
+			ID      string `json:"id"`
+			Version uint64 `json:"version"`
+			Status  string `json:"status"`
+		} `json:"archived_dossier"`
+	}
+	r.JSON(&conflict)
+	if r.Status != http.StatusConflict || len(conflict.Errors) == 0 || conflict.Errors[0].Rule != "personal_id_taken" ||
+		conflict.ArchivedDossier == nil || conflict.ArchivedDossier.ID != id || conflict.ArchivedDossier.Status != "transferred_out" {
+		t.Fatalf("re-create = %d %s, want 409 personal_id_taken naming the archived dossier", r.Status, r.Body)
+	}
+	etag := `"` + strconv.FormatUint(conflict.ArchivedDossier.Version, 10) + `"`
+	// An inspector, who writes no dossiers, learns nothing of it.
+	r = env.Do(http.MethodPost, "/api/v1/dossiers", w.inspector, create)
+	if r.Status != http.StatusForbidden || strings.Contains(string(r.Body), id) {
+		t.Errorf("the inspector's create = %d %s", r.Status, r.Body)
+	}
+
+	reactivate := map[string]any{"managing_org": w.orgB, "personal_id_number": pid, "source_document": decision("51/QĐ-SGDĐT")}
+	// The wrong person's number: as if the dossier did not exist.
+	write(t, env, http.MethodPost, path+"/reactivate", w.hrB, etag, with(reactivate, "personal_id_number", "001085077777"), http.StatusNotFound)
+	// Another org's HR may not receive the person into org B.
+	write(t, env, http.MethodPost, path+"/reactivate", w.hrA, etag, reactivate, http.StatusForbidden)
+	// No decision, no reactivation.
+	r = write(t, env, http.MethodPost, path+"/reactivate", w.hrB, etag, with(reactivate, "source_document", nil), http.StatusUnprocessableEntity)
+	if p := r.Problem(); len(p.Errors) == 0 || p.Errors[0].Field != "/source_document" {
+		t.Errorf("reactivation without decision: %+v", p)
+	}
+	if r := env.Do(http.MethodPost, path+"/reactivate", w.hrB, reactivate); r.Status != http.StatusPreconditionRequired {
+		t.Errorf("reactivation without If-Match = %d", r.Status)
+	}
+
+	r = write(t, env, http.MethodPost, path+"/reactivate", w.hrB, etag, reactivate, http.StatusOK)
+	var v dossierView
+	r.JSON(&v)
+	if v.ID != id || v.Status != "active" || v.Archived || v.ManagementRevoked || v.ManagingOrg == nil || *v.ManagingOrg != w.orgB.String() ||
+		v.Document.Position.Current != "Chuyên viên" || v.Document.Identity.Ethnicity != "01" {
+		t.Errorf("TG 10.1: after reactivation %+v", v)
+	}
+	// Once is enough: the dossier is active.
+	r = write(t, env, http.MethodPost, path+"/reactivate", w.hrB, `"5"`, reactivate, http.StatusConflict)
+	if p := r.Problem(); p.Code != "conflict" {
+		t.Errorf("second reactivation: %+v", p)
+	}
+	// And a new creation is still refused, naming no archived dossier now.
+	r = env.Do(http.MethodPost, "/api/v1/dossiers", w.hrB, create)
+	if r.Status != http.StatusConflict || strings.Contains(string(r.Body), "archived_dossier") {
+		t.Errorf("re-create after reactivation = %d %s", r.Status, r.Body)
+	}
+
+	caughtUp(t, env)
+	var hist struct {
+		Items []historyEntry `json:"items"`
+	}
+	get(t, env, path+"/history", w.hrB, http.StatusOK, &hist)
+	var types []string
+	for _, h := range hist.Items {
+		types = append(types, h.Type)
+	}
+	want := "dossier.created.v1 dossier.section_updated.v1 dossier.transfer_initiated.v1 dossier.transfer_received.v1 dossier.reactivated.v1"
+	if strings.Join(types, " ") != want {
+		t.Errorf("TG 10.1: the history after reactivation = %v, want %s", types, want)
+	}
+	if last := hist.Items[len(hist.Items)-1]; !last.changed("/header/managing_org") || last.SourceDocument == nil || last.SourceDocument.Number != "51/QĐ-SGDĐT" {
+		t.Errorf("the reactivation's entry = %+v", last)
+	}
+	var page listPage
+	get(t, env, "/api/v1/dossiers?q=ho+van+hoi", w.hrB, http.StatusOK, &page)
+	if !page.has(id) {
+		t.Errorf("the receiving org's search = %+v", page)
+	}
+	get(t, env, "/api/v1/archive?q=ho+van+hoi", w.inspector, http.StatusOK, &page)
+	if page.has(id) {
+		t.Errorf("the reactivated dossier is still in the archive: %+v", page)
+	}
+	get(t, env, path, w.hrA, http.StatusNotFound, nil)
 }

@@ -122,6 +122,7 @@ var payloadIsPlain = map[string]bool{
 	dossier.TypeStatusChanged:            true,
 	dossier.TypeCivilServantNumberIssued: true,
 	dossier.TypeManagingOrgChanged:       true,
+	dossier.TypeReactivated:              true,
 	dossier.TypeDocumentAttached:         true,
 	dossier.TypeProposalRejected:         true,
 }
