@@ -126,6 +126,8 @@ func lastManagingOrg(history []domain.Recorded) domain.OrgID {
 			}
 		case dossier.ManagingOrgChanged:
 			org = e.ToOrg
+		case dossier.Reactivated:
+			org = e.ManagingOrg
 		}
 	}
 	return org

@@ -187,7 +187,7 @@ func outOfProvince(t *testing.T, w *world) {
 		ID string `json:"id"`
 	}
 	r.JSON(&tr)
-	r = write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("16/QĐ-UBND")}, http.StatusOK)
+	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("16/QĐ-UBND")}, http.StatusOK)
 	var v dossierView
 	get(t, env, path, w.inspector, http.StatusOK, &v)
 	if !v.Archived || !v.ManagementRevoked || v.ManagingOrg != nil || v.Status != "transferred_out" {
