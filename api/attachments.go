@@ -178,7 +178,7 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 		if err != nil {
 			continue
 		}
-		if accessTo(caller, d, lastManagingOrg(h)).read {
+		if accessTo(caller, d, s.archiveProvince(ctx, h, d)).read {
 			reader = d.ID()
 			break
 		}

@@ -47,13 +47,16 @@ type access struct {
 	read, sensitive, write, self bool
 }
 
-// accessTo decides the caller's access to d. A dossier is readable through
-// its managing org, through its employing unit (unless management was
-// revoked), through the org that lost management when it was transferred
-// out of the province (lastOrg), and by the person through a self grant —
-// the same rule as the search's scope. Writes go through the managing org
-// only; the person writes through proposals.
-func accessTo(caller *Caller, d *dossier.Dossier, lastOrg domain.OrgID) access {
+// accessTo decides the caller's access to d. Access follows the dossier's
+// current managing org: a dossier is readable through its managing org,
+// through its employing unit, and by the person through a self grant — the
+// same rule as the search's scope. Once a transfer out of the province
+// revoked management (TG 10.4: the old org "hủy quyền truy cập"), the org
+// that lost it reads it no more; the dossier stays in the province's archive
+// (TG 10.5), readable only by callers whose grant covers province, the root
+// of the tree the old org belonged to (province; zero when unknown). Writes
+// go through the managing org only; the person writes through proposals.
+func accessTo(caller *Caller, d *dossier.Dossier, province domain.OrgID) access {
 	id := d.ID()
 	managing, managed := d.ManagingOrg()
 	self := slices.Contains(caller.OwnDossiers(), id)
@@ -64,7 +67,7 @@ func accessTo(caller *Caller, d *dossier.Dossier, lastOrg domain.OrgID) access {
 		if !d.ManagementRevoked() && caller.Can(a, d.EmployingUnit()) {
 			return true
 		}
-		return d.ManagementRevoked() && !lastOrg.IsZero() && caller.Can(a, lastOrg)
+		return d.ManagementRevoked() && !province.IsZero() && caller.Can(a, province)
 	}
 	return access{
 		read:      can(account.ActionReadDossier),
@@ -72,6 +75,41 @@ func accessTo(caller *Caller, d *dossier.Dossier, lastOrg domain.OrgID) access {
 		write:     managed && caller.Can(account.ActionWriteDossier, managing),
 		self:      self,
 	}
+}
+
+// provinceOf is the root of the org tree above org (org itself for a
+// root): the province whose archive keeps the dossiers its orgs handed
+// over (TG 10.5). Zero when org is zero or its ancestry is unknown.
+func (s *Server) provinceOf(ctx context.Context, org domain.OrgID) domain.OrgID {
+	if org.IsZero() {
+		return domain.OrgID{}
+	}
+	chain := s.ancestry(ctx)(org)
+	if len(chain) == 0 {
+		return domain.OrgID{}
+	}
+	return chain[len(chain)-1]
+}
+
+// archiveProvince is accessTo's province for d with its history: the root
+// above the org that lost management when d was handed over out of the
+// province, zero while d is managed.
+func (s *Server) archiveProvince(ctx context.Context, history []domain.Recorded, d *dossier.Dossier) domain.OrgID {
+	if !d.ManagementRevoked() {
+		return domain.OrgID{}
+	}
+	return s.provinceOf(ctx, lastManagingOrg(history))
+}
+
+// provinceWide reports whether one of the caller's grants for action covers
+// a whole tree from its root: only such callers find the dossiers handed
+// over out of the province in lists (TG 10.4–10.5).
+func (s *Server) provinceWide(c echo.Context, action account.Action) (bool, error) {
+	roots := CallerOf(c).Roots(action)
+	if len(roots) == 0 {
+		return false, nil
+	}
+	return s.deps.Views.AnyRoot(c.Request().Context(), roots)
 }
 
 // lastManagingOrg is the org that managed the dossier last: after a
@@ -88,6 +126,8 @@ func lastManagingOrg(history []domain.Recorded) domain.OrgID {
 			}
 		case dossier.ManagingOrgChanged:
 			org = e.ToOrg
+		case dossier.Reactivated:
+			org = e.ManagingOrg
 		}
 	}
 	return org
@@ -145,11 +185,8 @@ func (s *Server) openDossierID(c echo.Context, id domain.DossierID, p purpose, n
 	if err != nil {
 		return nil, err
 	}
-	var last domain.OrgID
-	if o.history != nil {
-		last = lastManagingOrg(o.history)
-	}
-	o.access = accessTo(caller, o.d, last)
+	province := s.archiveProvince(ctx, o.history, o.d)
+	o.access = accessTo(caller, o.d, province)
 	allowed := o.access.read
 	switch p {
 	case forWrite:
@@ -384,7 +421,7 @@ func (s *Server) createDossier(c echo.Context) error {
 	}, m)
 	if err != nil {
 		if taken := s.personalIDTaken(c, err, "/personal_id_number"); taken != nil {
-			return taken
+			return s.archivedHolder(c, err, taken, req.ManagingOrg)
 		}
 		return commandError(err)
 	}
@@ -398,17 +435,17 @@ func (s *Server) respondWritten(c echo.Context, id domain.DossierID, status int)
 	if err != nil {
 		return err
 	}
-	last := domain.OrgID{}
+	province := domain.OrgID{}
 	if d.ManagementRevoked() {
 		var h []domain.Recorded
 		if h, d, err = s.loadHistory(c.Request().Context(), id); err != nil {
 			return err
 		}
-		last = lastManagingOrg(h)
+		province = s.provinceOf(c.Request().Context(), lastManagingOrg(h))
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/dossiers/"+id.String())
 	SetETag(c, d.Version())
-	return c.JSON(status, viewOf(d, accessTo(CallerOf(c), d, last)))
+	return c.JSON(status, viewOf(d, accessTo(CallerOf(c), d, province)))
 }
 
 // SummaryView is one row of a dossier list. Ethnicity, religion and party
@@ -582,6 +619,15 @@ func listQuery(c echo.Context) (dossiers.Query, error) {
 	return q, nil
 }
 
+// scopeAction is the right a dossier list's scope is drawn from:
+// read_sensitive when it filters on a sensitive field.
+func scopeAction(q *dossiers.Query) account.Action {
+	if sensitiveQuery(q) {
+		return account.ActionReadSensitive
+	}
+	return account.ActionReadDossier
+}
+
 // listScope is the scope of a dossier list: the subtrees where the caller
 // reads dossiers (narrowed by org=), or, filtering on sensitive fields,
 // where they read those too. A caller with no org grant but a self grant
@@ -593,11 +639,7 @@ func (s *Server) listScope(c echo.Context, q *dossiers.Query) error {
 	}
 	// Decided on the parsed query, which the search uses: the raw
 	// parameters once let "ethnicity=&ethnicity=09" through as no filter.
-	action := account.ActionReadDossier
-	if sensitiveQuery(q) {
-		action = account.ActionReadSensitive
-	}
-	if q.Scope, err = s.scope(c, action, org); err != nil {
+	if q.Scope, err = s.scope(c, scopeAction(q), org); err != nil {
 		return err
 	}
 	own := CallerOf(c).OwnDossiers()
@@ -655,6 +697,13 @@ func (s *Server) listDossiers(c echo.Context) error {
 	}
 	if err := s.listScope(c, &q); err != nil {
 		return err
+	}
+	if q.IncludeRevoked {
+		// TG 10.4: the org that handed a dossier over out of the province
+		// finds it no more; the province's archive keeps it (TG 10.5).
+		if q.IncludeRevoked, err = s.provinceWide(c, scopeAction(&q)); err != nil {
+			return err
+		}
 	}
 	page, err := s.deps.Views.SearchDossiers(c.Request().Context(), q)
 	if err != nil {

@@ -171,8 +171,11 @@ func TestDossierBadInput(t *testing.T) {
 }
 
 // outOfProvince: the sending org records the hand-over; management is
-// revoked, the dossier is archived, and the org that lost it still reads
-// it (and finds it in its archive) but changes it no more.
+// revoked and the dossier archived. TG 10.4: the org that lost it then loses
+// read access too ("hủy quyền truy cập"; this test asserted the opposite
+// before issue 14); the province's archive keeps it (TG 10.5), so an
+// inspector whose scope is the whole province still reads it, its history
+// (written by the old org) included, and finds it in the archive.
 func outOfProvince(t *testing.T, w *world) {
 	env := w.env
 	id, _ := w.createDossier(t, w.hrA, w.orgA, "Đặng Quốc Bảo", "001085033333")
@@ -186,17 +189,36 @@ func outOfProvince(t *testing.T, w *world) {
 	r.JSON(&tr)
 	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("16/QĐ-UBND")}, http.StatusOK)
 	var v dossierView
-	get(t, env, path, w.hrA, http.StatusOK, &v)
+	get(t, env, path, w.inspector, http.StatusOK, &v)
 	if !v.Archived || !v.ManagementRevoked || v.ManagingOrg != nil || v.Status != "transferred_out" {
 		t.Errorf("after the hand-over: %+v", v)
 	}
-	write(t, env, http.MethodPatch, path, w.hrA, `"3"`, map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "x"}}}, http.StatusForbidden)
+	// TG 10.4: the old org neither reads nor changes it (404: its existence
+	// is not the old org's business any more), nor does anyone else's HR.
+	get(t, env, path, w.hrA, http.StatusNotFound, nil)
+	get(t, env, path+"/history", w.hrA, http.StatusNotFound, nil)
+	write(t, env, http.MethodPatch, path, w.hrA, `"3"`, map[string]any{"patch": map[string]any{"other": map[string]any{"notes": "x"}}}, http.StatusNotFound)
 	get(t, env, path, w.hrB, http.StatusNotFound, nil)
 	caughtUp(t, env)
+	var hist struct {
+		Items []historyEntry `json:"items"`
+	}
+	get(t, env, path+"/history", w.inspector, http.StatusOK, &hist)
+	if len(hist.Items) < 2 || hist.Items[0].Actor.ActingOrg != w.orgA.String() {
+		t.Errorf("the province inspector's history of the handed-over dossier = %+v", hist.Items)
+	}
 	var page listPage
 	get(t, env, "/api/v1/archive?q=dang+quoc", w.hrA, http.StatusOK, &page)
+	if page.has(id) {
+		t.Errorf("TG 10.4: the archive of the org that handed it over lists it: %+v", page)
+	}
+	get(t, env, "/api/v1/dossiers?archive=all&q=dang+quoc", w.hrA, http.StatusOK, &page)
+	if page.has(id) {
+		t.Errorf("TG 10.4: the old org's search finds it: %+v", page)
+	}
+	get(t, env, "/api/v1/archive?q=dang+quoc", w.inspector, http.StatusOK, &page)
 	if !page.has(id) {
-		t.Errorf("the archive of the org that handed it over = %+v", page)
+		t.Errorf("TG 10.5: the province's archive = %+v", page)
 	}
 }
 

@@ -48,6 +48,7 @@ type dossierView struct {
 		} `json:"identity"`
 		Position struct {
 			Current string `json:"current"`
+			Party   string `json:"party"`
 		} `json:"position"`
 		Family []struct {
 			ID   string `json:"id"`

@@ -654,6 +654,24 @@ func matrixRoutes() []route {
 					return with(reason(m.next()), "status", "resigned")
 				})
 			}},
+		// TG 10.1: HR of the receiving org reactivates an archived dossier
+		// it cannot read, naming the org it receives it in; a caller who does
+		// not keep that org is refused (403 naming /managing_org) before the
+		// dossier is looked at, so the row is not dossier-scoped.
+		{pattern: "POST /api/v1/dossiers/{id}/reactivate", allowed: dossierRoles, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				id := m.dossierIn(t, m.orgOf(s))
+				d, err := m.env.Svc.Deps.Dossiers.Get(context.Background(), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.env.Svc.Deps.Dossiers.ChangeStatus(context.Background(), id, d.Version(), dossier.StatusRetired, m.env.Meta()); err != nil {
+					t.Fatal(err)
+				}
+				return request{method: http.MethodPost, path: "/api/v1/dossiers/" + id.String() + "/reactivate",
+					body:    with(reason(m.next()), "managing_org", m.orgOf(s), "personal_id_number", d.PersonalIDNumber()),
+					headers: []string{"If-Match", m.dossierETag(t, id)}}
+			}},
 		{pattern: "POST /api/v1/dossiers/{id}/civil-servant-number", dossierScoped: true, allowed: dossierRoles, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return m.dossierWrite(t, s, r, http.MethodPost, "/civil-servant-number", func(domain.DossierID) any {

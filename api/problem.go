@@ -37,6 +37,17 @@ type Problem struct {
 	// HoldingOrg, on a 409 personal_id_taken, is the org that keeps the
 	// person's dossier — only for a caller who may read its dossiers.
 	HoldingOrg *OrgRef `json:"holding_org,omitempty"`
+	// ArchivedDossier, on a 409 personal_id_taken, is the person's archived
+	// dossier, which the caller may reactivate (TG 10.1).
+	ArchivedDossier *DossierRef `json:"archived_dossier,omitempty"`
+}
+
+// DossierRef names an archived dossier in a problem: what POST
+// /dossiers/{id}/reactivate needs (the id, and the version for If-Match).
+type DossierRef struct {
+	ID      domain.DossierID `json:"id"`
+	Version uint64           `json:"version"`
+	Status  string           `json:"status"`
 }
 
 // OrgRef names an org in a problem.
@@ -66,6 +77,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// HoldingOrg is copied to the Problem (see Problem.HoldingOrg).
 	HoldingOrg *OrgRef
+	// ArchivedDossier is copied to the Problem (see Problem.ArchivedDossier).
+	ArchivedDossier *DossierRef
 }
 
 func (e *Error) Error() string {
@@ -143,6 +156,7 @@ func problemFor(err error) Problem {
 	case errors.As(err, &apiErr):
 		p := newProblem(apiErr.Status, apiErr.Code, apiErr.Detail, apiErr.Errors)
 		p.HoldingOrg = apiErr.HoldingOrg
+		p.ArchivedDossier = apiErr.ArchivedDossier
 		return p
 	case errors.As(err, &stale):
 		return newProblem(http.StatusPreconditionFailed, CodeVersionMismatch,

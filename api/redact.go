@@ -11,6 +11,9 @@ import (
 // sensitivePaths are the parts of a dossier's document that only callers
 // entitled to read_sensitive see (Law 91/2025: ethnicity, religion, health,
 // criminal and personal history; identity numbers; family relations).
+// Party membership is political affiliation, sensitive like ethnicity and
+// religion (PDPL 91/2025 art. 2.4, Decree 356/2025): the admission and
+// confirmation dates, the party cell and the party post.
 // They are JSON pointers into dossier.Document, the same paths the audit
 // trail's diffs use, so one list redacts documents and diffs alike.
 var sensitivePaths = []string{
@@ -19,6 +22,10 @@ var sensitivePaths = []string{
 	"/identity/religion",
 	"/identity/citizen_id_issued_on",
 	"/identity/citizen_id_issued_by",
+	"/background/party_admitted_on",
+	"/background/party_confirmed_on",
+	"/position/party",
+	"/party_unions/party_cell",
 	"/health",
 	"/personal_history",
 	"/family",
@@ -45,6 +52,10 @@ func redactDocument(doc dossier.Document) dossier.Document {
 	doc.Identity.Religion = ""
 	doc.Identity.CitizenIDIssuedOn = domain.Date{}
 	doc.Identity.CitizenIDIssuedBy = ""
+	doc.Background.PartyAdmittedOn = domain.Date{}
+	doc.Background.PartyConfirmedOn = domain.Date{}
+	doc.Position.Party = ""
+	doc.PartyUnions.PartyCell = ""
 	doc.Health = dossier.Health{}
 	doc.PersonalHistory = dossier.PersonalHistory{}
 	doc.Family = []dossier.FamilyRow{}
@@ -67,6 +78,16 @@ func redactPatch(p dossier.Patch) dossier.Patch {
 		x.Ethnicity, x.Religion, x.CitizenIDIssuedBy, x.CitizenIDIssuedOn = "", "", "", domain.Date{}
 		p.Identity = &x
 	}
+	if p.Background != nil {
+		x := *p.Background
+		x.PartyAdmittedOn, x.PartyConfirmedOn = domain.Date{}, domain.Date{}
+		p.Background = &x
+	}
+	if p.Position != nil {
+		x := *p.Position
+		x.Party = ""
+		p.Position = &x
+	}
 	p.Health, p.PersonalHistory = nil, nil
 	if p.Insurance != nil {
 		x := *p.Insurance
@@ -75,7 +96,7 @@ func redactPatch(p dossier.Patch) dossier.Patch {
 	}
 	if p.PartyUnions != nil {
 		x := *p.PartyUnions
-		x.PartyCardNumber = ""
+		x.PartyCardNumber, x.PartyCell = "", ""
 		p.PartyUnions = &x
 	}
 	var rows []dossier.Row
@@ -101,6 +122,7 @@ var payloadIsPlain = map[string]bool{
 	dossier.TypeStatusChanged:            true,
 	dossier.TypeCivilServantNumberIssued: true,
 	dossier.TypeManagingOrgChanged:       true,
+	dossier.TypeReactivated:              true,
 	dossier.TypeDocumentAttached:         true,
 	dossier.TypeProposalRejected:         true,
 }

@@ -18,8 +18,9 @@ import (
 )
 
 // listArchive is GET /archive: the permanent archive (dossiers that left
-// service and were not brought back) within the caller's read scope,
-// including dossiers their orgs handed over out of the province. Filters
+// service and were not brought back) within the caller's read scope; the
+// dossiers handed over out of the province only to callers whose scope is
+// a whole province (TG 10.4–10.5). Filters
 // as GET /dossiers where they apply, plus left_from/left_to (the date the
 // departure took effect); sort=left_on (latest first, the default) or
 // name. Every dossier listed is logged in the read log.
@@ -31,8 +32,14 @@ func (s *Server) listArchive(c echo.Context) error {
 	if err := s.listScope(c, &q); err != nil {
 		return err
 	}
+	// TG 10.4: dossiers handed over out of the province are in the
+	// province's archive (TG 10.5), not in the old org's.
+	revoked, err := s.provinceWide(c, scopeAction(&q))
+	if err != nil {
+		return err
+	}
 	aq := dossiers.ArchiveQuery{
-		Scope: q.Scope, IncludeRevoked: true, Text: q.Text, Statuses: q.Statuses, Classes: q.Classes,
+		Scope: q.Scope, IncludeRevoked: revoked, Text: q.Text, Statuses: q.Statuses, Classes: q.Classes,
 		ManagingOrgs: q.ManagingOrgs, EmployingUnits: q.EmployingUnits, Sexes: q.Sexes, BornFrom: q.BornFrom,
 		BornTo: q.BornTo, CivilServantNo: q.CivilServantNo, PersonalIDNumber: q.PersonalIDNumber,
 		Limit: q.Limit, Cursor: q.Cursor,

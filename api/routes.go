@@ -133,6 +133,7 @@ func (s *Server) routeTable() []route {
 		r(put, v1+"/dossiers/:id/rows/:row", Authenticated, s.amendDossierRow),
 		r(post, v1+"/dossiers/:id/corrections", Authenticated, s.correctDossier),
 		r(post, v1+"/dossiers/:id/status", Authenticated, s.changeDossierStatus),
+		r(post, v1+"/dossiers/:id/reactivate", Authenticated, s.reactivateDossier),
 		r(post, v1+"/dossiers/:id/civil-servant-number", Authenticated, s.issueCivilServantNumber),
 		r(post, v1+"/dossiers/:id/proposals", Authenticated, s.submitProposal),
 		r(post, v1+"/dossiers/:id/proposals/:proposal/accept", Authenticated, s.acceptProposal),

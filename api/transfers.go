@@ -152,7 +152,7 @@ func (s *Server) openTransfer(c echo.Context) (TransferView, *dossier.Dossier, t
 	if !ok {
 		return TransferView{}, nil, transferRole{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
 	}
-	a := accessTo(CallerOf(c), d, lastManagingOrg(history))
+	a := accessTo(CallerOf(c), d, s.archiveProvince(ctx, history, d))
 	role := roleIn(CallerOf(c), d, t)
 	if !a.read && role.receiver.IsZero() && role.sender.IsZero() {
 		if err := s.LogRead(c, id, ReadRefused); err != nil {

@@ -298,3 +298,19 @@ func (s Dossiers) RejectProposal(ctx context.Context, id domain.DossierID, ifMat
 func (s Dossiers) IssueCivilServantNumber(ctx context.Context, id domain.DossierID, ifMatch uint64, number string, m domain.Meta) (eventstore.AppendResult, error) {
 	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.IssueCivilServantNumber(number, m) })
 }
+
+// Reactivate returns an archived dossier to active service under the
+// receiving org (dossier.Dossier.Reactivate; TG 10.1). The receiving org
+// and the employing unit must exist and serve on the effective date
+// (*ReferenceError). The personal ID number's reservation is untouched: it
+// never left this dossier, which is why a creation for the returning
+// person is refused and this command is the way back.
+func (s Dossiers) Reactivate(ctx context.Context, id domain.DossierID, ifMatch uint64, r dossier.Reactivation, m domain.Meta) (eventstore.AppendResult, error) {
+	if _, err := requireOrg(ctx, s.Ledger, "managing_org", r.ManagingOrg, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if _, err := requireOrg(ctx, s.Ledger, "employing_unit", r.EmployingUnit, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.Reactivate(r, m) })
+}

@@ -26,6 +26,7 @@ var codec = domain.NewCodec("dossier",
 	domain.Def[ProposalRejected](),
 	domain.Def[CivilServantNumberIssued](),
 	domain.Def[ManagingOrgChanged](),
+	domain.Def[Reactivated](),
 )
 
 // EventTypes lists every stored name Decode accepts as current, sorted.

@@ -522,6 +522,50 @@ func (d *Dossier) ChangeStatus(s Status, m domain.Meta) ([]domain.Event, error) 
 	return []domain.Event{StatusChanged{Status: s}}, nil
 }
 
+// Reactivation is the payload of Reactivate.
+type Reactivation struct {
+	// ManagingOrg is the receiving org, which manages the dossier from the
+	// effective date.
+	ManagingOrg domain.OrgID
+	// EmployingUnit is the unit the person works in; zero means
+	// ManagingOrg itself.
+	EmployingUnit domain.OrgID
+}
+
+// Reactivate returns an archived dossier to active service under the
+// receiving org, on its decision (meta.Source; TG 10.1: a person received
+// from another province, or re-employed). The dossier keeps its id, its
+// history and its personal ID number: one dossier per person (Decree
+// 27/2026). Refused with a StateError (domain.ErrConflict) when the dossier
+// is active ("not_archived") or the person died ("deceased"). Reactivation
+// by correction (Correct with Reactivate) is for an archiving recorded by
+// mistake; this is a new fact.
+func (d *Dossier) Reactivate(r Reactivation, m domain.Meta) ([]domain.Event, error) {
+	if !d.doc.Header.Archived {
+		return nil, d.stateErr("not_archived", "the dossier is in active service")
+	}
+	if d.doc.Header.Status == StatusDeceased {
+		return nil, d.stateErr("deceased", "the person died; a dossier archived by mistake is reactivated by correction")
+	}
+	var v domain.ValidationError
+	checkMeta(&v, m, true, false)
+	if r.ManagingOrg.IsZero() {
+		v.Add("managing_org", "required", "the receiving org")
+	}
+	if left, ok := d.events[d.archivedBy]; ok && !m.EffectiveDate.IsZero() && m.EffectiveDate.Before(left.effective) {
+		v.Add("meta/effective_date", "before_departure", "the person returns after leaving, on "+left.effective.String())
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	unit := r.EmployingUnit
+	if unit.IsZero() {
+		unit = r.ManagingOrg
+	}
+	return []domain.Event{Reactivated{ManagingOrg: r.ManagingOrg, EmployingUnit: unit,
+		Departure: d.archivedBy, FromStatus: d.doc.Header.Status}}, nil
+}
+
 // ProposalDraft is the payload of SubmitProposal.
 type ProposalDraft struct {
 	ProposalID uuid.UUID

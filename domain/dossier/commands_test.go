@@ -836,3 +836,40 @@ func TestPhoto(t *testing.T) {
 			err: &wantErr{kind: invalid, fields: []string{"patch/header/photo_sha256:format"}}},
 	})
 }
+
+// TestReactivate: TG 10.1 — a person received back (from another province,
+// or re-employed) has the archived dossier reactivated by decision under
+// the receiving org, the same dossier and history; an active dossier is not
+// reactivated again, and a deceased person's never.
+func TestReactivate(t *testing.T) {
+	t.Parallel()
+	retired := StatusChanged{Status: StatusRetired}
+	back := Reactivated{ManagingOrg: orgC, EmployingUnit: orgC, Departure: eventID(1), FromStatus: StatusRetired}
+	runCommandCases(t, []commandCase{
+		{name: "retired person re-employed (TG 10.1)", given: []domain.Event{created(), retired},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.Reactivate(Reactivation{ManagingOrg: orgC}, withOrg(meta(), orgC))
+			},
+			then: []domain.Event{back}},
+		{name: "already active", given: []domain.Event{created(), retired, back},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.Reactivate(Reactivation{ManagingOrg: orgC}, withOrg(meta(), orgC))
+			},
+			err: &wantErr{kind: conflict, rule: "not_archived"}},
+		{name: "deceased", given: []domain.Event{created(), StatusChanged{Status: StatusDeceased}},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.Reactivate(Reactivation{ManagingOrg: orgC}, withOrg(meta(), orgC))
+			},
+			err: &wantErr{kind: conflict, rule: "deceased"}},
+		{name: "without decision or org", given: []domain.Event{created(), retired},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.Reactivate(Reactivation{}, noSource(meta()))
+			},
+			err: &wantErr{kind: invalid, fields: []string{"managing_org:required", "meta/source:required"}}},
+	})
+	d := mustReplay(t, given(created(), StatusChanged{Status: StatusTransferredOut},
+		Reactivated{ManagingOrg: orgC, EmployingUnit: orgC, Departure: eventID(1), FromStatus: StatusTransferredOut}))
+	if org, ok := d.ManagingOrg(); !ok || org != orgC || d.Archived() || d.ManagementRevoked() || d.Status() != StatusActive || d.EmployingUnit() != orgC {
+		t.Fatalf("after reactivation: managing %v %v, archived %v, revoked %v, status %v", org, ok, d.Archived(), d.ManagementRevoked(), d.Status())
+	}
+}

@@ -386,6 +386,12 @@ func (d *Dossier) apply(r domain.Recorded, effective domain.Date) {
 		}
 	case CivilServantNumberIssued:
 		h.CivilServantNumber = e.Number
+	case Reactivated:
+		org := e.ManagingOrg
+		h.Status, h.Archived = StatusActive, false
+		h.ManagingOrg, h.ManagementRevoked = &org, false
+		h.EmployingUnit = e.EmployingUnit
+		d.archivedBy, d.revokedOrg = uuid.Nil, domain.OrgID{}
 	case ManagingOrgChanged:
 		d.causes[e.Cause.EventID] = true
 		org := e.ToOrg

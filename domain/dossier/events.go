@@ -27,6 +27,7 @@ const (
 	TypeProposalRejected         = "dossier.proposal_rejected.v1"
 	TypeCivilServantNumberIssued = "dossier.civil_servant_number_issued.v1"
 	TypeManagingOrgChanged       = "dossier.managing_org_changed.v1"
+	TypeReactivated              = "dossier.reactivated.v1"
 )
 
 // Created opens a dossier. Stored as "dossier.created.v1"; fields are only
@@ -183,6 +184,21 @@ type ManagingOrgChanged struct {
 	Cause         Cause        `json:"cause"`
 }
 
+// Reactivated returns an archived dossier to active service on a decision
+// (TG 10.1: a person returning from another province, or re-employed after
+// leaving), under the receiving org: the same dossier, its whole history
+// kept. The decision is the envelope's source document and the effective
+// date the envelope's. Departure is the event that archived the dossier
+// (a status change or the receipt of a transfer out of the province);
+// FromStatus the status it left. Stored as "dossier.reactivated.v1";
+// fields are only added.
+type Reactivated struct {
+	ManagingOrg   domain.OrgID `json:"managing_org"`
+	EmployingUnit domain.OrgID `json:"employing_unit"`
+	Departure     uuid.UUID    `json:"departure"`
+	FromStatus    Status       `json:"from_status"`
+}
+
 // EventType returns TypeCreated.
 func (Created) EventType() string { return TypeCreated }
 
@@ -230,3 +246,6 @@ func (CivilServantNumberIssued) EventType() string { return TypeCivilServantNumb
 
 // EventType returns TypeManagingOrgChanged.
 func (ManagingOrgChanged) EventType() string { return TypeManagingOrgChanged }
+
+// EventType returns TypeReactivated.
+func (Reactivated) EventType() string { return TypeReactivated }

@@ -22,7 +22,7 @@ func Touches(e domain.Event) (sections []string, all bool) {
 	case DocumentAttached:
 		return []string{"attachments"}, false
 	case TransferInitiated, TransferReceived, TransferRejected, TransferCancelled, StatusChanged,
-		ProposalSubmitted, ProposalRejected, CivilServantNumberIssued, ManagingOrgChanged:
+		ProposalSubmitted, ProposalRejected, CivilServantNumberIssued, ManagingOrgChanged, Reactivated:
 		return []string{"header"}, false
 	}
 	return nil, true

@@ -148,3 +148,51 @@ func TestArchive(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveReactivatedByDecision: TG 10.1 — Nguyễn Thị Đào resigned,
+// then was re-employed by org C, which reactivated her dossier by decision
+// (dossier.reactivated.v1): she leaves the archive and is found, active,
+// in org C's scope, her document folded exactly as a full replay folds it;
+// Trần Thị Bình, handed over out of the province, comes back the same way.
+func TestArchiveReactivatedByDecision(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, store := newDB(t)
+	l := newLedger(t, store)
+	pop := populate(t, l)
+	dao := pop.byKey["dao"]
+	m := l.meta(dao.org, domain.MustDate(2019, 6, 30))
+	l.do(dao, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.ChangeStatus(dossier.StatusResigned, m) })
+	rebuild(t, pool, l, 2)
+	if page, err := dossiers.Archive(ctx, pool, dossiers.ArchiveQuery{Scope: []domain.OrgID{orgA, orgB, orgC}, Text: "nguyen thi dao"}); err != nil || len(page.Items) != 1 {
+		t.Fatalf("before: Archive = %v, %v", page.Items, err)
+	}
+	for _, p := range []*person{dao, pop.byKey["thibinh"]} {
+		m := l.meta(orgC, domain.Date{})
+		l.do(p, m, func(d *dossier.Dossier) ([]domain.Event, error) {
+			return d.Reactivate(dossier.Reactivation{ManagingOrg: orgC}, m)
+		})
+	}
+	for _, batch := range []int{1, 3} {
+		rebuild(t, pool, l, batch)
+		page, err := dossiers.Archive(ctx, pool, dossiers.ArchiveQuery{Scope: []domain.OrgID{orgA, orgB, orgC}, IncludeRevoked: true, Text: "dao"})
+		if err != nil || len(page.Items) != 0 {
+			t.Errorf("batch %d: TG 10.1: the reactivated dossier is still archived: %v, %v", batch, page.Items, err)
+		}
+		for _, key := range []string{"dao", "thibinh"} {
+			p := pop.byKey[key]
+			found, err := dossiers.Search(ctx, pool, dossiers.Query{Scope: []domain.OrgID{orgC}, IDs: []domain.DossierID{p.id}})
+			if err != nil || len(found.Items) != 1 || found.Items[0].Archived || found.Items[0].ManagementRevoked ||
+				found.Items[0].ManagingOrg == nil || *found.Items[0].ManagingOrg != orgC {
+				t.Errorf("batch %d: %s in org C = %+v, %v", batch, key, found.Items, err)
+			}
+			got, err := dossiers.Get(ctx, pool, p.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b, ok := sameDocument(got.Document, l.replayed(p)); !ok {
+				t.Errorf("batch %d: %s's document differs from a full replay:\n got %s\nwant %s", batch, key, a, b)
+			}
+		}
+	}
+}

@@ -39,8 +39,9 @@ const (
 // (QueryIndexes), the words after the first have an index of their own,
 // and the document is json, not jsonb: nothing queries inside it, and
 // parsing it into jsonb on every upsert was most of a rebuild's server
-// time.
-const version = 3
+// time. 4: dossier.reactivated.v1 (TG 10.1) ends a departure in the
+// archive register.
+const version = 4
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
 // holds no state between calls beyond the store it reads histories from.
@@ -119,7 +120,7 @@ CREATE TABLE %[2]s (
     status         text        NOT NULL,      -- retired, resigned, deceased, transferred_out, …
     left_on        date        NOT NULL,      -- its effective date
     recorded_at    timestamptz NOT NULL,
-    reactivated_by uuid,                      -- the correction that brought it back, if any
+    reactivated_by uuid,                      -- the correction or dossier.reactivated.v1 that brought it back, if any
     reactivated_at timestamptz
 );`,
 		t.Name(ViewDossiers), t.Name(ViewArchive)))
@@ -261,6 +262,10 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 				if e.Reactivate {
 					reactivations = append(reactivations, archiveEntry{event: e.Corrects, dossier: s.id, reactivatedBy: r.ID, at: r.Meta.RecordedAt})
 				}
+			case dossier.Reactivated:
+				// TG 10.1: back in service by decision; the departure stays in
+				// the register, marked as ended by this event.
+				reactivations = append(reactivations, archiveEntry{event: e.Departure, dossier: s.id, reactivatedBy: r.ID, at: r.Meta.RecordedAt})
 			}
 		}
 	}
