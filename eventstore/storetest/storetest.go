@@ -728,7 +728,10 @@ func testSubscribeEnds(t *testing.T, s eventstore.Store) {
 }
 
 func testSubscribeConcurrent(t *testing.T, s eventstore.Store) {
-	out := Scenario{Writers: 16, Events: 1000}.Run(t, s)
+	// 16 writers interleave enough; 400 events each keeps the run inside its
+	// deadline on the EventStoreDB protocol test server under -race on a
+	// loaded 2-core machine (1,000 each timed out there).
+	out := Scenario{Writers: 16, Events: 400}.Run(t, s)
 	for _, sub := range []struct {
 		name      string
 		delivered []eventstore.Event
