@@ -21,22 +21,19 @@ import (
 // LoadPlaces reads it. Codes are official codes as published, not
 // catalogue codes.
 type PlaceRow struct {
-	Line         int    // 1-based line of the row in the file, for messages
-	Code         string // 2 digits for a province-level unit, 5 for a commune-level one
-	Name         string // NFC
-	Level        string // one of the Level constants
-	Province     string // official code of the enclosing province ("" or Code for a province)
+	Line         int         // 1-based line of the row in the file, for messages
+	Code         string      // 2 digits for a province-level unit, 5 for a commune-level one
+	Name         string      // NFC
+	Level        string      // one of the Level constants
+	Parent       string      // official code of the enclosing unit: the province ("" for a province); the district for a pre-2025 commune
+	Until        domain.Date // last day in force, for a pre-2025 unit (LoadPre2025Places); zero for a unit in force
 	Predecessors []string
 	Effective    domain.Date // first day in force; ReformDate when the file leaves it empty
 }
 
 // The column names LoadPlaces accepts, matched after NFC, lower-casing and
 // trimming; the first alias is the canonical one.
-var placeColumns = []struct {
-	field    string
-	required bool
-	aliases  []string
-}{
+var placeColumns = []column{
 	{"code", true, []string{"code", "mã", "ma", "mã đơn vị", "mã đvhc"}},
 	{"name", true, []string{"name", "tên", "ten", "tên đơn vị", "tên đvhc"}},
 	{"level", true, []string{"level", "cấp", "cap", "cấp đơn vị"}},
@@ -91,52 +88,11 @@ const maxPlaceRows = 20000
 // Every problem is reported at once, in a *domain.ValidationError (wrapping
 // domain.ErrInvalid) whose fields are "line N/column".
 func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	cr, cell, err := openCSV(r, placeColumns)
 	if err != nil {
 		return nil, err
-	}
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	if !utf8.Valid(data) {
-		return nil, domain.Invalid("", "encoding", "the file is not UTF-8")
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
-	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, domain.Invalid("", "required", "empty file: a header row is required")
-		}
-		return nil, domain.Invalid("line 1", "csv", err.Error())
 	}
 	var v domain.ValidationError
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(nfc(h))
-		for _, c := range placeColumns {
-			if slices.Contains(c.aliases, h) {
-				if _, dup := col[c.field]; dup {
-					v.Add("line 1/"+c.field, "duplicate", "two columns for "+c.field)
-				}
-				col[c.field] = i
-			}
-		}
-	}
-	for _, c := range placeColumns {
-		if _, ok := col[c.field]; !ok && c.required {
-			v.Add("line 1/"+c.field, "required", fmt.Sprintf("no column named %q", c.aliases[0]))
-		}
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	cell := func(rec []string, field string) string {
-		i, ok := col[field]
-		if !ok || i >= len(rec) {
-			return ""
-		}
-		return nfc(rec[i])
-	}
 	var rows []PlaceRow
 	seen := map[string]int{}
 	for {
@@ -158,7 +114,7 @@ func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
 			continue // a blank line, as spreadsheets leave at the end
 		}
 		at := fmt.Sprintf("line %d/", line)
-		row := PlaceRow{Line: line, Code: cell(rec, "code"), Name: cell(rec, "name"), Province: cell(rec, "province_code")}
+		row := PlaceRow{Line: line, Code: cell(rec, "code"), Name: cell(rec, "name"), Parent: cell(rec, "province_code")}
 		lv := strings.ToLower(cell(rec, "level"))
 		row.Level = levelWords[lv]
 		if row.Level == "" {
@@ -183,11 +139,11 @@ func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
 			v.Add(at+"name", "length", fmt.Sprintf("at most %d characters", maxNameLen))
 		}
 		if provinceLevel {
-			if row.Province != "" && row.Province != row.Code {
+			if row.Parent != "" && row.Parent != row.Code {
 				v.Add(at+"province_code", "format", "a province belongs to no province")
 			}
-			row.Province = ""
-		} else if !provinceCode.MatchString(row.Province) {
+			row.Parent = ""
+		} else if !provinceCode.MatchString(row.Parent) {
 			v.Add(at+"province_code", "format", "2 digits")
 		}
 		for _, p := range codeSplit.Split(cell(rec, "predecessors"), -1) {
@@ -223,6 +179,24 @@ func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
 	return rows, nil
 }
 
+func provinceLevel(l string) bool { return l == LevelProvince || l == LevelCity }
+
+// placeholderName begins the name of an old unit known only by its code.
+const placeholderName = "Đơn vị hành chính cũ mã "
+
+// encloses reports whether a unit of level parent can contain one of level
+// child: a province contains districts and communes, a district (before
+// 2025) communes, wards and towns.
+func encloses(parent, child string) bool {
+	switch parent {
+	case LevelProvince, LevelCity:
+		return child != LevelProvince && child != LevelCity
+	case LevelDistrict:
+		return child == LevelWard || child == LevelCommune || child == LevelTown
+	}
+	return false
+}
+
 // WithPlaces returns c with the units of an official list added to its
 // place catalogue, under the given version and source (cite the
 // resolution or decision the list comes from). c is not changed.
@@ -245,18 +219,40 @@ func (c *Catalog) WithPlaces(version, source string, rows []PlaceRow) (*Catalog,
 		index[e.Code] = i
 	}
 	// Rows first, so provinces in the file can parent communes in it.
+	key := func(r PlaceRow) string {
+		if r.Until.IsZero() {
+			return r.Code
+		}
+		return historicalPrefix + r.Code
+	}
+	reformEve := ReformDate.AddDays(-1)
 	fileRows := map[string]bool{}
 	for _, r := range rows {
 		at := fmt.Sprintf("line %d/", r.Line)
-		if i, ok := index[r.Code]; ok {
-			if e := cur[i]; e.Name != r.Name || e.ValidFrom != r.Effective || fileRows[r.Code] {
+		k := key(r)
+		if !r.Until.IsZero() && r.Until != reformEve {
+			v.Add(at+"until", "range", "only units retired by the 2025 reform (until 2025-06-30) can be loaded")
+			continue
+		}
+		if i, ok := index[k]; ok {
+			e := cur[i]
+			switch {
+			case fileRows[k]:
+				v.Add(at+"code", "duplicate", fmt.Sprintf("%s is twice in the file", r.Code))
+			case strings.HasPrefix(e.Name, placeholderName) && !r.Until.IsZero():
+				cur[i].Name, cur[i].Group, cur[i].Note = r.Name, r.Level, "" // a placeholder learns its name and parent
+				fileRows[k] = true
+			case !r.Until.IsZero() && provinceLevel(r.Level) && provinceLevel(e.Level()):
+				// an old province as the pre-2025 file names it ("Tỉnh Thừa Thiên
+				// Huế"): the catalogue's curated entry stands
+			case e.Name != r.Name || e.ValidFrom != r.Effective:
 				v.Add(at+"code", "duplicate", fmt.Sprintf("%s is already %q from %s", r.Code, e.Name, e.ValidFrom))
 			}
 			continue
 		}
-		fileRows[r.Code] = true
-		index[r.Code] = len(cur)
-		cur = append(cur, Entry{Kind: KindPlace, Code: r.Code, Name: r.Name, Group: r.Level, ValidFrom: r.Effective})
+		fileRows[k] = true
+		index[k] = len(cur)
+		cur = append(cur, Entry{Kind: KindPlace, Code: k, Name: r.Name, Group: r.Level, ValidFrom: r.Effective, ValidUntil: r.Until})
 	}
 	before := buildPlaces(c.Entries(KindPlace), c.lineage)
 	on := func(code string, d domain.Date) (string, bool) {
@@ -273,15 +269,20 @@ func (c *Catalog) WithPlaces(version, source string, rows []PlaceRow) (*Catalog,
 	}
 	for _, r := range rows {
 		at := fmt.Sprintf("line %d/", r.Line)
-		if r.Province != "" {
-			i, ok := index[r.Province]
-			if !ok || !cur[i].InForceOn(r.Effective) || (cur[i].Group != LevelProvince && cur[i].Group != LevelCity) {
-				v.Add(at+"province_code", "reference", fmt.Sprintf("no province %s in force on %s", r.Province, r.Effective))
-			} else if j := index[r.Code]; fileRows[r.Code] {
-				cur[j].Parent = cur[i].Code
+		k := key(r)
+		if r.Parent != "" {
+			pk, day := r.Parent, r.Effective
+			if !r.Until.IsZero() {
+				pk, day = historicalPrefix+r.Parent, r.Until
+			}
+			i, ok := index[pk]
+			if !ok || !cur[i].InForceOn(day) || !encloses(cur[i].Group, r.Level) {
+				v.Add(at+"province_code", "reference", fmt.Sprintf("no unit %s enclosing a %s in force on %s", r.Parent, r.Level, day))
+			} else if fileRows[k] {
+				cur[index[k]].Parent = cur[i].Code
 			}
 		}
-		if !fileRows[r.Code] {
+		if !fileRows[k] || !r.Until.IsZero() {
 			continue
 		}
 		dayBefore := r.Effective.AddDays(-1)
@@ -295,7 +296,7 @@ func (c *Catalog) WithPlaces(version, source string, rows []PlaceRow) (*Catalog,
 				old = historicalPrefix + p
 				if _, known := index[old]; !known {
 					index[old] = len(cur)
-					cur = append(cur, Entry{Kind: KindPlace, Code: old, Name: "Đơn vị hành chính cũ mã " + p, ValidUntil: dayBefore,
+					cur = append(cur, Entry{Kind: KindPlace, Code: old, Name: placeholderName + p, ValidUntil: dayBefore,
 						Note: "Chỉ biết mã: đơn vị cũ được nêu là tiền thân trong danh mục mới nhưng chưa có trong danh mục của hoso."})
 				}
 			}
@@ -337,4 +338,62 @@ func parseDMY(s string) (domain.Date, error) {
 		return domain.Date{}, err
 	}
 	return domain.NewDate(t.Year(), t.Month(), t.Day())
+}
+
+type column struct {
+	field    string
+	required bool
+	aliases  []string
+}
+
+// openCSV reads the header of a CSV file and finds columns by name. cell
+// returns a record's value for a field, NFC and trimmed ("" when the
+// column is absent or the record short).
+func openCSV(r io.Reader, columns []column) (*csv.Reader, func(rec []string, field string) string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if !utf8.Valid(data) {
+		return nil, nil, domain.Invalid("", "encoding", "the file is not UTF-8")
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, domain.Invalid("", "required", "empty file: a header row is required")
+		}
+		return nil, nil, domain.Invalid("line 1", "csv", err.Error())
+	}
+	var v domain.ValidationError
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.Join(strings.Fields(strings.ToLower(nfc(h))), " ")
+		for _, c := range columns {
+			if slices.Contains(c.aliases, h) {
+				if _, dup := col[c.field]; dup {
+					v.Add("line 1/"+c.field, "duplicate", "two columns for "+c.field)
+				}
+				col[c.field] = i
+			}
+		}
+	}
+	for _, c := range columns {
+		if _, ok := col[c.field]; !ok && c.required {
+			v.Add("line 1/"+c.field, "required", fmt.Sprintf("no column named %q", c.aliases[0]))
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	cell := func(rec []string, field string) string {
+		i, ok := col[field]
+		if !ok || i >= len(rec) {
+			return ""
+		}
+		return nfc(rec[i])
+	}
+	return cr, cell, nil
 }

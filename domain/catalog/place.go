@@ -19,7 +19,6 @@ const (
 	LevelSpecialZone = "special_zone" // đặc khu (from 1/7/2025)
 )
 
-
 // ReformDate is the first day of the two-level local government: the 34
 // provinces of Resolution 202/2025/QH15 and the new communes and wards
 // operate from it, and every unit it replaced was in force until the day
@@ -30,6 +29,9 @@ var ReformDate = domain.MustDate(2025, 7, 1)
 // code is now, or may be, the code of another unit ("pre2025-82" was Tiền
 // Giang; "82" is Đồng Tháp).
 const historicalPrefix = "pre2025-"
+
+// Level is the place level of a place entry (its Group).
+func (e Entry) Level() string { return e.Group }
 
 // Place is one administrative unit with its lineage. Codes in Predecessors
 // and Successors are catalogue codes (the keys of Lookup), never bare

@@ -211,12 +211,12 @@ func TestLoadPlacesSample(t *testing.T) {
 	if len(rows) != 5 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	want := PlaceRow{Line: 4, Code: "00008", Name: "Phường Ngọc Hà", Level: LevelWard, Province: "01", Predecessors: []string{"00006", "00007", "00008"}, Effective: ReformDate}
-	if r := rows[2]; r.Code != want.Code || r.Name != want.Name || r.Level != want.Level || r.Province != want.Province ||
+	want := PlaceRow{Line: 4, Code: "00008", Name: "Phường Ngọc Hà", Level: LevelWard, Parent: "01", Predecessors: []string{"00006", "00007", "00008"}, Effective: ReformDate}
+	if r := rows[2]; r.Code != want.Code || r.Name != want.Name || r.Level != want.Level || r.Parent != want.Parent ||
 		!slices.Equal(r.Predecessors, want.Predecessors) || r.Effective != want.Effective || r.Line != want.Line {
 		t.Errorf("row = %+v, want %+v", r, want)
 	}
-	if rows[0].Level != LevelCity || rows[0].Province != "" || rows[0].Effective != ReformDate {
+	if rows[0].Level != LevelCity || rows[0].Parent != "" || rows[0].Effective != ReformDate {
 		t.Errorf("province row = %+v", rows[0])
 	}
 	def := Default()
@@ -385,6 +385,130 @@ func FuzzLoadPlaces(f *testing.F) {
 		for _, r := range rows {
 			if p, ok := c.PlaceOn(r.Code, r.Effective); !ok || p.Official != r.Code {
 				t.Fatalf("%s not found on %s", r.Code, r.Effective)
+			}
+		}
+	})
+}
+
+func loadPre2025Sample(t *testing.T) []PlaceRow {
+	t.Helper()
+	b, err := os.ReadFile("testdata/places/pre2025-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := LoadPre2025Places(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestLoadPre2025Places (Law 72/2025/QH15: the district level ends on
+// 30/6/2025): the pre-reform list loads as retired provinces, districts and
+// communes parented province ← district ← commune, in either order with the
+// new list, and an address written with an old commune code resolves to
+// the new ward.
+func TestLoadPre2025Places(t *testing.T) {
+	t.Parallel()
+	old := loadPre2025Sample(t)
+	var codes []string
+	for _, r := range old {
+		codes = append(codes, r.Level+":"+r.Code+"<"+r.Parent)
+		if r.Until != before2025 || !r.Effective.IsZero() {
+			t.Errorf("%s: until %s, from %s", r.Code, r.Until, r.Effective)
+		}
+	}
+	want := []string{"city:01<", "district:001<01", "ward:00001<001", "ward:00004<001", "ward:00006<001", "ward:00007<001",
+		"ward:00008<001", "ward:00013<001", "province:46<", "district:999<46", "province:82<", "district:998<82", "commune:28261<998"}
+	if !slices.Equal(codes, want) {
+		t.Errorf("rows = %v\nwant %v", codes, want)
+	}
+	newRows := loadSample(t)
+	check := func(name string, c *Catalog) {
+		if p, ok := c.PlaceOn("00013", in2020); !ok || p.Name != "Phường Ngọc Hà" || p.Parent != "pre2025-001" {
+			t.Errorf("%s: 00013 in 2020 = %+v, %v", name, p, ok)
+		}
+		if d, ok := c.PlaceOn("001", in2020); !ok || d.Level != LevelDistrict || d.Name != "Quận Ba Đình" || d.Parent != "pre2025-01" {
+			t.Errorf("%s: district 001 in 2020 = %+v, %v", name, d, ok)
+		}
+		if _, ok := c.PlaceOn("001", in2026); ok {
+			t.Errorf("%s: a district in force in 2026", name)
+		}
+		if s, ok := c.Successor("00013", in2020); !ok || s.Name != "Phường Giảng Võ" {
+			t.Errorf("%s: Successor(00013) = %+v, %v", name, s, ok)
+		}
+		if p, _ := c.Place("pre2025-46"); p.Name != "Thành phố Huế" {
+			t.Errorf("%s: the curated Huế entry was replaced by %q", name, p.Name)
+		}
+		if p, _ := c.PlaceOn("28261", in2020); p.Name != "Xã Mẫu" || p.Level != LevelCommune {
+			t.Errorf("%s: 28261 = %+v", name, p)
+		}
+	}
+	oldFirst, err := Default().WithPlaces("a", "", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oldFirst, err = oldFirst.WithPlaces("b", "", newRows); err != nil {
+		t.Fatal(err)
+	}
+	check("old list first", oldFirst)
+	newFirst, err := Default().WithPlaces("a", "", newRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newFirst, err = newFirst.WithPlaces("b", "", old); err != nil {
+		t.Fatal(err)
+	}
+	check("new list first", newFirst)
+
+	const head = "Tỉnh Thành Phố,Mã TP,Quận Huyện,Mã QH,Phường Xã,Mã PX,Cấp\n"
+	for _, tt := range []struct{ name, csv, field, rule string }{
+		{"missing column", "Tỉnh Thành Phố,Mã TP\n", "line 1/district_name", "required"},
+		{"province name", head + "Hà Nội,01,Quận Ba Đình,001,,,\n", "line 2/province_name", "format"},
+		{"district code", head + "Thành phố Hà Nội,01,Quận Ba Đình,1,,,\n", "line 2/district_code", "format"},
+		{"commune level", head + "Thành phố Hà Nội,01,Quận Ba Đình,001,Phường Phúc Xá,00001,Quận\n", "line 2/commune_level", "enum"},
+		{"two names", head + "Thành phố Hà Nội,01,Quận Ba Đình,001,,,\nThành phố Hà Nội,01,Quận Hoàn Kiếm,001,,,\n", "line 3/district_code", "duplicate"},
+	} {
+		_, err := LoadPre2025Places(strings.NewReader(tt.csv))
+		var v *domain.ValidationError
+		if !errors.As(err, &v) || !hasProblem(v, tt.field, tt.rule) {
+			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.field, tt.rule)
+		}
+	}
+	// Only units retired by the 2025 reform load as historical.
+	bad := slices.Clone(old)
+	bad[0].Until = in2020
+	if _, err := Default().WithPlaces("x", "", bad); err == nil || !strings.Contains(err.Error(), "line 2/until") {
+		t.Errorf("until 2020: %v", err)
+	}
+}
+
+// FuzzLoadPre2025Places: never panics, refuses only with ErrInvalid, and
+// what it accepts WithPlaces either refuses with ErrInvalid or finds on
+// 30/6/2025.
+func FuzzLoadPre2025Places(f *testing.F) {
+	if b, err := os.ReadFile("testdata/places/pre2025-sample.csv"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("Tỉnh Thành Phố,Mã TP,Quận Huyện,Mã QH\nTỉnh Mẫu,99,Huyện Mẫu,998\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := LoadPre2025Places(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			return
+		}
+		c, err := Default().WithPlaces("fuzz", "", rows)
+		if err != nil {
+			if !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("WithPlaces err = %v, want ErrInvalid", err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if _, ok := c.PlaceOn(r.Code, before2025); !ok {
+				t.Fatalf("%s not found on 30/6/2025", r.Code)
 			}
 		}
 	})
