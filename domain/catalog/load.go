@@ -211,6 +211,14 @@ func encloses(parent, child string) bool {
 // with it still resolves; its name says it is a placeholder. An old unit
 // with one successor gets it as its Entry.Successor (Resolve follows it);
 // a split one keeps all of them for SuccessorsOn.
+//
+// Rows with Until set (LoadPre2025Places) are added as retired entries
+// "pre2025-CODE" parented to "pre2025-PARENT"; only Until = 30/6/2025 is
+// accepted. A placeholder learns its name and parent from them, and an old
+// province already in the catalogue keeps its curated entry. The two lists
+// can be added in either order. Problems are reported together, as
+// LoadPlaces does, with the fields "line N/code", "line N/province_code"
+// (the parent), "line N/predecessors", "line N/until".
 func (c *Catalog) WithPlaces(version, source string, rows []PlaceRow) (*Catalog, error) {
 	var v domain.ValidationError
 	cur := c.Entries(KindPlace)
