@@ -72,7 +72,8 @@ const maxPlaceRows = 20000
 //   - a header row; columns are found by name, in any order, and columns
 //     with other names (English name, administrative centre…) are ignored;
 //   - code (Mã): 2 digits for a province or centrally-run city, 5 digits
-//     for a ward, commune or special zone;
+//     for a ward, commune or special zone (leading zeros a spreadsheet
+//     dropped are restored: "4" on a ward's row is 00004);
 //   - name (Tên): the full name with its level word, "Phường Ba Đình";
 //   - level (Cấp): Tỉnh, Thành phố Trung ương, Phường, Xã, Đặc khu (or the
 //     English level constants);
@@ -80,7 +81,8 @@ const maxPlaceRows = 20000
 //     belongs to, from the same file or already in the catalogue; empty for a province;
 //   - predecessors (optional; Mã đơn vị cũ): the official codes of the units
 //     it was formed from, as they were the day before it took effect,
-//     separated by ';', ',' or spaces. An old unit split between new ones is
+//     separated by ';', ',' or spaces: communes for a commune-level unit
+//     (5 digits), provinces for a province (2 digits). An old unit split between new ones is
 //     listed under each of them;
 //   - effective (optional; Ngày hiệu lực): YYYY-MM-DD or dd/mm/yyyy; empty
 //     means 1/7/2025.
@@ -121,6 +123,12 @@ func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
 			v.Add(at+"level", "enum", fmt.Sprintf("%q is not Tỉnh, Thành phố Trung ương, Phường, Xã or Đặc khu", lv))
 		}
 		provinceLevel := row.Level == LevelProvince || row.Level == LevelCity
+		width := 5
+		if provinceLevel {
+			width = 2
+		}
+		row.Code = zeroPad(row.Code, width)
+		row.Parent = zeroPad(row.Parent, 2)
 		switch {
 		case provinceLevel && !provinceCode.MatchString(row.Code):
 			v.Add(at+"code", "format", "a province-level code is 2 digits")
@@ -150,8 +158,8 @@ func LoadPlaces(r io.Reader) ([]PlaceRow, error) {
 			if p == "" {
 				continue
 			}
-			if !provinceCode.MatchString(p) && !communeCode.MatchString(p) {
-				v.Add(at+"predecessors", "format", fmt.Sprintf("%q is not a 2- or 5-digit code", p))
+			if p = zeroPad(p, width); row.Level != "" && len(p) != width || !provinceCode.MatchString(p) && !communeCode.MatchString(p) {
+				v.Add(at+"predecessors", "format", fmt.Sprintf("%q is not a %d-digit code", p, width))
 			} else if !slices.Contains(row.Predecessors, p) {
 				row.Predecessors = append(row.Predecessors, p)
 			}
@@ -337,6 +345,15 @@ func (c *Catalog) WithPlaces(version, source string, rows []PlaceRow) (*Catalog,
 	lists := maps.Clone(c.lists)
 	lists[KindPlace] = l
 	return &Catalog{lists: lists, lineage: succ}, nil
+}
+
+// zeroPad restores the leading zeros a spreadsheet drops from a code
+// ("4" → "00004"); anything but 1 to width digits is returned unchanged.
+func zeroPad(code string, width int) string {
+	if code == "" || len(code) >= width || strings.Trim(code, "0123456789") != "" {
+		return code
+	}
+	return strings.Repeat("0", width-len(code)) + code
 }
 
 // parseDMY reads d/m/yyyy with or without leading zeros ("1/7/2025").

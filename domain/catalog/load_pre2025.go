@@ -80,7 +80,7 @@ func LoadPre2025Places(r io.Reader) ([]PlaceRow, error) {
 		}
 		at := fmt.Sprintf("line %d/", line)
 		before := len(v.Problems)
-		pc, pn := cell(rec, "province_code"), cell(rec, "province_name")
+		pc, pn := zeroPad(cell(rec, "province_code"), 2), cell(rec, "province_name")
 		pl := ""
 		switch {
 		case strings.HasPrefix(pn, "Tỉnh "):
@@ -93,14 +93,14 @@ func LoadPre2025Places(r io.Reader) ([]PlaceRow, error) {
 		if !provinceCode.MatchString(pc) {
 			v.Add(at+"province_code", "format", "2 digits")
 		}
-		dc, dn := cell(rec, "district_code"), cell(rec, "district_name")
+		dc, dn := zeroPad(cell(rec, "district_code"), 3), cell(rec, "district_name")
 		if !districtCode.MatchString(dc) {
 			v.Add(at+"district_code", "format", "3 digits")
 		}
 		if dn == "" || len([]rune(dn)) > maxNameLen {
 			v.Add(at+"district_name", "required", "")
 		}
-		cc, cn := cell(rec, "commune_code"), cell(rec, "commune_name")
+		cc, cn := zeroPad(cell(rec, "commune_code"), 5), cell(rec, "commune_name")
 		cl := pre2025Level[strings.ToLower(cell(rec, "commune_level"))]
 		if cc != "" || cn != "" {
 			if !communeCode.MatchString(cc) {

@@ -305,13 +305,14 @@ func TestLoadPlacesRefuses(t *testing.T) {
 		{"duplicate column", "code,mã,name,level,province_code\n", "line 1/code", "duplicate"},
 		{"not utf-8", head + "01,H\xe0 N\xf4i,Tỉnh,,,\n", "", "encoding"},
 		{"level", head + "00004,Phường Ba Đình,Quận,01,,\n", "line 2/level", "enum"},
-		{"province code", head + "1,Hà Nội,Tỉnh,,,\n", "line 2/code", "format"},
-		{"commune code", head + "0004,Phường Ba Đình,Phường,01,,\n", "line 2/code", "format"},
+		{"province code", head + "001,Hà Nội,Tỉnh,,,\n", "line 2/code", "format"},
+		{"commune code", head + "000004,Phường Ba Đình,Phường,01,,\n", "line 2/code", "format"},
+		{"commune code letters", head + "0004a,Phường Ba Đình,Phường,01,,\n", "line 2/code", "format"},
 		{"duplicate code", head + "01,Hà Nội,Tỉnh,,,\n01,Hà Nội,Tỉnh,,,\n", "line 3/code", "duplicate"},
 		{"no name", head + "01,,Tỉnh,,,\n", "line 2/name", "required"},
 		{"no province", head + "00004,Phường Ba Đình,Phường,,,\n", "line 2/province_code", "format"},
 		{"province in a province", head + "01,Hà Nội,Tỉnh,79,,\n", "line 2/province_code", "format"},
-		{"predecessor", head + "00004,Phường Ba Đình,Phường,01,0001,\n", "line 2/predecessors", "format"},
+		{"predecessor", head + "00004,Phường Ba Đình,Phường,01,000001,\n", "line 2/predecessors", "format"},
 		{"date", head + "00004,Phường Ba Đình,Phường,01,,31/6/2025\n", "line 2/effective", "format"},
 		{"iso date", head + "00004,Phường Ba Đình,Phường,01,,2025-13-01\n", "line 2/effective", "format"},
 		{"quoting", head + "00004,\"Phường Ba Đình,Phường,01,,\n", "line 2", "csv"},
@@ -322,6 +323,15 @@ func TestLoadPlacesRefuses(t *testing.T) {
 		if !errors.Is(err, domain.ErrInvalid) || !errors.As(err, &v) || !hasProblem(v, tt.field, tt.rule) {
 			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.field, tt.rule)
 		}
+	}
+	// Leading zeros a spreadsheet dropped are restored by the row's level.
+	rows, err := LoadPlaces(strings.NewReader(head + "4,Phường Ba Đình,Phường,1,6;7 1,\n1,Thành phố Hà Nội,Thành phố Trung ương,,1,\n"))
+	if err != nil || rows[0].Code != "00004" || rows[0].Parent != "01" || !slices.Equal(rows[0].Predecessors, []string{"00006", "00007", "00001"}) ||
+		rows[1].Code != "01" || !slices.Equal(rows[1].Predecessors, []string{"01"}) {
+		t.Errorf("zero padding: %+v, %v", rows, err)
+	}
+	if _, err := LoadPlaces(strings.NewReader(head + "01,Thành phố Hà Nội,Tỉnh,,00001,\n")); err == nil {
+		t.Error("a province formed from a commune was accepted")
 	}
 	// WithPlaces refuses references it cannot place.
 	for _, tt := range []struct{ name, csv, field string }{
@@ -465,7 +475,7 @@ func TestLoadPre2025Places(t *testing.T) {
 	for _, tt := range []struct{ name, csv, field, rule string }{
 		{"missing column", "Tỉnh Thành Phố,Mã TP\n", "line 1/district_name", "required"},
 		{"province name", head + "Hà Nội,01,Quận Ba Đình,001,,,\n", "line 2/province_name", "format"},
-		{"district code", head + "Thành phố Hà Nội,01,Quận Ba Đình,1,,,\n", "line 2/district_code", "format"},
+		{"district code", head + "Thành phố Hà Nội,01,Quận Ba Đình,0001,,,\n", "line 2/district_code", "format"},
 		{"commune level", head + "Thành phố Hà Nội,01,Quận Ba Đình,001,Phường Phúc Xá,00001,Quận\n", "line 2/commune_level", "enum"},
 		{"two names", head + "Thành phố Hà Nội,01,Quận Ba Đình,001,,,\nThành phố Hà Nội,01,Quận Hoàn Kiếm,001,,,\n", "line 3/district_code", "duplicate"},
 	} {
@@ -474,6 +484,10 @@ func TestLoadPre2025Places(t *testing.T) {
 		if !errors.As(err, &v) || !hasProblem(v, tt.field, tt.rule) {
 			t.Errorf("%s: %v, want %s %s", tt.name, err, tt.field, tt.rule)
 		}
+	}
+	if rows, err := LoadPre2025Places(strings.NewReader(head + "Thành phố Hà Nội,1,Quận Ba Đình,1,Phường Phúc Xá,1,Phường\n")); err != nil ||
+		len(rows) != 3 || rows[0].Code != "01" || rows[1].Code != "001" || rows[2].Code != "00001" || rows[2].Parent != "001" {
+		t.Errorf("zero padding: %+v, %v", rows, err)
 	}
 	// Only units retired by the 2025 reform load as historical.
 	bad := slices.Clone(old)
