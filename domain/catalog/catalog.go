@@ -87,6 +87,10 @@ type list struct {
 // safe for concurrent use.
 type Catalog struct {
 	lists map[string]*list
+	// lineage holds the place links a single Entry.Successor cannot
+	// express (an old ward split between new wards): old code → new codes.
+	lineage    map[string][]string
+	placeCache placeCache
 }
 
 //go:embed data/*.json
@@ -158,7 +162,7 @@ func (c *Catalog) Override(data []byte) (*Catalog, error) {
 		parts = []json.RawMessage{trimmed}
 		prefix = func(int) string { return "" }
 	}
-	out := &Catalog{lists: maps.Clone(c.lists)}
+	out := &Catalog{lists: maps.Clone(c.lists), lineage: c.lineage}
 	seen := map[string]bool{}
 	for i, p := range parts {
 		l, kind := parseFile(&v, prefix(i), p)

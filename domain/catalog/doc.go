@@ -20,6 +20,18 @@
 // now the code of a different, merged province: 82 was Tiền Giang and is now
 // Đồng Tháp) and each resolves to one of the 34 provinces after it.
 //
+// # Places by date
+//
+// People write official codes, not "pre2025-" keys, so the place catalogue
+// is also read by date (place.go): PlaceOn("82", d) is Tiền Giang for a d
+// before 1 July 2025 and Đồng Tháp after; Successor(code, recorded) follows
+// the lineage to the unit in force today, and SuccessorsOn answers for an
+// old ward split between several new ones. The commune and ward list after
+// the reform is not embedded (no official file could be verified when this
+// was written); LoadPlaces parses the official CSV and WithPlaces adds it
+// to a Catalog, linking each new unit to the old ones it was formed from.
+// See docs/catalog.md for the sources and the reading of the dates.
+//
 // # Which codes are official
 //
 // Ranks, professional titles, ethnicities and provinces carry the official
