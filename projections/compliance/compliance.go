@@ -43,7 +43,7 @@ const (
 // tables: a deployment that changes its jurisdiction policy, or receives the
 // next year's working-day table, must recompute every due date, which is
 // what a new Version does (a rebuild beside the serving generation).
-const schemaVersion = 2
+const schemaVersion = 3 // 3: dossier.reactivated.v1 gives the dossier back to an org
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -331,6 +331,10 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 		}
 	case dossier.ManagingOrgChanged:
 		st.managing = e.ToOrg
+	case dossier.Reactivated:
+		// TG 10.1: the receiving org manages the reactivated dossier and
+		// owes its deadlines from now on.
+		st.managing, st.revoked = e.ManagingOrg, domain.OrgID{}
 	case dossier.ProposalSubmitted:
 		if e.Kind == dossier.ProposalChange && !st.changeProposal(e.ProposalID) {
 			st.proposals = append(st.proposals, e.ProposalID)

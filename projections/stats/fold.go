@@ -187,6 +187,10 @@ func patchOf(ev domain.Event) (patch, bool) {
 		x.Revoke = e.Status == dossier.StatusTransferredOut
 	case dossier.ManagingOrgChanged:
 		x.Org, x.Unit = e.ToOrg, e.EmployingUnit
+	case dossier.Reactivated:
+		// TG 10.1: the same dossier back in service under the receiving org.
+		x.Reactivate = true
+		x.Org, x.Unit = e.ManagingOrg, e.EmployingUnit
 	}
 	return x, !x.empty()
 }

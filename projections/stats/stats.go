@@ -40,7 +40,8 @@ const (
 // 2: facts and refs are JSON bytes (bytea, lz4) instead of jsonb: they are
 // the projection's own memory, never queried in SQL, and parsing them into
 // jsonb on every write was most of a rebuild's server time.
-const schemaVersion = 2
+// 3: dossier.reactivated.v1 (TG 10.1) puts a person back in the counts.
+const schemaVersion = 3
 
 // Projection is the statistics read model. It holds no mutable state and
 // is safe for concurrent use.
