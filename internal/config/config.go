@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,9 +48,12 @@ type Config struct {
 	// TrustedProxies is HOSO_TRUSTED_PROXIES: the peers whose
 	// X-Forwarded-For names the client.
 	TrustedProxies []*net.IPNet
-	// PolicyName is HOSO_POLICY, a known jurisdiction preset; empty for
-	// the service's default.
+	// PolicyName is HOSO_POLICY: a preset's name or a policy file's path
+	// (see LoadPolicy); empty for policy.DefaultPreset.
 	PolicyName string
+	// Policy is the deployment's policy: the national layer composed with
+	// the provincial policy HOSO_POLICY names (policy.ForDeployment).
+	Policy policy.Policy
 	// PersonalIDKey is HOSO_PERSONAL_ID_KEY (at least
 	// app.MinPersonalIDKeyLen bytes): the secret behind the
 	// one-dossier-per-person reservations, which every process that creates
@@ -120,10 +124,11 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		bad(err)
 	}
 
-	if c.PolicyName = getenv("HOSO_POLICY"); c.PolicyName != "" {
-		if _, err := policy.Preset(c.PolicyName); err != nil {
-			bad(fmt.Errorf("HOSO_POLICY: %w", err))
-		}
+	c.PolicyName = getenv("HOSO_POLICY")
+	if p, err := LoadPolicy(c.PolicyName); err != nil {
+		bad(fmt.Errorf("HOSO_POLICY: %w", err))
+	} else {
+		c.Policy = policy.ForDeployment(p)
 	}
 
 	switch k := getenv("HOSO_PERSONAL_ID_KEY"); {
@@ -168,6 +173,35 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// IsPolicyFile reports whether a HOSO_POLICY value names a file rather
+// than a preset: it contains a slash or ends in .json (preset names are
+// lower-case words joined by hyphens).
+func IsPolicyFile(v string) bool {
+	return strings.Contains(v, "/") || strings.HasSuffix(v, ".json")
+}
+
+// LoadPolicy returns the provincial policy a HOSO_POLICY value names: the
+// file at that path (IsPolicyFile), read once and checked by policy.Parse,
+// every problem of the file in the error; otherwise the embedded preset of
+// that name; policy.DefaultPreset for "".
+func LoadPolicy(v string) (policy.Policy, error) {
+	if v == "" {
+		v = policy.DefaultPreset
+	}
+	if !IsPolicyFile(v) {
+		return policy.Preset(v)
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	p, err := policy.Parse(b)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("%s: %w", v, err)
+	}
+	return p, nil
 }
 
 // checkAddr accepts what net.Listen("tcp", addr) would: host:port, the
