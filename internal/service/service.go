@@ -85,9 +85,9 @@ type Config struct {
 	// Policy is the deployment's policy (national layer included) when it
 	// does not come from PolicyName: a file named by HOSO_POLICY
 	// (internal/config reads it).
-	Policy policy.Policy
-	PersonalIDKey    []byte // see app.Dossiers.PersonalIDKey
-	Logger           *slog.Logger
+	Policy        policy.Policy
+	PersonalIDKey []byte // see app.Dossiers.PersonalIDKey
+	Logger        *slog.Logger
 	// NoProjections leaves the read models to another process (HOSO_PROJECTIONS=off).
 	NoProjections bool
 	// AsyncReadLog commits the read log without waiting for the WAL flush
