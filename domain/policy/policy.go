@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hoso-ledger/hoso/domain"
 )
@@ -268,7 +269,7 @@ const (
 	maxPolicyBytes = 1 << 20
 	maxAmount      = 366
 	maxWindow      = 20
-	maxText        = 500
+	maxText        = 500 // characters, as JSON Schema's maxLength counts
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -302,8 +303,8 @@ func Parse(b []byte) (Policy, error) {
 		switch {
 		case required && strings.TrimSpace(s) == "":
 			v.Add(field, "required", "")
-		case len(s) > maxText:
-			v.Add(field, "length", fmt.Sprintf("at most %d bytes", maxText))
+		case utf8.RuneCountInString(s) > maxText:
+			v.Add(field, "length", fmt.Sprintf("at most %d characters", maxText))
 		}
 	}
 	switch {
