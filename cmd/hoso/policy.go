@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +14,8 @@ import (
 )
 
 const policyUsage = `usage:
-  hoso policy check FILE                              validate a policy file; every problem at once (exit 1 with problems)
+  hoso policy check FILE                              validate a policy file (JSON, or .yaml/.yml); every
+                                                      problem at once (exit 1 with problems)
   hoso policy show [--on YYYY-MM-DD] [--policy NAME|FILE]
                                                       the rules in force on a date (today by default) in the
                                                       deployment: HOSO_POLICY's (or --policy's) rules with the
@@ -77,15 +77,11 @@ func runPolicy(_ context.Context, env *Env, args []string) int {
 	return 2
 }
 
-// policyCheck validates one file with policy.Parse (the authority, which
-// agrees with policy.Schema) and prints each problem on its own line.
+// policyCheck validates one file (JSON, or YAML by its extension) with
+// policy.Parse — the authority, which agrees with policy.Schema — and prints
+// each problem on its own line.
 func policyCheck(file string, stdout, stderr io.Writer) int {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		fmt.Fprintln(stderr, "hoso policy check:", err)
-		return 1
-	}
-	p, err := policy.Parse(b)
+	p, err := config.ReadPolicyFile(file)
 	var v *domain.ValidationError
 	switch {
 	case errors.As(err, &v):
@@ -95,7 +91,7 @@ func policyCheck(file string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: %d problem(s)\n", file, len(v.Problems))
 		return 1
 	case err != nil:
-		fmt.Fprintf(stdout, "%s: %v\n", file, err)
+		fmt.Fprintln(stderr, "hoso policy check:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: ok: %s (%s layer), %d deadlines, %d approval windows, %d reports\n",

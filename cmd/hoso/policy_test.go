@@ -31,6 +31,12 @@ func TestPolicyCommand(t *testing.T) {
 		"deadlines":[{"action":"create_dossier","amount":2,"unit":"working_days","anchor":"decision_date","article":"Điều 3","valid_from":"2026-09-01"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	yml := filepath.Join(dir, "dong-thap.yaml")
+	if err := os.WriteFile(yml, []byte("name: dong-thap-2026\ntitle: Tỉnh Đồng Tháp\nsource: QĐ giả định\ndeadlines:\n"+
+		"  - {action: create_dossier, amount: 2, unit: working_days, anchor: decision_date, article: Điều 3, valid_from: 2026-09-01}\n"+
+		"  - {action: status_change, amount: 0, unit: days, anchor: effective_date, valid_until: 2026-13-01}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		args      []string
@@ -45,6 +51,8 @@ func TestPolicyCommand(t *testing.T) {
 			bad + ": deadlines/1/valid_until: range", bad + ": 4 problem(s)"}, nil, ""},
 		{"check good", []string{"policy", "check", good}, nil, 0, []string{good + ": ok: dong-thap-2026 (provincial layer), 1 deadlines"}, nil, ""},
 		{"check preset file", []string{"policy", "check", filepath.Join("..", "..", "domain", "policy", "presets", "decree-27-2026.json")}, nil, 0, []string{"(national layer), 3 deadlines"}, nil, ""},
+		{"check yaml", []string{"policy", "check", yml}, nil, 1, []string{
+			yml + ": deadlines/1/amount: range", yml + ": deadlines/1/valid_until: format", yml + ": 2 problem(s)"}, []string{"deadlines/0"}, ""},
 		{"check missing", []string{"policy", "check", filepath.Join(dir, "none.json")}, nil, 1, nil, nil, "no such file"},
 		{"check without file", []string{"policy", "check"}, nil, 2, nil, nil, "usage:"},
 		{"unknown subcommand", []string{"policy", "edit"}, nil, 2, nil, nil, `unknown subcommand "edit"`},

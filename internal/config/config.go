@@ -9,18 +9,22 @@ package config
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"go.yaml.in/yaml/v4"
 )
 
 // DefaultListen is the API's address when HOSO_LISTEN is unset.
@@ -176,14 +180,42 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 }
 
 // IsPolicyFile reports whether a HOSO_POLICY value names a file rather
-// than a preset: it contains a slash or ends in .json (preset names are
-// lower-case words joined by hyphens).
+// than a preset: it contains a slash or ends in .json, .yaml or .yml
+// (preset names are lower-case words joined by hyphens).
 func IsPolicyFile(v string) bool {
-	return strings.Contains(v, "/") || strings.HasSuffix(v, ".json")
+	return strings.Contains(v, "/") || strings.HasSuffix(v, ".json") || isYAML(v)
+}
+
+func isYAML(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
+
+// ReadPolicyFile reads and parses one policy file: JSON, or YAML (by its
+// .yaml or .yml extension) of the same shape, which is turned into JSON for
+// policy.Parse so the same checks and field paths apply.
+func ReadPolicyFile(path string) (policy.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	if isYAML(path) {
+		var doc any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return policy.Policy{}, fmt.Errorf("%s: %w", path, domain.Invalid("policy", "yaml", err.Error()))
+		}
+		if b, err = json.Marshal(yamlDates(doc)); err != nil {
+			return policy.Policy{}, fmt.Errorf("%s: %w", path, domain.Invalid("policy", "yaml", err.Error()))
+		}
+	}
+	p, err := policy.Parse(b)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
 }
 
 // LoadPolicy returns the provincial policy a HOSO_POLICY value names: the
-// file at that path (IsPolicyFile), read once and checked by policy.Parse,
+// file at that path (IsPolicyFile, ReadPolicyFile), read once and checked by policy.Parse,
 // every problem of the file in the error; otherwise the embedded preset of
 // that name; policy.DefaultPreset for "".
 func LoadPolicy(v string) (policy.Policy, error) {
@@ -193,15 +225,28 @@ func LoadPolicy(v string) (policy.Policy, error) {
 	if !IsPolicyFile(v) {
 		return policy.Preset(v)
 	}
-	b, err := os.ReadFile(v)
-	if err != nil {
-		return policy.Policy{}, err
+	return ReadPolicyFile(v)
+}
+
+// yamlDates turns the timestamps YAML reads from unquoted dates
+// (valid_from: 2026-07-01) back into the dates they were written as.
+func yamlDates(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		if x.Equal(x.Truncate(24*time.Hour)) && x.Location() == time.UTC {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.RFC3339)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = yamlDates(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = yamlDates(e)
+		}
 	}
-	p, err := policy.Parse(b)
-	if err != nil {
-		return policy.Policy{}, fmt.Errorf("%s: %w", v, err)
-	}
-	return p, nil
+	return v
 }
 
 // checkAddr accepts what net.Listen("tcp", addr) would: host:port, the

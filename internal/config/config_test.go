@@ -149,6 +149,11 @@ func TestLoadPolicy(t *testing.T) {
 		"deadlines":[{"action":"create_dossier","amount":2,"unit":"working_days","anchor":"decision_date","article":"Điều 3","valid_from":"2026-09-01"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	yml := filepath.Join(dir, "gia-lai.yml")
+	if err := os.WriteFile(yml, []byte("name: gia-lai-2026\ntitle: Tỉnh Gia Lai\nsource: QĐ giả định\nlayer: provincial\n"+
+		"deadlines:\n  - action: create_dossier\n    amount: 2\n    unit: working_days\n    anchor: decision_date\n    valid_from: 2026-09-01\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"name":"Bad Name","title":"","source":"s",
 		"deadlines":[{"action":"create_dossier","amount":0,"unit":"days","anchor":"decision_date","valid_from":"1/7/2026"}]}`), 0o600); err != nil {
@@ -162,6 +167,7 @@ func TestLoadPolicy(t *testing.T) {
 		{"phu-tho-2021", "phu-tho-2021 [decree-27-2026 phu-tho-2021]"},
 		{"decree-27-2026", "decree-27-2026 [decree-27-2026]"},
 		{good, "dong-thap-2026 [decree-27-2026 dong-thap-2026]"},
+		{yml, "gia-lai-2026 [decree-27-2026 gia-lai-2026]"},
 		{bad, "HOSO_POLICY: " + bad + ": invalid: name: format"},
 		{filepath.Join(dir, "none.json"), "HOSO_POLICY: open " + filepath.Join(dir, "none.json")},
 		{"atlantis", `HOSO_POLICY: policy preset "atlantis"`},
