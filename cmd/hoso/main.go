@@ -68,6 +68,7 @@ var commands = []command{
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
+	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},
 	{name: "devdb", summary: "the private development PostgreSQL: url [DB] | start | stop", run: runDevDB, noConfig: true},
 	{name: "version", summary: "the build: module version, VCS revision and Go version", run: runVersion, noConfig: true},
 }

@@ -62,10 +62,14 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	}
 	defer closeStore()
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
-	pol, err := service.Policy(env.Config.PolicyName)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso projections:", err)
-		return 2
+	// The deployment's policy as config read it (a file, or a preset with
+	// the national layer); a bare Env (tests) names a preset at most.
+	pol := env.Config.Policy
+	if pol.Name() == "" {
+		if pol, err = service.Policy(env.Config.PolicyName); err != nil {
+			fmt.Fprintln(env.Stderr, "hoso projections:", err)
+			return 2
+		}
 	}
 	list := service.Projections
 	if env.projections != nil {

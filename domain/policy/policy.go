@@ -11,11 +11,33 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hoso-ledger/hoso/domain"
 )
 
-// Deadline is one rule "do Action within Amount Unit counted from Anchor".
+// Validity is the interval in which a rule is in force, both ends included;
+// a zero end is open (no start: in force since ever; no end: still in
+// force). A duty is judged by the rules in force on the day it started.
+type Validity struct {
+	ValidFrom  domain.Date `json:"valid_from,omitzero"`
+	ValidUntil domain.Date `json:"valid_until,omitzero"`
+}
+
+// InForce reports whether the rule is in force on day d.
+func (v Validity) InForce(d domain.Date) bool {
+	return (v.ValidFrom.IsZero() || !d.Before(v.ValidFrom)) && (v.ValidUntil.IsZero() || !d.After(v.ValidUntil))
+}
+
+// overlaps reports whether two intervals share a day.
+func (v Validity) overlaps(w Validity) bool {
+	return (v.ValidUntil.IsZero() || w.ValidFrom.IsZero() || !w.ValidFrom.After(v.ValidUntil)) &&
+		(w.ValidUntil.IsZero() || v.ValidFrom.IsZero() || !v.ValidFrom.After(w.ValidUntil))
+}
+
+// Deadline is one rule "do Action within Amount Unit counted from Anchor",
+// in force in its Validity, from the layer Layer (set by Parse from the
+// file's "layer"; not part of the rule's JSON).
 type Deadline struct {
 	Action  ActionKind `json:"action"`
 	Amount  int        `json:"amount"`
@@ -23,6 +45,8 @@ type Deadline struct {
 	Anchor  Anchor     `json:"anchor"`
 	Article string     `json:"article"`
 	Note    string     `json:"note,omitempty"`
+	Validity
+	Layer Layer `json:"-"`
 }
 
 // WindowRule is a monthly approval window: the last Last days (or working
@@ -33,6 +57,8 @@ type WindowRule struct {
 	Unit    Unit       `json:"unit"`
 	Article string     `json:"article"`
 	Note    string     `json:"note,omitempty"`
+	Validity
+	Layer Layer `json:"-"`
 }
 
 // ReportRule is one report due date: the report for year Y is due by
@@ -45,19 +71,48 @@ type ReportRule struct {
 	YearOffset int        `json:"year_offset"`
 	Article    string     `json:"article"`
 	Note       string     `json:"note,omitempty"`
+	Validity
+	Layer Layer `json:"-"`
 }
 
+// Layer says which level of government a rule comes from. The national
+// layer (Decree 27/2026, Circular 06/2023) applies in every deployment
+// beside the provincial rules the deployment chooses (ForDeployment).
+type Layer struct{ name string }
+
+var (
+	// Provincial: a province's (or a department's) own regulation; the
+	// layer of a file that names none.
+	Provincial = Layer{"provincial"}
+	// National: the decrees and circulars that bind every province.
+	National = Layer{"national"}
+)
+
+var layers = []Layer{Provincial, National}
+
+func (l Layer) String() string { return l.name }
+
+// MarshalText writes the stable name.
+func (l Layer) MarshalText() ([]byte, error) { return []byte(l.name), nil }
+
 // Policy is one jurisdiction's rules as validated data. The zero Policy is
-// invalid; values come from Parse, Preset or Presets and never change.
+// invalid; values come from Parse, Preset, Presets or ForDeployment and never
+// change. A Policy is one layer (one file) or, from ForDeployment, the
+// national layer composed with a provincial one.
 type Policy struct {
 	name, title, source string
+	layer               Layer
 	transferOnRequest   bool
 	deadlines           []Deadline
 	windows             []WindowRule
 	reports             []ReportRule
+	// parts are the layers of a composed policy, national first; nil for
+	// a single layer.
+	parts []Policy
 }
 
-// Name is the stable identifier ("phu-tho-2021").
+// Name is the stable identifier ("phu-tho-2021"); a composed policy has its
+// provincial layer's name.
 func (p Policy) Name() string { return p.name }
 
 // Title is the human name of the jurisdiction and rule set.
@@ -66,11 +121,23 @@ func (p Policy) Title() string { return p.title }
 // Source cites the regulation the rules come from.
 func (p Policy) Source() string { return p.source }
 
+// Layer is the policy's layer; a composed policy is Provincial.
+func (p Policy) Layer() Layer { return p.layer }
+
+// Layers lists the layers of a composed policy, national first, or the
+// policy itself.
+func (p Policy) Layers() []Policy {
+	if p.parts == nil {
+		return []Policy{p}
+	}
+	return slices.Clone(p.parts)
+}
+
 // TransferOnRequest reports whether dossiers move between orgs only when the
 // receiving org asks in writing (Bình Tân art. 10).
 func (p Policy) TransferOnRequest() bool { return p.transferOnRequest }
 
-// Deadlines lists the deadline rules.
+// Deadlines lists the deadline rules of every layer, whatever their validity.
 func (p Policy) Deadlines() []Deadline { return slices.Clone(p.deadlines) }
 
 // Windows lists the approval-window rules.
@@ -79,7 +146,9 @@ func (p Policy) Windows() []WindowRule { return slices.Clone(p.windows) }
 // Reports lists the report rules.
 func (p Policy) Reports() []ReportRule { return slices.Clone(p.reports) }
 
-// Deadline returns the rule for action, if the policy sets one.
+// Deadline returns the first rule for action, if the policy sets one, in
+// force or not: whether a policy times an action at all. To judge a duty,
+// use RuleFor or Governing, which choose by the day the duty started.
 func (p Policy) Deadline(action ActionKind) (Deadline, bool) {
 	for _, d := range p.deadlines {
 		if d.Action == action {
@@ -89,7 +158,8 @@ func (p Policy) Deadline(action ActionKind) (Deadline, bool) {
 	return Deadline{}, false
 }
 
-// Window returns the approval-window rule for action, if the policy sets one.
+// Window returns the first approval-window rule for action, if the policy
+// sets one, in force or not; ApprovalWindow chooses by the month.
 func (p Policy) Window(action ActionKind) (WindowRule, bool) {
 	for _, w := range p.windows {
 		if w.Action == action {
@@ -99,19 +169,42 @@ func (p Policy) Window(action ActionKind) (WindowRule, bool) {
 	return WindowRule{}, false
 }
 
+// windowOn returns the approval-window rule for action in force on day d;
+// a provincial window, where one is in force, before a national one.
+func (p Policy) windowOn(action ActionKind, d domain.Date) (WindowRule, bool) {
+	var found WindowRule
+	ok := false
+	for _, w := range p.windows {
+		if w.Action == action && w.InForce(d) && (!ok || w.Layer == Provincial) {
+			found, ok = w, true
+		}
+	}
+	return found, ok
+}
+
 type policyJSON struct {
 	Name              string       `json:"name"`
 	Title             string       `json:"title"`
 	Source            string       `json:"source"`
+	Layer             string       `json:"layer,omitempty"`
 	TransferOnRequest bool         `json:"transfer_on_request"`
 	Deadlines         []Deadline   `json:"deadlines"`
 	Windows           []WindowRule `json:"approval_windows"`
 	Reports           []ReportRule `json:"reports"`
 }
 
-// MarshalJSON writes the form Parse reads.
+// MarshalJSON writes the form Parse reads. A composed policy writes
+// {"layers": [national, provincial]}, which is not a policy file.
 func (p Policy) MarshalJSON() ([]byte, error) {
-	j := policyJSON{p.name, p.title, p.source, p.transferOnRequest, p.deadlines, p.windows, p.reports}
+	if p.parts != nil {
+		return json.Marshal(struct {
+			Layers []Policy `json:"layers"`
+		}{p.parts})
+	}
+	j := policyJSON{p.name, p.title, p.source, "", p.transferOnRequest, p.deadlines, p.windows, p.reports}
+	if p.layer == National {
+		j.Layer = National.name
+	}
 	if j.Deadlines == nil {
 		j.Deadlines = []Deadline{}
 	}
@@ -124,8 +217,13 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// The raw forms keep enum fields as strings so each problem can name its
-// field.
+// The raw forms keep enum and date fields as strings so each problem can
+// name its field.
+type rawValidity struct {
+	ValidFrom  string `json:"valid_from"`
+	ValidUntil string `json:"valid_until"`
+}
+
 type rawDeadline struct {
 	Action  string `json:"action"`
 	Amount  int    `json:"amount"`
@@ -133,6 +231,7 @@ type rawDeadline struct {
 	Anchor  string `json:"anchor"`
 	Article string `json:"article"`
 	Note    string `json:"note"`
+	rawValidity
 }
 
 type rawWindow struct {
@@ -141,6 +240,7 @@ type rawWindow struct {
 	Unit    string `json:"unit"`
 	Article string `json:"article"`
 	Note    string `json:"note"`
+	rawValidity
 }
 
 type rawReport struct {
@@ -150,12 +250,14 @@ type rawReport struct {
 	YearOffset int    `json:"year_offset"`
 	Article    string `json:"article"`
 	Note       string `json:"note"`
+	rawValidity
 }
 
 type rawPolicy struct {
 	Name              string        `json:"name"`
 	Title             string        `json:"title"`
 	Source            string        `json:"source"`
+	Layer             string        `json:"layer"`
 	TransferOnRequest bool          `json:"transfer_on_request"`
 	Deadlines         []rawDeadline `json:"deadlines"`
 	Windows           []rawWindow   `json:"approval_windows"`
@@ -167,19 +269,22 @@ const (
 	maxPolicyBytes = 1 << 20
 	maxAmount      = 366
 	maxWindow      = 20
-	maxText        = 500
+	maxText        = 500 // characters, as JSON Schema's maxLength counts
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// Parse decodes and validates a policy (the JSON that MarshalJSON writes). It
-// reports every problem at once in an error wrapping domain.ErrInvalid whose
-// field paths follow the document ("deadlines/2/unit"): unknown fields, a
-// name that is not lower-case words joined by hyphens, a missing title or
-// source, an unknown or misplaced action kind (a report kind among
-// deadlines), an action given twice, an amount outside 1–366, a window
-// outside 1–20, an impossible report date, a year offset other than 0 or 1,
-// or a policy with no rule at all.
+// Parse decodes and validates a policy (the JSON that MarshalJSON writes;
+// its JSON Schema is Schema). It reports every problem at once in an error
+// wrapping domain.ErrInvalid whose field paths follow the document
+// ("deadlines/2/unit"): unknown fields, a name that is not lower-case words
+// joined by hyphens, a missing title or source, a layer other than
+// provincial or national, an unknown or misplaced action kind (a report kind
+// among deadlines), an amount outside 1–366, a window outside 1–20, an
+// impossible report date, a year offset other than 0 or 1, a validity date
+// that is not YYYY-MM-DD or ends before it starts, two rules for one action
+// in force on a common day (the same report due date, for reports), or a
+// policy with no rule at all.
 func Parse(b []byte) (Policy, error) {
 	if len(b) > maxPolicyBytes {
 		return Policy{}, domain.Invalid("policy", "size", fmt.Sprintf("larger than %d bytes", maxPolicyBytes))
@@ -198,8 +303,8 @@ func Parse(b []byte) (Policy, error) {
 		switch {
 		case required && strings.TrimSpace(s) == "":
 			v.Add(field, "required", "")
-		case len(s) > maxText:
-			v.Add(field, "length", fmt.Sprintf("at most %d bytes", maxText))
+		case utf8.RuneCountInString(s) > maxText:
+			v.Add(field, "length", fmt.Sprintf("at most %d characters", maxText))
 		}
 	}
 	switch {
@@ -210,10 +315,18 @@ func Parse(b []byte) (Policy, error) {
 	}
 	text("title", r.Title, true)
 	text("source", r.Source, true)
+	layer := Provincial
+	switch r.Layer {
+	case "", Provincial.name:
+	case National.name:
+		layer = National
+	default:
+		v.Add("layer", "enum", "one of "+names(layers))
+	}
 	if len(r.Deadlines)+len(r.Windows)+len(r.Reports) == 0 {
 		v.Add("deadlines", "required", "a policy needs at least one deadline, approval window or report")
 	}
-	p := Policy{name: r.Name, title: r.Title, source: r.Source, transferOnRequest: r.TransferOnRequest}
+	p := Policy{name: r.Name, title: r.Title, source: r.Source, layer: layer, transferOnRequest: r.TransferOnRequest}
 
 	kind := func(field, s string, allowed []ActionKind) (ActionKind, bool) {
 		k, err := ParseActionKind(s)
@@ -237,14 +350,46 @@ func Parse(b []byte) (Policy, error) {
 		}
 		return u, true
 	}
-
-	seen := map[ActionKind]string{}
-	unique := func(field string, k ActionKind) bool {
-		if other, dup := seen[k]; dup {
-			v.Add(field, "unique", fmt.Sprintf("%s already has a rule at %s", k, other))
-			return false
+	validity := func(f string, rv rawValidity) (Validity, bool) {
+		var out Validity
+		ok := true
+		for _, x := range []struct {
+			field, s string
+			into     *domain.Date
+		}{{"valid_from", rv.ValidFrom, &out.ValidFrom}, {"valid_until", rv.ValidUntil, &out.ValidUntil}} {
+			if x.s == "" {
+				continue
+			}
+			d, err := domain.ParseDate(x.s)
+			if err != nil {
+				v.Add(f+x.field, "format", "a date, YYYY-MM-DD")
+				ok = false
+				continue
+			}
+			*x.into = d
 		}
-		seen[k] = field
+		if ok && !out.ValidFrom.IsZero() && !out.ValidUntil.IsZero() && out.ValidUntil.Before(out.ValidFrom) {
+			v.Add(f+"valid_until", "range", "on or after valid_from "+out.ValidFrom.String())
+			ok = false
+		}
+		return out, ok
+	}
+
+	// Two rules for one action may follow each other (a regulation amended
+	// from a date) but not be in force on the same day.
+	type placed struct {
+		field string
+		Validity
+	}
+	seen := map[ActionKind][]placed{}
+	unique := func(field string, k ActionKind, val Validity) bool {
+		for _, other := range seen[k] {
+			if other.overlaps(val) {
+				v.Add(field, "unique", fmt.Sprintf("%s already has a rule in force at the same time at %s", k, other.field))
+				return false
+			}
+		}
+		seen[k] = append(seen[k], placed{field, val})
 		return true
 	}
 	for i, d := range r.Deadlines {
@@ -260,8 +405,9 @@ func Parse(b []byte) (Policy, error) {
 		}
 		text(f+"article", d.Article, false)
 		text(f+"note", d.Note, false)
-		if okK && okU && err == nil && unique(f+"action", k) {
-			p.deadlines = append(p.deadlines, Deadline{k, d.Amount, u, a, d.Article, d.Note})
+		val, okV := validity(f, d.rawValidity)
+		if okK && okU && err == nil && okV && unique(f+"action", k, val) {
+			p.deadlines = append(p.deadlines, Deadline{k, d.Amount, u, a, d.Article, d.Note, val, layer})
 		}
 	}
 	for i, w := range r.Windows {
@@ -273,11 +419,16 @@ func Parse(b []byte) (Policy, error) {
 		}
 		text(f+"article", w.Article, false)
 		text(f+"note", w.Note, false)
-		if okK && okU && unique(f+"action", k) {
-			p.windows = append(p.windows, WindowRule{k, w.Last, u, w.Article, w.Note})
+		val, okV := validity(f, w.rawValidity)
+		if okK && okU && okV && unique(f+"action", k, val) {
+			p.windows = append(p.windows, WindowRule{k, w.Last, u, w.Article, w.Note, val, layer})
 		}
 	}
-	seenReport := map[ReportRule]string{}
+	type reportKey struct {
+		action          ActionKind
+		month, day, off int
+	}
+	seenReport := map[reportKey][]placed{}
 	for i, rr := range r.Reports {
 		f := "reports/" + strconv.Itoa(i) + "/"
 		k, okK := kind(f+"action", rr.Action, reportKinds)
@@ -295,15 +446,22 @@ func Parse(b []byte) (Policy, error) {
 		}
 		text(f+"article", rr.Article, false)
 		text(f+"note", rr.Note, false)
-		if okK && okD {
-			rule := ReportRule{Action: k, Month: rr.Month, Day: rr.Day, YearOffset: rr.YearOffset}
-			if other, dup := seenReport[rule]; dup {
-				v.Add(strings.TrimSuffix(f, "/"), "unique", "the same due date is at "+strings.TrimSuffix(other, "/"))
+		val, okV := validity(f, rr.rawValidity)
+		if okK && okD && okV {
+			key := reportKey{k, rr.Month, rr.Day, rr.YearOffset}
+			dup := false
+			for _, other := range seenReport[key] {
+				if other.overlaps(val) {
+					v.Add(strings.TrimSuffix(f, "/"), "unique", "the same due date is at "+strings.TrimSuffix(other.field, "/"))
+					dup = true
+					break
+				}
+			}
+			if dup {
 				continue
 			}
-			seenReport[rule] = f
-			rule.Article, rule.Note = rr.Article, rr.Note
-			p.reports = append(p.reports, rule)
+			seenReport[key] = append(seenReport[key], placed{f, val})
+			p.reports = append(p.reports, ReportRule{k, rr.Month, rr.Day, rr.YearOffset, rr.Article, rr.Note, val, layer})
 		}
 	}
 	if err := v.Err(); err != nil {

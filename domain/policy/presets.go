@@ -68,3 +68,11 @@ func Presets() []Policy {
 	}
 	return out
 }
+
+// Schema is the published JSON Schema (draft 2020-12) of a policy file.
+// Parse is the authority and agrees with it; Parse also checks what a schema
+// cannot say simply (overlapping validity intervals, an interval that ends
+// before it starts, a day the month does not have).
+//
+//go:embed schema.json
+var Schema []byte

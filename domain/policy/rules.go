@@ -15,17 +15,15 @@ func noRule(p Policy, what string, action ActionKind) error {
 	return fmt.Errorf("policy %s: no %s for %s: %w", p.name, what, action, domain.ErrNotFound)
 }
 
-// Due is the last day to do action when its anchor event happened on anchor:
-// counting starts the next day, and a deadline ending on a day off moves to
-// the next working day (Civil Code arts. 147–148). It returns an error
-// wrapping domain.ErrNotFound when the policy sets no deadline for action,
-// and one wrapping domain.ErrInvalid for dates the calendar cannot answer.
+// Due is the last day to do action when its anchor event happened on anchor,
+// under the rule governing a duty that started that day (RuleFor): counting
+// starts the next day, and a deadline ending on a day off moves to the next
+// working day (Civil Code arts. 147–148). It returns an error wrapping
+// domain.ErrNotFound when no rule for action is in force on anchor, and one
+// wrapping domain.ErrInvalid for dates the calendar cannot answer.
 func (p Policy) Due(action ActionKind, anchor domain.Date, cal *calendar.Calendar) (domain.Date, error) {
-	d, ok := p.Deadline(action)
-	if !ok {
-		return domain.Date{}, noRule(p, "deadline", action)
-	}
-	return d.Due(anchor, cal)
+	r, err := p.Governing(action, func(Deadline) domain.Date { return anchor }, cal)
+	return r.Due, err
 }
 
 // Due is the rule's deadline for an anchor date; errors as for Policy.Due.
@@ -50,24 +48,33 @@ type Assessment struct {
 }
 
 // Check assesses an action done on done whose anchor event happened on
-// anchor. Errors as for Due.
+// anchor, under the rule governing a duty that started that day. Errors as
+// for Due.
 func (p Policy) Check(action ActionKind, anchor, done domain.Date, cal *calendar.Calendar) (Assessment, error) {
-	rule, ok := p.Deadline(action)
-	if !ok {
-		return Assessment{}, noRule(p, "deadline", action)
-	}
 	if done.IsZero() {
 		return Assessment{}, domain.Invalid("done", "required", "")
 	}
-	due, err := rule.Due(anchor, cal)
+	r, err := p.Governing(action, func(Deadline) domain.Date { return anchor }, cal)
 	if err != nil {
 		return Assessment{}, err
 	}
-	a := Assessment{Due: due, Late: done.After(due), Unit: rule.Unit}
+	return Judge(r.Due, r.Rule.Unit, done, cal)
+}
+
+// Judge assesses an action done on done against a due date counted in unit:
+// late when done is after due, by working days (an action on a day off
+// counts as the next working day) or calendar days. Errors wrap
+// domain.ErrInvalid for a missing calendar or dates it cannot answer.
+func Judge(due domain.Date, unit Unit, done domain.Date, cal *calendar.Calendar) (Assessment, error) {
+	if cal == nil {
+		return Assessment{}, errNoCalendar
+	}
+	a := Assessment{Due: due, Late: done.After(due), Unit: unit}
 	if !a.Late {
 		return a, nil
 	}
-	if rule.Unit == WorkingDays {
+	if unit == WorkingDays {
+		var err error
 		a.Overdue, err = cal.WorkingDaysLate(due, done)
 		return a, err
 	}
@@ -125,10 +132,6 @@ func (w Window) Timing(d domain.Date) Timing {
 // domain.ErrNotFound when the policy sets no such window, domain.ErrInvalid
 // for a bad month or a year the calendar cannot answer.
 func (p Policy) ApprovalWindow(action ActionKind, year int, month time.Month, cal *calendar.Calendar) (Window, error) {
-	rule, ok := p.Window(action)
-	if !ok {
-		return Window{}, noRule(p, "approval window", action)
-	}
 	if cal == nil {
 		return Window{}, errNoCalendar
 	}
@@ -138,6 +141,11 @@ func (p Policy) ApprovalWindow(action ActionKind, year int, month time.Month, ca
 	last, err := domain.NewDate(year, month, daysInMonth(year, month))
 	if err != nil {
 		return Window{}, err
+	}
+	// The window of a month is the rule in force on its last day.
+	rule, ok := p.windowOn(action, last)
+	if !ok {
+		return Window{}, noRule(p, "approval window", action)
 	}
 	if rule.Unit == Days {
 		end, err := cal.NextWorkingDay(last)
@@ -184,9 +192,11 @@ type Report struct {
 	Year    int         // the year reported on
 	Due     domain.Date // last day, moved off a day off to the next working day
 	Article string
+	Layer   Layer
 }
 
-// ReportsDue lists the reports due for reporting year year, by due date. A
+// ReportsDue lists the reports due for reporting year year, by due date,
+// from the rules in force on their due dates. A
 // due date on a day off moves to the next working day (Civil Code art. 148).
 // Errors wrap domain.ErrInvalid for years the calendar cannot answer.
 func (p Policy) ReportsDue(year int, cal *calendar.Calendar) ([]Report, error) {
@@ -199,11 +209,15 @@ func (p Policy) ReportsDue(year int, cal *calendar.Calendar) ([]Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A report is owed if its rule is in force on its due date.
+		if !r.InForce(d) {
+			continue
+		}
 		due, err := cal.NextWorkingDay(d)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Report{Action: r.Action, Year: year, Due: due, Article: r.Article})
+		out = append(out, Report{Action: r.Action, Year: year, Due: due, Article: r.Article, Layer: r.Layer})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out, nil

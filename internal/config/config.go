@@ -9,17 +9,22 @@ package config
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"go.yaml.in/yaml/v4"
 )
 
 // DefaultListen is the API's address when HOSO_LISTEN is unset.
@@ -47,9 +52,12 @@ type Config struct {
 	// TrustedProxies is HOSO_TRUSTED_PROXIES: the peers whose
 	// X-Forwarded-For names the client.
 	TrustedProxies []*net.IPNet
-	// PolicyName is HOSO_POLICY, a known jurisdiction preset; empty for
-	// the service's default.
+	// PolicyName is HOSO_POLICY: a preset's name or a policy file's path
+	// (see LoadPolicy); empty for policy.DefaultPreset.
 	PolicyName string
+	// Policy is the deployment's policy: the national layer composed with
+	// the provincial policy HOSO_POLICY names (policy.ForDeployment).
+	Policy policy.Policy
 	// PersonalIDKey is HOSO_PERSONAL_ID_KEY (at least
 	// app.MinPersonalIDKeyLen bytes): the secret behind the
 	// one-dossier-per-person reservations, which every process that creates
@@ -120,10 +128,11 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		bad(err)
 	}
 
-	if c.PolicyName = getenv("HOSO_POLICY"); c.PolicyName != "" {
-		if _, err := policy.Preset(c.PolicyName); err != nil {
-			bad(fmt.Errorf("HOSO_POLICY: %w", err))
-		}
+	c.PolicyName = getenv("HOSO_POLICY")
+	if p, err := LoadPolicy(c.PolicyName); err != nil {
+		bad(fmt.Errorf("HOSO_POLICY: %w", err))
+	} else {
+		c.Policy = policy.ForDeployment(p)
 	}
 
 	switch k := getenv("HOSO_PERSONAL_ID_KEY"); {
@@ -168,6 +177,76 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// IsPolicyFile reports whether a HOSO_POLICY value names a file rather
+// than a preset: it contains a slash or ends in .json, .yaml or .yml
+// (preset names are lower-case words joined by hyphens).
+func IsPolicyFile(v string) bool {
+	return strings.Contains(v, "/") || strings.HasSuffix(v, ".json") || isYAML(v)
+}
+
+func isYAML(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
+
+// ReadPolicyFile reads and parses one policy file: JSON, or YAML (by its
+// .yaml or .yml extension) of the same shape, which is turned into JSON for
+// policy.Parse so the same checks and field paths apply.
+func ReadPolicyFile(path string) (policy.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	if isYAML(path) {
+		var doc any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return policy.Policy{}, fmt.Errorf("%s: %w", path, domain.Invalid("policy", "yaml", err.Error()))
+		}
+		if b, err = json.Marshal(yamlDates(doc)); err != nil {
+			return policy.Policy{}, fmt.Errorf("%s: %w", path, domain.Invalid("policy", "yaml", err.Error()))
+		}
+	}
+	p, err := policy.Parse(b)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// LoadPolicy returns the provincial policy a HOSO_POLICY value names: the
+// file at that path (IsPolicyFile, ReadPolicyFile), read once and checked by policy.Parse,
+// every problem of the file in the error; otherwise the embedded preset of
+// that name; policy.DefaultPreset for "".
+func LoadPolicy(v string) (policy.Policy, error) {
+	if v == "" {
+		v = policy.DefaultPreset
+	}
+	if !IsPolicyFile(v) {
+		return policy.Preset(v)
+	}
+	return ReadPolicyFile(v)
+}
+
+// yamlDates turns the timestamps YAML reads from unquoted dates
+// (valid_from: 2026-07-01) back into the dates they were written as.
+func yamlDates(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		if x.Equal(x.Truncate(24*time.Hour)) && x.Location() == time.UTC {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.RFC3339)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = yamlDates(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = yamlDates(e)
+		}
+	}
+	return v
 }
 
 // checkAddr accepts what net.Listen("tcp", addr) would: host:port, the

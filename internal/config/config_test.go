@@ -136,3 +136,67 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPolicy: HOSO_POLICY names a preset or a file (a path with a slash
+// or ending in .json), read once at start; either way the deployment gets
+// the national layer (Decree 27/2026) beside it, and a bad file is reported
+// with every problem, beside the other variables' problems.
+func TestLoadPolicy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "dong-thap.json")
+	if err := os.WriteFile(good, []byte(`{"name":"dong-thap-2026","title":"Đồng Tháp","source":"QĐ …",
+		"deadlines":[{"action":"create_dossier","amount":2,"unit":"working_days","anchor":"decision_date","article":"Điều 3","valid_from":"2026-09-01"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yml := filepath.Join(dir, "gia-lai.yml")
+	if err := os.WriteFile(yml, []byte("name: gia-lai-2026\ntitle: Tỉnh Gia Lai\nsource: QĐ giả định\nlayer: provincial\n"+
+		"deadlines:\n  - action: create_dossier\n    amount: 2\n    unit: working_days\n    anchor: decision_date\n    valid_from: 2026-09-01\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"name":"Bad Name","title":"","source":"s",
+		"deadlines":[{"action":"create_dossier","amount":0,"unit":"days","anchor":"decision_date","valid_from":"1/7/2026"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value string
+		want  string // provincial name and layers, or the error's start
+	}{
+		{"", "tien-giang-2025 [decree-27-2026 tien-giang-2025]"},
+		{"phu-tho-2021", "phu-tho-2021 [decree-27-2026 phu-tho-2021]"},
+		{"decree-27-2026", "decree-27-2026 [decree-27-2026]"},
+		{good, "dong-thap-2026 [decree-27-2026 dong-thap-2026]"},
+		{yml, "gia-lai-2026 [decree-27-2026 gia-lai-2026]"},
+		{bad, "HOSO_POLICY: " + bad + ": invalid: name: format"},
+		{filepath.Join(dir, "none.json"), "HOSO_POLICY: open " + filepath.Join(dir, "none.json")},
+		{"atlantis", `HOSO_POLICY: policy preset "atlantis"`},
+	}
+	for _, tc := range tests {
+		c, err := config.Load(env(map[string]string{"HOSO_POLICY": tc.value}), 0)
+		var got string
+		if err != nil {
+			got = err.Error()
+		} else {
+			var names []string
+			for _, l := range c.Policy.Layers() {
+				names = append(names, l.Name())
+			}
+			got = fmt.Sprintf("%s %v", c.Policy.Name(), names)
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("HOSO_POLICY=%q: %s, want %s…", tc.value, got, tc.want)
+		}
+	}
+	// Every problem of the file, in one line of the report.
+	_, err := config.Load(env(map[string]string{"HOSO_POLICY": bad, "HOSO_READ_LOG": "x"}), 0)
+	got := problems(err)
+	if len(got) != 2 {
+		t.Fatalf("Load = %q, want the file's line and HOSO_READ_LOG's", got)
+	}
+	for _, w := range []string{"name: format", "title: required", "deadlines/0/amount: range", "deadlines/0/valid_from: format"} {
+		if !strings.Contains(got[0], w) {
+			t.Errorf("file problems %q lack %q", got[0], w)
+		}
+	}
+}

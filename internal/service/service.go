@@ -48,10 +48,9 @@ import (
 	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
-// DefaultPolicy is the jurisdiction preset when none is configured: the
-// most recent provincial regulation of the five, whose monthly approval
-// window the approvals follow.
-const DefaultPolicy = "tien-giang-2025"
+// DefaultPolicy is the provincial preset when none is configured
+// (policy.DefaultPreset); the national layer is added to it like to any.
+const DefaultPolicy = policy.DefaultPreset
 
 // CallerTrust is how long a request's token row and its caller's account,
 // once read, answer later requests without asking PostgreSQL again: every
@@ -82,9 +81,13 @@ type Config struct {
 	// ESDBStreamPrefix namespaces hoso's streams on EventStoreDB (tests).
 	ESDBStreamPrefix string
 	Listen           string // default 127.0.0.1:8080
-	PolicyName       string // jurisdiction preset; DefaultPolicy when empty
-	PersonalIDKey    []byte // see app.Dossiers.PersonalIDKey
-	Logger           *slog.Logger
+	PolicyName       string // jurisdiction preset; DefaultPolicy when empty; ignored when Policy is set
+	// Policy is the deployment's policy (national layer included) when it
+	// does not come from PolicyName: a file named by HOSO_POLICY
+	// (internal/config reads it).
+	Policy        policy.Policy
+	PersonalIDKey []byte // see app.Dossiers.PersonalIDKey
+	Logger        *slog.Logger
 	// NoProjections leaves the read models to another process (HOSO_PROJECTIONS=off).
 	NoProjections bool
 	// AsyncReadLog commits the read log without waiting for the WAL flush
@@ -157,13 +160,18 @@ func OpenEventStore(pool *pgxpool.Pool, url string, es esdbstore.Options, pg pos
 	return nil, nil, errors.New("HOSO_EVENTSTORE_URL must start with esdb:// or esdb+discover://")
 }
 
-// Policy is the jurisdiction preset named name (HOSO_POLICY), DefaultPolicy
-// when name is empty.
+// Policy is the deployment policy of the preset named name, DefaultPolicy
+// when name is empty: the preset composed with the national layer
+// (policy.ForDeployment), as every deployment judges.
 func Policy(name string) (policy.Policy, error) {
 	if name == "" {
 		name = DefaultPolicy
 	}
-	return policy.Preset(name)
+	p, err := policy.Preset(name)
+	if err != nil {
+		return policy.Policy{}, err
+	}
+	return policy.ForDeployment(p), nil
 }
 
 // Projections lists every read model of the service, for the runner and
@@ -199,9 +207,11 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			s.Close()
 		}
 	}()
-	pol, err := Policy(cfg.PolicyName)
-	if err != nil {
-		return nil, err
+	pol := cfg.Policy
+	if pol.Name() == "" {
+		if pol, err = Policy(cfg.PolicyName); err != nil {
+			return nil, err
+		}
 	}
 
 	s.Pool = cfg.Pool
@@ -467,6 +477,7 @@ func ConfigFrom(c config.Config) Config {
 		EventStoreURL:  c.EventStoreURL,
 		Listen:         c.Listen,
 		PolicyName:     c.PolicyName,
+		Policy:         c.Policy,
 		PersonalIDKey:  c.PersonalIDKey,
 		NoProjections:  c.NoProjections,
 		AsyncReadLog:   c.AsyncReadLog,

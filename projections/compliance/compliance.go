@@ -267,29 +267,30 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 		st.managing = c.ManagingOrg
 	}
 	if tr, ok := triggers(rec.Event, m, st); ok {
-		if rule, has := p.pol.Deadline(tr.action); has {
-			anchor := anchorDate(rule, m)
-			// A date the calendar cannot answer (outside 1900–2100) is a
-			// typo in history; it yields no item rather than stopping the
-			// projection for every org.
-			if due, err := rule.Due(anchor, p.cal); err == nil {
-				it := &item{
-					ID: rec.ID, Dossier: st.id, Org: st.managing, Counterpart: tr.counterpart,
-					Action: tr.action.String(), Article: rule.Article, Anchor: rule.Anchor.String(),
-					AnchorDate: anchor, Due: due, Unit: rule.Unit.String(), Trigger: rec.Event.EventType(),
-					TransferID: tr.transferID, Outcome: OutcomeOpen, Version: rec.Version,
-					Recorded: m.RecordedAt.UTC().Format(time.RFC3339Nano),
-				}
-				if ti, ok := rec.Event.(dossier.TransferInitiated); ok {
-					it.Org = ti.FromOrg
-				}
-				if tr.open {
-					st.pending = it
-				} else if err := p.close(it, OutcomeDone, rec.ID, recordedOn); err != nil {
-					return err
-				}
-				put(it)
+		// The rules in force on the day the duty started (each rule's own
+		// anchor date) decide; of those the earliest due date governs
+		// (policy.ForDeployment). No rule in force: no item. A date the
+		// calendar cannot answer (outside 1900–2100) is a typo in history;
+		// it yields no item rather than stopping the projection for every
+		// org.
+		if r, err := p.pol.Governing(tr.action, func(rule policy.Deadline) domain.Date { return anchorDate(rule, m) }, p.cal); err == nil {
+			rule := r.Rule
+			it := &item{
+				ID: rec.ID, Dossier: st.id, Org: st.managing, Counterpart: tr.counterpart,
+				Action: tr.action.String(), Article: rule.Article, Anchor: rule.Anchor.String(),
+				AnchorDate: r.Start, Due: r.Due, Unit: rule.Unit.String(), Trigger: rec.Event.EventType(),
+				TransferID: tr.transferID, Outcome: OutcomeOpen, Version: rec.Version,
+				Recorded: m.RecordedAt.UTC().Format(time.RFC3339Nano),
 			}
+			if ti, ok := rec.Event.(dossier.TransferInitiated); ok {
+				it.Org = ti.FromOrg
+			}
+			if tr.open {
+				st.pending = it
+			} else if err := p.close(it, OutcomeDone, rec.ID, recordedOn); err != nil {
+				return err
+			}
+			put(it)
 		}
 	}
 	switch e := rec.Event.(type) {
@@ -355,18 +356,20 @@ func (s *dossierState) revoke() {
 }
 
 // close records how an item ended. Only a completion is judged: the number
-// of days late in the rule's unit (policy.Check) and in working days.
+// of days late in the rule's unit (policy.Judge) and in working days.
 func (p *Projection) close(it *item, outcome Outcome, by uuid.UUID, on domain.Date) error {
 	it.Outcome, it.ClosedBy, it.ClosedOn = outcome, by, on
 	it.Late, it.LateBy, it.LateWD = false, 0, 0
 	if outcome != OutcomeDone {
 		return nil
 	}
-	action, err := policy.ParseActionKind(it.Action)
+	// Judged against the item's own due date and unit: the rule chosen when
+	// the duty started, not whatever governs on another day.
+	unit, err := policy.ParseUnit(it.Unit)
 	if err != nil {
 		return err
 	}
-	a, err := p.pol.Check(action, it.AnchorDate, on, p.cal)
+	a, err := policy.Judge(it.Due, unit, on, p.cal)
 	if err != nil {
 		return err
 	}

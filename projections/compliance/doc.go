@@ -4,7 +4,7 @@
 //
 // The deployment's policy.Policy and working-day calendar are passed to New;
 // the due date and lateness are the policy's own arithmetic (Deadline.Due,
-// Policy.Check: counting starts the day after the anchor, a deadline on a
+// policy.Judge: counting starts the day after the anchor, a deadline on a
 // day off moves to the next working day) so the read model and the domain
 // can never disagree. Version() folds a digest of the policy and of the
 // calendar's published tables into the schema version: changing either
@@ -13,8 +13,15 @@
 // # Which event maps to which rule
 //
 // An event triggers an item only when the policy has a deadline for the
-// action; Tiền Giang 2025, for example, times transfers but not the
-// creation of a dossier, so a creation there opens no item.
+// action in force on the day the duty started: each candidate rule is dated
+// by its own anchor (below), a rule counts only if in force that day, and of
+// those the earliest due date governs (policy.Policy.Governing). The
+// deployment's policy is its provincial one with the national layer
+// (policy.ForDeployment): Tiền Giang 2025, for example, times transfers but
+// not the creation of a dossier, so a creation decided before 1 July 2026
+// opens no item there, and one decided since opens a Decree 27/2026 item
+// (3 days from the decision). An item, once opened, is judged against its
+// own due date and unit (policy.Judge), whatever rules come later.
 //
 //	event                                        action                 done when
 //	dossier.created.v1                           create_dossier         recorded
