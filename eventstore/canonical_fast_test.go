@@ -113,7 +113,7 @@ func TestCanonicalMetadataFastTakesCommonMetadata(t *testing.T) {
 		EffectiveDate:  "2025-07-01",
 		SourceDocument: &SourceDocument{Kind: "quyet_dinh", Number: "1234/QĐ-SNV", Date: "2025-06-20", Issuer: "Sở Nội vụ tỉnh Thái Bình"},
 		RequestID:      "req-01J9Z3", CorrelationID: "corr-01J9Z3",
-		ImportedFrom:   "PMIS Sở Nội vụ, export of 30/11/2026",
+		ImportedFrom: "PMIS Sở Nội vụ, export of 30/11/2026",
 	}
 	fast, ok := canonicalMetadataFast(m)
 	if !ok {
