@@ -16,6 +16,9 @@ import (
 type decision struct {
 	EffectiveDate  string                 `json:"effective_date,omitempty"` // YYYY-MM-DD
 	SourceDocument *domain.SourceDocument `json:"source_document,omitempty"`
+	// ImportedFrom marks the act as imported history (an org founded long
+	// before go-live) and names its source; see docs/api-dossiers.md.
+	ImportedFrom string `json:"imported_from,omitempty"`
 }
 
 // fields collects the problems of one request body so the client hears
@@ -69,6 +72,7 @@ func (s *Server) commandMeta(c echo.Context, f *fields, d decision, reason strin
 		m.Source = *d.SourceDocument
 	}
 	m.Reason = reason
+	m.ImportedFrom = d.ImportedFrom
 	return m
 }
 

@@ -178,6 +178,7 @@ func bodyField(path string) string {
 		"meta/source":         "source_document",
 		"meta/effective_date": "effective_date",
 		"meta/reason":         "reason",
+		"meta/imported_from":  "imported_from",
 		"attachment/document": "document",
 	} {
 		if path == from || strings.HasPrefix(path, from+"/") {

@@ -35,6 +35,9 @@ func (s *Server) beginWrite(c echo.Context, p purpose, req any) (*opened, uint64
 	if err := decodeBody(c, req); err != nil {
 		return nil, 0, err
 	}
+	if e, ok := req.(interface{ envelope() envelopeFields }); ok && p == forSelf && e.envelope().ImportedFrom != "" {
+		return nil, 0, errImportBySelf
+	}
 	return o, ifMatch, nil
 }
 

@@ -26,7 +26,20 @@ type envelopeFields struct {
 	EffectiveDate  domain.Date            `json:"effective_date"`
 	SourceDocument *domain.SourceDocument `json:"source_document"`
 	Reason         string                 `json:"reason"`
+	// ImportedFrom marks the write as imported history and names its
+	// source (go-live, issue 14): see docs/api-dossiers.md "Imported
+	// history". Only an HR write through the managing org may carry it.
+	ImportedFrom string `json:"imported_from"`
 }
+
+// envelope lets beginWrite see the envelope of any request that embeds it.
+func (e envelopeFields) envelope() envelopeFields { return e }
+
+// errImportBySelf refuses an imported write from a person's own grant:
+// importing history is the managing org's HR work (or an administrator's,
+// for orgs and accounts), never a self-declaration.
+var errImportBySelf = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+	Errors: []FieldProblem{{Field: "/imported_from", Rule: "import_role", Detail: "only the managing org's HR officers record imported history"}}}
 
 // meta is the command envelope of this request with the body's fields.
 func (s *Server) metaWith(c echo.Context, e envelopeFields) domain.Meta {
@@ -39,6 +52,7 @@ func (s *Server) metaWith(c echo.Context, e envelopeFields) domain.Meta {
 		m.Source = *e.SourceDocument
 	}
 	m.Reason = e.Reason
+	m.ImportedFrom = e.ImportedFrom
 	return m
 }
 

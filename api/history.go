@@ -33,10 +33,14 @@ type EntryView struct {
 	Reason         string                 `json:"reason,omitempty"`
 	RequestID      string                 `json:"request_id,omitempty"`
 	CorrelationID  string                 `json:"correlation_id,omitempty"`
-	DossierID      *domain.DossierID      `json:"dossier_id,omitempty"`
-	ManagingOrg    *domain.OrgID          `json:"managing_org,omitempty"`
-	IsCorrection   bool                   `json:"is_correction,omitempty"`
-	Corrects       *uuid.UUID             `json:"corrects,omitempty"`
+	// Imported and ImportedFrom mark imported history (go-live) and its
+	// source: recorded at RecordedAt, effective long before.
+	Imported     bool              `json:"imported,omitempty"`
+	ImportedFrom string            `json:"imported_from,omitempty"`
+	DossierID    *domain.DossierID `json:"dossier_id,omitempty"`
+	ManagingOrg  *domain.OrgID     `json:"managing_org,omitempty"`
+	IsCorrection bool              `json:"is_correction,omitempty"`
+	Corrects     *uuid.UUID        `json:"corrects,omitempty"`
 	// CorrectsApproved: the corrected event was covered by a signed monthly
 	// approval, so this correction changes data an approver signed off.
 	CorrectsApproved bool           `json:"corrects_approved,omitempty"`
@@ -54,6 +58,7 @@ func entryView(e audit.Entry, sensitive bool) EntryView {
 		Actor:      domain.Actor{Account: e.ActorAccount, Name: e.ActorName, ActingOrg: e.ActingOrg, OnBehalfOf: e.OnBehalfOf},
 		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Reason: e.Reason,
 		RequestID: e.RequestID, CorrelationID: e.CorrelationID, IsCorrection: e.IsCorrection,
+		Imported: e.ImportedFrom != "", ImportedFrom: e.ImportedFrom,
 		Changes: []audit.Change{}, Hash: e.Hash.String(),
 	}
 	if !e.Source.IsZero() {

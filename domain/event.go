@@ -37,6 +37,11 @@ type Meta struct {
 	RequestID     string
 	CorrelationID string
 	CausationID   string
+	// ImportedFrom, when not empty, marks the fact as imported history and
+	// names where it comes from (an earlier system's export, the paper
+	// dossier): recorded now, effective long before, and therefore not
+	// judged against today's deadlines. See CheckImport.
+	ImportedFrom string
 }
 
 // Recorded is one stored event handed back to an aggregate's Replay: the

@@ -284,6 +284,7 @@ func canonicalMetadataFast(m Metadata) ([]byte, bool) {
 	w.field("causation_id", m.CausationID, true)
 	w.field("correlation_id", m.CorrelationID, true)
 	w.field("effective_date", m.EffectiveDate, false)
+	w.field("imported_from", m.ImportedFrom, true)
 	w.field("reason", m.Reason, true)
 	w.b = append(w.b, `,"recorded_at":"`...)
 	w.b = m.RecordedAt.AppendFormat(w.b, time.RFC3339Nano)

@@ -87,6 +87,7 @@ func FuzzCanonicalMetadataFast(f *testing.F) {
 			Actor:         Actor{AccountID: account, Name: name, ActingOrg: org, OnBehalfOf: behalf},
 			RecordedAt:    time.Unix(0, nanos).UTC(),
 			EffectiveDate: day, Reason: reason, RequestID: request, CorrelationID: name, CausationID: org,
+			ImportedFrom: number,
 		}
 		if doc {
 			m.SourceDocument = &SourceDocument{Kind: kind, Number: number, Date: day, Issuer: issuer, SHA256: reason}
@@ -112,6 +113,7 @@ func TestCanonicalMetadataFastTakesCommonMetadata(t *testing.T) {
 		EffectiveDate:  "2025-07-01",
 		SourceDocument: &SourceDocument{Kind: "quyet_dinh", Number: "1234/QĐ-SNV", Date: "2025-06-20", Issuer: "Sở Nội vụ tỉnh Thái Bình"},
 		RequestID:      "req-01J9Z3", CorrelationID: "corr-01J9Z3",
+		ImportedFrom: "PMIS Sở Nội vụ, export of 30/11/2026",
 	}
 	fast, ok := canonicalMetadataFast(m)
 	if !ok {

@@ -36,6 +36,12 @@ type Metadata struct {
 	RequestID      string          `json:"request_id,omitempty"`
 	CorrelationID  string          `json:"correlation_id,omitempty"`
 	CausationID    string          `json:"causation_id,omitempty"`
+	// ImportedFrom names the source of history imported from an earlier
+	// system or from paper (e.g. "PMIS Sở Nội vụ, export of 30/11/2026");
+	// empty for a fact recorded as it happened. Added in issue 14 (go-live):
+	// absent from every earlier event, so their bytes and hashes are
+	// unchanged.
+	ImportedFrom string `json:"imported_from,omitempty"`
 }
 
 // Actor is who caused the event.

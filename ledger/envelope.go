@@ -33,6 +33,7 @@ func EnvelopeMetadata(m domain.Meta) eventstore.Metadata {
 		RequestID:     m.RequestID,
 		CorrelationID: m.CorrelationID,
 		CausationID:   m.CausationID,
+		ImportedFrom:  nfc(m.ImportedFrom),
 	}
 	if !m.Source.IsZero() {
 		md.SourceDocument = &eventstore.SourceDocument{
@@ -63,6 +64,7 @@ func DomainMeta(md eventstore.Metadata) domain.Meta {
 		RequestID:     md.RequestID,
 		CorrelationID: md.CorrelationID,
 		CausationID:   md.CausationID,
+		ImportedFrom:  md.ImportedFrom,
 	}
 	m.Actor.Name = md.Actor.Name
 	if id, err := domain.ParseAccountID(md.Actor.AccountID); err == nil {

@@ -40,6 +40,7 @@ func meta() domain.Meta {
 		Source:        domain.SourceDocument{Kind: "decision", Number: "123/QĐ-UBND", Date: domain.MustDate(2026, 2, 28), Issuer: "UBND tỉnh Phú Thọ"},
 		Reason:        "bổ sung",
 		RequestID:     "req-1",
+		ImportedFrom:  "PMIS Sở Nội vụ",
 	}
 }
 

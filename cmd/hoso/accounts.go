@@ -52,7 +52,9 @@ func runAccounts(ctx context.Context, env *Env, args []string) int {
 //     administrator gets the admin role over every one of them, with the
 //     first as home org; on an empty ledger a root org is founded first,
 //     named by --org-name/--org-code (default "Sở Nội vụ", "SNV"): roots
-//     cannot be made through the API;
+//     cannot be made through the API; --founded-on gives its historical
+//     founding date (go-live: a department founded 1/4/2008 that starts
+//     using hoso on 1/12/2026), recorded as imported history;
 //   - it is refused (exit 1) once any account holds an admin grant in force
 //     on an active account: from then on administrators are made through
 //     the API, where the ledger records who made them.
@@ -68,6 +70,7 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 	orgKind := fs.String("org-kind", string(org.KindDepartment), "kind of the root org founded on an empty ledger")
 	decisionNo := fs.String("decision", "bootstrap-admin", "number of the decision appointing the administrator")
 	issuer := fs.String("issuer", "", "issuer of the decision (default: the root org's name)")
+	foundedOn := fs.String("founded-on", "", "YYYY-MM-DD: the root org's historical founding date, not before 1945-09-02 (default: today); an earlier date is recorded as imported history")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -113,6 +116,12 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 	ledger := ledger.Ledger{Store: store}
 	now := time.Now().UTC()
 	today := domain.DateOf(now)
+	founded := today
+	if *foundedOn != "" {
+		if founded, err = domain.ParseDate(*foundedOn); err != nil {
+			return fail("--founded-on: %v", err)
+		}
+	}
 
 	admins, err := administrators(ctx, env, pool, ledger, today)
 	if err != nil {
@@ -150,7 +159,15 @@ func runBootstrapAdmin(ctx context.Context, env *Env, args []string) int {
 		if kind == org.KindMinistry {
 			level = org.LevelCentral
 		}
-		if _, err := orgs.Create(ctx, id, org.CreateOrg{Name: *orgName, Code: *orgCode, Kind: kind, Level: level}, meta()); err != nil {
+		// Go-live (issue 14): the root may be founded on its historical
+		// date, so careers and decisions from then on can be recorded; a
+		// founding before today is history, imported by this command.
+		fm := meta()
+		fm.EffectiveDate, fm.Source.Date = founded, founded
+		if founded.Before(today) {
+			fm.ImportedFrom = "hoso accounts bootstrap-admin --founded-on"
+		}
+		if _, err := orgs.Create(ctx, id, org.CreateOrg{Name: *orgName, Code: *orgCode, Kind: kind, Level: level}, fm); err != nil {
 			return fail("founding the root org: %v", err)
 		}
 		roots = []domain.OrgID{id}

@@ -539,6 +539,7 @@ func checkMeta(v *domain.ValidationError, m domain.Meta, dated, decision bool) {
 	if dated && m.EffectiveDate.IsZero() {
 		v.Add("effective_date", "required", "")
 	}
+	domain.CheckImport(v, "", m)
 	if m.Source.IsZero() {
 		if decision {
 			v.Add("source_document", "required", "the written decision is required")

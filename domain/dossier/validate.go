@@ -118,6 +118,7 @@ func checkMeta(v *domain.ValidationError, m domain.Meta, needSource, needReason 
 	} else if m.Reason != "" {
 		domain.CheckText(v, "meta/reason", m.Reason, domain.MaxReason, true)
 	}
+	domain.CheckImport(v, "meta/", m)
 }
 
 // checker validates payload fields against the rules and the catalogue.

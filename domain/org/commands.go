@@ -267,6 +267,7 @@ func checkMeta(v *domain.ValidationError, m domain.Meta) {
 	if m.EffectiveDate.IsZero() {
 		v.Add("effective_date", "required", "")
 	}
+	domain.CheckImport(v, "", m)
 	if m.Source.IsZero() {
 		v.Add("source_document", "required", "an org change needs its decision")
 	} else if err := m.Source.Validate("source_document"); err != nil {

@@ -78,6 +78,8 @@ func parseMetadata(raw []byte) (m eventstore.Metadata, ok bool) {
 			return p.str(&m.CorrelationID)
 		case "causation_id":
 			return p.str(&m.CausationID)
+		case "imported_from":
+			return p.str(&m.ImportedFrom)
 		}
 		return false
 	})

@@ -21,23 +21,24 @@ var metadataSeeds = []string{
 	`{"actor":{}} trailing`,
 	`[]`,
 	"{\"actor\":{\"name\":\"\xff\"}}",
+	`{"actor":{},"effective_date":"2010-03-01","imported_from":"PMIS 2026","recorded_at":"2026-12-01T00:00:00Z"}`,
 }
 
 // TestParseMetadataShape: the fast path takes what Prepare writes and leaves
 // the rest to encoding/json.
 func TestParseMetadataShape(t *testing.T) {
-	for i, want := range []bool{true, true, true, false, false, false, false, false, false, false, false, false} {
+	for i, want := range []bool{true, true, true, false, false, false, false, false, false, false, false, false, true} {
 		if _, ok := parseMetadata([]byte(metadataSeeds[i])); ok != want {
 			t.Errorf("parseMetadata(%s) ok = %v, want %v", metadataSeeds[i], ok, want)
 		}
 	}
 	// What Prepare writes takes the fast path.
 	ps, err := eventstore.Prepare("s", []eventstore.EventData{{Type: "a.b.v1", Data: []byte(`{}`), Meta: eventstore.Metadata{
-		Actor: eventstore.Actor{Name: "Lê Thị <B> & C"}, SourceDocument: &eventstore.SourceDocument{Kind: "k"}, Reason: "r"}}}, time.Now())
+		Actor: eventstore.Actor{Name: "Lê Thị <B> & C"}, SourceDocument: &eventstore.SourceDocument{Kind: "k"}, Reason: "r", ImportedFrom: "PMIS"}}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := parseMetadata(ps[0].RawMetadata); !ok || !m.RecordedAt.Equal(ps[0].Meta.RecordedAt) {
+	if m, ok := parseMetadata(ps[0].RawMetadata); !ok || !m.RecordedAt.Equal(ps[0].Meta.RecordedAt) || m.ImportedFrom != "PMIS" {
 		t.Errorf("parseMetadata(%s) = %+v, %v; want the fast path", ps[0].RawMetadata, m, ok)
 	}
 }

@@ -115,8 +115,9 @@ func (*Projection) Name() string { return Name }
 // payloads, diffs and snapshots are json, not jsonb: nothing queries
 // inside them but one ->> lookup, and parsing them into jsonb was most of
 // the server's work in a rebuild; the payload is now stored byte for byte
-// as the ledger holds it.
-func (*Projection) Version() int { return 2 }
+// as the ledger holds it. 3: imported_from (go-live, issue 14), the
+// source of imported history.
+func (*Projection) Version() int { return 3 }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string { return []string{EntriesView, DossiersView} }
@@ -149,6 +150,7 @@ CREATE TABLE %[1]s (
     request_id         text,
     correlation_id     text,
     causation_id       text,
+    imported_from      text,       -- the import source of imported history; NULL for live facts
     dossier_id         uuid,       -- dossier events only
     managing_org       uuid,       -- dossier events: the org managing the dossier when the event was recorded
     managing_org_after uuid,       -- set when the event moved management to another org
@@ -582,7 +584,7 @@ var entryColumns = []string{
 	"actor_account", "actor_name", "acting_org", "on_behalf_of",
 	"recorded_at", "effective_date",
 	"source_kind", "source_number", "source_date", "source_issuer", "source_sha256",
-	"reason", "request_id", "correlation_id", "causation_id",
+	"reason", "request_id", "correlation_id", "causation_id", "imported_from",
 	"dossier_id", "managing_org", "managing_org_after", "orgs",
 	"is_correction", "corrects", "diff", "data", "hash",
 }
@@ -608,7 +610,7 @@ func writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending
 			idOrNil(m.Actor.AccountID), text(m.Actor.Name), idOrNil(m.Actor.ActingOrg), idOrNil(m.Actor.OnBehalfOf),
 			m.RecordedAt, date(m.EffectiveDate),
 			sKind, sNumber, sDate, sIssuer, sSHA,
-			text(m.Reason), text(m.RequestID), text(m.CorrelationID), text(m.CausationID),
+			text(m.Reason), text(m.RequestID), text(m.CorrelationID), text(m.CausationID), text(m.ImportedFrom),
 			dossierID, uuidOrNil(pe.managing), uuidOrNil(pe.managingAfter), raw(pe.orgs),
 			pe.ev.Type == dossier.TypeCorrected, uuidOrNil(pe.corrects), diffJSON, json.RawMessage(ev.Data), ev.Hash[:],
 		}

@@ -46,6 +46,10 @@ type Entry struct {
 
 	RequestID, CorrelationID, CausationID string
 
+	// ImportedFrom is the source of imported history (an earlier system's
+	// export, the paper dossier); empty for a fact recorded live.
+	ImportedFrom string
+
 	// Dossier is set for dossier events. ManagingOrg is the org that managed
 	// the dossier when the event was recorded (for a creation: the org it was
 	// created in; zero once management was revoked); ManagingOrgAfter is set
@@ -129,7 +133,7 @@ type entriesKey struct {
 const entrySelect = `SELECT event_id, stream_id, version, position, type,
        actor_account, actor_name, acting_org, on_behalf_of, recorded_at, effective_date,
        source_kind, source_number, source_date, source_issuer, source_sha256,
-       reason, request_id, correlation_id, causation_id,
+       reason, request_id, correlation_id, causation_id, imported_from,
        dossier_id, managing_org, managing_org_after, is_correction, corrects, diff, data, hash
   FROM ` + EntriesView
 
@@ -247,7 +251,7 @@ func scanEntry(rows pgx.Rows) (Entry, error) {
 		pos                                          string
 		actor, acting, behalf                        *uuid.UUID
 		name, sKind, sNumber, sIssuer, sSHA, reason  *string
-		reqID, corrID, causID                        *string
+		reqID, corrID, causID, imported              *string
 		effective, sDate                             *time.Time
 		dossierID, managing, managingAfter, correcta *uuid.UUID
 		diffJSON                                     []byte
@@ -256,7 +260,7 @@ func scanEntry(rows pgx.Rows) (Entry, error) {
 	if err := rows.Scan(&e.EventID, &e.StreamID, &version, &pos, &e.Type,
 		&actor, &name, &acting, &behalf, &e.RecordedAt, &effective,
 		&sKind, &sNumber, &sDate, &sIssuer, &sSHA,
-		&reason, &reqID, &corrID, &causID,
+		&reason, &reqID, &corrID, &causID, &imported,
 		&dossierID, &managing, &managingAfter, &e.IsCorrection, &correcta, &diffJSON, &e.Data, &hash); err != nil {
 		return Entry{}, fmt.Errorf("audit: query: %w", err)
 	}
@@ -270,6 +274,7 @@ func scanEntry(rows pgx.Rows) (Entry, error) {
 	e.OnBehalfOf = domain.AccountID(deref(behalf))
 	e.ActorName, e.Reason = str(name), str(reason)
 	e.RequestID, e.CorrelationID, e.CausationID = str(reqID), str(corrID), str(causID)
+	e.ImportedFrom = str(imported)
 	e.EffectiveDate = toDate(effective)
 	e.Source = domain.SourceDocument{Kind: str(sKind), Number: str(sNumber), Date: toDate(sDate), Issuer: str(sIssuer), SHA256: str(sSHA)}
 	e.RecordedAt = e.RecordedAt.UTC()

@@ -285,10 +285,20 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 			if ti, ok := rec.Event.(dossier.TransferInitiated); ok {
 				it.Org = ti.FromOrg
 			}
-			if tr.open {
+			switch {
+			case m.ImportedFrom != "":
+				// Imported history is not judged against deadlines that ran
+				// out before the ledger existed (go-live): the item closes at
+				// once and no transfer is left pending.
+				if err := p.close(it, OutcomeImported, rec.ID, recordedOn); err != nil {
+					return err
+				}
+			case tr.open:
 				st.pending = it
-			} else if err := p.close(it, OutcomeDone, rec.ID, recordedOn); err != nil {
-				return err
+			default:
+				if err := p.close(it, OutcomeDone, rec.ID, recordedOn); err != nil {
+					return err
+				}
 			}
 			put(it)
 		}

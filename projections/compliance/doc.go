@@ -47,6 +47,13 @@
 // another province), national_sync*, approvals and reports (windows and
 // report dates, not per-event deadlines).
 //
+// An event whose envelope marks it as imported history (imported_from, the
+// go-live of issue 14) still yields its item, for the record, but closed at
+// once with outcome "imported": never open, never overdue, never late. A
+// 2015 decision entered in 2026 is not eleven years late; it is imported.
+// No stored event carried the mark before this rule, so it needs no
+// rebuild.
+//
 // # Dates
 //
 // The anchor is the source document's date for a "decision_date" rule and

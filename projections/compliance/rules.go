@@ -18,6 +18,11 @@ const (
 	OutcomeDone      Outcome = "done"
 	OutcomeCancelled Outcome = "cancelled" // the sending org withdrew the transfer
 	OutcomeRejected  Outcome = "rejected"  // the receiving org refused it
+	// OutcomeImported: the trigger was recorded as imported history
+	// (go-live, issue 14: a 2015 decision entered in 2026). The deadline
+	// ran out long before the ledger existed; the item is closed by its
+	// own trigger and never judged late, so it is neither overdue nor late.
+	OutcomeImported Outcome = "imported"
 )
 
 // item is one row of compliance_items as the projection builds it.
