@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/hoso-ledger/hoso/api/readlog"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/hoso-ledger/hoso/api/readlog"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -351,29 +354,28 @@ type viewKey struct {
 }
 
 // viewCache keeps encoded dossier views. A version never changes, so an
-// entry is never stale; the cache is emptied when full.
+// entry is never stale; the least recently read go first when it is full.
 type viewCache struct {
-	mu sync.Mutex
-	m  map[viewKey][]byte
+	once sync.Once
+	lru  *lru.Cache[viewKey, []byte]
 }
 
 const maxCachedViews = 2048
 
-func (v *viewCache) get(k viewKey) ([]byte, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	b, ok := v.m[k]
-	return b, ok
+func (v *viewCache) entries() *lru.Cache[viewKey, []byte] {
+	v.once.Do(func() {
+		c, err := lru.New[viewKey, []byte](maxCachedViews)
+		if err != nil { // only for a size below 1
+			panic(err)
+		}
+		v.lru = c
+	})
+	return v.lru
 }
 
-func (v *viewCache) put(k viewKey, b []byte) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil || len(v.m) >= maxCachedViews {
-		v.m = make(map[viewKey][]byte)
-	}
-	v.m[k] = b
-}
+func (v *viewCache) get(k viewKey) ([]byte, bool) { return v.entries().Get(k) }
+
+func (v *viewCache) put(k viewKey, b []byte) { v.entries().Add(k, b) }
 
 // serveView answers with the current view of d as a may see it, encoded
 // once per version and access: encoding a whole dossier was a fifth of a

@@ -16,6 +16,8 @@ package trustcache
 import (
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Cache is safe for concurrent use. Its zero value keeps nothing (a trust
@@ -25,7 +27,9 @@ type Cache[K comparable, V any] struct {
 	trust   time.Duration
 	max     int
 	forgets uint64
-	m       map[K]entry[V]
+	now     func() time.Time
+	// m is unlocked: mu already guards every call. nil until the first Put.
+	m *simplelru.LRU[K, entry[V]]
 }
 
 type entry[V any] struct {
@@ -34,9 +38,19 @@ type entry[V any] struct {
 }
 
 // New returns a cache whose entries answer for trust (0: never, so the
-// cache keeps nothing) and which is emptied when it holds max entries.
+// cache keeps nothing) and which holds at most max entries, dropping the
+// least recently used.
 func New[K comparable, V any](trust time.Duration, max int) *Cache[K, V] {
-	return &Cache[K, V]{trust: trust, max: max}
+	return &Cache[K, V]{trust: trust, max: max, now: time.Now}
+}
+
+// UseClock makes the cache age its entries by now instead of time.Now. It
+// returns c.
+func (c *Cache[K, V]) UseClock(now func() time.Time) *Cache[K, V] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+	return c
 }
 
 // SetTrust changes the trust of the entries to come and of those held.
@@ -50,12 +64,16 @@ func (c *Cache[K, V]) SetTrust(d time.Duration) {
 func (c *Cache[K, V]) Get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	if !ok || c.trust <= 0 {
+	if c.m == nil || c.trust <= 0 {
 		var zero V
 		return zero, false
 	}
-	if age := time.Since(e.read); age < 0 || age >= c.trust {
+	e, ok := c.m.Get(k)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	if age := c.clock().Sub(e.read); age < 0 || age >= c.trust {
 		var zero V
 		return zero, false
 	}
@@ -77,10 +95,22 @@ func (c *Cache[K, V]) Put(k K, v V, generation uint64) {
 	if c.trust <= 0 || c.forgets != generation {
 		return
 	}
-	if c.m == nil || len(c.m) >= c.max {
-		c.m = make(map[K]entry[V])
+	if c.m == nil {
+		m, err := simplelru.NewLRU[K, entry[V]](max(c.max, 1), nil)
+		if err != nil { // only for a size below 1, which max rules out
+			panic(err)
+		}
+		c.m = m
 	}
-	c.m[k] = entry[V]{v: v, read: time.Now()}
+	c.m.Add(k, entry[V]{v: v, read: c.clock()})
+}
+
+// clock is c.now, or time.Now for a Cache not made by New.
+func (c *Cache[K, V]) clock() time.Time {
+	if c.now == nil {
+		return time.Now()
+	}
+	return c.now()
 }
 
 // Forget drops every entry, and every value being read.
