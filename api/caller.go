@@ -199,8 +199,8 @@ func (s *Server) ancestry(ctx context.Context) func(domain.OrgID) []domain.OrgID
 	}
 }
 
-// maxCachedAncestries bounds the ancestry cache (Server.tree); it is
-// emptied when full.
+// maxCachedAncestries bounds the ancestry cache (Server.tree); the least
+// recently used go first.
 const maxCachedAncestries = 50_000
 
 // OrgTreeChanged drops every cached ancestry: call it when the org tree

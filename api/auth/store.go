@@ -105,7 +105,7 @@ type tokenRow struct {
 	absolute *time.Time
 }
 
-// maxCachedTokens bounds the token cache; it is emptied when full.
+// maxCachedTokens bounds the token cache; the least recently used go first.
 const maxCachedTokens = 10_000
 
 // NewStore returns a store on db with clock now (time.Now when nil).
