@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 )
@@ -466,6 +468,8 @@ func (s *Server) respondWritten(c echo.Context, id domain.DossierID, status int)
 
 // SummaryView is one row of a dossier list. Ethnicity, religion and party
 // membership are present only for callers who may read sensitive fields.
+// The job position comes before the rank (or title): Law 80/2025 makes it
+// the primary classification.
 type SummaryView struct {
 	ID                 domain.DossierID `json:"id"`
 	Version            uint64           `json:"version"`
@@ -478,9 +482,9 @@ type SummaryView struct {
 	FullName           string           `json:"full_name"`
 	BirthDate          domain.Date      `json:"birth_date,omitzero"`
 	Sex                dossier.Gender   `json:"sex,omitempty"`
+	JobPosition        string           `json:"job_position,omitempty"`
 	Rank               string           `json:"rank,omitempty"`
 	Title              string           `json:"title,omitempty"`
-	JobPosition        string           `json:"job_position,omitempty"`
 	Qualification      string           `json:"qualification,omitempty"`
 	PoliticalTheory    string           `json:"political_theory,omitempty"`
 	StateManagement    string           `json:"state_management,omitempty"`
@@ -682,11 +686,49 @@ func (s *Server) listScope(c echo.Context, q *dossiers.Query) error {
 	return nil
 }
 
+// jobPositionGroup expands job_position_group= (a group of the position
+// catalogue: lanh_dao_quan_ly, chuyen_mon_nghiep_vu, chuyen_mon_dung_chung,
+// ho_tro_phuc_vu) into the codes of its positions, a retired code taking
+// its successor's group as in the reports. Law 80/2025 makes the job
+// position the primary classification; the group is its coarse level.
+func (s *Server) jobPositionGroup(c echo.Context) ([]string, error) {
+	group, err := queryOne(c, "job_position_group")
+	if err != nil || group == "" {
+		return nil, err
+	}
+	cat := s.deps.Catalog
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	var codes, groups []string
+	for _, e := range cat.Entries(catalog.KindPosition) {
+		g := e.Group
+		if g == "" {
+			if r, ok := cat.Resolve(catalog.KindPosition, e.Code); ok {
+				g = r.Group
+			}
+		}
+		if g == group {
+			codes = append(codes, e.Code)
+		}
+		if g != "" && !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	if len(codes) == 0 {
+		return nil, BadParameter("query:job_position_group", "enum", "one of "+strings.Join(groups, ", "))
+	}
+	return codes, nil
+}
+
 // listDossiers is GET /dossiers: search and filters, always within the
 // caller's scope. Every dossier listed is logged in the read log.
 func (s *Server) listDossiers(c echo.Context) error {
 	q, err := listQuery(c)
 	if err != nil {
+		return err
+	}
+	if q.JobPositionGroup, err = s.jobPositionGroup(c); err != nil {
 		return err
 	}
 	switch v, err := queryOne(c, "archive"); {

@@ -36,7 +36,7 @@ var routeParams = map[string]map[string]paramKind{
 		"q": one, "archive": one, "sort": one, "org": list, "status": list, "class": list, "sex": list,
 		"managing_org": list, "employing_unit": list, "born_from": one, "born_to": one,
 		"ethnicity": list, "religion": list, "party_member": one, "rank": list, "title": list,
-		"job_position": list, "qualification": list, "political_theory": list, "state_management": list,
+		"job_position": list, "job_position_group": one, "qualification": list, "political_theory": list, "state_management": list,
 		"it_level": list, "language": list, "language_level": list, "civil_servant_number": one,
 		"personal_id_number": one, "updated_from": one, "updated_to": one, "id": list, "limit": one, "cursor": one,
 	},

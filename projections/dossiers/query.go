@@ -212,6 +212,7 @@ type Query struct {
 	Ranks             []string
 	Titles            []string
 	JobPositions      []string
+	JobPositionGroup  []string // the codes of one job position group (the API expands job_position_group=); narrows JobPositions
 	Qualifications    []string
 	PoliticalTheories []string
 	StateManagements  []string
@@ -842,6 +843,7 @@ func filter(b *builder, q Query, fuzzy bool) (bool, error) {
 	b.anyOf("d.rank", q.Ranks)
 	b.anyOf("d.title", q.Titles)
 	b.anyOf("d.job_position", q.JobPositions)
+	b.anyOf("d.job_position", q.JobPositionGroup)
 	b.anyOf("d.qualification", q.Qualifications)
 	b.anyOf("d.political_theory", q.PoliticalTheories)
 	b.anyOf("d.state_management", q.StateManagements)

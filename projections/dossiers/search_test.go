@@ -136,6 +136,9 @@ func TestSearch(t *testing.T) {
 		{"rank", dossiers.Query{Scope: all, Ranks: []string{"01.003"}}, []string{"an"}},
 		{"title", dossiers.Query{Scope: all, Titles: []string{"V.08.01.03"}}, []string{"ha"}},
 		{"job position", dossiers.Query{Scope: all, JobPositions: []string{"chuyen_vien_tong_hop"}}, []string{"an"}},
+		// Law 80/2025: a job position group (its codes) narrows the codes given.
+		{"job position group", dossiers.Query{Scope: all, JobPositionGroup: []string{"chuyen_vien_tong_hop", "van_thu"}}, []string{"an"}},
+		{"job position and group", dossiers.Query{Scope: all, JobPositions: []string{"chuyen_vien_tong_hop"}, JobPositionGroup: []string{"van_thu"}}, nil},
 		{"qualification", dossiers.Query{Scope: all, Qualifications: []string{"thac_si", "dai_hoc"}}, []string{"ha", "an"}},
 		{"political theory", dossiers.Query{Scope: all, PoliticalTheories: []string{"trung_cap"}}, []string{"an"}},
 		{"state management", dossiers.Query{Scope: all, StateManagements: []string{"chuyen_vien"}}, []string{"an"}},

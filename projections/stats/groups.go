@@ -19,9 +19,10 @@ const NoReligion = "none"
 
 // groups derives the report groupings from the catalogues, which carry
 // them: a rank's group (chuyen_vien_cao_cap, chuyen_vien_chinh,
-// chuyen_vien, can_su, nhan_vien), a professional title's grade (I–IV) and
-// a language level's framework step (bac_1 … bac_6). A retired code that
-// carries no group of its own takes its successor's.
+// chuyen_vien, can_su, nhan_vien), a professional title's grade (I–IV), a
+// job position's group and a language level's framework step (bac_1 …
+// bac_6). A retired code that carries no group of its own takes its
+// successor's.
 type groups struct {
 	cat *catalog.Catalog
 	// ethnicLanguages are the folded names of the minorities' languages
@@ -67,6 +68,12 @@ func (g groups) rankGroup(code string) string { return g.group(catalog.KindRank,
 
 // titleGrade is the grade (I–IV) of a professional title code.
 func (g groups) titleGrade(code string) string { return g.group(catalog.KindTitle, code) }
+
+// jobPositionGroup is the group of a job position code (Decree 62/2020 and
+// 106/2020: lanh_dao_quan_ly, chuyen_mon_nghiep_vu, chuyen_mon_dung_chung,
+// ho_tro_phuc_vu), the coarse level of the primary classification under
+// Law 80/2025.
+func (g groups) jobPositionGroup(code string) string { return g.group(catalog.KindPosition, code) }
 
 // isEthnicLanguage reports whether a language, as typed on the CV form
 // ("Tiếng Khmer", "Khmer"), is the language of a Vietnamese minority.

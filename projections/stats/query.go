@@ -31,28 +31,29 @@ type Dimension struct{ name string }
 // for the derived ones, the values documented here; "" is "not recorded".
 // Booleans are "true" or "false".
 var (
-	ByOrg             = Dimension{"org"}              // managing org id
-	ByUnit            = Dimension{"unit"}             // employing unit id
-	ByClass           = Dimension{"class"}            // can_bo, cong_chuc, vien_chuc, nguoi_lao_dong
-	ByRank            = Dimension{"rank"}             // rank code (ngạch)
-	ByRankGroup       = Dimension{"rank_group"}       // chuyen_vien_cao_cap, chuyen_vien_chinh, chuyen_vien, can_su, nhan_vien
-	ByTitle           = Dimension{"title"}            // professional title code
-	ByTitleGrade      = Dimension{"title_grade"}      // I, II, III, IV
-	ByJobPosition     = Dimension{"job_position"}     // job position code
-	BySex             = Dimension{"sex"}              // male, female
-	ByAgeBand         = Dimension{"age_band"}         // le_30, 31_40, 41_50, 51_60, over_60 (age on the as-of date)
-	ByAboveRetirement = Dimension{"above_retirement"} // reached RetirementDate by the as-of date
-	ByEthnicity       = Dimension{"ethnicity"}        // ethnicity code
-	ByMinority        = Dimension{"minority"}         // ethnicity recorded and not Kinh
-	ByReligion        = Dimension{"religion"}         // religion code
-	ByReligious       = Dimension{"religious"}        // religion recorded and not "none"
-	ByPartyMember     = Dimension{"party_member"}     // admitted to the party on or before the as-of date
-	ByQualification   = Dimension{"qualification"}    // highest professional qualification code
-	ByPoliticalTheory = Dimension{"political_theory"} // cu_nhan, cao_cap, trung_cap, so_cap
-	ByStateManagement = Dimension{"state_management"} // chuyen_vien_cao_cap, chuyen_vien_chinh, chuyen_vien, can_su
-	ByITLevel         = Dimension{"it_level"}         // IT level code
-	ByForeignLanguage = Dimension{"foreign_language"} // highest step held: bac_1 … bac_6
-	ByEthnicLanguage  = Dimension{"ethnic_language"}  // holds a minority-language certificate
+	ByOrg             = Dimension{"org"}                // managing org id
+	ByUnit            = Dimension{"unit"}               // employing unit id
+	ByClass           = Dimension{"class"}              // can_bo, cong_chuc, vien_chuc, nguoi_lao_dong
+	ByRank            = Dimension{"rank"}               // rank code (ngạch)
+	ByRankGroup       = Dimension{"rank_group"}         // chuyen_vien_cao_cap, chuyen_vien_chinh, chuyen_vien, can_su, nhan_vien
+	ByTitle           = Dimension{"title"}              // professional title code
+	ByTitleGrade      = Dimension{"title_grade"}        // I, II, III, IV
+	ByJobPosition     = Dimension{"job_position"}       // job position code (Law 80/2025: the primary classification)
+	ByJobPosGroup     = Dimension{"job_position_group"} // lanh_dao_quan_ly, chuyen_mon_nghiep_vu, chuyen_mon_dung_chung, ho_tro_phuc_vu
+	BySex             = Dimension{"sex"}                // male, female
+	ByAgeBand         = Dimension{"age_band"}           // le_30, 31_40, 41_50, 51_60, over_60 (age on the as-of date)
+	ByAboveRetirement = Dimension{"above_retirement"}   // reached RetirementDate by the as-of date
+	ByEthnicity       = Dimension{"ethnicity"}          // ethnicity code
+	ByMinority        = Dimension{"minority"}           // ethnicity recorded and not Kinh
+	ByReligion        = Dimension{"religion"}           // religion code
+	ByReligious       = Dimension{"religious"}          // religion recorded and not "none"
+	ByPartyMember     = Dimension{"party_member"}       // admitted to the party on or before the as-of date
+	ByQualification   = Dimension{"qualification"}      // highest professional qualification code
+	ByPoliticalTheory = Dimension{"political_theory"}   // cu_nhan, cao_cap, trung_cap, so_cap
+	ByStateManagement = Dimension{"state_management"}   // chuyen_vien_cao_cap, chuyen_vien_chinh, chuyen_vien, can_su
+	ByITLevel         = Dimension{"it_level"}           // IT level code
+	ByForeignLanguage = Dimension{"foreign_language"}   // highest step held: bac_1 … bac_6
+	ByEthnicLanguage  = Dimension{"ethnic_language"}    // holds a minority-language certificate
 )
 
 // Ages on the as-of date are compared through birth dates: "at most 30 on
@@ -99,6 +100,7 @@ var dimensionSQL = map[Dimension]string{
 	ByTitle:       `title`,
 	ByTitleGrade:  `title_grade`,
 	ByJobPosition: `job_position`,
+	ByJobPosGroup: `job_position_group`,
 	BySex:         `sex`,
 	ByAgeBand: `CASE WHEN birth_date IS NULL THEN ''
       WHEN ` + bornAfter31 + ` THEN 'le_30' WHEN ` + bornAfter41 + ` THEN '31_40'
@@ -117,7 +119,7 @@ var dimensionSQL = map[Dimension]string{
 	ByEthnicLanguage:  `ethnic_language`,
 }
 
-var allDimensions = []Dimension{ByOrg, ByUnit, ByClass, ByRank, ByRankGroup, ByTitle, ByTitleGrade, ByJobPosition,
+var allDimensions = []Dimension{ByOrg, ByUnit, ByClass, ByRank, ByRankGroup, ByTitle, ByTitleGrade, ByJobPosition, ByJobPosGroup,
 	BySex, ByAgeBand, ByAboveRetirement, ByEthnicity, ByMinority, ByReligion, ByReligious, ByPartyMember,
 	ByQualification, ByPoliticalTheory, ByStateManagement, ByITLevel, ByForeignLanguage, ByEthnicLanguage}
 

@@ -41,7 +41,9 @@ const (
 // the projection's own memory, never queried in SQL, and parsing them into
 // jsonb on every write was most of a rebuild's server time.
 // 3: dossier.reactivated.v1 (TG 10.1) puts a person back in the counts.
-const schemaVersion = 3
+// 4: job_position_group, the job position's group (Law 80/2025 makes the
+// job position the primary classification; Decree 62/2020's groups).
+const schemaVersion = 4
 
 // Projection is the statistics read model. It holds no mutable state and
 // is safe for concurrent use.
@@ -62,7 +64,7 @@ func New(cat *catalog.Catalog) *Projection {
 		cat = catalog.Default()
 	}
 	h := crc32.NewIEEE()
-	for _, k := range []string{catalog.KindRank, catalog.KindTitle, catalog.KindLanguageLevel, catalog.KindEthnicity} {
+	for _, k := range []string{catalog.KindRank, catalog.KindTitle, catalog.KindLanguageLevel, catalog.KindEthnicity, catalog.KindPosition} {
 		h.Write([]byte(k + "@" + cat.KindVersion(k) + ";"))
 	}
 	return &Projection{g: newGroups(cat), version: schemaVersion*1_000_000 + int(h.Sum32()%1_000_000)}
@@ -109,6 +111,7 @@ CREATE TABLE %[1]s (
     title             text    NOT NULL,
     title_grade       text    NOT NULL,
     job_position      text    NOT NULL,
+    job_position_group text   NOT NULL,   -- lanh_dao_quan_ly, chuyen_mon_nghiep_vu, chuyen_mon_dung_chung, ho_tro_phuc_vu
     qualification     text    NOT NULL,
     political_theory  text    NOT NULL,
     state_management  text    NOT NULL,
@@ -319,6 +322,7 @@ type intervalRow struct {
 	Title           string       `json:"title"`
 	TitleGrade      string       `json:"title_grade"`
 	JobPosition     string       `json:"job_position"`
+	JobPosGroup     string       `json:"job_position_group"`
 	Qualification   string       `json:"qualification"`
 	PoliticalTheory string       `json:"political_theory"`
 	StateManagement string       `json:"state_management"`
@@ -337,7 +341,7 @@ func (p *Projection) row(id uuid.UUID, iv interval) intervalRow {
 		Religion: a.Religion, Religious: a.Religion != "" && a.Religion != NoReligion,
 		PartyAdmittedOn: a.PartyAdmittedOn,
 		Rank:            a.Rank, RankGroup: p.g.rankGroup(a.Rank), Title: a.Title, TitleGrade: p.g.titleGrade(a.Title),
-		JobPosition: a.JobPosition, Qualification: a.Qualification, PoliticalTheory: a.PoliticalTheory,
+		JobPosition: a.JobPosition, JobPosGroup: p.g.jobPositionGroup(a.JobPosition), Qualification: a.Qualification, PoliticalTheory: a.PoliticalTheory,
 		StateManagement: a.StateManagement, ITLevel: a.ITLevel, ForeignLanguage: foreign, EthnicLanguage: ethnic,
 	}
 }
@@ -415,7 +419,7 @@ ON CONFLICT (dossier_id) DO UPDATE SET version = EXCLUDED.version, facts = EXCLU
 // intervalColumns is the order writeIntervals copies them in.
 var intervalColumns = []string{"dossier_id", "valid_from", "valid_to", "org_id", "unit_id", "class", "sex", "birth_date",
 	"retires_on", "ethnicity", "minority", "religion", "religious", "party_admitted_on", "rank", "rank_group", "title",
-	"title_grade", "job_position", "qualification", "political_theory", "state_management", "it_level",
+	"title_grade", "job_position", "job_position_group", "qualification", "political_theory", "state_management", "it_level",
 	"foreign_language", "ethnic_language"}
 
 // writeIntervals deletes the gone rows by key, then COPYs the new ones
@@ -438,7 +442,7 @@ func writeIntervals(ctx context.Context, tx pgx.Tx, t projections.Tables, gone, 
 		values[i] = []any{
 			[16]byte(r.Dossier), dateValue(r.From), dateValue(r.To), [16]byte(r.Org), [16]byte(r.Unit), r.Class, r.Sex,
 			dateValue(r.BirthDate), dateValue(r.RetiresOn), r.Ethnicity, r.Minority, r.Religion, r.Religious,
-			dateValue(r.PartyAdmittedOn), r.Rank, r.RankGroup, r.Title, r.TitleGrade, r.JobPosition, r.Qualification,
+			dateValue(r.PartyAdmittedOn), r.Rank, r.RankGroup, r.Title, r.TitleGrade, r.JobPosition, r.JobPosGroup, r.Qualification,
 			r.PoliticalTheory, r.StateManagement, r.ITLevel, r.ForeignLanguage, r.EthnicLanguage,
 		}
 	}
