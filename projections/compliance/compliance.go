@@ -474,7 +474,8 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 //	                                          the account), open (BĐ II.1b);
 //	                                          see accountIssued
 //	dossier.proposal_submitted.v1           → completes the open person_form
-//	dossier.reactivated.v1 from transferred_out
+//	dossier.reactivated.v1 from transferred_out,
+//	dossier.created.v1 marked arrived_from_outside_province
 //	                                        → transfer_in_from_outside, owned
 //	                                          by the receiving org, open
 //	                                          (TG 10.1a)
@@ -488,6 +489,18 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 func (p *Projection) duties(st *dossierState, rec domain.Recorded, put func(*item)) error {
 	switch e := rec.Event.(type) {
 	case dossier.Created:
+		if e.ArrivedFromOutsideProvince {
+			// TG 10.1a for a person this ledger never held: counted from
+			// the creation's effective date (the hand-over).
+			it, ok, err := p.openDuty(uuid.NewSHA1(rec.ID, []byte(policy.TransferInFromOutside.String())), st, e.ManagingOrg,
+				policy.TransferInFromOutside, rec, false)
+			if err != nil {
+				return err
+			}
+			if ok {
+				put(it)
+			}
+		}
 		if st.formOpened {
 			return nil
 		}

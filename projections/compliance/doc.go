@@ -37,8 +37,9 @@
 //	  the account: HU 9.1b, from the decision)                          proposal_submitted
 //	account.created.v1 of a personal account     person_form            the person's first
 //	  naming the dossier (BĐ II.1b)                                     proposal_submitted
-//	dossier.reactivated.v1 from transferred_out  transfer_in_from_      never yet (issue 15)
-//	  (TG 10.1a; owned by the receiving org)       outside
+//	dossier.reactivated.v1 from transferred_out, transfer_in_from_      never yet (issue 15)
+//	  or created.v1 marked arrived_from_outside_   outside
+//	  province (TG 10.1a; the receiving org's)
 //
 // The person's form (person_form) is the person's duty, shown to the
 // managing org: it opens once per dossier — at the creation under a rule
@@ -51,8 +52,9 @@
 // for the national-database sync after an arrival from outside the
 // province (TG 10.1a) has no event until issue 15 (the national sync): the
 // item stays open and is overdue 10 working days after the hand-over (the
-// reactivation's effective date). A creation is not marked as an arrival
-// from another province, so only reactivations open it.
+// reactivation's or the marked creation's effective date; a marked
+// creation's item id is derived as uuid.NewSHA1(creation,
+// "transfer_in_from_outside")).
 //
 // A transfer_rejected or transfer_cancelled closes the open transfer item
 // with that outcome; it is never judged on time or late. Updates without a

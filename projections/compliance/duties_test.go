@@ -10,6 +10,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/projections/compliance"
@@ -121,7 +122,9 @@ func TestBinhDinhPersonFormFromAccount(t *testing.T) {
 // 10 working days of the hand-over, for the national-database sync. No
 // event records that request yet (issue 15, the national sync, closes it):
 // the item stays open and is overdue after its due date. A person
-// re-employed after retiring did not arrive from outside: no item.
+// re-employed after retiring did not arrive from outside: no item. A person
+// this ledger never held is marked at the creation
+// (arrived_from_outside_province) and owes the same request.
 func TestTienGiangArrivalFromOutside(t *testing.T) {
 	t.Parallel()
 	l := newLedger(t)
@@ -144,6 +147,19 @@ func TestTienGiangArrivalFromOutside(t *testing.T) {
 		return x.Reactivate(dossier.Reactivation{ManagingOrg: orgB}, m2)
 	})[0]
 
+	// A person this ledger never held, received by orgB on Tuesday 3/3/2026
+	// (creation marked arrived_from_outside_province): due Tuesday 17/3.
+	newcomer := domain.DossierID(uid("dossier-newcomer"))
+	dob := d(1990, 2, 3)
+	createdArrival := l.CreateDossier(dossier.CreateDossier{
+		DossierID: newcomer, Class: dossier.ClassCongChuc, ManagingOrg: orgB, EmployingUnit: orgB,
+		PersonalIDNumber:           projectiontest.PersonalID(dossier.GenderMale, dob, l.Seq),
+		Identity:                   dossier.Identity{BirthName: "Người Mới", Gender: dossier.GenderMale, DateOfBirth: dob, Ethnicity: "01"},
+		ArrivedFromOutsideProvince: true,
+	}, l.meta(orgB, d(2026, 3, 3), d(2026, 3, 3)), catalog.Default())
+	// An ordinary recruitment is no arrival.
+	_, createdLocal := l.create("Tại Chỗ", orgB, l.meta(orgB, d(2026, 3, 3), d(2026, 3, 3)))
+
 	pool := projectiontest.NewDB(t)
 	projectiontest.Build(t, pool, preset(t, "tien-giang-2025"), 1, l.Events(), 2)
 	got := allItems(t, pool, orgA, orgB)
@@ -153,11 +169,17 @@ func TestTienGiangArrivalFromOutside(t *testing.T) {
 		t.Errorf("TG 10.1a: article %q", it.Article)
 	}
 	noItem(t, got, rehiredEv, "TG 10.1a: re-employed after retiring is no arrival from outside")
+	arrivalItem := uuid.NewSHA1(createdArrival, []byte(policy.TransferInFromOutside.String()))
+	check(t, got, arrivalItem, want{policy.TransferInFromOutside, orgB, d(2026, 3, 3), d(2026, 3, 17), domain.Date{}, compliance.OutcomeOpen, 0, 0})
+	noItem(t, got, uuid.NewSHA1(createdLocal, []byte(policy.TransferInFromOutside.String())), "TG 10.1a: a local recruitment")
 	if ids := overdueIDs(t, pool, orgB, d(2026, 3, 16)); slices.Contains(ids, arrived) {
 		t.Errorf("TG 10.1a: overdue on its due date")
 	}
-	if ids := overdueIDs(t, pool, orgB, d(2026, 3, 17)); !slices.Contains(ids, arrived) {
-		t.Errorf("TG 10.1a: the request not sent is not overdue on 17/3: %v", ids)
+	if ids := overdueIDs(t, pool, orgB, d(2026, 3, 17)); !slices.Contains(ids, arrived) || slices.Contains(ids, arrivalItem) {
+		t.Errorf("TG 10.1a: on 17/3 want the reactivation's request overdue and the newcomer's not yet: %v", ids)
+	}
+	if ids := overdueIDs(t, pool, orgB, d(2026, 3, 18)); !slices.Contains(ids, arrivalItem) {
+		t.Errorf("TG 10.1a: the newcomer's request not sent is not overdue on 18/3: %v", ids)
 	}
 	if ids := overdueIDs(t, pool, orgA, d(2026, 3, 17)); slices.Contains(ids, arrived) {
 		t.Errorf("TG 10.1a: the duty is the receiving org's, not the old org's")
