@@ -406,6 +406,9 @@ type createDossierRequest struct {
 	EmployingUnit    domain.OrgID      `json:"employing_unit"`
 	PersonalIDNumber string            `json:"personal_id_number"`
 	Identity         dossier.Identity  `json:"identity"`
+	// ArrivedFromOutsideProvince marks a person received from outside the
+	// province (TG 10.1a).
+	ArrivedFromOutsideProvince bool `json:"arrived_from_outside_province"`
 	envelopeFields
 }
 
@@ -436,6 +439,7 @@ func (s *Server) createDossier(c echo.Context) error {
 	_, err := s.deps.Dossiers.Create(c.Request().Context(), dossier.CreateDossier{
 		DossierID: id, Class: req.Class, ManagingOrg: req.ManagingOrg, EmployingUnit: req.EmployingUnit,
 		PersonalIDNumber: req.PersonalIDNumber, Identity: req.Identity,
+		ArrivedFromOutsideProvince: req.ArrivedFromOutsideProvince,
 	}, m)
 	if err != nil {
 		if taken := s.personalIDTaken(c, err, "/personal_id_number"); taken != nil {

@@ -21,6 +21,9 @@ type CreateDossier struct {
 	PersonalIDNumber string
 	// Identity needs at least birth name, gender and date of birth.
 	Identity Identity
+	// ArrivedFromOutsideProvince: received from outside the province
+	// (TG 10.1a); see Created.
+	ArrivedFromOutsideProvince bool
 }
 
 // Create decides the opening of a dossier. Keeping one dossier per person
@@ -50,12 +53,13 @@ func Create(c CreateDossier, m domain.Meta, cat Catalogue) ([]domain.Event, erro
 		return nil, err
 	}
 	return []domain.Event{Created{
-		DossierID:        c.DossierID,
-		Class:            c.Class,
-		ManagingOrg:      c.ManagingOrg,
-		EmployingUnit:    c.EmployingUnit,
-		PersonalIDNumber: strings.TrimSpace(c.PersonalIDNumber),
-		Identity:         id,
+		DossierID:                  c.DossierID,
+		Class:                      c.Class,
+		ManagingOrg:                c.ManagingOrg,
+		EmployingUnit:              c.EmployingUnit,
+		PersonalIDNumber:           strings.TrimSpace(c.PersonalIDNumber),
+		Identity:                   id,
+		ArrivedFromOutsideProvince: c.ArrivedFromOutsideProvince,
 	}}, nil
 }
 

@@ -39,6 +39,12 @@ type Created struct {
 	EmployingUnit    domain.OrgID     `json:"employing_unit"`
 	PersonalIDNumber string           `json:"personal_id_number"`
 	Identity         Identity         `json:"identity"`
+	// ArrivedFromOutsideProvince marks a person received from an org
+	// outside the province (or from a central vertical agency, the Party or
+	// a mass organisation) whose dossier this ledger never held: the
+	// receiving org then owes the request for the national-database sync
+	// (TG 10.1a). Absent in earlier events: false.
+	ArrivedFromOutsideProvince bool `json:"arrived_from_outside_province,omitempty"`
 }
 
 // SectionUpdated replaces whole sections (never rows). Stored as

@@ -54,7 +54,7 @@ func samples() map[string]domain.Event {
 		},
 	}
 	return map[string]domain.Event{
-		TypeCreated:          created(),
+		TypeCreated:          func() Created { c := created(); c.ArrivedFromOutsideProvince = true; return c }(),
 		TypeSectionUpdated:   SectionUpdated{Patch: patch},
 		TypeRowAdded:         RowAdded{Row: trainingRow(1, TrainingLanguage, "B2")},
 		TypeRowAmended:       RowAmended{Row: familyRow(1, "Nguyễn Văn Bá")},

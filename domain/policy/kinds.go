@@ -17,7 +17,10 @@ type ActionKind struct{ name string }
 var (
 	// CreateDossier: enter a new person's dossier.
 	CreateDossier = ActionKind{"create_dossier"}
-	// PersonForm: the person hands in their own data form (Huế 9.1b).
+	// PersonForm: the person enters or hands in their own data — the data
+	// form after recruitment (Huế 9.1b, from the decision) or their own
+	// entries through the personal account (Bình Định II.1b, from the
+	// account's issue). The person's duty, shown to the managing org.
 	PersonForm = ActionKind{"person_form"}
 	// UpdateAfterChange: record a change (appointment, salary, reward…).
 	UpdateAfterChange = ActionKind{"update_after_change"}

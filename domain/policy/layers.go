@@ -91,7 +91,9 @@ type Ruling struct {
 // candidate rule, is start(rule) — the rules differ in their anchors (the
 // decision, the account's issue…). A rule counts only if it is in force on
 // that start day; of those, the earliest due date governs, the national rule
-// on a tie (see ForDeployment). It returns an error wrapping
+// on a tie (see ForDeployment). A zero start means the rule's anchor is not
+// the event at hand (a rule counted from the account's issue, asked about a
+// recruitment decision): that rule is left out. It returns an error wrapping
 // domain.ErrNotFound when no rule for action is in force, and one wrapping
 // domain.ErrInvalid for dates the calendar cannot answer.
 func (p Policy) Governing(action ActionKind, start func(Deadline) domain.Date, cal *calendar.Calendar) (Ruling, error) {
@@ -105,7 +107,7 @@ func (p Policy) Governing(action ActionKind, start func(Deadline) domain.Date, c
 			continue
 		}
 		s := start(d)
-		if !d.InForce(s) {
+		if s.IsZero() || !d.InForce(s) {
 			continue
 		}
 		due, err := d.Due(s, cal)

@@ -192,3 +192,47 @@ func TestParseValidity(t *testing.T) {
 		t.Errorf("problems %v, want %v", got, want)
 	}
 }
+
+// TestGoverningLeavesOutOtherAnchors: BĐ II.1b counts the person's own data
+// from the issue of their personal account. Asked about the recruitment
+// decision (a start of zero for rules anchored on the account), Bình Định
+// has no person_form rule; asked about the account's issue (Tuesday
+// 10/3/2026), it is due Friday 13/3 (3 working days). Huế's form (HU 9.1b)
+// counts from the decision and is left out when the account is asked about.
+func TestGoverningLeavesOutOtherAnchors(t *testing.T) {
+	t.Parallel()
+	cal := calendar.Official()
+	issued := domain.MustDate(2026, 3, 10)
+	only := func(fromAccount bool, day domain.Date) func(Deadline) domain.Date {
+		return func(d Deadline) domain.Date {
+			if (d.Anchor == AccountIssued) != fromAccount {
+				return domain.Date{}
+			}
+			return day
+		}
+	}
+	bd := ForDeployment(mustPreset(t, "binh-dinh-2022"))
+	if _, err := bd.Governing(PersonForm, only(false, domain.MustDate(2026, 3, 2)), cal); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("BĐ II.1b from the decision: err = %v, want not found", err)
+	}
+	r, err := bd.Governing(PersonForm, only(true, issued), cal)
+	if err != nil || r.Due != domain.MustDate(2026, 3, 13) || r.Rule.Anchor != AccountIssued || r.Rule.Article != "Mục II.1.b" {
+		t.Errorf("BĐ II.1b from the account = %+v, %v; want due 2026-03-13 under Mục II.1.b", r, err)
+	}
+	hue := ForDeployment(mustPreset(t, "hue-health-2017"))
+	if _, err := hue.Governing(PersonForm, only(true, issued), cal); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("HU 9.1b from the account: err = %v, want not found", err)
+	}
+	if r, err := hue.Governing(PersonForm, only(false, issued), cal); err != nil || r.Due != domain.MustDate(2026, 3, 20) {
+		t.Errorf("HU 9.1b from the decision of 10/3 = %+v, %v; want due 2026-03-20", r, err)
+	}
+}
+
+func mustPreset(t *testing.T, name string) Policy {
+	t.Helper()
+	p, err := Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -59,7 +59,7 @@ func TestPresetDeadlines(t *testing.T) {
 		{"hue-health-2017", TransferForward, "2026-03-01", "2026-03-31", "30 d from the decision"},
 		{"hue-health-2017", StatusChange, "2026-12-22", "2027-01-04", "10 d end on 1/1/2027"},
 
-		{"binh-dinh-2022", CreateDossier, "2026-01-08", "2026-01-12", "3 wd incl. working Saturday 10/1"},
+		{"binh-dinh-2022", PersonForm, "2026-01-08", "2026-01-12", "3 wd incl. working Saturday 10/1"},
 		{"binh-dinh-2022", UpdateAfterChange, "2026-02-11", "2026-02-23", "5 d end in Tết"},
 		{"binh-dinh-2022", TransferInternal, "2026-02-12", "2026-02-24", "3 wd across Tết"},
 		{"binh-dinh-2022", TransferBetweenOrgs, "2025-04-24", "2025-04-28", "3 wd incl. working Saturday 26/4/2025"},

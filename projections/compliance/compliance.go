@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/dossier"
@@ -43,7 +44,7 @@ const (
 // tables: a deployment that changes its jurisdiction policy, or receives the
 // next year's working-day table, must recompute every due date, which is
 // what a new Version does (a rebuild beside the serving generation).
-const schemaVersion = 3 // 3: dossier.reactivated.v1 gives the dossier back to an org
+const schemaVersion = 4 // 4: the person's data form (HU 9.1b, BĐ II.1b from the account's issue), arrivals from outside the province (TG 10.1a)
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -140,7 +141,9 @@ CREATE TABLE %[2]s (
     managing_org     uuid,              -- NULL once management was revoked
     revoked_org      uuid,              -- the org a reactivation gives management back to
     change_proposals uuid[] NOT NULL,   -- pending proposals of kind "change"
-    pending          jsonb              -- the open transfer item, if any
+    pending          jsonb,             -- the open transfer item, if any
+    person_form      jsonb,             -- the open person_form item (HU 9.1b, BĐ II.1b), if any
+    form_opened      boolean NOT NULL   -- a person_form item was ever opened: it opens once a dossier
 );
 
 CREATE TABLE %[7]s (
@@ -172,7 +175,12 @@ type dossierState struct {
 	revoked   domain.OrgID
 	proposals []uuid.UUID
 	pending   *item
-	dirty     bool // changed by this batch
+	// personForm is the open person_form item; formOpened says one was
+	// ever opened (the duty is owed once: a replacement account does not
+	// restart it, and a repeated account event changes nothing).
+	personForm *item
+	formOpened bool
+	dirty      bool // changed by this batch
 }
 
 func (s *dossierState) changeProposal(id uuid.UUID) bool { return slices.Contains(s.proposals, id) }
@@ -196,8 +204,20 @@ var knownTypes = dossier.EventTypes()
 func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
 	var ids []uuid.UUID
 	seen := map[uuid.UUID]bool{}
-	for _, ev := range events {
-		if id, ok := dossierOf(ev); ok && !seen[id] {
+	accounts := map[int]domain.Recorded{}
+	for i, ev := range events {
+		id, ok := dossierOf(ev)
+		if !ok {
+			rec, found, err := personalAccount(ev)
+			if err != nil {
+				return &projections.EventError{Index: i, Err: err}
+			}
+			if found {
+				accounts[i] = rec
+				id, ok = uuid.UUID(rec.Event.(account.Created).Dossier), true
+			}
+		}
+		if ok && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
@@ -221,6 +241,18 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		items[it.ID] = it
 	}
 	for i, ev := range events {
+		if rec, ok := accounts[i]; ok {
+			id := uuid.UUID(rec.Event.(account.Created).Dossier)
+			st := states[id]
+			if st == nil {
+				st = &dossierState{id: id}
+				states[id] = st
+			}
+			if err := p.accountIssued(st, rec, put); err != nil {
+				return &projections.EventError{Index: i, Err: err}
+			}
+			continue
+		}
 		id, ok := dossierOf(ev)
 		if !ok {
 			continue
@@ -256,6 +288,78 @@ func dossierOf(ev eventstore.Event) (uuid.UUID, bool) {
 	}
 	id, err := uuid.Parse(strings.TrimPrefix(ev.StreamID, "dossier-"))
 	return id, err == nil
+}
+
+// personalAccount decodes an account.created.v1 of a personal account that
+// names its dossier (BĐ II.1b counts the person's duty from its issue).
+func personalAccount(ev eventstore.Event) (domain.Recorded, bool, error) {
+	if ev.Type != account.TypeCreated || !strings.HasPrefix(ev.StreamID, "account-") {
+		return domain.Recorded{}, false, nil
+	}
+	rec, err := ledger.Recorded(ev, account.Decode)
+	if err != nil {
+		return domain.Recorded{}, false, err
+	}
+	c, ok := rec.Event.(account.Created)
+	if !ok || c.Kind != account.KindPersonal || c.Dossier.IsZero() {
+		return domain.Recorded{}, false, nil
+	}
+	return rec, true, nil
+}
+
+// accountIssued opens the person's own-data duty counted from the issue of
+// their personal account (BĐ II.1b: 3 working days "kể từ ngày được cấp tài
+// khoản người dùng"), under the rules anchored on account_issued. The item
+// is the account event's; the org is the dossier's managing org (the
+// account's home org if the dossier is not known yet).
+func (p *Projection) accountIssued(st *dossierState, rec domain.Recorded, put func(*item)) error {
+	if st.formOpened {
+		return nil
+	}
+	org := st.managing
+	if org.IsZero() {
+		org = rec.Event.(account.Created).HomeOrg
+	}
+	it, ok, err := p.openDuty(rec.ID, st, org, policy.PersonForm, rec, true)
+	if err != nil || !ok {
+		return err
+	}
+	st.formOpened, st.dirty = true, true
+	if it.Outcome == OutcomeOpen {
+		st.personForm = it
+	}
+	put(it)
+	return nil
+}
+
+// openDuty builds the item of a duty the event starts whose completion is
+// a later event, under the rules of action anchored (fromAccount) or not on
+// the account's issue. Imported history closes at once (see fold). No rule
+// in force: no item.
+func (p *Projection) openDuty(id uuid.UUID, st *dossierState, org domain.OrgID, action policy.ActionKind, rec domain.Recorded, fromAccount bool) (*item, bool, error) {
+	m := rec.Meta
+	r, err := p.pol.Governing(action, func(rule policy.Deadline) domain.Date {
+		if (rule.Anchor == policy.AccountIssued) != fromAccount {
+			return domain.Date{} // not this rule's anchor event
+		}
+		return anchorDate(rule, m)
+	}, p.cal)
+	if err != nil {
+		return nil, false, nil
+	}
+	rule := r.Rule
+	it := &item{
+		ID: id, Dossier: st.id, Org: org, Action: action.String(), Article: rule.Article,
+		Anchor: rule.Anchor.String(), AnchorDate: r.Start, Due: r.Due, Unit: rule.Unit.String(),
+		Trigger: rec.Event.EventType(), Outcome: OutcomeOpen, Version: rec.Version,
+		Recorded: m.RecordedAt.UTC().Format(time.RFC3339Nano),
+	}
+	if m.ImportedFrom != "" {
+		if err := p.close(it, OutcomeImported, rec.ID, domain.DateOf(m.RecordedAt)); err != nil {
+			return nil, false, err
+		}
+	}
+	return it, true, nil
 }
 
 // fold applies one event to a dossier's state, emitting the items it opens
@@ -302,6 +406,9 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 			}
 			put(it)
 		}
+	}
+	if err := p.duties(st, rec, put); err != nil {
+		return err
 	}
 	switch e := rec.Event.(type) {
 	case dossier.TransferReceived:
@@ -358,6 +465,81 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 	return nil
 }
 
+// duties opens and closes the start-of-service duties beside the triggers'
+// items:
+//
+//	dossier.created.v1                      → person_form (rules not anchored
+//	                                          on the account), open (HU 9.1b)
+//	account.created.v1 (personal, dossier)  → person_form (rules anchored on
+//	                                          the account), open (BĐ II.1b);
+//	                                          see accountIssued
+//	dossier.proposal_submitted.v1           → completes the open person_form
+//	dossier.reactivated.v1 from transferred_out,
+//	dossier.created.v1 marked arrived_from_outside_province
+//	                                        → transfer_in_from_outside, owned
+//	                                          by the receiving org, open
+//	                                          (TG 10.1a)
+//
+// The person's form is done when the person submits their first proposal
+// (their own declaration through the personal account): the duty is the
+// person's, and HR's entry of the data is the org's create_dossier duty.
+// The request to the DoHA for the national-database sync (TG 10.1a) has no
+// event yet; issue 15 (the national sync) closes it. Until then it stays
+// open and is overdue 10 working days after the hand-over.
+func (p *Projection) duties(st *dossierState, rec domain.Recorded, put func(*item)) error {
+	switch e := rec.Event.(type) {
+	case dossier.Created:
+		if e.ArrivedFromOutsideProvince {
+			// TG 10.1a for a person this ledger never held: counted from
+			// the creation's effective date (the hand-over).
+			it, ok, err := p.openDuty(uuid.NewSHA1(rec.ID, []byte(policy.TransferInFromOutside.String())), st, e.ManagingOrg,
+				policy.TransferInFromOutside, rec, false)
+			if err != nil {
+				return err
+			}
+			if ok {
+				put(it)
+			}
+		}
+		if st.formOpened {
+			return nil
+		}
+		// The item of the creation is the create_dossier one; the form's
+		// gets an id derived from the creation's.
+		it, ok, err := p.openDuty(uuid.NewSHA1(rec.ID, []byte(policy.PersonForm.String())), st, st.managing, policy.PersonForm, rec, false)
+		if err != nil || !ok {
+			return err
+		}
+		st.formOpened = true
+		if it.Outcome == OutcomeOpen {
+			st.personForm = it
+		}
+		put(it)
+	case dossier.ProposalSubmitted:
+		if it := st.personForm; it != nil {
+			if err := p.close(it, OutcomeDone, rec.ID, domain.DateOf(rec.Meta.RecordedAt)); err != nil {
+				return err
+			}
+			put(it)
+			st.personForm = nil
+		}
+	case dossier.Reactivated:
+		// TG 10.1a: back from outside the province (the dossier left with
+		// a transfer out of the province); the receiving org asks the DoHA
+		// for the national-database sync within 10 working days of the
+		// hand-over, here the reactivation's effective date.
+		if e.FromStatus != dossier.StatusTransferredOut {
+			return nil
+		}
+		it, ok, err := p.openDuty(rec.ID, st, e.ManagingOrg, policy.TransferInFromOutside, rec, false)
+		if err != nil || !ok {
+			return err
+		}
+		put(it)
+	}
+	return nil
+}
+
 func (s *dossierState) revoke() {
 	if !s.managing.IsZero() {
 		s.revoked = s.managing
@@ -393,7 +575,7 @@ func (p *Projection) close(it *item, outcome Outcome, by uuid.UUID, on domain.Da
 }
 
 func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID) (map[uuid.UUID]*dossierState, error) {
-	rows, err := tx.Query(ctx, `SELECT dossier_id, version, managing_org, revoked_org, change_proposals, pending FROM `+
+	rows, err := tx.Query(ctx, `SELECT dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened FROM `+
 		t.Name(ViewDossiers)+` WHERE dossier_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("compliance: loading dossiers: %w", err)
@@ -404,8 +586,8 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 		var s dossierState
 		var v int64
 		var managing, revoked *uuid.UUID
-		var pending []byte
-		if err := rows.Scan(&s.id, &v, &managing, &revoked, &s.proposals, &pending); err != nil {
+		var pending, form []byte
+		if err := rows.Scan(&s.id, &v, &managing, &revoked, &s.proposals, &pending, &form, &s.formOpened); err != nil {
 			return nil, fmt.Errorf("compliance: loading dossiers: %w", err)
 		}
 		s.version = uint64(v)
@@ -419,6 +601,12 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 			s.pending = new(item)
 			if err := json.Unmarshal(pending, s.pending); err != nil {
 				return nil, fmt.Errorf("compliance: dossier %s: pending item: %w", s.id, err)
+			}
+		}
+		if form != nil {
+			s.personForm = new(item)
+			if err := json.Unmarshal(form, s.personForm); err != nil {
+				return nil, fmt.Errorf("compliance: dossier %s: person form item: %w", s.id, err)
 			}
 		}
 		out[s.id] = &s
@@ -444,7 +632,8 @@ func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states ma
 		managing, revoked []*uuid.UUID
 		versions          []int64
 		proposals         []string
-		pending           []*string
+		pending, forms    []*string
+		formOpened        []bool
 	)
 	for _, s := range states {
 		if !s.dirty {
@@ -453,32 +642,45 @@ func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states ma
 		ids, versions = append(ids, s.id), append(versions, int64(s.version))
 		managing, revoked = append(managing, nullOrg(s.managing)), append(revoked, nullOrg(s.revoked))
 		proposals = append(proposals, uuidArray(s.proposals))
-		var p *string
-		if s.pending != nil {
-			b, err := json.Marshal(s.pending)
-			if err != nil {
-				return fmt.Errorf("compliance: encoding the pending item of %s: %w", s.id, err)
-			}
-			str := string(b)
-			p = &str
+		p, err := itemJSON(s.pending)
+		if err != nil {
+			return fmt.Errorf("compliance: encoding the pending item of %s: %w", s.id, err)
 		}
-		pending = append(pending, p)
+		f, err := itemJSON(s.personForm)
+		if err != nil {
+			return fmt.Errorf("compliance: encoding the person form item of %s: %w", s.id, err)
+		}
+		pending, forms, formOpened = append(pending, p), append(forms, f), append(formOpened, s.formOpened)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
-INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, managing_org, revoked_org, change_proposals, pending)
-SELECT id, version, managing, revoked, proposals::uuid[], pending
-  FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[])
-       AS x(id, version, managing, revoked, proposals, pending)
+INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened)
+SELECT id, version, managing, revoked, proposals::uuid[], pending, form, opened
+  FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bool[])
+       AS x(id, version, managing, revoked, proposals, pending, form, opened)
 ON CONFLICT (dossier_id) DO UPDATE SET version = EXCLUDED.version, managing_org = EXCLUDED.managing_org,
-    revoked_org = EXCLUDED.revoked_org, change_proposals = EXCLUDED.change_proposals, pending = EXCLUDED.pending`,
-		ids, versions, managing, revoked, proposals, pending)
+    revoked_org = EXCLUDED.revoked_org, change_proposals = EXCLUDED.change_proposals, pending = EXCLUDED.pending,
+    person_form = EXCLUDED.person_form, form_opened = EXCLUDED.form_opened`,
+		ids, versions, managing, revoked, proposals, pending, forms, formOpened)
 	if err != nil {
 		return fmt.Errorf("compliance: writing dossiers: %w", err)
 	}
 	return nil
+}
+
+// itemJSON is an optional item as a jsonb parameter.
+func itemJSON(it *item) (*string, error) {
+	if it == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
 }
 
 // uuidArray is the text form of a uuid[] (uuids need no quoting).

@@ -33,6 +33,28 @@
 //	dossier.transfer_initiated.v1 between_orgs   transfer_between_orgs  transfer_received recorded
 //	dossier.transfer_initiated.v1 out_of_prov.   status_change          transfer_received recorded
 //	dossier.status_changed.v1                    status_change          recorded
+//	dossier.created.v1 (rules not anchored on    person_form            the person's first
+//	  the account: HU 9.1b, from the decision)                          proposal_submitted
+//	account.created.v1 of a personal account     person_form            the person's first
+//	  naming the dossier (BĐ II.1b)                                     proposal_submitted
+//	dossier.reactivated.v1 from transferred_out, transfer_in_from_      never yet (issue 15)
+//	  or created.v1 marked arrived_from_outside_   outside
+//	  province (TG 10.1a; the receiving org's)
+//
+// The person's form (person_form) is the person's duty, shown to the
+// managing org: it opens once per dossier — at the creation under a rule
+// counted from the decision, at the first personal account's issue under a
+// rule counted from the account (a replacement account restarts nothing) —
+// and is done when the person submits their own declaration (a proposal),
+// not when HR types the data in, which is the org's create_dossier duty.
+// Its item id is the account event's, or for a creation one derived from
+// the creation's id (uuid.NewSHA1(creation, "person_form")). The request
+// for the national-database sync after an arrival from outside the
+// province (TG 10.1a) has no event until issue 15 (the national sync): the
+// item stays open and is overdue 10 working days after the hand-over (the
+// reactivation's or the marked creation's effective date; a marked
+// creation's item id is derived as uuid.NewSHA1(creation,
+// "transfer_in_from_outside")).
 //
 // A transfer_rejected or transfer_cancelled closes the open transfer item
 // with that outcome; it is never judged on time or late. Updates without a
@@ -42,10 +64,8 @@
 // attachments, submitted or rejected proposals, annual supplements, the
 // civil-servant number, managing-org changes from org mergers (a DoHA
 // process, not a personnel decision), and the rules whose trigger the
-// ledger does not record: person_form, transfer_forward and
-// transfer_in_from_outside (nothing marks a creation as an arrival from
-// another province), national_sync*, approvals and reports (windows and
-// report dates, not per-event deadlines).
+// ledger does not record: transfer_forward, national_sync*, approvals and
+// reports (windows and report dates, not per-event deadlines).
 //
 // An event whose envelope marks it as imported history (imported_from, the
 // go-live of issue 14) still yields its item, for the record, but closed at
@@ -58,7 +78,8 @@
 //
 // The anchor is the source document's date for a "decision_date" rule and
 // the event's effective date for the others ("effective_date" exactly;
-// "valid_paper_dossier", "account_issued", "change_date",
+// "account_issued" is the effective date of the personal account's
+// account.created.v1; "valid_paper_dossier", "change_date",
 // "request_received" and "handover_received" name moments the ledger does
 // not record, and the effective date — the legal date of the fact — is
 // their closest recorded stand-in). The done date is the recorded_at of the
@@ -79,7 +100,8 @@
 // compliance_items holds the items; compliance_dossiers holds what the
 // projection remembers of each dossier between batches (stream version,
 // managing org, the org a reactivation restores, pending "change"
-// proposals, the open transfer item). An event at or below its dossier's
+// proposals, the open transfer item, the open person_form item and whether
+// one was ever opened). An event at or below its dossier's
 // stored version is skipped, so feeding the log twice changes nothing.
 // Query with Items, Overdue and Summary, which read the views only.
 package compliance

@@ -85,7 +85,9 @@ type trigger struct {
 }
 
 // triggers maps one dossier event to the rule it triggers, if any. This is
-// the whole mapping; see the package documentation for the reasons.
+// the whole mapping but for the start-of-service duties (person_form,
+// transfer_in_from_outside: see Projection.duties); see the package
+// documentation for the reasons.
 //
 //	dossier.created.v1                         → create_dossier, done on recording
 //	dossier.section_updated.v1 (with source)   → update_after_change, done on recording
