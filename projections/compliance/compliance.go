@@ -636,7 +636,7 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
        $18::int[], $19::bigint[], $20::timestamptz[])
 ON CONFLICT (item_id) DO UPDATE SET outcome = EXCLUDED.outcome, closed_by = EXCLUDED.closed_by,
     closed_on = EXCLUDED.closed_on, late = EXCLUDED.late, late_by = EXCLUDED.late_by,
-    working_days_late = EXCLUDED.working_days_late`,
+    working_days_late = EXCLUDED.working_days_late, transfer_id = EXCLUDED.transfer_id`,
 		ids, dossiers, orgs, counterparts, actions, articles, anchors, anchorDates, dues, units, triggers, transfers, out,
 		closedBy, closedOn, late, lateBy, lateWD, versions, recorded)
 	if err != nil {
