@@ -358,28 +358,34 @@ type TransferRequest struct {
 // an archived dossier cannot be requested (it is reactivated, TG 10.1).
 // A repeated request by the same org replaces the earlier one.
 func (d *Dossier) RequestTransfer(r TransferRequest, m domain.Meta) ([]domain.Event, error) {
+	if err := ValidateTransferRequest(r, m); err != nil {
+		return nil, err
+	}
 	if err := d.active(); err != nil {
 		return nil, err
 	}
-	var v domain.ValidationError
-	checkMeta(&v, m, true, false)
-	if r.RequestID == uuid.Nil {
-		v.Add("request_id", "required", "")
-	}
-	managing, _ := d.ManagingOrg()
-	switch {
-	case r.RequestingOrg.IsZero():
-		v.Add("requesting_org", "required", "the org asking for the dossier")
-	case r.RequestingOrg == managing:
-		v.Add("requesting_org", "same_org", "the org already manages the dossier")
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
+	if managing, _ := d.ManagingOrg(); r.RequestingOrg == managing {
+		return nil, d.stateErr("same_org", "the requesting org already manages the dossier")
 	}
 	if m.Actor.ActingOrg != r.RequestingOrg {
 		return nil, d.stateErr("wrong_org", "only the requesting org lodges its request")
 	}
 	return []domain.Event{TransferRequested{RequestID: r.RequestID, RequestingOrg: r.RequestingOrg}}, nil
+}
+
+// ValidateTransferRequest checks a request's own fields and envelope,
+// without the dossier: what the requesting org may be told before the
+// dossier is looked up (it cannot read it).
+func ValidateTransferRequest(r TransferRequest, m domain.Meta) error {
+	var v domain.ValidationError
+	checkMeta(&v, m, true, false)
+	if r.RequestID == uuid.Nil {
+		v.Add("request_id", "required", "")
+	}
+	if r.RequestingOrg.IsZero() {
+		v.Add("requesting_org", "required", "the org asking for the dossier")
+	}
+	return v.Err()
 }
 
 // TransferRequestedBy reports the open written request of org for the
