@@ -370,7 +370,7 @@ func (d *Dossier) RequestTransfer(r TransferRequest, m domain.Meta) ([]domain.Ev
 	if m.Actor.ActingOrg != r.RequestingOrg {
 		return nil, d.stateErr("wrong_org", "only the requesting org lodges its request")
 	}
-	return []domain.Event{TransferRequested{RequestID: r.RequestID, RequestingOrg: r.RequestingOrg}}, nil
+	return []domain.Event{TransferRequested(r)}, nil
 }
 
 // ValidateTransferRequest checks a request's own fields and envelope,
