@@ -721,6 +721,20 @@ func matrixRoutes() []route {
 			build: func(m *matrix, t *testing.T, s side, r role) request { return m.transferAct(t, s, "reject", true) }},
 		{pattern: "POST /api/v1/transfers/{id}/cancel", dossierScoped: true, allowed: dossierRoles, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request { return m.transferAct(t, s, "cancel", false) }},
+		// HU 10.2: HR of the receiving org lodges its request for a dossier
+		// of another org it cannot read; a caller who does not keep the
+		// requesting org is refused (403 naming /requesting_org) before the
+		// dossier is looked at, so the row is not dossier-scoped.
+		{pattern: "POST /api/v1/transfer-requests", allowed: dossierRoles, want: http.StatusAccepted,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				held := m.a
+				if s == own {
+					held = m.b
+				}
+				id := m.dossierIn(t, held)
+				return request{method: http.MethodPost, path: "/api/v1/transfer-requests",
+					body: with(reason(m.next()), "dossier_id", id, "requesting_org", m.orgOf(s))}
+			}},
 		{pattern: "GET /api/v1/dossiers/{id}/history", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				req := get("/history")(m, t, s, r)

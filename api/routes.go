@@ -145,6 +145,7 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/transfers/:id/receive", Authenticated, s.receiveTransfer),
 		r(post, v1+"/transfers/:id/reject", Authenticated, s.rejectTransfer),
 		r(post, v1+"/transfers/:id/cancel", Authenticated, s.cancelTransfer),
+		r(post, v1+"/transfer-requests", Authenticated, s.requestTransfer),
 		r(get, v1+"/dossiers/:id/history", Authenticated, s.dossierHistory),
 
 		// Inspection and reports.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -277,4 +278,89 @@ func (s *Server) cancelTransfer(c echo.Context) error {
 		_, err := s.deps.Dossiers.CancelTransfer(ctx, id, ifMatch, tid, m)
 		return err
 	})
+}
+
+// transferRequestBody is the body of POST /transfer-requests (HU 10.2,
+// BT 10): the receiving org's written request for a person's dossier,
+// named by its id or by the person's personal ID number.
+type transferRequestBody struct {
+	RequestID        *uuid.UUID        `json:"request_id"`
+	DossierID        *domain.DossierID `json:"dossier_id"`
+	PersonalIDNumber string            `json:"personal_id_number"`
+	RequestingOrg    domain.OrgID      `json:"requesting_org"`
+	envelopeFields
+}
+
+// TransferRequestReceipt is the answer to a transfer request: only that it
+// was received. The requesting org cannot read the dossier and learns
+// nothing about it from this answer.
+type TransferRequestReceipt struct {
+	RequestID uuid.UUID `json:"request_id"`
+	Status    string    `json:"status"` // always "received"
+}
+
+// requestTransfer is POST /transfer-requests: HR of the receiving org
+// (write_dossier over requesting_org) lodges its written request
+// (source_document) for a dossier of another org (HU 10.2: the old org's
+// 10 days count from it; BT 10: under transfer_on_request, the transfer
+// needs it). It is recorded on the dossier's stream although the requester
+// cannot read the dossier. Not to tell the requester more than it knew:
+// by personal_id_number the answer is always 202 (nothing is recorded when
+// no active dossier holds the number, or when the requester already
+// manages it); by dossier_id, an id that exists nowhere is 404 (an id is
+// not guessable, and the requester had it from the person's papers).
+func (s *Server) requestTransfer(c echo.Context) error {
+	var req transferRequestBody
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	byPID := strings.TrimSpace(req.PersonalIDNumber)
+	if (req.DossierID == nil) == (byPID == "") {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Errors: []FieldProblem{
+			{Field: "/dossier_id", Rule: "one_of", Detail: "name the dossier by dossier_id or by personal_id_number, not both"}}}
+	}
+	caller := CallerOf(c)
+	if !req.RequestingOrg.IsZero() && !caller.Can(account.ActionWriteDossier, req.RequestingOrg) {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Errors: []FieldProblem{
+			{Field: "/requesting_org", Rule: "scope", Detail: "you do not keep the dossiers of this org"}}}
+	}
+	rid := uuid.Must(uuid.NewV7())
+	if req.RequestID != nil {
+		rid = *req.RequestID
+	}
+	m := s.metaWith(c, req.envelopeFields)
+	m.Actor.ActingOrg = req.RequestingOrg
+	r := dossier.TransferRequest{RequestID: rid, RequestingOrg: req.RequestingOrg}
+	// Everything the requester may be told is checked before the dossier
+	// is looked up.
+	if err := dossier.ValidateTransferRequest(r, m); err != nil {
+		return commandError(err)
+	}
+	ctx := c.Request().Context()
+	receipt := TransferRequestReceipt{RequestID: rid, Status: "received"}
+	var id domain.DossierID
+	if req.DossierID != nil {
+		id = *req.DossierID
+	} else {
+		var err error
+		if id, err = s.deps.Dossiers.DossierOfPersonalID(ctx, byPID); errors.Is(err, domain.ErrNotFound) {
+			return c.JSON(http.StatusAccepted, receipt)
+		} else if err != nil {
+			return err
+		}
+	}
+	_, err := s.deps.Dossiers.RequestTransfer(ctx, id, r, m)
+	var se *domain.StateError
+	switch {
+	case err == nil:
+	case req.DossierID != nil && errors.Is(err, domain.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such dossier"}
+	case req.DossierID == nil && (errors.Is(err, domain.ErrNotFound) || errors.As(err, &se) && se.Aggregate == "dossier"):
+		// An archived dossier, or one the requester manages: by personal
+		// ID number the answer does not say so.
+		return c.JSON(http.StatusAccepted, receipt)
+	default:
+		return commandError(err)
+	}
+	return c.JSON(http.StatusAccepted, receipt)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,9 @@ type Dossiers struct {
 	// Cache, when set, keeps decoded dossier histories between commands
 	// (see ledger.HistoryCache); nil reads every history in full.
 	Cache *ledger.HistoryCache
+	// TransferOnRequest: transfers between orgs start only on the
+	// receiving org's written request (BT 10; policy.Policy.TransferOnRequest).
+	TransferOnRequest bool
 }
 
 // Get replays a dossier; domain.ErrNotFound when it does not exist.
@@ -250,7 +254,43 @@ func (s Dossiers) InitiateTransfer(ctx context.Context, id domain.DossierID, ifM
 	if _, err := requireOrg(ctx, s.Ledger, "target_unit", o.TargetUnit, m.EffectiveDate); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	// BT 10: under a policy with transfer_on_request a transfer between
+	// orgs needs the receiving org's recorded request (409
+	// transfer_request_required otherwise).
+	o.RequireRequest = s.TransferOnRequest
 	return s.run(ctx, id, ifMatch, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.InitiateTransfer(o, m) })
+}
+
+// DossierOfPersonalID returns the dossier that holds the personal ID
+// number's reservation; domain.ErrNotFound when none does.
+func (s Dossiers) DossierOfPersonalID(ctx context.Context, number string) (domain.DossierID, error) {
+	pid, err := s.pidStream(number)
+	if err != nil {
+		return domain.DossierID{}, err
+	}
+	r, err := s.reservations().Get(ctx, pid)
+	if err != nil {
+		return domain.DossierID{}, err
+	}
+	if !strings.HasPrefix(r.Holder, "dossier-") {
+		return domain.DossierID{}, fmt.Errorf("app: no dossier holds this personal ID number: %w", domain.ErrNotFound)
+	}
+	id, err := uuid.Parse(strings.TrimPrefix(r.Holder, "dossier-"))
+	if err != nil {
+		return domain.DossierID{}, fmt.Errorf("app: no dossier holds this personal ID number: %w", domain.ErrNotFound)
+	}
+	return domain.DossierID(id), nil
+}
+
+// RequestTransfer records the receiving org's written request for a
+// dossier (dossier.Dossier.RequestTransfer; HU 10.2, BT 10). The requesting
+// org must exist and serve on the effective date (*ReferenceError). The
+// requester usually cannot read the dossier, so no version is asked for.
+func (s Dossiers) RequestTransfer(ctx context.Context, id domain.DossierID, r dossier.TransferRequest, m domain.Meta) (eventstore.AppendResult, error) {
+	if _, err := requireOrg(ctx, s.Ledger, "requesting_org", r.RequestingOrg, m.EffectiveDate); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.run(ctx, id, 0, m, func(d *dossier.Dossier) ([]domain.Event, error) { return d.RequestTransfer(r, m) })
 }
 
 // ReceiveTransfer completes the pending transfer (dossier.Dossier.ReceiveTransfer).

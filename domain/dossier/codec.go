@@ -27,6 +27,7 @@ var codec = domain.NewCodec("dossier",
 	domain.Def[CivilServantNumberIssued](),
 	domain.Def[ManagingOrgChanged](),
 	domain.Def[Reactivated](),
+	domain.Def[TransferRequested](),
 )
 
 // EventTypes lists every stored name Decode accepts as current, sorted.

@@ -338,6 +338,65 @@ type TransferOrder struct {
 	// dossier itself through a between_orgs transfer (Tiền Giang art.
 	// 10.2–10.3).
 	TargetAncestry []domain.OrgID
+	// RequireRequest: the jurisdiction moves a dossier between orgs only on
+	// the receiving org's written request (BT 10, policy
+	// transfer_on_request); a between_orgs transfer then needs a recorded
+	// TransferRequested from TargetOrg.
+	RequireRequest bool
+}
+
+// RuleTransferRequestRequired is the StateError rule of a transfer between
+// orgs refused because the receiving org has not lodged its written request
+// and the policy requires one (BT 10).
+const RuleTransferRequestRequired = "transfer_request_required"
+
+// TransferRequest is the payload of RequestTransfer.
+type TransferRequest struct {
+	RequestID     uuid.UUID
+	RequestingOrg domain.OrgID
+}
+
+// RequestTransfer records a receiving org's written request for the dossier
+// (HU 10.2, BT 10), on its request document (meta.Source), by that org
+// (meta.Actor.ActingOrg). The managing org cannot request its own dossier;
+// an archived dossier cannot be requested (it is reactivated, TG 10.1).
+// A repeated request by the same org replaces the earlier one.
+func (d *Dossier) RequestTransfer(r TransferRequest, m domain.Meta) ([]domain.Event, error) {
+	if err := ValidateTransferRequest(r, m); err != nil {
+		return nil, err
+	}
+	if err := d.active(); err != nil {
+		return nil, err
+	}
+	if managing, _ := d.ManagingOrg(); r.RequestingOrg == managing {
+		return nil, d.stateErr("same_org", "the requesting org already manages the dossier")
+	}
+	if m.Actor.ActingOrg != r.RequestingOrg {
+		return nil, d.stateErr("wrong_org", "only the requesting org lodges its request")
+	}
+	return []domain.Event{TransferRequested(r)}, nil
+}
+
+// ValidateTransferRequest checks a request's own fields and envelope,
+// without the dossier: what the requesting org may be told before the
+// dossier is looked up (it cannot read it).
+func ValidateTransferRequest(r TransferRequest, m domain.Meta) error {
+	var v domain.ValidationError
+	checkMeta(&v, m, true, false)
+	if r.RequestID == uuid.Nil {
+		v.Add("request_id", "required", "")
+	}
+	if r.RequestingOrg.IsZero() {
+		v.Add("requesting_org", "required", "the org asking for the dossier")
+	}
+	return v.Err()
+}
+
+// TransferRequestedBy reports the open written request of org for the
+// dossier, if any (one not yet answered by a transfer to org).
+func (d *Dossier) TransferRequestedBy(org domain.OrgID) (uuid.UUID, bool) {
+	id, ok := d.requests[org]
+	return id, ok
 }
 
 // InitiateTransfer opens a transfer on its decision (meta.Source), by the
@@ -392,6 +451,12 @@ func (d *Dossier) InitiateTransfer(o TransferOrder, m domain.Meta) ([]domain.Eve
 	}
 	if m.Actor.ActingOrg != managing {
 		return nil, d.stateErr("wrong_org", "only the managing org sends a transfer")
+	}
+	if o.Kind == TransferBetweenOrgs && o.RequireRequest {
+		if _, ok := d.requests[o.TargetOrg]; !ok {
+			return nil, d.stateErr(RuleTransferRequestRequired,
+				"the receiving org has not lodged its written request for this dossier (BT 10: transfers between orgs start on the receiving org's request)")
+		}
 	}
 	return []domain.Event{TransferInitiated{
 		TransferID: o.TransferID, Kind: o.Kind,

@@ -873,3 +873,50 @@ func TestReactivate(t *testing.T) {
 		t.Fatalf("after reactivation: managing %v %v, archived %v, revoked %v, status %v", org, ok, d.Archived(), d.ManagementRevoked(), d.Status())
 	}
 }
+
+// TestTransferRequests: HU 10.2 (the receiving org asks the old org for the
+// dossier) and BT 10 (with transfer_on_request, a transfer between orgs
+// starts only on the receiving org's written request).
+func TestTransferRequests(t *testing.T) {
+	t.Parallel()
+	reqB := TransferRequested{RequestID: id(600), RequestingOrg: orgB}
+	order := TransferOrder{TransferID: transferID, Kind: TransferBetweenOrgs, TargetOrg: orgB, TargetUnit: unitB1, RequireRequest: true}
+	runCommandCases(t, []commandCase{
+		{name: "HU 10.2: the receiving org lodges its request", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.RequestTransfer(TransferRequest{RequestID: id(600), RequestingOrg: orgB}, withOrg(meta(), orgB))
+			},
+			then: []domain.Event{reqB}},
+		{name: "only by the requesting org", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.RequestTransfer(TransferRequest{RequestID: id(600), RequestingOrg: orgB}, meta())
+			},
+			err: &wantErr{kind: conflict, rule: "wrong_org"}},
+		{name: "not by the managing org", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.RequestTransfer(TransferRequest{RequestID: id(600), RequestingOrg: orgA}, meta())
+			},
+			err: &wantErr{kind: conflict, rule: "same_org"}},
+		{name: "with its document", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				return d.RequestTransfer(TransferRequest{RequestingOrg: orgB}, noSource(withOrg(meta(), orgB)))
+			},
+			err: &wantErr{kind: invalid, fields: []string{"meta/source:required", "request_id:required"}}},
+		{name: "BT 10: no transfer without the request", given: []domain.Event{created()},
+			when: func(d *Dossier) ([]domain.Event, error) { return d.InitiateTransfer(order, meta()) },
+			err:  &wantErr{kind: conflict, rule: RuleTransferRequestRequired}},
+		{name: "BT 10: another org's request is not the target's", given: []domain.Event{created(), TransferRequested{RequestID: id(601), RequestingOrg: unitA2}},
+			when: func(d *Dossier) ([]domain.Event, error) { return d.InitiateTransfer(order, meta()) },
+			err:  &wantErr{kind: conflict, rule: RuleTransferRequestRequired}},
+		{name: "BT 10: on the target's request", given: []domain.Event{created(), reqB},
+			when: func(d *Dossier) ([]domain.Event, error) { return d.InitiateTransfer(order, meta()) },
+			then: []domain.Event{toB}},
+		{name: "BT 10: a request answers one transfer", given: []domain.Event{created(), reqB, toB, TransferCancelled{TransferID: transferID}},
+			when: func(d *Dossier) ([]domain.Event, error) {
+				o := order
+				o.TransferID = id(502)
+				return d.InitiateTransfer(o, meta())
+			},
+			err: &wantErr{kind: conflict, rule: RuleTransferRequestRequired}},
+	})
+}

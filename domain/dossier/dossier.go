@@ -34,6 +34,9 @@ type Dossier struct {
 	supplements map[int]bool            // years with an accepted annual supplement
 	causes      map[uuid.UUID]bool      // org events already applied by ReassignManagingOrg
 	transfers   map[uuid.UUID]bool      // transfer ids ever used
+	// requests are the receiving orgs' written requests not yet answered
+	// by a transfer to them (HU 10.2, BT 10), by requesting org.
+	requests map[domain.OrgID]uuid.UUID
 }
 
 type eventInfo struct {
@@ -298,6 +301,7 @@ func (d *Dossier) apply(r domain.Recorded, effective domain.Date) {
 		d.supplements = map[int]bool{}
 		d.causes = map[uuid.UUID]bool{}
 		d.transfers = map[uuid.UUID]bool{}
+		d.requests = map[domain.OrgID]uuid.UUID{}
 	}
 	d.events[r.ID] = eventInfo{eventType: r.Event.EventType(), effective: effective}
 	h := &d.doc.Header
@@ -343,8 +347,12 @@ func (d *Dossier) apply(r domain.Recorded, effective domain.Date) {
 			}
 			d.archivedBy = uuid.Nil
 		}
+	case TransferRequested:
+		d.requests[e.RequestingOrg] = e.RequestID
 	case TransferInitiated:
 		d.transfers[e.TransferID] = true
+		// Sending answers the target's request.
+		delete(d.requests, e.TargetOrg)
 		d.pending = &Transfer{ID: e.TransferID, Kind: e.Kind, FromOrg: e.FromOrg, FromUnit: e.FromUnit,
 			TargetOrg: e.TargetOrg, TargetUnit: e.TargetUnit, InitiatedOn: effective}
 	case TransferReceived:

@@ -28,6 +28,7 @@ const (
 	TypeCivilServantNumberIssued = "dossier.civil_servant_number_issued.v1"
 	TypeManagingOrgChanged       = "dossier.managing_org_changed.v1"
 	TypeReactivated              = "dossier.reactivated.v1"
+	TypeTransferRequested        = "dossier.transfer_requested.v1"
 )
 
 // Created opens a dossier. Stored as "dossier.created.v1"; fields are only
@@ -95,6 +96,17 @@ type TransferInitiated struct {
 	FromUnit   domain.OrgID `json:"from_unit"`
 	TargetOrg  domain.OrgID `json:"target_org,omitzero"`
 	TargetUnit domain.OrgID `json:"target_unit,omitzero"`
+}
+
+// TransferRequested records a receiving org's written request for the
+// dossier (HU 10.2, BT 10): the old org's sending deadline counts from it,
+// and where the policy says transfers between orgs start only on such a
+// request (transfer_on_request) it is what lets the managing org send. The
+// request document is in the envelope. Stored as
+// "dossier.transfer_requested.v1"; fields are only added.
+type TransferRequested struct {
+	RequestID     uuid.UUID    `json:"request_id"`
+	RequestingOrg domain.OrgID `json:"requesting_org"`
 }
 
 // TransferReceived completes a transfer. It states the resulting managing
@@ -255,3 +267,6 @@ func (ManagingOrgChanged) EventType() string { return TypeManagingOrgChanged }
 
 // EventType returns TypeReactivated.
 func (Reactivated) EventType() string { return TypeReactivated }
+
+// EventType returns TypeTransferRequested.
+func (TransferRequested) EventType() string { return TypeTransferRequested }

@@ -71,6 +71,7 @@ func samples() map[string]domain.Event {
 		TypeProposalRejected:         ProposalRejected{ProposalID: id(600)},
 		TypeCivilServantNumberIssued: CivilServantNumberIssued{Number: "01.003-000123"},
 		TypeManagingOrgChanged:       ManagingOrgChanged{FromOrg: orgA, ToOrg: orgC, EmployingUnit: orgC, Cause: Cause{Kind: "merge", OrgID: orgA, EventID: id(700)}},
+		TypeTransferRequested:        TransferRequested{RequestID: id(801), RequestingOrg: orgC},
 		TypeReactivated:              Reactivated{ManagingOrg: orgC, EmployingUnit: orgC, Departure: id(800), FromStatus: StatusTransferredOut},
 	}
 }

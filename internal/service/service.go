@@ -304,7 +304,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Throttle:    pgadapter.NewCounters(s.Pool),
 		Store:       s.Store,
 		Auth:        newAuthStore(s.Pool, cfg),
-		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096)},
+		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096), TransferOnRequest: pol.TransferOnRequest()},
 		Orgs:        app.Orgs{Ledger: l, Managed: managed},
 		Accounts:    app.Accounts{Ledger: l, Cache: ledger.NewHistoryCache(4096).TrustFor(CallerTrust)},
 		Catalog:     cat,

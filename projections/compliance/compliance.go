@@ -44,7 +44,11 @@ const (
 // tables: a deployment that changes its jurisdiction policy, or receives the
 // next year's working-day table, must recompute every due date, which is
 // what a new Version does (a rebuild beside the serving generation).
-const schemaVersion = 4 // 4: the person's data form (HU 9.1b, BĐ II.1b from the account's issue), arrivals from outside the province (TG 10.1a)
+// 4: the person's data form (HU 9.1b, BĐ II.1b from the account's issue),
+// arrivals from outside the province (TG 10.1a); each side of a transfer
+// between orgs owes its own deadlines (sender done on sending, receiver's
+// transfer_forward), requests (HU 10.2).
+const schemaVersion = 4
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -143,7 +147,8 @@ CREATE TABLE %[2]s (
     change_proposals uuid[] NOT NULL,   -- pending proposals of kind "change"
     pending          jsonb,             -- the open transfer item, if any
     person_form      jsonb,             -- the open person_form item (HU 9.1b, BĐ II.1b), if any
-    form_opened      boolean NOT NULL   -- a person_form item was ever opened: it opens once a dossier
+    form_opened      boolean NOT NULL,  -- a person_form item was ever opened: it opens once a dossier
+    requests         jsonb              -- open request items (HU 10.2), one per requesting org
 );
 
 CREATE TABLE %[7]s (
@@ -180,10 +185,25 @@ type dossierState struct {
 	// restart it, and a repeated account event changes nothing).
 	personForm *item
 	formOpened bool
-	dirty      bool // changed by this batch
+	requests   []*item // the managing org's open duties to answer a request (HU 10.2)
+	dirty      bool    // changed by this batch
 }
 
 func (s *dossierState) changeProposal(id uuid.UUID) bool { return slices.Contains(s.proposals, id) }
+
+// request is the open request item of the requesting org, or nil.
+func (s *dossierState) request(org domain.OrgID) *item {
+	for _, it := range s.requests {
+		if it.Counterpart == org {
+			return it
+		}
+	}
+	return nil
+}
+
+// receiverItemID is the id of the receiving org's item of a transfer
+// initiated by event id: derived, so a rebuild gives the same id.
+func receiverItemID(id uuid.UUID) uuid.UUID { return uuid.NewSHA1(id, []byte("transfer_forward")) }
 
 // Apply implements projections.Projection: ApplyBatch of one event.
 func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, ev eventstore.Event) error {
@@ -397,6 +417,8 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 				if err := p.close(it, OutcomeImported, rec.ID, recordedOn); err != nil {
 					return err
 				}
+			case tr.request:
+				st.requests = append(st.requests, it)
 			case tr.open:
 				st.pending = it
 			default:
@@ -409,6 +431,11 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 	}
 	if err := p.duties(st, rec, put); err != nil {
 		return err
+	}
+	if ti, ok := rec.Event.(dossier.TransferInitiated); ok && ti.Kind == dossier.TransferBetweenOrgs {
+		if err := p.sent(st, ti, rec, put); err != nil {
+			return err
+		}
 	}
 	switch e := rec.Event.(type) {
 	case dossier.TransferReceived:
@@ -540,6 +567,54 @@ func (p *Projection) duties(st *dossierState, rec domain.Recorded, put func(*ite
 	return nil
 }
 
+// sent applies a transfer between orgs to each side's duties (PT 9.1,
+// TG 10.3, BĐ II.5a, HU 10.2). The sending org's duty ends when it sends:
+// the target's open request item is done by this event (its own item,
+// when there was no request, was done by triggers). The receiving org's
+// delay is its own: where the policy has a transfer_forward rule (HU 10.2's
+// 30 days to receive and forward) an item owned by the target org opens,
+// done when it receives. Where the regulation gives the receiver no
+// deadline (PT 9.1, TG 10.3, BĐ II.5a name only the sender's), no item
+// opens for it: the receiver owes nothing the ledger can judge.
+func (p *Projection) sent(st *dossierState, ti dossier.TransferInitiated, rec domain.Recorded, put func(*item)) error {
+	m := rec.Meta
+	recordedOn := domain.DateOf(m.RecordedAt)
+	outcome := OutcomeDone
+	if m.ImportedFrom != "" {
+		outcome = OutcomeImported
+	}
+	if req := st.request(ti.TargetOrg); req != nil {
+		req.TransferID = ti.TransferID
+		if err := p.close(req, outcome, rec.ID, recordedOn); err != nil {
+			return err
+		}
+		put(req)
+		st.requests = slices.DeleteFunc(st.requests, func(it *item) bool { return it == req })
+	}
+	r, err := p.pol.Governing(policy.TransferForward, func(rule policy.Deadline) domain.Date { return anchorDate(rule, m) }, p.cal)
+	if err != nil {
+		st.pending = nil
+		return nil // no rule in force (or a date the calendar cannot answer): no item
+	}
+	it := &item{
+		ID: receiverItemID(rec.ID), Dossier: st.id, Org: ti.TargetOrg, Counterpart: ti.FromOrg,
+		Action: policy.TransferForward.String(), Article: r.Rule.Article, Anchor: r.Rule.Anchor.String(),
+		AnchorDate: r.Start, Due: r.Due, Unit: r.Rule.Unit.String(), Trigger: rec.Event.EventType(),
+		TransferID: ti.TransferID, Outcome: OutcomeOpen, Version: rec.Version,
+		Recorded: m.RecordedAt.UTC().Format(time.RFC3339Nano),
+	}
+	st.pending = nil
+	if outcome == OutcomeImported {
+		if err := p.close(it, OutcomeImported, rec.ID, recordedOn); err != nil {
+			return err
+		}
+	} else {
+		st.pending = it
+	}
+	put(it)
+	return nil
+}
+
 func (s *dossierState) revoke() {
 	if !s.managing.IsZero() {
 		s.revoked = s.managing
@@ -575,7 +650,7 @@ func (p *Projection) close(it *item, outcome Outcome, by uuid.UUID, on domain.Da
 }
 
 func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID) (map[uuid.UUID]*dossierState, error) {
-	rows, err := tx.Query(ctx, `SELECT dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened FROM `+
+	rows, err := tx.Query(ctx, `SELECT dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened, requests FROM `+
 		t.Name(ViewDossiers)+` WHERE dossier_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("compliance: loading dossiers: %w", err)
@@ -586,8 +661,8 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 		var s dossierState
 		var v int64
 		var managing, revoked *uuid.UUID
-		var pending, form []byte
-		if err := rows.Scan(&s.id, &v, &managing, &revoked, &s.proposals, &pending, &form, &s.formOpened); err != nil {
+		var pending, form, requests []byte
+		if err := rows.Scan(&s.id, &v, &managing, &revoked, &s.proposals, &pending, &form, &s.formOpened, &requests); err != nil {
 			return nil, fmt.Errorf("compliance: loading dossiers: %w", err)
 		}
 		s.version = uint64(v)
@@ -607,6 +682,11 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 			s.personForm = new(item)
 			if err := json.Unmarshal(form, s.personForm); err != nil {
 				return nil, fmt.Errorf("compliance: dossier %s: person form item: %w", s.id, err)
+			}
+		}
+		if requests != nil {
+			if err := json.Unmarshal(requests, &s.requests); err != nil {
+				return nil, fmt.Errorf("compliance: dossier %s: request items: %w", s.id, err)
 			}
 		}
 		out[s.id] = &s
@@ -634,6 +714,7 @@ func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states ma
 		proposals         []string
 		pending, forms    []*string
 		formOpened        []bool
+		requests          []*string
 	)
 	for _, s := range states {
 		if !s.dirty {
@@ -651,19 +732,29 @@ func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states ma
 			return fmt.Errorf("compliance: encoding the person form item of %s: %w", s.id, err)
 		}
 		pending, forms, formOpened = append(pending, p), append(forms, f), append(formOpened, s.formOpened)
+		var rq *string
+		if len(s.requests) > 0 {
+			b, err := json.Marshal(s.requests)
+			if err != nil {
+				return fmt.Errorf("compliance: encoding the request items of %s: %w", s.id, err)
+			}
+			str := string(b)
+			rq = &str
+		}
+		requests = append(requests, rq)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
-INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened)
-SELECT id, version, managing, revoked, proposals::uuid[], pending, form, opened
-  FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bool[])
-       AS x(id, version, managing, revoked, proposals, pending, form, opened)
+INSERT INTO `+t.Name(ViewDossiers)+` (dossier_id, version, managing_org, revoked_org, change_proposals, pending, person_form, form_opened, requests)
+SELECT id, version, managing, revoked, proposals::uuid[], pending, form, opened, requests
+  FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bool[], $9::jsonb[])
+       AS x(id, version, managing, revoked, proposals, pending, form, opened, requests)
 ON CONFLICT (dossier_id) DO UPDATE SET version = EXCLUDED.version, managing_org = EXCLUDED.managing_org,
     revoked_org = EXCLUDED.revoked_org, change_proposals = EXCLUDED.change_proposals, pending = EXCLUDED.pending,
-    person_form = EXCLUDED.person_form, form_opened = EXCLUDED.form_opened`,
-		ids, versions, managing, revoked, proposals, pending, forms, formOpened)
+    person_form = EXCLUDED.person_form, form_opened = EXCLUDED.form_opened, requests = EXCLUDED.requests`,
+		ids, versions, managing, revoked, proposals, pending, forms, formOpened, requests)
 	if err != nil {
 		return fmt.Errorf("compliance: writing dossiers: %w", err)
 	}
@@ -749,7 +840,7 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
        $18::int[], $19::bigint[], $20::timestamptz[])
 ON CONFLICT (item_id) DO UPDATE SET outcome = EXCLUDED.outcome, closed_by = EXCLUDED.closed_by,
     closed_on = EXCLUDED.closed_on, late = EXCLUDED.late, late_by = EXCLUDED.late_by,
-    working_days_late = EXCLUDED.working_days_late`,
+    working_days_late = EXCLUDED.working_days_late, transfer_id = EXCLUDED.transfer_id`,
 		ids, dossiers, orgs, counterparts, actions, articles, anchors, anchorDates, dues, units, triggers, transfers, out,
 		closedBy, closedOn, late, lateBy, lateWD, versions, recorded)
 	if err != nil {

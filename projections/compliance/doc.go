@@ -30,7 +30,12 @@
 //	dossier.proposal_accepted.v1 (a "change"     update_after_change    recorded
 //	  proposal, not an annual supplement)
 //	dossier.transfer_initiated.v1 internal       transfer_internal      transfer_received recorded
-//	dossier.transfer_initiated.v1 between_orgs   transfer_between_orgs  transfer_received recorded
+//	dossier.transfer_requested.v1                transfer_between_orgs  transfer_initiated.v1 to the
+//	                                                                    requesting org recorded (HU 10.2)
+//	dossier.transfer_initiated.v1 between_orgs   transfer_between_orgs  recorded: sending ends the
+//	  (no open request of the target)                                   sender's duty (PT 9.1, TG 10.3, BĐ II.5a)
+//	  and, where the policy has the rule:        transfer_forward       transfer_received recorded
+//	                                             (owned by the target)  (HU 10.2: 30 days from the decision)
 //	dossier.transfer_initiated.v1 out_of_prov.   status_change          transfer_received recorded
 //	dossier.status_changed.v1                    status_change          recorded
 //	dossier.created.v1 (rules not anchored on    person_form            the person's first
@@ -64,8 +69,8 @@
 // attachments, submitted or rejected proposals, annual supplements, the
 // civil-servant number, managing-org changes from org mergers (a DoHA
 // process, not a personnel decision), and the rules whose trigger the
-// ledger does not record: transfer_forward, national_sync*, approvals and
-// reports (windows and report dates, not per-event deadlines).
+// ledger does not record: national_sync*, approvals and reports (windows
+// and report dates, not per-event deadlines).
 //
 // An event whose envelope marks it as imported history (imported_from, the
 // go-live of issue 14) still yields its item, for the record, but closed at
@@ -79,9 +84,11 @@
 // The anchor is the source document's date for a "decision_date" rule and
 // the event's effective date for the others ("effective_date" exactly;
 // "account_issued" is the effective date of the personal account's
-// account.created.v1; "valid_paper_dossier", "change_date",
-// "request_received" and "handover_received" name moments the ledger does
-// not record, and the effective date — the legal date of the fact — is
+// account.created.v1; for "request_received" the request's own event when
+// there is one, else the transfer decision's effective date;
+// "valid_paper_dossier", "change_date" and "handover_received" name
+// moments the ledger does not record, and the effective date — the legal
+// date of the fact — is
 // their closest recorded stand-in). The done date is the recorded_at of the
 // completing event as a date in Vietnam: the day the ledger held the data,
 // which is what the regulations time. Lateness is counted in the rule's
@@ -89,11 +96,15 @@
 //
 // # Orgs
 //
-// An item belongs to the org that managed the dossier when its trigger
-// happened (the sending org of a transfer); a transfer between orgs also
-// names the receiving org as Counterpart, and Items and Overdue find an
-// item through either, so the receiving org sees the dossiers it has yet
-// to receive. Summary counts by Org only, so nothing is counted twice.
+// Each side of a transfer owes its own deadlines (PT 9.1, TG 10.3,
+// BĐ II.5a, HU 10.2). The sending org's item belongs to the org that
+// managed the dossier (Counterpart: the receiving org) and is done when it
+// sends, so a slow receiver never makes it late; the receiving org's
+// transfer_forward item belongs to the receiving org (Counterpart: the
+// sender). Where the regulation gives the receiver no deadline (PT 9.1,
+// TG 10.3, BĐ II.5a) it has no item. Items finds an item through Org or
+// Counterpart (each side sees the other's part of the transfer); Overdue
+// and Summary count by Org only: what is overdue for an org is its own.
 //
 // # Views and idempotency
 //

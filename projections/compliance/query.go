@@ -154,8 +154,9 @@ type OverdueItem struct {
 	DaysOverdue int
 }
 
-// Overdue lists, for orgs (as Org or Counterpart), the items whose due date
-// is before asOf and that were not closed by asOf (still open, or closed
+// Overdue lists, for orgs (as Org: each side of a transfer owes its own
+// deadlines, PT 9.1 / HU 10.2, and the other side's delay is not its
+// own), the items whose due date is before asOf and that were not closed by asOf (still open, or closed
 // after it), by due date then id. On today's date that is what is overdue
 // now; on a past date, what was overdue then as the ledger knows it now
 // (an action recorded late counts as overdue until the day it was
@@ -168,7 +169,7 @@ func Overdue(ctx context.Context, db Querier, orgs []domain.OrgID, asOf domain.D
 		return nil, fmt.Errorf("%w: as-of date required", ErrInvalid)
 	}
 	items, err := queryItems(ctx, db, `SELECT `+itemColumns+` FROM `+ViewItems+`
- WHERE (org_id = ANY($1) OR counterpart_org = ANY($1))
+ WHERE org_id = ANY($1)
    AND due_date < $2::date AND (closed_on IS NULL OR closed_on > $2::date)
  ORDER BY due_date, item_id`, orgIDs(orgs), asOf.String())
 	if err != nil {

@@ -82,6 +82,9 @@ type trigger struct {
 	// counterpart is the receiving org of a transfer between orgs.
 	counterpart domain.OrgID
 	transferID  uuid.UUID
+	// request: the item is the managing org's duty to answer a receiving
+	// org's request, open until it sends to that org.
+	request bool
 }
 
 // triggers maps one dossier event to the rule it triggers, if any. This is
@@ -94,8 +97,16 @@ type trigger struct {
 //	dossier.row_added.v1 / row_amended.v1
 //	  (with source document)                   → update_after_change, done on recording
 //	dossier.proposal_accepted.v1 (kind change) → update_after_change, done on recording
+//	dossier.transfer_requested.v1              → transfer_between_orgs owed by the managing org,
+//	                                             counted from the request, open until it sends
+//	                                             to the requesting org (HU 10.2)
 //	dossier.transfer_initiated.v1 internal     → transfer_internal, open until received
-//	dossier.transfer_initiated.v1 between_orgs → transfer_between_orgs, open until received
+//	dossier.transfer_initiated.v1 between_orgs → the sender's transfer_between_orgs, done on
+//	                                             sending (PT 9.1, TG 10.3, BĐ II.5a); or it
+//	                                             closes the open request item of the target;
+//	                                             plus the receiver's transfer_forward, owned by
+//	                                             the target org, open until received, where
+//	                                             the policy has that rule (HU 10.2)
 //	dossier.transfer_initiated.v1 out_of_prov. → status_change, open until the hand-over is recorded
 //	dossier.transfer_received.v1               → completes the open transfer item
 //	dossier.transfer_rejected/cancelled.v1     → closes it without completion
@@ -127,10 +138,24 @@ func triggers(ev domain.Event, m domain.Meta, st *dossierState) (trigger, bool) 
 		case dossier.TransferInternal:
 			return trigger{action: policy.TransferInternal, open: true, transferID: e.TransferID}, true
 		case dossier.TransferBetweenOrgs:
-			return trigger{action: policy.TransferBetweenOrgs, open: true, transferID: e.TransferID, counterpart: e.TargetOrg}, true
+			// The sending org's duty ends when it sends: its item is done
+			// by this event. An open request item of the target (HU 10.2)
+			// is that duty already, counted from the request; it is closed
+			// in fold instead.
+			if st.request(e.TargetOrg) != nil {
+				return trigger{}, false
+			}
+			return trigger{action: policy.TransferBetweenOrgs, transferID: e.TransferID, counterpart: e.TargetOrg}, true
 		case dossier.TransferOutOfProvince:
 			return trigger{action: policy.StatusChange, open: true, transferID: e.TransferID}, true
 		}
+	case dossier.TransferRequested:
+		// HU 10.2: the old org's days count from the new org's request. A
+		// repeated request while one is open does not restart the count.
+		if st.request(e.RequestingOrg) != nil {
+			return trigger{}, false
+		}
+		return trigger{action: policy.TransferBetweenOrgs, open: true, counterpart: e.RequestingOrg, request: true}, true
 	case dossier.StatusChanged:
 		return trigger{action: policy.StatusChange}, true
 	}

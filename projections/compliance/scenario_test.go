@@ -76,15 +76,18 @@ func TestPhuTho(t *testing.T) {
 	})
 
 	// transfer_between_orgs, 5 working days from the decision's effective
-	// date: received 6 working days after it is late by 1.
-	initiated := l.DossierDo(mover, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
-		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t1"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
+	// date: PT 9.1, the sending org's duty ends when it sends. Sent 6
+	// working days after it, the sender is late by 1.
+	initiated := l.DossierDo(mover, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 11)), func(x *dossier.Dossier) ([]domain.Event, error) {
+		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t1"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 11)))
 	})
 	received := l.DossierDo(mover, l.meta(orgB, d(2025, 3, 11), d(2025, 3, 11)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.ReceiveTransfer(uid("t1"), l.meta(orgB, d(2025, 3, 11), d(2025, 3, 11)))
 	})
 
-	// The same rule met on time: received on the 5th working day.
+	// The same rule met on time: sent on the day of the decision. PT 9.1
+	// (TG 10.3, BĐ II.5a) gives the receiving org no deadline: its receipt
+	// on the 5th working day opens and closes nothing.
 	quick, createdQuick := l.create("Nhanh", orgA, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
 	quickInit := l.DossierDo(quick, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t2"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, l.meta(orgA, d(2025, 3, 3), d(2025, 3, 3)))
@@ -107,12 +110,13 @@ func TestPhuTho(t *testing.T) {
 		return x.ChangeStatus(dossier.StatusRetired, l.meta(orgB, d(2025, 4, 25), d(2025, 5, 7)))
 	})
 
-	// An open transfer past its due date is overdue, for both orgs.
+	// PT 9.1: a transfer sent and never received is nobody's overdue item:
+	// the sender's duty ended when it sent, the receiver has no deadline.
 	pending, createdPending := l.create("Chờ Nhận", orgA, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
 	pendingInit := l.DossierDo(pending, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t3"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgC}, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
 	})
-	// A cancelled transfer is closed, never judged.
+	// A transfer cancelled after it was sent: the sending was done.
 	cancelled, createdCancelled := l.create("Hủy", orgA, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
 	cancelledInit := l.DossierDo(cancelled, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)), func(x *dossier.Dossier) ([]domain.Event, error) {
 		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("t4"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgC}, l.meta(orgA, d(2025, 6, 2), d(2025, 6, 2)))
@@ -146,19 +150,19 @@ func TestPhuTho(t *testing.T) {
 	check(t, got, createdOnTime, want{policy.CreateDossier, orgA, d(2025, 3, 3), d(2025, 3, 17), d(2025, 3, 17), done, 0, 0})
 	check(t, got, createdLate, want{policy.CreateDossier, orgA, d(2025, 3, 3), d(2025, 3, 17), d(2025, 3, 18), done, 1, 1})
 	check(t, got, salary[0], want{policy.UpdateAfterChange, orgA, d(2025, 1, 10), d(2025, 2, 10), d(2025, 2, 20), done, 10, 8})
-	check(t, got, initiated[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 11), done, 1, 1})
-	if it := got[initiated[0]]; it.Counterpart != orgB || it.ClosedBy != received[0] || it.TransferID != uid("t1") {
-		t.Errorf("transfer item: counterpart %s closed by %s transfer %s; want %s, %s, %s", it.Counterpart, it.ClosedBy, it.TransferID, orgB, received[0], uid("t1"))
+	check(t, got, initiated[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 11), done, 1, 1}) // PT 9.1
+	if it := got[initiated[0]]; it.Counterpart != orgB || it.ClosedBy != initiated[0] || it.TransferID != uid("t1") {
+		t.Errorf("transfer item: counterpart %s closed by %s transfer %s; want %s, %s, %s", it.Counterpart, it.ClosedBy, it.TransferID, orgB, initiated[0], uid("t1"))
 	}
 	noItem(t, got, received[0], "the receipt completes the transfer item")
 	check(t, got, createdQuick, want{policy.CreateDossier, orgA, d(2025, 3, 3), d(2025, 3, 17), d(2025, 3, 3), done, 0, 0})
-	check(t, got, quickInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 10), done, 0, 0})
+	check(t, got, quickInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 3, 3), d(2025, 3, 10), d(2025, 3, 3), done, 0, 0})
 	noItem(t, got, family[0], "update without source document")
 	check(t, got, retired[0], want{policy.StatusChange, orgB, d(2025, 4, 25), d(2025, 5, 6), d(2025, 5, 7), done, 1, 1})
 	check(t, got, createdPending, want{policy.CreateDossier, orgA, d(2025, 6, 2), d(2025, 6, 16), d(2025, 6, 2), done, 0, 0})
-	check(t, got, pendingInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 6, 2), d(2025, 6, 9), domain.Date{}, compliance.OutcomeOpen, 0, 0})
+	check(t, got, pendingInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 6, 2), d(2025, 6, 9), d(2025, 6, 2), done, 0, 0})
 	check(t, got, createdCancelled, want{policy.CreateDossier, orgA, d(2025, 6, 2), d(2025, 6, 16), d(2025, 6, 2), done, 0, 0})
-	check(t, got, cancelledInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 6, 2), d(2025, 6, 9), domain.Date{}, compliance.OutcomeCancelled, 0, 0})
+	check(t, got, cancelledInit[0], want{policy.TransferBetweenOrgs, orgA, d(2025, 6, 2), d(2025, 6, 9), d(2025, 6, 2), done, 0, 0})
 	noItem(t, got, internal[0], "internal transfer under Phú Thọ")
 	check(t, got, createdLeaver, want{policy.CreateDossier, orgA, d(2025, 6, 2), d(2025, 6, 16), d(2025, 6, 2), done, 0, 0})
 	check(t, got, outInit[0], want{policy.StatusChange, orgA, d(2025, 6, 26), d(2025, 7, 3), d(2025, 7, 3), done, 0, 0})
@@ -172,13 +176,11 @@ func TestPhuTho(t *testing.T) {
 		asOf domain.Date
 		want []uuid.UUID
 	}{
-		// The pending transfer is seen by the sender and the receiver, the
-		// cancelled one only until its cancellation; due on the day is not
-		// overdue yet.
-		{[]domain.OrgID{orgC}, d(2025, 6, 9), nil},
-		{[]domain.OrgID{orgC}, d(2025, 6, 10), []uuid.UUID{pendingInit[0], cancelledInit[0]}},
-		{[]domain.OrgID{orgA}, d(2025, 6, 20), []uuid.UUID{pendingInit[0]}},
-		{[]domain.OrgID{orgC}, d(2025, 12, 31), []uuid.UUID{pendingInit[0]}},
+		// PT 9.1: the transfer never received is overdue for nobody: the
+		// sender sent on time, the receiver owes no deadline.
+		{[]domain.OrgID{orgC}, d(2025, 6, 10), nil},
+		{[]domain.OrgID{orgA}, d(2025, 6, 20), nil},
+		{[]domain.OrgID{orgC}, d(2025, 12, 31), nil},
 		{[]domain.OrgID{orgB}, d(2025, 12, 31), nil},
 		// In hindsight the salary change was overdue from 11 to 19
 		// February; the late transfer is not overdue on the day it was
@@ -210,10 +212,10 @@ func TestPhuTho(t *testing.T) {
 	}
 	wantSum := map[domain.OrgID]compliance.OrgSummary{
 		// orgA: 7 creations (6 on time, 1 late), the late salary change,
-		// transfers t1 late and t2 on time, t3 open and overdue on 20
-		// June, t4 cancelled, the transfer out done on time (not due on
-		// 20 June).
-		orgA: {Org: orgA, OnTime: 6 + 1 + 1, Late: 1 + 1 + 1, Closed: 1, OpenOverdue: 1},
+		// transfers t1 sent late, t2, t3 and t4 sent on time (PT 9.1:
+		// receiving, or not, is not the sender's), the transfer out done
+		// on time.
+		orgA: {Org: orgA, OnTime: 6 + 3 + 1, Late: 1 + 1 + 1},
 		// orgB managed the retired dossier.
 		orgB: {Org: orgB, Late: 1},
 	}
@@ -230,7 +232,7 @@ func TestPhuTho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum) != 1 || sum[0] != (compliance.OrgSummary{Org: orgA, OnTime: 3, Late: 2, OpenOverdue: 1}) {
+	if len(sum) != 1 || sum[0] != (compliance.OrgSummary{Org: orgA, OnTime: 3, Late: 2}) {
 		t.Errorf("Summary(March) = %+v", sum)
 	}
 
@@ -325,8 +327,9 @@ func TestRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Creations recorded on the 10th, 11th and 12th working day: 1 on
-	// time, 2 late; three transfers never received, all overdue.
-	if len(sum) != 1 || sum[0] != (compliance.OrgSummary{Org: orgA, OnTime: 1, Late: 2, OpenOverdue: 3}) {
+	// time, 2 late; three transfers sent on the day (PT 9.1: never
+	// received is not the sender's delay), on time.
+	if len(sum) != 1 || sum[0] != (compliance.OrgSummary{Org: orgA, OnTime: 1 + 3, Late: 2}) {
 		t.Errorf("Summary = %+v", sum)
 	}
 }
