@@ -576,10 +576,17 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position) iter.Se
 			var pend bool
 			// Reads are idempotent: retry what may pass, a few times.
 			batch, err := backoff.Retry(ctx, func() ([]eventstore.Event, error) {
-				batch, err := s.ReadAll(ctx, pos, s.batch)
-				pend = false
-				if err == nil && len(batch) < s.batch {
-					pend, err = s.pending(ctx, pos)
+				// Pending before ReadAll: each takes its own snapshot and
+				// the stable prefix only grows. The other way round, an
+				// event held back for the read whose blocker ended before
+				// the pending check was neither read nor pending, and the
+				// subscription slept a whole poll interval with its
+				// notification already spent.
+				var err error
+				pend, err = s.pending(ctx, pos)
+				var batch []eventstore.Event
+				if err == nil {
+					batch, err = s.ReadAll(ctx, pos, s.batch)
 				}
 				if err != nil && !transient(err) {
 					return nil, backoff.Permanent(err)
