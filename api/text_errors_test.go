@@ -26,6 +26,21 @@ func TestHostileTextIsRefused(t *testing.T) {
 			`,"source_document":{"kind":"decision","number":"1/QĐ","date":"2025-01-02","issuer":"UBND"}` + extra + `}`
 	}
 	long := strings.Repeat("Ư", 10000)
+	// request builds a transfer request by org A naming the dossier, with a
+	// raw document number; reactivate a reactivation body with a raw
+	// issuer member.
+	request := func(ids, number string) string {
+		return `{` + ids + `,"requesting_org":"` + w.orgA.String() + `","source_document":{"kind":"official_letter","number":"` + number + `","date":"2025-05-02","issuer":"UBND"}}`
+	}
+	// A retired person's dossier, so that a reactivation passes the state
+	// check and reaches the text rules.
+	retired, _ := w.createDossier(t, w.hrA, w.orgA, "Đỗ Văn Hưu", "001085054322")
+	write(t, env, http.MethodPost, "/api/v1/dossiers/"+retired+"/status", w.hrA, `"1"`, map[string]any{
+		"status": "retired", "effective_date": "2025-06-01", "source_document": decision("20/QĐ-SYT"),
+	}, http.StatusOK)
+	reactivate := func(issuer string) string {
+		return `{"managing_org":"` + w.orgA.String() + `","personal_id_number":"001085054322","source_document":{"kind":"decision","number":"9/QĐ","date":"2025-05-02",` + issuer + `}}`
+	}
 	tests := []struct {
 		name       string
 		method     string
@@ -64,12 +79,23 @@ func TestHostileTextIsRefused(t *testing.T) {
 		{"correction: 10,000-character reason", "POST", path + "/corrections", `{"corrects":"` + id + `","patch":{"other":{"notes":"x"}},"reason":"` + long + `","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, 422, "validation_failed", "/reason", "too_long"},
 		{"correction: ANSI escape in the reason", "POST", path + "/corrections", `{"corrects":"` + id + `","patch":{"other":{"notes":"x"}},"reason":"\u001b[2Jxoá","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, 422, "validation_failed", "/reason", "control_character"},
 		{"correction: lone surrogate in the reason", "POST", path + "/corrections", `{"corrects":"` + id + `","patch":{"other":{"notes":"x"}},"reason":"sai\udc01","source_document":{"kind":"decision","number":"1","date":"2025-01-02","issuer":"UBND"}}`, 400, "malformed_json", "/reason", "unpaired_surrogate"},
+		// The routes issue 13 and 14 added: a transfer request, a reactivation.
+		{"transfer request: NUL in the document number", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`"`, `1\u0000/CV`), 422, "validation_failed", "/source_document/number", "control_character"},
+		{"transfer request: 10,000-character document number", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`"`, long), 422, "validation_failed", "/source_document/number", "too_long"},
+		{"transfer request: duplicate key", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`","dossier_id":"`+id+`"`, "1/CV"), 400, "malformed_json", "/dossier_id", "duplicate_key"},
+		{"transfer request: invalid UTF-8", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`"`, "1/CV \xff"), 400, "malformed_json", "", ""},
+		{"reactivation: ANSI escape in the issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"\u001b[31mUBND"`), 422, "validation_failed", "/source_document/issuer", "control_character"},
+		{"reactivation: 10,000-character issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"`+long+`"`), 422, "validation_failed", "/source_document/issuer", "too_long"},
+		{"reactivation: case-variant key", "POST", "/api/v1/dossiers/" + retired + "/reactivate", strings.Replace(reactivate(`"issuer":"UBND"`), `"managing_org"`, `"Managing_org"`, 1), 400, "malformed_json", "/Managing_org", "key_case"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := eventCount(t, env)
 			var headers []string
-			if tt.method != "POST" || strings.HasSuffix(tt.path, "/corrections") {
+			switch {
+			case strings.HasSuffix(tt.path, "/reactivate"):
+				headers = append(headers, "If-Match", `"2"`) // after the retirement
+			case tt.method != "POST" || strings.HasSuffix(tt.path, "/corrections"):
 				headers = append(headers, "If-Match", `"1"`)
 			}
 			r := env.Do(tt.method, tt.path, w.hrA, tt.body, headers...)
