@@ -85,7 +85,7 @@ func TestHostileTextIsRefused(t *testing.T) {
 		{"transfer request: duplicate key", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`","dossier_id":"`+id+`"`, "1/CV"), 400, "malformed_json", "/dossier_id", "duplicate_key"},
 		{"transfer request: invalid UTF-8", "POST", "/api/v1/transfer-requests", request(`"dossier_id":"`+id+`"`, "1/CV \xff"), 400, "malformed_json", "", ""},
 		{"reactivation: ANSI escape in the issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"\u001b[31mUBND"`), 422, "validation_failed", "/source_document/issuer", "control_character"},
-		{"reactivation: 10,000-character issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"`+long+`"`), 422, "validation_failed", "/source_document/issuer", "too_long"},
+		{"reactivation: 10,000-character issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"` + long + `"`), 422, "validation_failed", "/source_document/issuer", "too_long"},
 		{"reactivation: case-variant key", "POST", "/api/v1/dossiers/" + retired + "/reactivate", strings.Replace(reactivate(`"issuer":"UBND"`), `"managing_org"`, `"Managing_org"`, 1), 400, "malformed_json", "/Managing_org", "key_case"},
 	}
 	for _, tt := range tests {
