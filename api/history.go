@@ -194,7 +194,7 @@ func (s *Server) auditTrail(c echo.Context) error {
 		sensitive := !e.Dossier.IsZero() && caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)
 		out.Items = append(out.Items, entryView(e, sensitive))
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.reply(c, out, s.auditSheet(out, reportOrgs(c, account.ActionReadAudit), caller.Today))
 }
 
 // ReadView is one row of the read log.
@@ -303,7 +303,7 @@ func (s *Server) readLog(c echo.Context) error {
 		out.Items = out.Items[:limit]
 		out.NextCursor = cursor.Encode(readsList, readsKey{ID: out.Items[limit-1].ID})
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.reply(c, out, s.readLogSheet(out, reportOrgs(c, account.ActionReadAudit), CallerOf(c).Today))
 }
 
 // readsList names the read log's cursors (see internal/cursor); the key is

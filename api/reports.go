@@ -82,7 +82,7 @@ func (s *Server) listArchive(c echo.Context) error {
 	if err := s.logListed(c, ids); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.reply(c, out, s.archiveSheet(out, reportOrgs(c, account.ActionReadDossier), caller.Today))
 }
 
 // complianceScope is the orgs whose compliance the caller may see: those
@@ -207,6 +207,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		asOf = CallerOf(c).Today
 	}
 	ctx := c.Request().Context()
+	issuers := reportOrgs(c, account.ActionReadDossier, account.ActionReadAudit)
 	switch view {
 	case "items":
 		f := compliance.Filter{Orgs: scope, From: from, To: to}
@@ -236,7 +237,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 			out.Items = append(out.Items, complianceItem(it))
 		}
 		out.NextCursor = page.Next
-		return c.JSON(http.StatusOK, out)
+		return s.reply(c, out, s.complianceItemsSheet("DANH SÁCH VIỆC PHẢI LÀM THEO THỜI HẠN", out.Items, issuers, asOf, out.NextCursor, false))
 	case "overdue":
 		out := struct {
 			AsOf  domain.Date          `json:"as_of"`
@@ -255,7 +256,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 			v.DaysOverdue = &n
 			out.Items = append(out.Items, v)
 		}
-		return c.JSON(http.StatusOK, out)
+		return s.reply(c, out, s.complianceItemsSheet("DANH SÁCH VIỆC QUÁ HẠN CHƯA THỰC HIỆN", out.Items, issuers, asOf, "", true))
 	case "summary":
 		out := struct {
 			AsOf domain.Date             `json:"as_of"`
@@ -271,7 +272,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 		for _, sm := range sums {
 			out.Orgs = append(out.Orgs, ComplianceSummaryView{Org: sm.Org, OnTime: sm.OnTime, Late: sm.Late, Closed: sm.Closed, OpenOverdue: sm.OpenOverdue})
 		}
-		return c.JSON(http.StatusOK, out)
+		return s.reply(c, out, s.complianceSummarySheet(out.Orgs, issuers, asOf))
 	case "approvals":
 		flagged, err := queryBool(c, "flagged_only")
 		if err != nil {
@@ -292,7 +293,7 @@ func (s *Server) compliance(c echo.Context, view string) error {
 				Timing: a.Timing, Flagged: a.Flagged(), WindowStart: a.WindowStart, WindowEnd: a.WindowEnd, SignedOn: a.SignedOn,
 				SignerAccount: a.SignerAccount, SignerSubject: a.SignerSubject, RecordedAt: a.RecordedAt})
 		}
-		return c.JSON(http.StatusOK, out)
+		return s.reply(c, out, s.approvalsSheet(out.Approvals, issuers, asOf))
 	}
 	return fmt.Errorf("compliance: no view %q", view)
 }
@@ -408,7 +409,7 @@ func (s *Server) headcount(c echo.Context) error {
 			return err
 		}
 		out.BM02 = bm02View(r)
-		return c.JSON(http.StatusOK, out)
+		return s.reply(c, out, s.bm02Sheet(out, scope))
 	}
 	rows, err := s.deps.Views.Headcount(ctx, stats.Query{AsOf: asOf, Orgs: scope, GroupBy: dims})
 	if err != nil {
@@ -422,7 +423,7 @@ func (s *Server) headcount(c echo.Context) error {
 		}
 		out.Rows = append(out.Rows, HeadcountRow{Values: vals, Count: r.Count})
 	}
-	return c.JSON(http.StatusOK, out)
+	return s.reply(c, out, s.headcountSheet(out, dims))
 }
 
 // SexCountView splits a count by sex.

@@ -54,6 +54,8 @@ type ReportReader interface {
 	ComplianceSummary(ctx context.Context, q compliance.SummaryQuery) ([]compliance.OrgSummary, error)
 	Approvals(ctx context.Context, orgs []domain.OrgID, flaggedOnly bool) ([]compliance.Approval, error)
 	StatsReport(ctx context.Context, orgs []domain.OrgID, asOf domain.Date) (stats.BM02, error)
+	// StatsReportByOrg is StatsReport one line per org (the spreadsheet form).
+	StatsReportByOrg(ctx context.Context, orgs []domain.OrgID, asOf domain.Date) ([]stats.OrgBM02, error)
 	Headcount(ctx context.Context, q stats.Query) ([]stats.Row, error)
 }
 

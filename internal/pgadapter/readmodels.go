@@ -113,6 +113,11 @@ func (m *ReadModels) StatsReport(ctx context.Context, scope []domain.OrgID, asOf
 	return stats.Report(ctx, m.pool, scope, asOf)
 }
 
+// StatsReportByOrg implements api.ReportReader.
+func (m *ReadModels) StatsReportByOrg(ctx context.Context, scope []domain.OrgID, asOf domain.Date) ([]stats.OrgBM02, error) {
+	return stats.ReportByOrg(ctx, m.pool, scope, asOf)
+}
+
 // Headcount implements api.ReportReader.
 func (m *ReadModels) Headcount(ctx context.Context, q stats.Query) ([]stats.Row, error) {
 	return stats.Headcount(ctx, m.pool, q)

@@ -378,3 +378,42 @@ func orgIDs(orgs []domain.OrgID) []uuid.UUID {
 	}
 	return out
 }
+
+// OrgBM02 is one org's line of the BM02 form.
+type OrgBM02 struct {
+	Org domain.OrgID
+	BM02
+}
+
+// ReportByOrg computes the BM02 columns as Report does, one line per org
+// of orgs that has people in service on asOf: a person counts under their
+// managing org when it is in orgs, else under their employing unit, so the
+// lines add up to Report's totals. Lines come in org id order; orgs with
+// nobody are left out. It returns ErrInvalid as Report does.
+func ReportByOrg(ctx context.Context, db Querier, orgs []domain.OrgID, asOf domain.Date) ([]OrgBM02, error) {
+	if asOf.IsZero() {
+		return nil, fmt.Errorf("%w: as-of date required", ErrInvalid)
+	}
+	if len(orgs) == 0 {
+		return nil, fmt.Errorf("%w: orgs: at least one", ErrInvalid)
+	}
+	var line OrgBM02
+	sql, dest := reportQuery(&line.BM02)
+	sql = `SELECT CASE WHEN org_id = ANY($2) THEN org_id ELSE unit_id END, ` + strings.TrimPrefix(sql, `SELECT `) + ` GROUP BY 1 ORDER BY 1`
+	var org uuid.UUID
+	dest = append([]any{&org}, dest...)
+	rows, err := db.Query(ctx, sql, append([]any{asOf.String(), orgIDs(orgs)}, ageParams(asOf)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("stats: report by org: %w", err)
+	}
+	defer rows.Close()
+	var out []OrgBM02
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("stats: report by org: %w", err)
+		}
+		line.Org, line.AsOf = domain.OrgID(org), asOf
+		out = append(out, line)
+	}
+	return out, rows.Err()
+}
