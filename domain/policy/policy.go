@@ -69,8 +69,17 @@ type ReportRule struct {
 	Month      int        `json:"month"`
 	Day        int        `json:"day"`
 	YearOffset int        `json:"year_offset"`
-	Article    string     `json:"article"`
-	Note       string     `json:"note,omitempty"`
+	// Period is the part of the year the report covers: Q1–Q4 for a
+	// quarterly report, H1 or H2 for a half-yearly one, "year" otherwise
+	// (the default of every kind but the quarterly, which must name it).
+	Period string `json:"period"`
+	// OwedBy says who owes the report: each org of the tree below the
+	// province (EachOrg, the default), or the province alone (Province:
+	// its designated Department of Home Affairs, else its people's
+	// committee; the default of report_to_moha).
+	OwedBy  Owner  `json:"owed_by"`
+	Article string `json:"article"`
+	Note    string `json:"note,omitempty"`
 	Validity
 	Layer Layer `json:"-"`
 }
@@ -248,6 +257,8 @@ type rawReport struct {
 	Month      int    `json:"month"`
 	Day        int    `json:"day"`
 	YearOffset int    `json:"year_offset"`
+	Period     string `json:"period"`
+	OwedBy     string `json:"owed_by"`
 	Article    string `json:"article"`
 	Note       string `json:"note"`
 	rawValidity
@@ -446,6 +457,26 @@ func Parse(b []byte) (Policy, error) {
 		}
 		text(f+"article", rr.Article, false)
 		text(f+"note", rr.Note, false)
+		period, owner := rr.Period, Owner(rr.OwedBy)
+		if okK {
+			if period == "" {
+				period = defaultPeriod(k)
+			}
+			if !slices.Contains(periodParts[k], period) {
+				v.Add(f+"period", "enum", strings.Join(periodParts[k], ", ")+" for "+k.String())
+				okD = false
+			}
+			if owner == "" {
+				owner = EachOrg
+				if k == ReportToMOHA {
+					owner = Province
+				}
+			}
+			if owner != EachOrg && owner != Province {
+				v.Add(f+"owed_by", "enum", "each_org or province")
+				okD = false
+			}
+		}
 		val, okV := validity(f, rr.rawValidity)
 		if okK && okD && okV {
 			key := reportKey{k, rr.Month, rr.Day, rr.YearOffset}
@@ -461,7 +492,8 @@ func Parse(b []byte) (Policy, error) {
 				continue
 			}
 			seenReport[key] = append(seenReport[key], placed{f, val})
-			p.reports = append(p.reports, ReportRule{k, rr.Month, rr.Day, rr.YearOffset, rr.Article, rr.Note, val, layer})
+			p.reports = append(p.reports, ReportRule{Action: k, Month: rr.Month, Day: rr.Day, YearOffset: rr.YearOffset, Period: period,
+				OwedBy: owner, Article: rr.Article, Note: rr.Note, Validity: val, Layer: layer})
 		}
 	}
 	if err := v.Err(); err != nil {

@@ -190,6 +190,8 @@ func daysInMonth(year int, m time.Month) int {
 type Report struct {
 	Action  ActionKind
 	Year    int         // the year reported on
+	Period  string      // its label: "2026", "2026-H1", "2026-Q3" (PeriodLabel)
+	OwedBy  Owner
 	Due     domain.Date // last day, moved off a day off to the next working day
 	Article string
 	Layer   Layer
@@ -217,7 +219,7 @@ func (p Policy) ReportsDue(year int, cal *calendar.Calendar) ([]Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Report{Action: r.Action, Year: year, Due: due, Article: r.Article, Layer: r.Layer})
+		out = append(out, Report{Action: r.Action, Year: year, Period: PeriodLabel(year, r.Period), OwedBy: r.OwedBy, Due: due, Article: r.Article, Layer: r.Layer})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out, nil
