@@ -189,8 +189,8 @@ func daysInMonth(year int, m time.Month) int {
 // Report is one report due for a reporting year.
 type Report struct {
 	Action  ActionKind
-	Year    int         // the year reported on
-	Period  string      // its label: "2026", "2026-H1", "2026-Q3" (PeriodLabel)
+	Year    int    // the year reported on
+	Period  string // its label: "2026", "2026-H1", "2026-Q3" (PeriodLabel)
 	OwedBy  Owner
 	Due     domain.Date // last day, moved off a day off to the next working day
 	Article string
