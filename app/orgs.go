@@ -186,3 +186,10 @@ func (s Orgs) Dissolve(ctx context.Context, id domain.OrgID, ifMatch uint64, suc
 // errNoSuccession is the cause when Succession.Run is asked about an org
 // whose stream holds no merger, split or dissolution with a successor.
 var errNoSuccession = errors.New("the org has no merger, split or dissolution with a successor")
+
+// SubmitReport records the org's periodic report (org.Org.SubmitReport):
+// the kind and period, the file's SHA-256, the dispatch in m.Source. The
+// caller has checked that the policy in force asks for that report.
+func (s Orgs) SubmitReport(ctx context.Context, id domain.OrgID, ifMatch uint64, kind, period, sha256 string, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(o *org.Org) ([]domain.Event, error) { return o.SubmitReport(m, kind, period, sha256) })
+}

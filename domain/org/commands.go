@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/policy"
 )
 
 // MaxNameLen is the longest org name accepted, in characters: the longest
@@ -221,6 +222,40 @@ func (o *Org) DesignateHomeAffairs(m domain.Meta, homeAffairs domain.OrgID, ance
 	}
 	return []domain.Event{HomeAffairsDesignated{HomeAffairs: homeAffairs}}, nil
 }
+
+// SubmitReport records that the org submitted its report of kind for
+// period (policy.ParsePeriod), the file whose SHA-256 (64 hex digits) is
+// sha256, under the dispatch in m.Source, sent on m.EffectiveDate. Whether
+// the policy asks for that report is the caller's question (it needs the
+// policy in force). Errors: domain.ErrInvalid ("kind": enum; "period":
+// format; "sha256": format); domain.ErrConflict (a *domain.StateError)
+// when the org has ended, the date is before its creation, or this file
+// was submitted for the period already ("already_submitted").
+func (o *Org) SubmitReport(m domain.Meta, kind, period, sha256 string) ([]domain.Event, error) {
+	var v domain.ValidationError
+	checkMeta(&v, m)
+	k, err := policy.ParseActionKind(kind)
+	if err != nil || !policy.IsReport(k) {
+		v.Add("kind", "enum", "report_half_year, report_year, report_quarter or report_to_moha")
+	} else if _, _, err := policy.ParsePeriod(k, period); err != nil {
+		v.Add("period", "format", "a period of "+kind+" (2026, 2026-H1, 2026-Q3)")
+	}
+	if !sha256RE.MatchString(sha256) {
+		v.Add("sha256", "format", "64 lowercase hexadecimal digits")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := o.checkChange(m.EffectiveDate); err != nil {
+		return nil, err
+	}
+	if slices.Contains(o.reports[kind+"/"+period], sha256) {
+		return nil, o.stateErr("already_submitted", "this file was submitted for "+period+" already")
+	}
+	return []domain.Event{ReportSubmitted{Kind: kind, Period: period, SHA256: sha256}}, nil
+}
+
+var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (o *Org) stateErr(rule, detail string) error {
 	return &domain.StateError{Aggregate: "org", ID: o.id.String(), Rule: rule, Detail: detail}

@@ -69,6 +69,20 @@ type HomeAffairsDesignated struct {
 	HomeAffairs domain.OrgID `json:"home_affairs"`
 }
 
+// ReportSubmitted is stored as "org.report_submitted.v1" in the org's
+// stream: the org submitted its periodic report of Kind (a report kind of
+// domain/policy: report_half_year, report_year, report_quarter,
+// report_to_moha) covering Period ("2026", "2026-H1", "2026-Q3"), the file
+// whose SHA-256 is SHA256, under the dispatch or decision in Meta.Source,
+// sent on the effective date (BT 13, HU 13, TG 15.5/16.8, BĐ III.2). It
+// closes the org's report item in the compliance read model; a later
+// submission of another file for the same period is a resubmission.
+type ReportSubmitted struct {
+	Kind   string `json:"kind"`
+	Period string `json:"period"`
+	SHA256 string `json:"sha256"`
+}
+
 // Stored event names.
 const (
 	TypeCreated   = "org.created.v1"
@@ -79,6 +93,8 @@ const (
 	TypeDissolved = "org.dissolved.v1"
 	// TypeHomeAffairsDesignated is HomeAffairsDesignated's stored name.
 	TypeHomeAffairsDesignated = "org.home_affairs_designated.v1"
+	// TypeReportSubmitted is ReportSubmitted's stored name.
+	TypeReportSubmitted = "org.report_submitted.v1"
 )
 
 func (Created) EventType() string               { return TypeCreated }
@@ -88,6 +104,7 @@ func (Merged) EventType() string                { return TypeMerged }
 func (Split) EventType() string                 { return TypeSplit }
 func (Dissolved) EventType() string             { return TypeDissolved }
 func (HomeAffairsDesignated) EventType() string { return TypeHomeAffairsDesignated }
+func (ReportSubmitted) EventType() string       { return TypeReportSubmitted }
 
 // codec declares every current org event once. Unlike the dossier's, it
 // decodes a JSON null payload as the zero event, as this package always has.
@@ -99,6 +116,7 @@ var codec = domain.NewCodec("org",
 	domain.Def[Split](),
 	domain.Def[Dissolved](),
 	domain.Def[HomeAffairsDesignated](),
+	domain.Def[ReportSubmitted](),
 ).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.

@@ -25,6 +25,9 @@ type Org struct {
 	// homeAffairs: a province's designations of its Department of Home
 	// Affairs, sorted by From.
 	homeAffairs []HomeAffairsEntry
+	// reports: the digests submitted per report kind and period
+	// ("report_year/2026").
+	reports map[string][]string
 }
 
 // HomeAffairsEntry is a province's Department of Home Affairs from From
@@ -76,7 +79,7 @@ func Replay(history []domain.Recorded) (*Org, error) {
 // them (values, not pointers).
 func known(e domain.Event) bool {
 	switch e.(type) {
-	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated:
+	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated, ReportSubmitted:
 		return true
 	}
 	return false
@@ -133,6 +136,13 @@ func (o *Org) apply(r domain.Recorded) {
 		o.end(StatusDissolved, d, s)
 	case HomeAffairsDesignated:
 		o.homeAffairs = insertByDate(o.homeAffairs, HomeAffairsEntry{From: d, Org: e.HomeAffairs}, func(h HomeAffairsEntry) domain.Date { return h.From })
+	case ReportSubmitted:
+		if o.reports == nil {
+			o.reports = map[string][]string{}
+		}
+		k := e.Kind + "/" + e.Period
+		o.reports[k] = append(o.reports[k], e.SHA256)
+		return // a report changes nothing of the org: later changes may predate it
 	}
 	if d.After(o.lastEff) {
 		o.lastEff = d
