@@ -26,7 +26,9 @@ func TestSubmitReport(t *testing.T) {
 			func(o *Org) ([]domain.Event, error) { return o.SubmitReport(meta(eff), "report_year", "2026", sha) },
 			[]domain.Event{ReportSubmitted{Kind: "report_year", Period: "2026", SHA256: sha}}, nil, ""},
 		{"BĐ III.2 quarterly report", []step{unit},
-			func(o *Org) ([]domain.Event, error) { return o.SubmitReport(meta(eff), "report_quarter", "2026-Q4", sha) },
+			func(o *Org) ([]domain.Event, error) {
+				return o.SubmitReport(meta(eff), "report_quarter", "2026-Q4", sha)
+			},
 			[]domain.Event{ReportSubmitted{Kind: "report_quarter", Period: "2026-Q4", SHA256: sha}}, nil, ""},
 		{"another file is a resubmission", []step{unit, sent},
 			func(o *Org) ([]domain.Event, error) { return o.SubmitReport(meta(eff), "report_year", "2026", other) },
