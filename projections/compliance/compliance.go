@@ -48,7 +48,9 @@ const (
 // arrivals from outside the province (TG 10.1a); each side of a transfer
 // between orgs owes its own deadlines (sender done on sending, receiver's
 // transfer_forward), requests (HU 10.2).
-const schemaVersion = 4
+// 5: the reports each org submitted (org.report_submitted.v1), behind the
+// report due dates of BT 13, HU 13, TG 15.5/16.8, BĐ III.2 (ReportDuties).
+const schemaVersion = 5
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -101,7 +103,7 @@ func (*Projection) Name() string { return Name }
 func (p *Projection) Version() int { return p.version }
 
 // Views implements projections.Projection.
-func (*Projection) Views() []string { return []string{ViewItems, ViewDossiers, ViewApprovals} }
+func (*Projection) Views() []string { return []string{ViewItems, ViewDossiers, ViewApprovals, ViewReports} }
 
 // Policy is the jurisdiction policy the projection judges by.
 func (p *Projection) Policy() policy.Policy { return p.pol }
@@ -169,7 +171,10 @@ CREATE INDEX %[8]s ON %[7]s (org_id, month);`,
 		t.Name("compliance_items_by_org"), t.Name("compliance_items_by_counterpart"),
 		t.Name("compliance_items_open"), t.Name("compliance_items_by_dossier"),
 		t.Name(ViewApprovals), t.Name("compliance_approvals_by_org")))
-	return err
+	if err != nil {
+		return err
+	}
+	return setupReports(ctx, tx, t)
 }
 
 // dossierState is compliance_dossiers' row.
@@ -243,6 +248,9 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		}
 	}
 	if err := writeApprovals(ctx, tx, t, events); err != nil {
+		return err
+	}
+	if err := writeReports(ctx, tx, t, events); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
