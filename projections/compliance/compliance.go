@@ -103,7 +103,9 @@ func (*Projection) Name() string { return Name }
 func (p *Projection) Version() int { return p.version }
 
 // Views implements projections.Projection.
-func (*Projection) Views() []string { return []string{ViewItems, ViewDossiers, ViewApprovals, ViewReports} }
+func (*Projection) Views() []string {
+	return []string{ViewItems, ViewDossiers, ViewApprovals, ViewReports}
+}
 
 // Policy is the jurisdiction policy the projection judges by.
 func (p *Projection) Policy() policy.Policy { return p.pol }
