@@ -752,6 +752,16 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/compliance/approvals", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/approvals")},
 		{pattern: "GET /api/v1/reports/headcount", list: true, allowed: []role{roleHR, roleApprover, roleInspector}, want: http.StatusOK,
 			build: list("/api/v1/reports/headcount")},
+		// Report due dates: every compliance reader sees them; HR of the org
+		// records a report it sent (TG 15.5's yearly report, the default
+		// policy's), If-Match the org's ETag.
+		{pattern: "GET /api/v1/compliance/reports", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/compliance/reports")},
+		{pattern: "POST /api/v1/reports/{kind}/{period}/submissions", allowed: dossierRoles, want: http.StatusCreated,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				o := m.orgOf(s)
+				return request{method: http.MethodPost, path: "/api/v1/reports/report_year/2026/submissions",
+					body: with(acctDecision(m.next()), "org", o, "sha256", fmt.Sprintf("%064x", m.next())), headers: []string{"If-Match", m.orgETag(t, o)}}
+			}},
 
 		// Monthly approvals: approvers sign, auditors of the org look; the
 		// refusal is a 403 (approvals name orgs, not people).

@@ -157,6 +157,9 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/compliance/summary", Authenticated, s.complianceSummary),
 		r(get, v1+"/compliance/approvals", Authenticated, s.complianceApprovals),
 		r(get, v1+"/reports/headcount", Authenticated, s.headcount),
+		// Report due dates and submissions (report_duties.go).
+		r(get, v1+"/compliance/reports", Authenticated, s.complianceReports),
+		r(post, v1+"/reports/:kind/:period/submissions", Authenticated, s.submitReport),
 
 		// Monthly approvals, proofs and checkpoints (approvals.go, proofs.go).
 		r(get, v1+"/approvals/:org/:month/manifest", Authenticated, ap.manifest),

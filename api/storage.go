@@ -7,6 +7,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
@@ -54,6 +56,9 @@ type ReportReader interface {
 	ComplianceSummary(ctx context.Context, q compliance.SummaryQuery) ([]compliance.OrgSummary, error)
 	Approvals(ctx context.Context, orgs []domain.OrgID, flaggedOnly bool) ([]compliance.Approval, error)
 	StatsReport(ctx context.Context, orgs []domain.OrgID, asOf domain.Date) (stats.BM02, error)
+	// ReportDuties lists the report due dates of the orgs and how they were
+	// met (compliance.ReportDuties).
+	ReportDuties(ctx context.Context, pol policy.Policy, cal *calendar.Calendar, q compliance.ReportQuery) ([]compliance.ReportDuty, error)
 	// StatsReportByOrg is StatsReport one line per org (the spreadsheet form).
 	StatsReportByOrg(ctx context.Context, orgs []domain.OrgID, asOf domain.Date) ([]stats.OrgBM02, error)
 	Headcount(ctx context.Context, q stats.Query) ([]stats.Row, error)

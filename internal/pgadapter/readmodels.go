@@ -11,6 +11,8 @@ import (
 
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
@@ -111,6 +113,11 @@ func (m *ReadModels) Approvals(ctx context.Context, scope []domain.OrgID, flagge
 // StatsReport implements api.ReportReader.
 func (m *ReadModels) StatsReport(ctx context.Context, scope []domain.OrgID, asOf domain.Date) (stats.BM02, error) {
 	return stats.Report(ctx, m.pool, scope, asOf)
+}
+
+// ReportDuties implements api.ReportReader.
+func (m *ReadModels) ReportDuties(ctx context.Context, pol policy.Policy, cal *calendar.Calendar, q compliance.ReportQuery) ([]compliance.ReportDuty, error) {
+	return compliance.ReportDuties(ctx, m.pool, pol, cal, q)
 }
 
 // StatsReportByOrg implements api.ReportReader.
