@@ -168,6 +168,22 @@ func TestReportsAsSpreadsheets(t *testing.T) {
 				if len(lines) != 2 {
 					t.Errorf("BM02 has %d org lines, want 2 (Sở Y tế, Sở Giáo dục và Đào tạo)", len(lines))
 				}
+			case "audit trail":
+				// The inspector may not read sensitive fields: the workbook
+				// leaves out their changes as the JSON does, and says so.
+				redacted := 0
+				for _, row := range lines {
+					v, _ := f.GetCellValue(c.sheet, "J"+strconv.Itoa(row))
+					if strings.Contains(v, "ethnicity") || strings.Contains(v, "religion") {
+						t.Errorf("J%d shows a sensitive change to an inspector: %q", row, v)
+					}
+					if strings.Contains(v, "trường nhạy cảm không hiển thị") {
+						redacted++
+					}
+				}
+				if redacted == 0 {
+					t.Error("no line of the audit workbook says sensitive changes were left out")
+				}
 			case "headcount by org and sex":
 				var rows []struct{ Count int }
 				if err := json.Unmarshal(doc["rows"], &rows); err != nil {
