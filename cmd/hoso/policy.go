@@ -126,6 +126,7 @@ func printRules(w io.Writer, p policy.Policy, on domain.Date) {
 		if r.YearOffset == 1 {
 			due += " next year"
 		}
+		due += fmt.Sprintf(" (%s, %s)", r.Period, r.OwedBy)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Action, "-", "-", due, r.Article, end(r.ValidFrom), end(r.ValidUntil), r.Layer)
 	}
 	_ = tw.Flush()
