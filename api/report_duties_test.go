@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/internal/spreadsheet"
+	"github.com/hoso-ledger/hoso/internal/spreadsheet/sheettest"
 )
 
 type dutyRow struct {
@@ -152,7 +153,7 @@ func TestReportSubmissionsTG(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	lines := dataLines(t, f, "Hạn báo cáo")
+	lines := sheettest.DataLines(t, f, "Hạn báo cáo")
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3", len(lines))
 	}

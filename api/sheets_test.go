@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/internal/spreadsheet"
+	"github.com/hoso-ledger/hoso/internal/spreadsheet/sheettest"
 )
 
 // sheetCase is one report asked for as a workbook: what its layout must
@@ -129,13 +129,13 @@ func TestReportsAsSpreadsheets(t *testing.T) {
 			if issuer, _ := f.GetCellValue(c.sheet, "A1"); issuer == "" || issuer != strings.ToUpper(issuer) {
 				t.Errorf("issuer line A1 = %q, want the org in capitals", issuer)
 			}
-			merges := mergedRanges(t, f, c.sheet)
+			merges := sheettest.MergedRanges(t, f, c.sheet)
 			for _, m := range c.merges {
 				if !slices.Contains(merges, m) {
 					t.Errorf("merged ranges %v lack %s", merges, m)
 				}
 			}
-			lines := dataLines(t, f, c.sheet)
+			lines := sheettest.DataLines(t, f, c.sheet)
 			if c.items != "" {
 				var items []json.RawMessage
 				if err := json.Unmarshal(doc[c.items], &items); err != nil {
@@ -145,10 +145,10 @@ func TestReportsAsSpreadsheets(t *testing.T) {
 					t.Errorf("%d lines in the workbook, %d items in the JSON", len(lines), len(items))
 				}
 			}
-			sums := checkSums(t, f, c.sheet)
-			checkFont(t, f, c.sheet, "A2")
+			sums := sheettest.CheckSums(t, f, c.sheet)
+			sheettest.CheckFont(t, f, c.sheet, "A2")
 			if len(lines) > 0 {
-				checkFont(t, f, c.sheet, "B"+strconv.Itoa(lines[0]))
+				sheettest.CheckFont(t, f, c.sheet, "B"+strconv.Itoa(lines[0]))
 			}
 			switch c.name {
 			case "BM02":
@@ -273,95 +273,4 @@ func TestSpreadsheetErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// dataLines is the row numbers of the numbered lines (column A = 1, 2, …
-// in order, under the "(1)" of a numbered header when there is one).
-func dataLines(t *testing.T, f *excelize.File, sheet string) []int {
-	t.Helper()
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for i, r := range rows {
-		if len(r) == 0 || r[0] != strconv.Itoa(len(out)+1) {
-			continue
-		}
-		// A count in column A of a header row (none has one) would stop here.
-		out = append(out, i+1)
-	}
-	return out
-}
-
-var sumFormula = regexp.MustCompile(`^SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)$`)
-
-// checkSums finds every formula of the sheet, checks it is a column SUM,
-// recomputes it from the cells it covers and compares with the cached
-// value Excel would show before recalculating; it returns the totals by
-// column letter.
-func checkSums(t *testing.T, f *excelize.File, sheet string) map[string]int {
-	t.Helper()
-	rows, err := f.GetRows(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for i, r := range rows {
-		for j := range r {
-			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-			formula, err := f.GetCellFormula(sheet, cell)
-			if err != nil || formula == "" {
-				continue
-			}
-			m := sumFormula.FindStringSubmatch(formula)
-			col, _ := excelize.ColumnNumberToName(j + 1)
-			if m == nil || m[1] != col || m[3] != col {
-				t.Errorf("%s: formula %q is not a SUM of its own column", cell, formula)
-				continue
-			}
-			from, _ := strconv.Atoi(m[2])
-			to, _ := strconv.Atoi(m[4])
-			sum := 0
-			for row := from; row <= to; row++ {
-				v, _ := f.GetCellValue(sheet, col+strconv.Itoa(row))
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					t.Errorf("%s%d = %q, summed by %s, is not a number", col, row, v, cell)
-				}
-				sum += n
-			}
-			cached, _ := f.GetCellValue(sheet, cell)
-			if cached != strconv.Itoa(sum) {
-				t.Errorf("%s = %s cached, the cells sum to %d", cell, cached, sum)
-			}
-			out[col] = sum
-		}
-	}
-	return out
-}
-
-func checkFont(t *testing.T, f *excelize.File, sheet, cell string) {
-	t.Helper()
-	id, err := f.GetCellStyle(sheet, cell)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := f.GetStyle(id)
-	if err != nil || s.Font == nil || s.Font.Family != spreadsheet.Font {
-		t.Errorf("%s's font = %+v (%v), want %s", cell, s, err, spreadsheet.Font)
-	}
-}
-
-func mergedRanges(t *testing.T, f *excelize.File, sheet string) []string {
-	t.Helper()
-	ms, err := f.GetMergeCells(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.GetStartAxis()+":"+m.GetEndAxis())
-	}
-	return out
 }

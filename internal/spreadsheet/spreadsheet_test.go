@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/hoso-ledger/hoso/internal/spreadsheet"
+	"github.com/hoso-ledger/hoso/internal/spreadsheet/sheettest"
 )
 
 func TestWriteReadsBack(t *testing.T) {
@@ -55,7 +56,7 @@ func TestWriteReadsBack(t *testing.T) {
 			t.Errorf("%s = %q (%v), want %q", c.cell, got, err, c.want)
 		}
 	}
-	merges := mergedRanges(t, f, "BM02")
+	merges := sheettest.MergedRanges(t, f, "BM02")
 	for _, m := range []string{"A1:B1", "C1:E1", "A2:E2", "A5:A6", "B5:C5", "D5:D6", "E5:E6", "A12:E12"} {
 		if !slices.Contains(merges, m) {
 			t.Errorf("merged ranges %v lack %s", merges, m)
@@ -66,12 +67,9 @@ func TestWriteReadsBack(t *testing.T) {
 			t.Errorf("formula %s = %q, want %q", cell, got, want)
 		}
 	}
-	style, err := f.GetCellStyle("BM02", "A8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err := f.GetStyle(style); err != nil || s.Font == nil || s.Font.Family != spreadsheet.Font {
-		t.Errorf("A8's font = %+v (%v), want %s", s.Font, err, spreadsheet.Font)
+	sheettest.CheckFont(t, f, "BM02", "A8")
+	if sums := sheettest.CheckSums(t, f, "BM02"); sums["B"] != 13 || sums["C"] != 4 {
+		t.Errorf("sums = %v, want B 13, C 4", sums)
 	}
 }
 
@@ -100,17 +98,4 @@ func TestWriteRefuses(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mergedRanges(t *testing.T, f *excelize.File, sheet string) []string {
-	t.Helper()
-	ms, err := f.GetMergeCells(sheet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.GetStartAxis()+":"+m.GetEndAxis())
-	}
-	return out
 }
