@@ -241,7 +241,9 @@ type Approved struct {
 //   - CodeCertNotRegistered, CodeCertRevoked: no account holds the
 //     certificate, or it was revoked;
 //   - CodeSignerNotApprover: its account may not approve this org;
-//   - CodeManifestStale: the month's events changed since it was served.
+//   - CodeManifestStale: rebuilt at the served manifest's cut, the entries
+//     differ (an earlier month was approved since); writes after the cut
+//     go into the next manifest and do not make it stale.
 func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, body []byte, m domain.Meta) (Approved, error) {
 	return s.SubmitSupplement(ctx, orgID, month, level, 0, body, m)
 }
@@ -486,8 +488,8 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 	}
 }
 
-// checkUnchanged rebuilds the manifest's entries from today's log and
-// refuses the signature when they differ from the served ones.
+// checkUnchanged rebuilds the manifest's entries at the served manifest's
+// cut and refuses the signature when they differ from the served ones.
 func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed) error {
 	prev, err := ParseManifest(served.Manifest)
 	if err != nil {
@@ -496,11 +498,12 @@ func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month 
 	if Digest(served.Manifest) != served.Digest {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest no longer matches its digest; run hoso verify", nil)
 	}
-	size, err := s.sequence(ctx)
-	if err != nil {
-		return err
-	}
-	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, size)
+	// The manifest is a snapshot: it covers the log up to the cut fixed
+	// when it was served (its tree size). Writes after the cut belong to
+	// the next manifest (carried over), so they never make this one stale;
+	// only a different answer at the same cut does (an earlier month
+	// approved meanwhile, so its carried-over events changed).
+	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, served.TreeSize)
 	if err != nil {
 		return err
 	}
