@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -374,26 +375,15 @@ func servedTime(h ledger.History, digest string) time.Time {
 // could sign both levels), over the org directly or through an ancestor
 // for the department level.
 func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level approval.Level, fp string, signedAt, now time.Time) (domain.AccountID, error) {
-	rows, err := s.cfg.Pool.Query(ctx, `
-		SELECT DISTINCT stream_id FROM events
-		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
-		account.TypeCertificateRegistered, fp)
+	ids, err := s.certificateAccounts(ctx, fp)
 	if err != nil {
-		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+		return domain.AccountID{}, err
 	}
-	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
-	}
-	if len(streams) == 0 {
+	if len(ids) == 0 {
 		return domain.AccountID{}, refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	var refusal error
-	for _, st := range streams {
-		id, err := domain.ParseAccountID(st[len("account-"):])
-		if err != nil {
-			continue
-		}
+	for _, id := range ids {
 		acct, err := app.LoadAccount(ctx, s.ledger, id)
 		if err != nil {
 			return domain.AccountID{}, err
@@ -429,6 +419,29 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level appro
 		refusal = refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	return domain.AccountID{}, refusal
+}
+
+// certificateAccounts are the accounts on which a certificate with
+// fingerprint fp was ever registered.
+func (s *Service) certificateAccounts(ctx context.Context, fp string) ([]domain.AccountID, error) {
+	rows, err := s.cfg.Pool.Query(ctx, `
+		SELECT DISTINCT stream_id FROM events
+		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
+		account.TypeCertificateRegistered, fp)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	var out []domain.AccountID
+	for _, st := range streams {
+		if id, err := domain.ParseAccountID(strings.TrimPrefix(st, "account-")); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // approverOn reports whether one of grants lets its holder approve org's
