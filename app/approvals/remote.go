@@ -39,13 +39,13 @@ type Prepared struct {
 	// is all the server needs to rebuild the attributes: nothing is kept
 	// between the two calls, so any API replica can complete it, and a
 	// forged ID only yields a signature that does not verify.
-	ID                string
-	ManifestDigest    string
-	Fingerprint       string
-	SigningTime       time.Time
-	ExpiresAt         time.Time
-	SignedAttributes  []byte // DER SET OF Attribute: what the signature covers
-	Digest            []byte // SHA-256 of SignedAttributes: what to sign
+	ID                 string
+	ManifestDigest     string
+	Fingerprint        string
+	SigningTime        time.Time
+	ExpiresAt          time.Time
+	SignedAttributes   []byte // DER SET OF Attribute: what the signature covers
+	Digest             []byte // SHA-256 of SignedAttributes: what to sign
 	SignatureAlgorithm string // "ECDSA" or "RSA-PKCS1v15", both with SHA-256
 }
 
