@@ -236,13 +236,18 @@ func (h approvalHandlers) signature(c echo.Context) error {
 	if err != nil {
 		return approvalError(err)
 	}
+	return c.JSON(http.StatusCreated, h.approvedView(res))
+}
+
+// approvedView is the 201 body of a recorded approval.
+func (h approvalHandlers) approvedView(res approvals.Approved) approvalView {
 	v := approvalViewOf(res.Signed)
 	v.Version = res.Result.LastVersion
 	if res.Checkpoint != nil {
 		n := string(res.Checkpoint.Note)
 		v.Checkpoint = &n
 	}
-	return c.JSON(http.StatusCreated, v)
+	return v
 }
 
 type approvalStatus struct {
