@@ -184,7 +184,7 @@ func (s *Service) Complete(ctx context.Context, orgID domain.OrgID, month approv
 	if err != nil {
 		return Approved{}, err
 	}
-	return s.SubmitSupplement(ctx, orgID, month, level, n, der, m)
+	return s.submit(ctx, orgID, month, level, n, der, m, approval.SignedViaRemote)
 }
 
 // ecdsaDER turns a raw r‖s signature (as some services return it) into

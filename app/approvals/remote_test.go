@@ -40,6 +40,14 @@ type remoteWorld struct {
 	root   *certtest.CA
 	clock  *time.Time
 	day    func(int) time.Time
+	cfg    approvals.Config
+}
+
+// with is another service on the same ledger, configured differently.
+func (rw *remoteWorld) with(f func(*approvals.Config)) *approvals.Service {
+	cfg := rw.cfg
+	f(&cfg)
+	return approvals.New(cfg)
 }
 
 func newRemoteWorld(t *testing.T, cfg approvals.Config) *remoteWorld {
@@ -67,7 +75,7 @@ func newRemoteWorld(t *testing.T, cfg approvals.Config) *remoteWorld {
 	cfg.Pool, cfg.Store, cfg.Tree, cfg.Roots = pool, store, tree, roots
 	cfg.Policy, cfg.Calendar = preset(t), calendar.Official()
 	cfg.Now = func() time.Time { return clock }
-	return &remoteWorld{svc: approvals.New(cfg), store: store, w: w, unit: unitA, month: month, signer: signer, root: root, clock: &clock, day: day}
+	return &remoteWorld{svc: approvals.New(cfg), store: store, w: w, unit: unitA, month: month, signer: signer, root: root, clock: &clock, day: day, cfg: cfg}
 }
 
 // TestPrepareComplete plays a remote hash-signing service: the server

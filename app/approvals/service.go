@@ -21,6 +21,8 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/ocspcheck"
+	"github.com/hoso-ledger/hoso/internal/tsa"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -45,6 +47,14 @@ type Config struct {
 	Calendar *calendar.Calendar
 	// Now is the server clock (time.Now when nil).
 	Now func() time.Time
+	// OCSP, when set, asks the signer's CA about the certificate before
+	// an approval is recorded; OCSPUnreachable (OCSPRefuse, the default,
+	// or OCSPAcceptWithNote) says what to do without a usable answer.
+	OCSP            *ocspcheck.Checker
+	OCSPUnreachable string
+	// TSA, when set, stamps every accepted signature (RFC 3161); its
+	// tokens are verified against Roots.
+	TSA *tsa.Client
 }
 
 // Service builds manifests and records approvals.
@@ -252,6 +262,10 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 // SubmitSupplement is Submit for the nth supplementary department approval
 // (n = 0: the approval itself).
 func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta) (Approved, error) {
+	return s.submit(ctx, orgID, month, level, n, body, m, approval.SignedViaUpload)
+}
+
+func (s *Service) submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta, via string) (Approved, error) {
 	now := s.cfg.Now().UTC()
 	if m.RecordedAt.IsZero() {
 		m.RecordedAt = now
@@ -321,11 +335,22 @@ func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, mont
 			return Approved{}, err
 		}
 	}
+	// The network checks come last: nothing is asked of the CA or the TSA
+	// for a signature refused on its own.
+	status, err := s.certificateStatus(ctx, sig, now)
+	if err != nil {
+		return Approved{}, err
+	}
+	stamp, err := s.timestamp(ctx, p7)
+	if err != nil {
+		return Approved{}, err
+	}
 	timing, window := s.timing(month, latest.Level, sig.signingTime)
 	events, err := a.Sign(m, approval.Signature{
 		ManifestDigest: latest.Digest, Level: latest.Level, CMS: der, SignerFingerprint: fp,
 		SignerAccount: signer, SignerSubject: subjectOf(sig.signer), SigningTime: sig.signingTime,
 		Timing: timing, WindowStart: window.Start, WindowEnd: window.End,
+		Via: via, CertificateStatus: status, Timestamp: stamp,
 	})
 	if err != nil {
 		return Approved{}, fromState(err)
