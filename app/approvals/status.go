@@ -119,4 +119,3 @@ func VerifyTimestamp(ts approval.Timestamp, cms []byte, roots *x509.CertPool) (t
 	}
 	return tok.GenTime, nil
 }
-

@@ -37,7 +37,9 @@ func TestCertificateStatusAndTimestamp(t *testing.T) {
 
 	checked := rw.with(func(c *approvals.Config) { c.OCSP, c.TSA = &ocspcheck.Checker{Responder: resp.URL}, stamping })
 	dead := rw.with(func(c *approvals.Config) { c.OCSP = &ocspcheck.Checker{Responder: "http://127.0.0.1:1/ocsp"} })
-	deadTSA := rw.with(func(c *approvals.Config) { c.OCSP, c.TSA = &ocspcheck.Checker{Responder: resp.URL}, &tsa.Client{URL: "http://127.0.0.1:1/tsa", Roots: roots} })
+	deadTSA := rw.with(func(c *approvals.Config) {
+		c.OCSP, c.TSA = &ocspcheck.Checker{Responder: resp.URL}, &tsa.Client{URL: "http://127.0.0.1:1/tsa", Roots: roots}
+	})
 	for _, tc := range []struct {
 		name   string
 		svc    *approvals.Service
