@@ -187,6 +187,27 @@ type approvalView struct {
 	Version           uint64  `json:"version,omitempty"`
 	Checkpoint        *string `json:"checkpoint,omitempty"` // the signed note taken at the approval
 	Supplement        int     `json:"supplement,omitempty"` // n of a supplementary department approval
+	// Issue 15: how it was signed, the CA's answer, the time stamp.
+	SignedVia         string          `json:"signed_via,omitempty"`
+	CertificateStatus *certStatusView `json:"certificate_status,omitempty"`
+	Timestamp         *timestampView  `json:"timestamp,omitempty"`
+}
+
+type certStatusView struct {
+	Method     string `json:"method"`
+	Responder  string `json:"responder,omitempty"`
+	Status     string `json:"status"`
+	ProducedAt string `json:"produced_at,omitempty"`
+	CheckedAt  string `json:"checked_at"`
+	Note       string `json:"note,omitempty"`
+	Response   []byte `json:"response_der,omitempty"` // base64 in JSON
+}
+
+type timestampView struct {
+	Authority string `json:"authority"`
+	GenTime   string `json:"gen_time"`
+	Serial    string `json:"serial"`
+	Token     []byte `json:"token_der"` // base64 in JSON
 }
 
 func approvalViewOf(s approval.Signed) approvalView {
@@ -195,6 +216,17 @@ func approvalViewOf(s approval.Signed) approvalView {
 		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC().Format(time.RFC3339), Timing: string(s.Timing), Supplement: s.Supplement}
 	if !s.WindowStart.IsZero() {
 		v.WindowStart, v.WindowEnd = s.WindowStart.String(), s.WindowEnd.String()
+	}
+	v.SignedVia = s.Via
+	if cs := s.CertificateStatus; cs != nil {
+		v.CertificateStatus = &certStatusView{Method: cs.Method, Responder: cs.Responder, Status: cs.Status,
+			CheckedAt: cs.CheckedAt.UTC().Format(time.RFC3339), Note: cs.Note, Response: cs.Response}
+		if !cs.ProducedAt.IsZero() {
+			v.CertificateStatus.ProducedAt = cs.ProducedAt.UTC().Format(time.RFC3339)
+		}
+	}
+	if ts := s.Timestamp; ts != nil {
+		v.Timestamp = &timestampView{Authority: ts.Authority, GenTime: ts.GenTime.UTC().Format(time.RFC3339), Serial: ts.Serial, Token: ts.Token}
 	}
 	return v
 }

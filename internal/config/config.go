@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -80,6 +81,15 @@ type Config struct {
 	// development key on the private cluster).
 	CheckpointKeyPath string
 	CheckpointKey     *checkpoint.Key
+	// OCSPURL is HOSO_OCSP_URL: the OCSP responder asked about every
+	// signer's certificate instead of the one its AIA names (empty: the
+	// AIA's). OCSPUnreachable is HOSO_OCSP_UNREACHABLE, refuse (the
+	// default) or accept-with-note. TSAURL is HOSO_TSA_URL, the RFC 3161
+	// time-stamping authority stamping every accepted signature (empty:
+	// none).
+	OCSPURL         string
+	OCSPUnreachable string
+	TSAURL          string
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -166,6 +176,24 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		if c.TrustRoots, err = approvals.LoadTrustRoots(c.TrustRootsPath); err != nil {
 			bad(fmt.Errorf("HOSO_SIGNING_TRUST_ROOTS: %w", err))
 		}
+	}
+
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{{"HOSO_OCSP_URL", &c.OCSPURL}, {"HOSO_TSA_URL", &c.TSAURL}} {
+		if *v.dst = getenv(v.name); *v.dst != "" {
+			if u, err := url.Parse(*v.dst); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(fmt.Errorf("%s is %q: want an http:// or https:// URL", v.name, *v.dst))
+			}
+		}
+	}
+	switch c.OCSPUnreachable = getenv("HOSO_OCSP_UNREACHABLE"); c.OCSPUnreachable {
+	case "":
+		c.OCSPUnreachable = approvals.OCSPRefuse
+	case approvals.OCSPRefuse, approvals.OCSPAcceptWithNote:
+	default:
+		bad(fmt.Errorf("HOSO_OCSP_UNREACHABLE is %q: want refuse (the default) or accept-with-note", c.OCSPUnreachable))
 	}
 
 	if c.CheckpointKeyPath = getenv("HOSO_CHECKPOINT_KEY"); c.CheckpointKeyPath != "" {
