@@ -71,6 +71,9 @@ func approvalError(err error) error {
 	switch {
 	case errors.Is(e.Kind, domain.ErrForbidden):
 		status = http.StatusForbidden
+	case e.Code == approvals.CodeCertStatusUnavailable || e.Code == approvals.CodeTimestampUnavailable:
+		// The CA's responder or the TSA is down: try again later.
+		status = http.StatusServiceUnavailable
 	case errors.Is(e.Kind, domain.ErrConflict):
 		status = http.StatusConflict
 	}
