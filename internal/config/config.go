@@ -90,6 +90,13 @@ type Config struct {
 	OCSPURL         string
 	OCSPUnreachable string
 	TSAURL          string
+	// PKCS11PIN is HOSO_PKCS11_PIN, the token's user PIN for `hoso sign`
+	// (empty: it prompts); APIToken is HOSO_API_TOKEN, the session token
+	// or API key `hoso sign` calls the API with (empty: --user and a
+	// password prompt). Secrets come from the environment or a prompt,
+	// never from a flag, which other users see in the process list.
+	PKCS11PIN string
+	APIToken  string
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -195,6 +202,8 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 	default:
 		bad(fmt.Errorf("HOSO_OCSP_UNREACHABLE is %q: want refuse (the default) or accept-with-note", c.OCSPUnreachable))
 	}
+
+	c.PKCS11PIN, c.APIToken = getenv("HOSO_PKCS11_PIN"), getenv("HOSO_API_TOKEN")
 
 	if c.CheckpointKeyPath = getenv("HOSO_CHECKPOINT_KEY"); c.CheckpointKeyPath != "" {
 		k, err := checkpoint.LoadKey(c.CheckpointKeyPath)
