@@ -85,7 +85,7 @@ func (h approvalHandlers) prepareSignature(c echo.Context) error {
 			cert = []byte(s)
 		} else if cert, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Detail: "certificate: PEM or base64 DER",
-				Errors: []FieldProblem{{Field: "certificate", Rule: "format"}}}
+				Errors: []FieldProblem{{Field: "/certificate", Rule: "format"}}}
 		}
 	}
 	p, err := h.r.Approvals.Prepare(c.Request().Context(), o, m, level, n, cert, req.Fingerprint)
@@ -115,7 +115,7 @@ func (h approvalHandlers) completeSignature(c echo.Context) error {
 	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(req.Signature))
 	if err != nil || len(sig) == 0 {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Detail: "signature: the raw signature in base64",
-			Errors: []FieldProblem{{Field: "signature", Rule: "format"}}}
+			Errors: []FieldProblem{{Field: "/signature", Rule: "format"}}}
 	}
 	res, err := h.r.Approvals.Complete(c.Request().Context(), o, m, level, n, req.PrepareID, sig, h.s.Meta(c))
 	if err != nil {
