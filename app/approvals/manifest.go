@@ -53,6 +53,11 @@ type Manifest struct {
 	// so the original manifests keep their bytes.
 	Supplement  int    `json:"supplement,omitempty"`
 	Supplements string `json:"supplements,omitempty"`
+	// Changes is the readable view of a unit manifest's entries, per
+	// dossier (issue 15): who changed what, on which decision. Added
+	// inside format v1 as an optional member; manifests served before it
+	// lack it and keep their bytes.
+	Changes []DossierChanges `json:"changes,omitempty"`
 }
 
 // LogState is the global Merkle log when the manifest was built.
@@ -259,7 +264,7 @@ func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Mon
 	if level == approval.LevelDepartment {
 		entries, err = b.departmentEntries(ctx, province, month, sup.covered, size)
 	} else {
-		entries, from, err = b.unitEntries(ctx, org, month, size)
+		entries, from, m.Changes, err = b.unitEntries(ctx, org, month, size)
 	}
 	if err != nil {
 		return Manifest{}, err
@@ -276,28 +281,31 @@ func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Mon
 	return m, nil
 }
 
-func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, time.Time, error) {
+func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) (_ []Entry, _ time.Time, _ []DossierChanges, err error) {
 	from := month.Start()
 	prev, _, err := loadApproval(ctx, b.ledger, org, month.Prev(), approval.LevelUnit)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	prevCovered, err := covered(prev)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	if prev.Sealed() {
 		from = month.Prev().Start()
 	}
 	cands, err := b.candidates(ctx, "dossier-%", from, month.Next().Start(), size, true)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	// Management is decided per dossier by replaying its stream up to each
 	// event, so one stream is read once however many events it has here.
 	histories := map[string][]domain.Recorded{}
 	approvals := map[approval.Month]map[string]bool{month.Prev(): prevCovered}
-	var out []Entry
+	var (
+		out     []Entry
+		changes changeGroups
+	)
 	for _, c := range cands {
 		if c.recorded.Before(month.Start()) {
 			if prevCovered[c.EventID] {
@@ -309,27 +317,28 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 		if !ok {
 			hist, err := b.ledger.Load(ctx, c.Stream, dossier.Decode)
 			if err != nil {
-				return nil, from, err
+				return nil, from, nil, err
 			}
 			h, histories[c.Stream] = hist.Events, hist.Events
 		}
 		mine, err := managedAround(h, c.Version, org)
 		if err != nil {
-			return nil, from, err
+			return nil, from, nil, err
 		}
 		if !mine {
 			continue
 		}
 		if c.Type == dossier.TypeCorrected {
 			if flag, err := b.correctsApproved(ctx, org, c, h, approvals); err != nil {
-				return nil, from, err
+				return nil, from, nil, err
 			} else if flag {
 				c.Flags = append(c.Flags, FlagCorrectsApproved)
 			}
 		}
 		out = append(out, c.Entry)
+		changes.add(c.Stream, changeOf(h[c.Version-1], c.Type))
 	}
-	return out, from, nil
+	return out, from, changes.list(), nil
 }
 
 // managedAround reports whether org managed the dossier just before or just
