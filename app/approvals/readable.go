@@ -21,10 +21,10 @@ type DossierChanges struct {
 // Change is one entry of the manifest in words.
 type Change struct {
 	EventID       string    `json:"event_id"`
-	What          string    `json:"what"`             // in Vietnamese: "Cập nhật: Chức vụ, Tiền lương"
-	Who           string    `json:"who"`              // the actor's display name
-	RecordedAt    string    `json:"recorded_at"`      // HH:MM dd/mm/yyyy, Hà Nội time
-	EffectiveDate string    `json:"effective_date"`   // dd/mm/yyyy
+	What          string    `json:"what"`           // in Vietnamese: "Cập nhật: Chức vụ, Tiền lương"
+	Who           string    `json:"who"`            // the actor's display name
+	RecordedAt    string    `json:"recorded_at"`    // HH:MM dd/mm/yyyy, Hà Nội time
+	EffectiveDate string    `json:"effective_date"` // dd/mm/yyyy
 	Decision      *Decision `json:"decision,omitempty"`
 	Reason        string    `json:"reason,omitempty"` // of a correction
 }
@@ -152,4 +152,3 @@ func (g *changeGroups) list() []DossierChanges {
 	}
 	return out
 }
-
