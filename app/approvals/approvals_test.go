@@ -35,7 +35,7 @@ var (
 	doha     = domain.OrgID(id("org/doha"))
 )
 
-func preset(t *testing.T) policy.Policy {
+func preset(t testing.TB) policy.Policy {
 	t.Helper()
 	for _, name := range policy.PresetNames() {
 		p, _ := policy.Preset(name)

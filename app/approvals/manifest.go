@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
@@ -300,7 +302,10 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 	}
 	// Management is decided per dossier by replaying its stream up to each
 	// event, so one stream is read once however many events it has here.
-	histories := map[string][]domain.Recorded{}
+	histories, err := b.loadStreams(ctx, cands)
+	if err != nil {
+		return nil, from, nil, err
+	}
 	approvals := map[approval.Month]map[string]bool{month.Prev(): prevCovered}
 	var (
 		out     []Entry
@@ -313,14 +318,7 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 			}
 			c.Flags = append(c.Flags, FlagCarriedOver)
 		}
-		h, ok := histories[c.Stream]
-		if !ok {
-			hist, err := b.ledger.Load(ctx, c.Stream, dossier.Decode)
-			if err != nil {
-				return nil, from, nil, err
-			}
-			h, histories[c.Stream] = hist.Events, hist.Events
-		}
+		h := histories[c.Stream]
 		mine, err := managedAround(h, c.Version, org)
 		if err != nil {
 			return nil, from, nil, err
@@ -339,6 +337,39 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 		changes.add(c.Stream, changeOf(h[c.Version-1], c.Type))
 	}
 	return out, from, changes.list(), nil
+}
+
+// loadParallelism is how many dossier streams a manifest reads at once:
+// a month-end manifest reads thousands, one round trip each.
+const loadParallelism = 8
+
+// loadStreams reads every dossier stream the candidates are in, each once,
+// several at a time.
+func (b builder) loadStreams(ctx context.Context, cands []candidate) (map[string][]domain.Recorded, error) {
+	out := map[string][]domain.Recorded{}
+	var streams []string
+	for _, c := range cands {
+		if _, ok := out[c.Stream]; !ok {
+			out[c.Stream] = nil
+			streams = append(streams, c.Stream)
+		}
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(loadParallelism)
+	for _, st := range streams {
+		g.Go(func() error {
+			hist, err := b.ledger.Load(gctx, st, dossier.Decode)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[st] = hist.Events
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 // managedAround reports whether org managed the dossier just before or just

@@ -218,6 +218,29 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	return Served{Bytes: b, Digest: digest, Manifest: man}, nil
 }
 
+// BuildManifest builds org's unit or department manifest of month at the
+// log's current cut without recording it as served: what Manifest
+// prepares before it appends. Benchmarks measure it; it also shows how
+// large a month's manifest is before it is served (an event holds at most
+// eventstore.MaxEventSize bytes, so a manifest over about 1 MiB cannot be
+// served: see docs/approvals.md).
+func (s *Service) BuildManifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level) (Manifest, []byte, error) {
+	province, err := s.checkLevel(ctx, orgID, level, domain.DateOf(s.cfg.Now()))
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	size, err := s.sequence(ctx)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	man, err := s.b.build(ctx, orgID, month, level, province, supplement{}, size)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	b, _, err := man.Canonical()
+	return man, b, err
+}
+
 func (s *Service) servedOf(ms approval.ManifestServed, sealed bool) (Served, error) {
 	if Digest(ms.Manifest) != ms.Digest {
 		return Served{}, refuse(CodeManifestTampered, domain.ErrConflict, "the stored manifest no longer matches its digest; run hoso verify", nil)
