@@ -41,12 +41,13 @@ type approvalDeps struct {
 	Checkpoints *checkpoint.Log
 }
 
-// available refuses approvals where the service cannot build manifests:
-// they read the PostgreSQL events table, which an EventStoreDB ledger lacks.
+// available refuses approvals where the service was built without them
+// (internal/service builds them on both backends; on EventStoreDB through
+// the store interface, approvals.Config.StoreOnly).
 func (h approvalHandlers) available() error {
 	if h.r.Approvals == nil {
 		return &Error{Status: http.StatusNotImplemented, Code: CodeNotImplemented,
-			Detail: "monthly approvals need the PostgreSQL event store; this deployment's ledger is on EventStoreDB"}
+			Detail: "monthly approvals are not configured in this deployment"}
 	}
 	return nil
 }

@@ -158,6 +158,9 @@ type builder struct {
 	pool   *pgxpool.Pool
 	ledger ledger.Ledger
 	tree   *treelog.Log
+	// storeOnly: read events through the store interface and the Merkle
+	// log's leaves, never the PostgreSQL events table (Config.StoreOnly).
+	storeOnly bool
 }
 
 type candidate struct {
@@ -170,6 +173,9 @@ type candidate struct {
 // candidates are the events of streams matching like, recorded in
 // [from, until), among the first size leaves, in log order.
 func (b builder) candidates(ctx context.Context, like string, from, until time.Time, size uint64, withData bool) ([]candidate, error) {
+	if b.storeOnly {
+		return b.candidatesFromStore(ctx, like, from, until, size)
+	}
 	dataCol := "NULL::bytea"
 	if withData {
 		dataCol = "e.data"
@@ -200,6 +206,72 @@ func (b builder) candidates(ctx context.Context, like string, from, until time.T
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// candidatesFromStore is candidates on any event store: the Merkle log's
+// leaves (kept in PostgreSQL whatever the store) name the events of the
+// matching streams among the first size leaves, and each stream is read
+// once through the store for the events' type, hash, time and data. It
+// reads every matching stream whole, whatever the month: correct on
+// EventStoreDB, but it grows with the ledger, where the events-table path
+// reads only the month (a read model indexed by recorded time would make
+// it as cheap; not built yet).
+func (b builder) candidatesFromStore(ctx context.Context, like string, from, until time.Time, size uint64) ([]candidate, error) {
+	rows, err := b.pool.Query(ctx, `
+		SELECT leaf_index, event_id, stream_id FROM merkle_leaves
+		 WHERE leaf_index < $1 AND stream_id LIKE $2 ORDER BY leaf_index`, int64(size), like)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+	}
+	type leaf struct {
+		index  int64
+		id     uuid.UUID
+		stream string
+	}
+	var leaves []leaf
+	for rows.Next() {
+		var l leaf
+		if err := rows.Scan(&l.index, &l.id, &l.stream); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+		}
+		leaves = append(leaves, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+	}
+	events := map[uuid.UUID]eventstore.Event{}
+	for _, l := range leaves {
+		if _, ok := events[l.id]; ok {
+			continue
+		}
+		evs, err := b.ledger.Store.ReadStream(ctx, l.stream, eventstore.ReadOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("approvals: reading %s: %w", l.stream, err)
+		}
+		for _, e := range evs {
+			events[e.ID] = e
+		}
+	}
+	var out []candidate
+	for _, l := range leaves {
+		e, ok := events[l.id]
+		if !ok {
+			return nil, fmt.Errorf("approvals: leaf %d names event %s, which %s does not hold", l.index, l.id, l.stream)
+		}
+		at := e.Meta.RecordedAt
+		if at.Before(from) || !at.Before(until) {
+			continue
+		}
+		c := candidate{id: e.ID, recorded: at, data: e.Data}
+		c.LeafIndex, c.Version = uint64(l.index), e.Version
+		c.EventID, c.Stream, c.Type = e.ID.String(), e.StreamID, e.Type
+		c.Hash = hex.EncodeToString(e.Hash[:])
+		c.RecordedAt = at.UTC().Format(time.RFC3339Nano)
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // loadApproval replays org's approval of month at level (empty when

@@ -210,3 +210,35 @@ func invalidField(err error, field string) bool {
 	}
 	return false
 }
+
+// TestStoreOnlyMatchesEventsTable: on the same ledger, the manifest built
+// through the store interface and the Merkle log (as on EventStoreDB) is
+// byte for byte the one built from the events table, and a signature is
+// accepted through that path (its certificate found without the table).
+func TestStoreOnlyMatchesEventsTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rw := newRemoteWorld(t, approvals.Config{})
+	rw.w.dossier(t, rw.unit, rw.day(14))
+	rw.w.dossier(t, unitA, rw.day(15))
+	storeOnly := rw.with(func(c *approvals.Config) { c.StoreOnly = true })
+	m1, b1, err := rw.svc.BuildManifest(ctx, rw.unit, rw.month, approval.LevelUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, b2, err := storeOnly.BuildManifest(ctx, rw.unit, rw.month, approval.LevelUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1.Count != 3 || string(b1) != string(b2) {
+		t.Fatalf("events table: %d entries; store only: %d entries; same bytes %v", m1.Count, m2.Count, string(b1) == string(b2))
+	}
+	meta := domain.Meta{Actor: domain.Actor{Account: admin}}
+	served, err := storeOnly.Manifest(ctx, rw.unit, rw.month, approval.LevelUnit, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storeOnly.Submit(ctx, rw.unit, rw.month, approval.LevelUnit, rw.signer.SignGo(t, served.Bytes), meta); err != nil {
+		t.Fatalf("Submit through the store-only path = %v", err)
+	}
+}

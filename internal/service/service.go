@@ -326,13 +326,15 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
-	if cfg.EventStoreURL == "" {
+	{
+		// On EventStoreDB too (issue 15): manifests are then built through
+		// the store interface and the Merkle log (approvals.Config.StoreOnly).
 		roots := cfg.TrustRoots
 		if roots == nil {
 			roots = x509.NewCertPool()
 		}
 		acfg := approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
-			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now}
+			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now, StoreOnly: cfg.EventStoreURL != ""}
 		acfg.OCSP, acfg.OCSPUnreachable = &ocspcheck.Checker{Responder: cfg.OCSPURL}, cfg.OCSPUnreachable
 		if cfg.TSAURL != "" {
 			acfg.TSA = &tsa.Client{URL: cfg.TSAURL, Roots: roots}
