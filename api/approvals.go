@@ -41,12 +41,13 @@ type approvalDeps struct {
 	Checkpoints *checkpoint.Log
 }
 
-// available refuses approvals where the service cannot build manifests:
-// they read the PostgreSQL events table, which an EventStoreDB ledger lacks.
+// available refuses approvals where the service was built without them
+// (internal/service builds them on both backends; on EventStoreDB through
+// the store interface, approvals.Config.StoreOnly).
 func (h approvalHandlers) available() error {
 	if h.r.Approvals == nil {
 		return &Error{Status: http.StatusNotImplemented, Code: CodeNotImplemented,
-			Detail: "monthly approvals need the PostgreSQL event store; this deployment's ledger is on EventStoreDB"}
+			Detail: "monthly approvals are not configured in this deployment"}
 	}
 	return nil
 }
@@ -71,6 +72,9 @@ func approvalError(err error) error {
 	switch {
 	case errors.Is(e.Kind, domain.ErrForbidden):
 		status = http.StatusForbidden
+	case e.Code == approvals.CodeCertStatusUnavailable || e.Code == approvals.CodeTimestampUnavailable:
+		// The CA's responder or the TSA is down: try again later.
+		status = http.StatusServiceUnavailable
 	case errors.Is(e.Kind, domain.ErrConflict):
 		status = http.StatusConflict
 	}
@@ -187,6 +191,27 @@ type approvalView struct {
 	Version           uint64  `json:"version,omitempty"`
 	Checkpoint        *string `json:"checkpoint,omitempty"` // the signed note taken at the approval
 	Supplement        int     `json:"supplement,omitempty"` // n of a supplementary department approval
+	// Issue 15: how it was signed, the CA's answer, the time stamp.
+	SignedVia         string          `json:"signed_via,omitempty"`
+	CertificateStatus *certStatusView `json:"certificate_status,omitempty"`
+	Timestamp         *timestampView  `json:"timestamp,omitempty"`
+}
+
+type certStatusView struct {
+	Method     string `json:"method"`
+	Responder  string `json:"responder,omitempty"`
+	Status     string `json:"status"`
+	ProducedAt string `json:"produced_at,omitempty"`
+	CheckedAt  string `json:"checked_at"`
+	Note       string `json:"note,omitempty"`
+	Response   []byte `json:"response_der,omitempty"` // base64 in JSON
+}
+
+type timestampView struct {
+	Authority string `json:"authority"`
+	GenTime   string `json:"gen_time"`
+	Serial    string `json:"serial"`
+	Token     []byte `json:"token_der"` // base64 in JSON
 }
 
 func approvalViewOf(s approval.Signed) approvalView {
@@ -195,6 +220,17 @@ func approvalViewOf(s approval.Signed) approvalView {
 		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC().Format(time.RFC3339), Timing: string(s.Timing), Supplement: s.Supplement}
 	if !s.WindowStart.IsZero() {
 		v.WindowStart, v.WindowEnd = s.WindowStart.String(), s.WindowEnd.String()
+	}
+	v.SignedVia = s.Via
+	if cs := s.CertificateStatus; cs != nil {
+		v.CertificateStatus = &certStatusView{Method: cs.Method, Responder: cs.Responder, Status: cs.Status,
+			CheckedAt: cs.CheckedAt.UTC().Format(time.RFC3339), Note: cs.Note, Response: cs.Response}
+		if !cs.ProducedAt.IsZero() {
+			v.CertificateStatus.ProducedAt = cs.ProducedAt.UTC().Format(time.RFC3339)
+		}
+	}
+	if ts := s.Timestamp; ts != nil {
+		v.Timestamp = &timestampView{Authority: ts.Authority, GenTime: ts.GenTime.UTC().Format(time.RFC3339), Serial: ts.Serial, Token: ts.Token}
 	}
 	return v
 }
@@ -236,13 +272,18 @@ func (h approvalHandlers) signature(c echo.Context) error {
 	if err != nil {
 		return approvalError(err)
 	}
+	return c.JSON(http.StatusCreated, h.approvedView(res))
+}
+
+// approvedView is the 201 body of a recorded approval.
+func (h approvalHandlers) approvedView(res approvals.Approved) approvalView {
 	v := approvalViewOf(res.Signed)
 	v.Version = res.Result.LastVersion
 	if res.Checkpoint != nil {
 		n := string(res.Checkpoint.Note)
 		v.Checkpoint = &n
 	}
-	return c.JSON(http.StatusCreated, v)
+	return v
 }
 
 type approvalStatus struct {

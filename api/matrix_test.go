@@ -803,6 +803,19 @@ func matrixRoutes() []route {
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodGet, path: "/api/v1/checkpoints/latest"}
 			}},
+		// Remote hash signing: an approver passes authorization, then the
+		// malformed fingerprint or prepare id is refused on its field.
+		{pattern: "POST /api/v1/approvals/{org}/{month}/signature/prepare", allowed: []role{roleApprover}, want: http.StatusUnprocessableEntity,
+			wantAlso: []int{http.StatusConflict},
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodPost, path: "/api/v1/approvals/" + m.orgOf(s).String() + "/" + lastMonth() + "/signature/prepare",
+					body: []byte(`{"fingerprint_sha256":"xyz"}`), headers: []string{"Content-Type", "application/json"}}
+			}},
+		{pattern: "POST /api/v1/approvals/{org}/{month}/signature/complete", allowed: []role{roleApprover}, want: http.StatusUnprocessableEntity,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodPost, path: "/api/v1/approvals/" + m.orgOf(s).String() + "/" + lastMonth() + "/signature/complete",
+					body: []byte(`{"prepare_id":"p1.x","signature":"AAAA"}`), headers: []string{"Content-Type", "application/json"}}
+			}},
 	}
 }
 

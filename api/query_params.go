@@ -66,6 +66,9 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/approvals/:org/:month":            {"level": one, "supplement": one},
 	"GET /api/v1/proofs/inclusion":                 {"event": one, "size": one},
 	"GET /api/v1/proofs/consistency":               {"from": one, "to": one},
+	// Remote hash signing (approvals_remote.go).
+	"POST /api/v1/approvals/:org/:month/signature/prepare":  {"level": one, "supplement": one},
+	"POST /api/v1/approvals/:org/:month/signature/complete": {"level": one, "supplement": one},
 }
 
 // routeKey names a route in routeParams.

@@ -168,6 +168,10 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/proofs/inclusion", Authenticated, ap.inclusion),
 		r(get, v1+"/proofs/consistency", Authenticated, ap.consistency),
 		r(get, v1+"/checkpoints/latest", Authenticated, ap.latestCheckpoint),
+
+		// Signing through a remote hash-signing service (approvals_remote.go).
+		r(post, v1+"/approvals/:org/:month/signature/prepare", Authenticated, ap.prepareSignature),
+		r(post, v1+"/approvals/:org/:month/signature/complete", Authenticated, ap.completeSignature),
 	}
 }
 

@@ -1,7 +1,12 @@
 package approvals
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"errors"
 	"testing"
+
+	"github.com/hoso-ledger/hoso/domain"
 )
 
 // FuzzParseCMS: hostile uploads are refused with a code, never a panic.
@@ -30,5 +35,37 @@ func FuzzParseManifest(f *testing.F) {
 		if err == nil && m.Count != len(m.Events) {
 			t.Fatalf("accepted a manifest whose count %d is not its %d events", m.Count, len(m.Events))
 		}
+	})
+}
+
+// FuzzParsePrepareID: a prepare id either round-trips or is refused on
+// field prepare_id, never a panic.
+func FuzzParsePrepareID(f *testing.F) {
+	h := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	f.Add("p1." + h + "." + h + ".1796000000")
+	f.Add("p1...")
+	f.Add("p1." + h + "." + h + ".-1")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, fp, at, err := ParsePrepareID(s)
+		if err != nil {
+			var v *domain.ValidationError
+			if !errors.As(err, &v) || v.Problems[0].Field != "prepare_id" {
+				t.Fatalf("ParsePrepareID(%q) error %v does not name prepare_id", s, err)
+			}
+			return
+		}
+		if got := prepareID(d, fp, at); got != s {
+			t.Fatalf("ParsePrepareID(%q) does not round-trip: %q", s, got)
+		}
+	})
+}
+
+// FuzzECDSADER: any raw signature converts or passes through unchanged.
+func FuzzECDSADER(f *testing.F) {
+	f.Add(make([]byte, 64))
+	f.Add([]byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01})
+	k := &ecdsa.PublicKey{Curve: elliptic.P256()}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = ecdsaDER(k, b)
 	})
 }

@@ -39,7 +39,7 @@ type world struct {
 	n        int
 }
 
-func (w *world) org(t *testing.T, oid domain.OrgID, c org.CreateOrg, when time.Time) {
+func (w *world) org(t testing.TB, oid domain.OrgID, c org.CreateOrg, when time.Time) {
 	t.Helper()
 	if _, err := w.orgs.Create(context.Background(), oid, c, at(when)); err != nil {
 		t.Fatalf("creating %s: %v", c.Name, err)
@@ -47,7 +47,7 @@ func (w *world) org(t *testing.T, oid domain.OrgID, c org.CreateOrg, when time.T
 }
 
 // dossier creates a dossier managed by o, recorded at when.
-func (w *world) dossier(t *testing.T, o domain.OrgID, when time.Time) domain.DossierID {
+func (w *world) dossier(t testing.TB, o domain.OrgID, when time.Time) domain.DossierID {
 	t.Helper()
 	w.n++
 	c := dossier.CreateDossier{
@@ -68,7 +68,7 @@ func (w *world) dossier(t *testing.T, o domain.OrgID, when time.Time) domain.Dos
 
 // approver creates an account holding the approver role over o and
 // registers cert on it.
-func (w *world) approver(t *testing.T, name string, home, over domain.OrgID, cert string, when time.Time) domain.AccountID {
+func (w *world) approver(t testing.TB, name string, home, over domain.OrgID, cert string, when time.Time) domain.AccountID {
 	t.Helper()
 	ctx := context.Background()
 	aid := domain.AccountID(id("account/" + name))

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
@@ -53,6 +55,11 @@ type Manifest struct {
 	// so the original manifests keep their bytes.
 	Supplement  int    `json:"supplement,omitempty"`
 	Supplements string `json:"supplements,omitempty"`
+	// Changes is the readable view of a unit manifest's entries, per
+	// dossier (issue 15): who changed what, on which decision. Added
+	// inside format v1 as an optional member; manifests served before it
+	// lack it and keep their bytes.
+	Changes []DossierChanges `json:"changes,omitempty"`
 }
 
 // LogState is the global Merkle log when the manifest was built.
@@ -151,6 +158,9 @@ type builder struct {
 	pool   *pgxpool.Pool
 	ledger ledger.Ledger
 	tree   *treelog.Log
+	// storeOnly: read events through the store interface and the Merkle
+	// log's leaves, never the PostgreSQL events table (Config.StoreOnly).
+	storeOnly bool
 }
 
 type candidate struct {
@@ -163,6 +173,9 @@ type candidate struct {
 // candidates are the events of streams matching like, recorded in
 // [from, until), among the first size leaves, in log order.
 func (b builder) candidates(ctx context.Context, like string, from, until time.Time, size uint64, withData bool) ([]candidate, error) {
+	if b.storeOnly {
+		return b.candidatesFromStore(ctx, like, from, until, size)
+	}
 	dataCol := "NULL::bytea"
 	if withData {
 		dataCol = "e.data"
@@ -193,6 +206,72 @@ func (b builder) candidates(ctx context.Context, like string, from, until time.T
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// candidatesFromStore is candidates on any event store: the Merkle log's
+// leaves (kept in PostgreSQL whatever the store) name the events of the
+// matching streams among the first size leaves, and each stream is read
+// once through the store for the events' type, hash, time and data. It
+// reads every matching stream whole, whatever the month: correct on
+// EventStoreDB, but it grows with the ledger, where the events-table path
+// reads only the month (a read model indexed by recorded time would make
+// it as cheap; not built yet).
+func (b builder) candidatesFromStore(ctx context.Context, like string, from, until time.Time, size uint64) ([]candidate, error) {
+	rows, err := b.pool.Query(ctx, `
+		SELECT leaf_index, event_id, stream_id FROM merkle_leaves
+		 WHERE leaf_index < $1 AND stream_id LIKE $2 ORDER BY leaf_index`, int64(size), like)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+	}
+	type leaf struct {
+		index  int64
+		id     uuid.UUID
+		stream string
+	}
+	var leaves []leaf
+	for rows.Next() {
+		var l leaf
+		if err := rows.Scan(&l.index, &l.id, &l.stream); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+		}
+		leaves = append(leaves, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("approvals: reading the log's leaves: %w", err)
+	}
+	events := map[uuid.UUID]eventstore.Event{}
+	for _, l := range leaves {
+		if _, ok := events[l.id]; ok {
+			continue
+		}
+		evs, err := b.ledger.Store.ReadStream(ctx, l.stream, eventstore.ReadOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("approvals: reading %s: %w", l.stream, err)
+		}
+		for _, e := range evs {
+			events[e.ID] = e
+		}
+	}
+	var out []candidate
+	for _, l := range leaves {
+		e, ok := events[l.id]
+		if !ok {
+			return nil, fmt.Errorf("approvals: leaf %d names event %s, which %s does not hold", l.index, l.id, l.stream)
+		}
+		at := e.Meta.RecordedAt
+		if at.Before(from) || !at.Before(until) {
+			continue
+		}
+		c := candidate{id: e.ID, recorded: at, data: e.Data}
+		c.LeafIndex, c.Version = uint64(l.index), e.Version
+		c.EventID, c.Stream, c.Type = e.ID.String(), e.StreamID, e.Type
+		c.Hash = hex.EncodeToString(e.Hash[:])
+		c.RecordedAt = at.UTC().Format(time.RFC3339Nano)
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // loadApproval replays org's approval of month at level (empty when
@@ -259,7 +338,7 @@ func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Mon
 	if level == approval.LevelDepartment {
 		entries, err = b.departmentEntries(ctx, province, month, sup.covered, size)
 	} else {
-		entries, from, err = b.unitEntries(ctx, org, month, size)
+		entries, from, m.Changes, err = b.unitEntries(ctx, org, month, size)
 	}
 	if err != nil {
 		return Manifest{}, err
@@ -276,28 +355,34 @@ func (b builder) build(ctx context.Context, org domain.OrgID, month approval.Mon
 	return m, nil
 }
 
-func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) ([]Entry, time.Time, error) {
+func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approval.Month, size uint64) (_ []Entry, _ time.Time, _ []DossierChanges, err error) {
 	from := month.Start()
 	prev, _, err := loadApproval(ctx, b.ledger, org, month.Prev(), approval.LevelUnit)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	prevCovered, err := covered(prev)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	if prev.Sealed() {
 		from = month.Prev().Start()
 	}
 	cands, err := b.candidates(ctx, "dossier-%", from, month.Next().Start(), size, true)
 	if err != nil {
-		return nil, from, err
+		return nil, from, nil, err
 	}
 	// Management is decided per dossier by replaying its stream up to each
 	// event, so one stream is read once however many events it has here.
-	histories := map[string][]domain.Recorded{}
+	histories, err := b.loadStreams(ctx, cands)
+	if err != nil {
+		return nil, from, nil, err
+	}
 	approvals := map[approval.Month]map[string]bool{month.Prev(): prevCovered}
-	var out []Entry
+	var (
+		out     []Entry
+		changes changeGroups
+	)
 	for _, c := range cands {
 		if c.recorded.Before(month.Start()) {
 			if prevCovered[c.EventID] {
@@ -305,31 +390,58 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 			}
 			c.Flags = append(c.Flags, FlagCarriedOver)
 		}
-		h, ok := histories[c.Stream]
-		if !ok {
-			hist, err := b.ledger.Load(ctx, c.Stream, dossier.Decode)
-			if err != nil {
-				return nil, from, err
-			}
-			h, histories[c.Stream] = hist.Events, hist.Events
-		}
+		h := histories[c.Stream]
 		mine, err := managedAround(h, c.Version, org)
 		if err != nil {
-			return nil, from, err
+			return nil, from, nil, err
 		}
 		if !mine {
 			continue
 		}
 		if c.Type == dossier.TypeCorrected {
 			if flag, err := b.correctsApproved(ctx, org, c, h, approvals); err != nil {
-				return nil, from, err
+				return nil, from, nil, err
 			} else if flag {
 				c.Flags = append(c.Flags, FlagCorrectsApproved)
 			}
 		}
 		out = append(out, c.Entry)
+		changes.add(c.Stream, changeOf(h[c.Version-1], c.Type))
 	}
-	return out, from, nil
+	return out, from, changes.list(), nil
+}
+
+// loadParallelism is how many dossier streams a manifest reads at once:
+// a month-end manifest reads thousands, one round trip each.
+const loadParallelism = 8
+
+// loadStreams reads every dossier stream the candidates are in, each once,
+// several at a time.
+func (b builder) loadStreams(ctx context.Context, cands []candidate) (map[string][]domain.Recorded, error) {
+	out := map[string][]domain.Recorded{}
+	var streams []string
+	for _, c := range cands {
+		if _, ok := out[c.Stream]; !ok {
+			out[c.Stream] = nil
+			streams = append(streams, c.Stream)
+		}
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(loadParallelism)
+	for _, st := range streams {
+		g.Go(func() error {
+			hist, err := b.ledger.Load(gctx, st, dossier.Decode)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[st] = hist.Events
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 // managedAround reports whether org managed the dossier just before or just

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,8 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/ocspcheck"
+	"github.com/hoso-ledger/hoso/internal/tsa"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -44,6 +47,19 @@ type Config struct {
 	Calendar *calendar.Calendar
 	// Now is the server clock (time.Now when nil).
 	Now func() time.Time
+	// OCSP, when set, asks the signer's CA about the certificate before
+	// an approval is recorded; OCSPUnreachable (OCSPRefuse, the default,
+	// or OCSPAcceptWithNote) says what to do without a usable answer.
+	OCSP            *ocspcheck.Checker
+	OCSPUnreachable string
+	// TSA, when set, stamps every accepted signature (RFC 3161); its
+	// tokens are verified against Roots.
+	TSA *tsa.Client
+	// StoreOnly builds manifests and finds certificates through Store and
+	// the Merkle log (Pool's merkle_leaves) only, never Pool's events
+	// table: set it when the ledger is on EventStoreDB. The events-table
+	// path (the default) reads only the month and is the fast one.
+	StoreOnly bool
 }
 
 // Service builds manifests and records approvals.
@@ -59,7 +75,7 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	l := ledger.Ledger{Store: cfg.Store}
-	return &Service{cfg: cfg, ledger: l, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree}}
+	return &Service{cfg: cfg, ledger: l, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree, storeOnly: cfg.StoreOnly}}
 }
 
 // Served is a manifest as handed to an approver.
@@ -76,6 +92,18 @@ type Served struct {
 // the store's stable prefix trails any transaction still running in the
 // cluster, and a manifest must not miss an event its month already holds.
 func (s *Service) sequence(ctx context.Context) (uint64, error) {
+	if s.cfg.StoreOnly {
+		// Any store: sequence until a pass finds nothing new.
+		for {
+			n, err := s.cfg.Tree.SequenceOnce(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if n == 0 {
+				return s.cfg.Tree.Size(ctx)
+			}
+		}
+	}
 	var (
 		xid, seq uint64
 		head     string
@@ -207,6 +235,29 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	return Served{Bytes: b, Digest: digest, Manifest: man}, nil
 }
 
+// BuildManifest builds org's unit or department manifest of month at the
+// log's current cut without recording it as served: what Manifest
+// prepares before it appends. Benchmarks measure it; it also shows how
+// large a month's manifest is before it is served (an event holds at most
+// eventstore.MaxEventSize bytes, so a manifest over about 1 MiB cannot be
+// served: see docs/approvals.md).
+func (s *Service) BuildManifest(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level) (Manifest, []byte, error) {
+	province, err := s.checkLevel(ctx, orgID, level, domain.DateOf(s.cfg.Now()))
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	size, err := s.sequence(ctx)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	man, err := s.b.build(ctx, orgID, month, level, province, supplement{}, size)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	b, _, err := man.Canonical()
+	return man, b, err
+}
+
 func (s *Service) servedOf(ms approval.ManifestServed, sealed bool) (Served, error) {
 	if Digest(ms.Manifest) != ms.Digest {
 		return Served{}, refuse(CodeManifestTampered, domain.ErrConflict, "the stored manifest no longer matches its digest; run hoso verify", nil)
@@ -241,7 +292,9 @@ type Approved struct {
 //   - CodeCertNotRegistered, CodeCertRevoked: no account holds the
 //     certificate, or it was revoked;
 //   - CodeSignerNotApprover: its account may not approve this org;
-//   - CodeManifestStale: the month's events changed since it was served.
+//   - CodeManifestStale: rebuilt at the served manifest's cut, the entries
+//     differ (an earlier month was approved since); writes after the cut
+//     go into the next manifest and do not make it stale.
 func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, body []byte, m domain.Meta) (Approved, error) {
 	return s.SubmitSupplement(ctx, orgID, month, level, 0, body, m)
 }
@@ -249,6 +302,10 @@ func (s *Service) Submit(ctx context.Context, orgID domain.OrgID, month approval
 // SubmitSupplement is Submit for the nth supplementary department approval
 // (n = 0: the approval itself).
 func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta) (Approved, error) {
+	return s.submit(ctx, orgID, month, level, n, body, m, approval.SignedViaUpload)
+}
+
+func (s *Service) submit(ctx context.Context, orgID domain.OrgID, month approval.Month, level approval.Level, n int, body []byte, m domain.Meta, via string) (Approved, error) {
 	now := s.cfg.Now().UTC()
 	if m.RecordedAt.IsZero() {
 		m.RecordedAt = now
@@ -318,11 +375,22 @@ func (s *Service) SubmitSupplement(ctx context.Context, orgID domain.OrgID, mont
 			return Approved{}, err
 		}
 	}
+	// The network checks come last: nothing is asked of the CA or the TSA
+	// for a signature refused on its own.
+	status, err := s.certificateStatus(ctx, sig, now)
+	if err != nil {
+		return Approved{}, err
+	}
+	stamp, err := s.timestamp(ctx, p7)
+	if err != nil {
+		return Approved{}, err
+	}
 	timing, window := s.timing(month, latest.Level, sig.signingTime)
 	events, err := a.Sign(m, approval.Signature{
 		ManifestDigest: latest.Digest, Level: latest.Level, CMS: der, SignerFingerprint: fp,
 		SignerAccount: signer, SignerSubject: subjectOf(sig.signer), SigningTime: sig.signingTime,
 		Timing: timing, WindowStart: window.Start, WindowEnd: window.End,
+		Via: via, CertificateStatus: status, Timestamp: stamp,
 	})
 	if err != nil {
 		return Approved{}, fromState(err)
@@ -372,26 +440,15 @@ func servedTime(h ledger.History, digest string) time.Time {
 // could sign both levels), over the org directly or through an ancestor
 // for the department level.
 func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level approval.Level, fp string, signedAt, now time.Time) (domain.AccountID, error) {
-	rows, err := s.cfg.Pool.Query(ctx, `
-		SELECT DISTINCT stream_id FROM events
-		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
-		account.TypeCertificateRegistered, fp)
+	ids, err := s.certificateAccounts(ctx, fp)
 	if err != nil {
-		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+		return domain.AccountID{}, err
 	}
-	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return domain.AccountID{}, fmt.Errorf("approvals: finding the certificate's account: %w", err)
-	}
-	if len(streams) == 0 {
+	if len(ids) == 0 {
 		return domain.AccountID{}, refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	var refusal error
-	for _, st := range streams {
-		id, err := domain.ParseAccountID(st[len("account-"):])
-		if err != nil {
-			continue
-		}
+	for _, id := range ids {
 		acct, err := app.LoadAccount(ctx, s.ledger, id)
 		if err != nil {
 			return domain.AccountID{}, err
@@ -427,6 +484,64 @@ func (s *Service) authority(ctx context.Context, orgID domain.OrgID, level appro
 		refusal = refuse(CodeCertNotRegistered, domain.ErrForbidden, "certificate "+fp+" is registered on no account", nil)
 	}
 	return domain.AccountID{}, refusal
+}
+
+// certificateAccounts are the accounts on which a certificate with
+// fingerprint fp was ever registered.
+func (s *Service) certificateAccounts(ctx context.Context, fp string) ([]domain.AccountID, error) {
+	if s.cfg.StoreOnly {
+		return s.certificateAccountsFromStore(ctx, fp)
+	}
+	rows, err := s.cfg.Pool.Query(ctx, `
+		SELECT DISTINCT stream_id FROM events
+		 WHERE type = $1 AND convert_from(data, 'UTF8')::jsonb->>'fingerprint_sha256' = $2`,
+		account.TypeCertificateRegistered, fp)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("approvals: finding the certificate's account: %w", err)
+	}
+	var out []domain.AccountID
+	for _, st := range streams {
+		if id, err := domain.ParseAccountID(strings.TrimPrefix(st, "account-")); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// certificateAccountsFromStore is certificateAccounts on any store: every
+// account stream in the Merkle log, replayed (accounts are few: one per
+// person who logs in, not per dossier).
+func (s *Service) certificateAccountsFromStore(ctx context.Context, fp string) ([]domain.AccountID, error) {
+	if _, err := s.sequence(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.cfg.Pool.Query(ctx, `SELECT DISTINCT stream_id FROM merkle_leaves WHERE stream_id LIKE 'account-%'`)
+	if err != nil {
+		return nil, fmt.Errorf("approvals: listing accounts: %w", err)
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("approvals: listing accounts: %w", err)
+	}
+	var out []domain.AccountID
+	for _, st := range streams {
+		id, err := domain.ParseAccountID(strings.TrimPrefix(st, "account-"))
+		if err != nil {
+			continue
+		}
+		acct, err := app.LoadAccount(ctx, s.ledger, id)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := acct.Certificate(fp); ok {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // approverOn reports whether one of grants lets its holder approve org's
@@ -486,8 +601,8 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 	}
 }
 
-// checkUnchanged rebuilds the manifest's entries from today's log and
-// refuses the signature when they differ from the served ones.
+// checkUnchanged rebuilds the manifest's entries at the served manifest's
+// cut and refuses the signature when they differ from the served ones.
 func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed) error {
 	prev, err := ParseManifest(served.Manifest)
 	if err != nil {
@@ -496,11 +611,12 @@ func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month 
 	if Digest(served.Manifest) != served.Digest {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest no longer matches its digest; run hoso verify", nil)
 	}
-	size, err := s.sequence(ctx)
-	if err != nil {
-		return err
-	}
-	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, size)
+	// The manifest is a snapshot: it covers the log up to the cut fixed
+	// when it was served (its tree size). Writes after the cut belong to
+	// the next manifest (carried over), so they never make this one stale;
+	// only a different answer at the same cut does (an earlier month
+	// approved meanwhile, so its carried-over events changed).
+	now, err := s.b.build(ctx, orgID, month, served.Level, province, sup, served.TreeSize)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ var commands = []command{
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},
 	{name: "devdb", summary: "the private development PostgreSQL: url [DB] | start | stop", run: runDevDB, noConfig: true},
 	{name: "version", summary: "the build: module version, VCS revision and Go version", run: runVersion, noConfig: true},
+	{name: "sign", summary: "sign a monthly approval's manifest with a PKCS#11 token: --in FILE --out FILE | --url BASE --org ID --month YYYY-MM", run: runSign},
 }
 
 func lookup(name string) (command, bool) {

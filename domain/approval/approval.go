@@ -183,6 +183,43 @@ type Signed struct {
 	// Supplement is n of a supplementary department approval (absent: the
 	// approval itself).
 	Supplement int `json:"supplement,omitempty"`
+	// Fields added for issue 15 (absent on approvals recorded before):
+	// Via says how the signature reached the server (SignedViaUpload or
+	// SignedViaRemote); CertificateStatus is the issuing CA's answer about
+	// the signer's certificate when the signature was accepted;
+	// Timestamp is an RFC 3161 token over the signature value.
+	Via               string             `json:"signed_via,omitempty"`
+	CertificateStatus *CertificateStatus `json:"certificate_status,omitempty"`
+	Timestamp         *Timestamp         `json:"timestamp,omitempty"`
+}
+
+// How a signature reached the server.
+const (
+	SignedViaUpload = "upload"           // a detached CMS uploaded whole
+	SignedViaRemote = "prepare_complete" // assembled from a hash-signing service's raw signature
+)
+
+// CertificateStatus is evidence of the signer's certificate status asked
+// of its CA. Status is "good", or "unreachable" / "no_responder" when the
+// deployment accepts a signature without an answer (Note says why);
+// revoked and unknown certificates are never recorded, they are refused.
+type CertificateStatus struct {
+	Method     string    `json:"method"` // "ocsp"
+	Responder  string    `json:"responder,omitempty"`
+	Status     string    `json:"status"`
+	Response   []byte    `json:"response,omitempty"` // the responder's signed DER answer
+	ProducedAt time.Time `json:"produced_at,omitzero"`
+	CheckedAt  time.Time `json:"checked_at"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// Timestamp is an RFC 3161 time-stamp token (DER ContentInfo) from
+// Authority over the SHA-256 of the CMS signer's signature value.
+type Timestamp struct {
+	Authority string    `json:"authority"`
+	Token     []byte    `json:"token"`
+	GenTime   time.Time `json:"gen_time"`
+	Serial    string    `json:"serial"`
 }
 
 func (ManifestServed) EventType() string { return TypeManifestServed }
@@ -439,6 +476,9 @@ type Signature struct {
 	Timing            Timing
 	WindowStart       domain.Date
 	WindowEnd         domain.Date
+	Via               string
+	CertificateStatus *CertificateStatus
+	Timestamp         *Timestamp
 }
 
 // Sign seals the month with s. Errors: domain.ErrInvalid for missing
@@ -493,6 +533,7 @@ func (a *Approval) Sign(m domain.Meta, s Signature) ([]domain.Event, error) {
 		CMS: slices.Clone(s.CMS), SignerFingerprint: s.SignerFingerprint, SignerAccount: s.SignerAccount,
 		SignerSubject: s.SignerSubject, SigningTime: s.SigningTime.UTC(), Timing: s.Timing,
 		WindowStart: s.WindowStart, WindowEnd: s.WindowEnd, Supplement: a.supplement,
+		Via: s.Via, CertificateStatus: s.CertificateStatus, Timestamp: s.Timestamp,
 	}}, nil
 }
 

@@ -5,6 +5,7 @@
 package certtest
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -90,6 +91,35 @@ func (c *CA) Issue(t testing.TB, cn string, notBefore, notAfter time.Time, usage
 		t.Fatal(err)
 	}
 	return Signer{Cert: cert, Key: key, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// IssueFor makes a certificate for cn over pub, a key held elsewhere (a
+// PKCS#11 token, an RSA key), valid over [notBefore, notAfter]. ocsp, when
+// not empty, is put in the certificate's authority information access as
+// its OCSP responder.
+func (c *CA) IssueFor(t testing.TB, cn string, pub crypto.PublicKey, notBefore, notAfter time.Time, usage x509.KeyUsage, ocsp string) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: cn, Country: []string{"VN"}},
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: usage,
+	}
+	if ocsp != "" {
+		tmpl.OCSPServer = []string{ocsp}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.Cert, pub, c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// CertPEM is cert in PEM.
+func CertPEM(cert *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
 }
 
 // Fingerprint is the hex SHA-256 of the certificate's DER.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -80,6 +81,22 @@ type Config struct {
 	// development key on the private cluster).
 	CheckpointKeyPath string
 	CheckpointKey     *checkpoint.Key
+	// OCSPURL is HOSO_OCSP_URL: the OCSP responder asked about every
+	// signer's certificate instead of the one its AIA names (empty: the
+	// AIA's). OCSPUnreachable is HOSO_OCSP_UNREACHABLE, refuse (the
+	// default) or accept-with-note. TSAURL is HOSO_TSA_URL, the RFC 3161
+	// time-stamping authority stamping every accepted signature (empty:
+	// none).
+	OCSPURL         string
+	OCSPUnreachable string
+	TSAURL          string
+	// PKCS11PIN is HOSO_PKCS11_PIN, the token's user PIN for `hoso sign`
+	// (empty: it prompts); APIToken is HOSO_API_TOKEN, the session token
+	// or API key `hoso sign` calls the API with (empty: --user and a
+	// password prompt). Secrets come from the environment or a prompt,
+	// never from a flag, which other users see in the process list.
+	PKCS11PIN string
+	APIToken  string
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -167,6 +184,26 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			bad(fmt.Errorf("HOSO_SIGNING_TRUST_ROOTS: %w", err))
 		}
 	}
+
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{{"HOSO_OCSP_URL", &c.OCSPURL}, {"HOSO_TSA_URL", &c.TSAURL}} {
+		if *v.dst = getenv(v.name); *v.dst != "" {
+			if u, err := url.Parse(*v.dst); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(fmt.Errorf("%s is %q: want an http:// or https:// URL", v.name, *v.dst))
+			}
+		}
+	}
+	switch c.OCSPUnreachable = getenv("HOSO_OCSP_UNREACHABLE"); c.OCSPUnreachable {
+	case "":
+		c.OCSPUnreachable = approvals.OCSPRefuse
+	case approvals.OCSPRefuse, approvals.OCSPAcceptWithNote:
+	default:
+		bad(fmt.Errorf("HOSO_OCSP_UNREACHABLE is %q: want refuse (the default) or accept-with-note", c.OCSPUnreachable))
+	}
+
+	c.PKCS11PIN, c.APIToken = getenv("HOSO_PKCS11_PIN"), getenv("HOSO_API_TOKEN")
 
 	if c.CheckpointKeyPath = getenv("HOSO_CHECKPOINT_KEY"); c.CheckpointKeyPath != "" {
 		k, err := checkpoint.LoadKey(c.CheckpointKeyPath)

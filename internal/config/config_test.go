@@ -200,3 +200,19 @@ func TestLoadPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestSigningChecksVariables(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{"HOSO_OCSP_URL": "http://ocsp.example.vn/", "HOSO_TSA_URL": "https://tsa.example.vn/tsr", "HOSO_OCSP_UNREACHABLE": "accept-with-note"}), 0)
+	if err != nil || c.OCSPURL != "http://ocsp.example.vn/" || c.TSAURL != "https://tsa.example.vn/tsr" || c.OCSPUnreachable != "accept-with-note" {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+	if c, _ := config.Load(env(nil), 0); c.OCSPUnreachable != "refuse" {
+		t.Errorf("default HOSO_OCSP_UNREACHABLE = %q, want refuse", c.OCSPUnreachable)
+	}
+	_, err = config.Load(env(map[string]string{"HOSO_OCSP_URL": "ftp://x", "HOSO_TSA_URL": "not a url", "HOSO_OCSP_UNREACHABLE": "maybe"}), 0)
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != 3 || !strings.HasPrefix(got[0], "HOSO_OCSP_URL") || !strings.HasPrefix(got[1], "HOSO_TSA_URL") || !strings.HasPrefix(got[2], "HOSO_OCSP_UNREACHABLE") {
+		t.Fatalf("errors = %q, want the three variables named", got)
+	}
+}

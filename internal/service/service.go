@@ -34,7 +34,9 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/internal/ocspcheck"
 	"github.com/hoso-ledger/hoso/internal/pgadapter"
+	"github.com/hoso-ledger/hoso/internal/tsa"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/processes"
@@ -118,6 +120,12 @@ type Config struct {
 	// Passwords hashes new passwords; nil is the production cost
 	// (auth.DefaultParams). Tests pass a cheap one.
 	Passwords *auth.Hasher
+	// OCSPURL, OCSPUnreachable and TSAURL: the certificate status and
+	// time-stamp checks of approvals (HOSO_OCSP_URL,
+	// HOSO_OCSP_UNREACHABLE, HOSO_TSA_URL; see approvals.Config).
+	OCSPURL         string
+	OCSPUnreachable string
+	TSAURL          string
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -318,13 +326,20 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
-	if cfg.EventStoreURL == "" {
+	{
+		// On EventStoreDB too (issue 15): manifests are then built through
+		// the store interface and the Merkle log (approvals.Config.StoreOnly).
 		roots := cfg.TrustRoots
 		if roots == nil {
 			roots = x509.NewCertPool()
 		}
-		s.Approvals = approvals.New(approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
-			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now})
+		acfg := approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
+			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now, StoreOnly: cfg.EventStoreURL != ""}
+		acfg.OCSP, acfg.OCSPUnreachable = &ocspcheck.Checker{Responder: cfg.OCSPURL}, cfg.OCSPUnreachable
+		if cfg.TSAURL != "" {
+			acfg.TSA = &tsa.Client{URL: cfg.TSAURL, Roots: roots}
+		}
+		s.Approvals = approvals.New(acfg)
 	}
 	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
@@ -485,6 +500,8 @@ func ConfigFrom(c config.Config) Config {
 		MetricsListen:  c.MetricsListen,
 		CheckpointKey:  c.CheckpointKey,
 		TrustRoots:     c.TrustRoots,
+		// Certificate status and time stamps of approvals.
+		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
 	}
 }
 
