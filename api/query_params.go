@@ -65,6 +65,8 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/approvals/:org/:month":            {"level": one, "supplement": one},
 	"GET /api/v1/proofs/inclusion":                 {"event": one, "size": one},
 	"GET /api/v1/proofs/consistency":               {"from": one, "to": one},
+	"GET /api/v1/dossiers/:id/cv.pdf":              {"as_of": one, "effective_on": one},
+	"GET /api/v1/dossiers/:id/export":              {"as_of": one},
 }
 
 // routeKey names a route in routeParams.

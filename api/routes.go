@@ -165,6 +165,10 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/proofs/inclusion", Authenticated, ap.inclusion),
 		r(get, v1+"/proofs/consistency", Authenticated, ap.consistency),
 		r(get, v1+"/checkpoints/latest", Authenticated, ap.latestCheckpoint),
+
+		// Documents (documents.go): the CV form as PDF, the signed export.
+		r(get, v1+"/dossiers/:id/cv.pdf", Authenticated, s.getDossierCV),
+		r(get, v1+"/dossiers/:id/export", Authenticated, s.exportDossier),
 	}
 }
 

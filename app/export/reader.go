@@ -24,12 +24,12 @@ import (
 type Reader struct {
 	Ledger      ledger.Ledger
 	Store       eventstore.Store
-	Tree        *treelog.Log      // nil: no inclusion proofs
-	Checkpoints *checkpoint.Log   // nil: no checkpoint in packages
-	Catalog     *catalog.Catalog  // names of catalogued codes
-	Seal        *Seal             // nil: packages cannot be signed
-	VerifierKey string            // the public checkpoint key shipped in packages ("" to leave it out)
-	Now         func() time.Time  // time.Now when nil
+	Tree        *treelog.Log     // nil: no inclusion proofs
+	Checkpoints *checkpoint.Log  // nil: no checkpoint in packages
+	Catalog     *catalog.Catalog // names of catalogued codes
+	Seal        *Seal            // nil: packages cannot be signed
+	VerifierKey string           // the public checkpoint key shipped in packages ("" to leave it out)
+	Now         func() time.Time // time.Now when nil
 }
 
 func (r Reader) now() time.Time {
