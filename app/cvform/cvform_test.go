@@ -1,13 +1,7 @@
 package cvform_test
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +12,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/internal/pdftest"
 )
 
 // sample is a dossier with every kind of item filled, and careerRows rows
@@ -56,46 +51,13 @@ func form(doc dossier.Document, redacted bool) cvform.Form {
 			HeadTitle: "Giám đốc", HeadName: "Lê Văn Đức"}}
 }
 
-// pdftotext returns the text of pages first..last (0: to the end).
-func pdftotext(t *testing.T, pdf []byte, first, last int) string {
-	t.Helper()
-	args := []string{"-layout", "-enc", "UTF-8", "-f", fmt.Sprint(first)}
-	if last > 0 {
-		args = append(args, "-l", fmt.Sprint(last))
-	}
-	return run(t, pdf, "pdftotext", append(args, "-", "-")...)
-}
-
-// run runs an outside tool on pdf (standard input through a file, as
-// poppler's tools want a seekable input).
-func run(t *testing.T, pdf []byte, tool string, args ...string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "cv.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for i, a := range args {
-		if a == "-" && i == len(args)-2 {
-			args[i] = path
-		}
-	}
-	if tool == "pdffonts" || tool == "pdfinfo" {
-		args = append(args, path)
-	}
-	out, err := exec.Command(tool, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
-	}
-	return string(out)
-}
-
 func TestRenderReadsBackAsAPersonWould(t *testing.T) {
 	t.Parallel()
 	pdf, err := cvform.Render(form(sample(3), false), catalog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := pdftotext(t, pdf, 1, 0)
+	text := pdftest.Text(t, pdf, 1, 0)
 	for _, want := range []string{
 		"SƠ YẾU LÝ LỊCH", "VIÊN CHỨC", "Thông tư số 06/2023/TT-BNV",
 		"NGUYỄN THỊ HỒNG NHUNG", "Nữ", "09/07/1988", // item 1, 3: dd/mm/yyyy
@@ -119,16 +81,13 @@ func TestRenderReadsBackAsAPersonWould(t *testing.T) {
 	if t.Failed() {
 		t.Log(text)
 	}
-	fonts := run(t, pdf, "pdffonts")
-	lines := strings.Split(strings.TrimSpace(fonts), "\n")[2:]
-	if len(lines) != 3 {
-		t.Fatalf("pdffonts lists %d fonts, want the 3 styles of Tinos:\n%s", len(lines), fonts)
+	fonts := pdftest.Fonts(t, pdf)
+	if len(fonts) != 3 {
+		t.Fatalf("pdffonts lists %v, want the 3 styles of Tinos", fonts)
 	}
-	for _, l := range lines {
-		// name, type…, encoding, emb, sub, uni, object, generation
-		f := strings.Fields(l)
-		if !strings.Contains(strings.ToLower(f[0]), strings.ToLower(cvform.FontName)) || f[len(f)-5] != "yes" {
-			t.Errorf("pdffonts: not Tinos embedded: %s", l)
+	for _, f := range fonts {
+		if !strings.Contains(strings.ToLower(f.Name), strings.ToLower(cvform.FontName)) || !f.Embedded {
+			t.Errorf("pdffonts: %+v is not Tinos embedded", f)
 		}
 	}
 }
@@ -139,20 +98,14 @@ func TestLongCareerRepeatsTheTableHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := run(t, pdf, "pdfinfo")
-	var n int
-	for _, l := range strings.Split(info, "\n") {
-		if strings.HasPrefix(l, "Pages:") {
-			fmt.Sscan(strings.TrimPrefix(l, "Pages:"), &n)
-		}
-	}
+	n := pdftest.Pages(t, pdf)
 	if n < 3 {
 		t.Fatalf("80 career rows on %d pages, want at least 3", n)
 	}
-	page1 := pdftotext(t, pdf, 1, 1)
+	page1 := pdftest.Text(t, pdf, 1, 1)
 	var career []int // pages that hold career rows
 	for p := 1; p <= n; p++ {
-		text := pdftotext(t, pdf, p, p)
+		text := pdftest.Text(t, pdf, p, p)
 		if strings.Contains(text, "Khoa Hồi sức tích cực số") {
 			career = append(career, p)
 			if !strings.Contains(text, "Chức danh, chức vụ, đơn vị công tác") {
@@ -163,7 +116,7 @@ func TestLongCareerRepeatsTheTableHeader(t *testing.T) {
 	if len(career) < 2 {
 		t.Fatalf("career rows on pages %v, want them to flow over at least 2 pages\npage 1:\n%s", career, page1)
 	}
-	all := pdftotext(t, pdf, 1, 0)
+	all := pdftest.Text(t, pdf, 1, 0)
 	for _, i := range []int{1, 40, 80} {
 		if !strings.Contains(all, fmt.Sprintf("Khoa Hồi sức tích cực số %d,", i)) {
 			t.Errorf("career row %d is missing", i)
@@ -186,7 +139,7 @@ func TestRedactedFormLeavesSensitiveDataOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := pdftotext(t, pdf, 1, 0)
+	text := pdftest.Text(t, pdf, 1, 0)
 	for _, leak := range []string{"Kinh", "025090001234", "19/05/2015", "Bí thư chi bộ", "Trần Thị Lụa", "158 cm"} {
 		if strings.Contains(text, leak) {
 			t.Errorf("the redacted form shows %q", leak)
@@ -198,46 +151,14 @@ func TestRedactedFormLeavesSensitiveDataOut(t *testing.T) {
 }
 
 // TestPageOneRendersNonBlank renders page 1 with pdftoppm and checks that
-// it carries ink; with HOSO_CV_EXAMPLE=path it keeps the PNG there (how
-// docs/examples/cv-page1.png is made).
+// it carries ink, neither blank nor black.
 func TestPageOneRendersNonBlank(t *testing.T) {
 	t.Parallel()
 	pdf, err := cvform.Render(form(sample(12), false), catalog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "cv.pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", path, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dark := inked(img); dark < 0.01 || dark > 0.5 {
+	if dark := pdftest.Ink(t, pdftest.PagePNG(t, pdf, 1, 60)); dark < 0.01 || dark > 0.5 {
 		t.Fatalf("page 1 has %.2f%% dark pixels: blank or black", dark*100)
 	}
-}
-
-// inked is the share of dark pixels.
-func inked(img image.Image) float64 {
-	b := img.Bounds()
-	dark := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if (r+g+bl)/3 < 0x8000 {
-				dark++
-			}
-		}
-	}
-	return float64(dark) / float64(b.Dx()*b.Dy())
 }

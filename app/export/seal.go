@@ -178,14 +178,16 @@ func (s *Seal) check() error {
 	return nil
 }
 
-// DevSubject is the development seal's subject: a test seal that says so.
-var DevSubject = pkix.Name{
-	Country:      []string{"VN"},
-	Organization: []string{"Đơn vị thử nghiệm hoso (không có giá trị pháp lý)"},
-	Locality:     []string{"Phú Thọ"},
-	CommonName:   "Con dấu thử nghiệm của hoso",
-	ExtraNames:   []pkix.AttributeTypeAndValue{{Type: oidTitle, Value: "Thủ trưởng đơn vị"}},
+// SealSubject is the subject a seal certificate should carry for item 38:
+// the org (O), the place of the signature line (L), the head's title
+// (title, 2.5.4.12) and name (CN).
+func SealSubject(org, place, title, name string) pkix.Name {
+	return pkix.Name{Country: []string{"VN"}, Organization: []string{org}, Locality: []string{place}, CommonName: name,
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidTitle, Value: title}}}
 }
+
+// DevSubject is the development seal's subject: a test seal that says so.
+var DevSubject = SealSubject("Đơn vị thử nghiệm hoso (không có giá trị pháp lý)", "Phú Thọ", "Thủ trưởng đơn vị", "Con dấu thử nghiệm của hoso")
 
 // LoadOrCreateDevSeal is the private cluster's seal under dir
 // (seal.crt, seal.key), made on first use like the development checkpoint
