@@ -165,7 +165,7 @@ func Build(m Manifest, c Contents, seal *Seal) ([]byte, error) {
 		return nil, ErrNoSeal
 	}
 	m.Format = Format
-	m.Seal.Subject, m.Seal.Fingerprint = seal.Cert.Subject.String(), seal.Fingerprint()
+	m.Seal.Subject, m.Seal.Fingerprint = Describe(seal.Cert), seal.Fingerprint()
 	m.AsOf, m.ExportedAt = m.AsOf.UTC(), m.ExportedAt.UTC()
 	attachments, err := json.MarshalIndent(c.Attachments, "", "  ")
 	if err != nil {

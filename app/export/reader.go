@@ -132,7 +132,7 @@ func (r Reader) Package(ctx context.Context, q Request, view any, exportedBy str
 		return nil, ErrNoSeal
 	}
 	now := r.now()
-	sig := &cvform.SignatureNote{Signer: r.Seal.Cert.Subject.String(), Fingerprint: r.Seal.Fingerprint(), SignedAt: now}
+	sig := &cvform.SignatureNote{Signer: Describe(r.Seal.Cert), Fingerprint: r.Seal.Fingerprint(), SignedAt: now}
 	f, err := r.Form(ctx, Request{Dossier: q.Dossier, Document: q.Document, Redacted: q.Redacted, AsOf: q.AsOf}, sig)
 	if err != nil {
 		return nil, err

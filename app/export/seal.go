@@ -65,6 +65,23 @@ func (s *Seal) Holder() Holder {
 	return h
 }
 
+// Describe names a seal certificate's holder for people: "Lê Văn Đức,
+// Giám đốc, Sở Y tế tỉnh Phú Thọ (Phú Thọ)". pkix.Name.String writes the
+// title attribute as hex, which no reader can read.
+func Describe(c *x509.Certificate) string {
+	h := (&Seal{Cert: c}).Holder()
+	s := h.Name
+	for _, part := range []string{h.Title, h.Org} {
+		if part != "" {
+			s += ", " + part
+		}
+	}
+	if h.Place != "" {
+		s += " (" + h.Place + ")"
+	}
+	return s
+}
+
 // Fingerprint is the lower-case hex SHA-256 of the certificate's DER.
 func (s *Seal) Fingerprint() string {
 	sum := sha256.Sum256(s.Cert.Raw)

@@ -94,7 +94,7 @@ func Verify(b []byte, opts auditbundle.Options) (*auditbundle.Report, Manifest) 
 			anchor = "certificate chains to the given trust roots"
 		}
 		ok("signature: detached CMS over manifest.json by %q (certificate %s), signed %s; %s",
-			info.Signer.Subject.String(), m.Seal.Fingerprint, info.SigningTime.In(domain.VietnamZone).Format("15:04 02/01/2006"), anchor)
+			Describe(info.Signer), m.Seal.Fingerprint, info.SigningTime.In(domain.VietnamZone).Format("15:04 02/01/2006"), anchor)
 	}
 
 	// Every listed file present with its digest; nothing unlisted.
@@ -161,7 +161,7 @@ func Verify(b []byte, opts auditbundle.Options) (*auditbundle.Report, Manifest) 
 
 	note_, hasNote := files[CheckpointFile]
 	if !hasNote {
-		bad("checkpoint: the package holds none, so the events' place in the ledger is not proved")
+		bad("checkpoint: the package holds none (none was taken when it was exported: take one, `hoso checkpoint`, and export again), so the events' place in the ledger is not proved")
 		return r, m
 	}
 	key := opts.Key

@@ -112,15 +112,21 @@ func documentReader(ctx context.Context, env *Env, seal *export.Seal) (export.Re
 		r.Checkpoints = checkpoint.New(pool, tree, *k, time.Now)
 		r.VerifierKey = k.VerifierKey
 	}
-	user := "cli"
-	if u := env.Getenv("USER"); u != "" {
-		user = "cli:" + u
-	}
+	user := operator(env)
 	logRead := func(id domain.DossierID, route string) error {
 		return pgadapter.NewReadLog(pool).Insert(ctx, []readlog.Entry{{ReadAt: time.Now().UTC(), Account: uuid.Nil, Username: user,
 			Dossier: uuid.UUID(id), Method: "CLI", Route: route, Outcome: "allowed"}})
 	}
 	return r, logRead, pool.Close, nil
+}
+
+// operator names who runs the command, in the read log and packages:
+// "cli:USER", or "cli".
+func operator(env *Env) string {
+	if u := env.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
 }
 
 // load replays the dossier at the flags' point in time.
@@ -218,11 +224,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	}
 	var zip []byte
 	if err == nil {
-		user := env.Getenv("USER")
-		if user == "" {
-			user = "cli"
-		}
-		zip, err = r.Package(ctx, q, api.OperatorView(q.Dossier, q.AsOf), "cli:"+user)
+		zip, err = r.Package(ctx, q, api.OperatorView(q.Dossier, q.AsOf), operator(env))
 	}
 	if err == nil {
 		err = writeOut(env, df.out, zip)
