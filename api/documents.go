@@ -26,11 +26,7 @@ const (
 
 // getDossierCV is GET /dossiers/{id}/cv.pdf[?as_of=instant][&effective_on=date].
 func (s *Server) getDossierCV(c echo.Context) error {
-	asOf, err := queryInstant(c, "as_of")
-	if err != nil {
-		return err
-	}
-	effectiveOn, err := queryDate(c, "effective_on")
+	asOf, effectiveOn, err := travelParams(c)
 	if err != nil {
 		return err
 	}

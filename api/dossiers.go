@@ -306,11 +306,7 @@ func viewOf(d *dossier.Dossier, a access) DossierView {
 
 // getDossier is GET /dossiers/{id}[?as_of=instant][&effective_on=date].
 func (s *Server) getDossier(c echo.Context) error {
-	asOf, err := queryInstant(c, "as_of")
-	if err != nil {
-		return err
-	}
-	effectiveOn, err := queryDate(c, "effective_on")
+	asOf, effectiveOn, err := travelParams(c)
 	if err != nil {
 		return err
 	}
@@ -335,6 +331,18 @@ func (s *Server) getDossier(c echo.Context) error {
 	}
 	SetETag(c, d.Version())
 	return c.JSON(http.StatusOK, v)
+}
+
+// travelParams are the time-travel parameters of a dossier read: as_of,
+// an instant on the recorded axis, and effective_on, a date on the
+// effective axis (each zero when absent).
+func travelParams(c echo.Context) (time.Time, domain.Date, error) {
+	asOf, err := queryInstant(c, "as_of")
+	if err != nil {
+		return time.Time{}, domain.Date{}, err
+	}
+	effectiveOn, err := queryDate(c, "effective_on")
+	return asOf, effectiveOn, err
 }
 
 // dossierAt is the opened dossier as known at asOf and/or in effect on

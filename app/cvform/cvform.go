@@ -632,40 +632,27 @@ func trainingCatalogue(k dossier.TrainingKind) (string, bool) {
 	return "", false
 }
 
+// The form's words for the enumerations.
+var (
+	classTitles = map[dossier.Class]string{dossier.ClassCanBo: "CÁN BỘ", dossier.ClassCongChuc: "CÔNG CHỨC",
+		dossier.ClassVienChuc: "VIÊN CHỨC", dossier.ClassNguoiLaoDong: "NGƯỜI LAO ĐỘNG"}
+	genders = map[dossier.Gender]string{dossier.GenderMale: "Nam", dossier.GenderFemale: "Nữ"}
+	ratings = map[dossier.Rating]string{dossier.RatingExcellent: "Hoàn thành xuất sắc nhiệm vụ", dossier.RatingGood: "Hoàn thành tốt nhiệm vụ",
+		dossier.RatingCompleted: "Hoàn thành nhiệm vụ", dossier.RatingNotCompleted: "Không hoàn thành nhiệm vụ"}
+)
+
 func classTitle(c dossier.Class) string {
-	switch c {
-	case dossier.ClassCanBo:
-		return "CÁN BỘ"
-	case dossier.ClassCongChuc:
-		return "CÔNG CHỨC"
-	case dossier.ClassVienChuc:
-		return "VIÊN CHỨC"
-	case dossier.ClassNguoiLaoDong:
-		return "NGƯỜI LAO ĐỘNG"
+	if t, ok := classTitles[c]; ok {
+		return t
 	}
 	return "CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC"
 }
 
-func gender(g dossier.Gender) string {
-	switch g {
-	case dossier.GenderMale:
-		return "Nam"
-	case dossier.GenderFemale:
-		return "Nữ"
-	}
-	return ""
-}
+func gender(g dossier.Gender) string { return genders[g] }
 
 func rating(r dossier.Rating) string {
-	switch r {
-	case dossier.RatingExcellent:
-		return "Hoàn thành xuất sắc nhiệm vụ"
-	case dossier.RatingGood:
-		return "Hoàn thành tốt nhiệm vụ"
-	case dossier.RatingCompleted:
-		return "Hoàn thành nhiệm vụ"
-	case dossier.RatingNotCompleted:
-		return "Không hoàn thành nhiệm vụ"
+	if t, ok := ratings[r]; ok {
+		return t
 	}
 	return string(r)
 }

@@ -153,6 +153,35 @@ func writeOut(env *Env, path string, b []byte) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
+// makeDocument opens the database, loads the dossier at the flags' point in
+// time, logs the operator's read, makes the document and writes it: 0, 1
+// when it failed (nothing written), 2 when the database could not be opened.
+func makeDocument(ctx context.Context, env *Env, name string, df documentFlags, seal *export.Seal,
+	render func(export.Reader, export.Request) ([]byte, error)) (export.Request, int) {
+	r, logRead, closeDB, err := documentReader(ctx, env, seal)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "hoso %s: %v\n", name, err)
+		return export.Request{}, 2
+	}
+	defer closeDB()
+	q, err := df.load(ctx, r)
+	if err == nil {
+		err = logRead(df.id, "hoso "+name)
+	}
+	var doc []byte
+	if err == nil {
+		doc, err = render(r, q)
+	}
+	if err == nil {
+		err = writeOut(env, df.out, doc)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "hoso %s: %v\n", name, err)
+		return q, 1
+	}
+	return q, 0
+}
+
 // runCV is `hoso cv DOSSIER_ID [--as-of T] [--effective-on D] [-o FILE]`.
 func runCV(ctx context.Context, env *Env, args []string) int {
 	const usage = "usage: hoso cv DOSSIER_ID [--as-of INSTANT] [--effective-on YYYY-MM-DD] [-o FILE] > file.pdf"
@@ -165,28 +194,8 @@ func runCV(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso cv:", err)
 		return 2
 	}
-	r, logRead, closeDB, err := documentReader(ctx, env, seal)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso cv:", err)
-		return 2
-	}
-	defer closeDB()
-	q, err := df.load(ctx, r)
-	if err == nil {
-		err = logRead(df.id, "hoso cv")
-	}
-	var pdf []byte
-	if err == nil {
-		pdf, err = r.CV(ctx, q)
-	}
-	if err == nil {
-		err = writeOut(env, df.out, pdf)
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso cv:", err)
-		return 1
-	}
-	return 0
+	_, code := makeDocument(ctx, env, "cv", df, seal, func(r export.Reader, q export.Request) ([]byte, error) { return r.CV(ctx, q) })
+	return code
 }
 
 // runExport is `hoso export DOSSIER_ID [--as-of T] -o FILE.zip`.
@@ -212,30 +221,12 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso export: --as-of is after now")
 		return 2
 	}
-	r, logRead, closeDB, err := documentReader(ctx, env, seal)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso export:", err)
-		return 2
-	}
-	defer closeDB()
-	q, err := df.load(ctx, r)
-	if err == nil {
-		err = logRead(df.id, "hoso export")
-	}
-	var zip []byte
-	if err == nil {
-		zip, err = r.Package(ctx, q, api.OperatorView(q.Dossier, q.AsOf), operator(env))
-	}
-	if err == nil {
-		err = writeOut(env, df.out, zip)
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso export:", err)
-		return 1
-	}
-	if df.out != "" && df.out != "-" {
+	q, code := makeDocument(ctx, env, "export", df, seal, func(r export.Reader, q export.Request) ([]byte, error) {
+		return r.Package(ctx, q, api.OperatorView(q.Dossier, q.AsOf), operator(env))
+	})
+	if code == 0 && df.out != "" && df.out != "-" {
 		fmt.Fprintf(env.Stderr, "signed export of %s, version %d, as of %s → %s\n", df.id, q.Dossier.Version(),
 			q.AsOf.In(domain.VietnamZone).Format("15:04:05 02/01/2006"), df.out)
 	}
-	return 0
+	return code
 }
