@@ -176,14 +176,24 @@ func (r *renderer) sensitive(v string) string {
 	return v
 }
 
+// keepWithNext starts a new page when a title would be left at the foot of
+// one with nothing of its item under it.
+func (r *renderer) keepWithNext() {
+	if r.pdf.GetY()+lineH+18 > pageH-marginB {
+		r.pdf.AddPage()
+	}
+}
+
 func (r *renderer) heading(n int, title string) {
 	p := r.pdf
+	r.keepWithNext()
 	p.Ln(1.5)
 	r.font("B", bodySize)
 	p.MultiCell(contentW, lineH, strconv.Itoa(n)+") "+title, "", "L", false)
 }
 
 func (r *renderer) sub(title string) {
+	r.keepWithNext()
 	r.font("I", bodySize)
 	r.pdf.MultiCell(contentW, lineH, title, "", "L", false)
 }
