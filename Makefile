@@ -19,6 +19,8 @@ TEST_TOOLS := \
 	pdffonts:poppler-utils \
 	pdftoppm:poppler-utils \
 	pdfsig:poppler-utils \
+	pdfinfo:poppler-utils \
+	sha256sum:coreutils \
 	openssl:openssl
 
 build:

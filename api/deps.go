@@ -9,6 +9,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/readlog"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/policy"
@@ -53,6 +54,9 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Processes runs the long work a request only starts (org succession).
 	Processes Processes
+	// Documents renders the CV form and builds signed exports (issue 16);
+	// nil answers 501 there.
+	Documents *export.Reader
 }
 
 func (d *Deps) now() time.Time {

@@ -13,6 +13,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hoso-ledger/hoso/api/readlog"
+	"github.com/hoso-ledger/hoso/app/export"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -305,11 +306,7 @@ func viewOf(d *dossier.Dossier, a access) DossierView {
 
 // getDossier is GET /dossiers/{id}[?as_of=instant][&effective_on=date].
 func (s *Server) getDossier(c echo.Context) error {
-	asOf, err := queryInstant(c, "as_of")
-	if err != nil {
-		return err
-	}
-	effectiveOn, err := queryDate(c, "effective_on")
+	asOf, effectiveOn, err := travelParams(c)
 	if err != nil {
 		return err
 	}
@@ -318,21 +315,10 @@ func (s *Server) getDossier(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := o.d
 	if !travel {
-		return s.serveView(c, d, o.access)
+		return s.serveView(c, o.d, o.access)
 	}
-	switch {
-	case !asOf.IsZero() && !effectiveOn.IsZero():
-		d, err = dossier.ReplayAt(o.history, asOf, effectiveOn)
-	case !asOf.IsZero():
-		d, err = dossier.ReplayKnownAt(o.history, asOf)
-	default:
-		d, err = dossier.ReplayEffectiveOn(o.history, effectiveOn)
-	}
-	if errors.Is(err, domain.ErrNotFound) {
-		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the dossier did not exist at that point in time"}
-	}
+	d, err := dossierAt(o, asOf, effectiveOn)
 	if err != nil {
 		return err
 	}
@@ -345,6 +331,32 @@ func (s *Server) getDossier(c echo.Context) error {
 	}
 	SetETag(c, d.Version())
 	return c.JSON(http.StatusOK, v)
+}
+
+// travelParams are the time-travel parameters of a dossier read: as_of,
+// an instant on the recorded axis, and effective_on, a date on the
+// effective axis (each zero when absent).
+func travelParams(c echo.Context) (time.Time, domain.Date, error) {
+	asOf, err := queryInstant(c, "as_of")
+	if err != nil {
+		return time.Time{}, domain.Date{}, err
+	}
+	effectiveOn, err := queryDate(c, "effective_on")
+	return asOf, effectiveOn, err
+}
+
+// dossierAt is the opened dossier as known at asOf and/or in effect on
+// effectiveOn (both zero: as it stands); 404 when it did not exist then.
+// The JSON read, the CV form and the export share it.
+func dossierAt(o *opened, asOf time.Time, effectiveOn domain.Date) (*dossier.Dossier, error) {
+	if asOf.IsZero() && effectiveOn.IsZero() {
+		return o.d, nil
+	}
+	d, err := export.At(o.history, asOf, effectiveOn)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "the dossier did not exist at that point in time"}
+	}
+	return d, err
 }
 
 // viewKey names one encoding of a dossier's current view: the view is a

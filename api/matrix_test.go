@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/dossier"
@@ -345,7 +346,11 @@ func newMatrix(t *testing.T) *matrix {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key}})
+	seal, err := export.LoadOrCreateDevSeal(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, Seal: seal}})
 	m := &matrix{env: env, tokens: map[role]string{}, ids: map[role]domain.AccountID{}, shared: map[string]request{}}
 	m.a = env.Org("Sở Ma Trận A", "000.00.21.T01", env.Root)
 	m.b = env.Org("Sở Ma Trận B", "000.00.22.T01", env.Root)
@@ -816,6 +821,10 @@ func matrixRoutes() []route {
 				return request{method: http.MethodPost, path: "/api/v1/approvals/" + m.orgOf(s).String() + "/" + lastMonth() + "/signature/complete",
 					body: []byte(`{"prepare_id":"p1.x","signature":"AAAA"}`), headers: []string{"Content-Type", "application/json"}}
 			}},
+
+		// Documents: the JSON read's rule, as a PDF and as a signed package.
+		{pattern: "GET /api/v1/dossiers/{id}/cv.pdf", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/cv.pdf")},
+		{pattern: "GET /api/v1/dossiers/{id}/export", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/export")},
 	}
 }
 

@@ -172,6 +172,9 @@ func (s *Server) routeTable() []route {
 		// Signing through a remote hash-signing service (approvals_remote.go).
 		r(post, v1+"/approvals/:org/:month/signature/prepare", Authenticated, ap.prepareSignature),
 		r(post, v1+"/approvals/:org/:month/signature/complete", Authenticated, ap.completeSignature),
+		// Documents (documents.go): the CV form as PDF, the signed export.
+		r(get, v1+"/dossiers/:id/cv.pdf", Authenticated, s.getDossierCV),
+		r(get, v1+"/dossiers/:id/export", Authenticated, s.exportDossier),
 	}
 }
 

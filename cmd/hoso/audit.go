@@ -11,6 +11,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/auditbundle"
+	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -27,7 +28,7 @@ func runAudit(ctx context.Context, env *Env, args []string) int {
 			return runAuditVerify(env, args[1:])
 		}
 	}
-	fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM --out FILE\n       hoso audit verify [--key FILE.pub] [--roots PEM] FILE")
+	fmt.Fprintln(env.Stderr, "usage: hoso audit export --org ID --month YYYY-MM --out FILE\n       hoso audit verify [--key FILE.pub] [--roots PEM] FILE (an audit bundle, or a dossier export .zip)")
 	return 2
 }
 
@@ -106,11 +107,6 @@ func runAuditVerify(env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
 		return 2
 	}
-	b, err := auditbundle.Decode(raw)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
-		return 2
-	}
 	var opts auditbundle.Options
 	if *keyFile != "" {
 		if opts.Key, err = checkpoint.LoadVerifier(*keyFile); err != nil {
@@ -127,6 +123,14 @@ func runAuditVerify(env *Env, args []string) int {
 		}
 		opts.Roots = roots
 	}
+	if export.IsPackage(raw) {
+		return verifyExport(env, raw, opts)
+	}
+	b, err := auditbundle.Decode(raw)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso audit verify:", err)
+		return 2
+	}
 	r := auditbundle.Verify(b, opts)
 	monthText := b.Month
 	if m, err := approval.ParseMonth(b.Month); err == nil {
@@ -137,6 +141,26 @@ func runAuditVerify(env *Env, args []string) int {
 	}
 	if r.OK() {
 		fmt.Fprintf(env.Stdout, "audit bundle of %s, tháng %s: verified\n", b.Org, monthText)
+		return 0
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(env.Stdout, p)
+	}
+	fmt.Fprintf(env.Stderr, "hoso audit verify: %d problem(s)\n", len(r.Problems))
+	return 1
+}
+
+// verifyExport checks a dossier export package (hoso export, GET
+// /dossiers/{id}/export): exit 0 when everything checked, 1 with one line
+// per problem.
+func verifyExport(env *Env, raw []byte, opts auditbundle.Options) int {
+	r, m := export.Verify(raw, opts)
+	for _, p := range r.Proved {
+		fmt.Fprintln(env.Stdout, "ok:", p)
+	}
+	if r.OK() {
+		fmt.Fprintf(env.Stdout, "export of dossier %s, version %d, as of %s: verified\n", m.Dossier, m.Version,
+			m.AsOf.In(domain.VietnamZone).Format("15:04:05 02/01/2006"))
 		return 0
 	}
 	for _, p := range r.Problems {

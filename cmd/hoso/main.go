@@ -62,7 +62,7 @@ var commands = []command{
 	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections},
 	{name: "verify", summary: "recompute every stream's hash chain and the Merkle root; name each problem", run: runVerify},
 	{name: "checkpoint", summary: "sign a checkpoint of the Merkle log now and print it (or --out FILE)", run: runCheckpoint},
-	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", run: runAudit},
+	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE (a bundle or a dossier export .zip)", run: runAudit},
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
 	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
@@ -70,6 +70,8 @@ var commands = []command{
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},
 	{name: "devdb", summary: "the private development PostgreSQL: url [DB] | start | stop", run: runDevDB, noConfig: true},
+	{name: "cv", summary: "the CV form (sơ yếu lý lịch) of a dossier as PDF: DOSSIER_ID [--as-of T] [--effective-on D] [-o FILE] > file.pdf", run: runCV},
+	{name: "export", summary: "the signed export of a dossier (zip, CMS by the org's seal): DOSSIER_ID [--as-of T] -o FILE.zip", run: runExport},
 	{name: "version", summary: "the build: module version, VCS revision and Go version", run: runVersion, noConfig: true},
 	{name: "sign", summary: "sign a monthly approval's manifest with a PKCS#11 token: --in FILE --out FILE | --url BASE --org ID --month YYYY-MM", run: runSign},
 }

@@ -21,6 +21,9 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	}
 	cfg := service.ConfigFrom(env.Config)
 	cfg.DatabaseURL, cfg.CheckpointKey, cfg.Logger = url, cpKey, env.Log
+	if cfg.Seal, err = sealOf(env); err != nil {
+		return service.Config{}, err
+	}
 	return cfg, nil
 }
 
@@ -36,6 +39,9 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	}
 	if cfg.CheckpointKey == nil {
 		env.Log.Warn("HOSO_CHECKPOINT_KEY is not set: no signed checkpoints of the log will be taken")
+	}
+	if cfg.Seal == nil {
+		env.Log.Warn("HOSO_SEAL_CERT and HOSO_SEAL_KEY are not set: dossier exports cannot be signed (503)")
 	}
 	if cfg.TrustRoots == nil {
 		env.Log.Warn("HOSO_SIGNING_TRUST_ROOTS is not set: every approval signature will be refused as untrusted")

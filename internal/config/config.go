@@ -22,6 +22,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -97,6 +98,11 @@ type Config struct {
 	// never from a flag, which other users see in the process list.
 	PKCS11PIN string
 	APIToken  string
+	// SealCertPath and SealKeyPath are HOSO_SEAL_CERT and HOSO_SEAL_KEY,
+	// and Seal the org's seal read from them (nil when unset; cmd/hoso
+	// then falls back to the development seal on the private cluster).
+	SealCertPath, SealKeyPath string
+	Seal                      *export.Seal
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -211,6 +217,17 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			bad(fmt.Errorf("HOSO_CHECKPOINT_KEY: %w", err))
 		} else {
 			c.CheckpointKey = &k
+		}
+	}
+
+	c.SealCertPath, c.SealKeyPath = getenv("HOSO_SEAL_CERT"), getenv("HOSO_SEAL_KEY")
+	switch {
+	case c.SealCertPath == "" && c.SealKeyPath == "":
+	case c.SealCertPath == "" || c.SealKeyPath == "":
+		bad(errors.New("HOSO_SEAL_CERT and HOSO_SEAL_KEY go together: set both or neither"))
+	default:
+		if c.Seal, err = export.LoadSeal(c.SealCertPath, c.SealKeyPath); err != nil {
+			bad(fmt.Errorf("HOSO_SEAL_CERT, HOSO_SEAL_KEY: %w", err))
 		}
 	}
 	return c, errors.Join(errs...)

@@ -24,6 +24,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
@@ -126,6 +127,9 @@ type Config struct {
 	OCSPURL         string
 	OCSPUnreachable string
 	TSAURL          string
+	// Seal signs dossier exports (HOSO_SEAL_CERT, HOSO_SEAL_KEY); nil
+	// answers 503 on GET /dossiers/{id}/export.
+	Seal *export.Seal
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -342,6 +346,12 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.Approvals = approvals.New(acfg)
 	}
 	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
+	// Documents (issue 16): the CV form and the signed export.
+	s.Deps.Documents = &export.Reader{Ledger: l, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
+		Catalog: cat, Seal: cfg.Seal, Now: cfg.Now}
+	if cfg.CheckpointKey != nil {
+		s.Deps.Documents.VerifierKey = cfg.CheckpointKey.VerifierKey
+	}
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
@@ -502,6 +512,7 @@ func ConfigFrom(c config.Config) Config {
 		TrustRoots:     c.TrustRoots,
 		// Certificate status and time stamps of approvals.
 		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
+		Seal:           c.Seal,
 	}
 }
 
