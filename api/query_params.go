@@ -69,8 +69,8 @@ var routeParams = map[string]map[string]paramKind{
 	// Remote hash signing (approvals_remote.go).
 	"POST /api/v1/approvals/:org/:month/signature/prepare":  {"level": one, "supplement": one},
 	"POST /api/v1/approvals/:org/:month/signature/complete": {"level": one, "supplement": one},
-	"GET /api/v1/dossiers/:id/cv.pdf":              {"as_of": one, "effective_on": one},
-	"GET /api/v1/dossiers/:id/export":              {"as_of": one},
+	"GET /api/v1/dossiers/:id/cv.pdf":                       {"as_of": one, "effective_on": one},
+	"GET /api/v1/dossiers/:id/export":                       {"as_of": one},
 }
 
 // routeKey names a route in routeParams.

@@ -512,7 +512,7 @@ func ConfigFrom(c config.Config) Config {
 		TrustRoots:     c.TrustRoots,
 		// Certificate status and time stamps of approvals.
 		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
-		Seal:           c.Seal,
+		Seal: c.Seal,
 	}
 }
 
