@@ -100,7 +100,9 @@ var codec = domain.NewCodec("sync",
 
 // Decode turns a stored payload back into its event. Unknown types and
 // malformed payloads wrap domain.ErrInvalid.
-func Decode(eventType string, data []byte) (domain.Event, error) { return codec.Decode(eventType, data) }
+func Decode(eventType string, data []byte) (domain.Event, error) {
+	return codec.Decode(eventType, data)
+}
 
 // EventTypes lists the stored names this package decodes.
 func EventTypes() []string { return codec.EventTypes() }
