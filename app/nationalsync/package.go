@@ -50,7 +50,7 @@ type Package struct {
 	Department domain.OrgID `json:"department_org_id"`
 	Supplement int          `json:"supplement,omitempty"`
 	ApprovedAt time.Time    `json:"approved_at"`
-	DueDate    domain.Date  `json:"due_date"`
+	DueDate    domain.Date  `json:"due_date,omitzero"`
 	// Unit and DepartmentApproval are offline audit bundles
 	// (app/auditbundle) of the two approvals.
 	Unit               auditbundle.Bundle `json:"unit_approval"`

@@ -16,7 +16,9 @@ import (
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
 )
@@ -44,6 +46,22 @@ type Relay struct {
 	Poll      time.Duration
 	Batch     int
 	Logger    *slog.Logger
+	// Deadline is the national-sync rule in force on an approval's day:
+	// its due date and article (Policy's; none when nil).
+	Deadline func(approved domain.Date) (domain.Date, string)
+}
+
+// Policy's deadline for the national sync of data approved on day
+// (policy.NationalSync: Decree 27/2026's 1 day, moved off days off), or
+// none when no rule is in force that day.
+func Deadline(pol policy.Policy, cal *calendar.Calendar) func(domain.Date) (domain.Date, string) {
+	return func(day domain.Date) (domain.Date, string) {
+		r, err := pol.Governing(policy.NationalSync, func(policy.Deadline) domain.Date { return day }, cal)
+		if err != nil {
+			return domain.Date{}, ""
+		}
+		return r.Due, r.Rule.Article
+	}
 }
 
 func (r *Relay) name() string {
@@ -112,6 +130,9 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, q := range qs {
+			if r.Deadline != nil {
+				q.Due, q.Article = r.Deadline(domain.DateOf(q.ApprovedAt))
+			}
 			if err := r.queue(ctx, ev, q); err != nil {
 				return 0, err
 			}
@@ -223,7 +244,7 @@ func Covered(ctx context.Context, store eventstore.Store, ev eventstore.Event, s
 			Org:     u.Org, Month: s.Month.String(), Department: s.Org, Supplement: s.Supplement,
 			UnitDigest: u.ManifestDigest, DepartmentDigest: s.ManifestDigest,
 			UnitApproval: evs[0].ID, DepartmentApproval: ev.ID,
-			ApprovedAt: ev.Meta.RecordedAt.UTC(), Due: nationalsync.DueDate(ev.Meta.RecordedAt),
+			ApprovedAt: ev.Meta.RecordedAt.UTC(),
 		})
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
@@ -113,7 +115,7 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	} else if err != nil {
 		return p, err
 	} else {
-		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt}
+		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
 	}
 	if err := w.append(ctx, stream, cause, id, answer); err != nil {
 		return p, err
@@ -158,4 +160,34 @@ func (w *Worker) Run(ctx context.Context, sub message.Subscriber, topic string) 
 		return fmt.Errorf("nationalsync: worker: %w", err)
 	}
 	return nil
+}
+
+// Arrivals lists the dossiers of the package's unit approval that arrived
+// from outside the province (TG 10.1a): reactivated after a transfer out,
+// or created marked as an arrival.
+func Arrivals(p Package) []domain.DossierID {
+	var out []domain.DossierID
+	seen := map[string]bool{}
+	for _, e := range p.Unit.Events {
+		if e.Missing || (e.Type != dossier.TypeReactivated && e.Type != dossier.TypeCreated) || seen[e.Stream] {
+			continue
+		}
+		de, err := dossier.Decode(e.Type, e.Data)
+		if err != nil {
+			continue
+		}
+		arrived := false
+		switch v := de.(type) {
+		case dossier.Reactivated:
+			arrived = v.FromStatus == dossier.StatusTransferredOut
+		case dossier.Created:
+			arrived = v.ArrivedFromOutsideProvince
+		}
+		id, err := uuid.Parse(strings.TrimPrefix(e.Stream, "dossier-"))
+		if arrived && err == nil {
+			seen[e.Stream] = true
+			out = append(out, domain.DossierID(id))
+		}
+	}
+	return out
 }

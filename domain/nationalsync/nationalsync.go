@@ -40,7 +40,9 @@ const (
 // Queued is stored as "sync.queued.v1": a department approval (or its
 // supplement) covered Org's unit approval of Month, so the package is owed
 // to the national database by Due (Decree 27/2026: within 1 day of the
-// approval that makes the data final). Written by the relay that reads the
+// approval that makes the data final: the reading hoso takes of "within 1
+// day of the change", since a change is not final for the national
+// database before both levels approved it). Written by the relay that reads the
 // committed approval.signed.v1 events, before it publishes anything.
 type Queued struct {
 	Package          uuid.UUID    `json:"package_id"`
@@ -54,10 +56,11 @@ type Queued struct {
 	UnitApproval       uuid.UUID   `json:"unit_approval_event_id"`
 	DepartmentApproval uuid.UUID   `json:"department_approval_event_id"`
 	ApprovedAt         time.Time   `json:"approved_at"` // the level-2 signature's recorded time
-	Due                domain.Date `json:"due_date"`
-	// Arrivals are the dossiers in the package that came from outside the
-	// province (TG 10.1a), whose national-database request this package is.
-	Arrivals []domain.DossierID `json:"arrivals,omitempty"`
+	// Due is the national-sync deadline under the rule in force on the
+	// approval's day (Article; Decree 27/2026 from 1 July 2026: 1 day, a
+	// day off moving it to the next working day); zero when no rule was.
+	Due     domain.Date `json:"due_date,omitzero"`
+	Article string      `json:"article,omitempty"`
 }
 
 // Sent is stored as "sync.sent.v1": the package with Digest (SHA-256 of
@@ -75,6 +78,11 @@ type Acknowledged struct {
 	Package uuid.UUID `json:"package_id"`
 	Digest  string    `json:"package_sha256"`
 	Receipt []byte    `json:"receipt"`
+	// Arrivals are the dossiers of the package that arrived from outside
+	// the province (TG 10.1a: a reactivation after a transfer out, or a
+	// creation marked as an arrival): the acknowledged package is their
+	// request to the national database.
+	Arrivals []domain.DossierID `json:"arrivals,omitempty"`
 }
 
 // Rejected is stored as "sync.rejected.v1": the receiver refused the
@@ -172,9 +180,3 @@ func Replay(h []domain.Recorded) (Package, error) {
 // Done reports whether the receiver has answered for good.
 func (p Package) Done() bool { return p.State == StateAcknowledged || p.State == StateRejected }
 
-// DueDate is Decree 27/2026's deadline for a package approved at approved:
-// the next calendar day in Vietnam ("within 1 day" of the data becoming
-// final in the management system).
-func DueDate(approved time.Time) domain.Date {
-	return domain.DateOf(approved).AddDays(1)
-}
