@@ -53,6 +53,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Processes runs the long work a request only starts (org succession).
 	Processes Processes
+	// Sync reads where the deliveries to the national database stand.
+	Sync SyncReader
 }
 
 func (d *Deps) now() time.Time {

@@ -793,6 +793,15 @@ func matrixRoutes() []route {
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodGet, path: "/api/v1/checkpoints/latest"}
 			}},
+
+		// Deliveries to the national database: compliance readers list
+		// their orgs' packages; a package outside the scope (or none, as in
+		// this world) is 404 for everyone.
+		{pattern: "GET /api/v1/sync/packages", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/sync/packages")},
+		{pattern: "GET /api/v1/sync/packages/{id}", unscoped: true, want: http.StatusNotFound,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodGet, path: "/api/v1/sync/packages/" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("no package")).String()}
+			}},
 	}
 }
 

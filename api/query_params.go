@@ -65,6 +65,7 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/approvals/:org/:month":            {"level": one, "supplement": one},
 	"GET /api/v1/proofs/inclusion":                 {"event": one, "size": one},
 	"GET /api/v1/proofs/consistency":               {"from": one, "to": one},
+	"GET /api/v1/sync/packages":                    {"org": list, "month": one, "problems": one},
 }
 
 // routeKey names a route in routeParams.

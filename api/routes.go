@@ -165,6 +165,10 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/proofs/inclusion", Authenticated, ap.inclusion),
 		r(get, v1+"/proofs/consistency", Authenticated, ap.consistency),
 		r(get, v1+"/checkpoints/latest", Authenticated, ap.latestCheckpoint),
+
+		// Deliveries to the national database (sync.go).
+		r(get, v1+"/sync/packages", Authenticated, s.listSyncPackages),
+		r(get, v1+"/sync/packages/:id", Authenticated, s.getSyncPackage),
 	}
 }
 

@@ -80,6 +80,9 @@ type Config struct {
 	// development key on the private cluster).
 	CheckpointKeyPath string
 	CheckpointKey     *checkpoint.Key
+	// Sync is the delivery to the national database (HOSO_NATIONAL_*,
+	// HOSO_NATS_URL, HOSO_SYNC_KEY).
+	Sync Sync
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -176,6 +179,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			c.CheckpointKey = &k
 		}
 	}
+	c.Sync = loadSync(getenv, bad)
 	return c, errors.Join(errs...)
 }
 

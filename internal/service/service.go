@@ -24,6 +24,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/nationalsync"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
@@ -45,6 +46,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
+	"github.com/hoso-ledger/hoso/projections/syncstatus"
 	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
@@ -118,6 +120,8 @@ type Config struct {
 	// Passwords hashes new passwords; nil is the production cost
 	// (auth.DefaultParams). Tests pass a cheap one.
 	Passwords *auth.Hasher
+	// Sync, when set, runs the delivery to the national database.
+	Sync *SyncConfig
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -131,8 +135,11 @@ type Service struct {
 	Processes   *processes.Manager // org successions; runs with the projections
 	Deps        *api.Deps
 	API         *api.Server
-	Checkpoints *checkpoint.Log    // nil without a key
-	Approvals   *approvals.Service // nil on EventStoreDB (manifests read the events table)
+	Checkpoints *checkpoint.Log      // nil without a key
+	Approvals   *approvals.Service   // nil on EventStoreDB (manifests read the events table)
+	Relay       *nationalsync.Relay  // nil unless Config.Sync
+	SyncWorker  *nationalsync.Worker // nil unless Config.Sync
+	broker      *nationalsync.Broker
 
 	cfg     Config
 	closers []func()
@@ -184,6 +191,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 	return []projections.Projection{
 		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
 		attachments.New(), transfers.New(), processes.NewProjection(),
+		syncstatus.New(),
 	}, nil
 }
 
@@ -327,6 +335,10 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now})
 	}
 	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
+	s.Deps.Sync = pgadapter.NewSync(s.Pool)
+	if err := s.openSync(ctx, pol); err != nil {
+		return nil, err
+	}
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
@@ -360,6 +372,9 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 				s.cfg.Logger.Warn("daily checkpoint failed; retrying soon (30 s, doubling up to a day)", "error", err.Error())
 			}))
 		})
+	}
+	for _, f := range s.runSync(gctx) {
+		g.Go(f)
 	}
 	g.Go(func() error {
 		<-gctx.Done()
