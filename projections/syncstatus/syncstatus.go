@@ -147,6 +147,8 @@ var ErrNotFound = fmt.Errorf("syncstatus: %w", domain.ErrNotFound)
 // Month when set, only late or failed (rejected) ones when Problems; judged
 // on Today.
 type Filter struct {
+	// All ignores Orgs: the operator's view (`hoso sync status`).
+	All      bool
 	Orgs     []domain.OrgID
 	Month    string
 	Problems bool
@@ -167,8 +169,8 @@ func List(ctx context.Context, db Querier, f Filter) ([]Package, error) {
 	rows, err := db.Query(ctx, `SELECT package_id, org_id, department_org, month, supplement, approved_at, due_date, article, state,
        attempts, last_attempt_at, settled_at, digest, status, reasons
   FROM `+View+`
- WHERE (org_id = ANY($1) OR department_org = ANY($1)) AND ($2 = '' OR month = $2) AND ($3::uuid IS NULL OR package_id = $3)
- ORDER BY month DESC, approved_at DESC, package_id LIMIT 1000`, orgs, f.Month, id)
+ WHERE ($4 OR org_id = ANY($1) OR department_org = ANY($1)) AND ($2 = '' OR month = $2) AND ($3::uuid IS NULL OR package_id = $3)
+ ORDER BY month DESC, approved_at DESC, package_id LIMIT 1000`, orgs, f.Month, id, f.All)
 	if err != nil {
 		return nil, fmt.Errorf("syncstatus: %w", err)
 	}
