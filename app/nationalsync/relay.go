@@ -27,7 +27,7 @@ import (
 // department's approval, not on anyone's request.
 var System = domain.Actor{Account: domain.AccountID(uuid.NewSHA1(uuid.NameSpaceURL, []byte("hoso:national-sync"))), Name: "hoso: đồng bộ CSDL quốc gia"}
 
-// RelayName keys the relay's row in publish_checkpoints.
+// RelayName keys the relay's row in sync_relay_checkpoints.
 const RelayName = "national_sync"
 
 // MsgIDHeader is JetStream's de-duplication header: the broker drops a
@@ -37,7 +37,7 @@ const MsgIDHeader = "Nats-Msg-Id"
 // Relay turns committed department approvals into queued packages and
 // publishes them. See the package doc for why the log is the outbox.
 type Relay struct {
-	Pool      *pgxpool.Pool // publish_checkpoints
+	Pool      *pgxpool.Pool // sync_relay_checkpoints
 	Store     eventstore.Store
 	Publisher message.Publisher
 	Topic     string
@@ -148,8 +148,8 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 			published++
 		}
 	}
-	_, err = r.Pool.Exec(ctx, `INSERT INTO publish_checkpoints (name, position, published, updated_at) VALUES ($1, $2, $3, now())
-ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, published = publish_checkpoints.published + EXCLUDED.published, updated_at = now()`,
+	_, err = r.Pool.Exec(ctx, `INSERT INTO sync_relay_checkpoints (name, position, published, updated_at) VALUES ($1, $2, $3, now())
+ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, published = sync_relay_checkpoints.published + EXCLUDED.published, updated_at = now()`,
 		r.name(), evs[len(evs)-1].Position.String(), published)
 	if err != nil {
 		return 0, fmt.Errorf("nationalsync: saving the relay's checkpoint: %w", err)
@@ -159,7 +159,7 @@ ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, published = publi
 
 func (r *Relay) position(ctx context.Context) (eventstore.Position, error) {
 	var s string
-	err := r.Pool.QueryRow(ctx, `SELECT position FROM publish_checkpoints WHERE name = $1`, r.name()).Scan(&s)
+	err := r.Pool.QueryRow(ctx, `SELECT position FROM sync_relay_checkpoints WHERE name = $1`, r.name()).Scan(&s)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil
 	}

@@ -35,6 +35,9 @@ type SyncConfig struct {
 	// (nationalsync.Worker's defaults when zero).
 	Retry func() backoff.BackOff
 	Tries uint
+	// Now is the clock of the sync events (the service's when nil): a
+	// test moves it past a package's due date without moving the rest.
+	Now func() time.Time
 }
 
 // SyncFrom is the delivery's configuration from the environment's
@@ -67,6 +70,9 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 	if sc.Poll == 0 {
 		sc.Poll = s.cfg.PollInterval
 	}
+	if sc.Now == nil {
+		sc.Now = s.cfg.Now
+	}
 	b, err := nationalsync.OpenJetStream(ctx, sc.NATSURL, sc.Topic, sc.AckWait, sc.Redelay, s.cfg.Logger)
 	if err != nil {
 		return fmt.Errorf("national sync: %w", err)
@@ -74,10 +80,10 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 	s.closers = append(s.closers, b.Close)
 	s.broker = b
 	s.Relay = &nationalsync.Relay{Pool: s.Pool, Store: s.Store, Publisher: b.Publisher, Topic: b.Topic, Name: sc.RelayName,
-		Now: s.cfg.Now, Poll: sc.Poll, Logger: s.cfg.Logger, Deadline: nationalsync.Deadline(pol, calendar.Official())}
+		Now: sc.Now, Poll: sc.Poll, Logger: s.cfg.Logger, Deadline: nationalsync.Deadline(pol, calendar.Official())}
 	s.SyncWorker = &nationalsync.Worker{
 		Source: nationalsync.Source{Pool: s.Pool, Store: s.Store, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey},
-		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Now: s.cfg.Now, Logger: s.cfg.Logger,
+		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Now: sc.Now, Logger: s.cfg.Logger,
 	}
 	return nil
 }
