@@ -360,3 +360,97 @@ func TestNationalSyncScenario(t *testing.T) {
 }
 
 type auditEvent = auditbundle.Event
+
+// TestNationalSyncReceiverOutage: the receiver is down (503) for the first
+// delivery's three tries, the broker redelivers the package, the receiver
+// is down once more, then stores the package but answers after the
+// sender's timeout, then answers the retry with the same receipt. The
+// package is acknowledged once, after six attempts (each a sync.sent), and
+// shows late: the sync events' clock is ten days on, past the Decree 27
+// due date.
+func TestNationalSyncReceiverOutage(t *testing.T) {
+	t.Parallel()
+	w := startSync(t, 500*time.Millisecond)
+	unit := w.Org("Sở Xây dựng", "000.00.04.S2", w.Root)
+	w.Dossier(unit, "Phạm Văn Cường")
+	head := w.approver(t, "giamdoc.sxd", "Giám đốc Sở Xây dựng", unit)
+	director := w.approver(t, "giamdoc.snv2", "Giám đốc Sở Nội vụ", w.doh)
+	w.clock.Store(int64(10 * 24 * time.Hour))
+	w.national.setGate(func(n int, rw http.ResponseWriter, r *http.Request, body []byte) (bool, []byte) {
+		switch {
+		case n <= 4:
+			http.Error(rw, "bảo trì", http.StatusServiceUnavailable)
+			return true, nil
+		case n == 5:
+			rec := httptest.NewRecorder()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			w.national.Receiver.ServeHTTP(rec, r)
+			time.Sleep(time.Second) // stored, but the sender gave up waiting
+			rw.WriteHeader(rec.Code)
+			_, _ = rw.Write(rec.Body.Bytes())
+			return true, nil
+		}
+		return false, nil
+	})
+	w.approve(t, unit, "", head)
+	w.approve(t, w.doh, "?level=department", director)
+	p := w.settled(t, unit, 1)[0]
+	if p.State != "acknowledged" || p.Attempts != 6 || !p.Late || p.Overdue {
+		t.Fatalf("after the outage: %+v; want acknowledged after 6 attempts, late", p)
+	}
+	if held, err := w.national.Held(); err != nil || len(held) != 1 || held[0] != p.ID {
+		t.Errorf("the receiver holds %v (%v), want the one package", held, err)
+	}
+	h := w.history(t, p.ID)
+	if _, err := nationalsync.VerifyReceipt(h.Receipt, w.national.key.Verifier, p.ID, p.Digest); err != nil {
+		t.Errorf("receipt: %v", err)
+	}
+	if got := w.packages(t, w.AdminToken, "?problems=true"); len(got) != 1 || got[0].ID != p.ID {
+		t.Errorf("problems=true: %+v, want the late package", got)
+	}
+}
+
+// TestNationalSyncTamperedInTransit: a package altered on the way is
+// refused by the receiver (422 with its reasons); the refusal is a
+// sync.rejected event and the unit sees the reasons.
+func TestNationalSyncTamperedInTransit(t *testing.T) {
+	t.Parallel()
+	w := startSync(t, 10*time.Second)
+	unit := w.Org("Sở Giáo dục", "000.00.05.S3", w.Root)
+	w.Dossier(unit, "Đỗ Thị Dung")
+	head := w.approver(t, "giamdoc.sgd", "Giám đốc Sở Giáo dục", unit)
+	director := w.approver(t, "giamdoc.snv3", "Giám đốc Sở Nội vụ", w.doh)
+	w.national.setGate(func(n int, rw http.ResponseWriter, r *http.Request, body []byte) (bool, []byte) {
+		env, err := nationalsync.OpenEnvelope(body)
+		if err != nil {
+			return false, nil
+		}
+		env.Package = bytes.Replace(env.Package, []byte(`"level":"unit"`), []byte(`"level":"department"`), 1)
+		b, _ := json.Marshal(env)
+		return false, b
+	})
+	w.approve(t, unit, "", head)
+	w.approve(t, w.doh, "?level=department", director)
+	p := w.settled(t, unit, 1)[0]
+	if p.State != "rejected" || p.Status != http.StatusUnprocessableEntity || len(p.Reasons) == 0 || !strings.Contains(strings.Join(p.Reasons, "\n"), "sync signature") {
+		t.Fatalf("the tampered package: %+v; want rejected (422) with the receiver's reasons", p)
+	}
+	if got := w.packages(t, head.token, "?problems=true"); len(got) != 1 || got[0].State != "rejected" || len(got[0].Reasons) == 0 {
+		t.Errorf("the unit's view of its problems: %+v", got)
+	}
+	if held, _ := w.national.Held(); len(held) != 0 {
+		t.Errorf("the receiver stored the tampered package: %v", held)
+	}
+	r := w.do(t, "GET", "/sync/packages/"+p.ID.String(), head.token, "", nil)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "rejected") {
+		t.Errorf("GET /sync/packages/{id}: %d %s", r.status, r.body)
+	}
+	for _, bad := range []string{"?month=2026-13", "?problems=maybe", "?org=nope"} {
+		if r := w.do(t, "GET", "/sync/packages"+bad, head.token, "", nil); r.status != http.StatusBadRequest {
+			t.Errorf("GET /sync/packages%s: %d, want 400", bad, r.status)
+		}
+	}
+	if r := w.do(t, "GET", "/sync/packages/not-a-uuid", head.token, "", nil); r.status != http.StatusBadRequest {
+		t.Errorf("GET /sync/packages/not-a-uuid: %d, want 400", r.status)
+	}
+}
