@@ -32,10 +32,13 @@ type Worker struct {
 	// message (default: exponential from 200 ms to 30 s); Tries bounds them
 	// (default 5). After the last, the message is refused to the broker,
 	// which delivers it again later.
-	Retry  func() backoff.BackOff
-	Tries  uint
-	Now    func() time.Time
-	Logger *slog.Logger
+	Retry func() backoff.BackOff
+	Tries uint
+	// Concurrency is how many packages one worker delivers at once (1
+	// when zero): JetStream hands each to one of them.
+	Concurrency int
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 func (w *Worker) now() time.Time {
@@ -143,7 +146,7 @@ func (w *Worker) Run(ctx context.Context, sub message.Subscriber, topic string) 
 	if err != nil {
 		return err
 	}
-	r.AddConsumerHandler("national_sync_delivery", topic, sub, func(msg *message.Message) (err error) {
+	handle := func(msg *message.Message) (err error) {
 		// A panic is one message's failure (redelivered later), not the process's.
 		defer func() {
 			if p := recover(); p != nil {
@@ -151,7 +154,10 @@ func (w *Worker) Run(ctx context.Context, sub message.Subscriber, topic string) 
 			}
 		}()
 		return w.Handle(msg)
-	})
+	}
+	for i := range max(1, w.Concurrency) {
+		r.AddConsumerHandler(fmt.Sprintf("national_sync_delivery_%d", i), topic, sub, handle)
+	}
 	err = r.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -35,6 +35,8 @@ type SyncConfig struct {
 	// (nationalsync.Worker's defaults when zero).
 	Retry func() backoff.BackOff
 	Tries uint
+	// Workers is how many packages are delivered at once (4 when zero).
+	Workers int
 	// Now is the clock of the sync events (the service's when nil): a
 	// test moves it past a package's due date without moving the rest.
 	Now func() time.Time
@@ -70,6 +72,9 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 	if sc.Poll == 0 {
 		sc.Poll = s.cfg.PollInterval
 	}
+	if sc.Workers == 0 {
+		sc.Workers = 4
+	}
 	if sc.Now == nil {
 		sc.Now = s.cfg.Now
 	}
@@ -83,7 +88,7 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 		Now: sc.Now, Poll: sc.Poll, Logger: s.cfg.Logger, Deadline: nationalsync.Deadline(pol, calendar.Official())}
 	s.SyncWorker = &nationalsync.Worker{
 		Source: nationalsync.Source{Pool: s.Pool, Store: s.Store, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey},
-		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Now: sc.Now, Logger: s.cfg.Logger,
+		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Concurrency: sc.Workers, Now: sc.Now, Logger: s.cfg.Logger,
 	}
 	return nil
 }
