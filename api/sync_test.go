@@ -99,7 +99,7 @@ type syncWorld struct {
 // startSync runs the whole service with the delivery on: NATS JetStream
 // (the machine's, or an embedded server), a topic and a relay of the test's
 // own, and the reference receiver; HTTP to it times out after timeout.
-func startSync(t *testing.T, timeout time.Duration) *syncWorld {
+func startSync(t testing.TB, timeout time.Duration) *syncWorld {
 	t.Helper()
 	dir := t.TempDir()
 	w := &syncWorld{root: certtest.NewCA(t, "Hoso Sync Root "+t.Name())}
@@ -146,7 +146,7 @@ type approverOf struct {
 	cert  certtest.Signer
 }
 
-func (w *syncWorld) approver(t *testing.T, username, cn string, over domain.OrgID) approverOf {
+func (w *syncWorld) approver(t testing.TB, username, cn string, over domain.OrgID) approverOf {
 	t.Helper()
 	now := time.Now()
 	id := w.Account(username, "", account.KindOrg, account.RoleApprover, over)
@@ -206,7 +206,7 @@ func (w *syncWorld) settled(t *testing.T, org domain.OrgID, want int) []syncstat
 	}
 }
 
-func (w *syncWorld) history(t *testing.T, id uuid.UUID) syncev.Package {
+func (w *syncWorld) history(t testing.TB, id uuid.UUID) syncev.Package {
 	t.Helper()
 	h, err := ledger.Ledger{Store: w.Svc.Store}.Load(context.Background(), syncev.StreamID(id), syncev.Decode)
 	if err != nil {
