@@ -120,6 +120,24 @@ func BenchmarkSyncPackage5000(b *testing.B) {
 		}
 		b.ReportMetric(float64(size)/1e6, "MB/package")
 	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := nationalsync.Build(context.Background(), src, h.Queued); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("seal", func(b *testing.B) {
+		p, err := nationalsync.Build(context.Background(), src, h.Queued)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, _, err := nationalsync.Seal(p, w.syncKey.Signer); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("raw-postgres", func(b *testing.B) {
 		for b.Loop() {
 			rows, err := w.Svc.Pool.Query(context.Background(), `SELECT event_id, stream_id, stream_version, type, data, metadata, hash FROM events WHERE stream_id LIKE 'dossier-%' ORDER BY seq`)
