@@ -53,9 +53,9 @@ type Queued struct {
 	UnitDigest       string       `json:"unit_manifest_sha256"`
 	DepartmentDigest string       `json:"department_manifest_sha256"`
 	// UnitApproval and DepartmentApproval are the approval.signed.v1 events.
-	UnitApproval       uuid.UUID   `json:"unit_approval_event_id"`
-	DepartmentApproval uuid.UUID   `json:"department_approval_event_id"`
-	ApprovedAt         time.Time   `json:"approved_at"` // the level-2 signature's recorded time
+	UnitApproval       uuid.UUID `json:"unit_approval_event_id"`
+	DepartmentApproval uuid.UUID `json:"department_approval_event_id"`
+	ApprovedAt         time.Time `json:"approved_at"` // the level-2 signature's recorded time
 	// Due is the national-sync deadline under the rule in force on the
 	// approval's day (Article; Decree 27/2026 from 1 July 2026: 1 day, a
 	// day off moving it to the next working day); zero when no rule was.
@@ -179,4 +179,3 @@ func Replay(h []domain.Recorded) (Package, error) {
 
 // Done reports whether the receiver has answered for good.
 func (p Package) Done() bool { return p.State == StateAcknowledged || p.State == StateRejected }
-

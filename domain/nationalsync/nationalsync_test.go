@@ -29,10 +29,10 @@ var samples = map[string]domain.Event{
 	nationalsync.TypeQueued: nationalsync.Queued{Package: pkg, Org: unit, Month: "2026-11", Department: doh, Supplement: 1,
 		UnitDigest: "aa", DepartmentDigest: "bb", UnitApproval: uuid.MustParse("0192f0a0-0000-7000-8000-0000000000e1"),
 		DepartmentApproval: uuid.MustParse("0192f0a0-0000-7000-8000-0000000000e2"), ApprovedAt: at, Due: domain.MustDate(2026, 11, 30), Article: "NĐ 27/2026"},
-	nationalsync.TypeSent:         nationalsync.Sent{Package: pkg, Digest: "cc", Endpoint: "https://csdl.example/packages", Attempt: 2},
+	nationalsync.TypeSent: nationalsync.Sent{Package: pkg, Digest: "cc", Endpoint: "https://csdl.example/packages", Attempt: 2},
 	nationalsync.TypeAcknowledged: nationalsync.Acknowledged{Package: pkg, Digest: "cc", Receipt: []byte(`{"receipt":1}`),
 		Arrivals: []domain.DossierID{domain.DossierID(uuid.MustParse("0192f0a0-0000-7000-8000-0000000000f1"))}},
-	nationalsync.TypeRejected:     nationalsync.Rejected{Package: pkg, Digest: "cc", Status: 422, Reasons: []string{"signature: không hợp lệ"}},
+	nationalsync.TypeRejected: nationalsync.Rejected{Package: pkg, Digest: "cc", Status: 422, Reasons: []string{"signature: không hợp lệ"}},
 }
 
 func TestGolden(t *testing.T) {
