@@ -57,6 +57,8 @@ type Deps struct {
 	// Documents renders the CV form and builds signed exports (issue 16);
 	// nil answers 501 there.
 	Documents *export.Reader
+	// Sync reads where the deliveries to the national database stand.
+	Sync SyncReader
 }
 
 func (d *Deps) now() time.Time {

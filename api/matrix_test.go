@@ -825,6 +825,15 @@ func matrixRoutes() []route {
 		// Documents: the JSON read's rule, as a PDF and as a signed package.
 		{pattern: "GET /api/v1/dossiers/{id}/cv.pdf", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/cv.pdf")},
 		{pattern: "GET /api/v1/dossiers/{id}/export", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/export")},
+
+		// Deliveries to the national database: compliance readers list
+		// their orgs' packages; a package outside the scope (or none, as in
+		// this world) is 404 for everyone.
+		{pattern: "GET /api/v1/sync/packages", list: true, allowed: complianceReaders, want: http.StatusOK, build: list("/api/v1/sync/packages")},
+		{pattern: "GET /api/v1/sync/packages/{id}", unscoped: true, want: http.StatusNotFound,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodGet, path: "/api/v1/sync/packages/" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("no package")).String()}
+			}},
 	}
 }
 

@@ -71,6 +71,7 @@ var routeParams = map[string]map[string]paramKind{
 	"POST /api/v1/approvals/:org/:month/signature/complete": {"level": one, "supplement": one},
 	"GET /api/v1/dossiers/:id/cv.pdf":                       {"as_of": one, "effective_on": one},
 	"GET /api/v1/dossiers/:id/export":                       {"as_of": one},
+	"GET /api/v1/sync/packages":                             {"org": list, "month": one, "problems": one},
 }
 
 // routeKey names a route in routeParams.

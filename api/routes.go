@@ -175,6 +175,9 @@ func (s *Server) routeTable() []route {
 		// Documents (documents.go): the CV form as PDF, the signed export.
 		r(get, v1+"/dossiers/:id/cv.pdf", Authenticated, s.getDossierCV),
 		r(get, v1+"/dossiers/:id/export", Authenticated, s.exportDossier),
+		// Deliveries to the national database (sync.go).
+		r(get, v1+"/sync/packages", Authenticated, s.listSyncPackages),
+		r(get, v1+"/sync/packages/:id", Authenticated, s.getSyncPackage),
 	}
 }
 

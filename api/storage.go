@@ -14,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
+	"github.com/hoso-ledger/hoso/projections/syncstatus"
 )
 
 // The interfaces below are everything the HTTP layer stores or reads
@@ -161,4 +162,14 @@ type IdempotencyStore interface {
 	Lookup(ctx context.Context, account uuid.UUID, key string) (IdempotencyRecord, error)
 	// Sweep deletes a batch of records created before before.
 	Sweep(ctx context.Context, before time.Time) error
+}
+
+// SyncReader reads the deliveries to the national database
+// (projections/syncstatus).
+type SyncReader interface {
+	// SyncPackages is syncstatus.List.
+	SyncPackages(ctx context.Context, f syncstatus.Filter) ([]syncstatus.Package, error)
+	// SyncPackage is syncstatus.Get (syncstatus.ErrNotFound, which wraps
+	// domain.ErrNotFound, outside orgs).
+	SyncPackage(ctx context.Context, id uuid.UUID, orgs []domain.OrgID, today domain.Date) (syncstatus.Package, error)
 }

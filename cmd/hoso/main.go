@@ -69,6 +69,8 @@ var commands = []command{
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},
+	{name: "sync", summary: "deliveries to the national database: status [--org ID] [--month YYYY-MM] [--problems]", run: runSync},
+	{name: "receiver", summary: "the reference national-database receiver: --dir DIR --sync-key PUB --checkpoint-key PUB --roots PEM --key FILE", run: runReceiver, noConfig: true},
 	{name: "devdb", summary: "the private development PostgreSQL: url [DB] | start | stop", run: runDevDB, noConfig: true},
 	{name: "cv", summary: "the CV form (sơ yếu lý lịch) of a dossier as PDF: DOSSIER_ID [--as-of T] [--effective-on D] [-o FILE] > file.pdf", run: runCV},
 	{name: "export", summary: "the signed export of a dossier (zip, CMS by the org's seal): DOSSIER_ID [--as-of T] -o FILE.zip", run: runExport},

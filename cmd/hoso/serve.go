@@ -24,6 +24,9 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	if cfg.Seal, err = sealOf(env); err != nil {
 		return service.Config{}, err
 	}
+	if err := withSync(env, &cfg); err != nil {
+		return service.Config{}, err
+	}
 	return cfg, nil
 }
 

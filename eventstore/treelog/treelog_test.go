@@ -115,6 +115,26 @@ func TestSequenceRootsAndProofs(t *testing.T) {
 			t.Errorf("Root(%d) = %x, want %x", s, root, want)
 		}
 	}
+	// InclusionProofs gives every leaf's path of a tree at once, equal to
+	// the reference's, whatever the order and repetitions asked.
+	for _, s := range []uint64{1, 257, 1100} {
+		var idx []uint64
+		for i := s; i > 0; i-- {
+			idx = append(idx, i-1, (i-1)/2)
+		}
+		ps, err := log.InclusionProofs(ctx, idx, s)
+		if err != nil || len(ps) != len(idx) {
+			t.Fatalf("InclusionProofs(…, %d) = %d paths, %v", s, len(ps), err)
+		}
+		for k, i := range idx {
+			if want, _ := ref.InclusionProof(i, s); !hashesEqual(ps[k], want) {
+				t.Errorf("InclusionProofs: leaf %d in %d differs from the reference", i, s)
+			}
+		}
+	}
+	if _, err := log.InclusionProofs(ctx, []uint64{3, 9}, 9); !errors.Is(err, treelog.ErrRange) {
+		t.Errorf("InclusionProofs with leaf 9 of 9: %v, want ErrRange", err)
+	}
 	for _, s := range sizes[1:] {
 		root, _ := log.Root(ctx, s)
 		for _, i := range []uint64{0, s / 3, s / 2, s - 1} {

@@ -103,6 +103,9 @@ type Config struct {
 	// then falls back to the development seal on the private cluster).
 	SealCertPath, SealKeyPath string
 	Seal                      *export.Seal
+	// Sync is the delivery to the national database (HOSO_NATIONAL_*,
+	// HOSO_NATS_URL, HOSO_SYNC_KEY).
+	Sync Sync
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -230,6 +233,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			bad(fmt.Errorf("HOSO_SEAL_CERT, HOSO_SEAL_KEY: %w", err))
 		}
 	}
+	c.Sync = loadSync(getenv, bad)
 	return c, errors.Join(errs...)
 }
 

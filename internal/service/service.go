@@ -25,6 +25,7 @@ import (
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/export"
+	"github.com/hoso-ledger/hoso/app/nationalsync"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
@@ -48,6 +49,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
+	"github.com/hoso-ledger/hoso/projections/syncstatus"
 	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
@@ -130,6 +132,8 @@ type Config struct {
 	// Seal signs dossier exports (HOSO_SEAL_CERT, HOSO_SEAL_KEY); nil
 	// answers 503 on GET /dossiers/{id}/export.
 	Seal *export.Seal
+	// Sync, when set, runs the delivery to the national database.
+	Sync *SyncConfig
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -143,8 +147,11 @@ type Service struct {
 	Processes   *processes.Manager // org successions; runs with the projections
 	Deps        *api.Deps
 	API         *api.Server
-	Checkpoints *checkpoint.Log    // nil without a key
-	Approvals   *approvals.Service // nil on EventStoreDB (manifests read the events table)
+	Checkpoints *checkpoint.Log      // nil without a key
+	Approvals   *approvals.Service   // nil on EventStoreDB (manifests read the events table)
+	Relay       *nationalsync.Relay  // nil unless Config.Sync
+	SyncWorker  *nationalsync.Worker // nil unless Config.Sync
+	broker      *nationalsync.Broker
 
 	cfg     Config
 	closers []func()
@@ -196,6 +203,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 	return []projections.Projection{
 		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
 		attachments.New(), transfers.New(), processes.NewProjection(),
+		syncstatus.New(),
 	}, nil
 }
 
@@ -352,6 +360,10 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.CheckpointKey != nil {
 		s.Deps.Documents.VerifierKey = cfg.CheckpointKey.VerifierKey
 	}
+	s.Deps.Sync = pgadapter.NewSync(s.Pool)
+	if err := s.openSync(ctx, pol); err != nil {
+		return nil, err
+	}
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
@@ -385,6 +397,9 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 				s.cfg.Logger.Warn("daily checkpoint failed; retrying soon (30 s, doubling up to a day)", "error", err.Error())
 			}))
 		})
+	}
+	for _, f := range s.runSync(gctx) {
+		g.Go(f)
 	}
 	g.Go(func() error {
 		<-gctx.Done()

@@ -256,7 +256,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		return err
 	}
 	if len(ids) == 0 {
-		return nil
+		return p.closeArrivals(ctx, tx, t, events)
 	}
 	states, err := loadStates(ctx, tx, t, ids)
 	if err != nil {
@@ -307,7 +307,10 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if err := writeItems(ctx, tx, t, order, items); err != nil {
 		return err
 	}
-	return writeStates(ctx, tx, t, states)
+	if err := writeStates(ctx, tx, t, states); err != nil {
+		return err
+	}
+	return p.closeArrivals(ctx, tx, t, events)
 }
 
 // dossierOf reports the dossier of a dossier event of a known type; other
@@ -520,9 +523,10 @@ func (p *Projection) fold(st *dossierState, rec domain.Recorded, put func(*item)
 // The person's form is done when the person submits their first proposal
 // (their own declaration through the personal account): the duty is the
 // person's, and HR's entry of the data is the org's create_dossier duty.
-// The request to the DoHA for the national-database sync (TG 10.1a) has no
-// event yet; issue 15 (the national sync) closes it. Until then it stays
-// open and is overdue 10 working days after the hand-over.
+// The request for the national-database sync (TG 10.1a) is done when the
+// national database acknowledges the package that carried the arrival
+// (closeArrivals); until then it stays open, overdue 10 working days
+// after the hand-over.
 func (p *Projection) duties(st *dossierState, rec domain.Recorded, put func(*item)) error {
 	switch e := rec.Event.(type) {
 	case dossier.Created:

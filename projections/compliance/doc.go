@@ -42,9 +42,9 @@
 //	  the account: HU 9.1b, from the decision)                          proposal_submitted
 //	account.created.v1 of a personal account     person_form            the person's first
 //	  naming the dossier (BĐ II.1b)                                     proposal_submitted
-//	dossier.reactivated.v1 from transferred_out, transfer_in_from_      never yet (issue 15)
-//	  or created.v1 marked arrived_from_outside_   outside
-//	  province (TG 10.1a; the receiving org's)
+//	dossier.reactivated.v1 from transferred_out, transfer_in_from_      sync.acknowledged.v1 of the
+//	  or created.v1 marked arrived_from_outside_   outside              package that carried it to
+//	  province (TG 10.1a; the receiving org's)                          the national database
 //
 // The person's form (person_form) is the person's duty, shown to the
 // managing org: it opens once per dossier — at the creation under a rule
@@ -55,11 +55,13 @@
 // Its item id is the account event's, or for a creation one derived from
 // the creation's id (uuid.NewSHA1(creation, "person_form")). The request
 // for the national-database sync after an arrival from outside the
-// province (TG 10.1a) has no event until issue 15 (the national sync): the
-// item stays open and is overdue 10 working days after the hand-over (the
+// province (TG 10.1a) is due 10 working days after the hand-over (the
 // reactivation's or the marked creation's effective date; a marked
 // creation's item id is derived as uuid.NewSHA1(creation,
-// "transfer_in_from_outside")).
+// "transfer_in_from_outside")) and is done when the national database
+// acknowledged the sync package that carried the arrival
+// (sync.acknowledged.v1 naming the dossier among its arrivals; see
+// app/nationalsync and arrivals.go), judged on that day.
 //
 // A transfer_rejected or transfer_cancelled closes the open transfer item
 // with that outcome; it is never judged on time or late. Updates without a

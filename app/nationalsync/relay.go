@@ -1,0 +1,251 @@
+package nationalsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/domain/calendar"
+	"github.com/hoso-ledger/hoso/domain/nationalsync"
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
+)
+
+// System is the actor of the sync events: the delivery acts on the
+// department's approval, not on anyone's request.
+var System = domain.Actor{Account: domain.AccountID(uuid.NewSHA1(uuid.NameSpaceURL, []byte("hoso:national-sync"))), Name: "hoso: đồng bộ CSDL quốc gia"}
+
+// RelayName keys the relay's row in sync_relay_checkpoints.
+const RelayName = "national_sync"
+
+// MsgIDHeader is JetStream's de-duplication header: the broker drops a
+// second publication of the same package within its window.
+const MsgIDHeader = "Nats-Msg-Id"
+
+// Relay turns committed department approvals into queued packages and
+// publishes them. See the package doc for why the log is the outbox.
+type Relay struct {
+	Pool      *pgxpool.Pool // sync_relay_checkpoints
+	Store     eventstore.Store
+	Publisher message.Publisher
+	Topic     string
+	Name      string // RelayName when empty (tests use their own)
+	Now       func() time.Time
+	Poll      time.Duration
+	Batch     int
+	Logger    *slog.Logger
+	// Deadline is the national-sync rule in force on an approval's day:
+	// its due date and article (Policy's; none when nil).
+	Deadline func(approved domain.Date) (domain.Date, string)
+}
+
+// Policy's deadline for the national sync of data approved on day
+// (policy.NationalSync: Decree 27/2026's 1 day, moved off days off), or
+// none when no rule is in force that day.
+func Deadline(pol policy.Policy, cal *calendar.Calendar) func(domain.Date) (domain.Date, string) {
+	return func(day domain.Date) (domain.Date, string) {
+		r, err := pol.Governing(policy.NationalSync, func(policy.Deadline) domain.Date { return day }, cal)
+		if err != nil {
+			return domain.Date{}, ""
+		}
+		return r.Due, r.Rule.Article
+	}
+}
+
+func (r *Relay) name() string {
+	if r.Name == "" {
+		return RelayName
+	}
+	return r.Name
+}
+
+// Run relays until ctx ends; it returns only ctx's error, reporting
+// failures to the logger and trying again after Poll.
+func (r *Relay) Run(ctx context.Context) error {
+	poll := r.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	for {
+		n, err := r.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil && r.Logger != nil {
+			r.Logger.Warn("national sync relay failed; retrying", "error", err.Error())
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce relays one batch of the log past the checkpoint and returns how
+// many events it read. The checkpoint moves only after every package of the
+// batch was queued in the ledger and accepted by the broker.
+func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	pos, err := r.position(ctx)
+	if err != nil {
+		return 0, err
+	}
+	batch := r.Batch
+	if batch <= 0 {
+		batch = 1000
+	}
+	evs, err := r.Store.ReadAll(ctx, pos, batch)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	published := 0
+	for _, ev := range evs {
+		if ev.Type != approval.TypeSigned {
+			continue
+		}
+		de, err := approval.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return 0, fmt.Errorf("nationalsync: %s@%d: %w", ev.StreamID, ev.Version, err)
+		}
+		s := de.(approval.Signed)
+		if s.Level != approval.LevelDepartment {
+			continue
+		}
+		qs, err := Covered(ctx, r.Store, ev, s)
+		if err != nil {
+			return 0, err
+		}
+		for _, q := range qs {
+			if r.Deadline != nil {
+				q.Due, q.Article = r.Deadline(domain.DateOf(q.ApprovedAt))
+			}
+			if err := r.queue(ctx, ev, q); err != nil {
+				return 0, err
+			}
+			payload, err := json.Marshal(q)
+			if err != nil {
+				return 0, err
+			}
+			msg := message.NewMessage(q.Package.String(), payload)
+			msg.Metadata.Set(MsgIDHeader, q.Package.String())
+			if err := r.Publisher.Publish(r.Topic, msg); err != nil {
+				return 0, fmt.Errorf("nationalsync: publishing %s: %w", q.Package, err)
+			}
+			published++
+		}
+	}
+	_, err = r.Pool.Exec(ctx, `INSERT INTO sync_relay_checkpoints (name, position, published, updated_at) VALUES ($1, $2, $3, now())
+ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, published = sync_relay_checkpoints.published + EXCLUDED.published, updated_at = now()`,
+		r.name(), evs[len(evs)-1].Position.String(), published)
+	if err != nil {
+		return 0, fmt.Errorf("nationalsync: saving the relay's checkpoint: %w", err)
+	}
+	return len(evs), nil
+}
+
+func (r *Relay) position(ctx context.Context) (eventstore.Position, error) {
+	var s string
+	err := r.Pool.QueryRow(ctx, `SELECT position FROM sync_relay_checkpoints WHERE name = $1`, r.name()).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("nationalsync: reading the relay's checkpoint: %w", err)
+	}
+	return eventstore.ParsePosition(s)
+}
+
+// queue appends the package's sync.queued.v1 unless its stream exists: a
+// relay that crashed after queuing and before moving its checkpoint queues
+// nothing twice (and publishes again, which the broker and the worker
+// absorb).
+func (r *Relay) queue(ctx context.Context, cause eventstore.Event, q nationalsync.Queued) error {
+	stream := nationalsync.StreamID(q.Package)
+	if _, err := r.Store.ReadStream(ctx, stream, eventstore.ReadOptions{Limit: 1}); err == nil {
+		return nil
+	} else if !errors.Is(err, eventstore.ErrNotFound) {
+		return err
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	m := meta(now(), cause.ID, q.Package)
+	_, err := ledger.Ledger{Store: r.Store}.Append(ctx, stream, eventstore.NoStream, m, []domain.Event{q}, []uuid.UUID{ledger.DerivedID(cause.ID, q.Package.String())})
+	if errors.Is(err, domain.ErrConflict) {
+		return nil // queued meanwhile by another relay
+	}
+	return err
+}
+
+func meta(at time.Time, cause, pkg uuid.UUID) domain.Meta {
+	return domain.Meta{Actor: System, RecordedAt: at.UTC(), EffectiveDate: domain.DateOf(at),
+		Source:        domain.SourceDocument{Kind: "approval", Number: cause.String()},
+		CorrelationID: pkg.String(), CausationID: cause.String()}
+}
+
+// Covered lists the packages that the department approval signed (event
+// ev) makes due: one per unit approval its signed manifest lists.
+func Covered(ctx context.Context, store eventstore.Store, ev eventstore.Event, s approval.Signed) ([]nationalsync.Queued, error) {
+	stream, err := store.ReadStream(ctx, ev.StreamID, eventstore.ReadOptions{Limit: int(ev.Version)})
+	if err != nil {
+		return nil, err
+	}
+	var man approvals.Manifest
+	found := false
+	for _, e := range stream {
+		if e.Type != approval.TypeManifestServed {
+			continue
+		}
+		de, err := approval.Decode(e.Type, e.Data)
+		if err != nil {
+			return nil, err
+		}
+		if ms := de.(approval.ManifestServed); ms.Digest == s.ManifestDigest {
+			if man, err = approvals.ParseManifest(ms.Manifest); err != nil {
+				return nil, err
+			}
+			found = true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("nationalsync: %s: the signed manifest %s is not in the stream", ev.StreamID, s.ManifestDigest)
+	}
+	out := make([]nationalsync.Queued, 0, len(man.Events))
+	for _, entry := range man.Events {
+		if entry.Type != approval.TypeSigned {
+			continue
+		}
+		evs, err := store.ReadStream(ctx, entry.Stream, eventstore.ReadOptions{From: entry.Version, Limit: 1})
+		if err != nil {
+			return nil, fmt.Errorf("nationalsync: %s@%d: %w", entry.Stream, entry.Version, err)
+		}
+		de, err := approval.Decode(evs[0].Type, evs[0].Data)
+		if err != nil {
+			return nil, err
+		}
+		u := de.(approval.Signed)
+		out = append(out, nationalsync.Queued{
+			Package: nationalsync.PackageID(u.Org, s.Month.String(), s.Supplement, u.ManifestDigest, s.ManifestDigest),
+			Org:     u.Org, Month: s.Month.String(), Department: s.Org, Supplement: s.Supplement,
+			UnitDigest: u.ManifestDigest, DepartmentDigest: s.ManifestDigest,
+			UnitApproval: evs[0].ID, DepartmentApproval: ev.ID,
+			ApprovedAt: ev.Meta.RecordedAt.UTC(),
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,199 @@
+package nationalsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/domain/nationalsync"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/ledger"
+)
+
+// Worker delivers the packages the relay published: rebuild, seal, send
+// with retries, and record each attempt and the answer as events.
+type Worker struct {
+	Source Source
+	Key    note.Signer // the province's sync key
+	Sender Sender
+	// Retry is the backoff between attempts within one delivery of a
+	// message (default: exponential from 200 ms to 30 s); Tries bounds them
+	// (default 5). After the last, the message is refused to the broker,
+	// which delivers it again later.
+	Retry func() backoff.BackOff
+	Tries uint
+	// Concurrency is how many packages one worker delivers at once (1
+	// when zero): JetStream hands each to one of them.
+	Concurrency int
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) ledger() ledger.Ledger { return ledger.Ledger{Store: w.Source.Store} }
+
+// Handle delivers the package a message names. It returns nil once the
+// receiver answered (acknowledged or rejected, now or before), and an
+// error to have the broker redeliver.
+func (w *Worker) Handle(msg *message.Message) error {
+	var q nationalsync.Queued
+	if err := json.Unmarshal(msg.Payload, &q); err != nil || q.Package == uuid.Nil {
+		// Nothing the relay publishes looks like this: redelivery cannot help.
+		if w.Logger != nil {
+			w.Logger.Error("national sync: dropping a malformed message", "message", msg.UUID)
+		}
+		return nil
+	}
+	_, err := w.Deliver(msg.Context(), q.Package)
+	return err
+}
+
+// Deliver sends package id (queued in the ledger) unless the receiver has
+// answered already, and returns where it stands.
+func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Package, error) {
+	stream := nationalsync.StreamID(id)
+	h, err := w.ledger().Load(ctx, stream, nationalsync.Decode)
+	if err != nil {
+		return nationalsync.Package{}, err
+	}
+	p, err := nationalsync.Replay(h.Events)
+	if err != nil || p.Done() {
+		return p, err
+	}
+	pkg, err := Build(ctx, w.Source, p.Queued)
+	if err != nil {
+		return p, err
+	}
+	env, digest, err := Seal(pkg, w.Key)
+	if err != nil {
+		return p, err
+	}
+	attempt := p.Attempts
+	tries := w.Tries
+	if tries == 0 {
+		tries = 5
+	}
+	bo := w.Retry
+	if bo == nil {
+		bo = func() backoff.BackOff {
+			return &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: 30 * time.Second}
+		}
+	}
+	cause := p.Queued.DepartmentApproval
+	receipt, err := backoff.Retry(ctx, func() ([]byte, error) {
+		attempt++
+		if err := w.append(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: digest, Endpoint: w.Sender.Endpoint(), Attempt: attempt}); err != nil {
+			return nil, backoff.Permanent(err)
+		}
+		r, err := w.Sender.Send(ctx, env)
+		if _, rejected := IsRejected(err); rejected {
+			return nil, backoff.Permanent(err)
+		}
+		if err != nil && w.Logger != nil {
+			w.Logger.Warn("national sync: delivery failed; retrying", "package", id, "attempt", attempt, "error", err.Error())
+		}
+		return r, err
+	}, backoff.WithBackOff(bo()), backoff.WithMaxTries(tries), backoff.WithMaxElapsedTime(0))
+	var answer domain.Event
+	if rej, ok := IsRejected(err); ok {
+		answer = nationalsync.Rejected{Package: id, Digest: digest, Status: rej.Status, Reasons: rej.Reasons}
+	} else if err != nil {
+		return p, err
+	} else {
+		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
+	}
+	if err := w.append(ctx, stream, cause, id, answer); err != nil {
+		return p, err
+	}
+	h, err = w.ledger().Load(ctx, stream, nationalsync.Decode)
+	if err != nil {
+		return p, err
+	}
+	return nationalsync.Replay(h.Events)
+}
+
+func (w *Worker) append(ctx context.Context, stream string, cause, id uuid.UUID, e domain.Event) error {
+	_, err := w.ledger().Append(ctx, stream, eventstore.Any, meta(w.now(), cause, id), []domain.Event{e}, nil)
+	return err
+}
+
+// Run consumes topic from sub through a watermill Router until ctx ends;
+// a panic fails its message only.
+func (w *Worker) Run(ctx context.Context, sub message.Subscriber, topic string) error {
+	var lg watermill.LoggerAdapter = watermill.NopLogger{}
+	if w.Logger != nil {
+		lg = watermill.NewSlogLogger(w.Logger)
+	}
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, lg)
+	if err != nil {
+		return err
+	}
+	handle := func(msg *message.Message) (err error) {
+		// A panic is one message's failure (redelivered later), not the process's.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("nationalsync: panic delivering %s: %v", msg.UUID, p)
+			}
+		}()
+		return w.Handle(msg)
+	}
+	for i := range max(1, w.Concurrency) {
+		r.AddConsumerHandler(fmt.Sprintf("national_sync_delivery_%d", i), topic, sub, handle)
+	}
+	err = r.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("nationalsync: worker: %w", err)
+	}
+	return nil
+}
+
+// Arrivals lists the dossiers of the package's unit approval that arrived
+// from outside the province (TG 10.1a): reactivated after a transfer out,
+// or created marked as an arrival.
+func Arrivals(p Package) []domain.DossierID {
+	var out []domain.DossierID
+	seen := map[string]bool{}
+	for _, e := range p.Unit.Events {
+		if e.Missing || (e.Type != dossier.TypeReactivated && e.Type != dossier.TypeCreated) || seen[e.Stream] {
+			continue
+		}
+		de, err := dossier.Decode(e.Type, e.Data)
+		if err != nil {
+			continue
+		}
+		arrived := false
+		switch v := de.(type) {
+		case dossier.Reactivated:
+			arrived = v.FromStatus == dossier.StatusTransferredOut
+		case dossier.Created:
+			arrived = v.ArrivedFromOutsideProvince
+		}
+		id, err := uuid.Parse(strings.TrimPrefix(e.Stream, "dossier-"))
+		if arrived && err == nil {
+			seen[e.Stream] = true
+			out = append(out, domain.DossierID(id))
+		}
+	}
+	return out
+}
