@@ -1,0 +1,525 @@
+package imports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/importfile"
+	"github.com/hoso-ledger/hoso/ledger"
+)
+
+// Options are one import's parameters.
+type Options struct {
+	// Org is the managing org (and employing unit) of every dossier the
+	// file creates; it must exist and serve on the decision's date.
+	Org domain.OrgID
+	// Decision is the decision to move the org's dossiers onto the ledger:
+	// the creations' source document and effective date, and the source of
+	// every row that names no document of its own.
+	Decision domain.SourceDocument
+	// Actor is who imports (an HR officer of Org, or the operator at the
+	// console acting for it).
+	Actor domain.Actor
+	// DryRun checks every row and writes nothing.
+	DryRun bool
+	// SkipInvalid writes the valid rows when some are invalid; without it a
+	// file with any problem writes nothing.
+	SkipInvalid bool
+	// KeepValues keeps the cells of rows with problems in the report, for
+	// a local error report (never for one that is stored).
+	KeepValues bool
+	// Workers is how many dossiers are written at once (default 4).
+	Workers int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Progress, when set, is called as rows are checked and written.
+	Progress func(Progress)
+}
+
+// Progress is how far an import is.
+type Progress struct {
+	Phase    string // "check" or "write"
+	Sheet    string // the sheet being read
+	Rows     int    // rows done in this phase
+	Total    int    // rows to do in this phase (0 while checking: unknown)
+	Dossiers int    // dossiers created so far
+	Events   int    // events appended so far
+}
+
+// Result is what an import did.
+type Result struct {
+	Report *importfile.Report
+	// Written is false when nothing was written: a dry run, or problems
+	// without SkipInvalid.
+	Written bool
+	// Created counts dossiers this run created; Existing those an earlier
+	// run of the same file had created; Events the events this run appended.
+	Created, Existing, Events int
+	// Skipped counts rows left out: invalid, or of a person whose identity
+	// row is invalid or whose number another dossier holds.
+	Skipped int
+}
+
+// Importer runs imports through the dossier use cases: every event it
+// appends is decided by the domain, as the same command through the API
+// would have been.
+type Importer struct {
+	Dossiers app.Dossiers
+}
+
+// ErrInvalidOptions wraps a refusal of the options (no org, no decision).
+var ErrInvalidOptions = errors.New("imports: invalid options")
+
+func (im Importer) prepare(ctx context.Context, src importfile.Source, o *Options) (*file, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Workers < 1 {
+		o.Workers = 4
+	}
+	if o.Org.IsZero() {
+		return nil, fmt.Errorf("%w: the org is required", ErrInvalidOptions)
+	}
+	if err := o.Decision.Validate("decision"); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+	}
+	if _, err := app.LoadOrg(ctx, im.Dossiers.Ledger, o.Org); err != nil {
+		return nil, fmt.Errorf("%w: org %s: %w", ErrInvalidOptions, o.Org, err)
+	}
+	sha := src.SHA256()
+	f := &file{sha: sha, ns: uuid.NewSHA1(importNamespace, []byte(sha)), org: o.Org, decision: o.Decision, actor: o.Actor}
+	now := o.Now().UTC()
+	f.now = domain.DateOf(now)
+	f.meta = func(sheet string, row int, eff domain.Date, src domain.SourceDocument) domain.Meta {
+		return domain.Meta{Actor: o.Actor, RecordedAt: o.Now().UTC(), EffectiveDate: eff, Source: src,
+			ImportedFrom: importedFrom(sha, sheet, row), CorrelationID: "import-" + sha[:16]}
+	}
+	return f, nil
+}
+
+// state is what the check learns and the write needs: which persons and
+// rows to leave out. It holds numbers and row numbers, never other values.
+type state struct {
+	persons map[string]int          // personal ID number → its identity row
+	skipPID map[string]bool         // persons left out
+	badRows map[string]map[int]bool // sheet → rows left out
+	total   int                     // rows to write
+}
+
+// Check reads every row of the file, parses it, has the domain validate
+// it as the command it would be, and looks every personal ID number up in
+// the ledger. It writes nothing.
+func (im Importer) Check(ctx context.Context, src importfile.Source, o Options) (*importfile.Report, error) {
+	f, err := im.prepare(ctx, src, &o)
+	if err != nil {
+		return nil, err
+	}
+	rep, _, err := im.check(ctx, src, f, o)
+	return rep, err
+}
+
+func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o Options) (*importfile.Report, *state, error) {
+	rep := &importfile.Report{FileSHA256: f.sha}
+	if o.KeepValues {
+		rep.Values = map[string][]string{}
+	}
+	st := &state{persons: map[string]int{}, skipPID: map[string]bool{}, badRows: map[string]map[int]bool{}}
+	// Every row is validated against a stand-in dossier of the org: the
+	// domain's checks of a row do not depend on the person's other rows.
+	template, err := standIn(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat := im.Dossiers.Catalogue
+	done := 0
+	for _, sheet := range importfile.Sheets {
+		err := src.Each(sheet, func(rec importfile.Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rep.Rows++
+			done++
+			if o.Progress != nil && done%1000 == 0 {
+				o.Progress(Progress{Phase: "check", Sheet: sheet.Key, Rows: done})
+			}
+			c := &cells{sheet: sheet, rec: rec}
+			pid := c.get(importfile.ColPersonalID)
+			if sheet.Key == "identity" {
+				im.checkPerson(ctx, f, c, st, template)
+			} else {
+				s := f.parseStep(c)
+				switch _, ok := st.persons[pid]; {
+				case pid == "":
+					c.add(importfile.ColPersonalID, "required", reason("required", ""))
+				case !ok:
+					c.add(importfile.ColPersonalID, "unknown_person", "không có người nào mang số định danh này ở trang Lý lịch")
+				case st.skipPID[pid]:
+					// The person is left out for the problem of their
+					// identity row (reported there).
+					st.bad(sheet.Key, rec.Row)
+					return nil
+				default:
+					if len(c.problems) == 0 {
+						if _, err := s.decide(template, cat); err != nil {
+							c.domainProblems(err)
+						}
+					}
+				}
+			}
+			if len(c.problems) > 0 {
+				st.bad(sheet.Key, rec.Row)
+				rep.Problems = append(rep.Problems, c.problems...)
+				if rep.Values != nil {
+					rep.Values[importfile.ValuesKey(sheet.Key, rec.Row)] = rec.Values
+				}
+				if sheet.Key == "identity" && pid != "" {
+					st.skipPID[pid] = true
+				}
+				return nil
+			}
+			st.total++
+			return nil
+		})
+		var he *importfile.HeaderError
+		if errors.As(err, &he) {
+			rep.Problems = append(rep.Problems, headerProblems(he)...)
+			st.skipSheet(sheet.Key)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, rows := range st.badRows {
+		rep.InvalidRows += len(rows)
+	}
+	rep.Sort()
+	return rep, st, nil
+}
+
+func (st *state) bad(sheet string, row int) {
+	if st.badRows[sheet] == nil {
+		st.badRows[sheet] = map[int]bool{}
+	}
+	st.badRows[sheet][row] = true
+}
+
+// skipSheet marks a sheet whose header is unreadable: row 0 stands for all.
+func (st *state) skipSheet(sheet string) { st.bad(sheet, 0) }
+
+func (st *state) skipped(sheet string, row int) bool {
+	return st.badRows[sheet][0] || st.badRows[sheet][row]
+}
+
+func headerProblems(he *importfile.HeaderError) []importfile.Problem {
+	var out []importfile.Problem
+	for _, k := range he.Missing {
+		out = append(out, importfile.Problem{Sheet: he.Sheet.Key, Row: 1, Column: k, Code: "missing_column", Reason: "thiếu cột bắt buộc"})
+	}
+	for _, h := range he.Unknown {
+		out = append(out, importfile.Problem{Sheet: he.Sheet.Key, Row: 1, Code: "unknown_column", Reason: "tiêu đề cột không có trong mẫu: " + h})
+	}
+	for _, h := range he.Repeated {
+		out = append(out, importfile.Problem{Sheet: he.Sheet.Key, Row: 1, Code: "repeated_column", Reason: "tiêu đề cột lặp lại: " + h})
+	}
+	return out
+}
+
+// checkPerson checks an identity row: its fields (the domain's creation
+// and section update), its number's uniqueness in the file, and in the
+// ledger (a number another dossier holds is a conflict, never a second
+// dossier; one this file's earlier run created is not).
+func (im Importer) checkPerson(ctx context.Context, f *file, c *cells, st *state, template *dossier.Dossier) {
+	p := f.parsePerson(c)
+	pid := p.create.PersonalIDNumber
+	if first, dup := st.persons[pid]; dup && pid != "" {
+		c.add(importfile.ColPersonalID, "duplicate_in_file", fmt.Sprintf("số định danh trùng với dòng %d của trang này", first))
+		return
+	}
+	if pid != "" {
+		st.persons[pid] = c.rec.Row
+	}
+	if _, err := dossier.Create(p.create, p.meta, im.Dossiers.Catalogue); err != nil {
+		c.domainProblems(err)
+	}
+	if p.sections != nil {
+		if _, err := p.sections.decide(template, im.Dossiers.Catalogue); err != nil {
+			c.domainProblems(err)
+		}
+	}
+	if len(c.problems) > 0 || pid == "" {
+		return
+	}
+	holder, err := im.Dossiers.DossierOfPersonalID(ctx, pid)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		c.add(importfile.ColPersonalID, "lookup_failed", "không kiểm tra được số định danh trong sổ: "+err.Error())
+	case holder != p.create.DossierID:
+		c.add(importfile.ColPersonalID, app.RulePersonalIDTaken, "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai")
+	}
+}
+
+// standIn is a dossier of the org that exists only in memory, to let the
+// domain validate rows before any dossier is written.
+func standIn(f *file) (*dossier.Dossier, error) {
+	m := f.meta("identity", 0, f.decision.Date, f.decision)
+	created := dossier.Created{DossierID: domain.DossierID(f.ns), Class: dossier.ClassCongChuc, ManagingOrg: f.org, EmployingUnit: f.org,
+		Identity: dossier.Identity{BirthName: "-", Gender: dossier.GenderMale, DateOfBirth: domain.MustDate(1950, 1, 1)}}
+	return dossier.Replay([]domain.Recorded{{ID: f.ns, Version: 1, Event: created, Meta: m}})
+}
+
+// Run checks the file (see Check) and, unless it is a dry run or has
+// problems without SkipInvalid, writes it: one dossier per valid person,
+// then each history sheet's rows as the events they would have been, each
+// with its own effective date and imported_from. It is idempotent and
+// resumable: ids derive from the file's SHA-256 and the row, so a run after
+// a crash, or a repeated run, appends only what is missing.
+func (im Importer) Run(ctx context.Context, src importfile.Source, o Options) (Result, error) {
+	f, err := im.prepare(ctx, src, &o)
+	if err != nil {
+		return Result{}, err
+	}
+	rep, st, err := im.check(ctx, src, f, o)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Report: rep, Skipped: rep.InvalidRows}
+	if o.DryRun || len(rep.Problems) > 0 && !o.SkipInvalid {
+		return res, nil
+	}
+	w := &writer{im: im, f: f, st: st, o: o, start: time.Now()}
+	if err := w.run(ctx, src); err != nil {
+		return w.result(res), err
+	}
+	res = w.result(res)
+	res.Written = true
+	return res, nil
+}
+
+// writer is one run's write phase.
+type writer struct {
+	im    Importer
+	f     *file
+	st    *state
+	o     Options
+	start time.Time
+
+	mu                     sync.Mutex
+	conflicts              []importfile.Problem
+	rows                   atomic.Int64
+	created, existing, evs atomic.Int64
+}
+
+func (w *writer) result(r Result) Result {
+	r.Created, r.Existing, r.Events = int(w.created.Load()), int(w.existing.Load()), int(w.evs.Load())
+	if len(w.conflicts) > 0 {
+		r.Report.Problems = append(r.Report.Problems, w.conflicts...)
+		r.Skipped += len(w.conflicts)
+		r.Report.Sort()
+	}
+	return r
+}
+
+func (w *writer) progress(sheet string) {
+	if w.o.Progress != nil {
+		w.o.Progress(Progress{Phase: "write", Sheet: sheet, Rows: int(w.rows.Load()), Total: w.st.total,
+			Dossiers: int(w.created.Load()), Events: int(w.evs.Load())})
+	}
+}
+
+// job is the work on one dossier: a person's creation, or a run of one
+// person's consecutive rows of a sheet, written as one append.
+type job struct {
+	person *person
+	steps  []step
+}
+
+func (w *writer) run(ctx context.Context, src importfile.Source) error {
+	for _, sheet := range importfile.Sheets {
+		if w.st.skipped(sheet.Key, 0) {
+			continue
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		jobs := make(chan job, 2*w.o.Workers)
+		for range w.o.Workers {
+			g.Go(func() error {
+				for j := range jobs {
+					if err := w.do(gctx, sheet, j); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		g.Go(func() error {
+			defer close(jobs)
+			return w.feed(gctx, src, sheet, jobs)
+		})
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		w.progress(sheet.Key)
+	}
+	return nil
+}
+
+// feed reads a sheet again and sends its valid rows as jobs, a person's
+// consecutive rows together: files exported person by person (as HR
+// systems do) cost one append per person and sheet.
+func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfile.Sheet, jobs chan<- job) error {
+	var cur job
+	send := func() error {
+		if cur.person == nil && len(cur.steps) == 0 {
+			return nil
+		}
+		select {
+		case jobs <- cur:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		cur = job{}
+		return nil
+	}
+	err := src.Each(sheet, func(rec importfile.Record) error {
+		if w.st.skipped(sheet.Key, rec.Row) {
+			return nil
+		}
+		c := &cells{sheet: sheet, rec: rec}
+		if w.skippedPerson(c.get(importfile.ColPersonalID)) {
+			return nil
+		}
+		if sheet.Key == "identity" {
+			p := w.f.parsePerson(c)
+			if err := send(); err != nil {
+				return err
+			}
+			cur.person = &p
+			return send()
+		}
+		s := w.f.parseStep(c)
+		if len(cur.steps) > 0 && cur.steps[0].pid != s.pid {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		cur.steps = append(cur.steps, s)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return send()
+}
+
+func (w *writer) do(ctx context.Context, sheet importfile.Sheet, j job) error {
+	defer w.progress(sheet.Key)
+	if p := j.person; p != nil {
+		w.rows.Add(1)
+		_, err := w.im.Dossiers.Create(ctx, p.create, p.meta)
+		var se *domain.StateError
+		var taken *app.PersonalIDTakenError
+		switch {
+		case err == nil:
+			w.created.Add(1)
+			w.evs.Add(1)
+		case errors.As(err, &se) && se.Rule == app.RuleDossierExists:
+			w.existing.Add(1)
+		case errors.As(err, &taken):
+			// Another dossier took the number since the check: a
+			// conflict, reported; the person's rows are left out.
+			w.conflict(sheet.Key, p)
+			return nil
+		default:
+			return fmt.Errorf("imports: creating the dossier of identity row %d: %w", p.row, err)
+		}
+		if p.sections == nil {
+			return nil
+		}
+		j.steps = []step{*p.sections}
+		return w.apply(ctx, p.create.DossierID, j.steps, false)
+	}
+	return w.apply(ctx, DossierID(w.f.sha, j.steps[0].pid), j.steps, true)
+}
+
+func (w *writer) conflict(sheet string, p *person) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.skipPID[p.create.PersonalIDNumber] = true
+	w.conflicts = append(w.conflicts, importfile.Problem{Sheet: sheet, Row: p.row, Column: importfile.ColPersonalID,
+		Code: app.RulePersonalIDTaken, Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
+}
+
+// apply appends a person's steps in one append: each decided by the
+// domain on the dossier as it stands (with the steps before it), each with
+// its own envelope and derived id; steps whose event is already in the
+// stream (an earlier run wrote them) are left out. A lost race re-decides.
+func (w *writer) apply(ctx context.Context, id domain.DossierID, steps []step, count bool) error {
+	if count {
+		w.rows.Add(int64(len(steps)))
+	}
+	stream := id.StreamID()
+	for range 5 {
+		h, err := w.im.Dossiers.Ledger.Load(ctx, stream, dossier.Decode)
+		if errors.Is(err, domain.ErrNotFound) && w.skippedPerson(steps[0].pid) {
+			return nil // its creation was refused as a conflict meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		recs := h.Events
+		d, err := dossier.Replay(recs)
+		if err != nil {
+			return err
+		}
+		var data []eventstore.EventData
+		for _, s := range steps {
+			if d.HasEvent(s.id) {
+				continue
+			}
+			evs, err := s.decide(d, w.im.Dossiers.Catalogue)
+			if err != nil {
+				return fmt.Errorf("imports: row %d: %w", s.row, err)
+			}
+			ed, err := ledger.EventData(evs, s.meta, []uuid.UUID{s.id})
+			if err != nil {
+				return err
+			}
+			data = append(data, ed...)
+			recs = append(recs[:len(recs):len(recs)], domain.Recorded{ID: s.id, Version: uint64(len(recs)) + 1, Event: evs[0], Meta: s.meta})
+			if d, err = dossier.Replay(recs); err != nil {
+				return err
+			}
+		}
+		if len(data) == 0 {
+			return nil
+		}
+		_, err = w.im.Dossiers.Ledger.Store.Append(ctx, stream, eventstore.Exactly(h.Version), data...)
+		if errors.Is(err, eventstore.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		w.evs.Add(int64(len(data)))
+		return nil
+	}
+	return fmt.Errorf("imports: %s: %w: too many concurrent changes", stream, domain.ErrConflict)
+}
+
+func (w *writer) skippedPerson(pid string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.st.skipPID[pid]
+}
