@@ -136,7 +136,9 @@ func (f *file) parseStep(c *cells) step {
 			src = f.decision
 		}
 		s.meta = f.meta(key, row, eff, src)
-		s.decide = func(d *dossier.Dossier, cat dossier.Catalogue) ([]domain.Event, error) { return d.AddRow(r, s.meta, cat) }
+		s.decide = func(d *dossier.Dossier, cat dossier.Catalogue) ([]domain.Event, error) {
+			return d.AddRow(r, s.meta, cat)
+		}
 	}
 	switch key {
 	case "career":
@@ -184,7 +186,9 @@ func (f *file) parseStep(c *cells) step {
 			Kind: c.get("kind"), Number: c.get("number"), Date: c.date("date"), Issuer: c.get("issuer"), SHA256: c.get("sha256"),
 		}}
 		s.meta = f.meta(key, row, f.decision.Date, f.decision)
-		s.decide = func(d *dossier.Dossier, _ dossier.Catalogue) ([]domain.Event, error) { return d.AttachDocument(a, s.meta) }
+		s.decide = func(d *dossier.Dossier, _ dossier.Catalogue) ([]domain.Event, error) {
+			return d.AttachDocument(a, s.meta)
+		}
 	default:
 		panic("imports: no step for sheet " + key)
 	}

@@ -114,7 +114,7 @@ func importPerson(g *gen, cfg ImportConfig, i int, fn func(string, []string) err
 	// Training: the degree, and political theory for some.
 	grad := recruit.AddDays(-30 - r.IntN(700))
 	if err := vals("training", map[string]string{importfile.ColPersonalID: p.personalID, "kind": "professional_degree",
-		"from": my(grad.AddDays(-4*365)), "to": my(grad), "institution": jb.institution, "major": jb.major, "mode": "Chính quy",
+		"from": my(grad.AddDays(-4 * 365)), "to": my(grad), "institution": jb.institution, "major": jb.major, "mode": "Chính quy",
 		"qualification": jb.degree, "decision_number": fmt.Sprintf("B%07d", r.IntN(10_000_000)), "decision_date": dmy(grad), "decision_issuer": jb.institution}); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func importPerson(g *gen, cfg ImportConfig, i int, fn func(string, []string) err
 	}
 	for k, rs := range raises {
 		row := map[string]string{importfile.ColPersonalID: p.personalID, "from": my(rs.on), "code": jb.code, "step": strconv.Itoa(rs.step),
-			"coefficient": jb.scale.coefficient(rs.step).String(),
+			"coefficient":     jb.scale.coefficient(rs.step).String(),
 			"decision_number": fmt.Sprintf("%d/QĐ-UBND", 1+r.IntN(2400)), "decision_date": dmy(rs.on.AddDays(-r.IntN(20))), "decision_issuer": "Ủy ban nhân dân tỉnh Phú Thọ"}
 		if k+1 < len(raises) {
 			row["to"] = my(raises[k+1].on.AddDays(-28))
