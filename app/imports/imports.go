@@ -183,7 +183,9 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 				if rep.Values != nil {
 					rep.Values[importfile.ValuesKey(sheet.Key, rec.Row)] = rec.Values
 				}
-				if sheet.Key == "identity" && pid != "" {
+				// A person whose identity row is bad is left out with all
+				// their rows; a repeated number's first row stands.
+				if sheet.Key == "identity" && pid != "" && st.persons[pid] == rec.Row {
 					st.skipPID[pid] = true
 				}
 				return nil

@@ -98,15 +98,15 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := sw.SetColWidth(len(s.Columns)+2, len(s.Columns)+2, 80); err != nil {
+			return err
+		}
 		hdr := []any{excelize.Cell{StyleID: head, Value: "Dòng"}}
 		for _, c := range s.Columns {
 			hdr = append(hdr, excelize.Cell{StyleID: head, Value: c.Header})
 		}
 		hdr = append(hdr, excelize.Cell{StyleID: head, Value: "Lý do"})
 		if err := sw.SetRow("A1", hdr); err != nil {
-			return err
-		}
-		if err := sw.SetColWidth(len(s.Columns)+2, len(s.Columns)+2, 80); err != nil {
 			return err
 		}
 		out := 2
