@@ -158,7 +158,8 @@ func header(sheet Sheet, cells []string) ([]int, error) {
 	at := make([]int, len(cells))
 	seen := map[int]bool{}
 	for i, c := range cells {
-		c = clean(c)
+		// The template marks required columns with " (*)".
+		c = strings.TrimSpace(strings.TrimSuffix(clean(c), "(*)"))
 		at[i] = -1
 		if c == "" {
 			continue

@@ -38,14 +38,17 @@ func WriteTemplate(w io.Writer, cat *catalog.Catalog) error {
 	if err != nil {
 		return err
 	}
+	// The data sheets come before the hidden lists in the workbook.
+	for _, s := range Sheets {
+		if _, err := f.NewSheet(s.Name); err != nil {
+			return err
+		}
+	}
 	lists, err := writeLists(f, cat)
 	if err != nil {
 		return err
 	}
 	for _, s := range Sheets {
-		if _, err := f.NewSheet(s.Name); err != nil {
-			return err
-		}
 		for i, c := range s.Columns {
 			col, _ := excelize.ColumnNumberToName(i + 1)
 			h := c.Header
