@@ -141,7 +141,10 @@ func TestImportTemplate(t *testing.T) {
 	}
 	defer src.Close()
 	for _, s := range importfile.Sheets {
-		if err := src.Each(s, func(r importfile.Record) error { t.Errorf("%s: row %d in the empty template", s.Key, r.Row); return nil }); err != nil {
+		if err := src.Each(s, func(r importfile.Record) error {
+			t.Errorf("%s: row %d in the empty template", s.Key, r.Row)
+			return nil
+		}); err != nil {
 			t.Errorf("%s: %v", s.Key, err)
 		}
 	}
