@@ -53,6 +53,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Processes runs the long work a request only starts (org succession).
 	Processes Processes
+	// Imports runs bulk imports of an org's existing dossiers (issue 17).
+	Imports Imports
 }
 
 func (d *Deps) now() time.Time {

@@ -165,6 +165,12 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/proofs/inclusion", Authenticated, ap.inclusion),
 		r(get, v1+"/proofs/consistency", Authenticated, ap.consistency),
 		r(get, v1+"/checkpoints/latest", Authenticated, ap.latestCheckpoint),
+
+		// Bulk import of an org's existing dossiers (imports.go).
+		r(post, v1+"/imports", Authenticated, s.startImport),
+		r(get, v1+"/imports/:id", Authenticated, s.getImport),
+		r(get, v1+"/imports/:id/report.xlsx", Authenticated, s.importReport("xlsx")),
+		r(get, v1+"/imports/:id/report.json", Authenticated, s.importReport("json")),
 	}
 }
 

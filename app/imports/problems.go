@@ -24,14 +24,21 @@ var reasons = map[string]string{
 	"multiline":       "phải nằm trên một dòng",
 }
 
-// reason is the Vietnamese reason of a domain problem, its English detail
-// kept in brackets for the support desk.
+// limitRules are the rules whose domain detail states a limit ("between
+// 1 and 20"), never the cell's value; other details may quote the value
+// ("\"99x\" is not in the ethnicity catalogue") and are left out, because
+// problems are stored with an import's status and values may be
+// sensitive personal data.
+var limitRules = map[string]bool{"range": true, "too_long": true, "mismatch": true}
+
+// reason is the Vietnamese reason of a domain problem, with the English
+// detail in brackets when it states a limit.
 func reason(rule, detail string) string {
 	r, ok := reasons[rule]
 	if !ok {
 		r = "không hợp lệ (" + rule + ")"
 	}
-	if detail != "" {
+	if detail != "" && limitRules[rule] {
 		r += " [" + detail + "]"
 	}
 	return r
@@ -73,7 +80,7 @@ func (c *cells) domainProblems(err error) {
 			c.add("", se.Rule, reason(se.Rule, se.Detail))
 			return
 		}
-		c.add("", "invalid", reason("invalid", err.Error()))
+		c.add("", "invalid", reason("invalid", ""))
 		return
 	}
 	for _, p := range ve.Problems {

@@ -24,6 +24,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/auth"
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/app/imports"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/catalog"
@@ -133,6 +134,8 @@ type Service struct {
 	API         *api.Server
 	Checkpoints *checkpoint.Log    // nil without a key
 	Approvals   *approvals.Service // nil on EventStoreDB (manifests read the events table)
+	// Imports runs bulk imports (issue 17) beside the requests.
+	Imports *pgadapter.Imports
 
 	cfg     Config
 	closers []func()
@@ -315,6 +318,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Metrics:     cfg.Registerer,
 	}
 	s.Deps.Processes = s.Processes
+	s.Imports = pgadapter.NewImports(s.Pool, imports.Importer{Dossiers: s.Deps.Dossiers}, cfg.Now, cfg.Logger)
+	s.Deps.Imports = s.Imports
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
