@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,94 +342,213 @@ func (w *writer) progress(sheet string) {
 	}
 }
 
-// job is the work on one dossier: a person's creation, or a run of one
-// person's consecutive rows of a sheet, written as one append.
+// job is the work on one dossier, written as one append after its
+// creation: a person with their rows of every sheet, or (for files whose
+// sheets are not in the same person order) a run of one person's
+// consecutive rows of one sheet.
 type job struct {
 	person *person
 	steps  []step
+	rows   int // file rows the job stands for
 }
 
+// run writes in two passes. The first reads the identity sheet and, beside
+// it, every other sheet in step: as long as the sheets list people in the
+// same order (as HR systems export them), each person is one job — the
+// creation and then all their rows in one append. A sheet whose next row
+// names a person already passed is out of that order: the first pass
+// stops reading it there, and the second pass writes the rest of it sheet
+// by sheet. What either pass finds already written (a repeated or resumed
+// run) it leaves out.
 func (w *writer) run(ctx context.Context, src importfile.Source) error {
-	for _, sheet := range importfile.Sheets {
-		if w.st.skipped(sheet.Key, 0) {
-			continue
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		jobs := make(chan job, 2*w.o.Workers)
-		for range w.o.Workers {
-			g.Go(func() error {
-				for j := range jobs {
-					if err := w.do(gctx, sheet, j); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}
-		g.Go(func() error {
-			defer close(jobs)
-			return w.feed(gctx, src, sheet, jobs)
-		})
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		w.progress(sheet.Key)
-	}
-	return nil
-}
-
-// feed reads a sheet again and sends its valid rows as jobs, a person's
-// consecutive rows together: files exported person by person (as HR
-// systems do) cost one append per person and sheet.
-func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfile.Sheet, jobs chan<- job) error {
-	var cur job
-	send := func() error {
-		if cur.person == nil && len(cur.steps) == 0 {
-			return nil
-		}
-		select {
-		case jobs <- cur:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		cur = job{}
-		return nil
-	}
-	err := src.Each(sheet, func(rec importfile.Record) error {
-		if w.st.skipped(sheet.Key, rec.Row) {
-			return nil
-		}
-		c := &cells{sheet: sheet, rec: rec}
-		if w.skippedPerson(c.get(importfile.ColPersonalID)) {
-			return nil
-		}
-		if sheet.Key == "identity" {
-			p := w.f.parsePerson(c)
-			if err := send(); err != nil {
-				return err
-			}
-			cur.person = &p
-			return send()
-		}
-		s := w.f.parseStep(c)
-		if len(cur.steps) > 0 && cur.steps[0].pid != s.pid {
-			if err := send(); err != nil {
-				return err
-			}
-		}
-		cur.steps = append(cur.steps, s)
-		return nil
+	var left map[string]int
+	err := w.pool(ctx, "identity", func(ctx context.Context, jobs chan<- job) error {
+		var err error
+		left, err = w.merge(ctx, src, jobs)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return send()
+	for _, sheet := range importfile.Sheets[1:] {
+		from, ok := left[sheet.Key]
+		if !ok {
+			continue
+		}
+		err := w.pool(ctx, sheet.Key, func(ctx context.Context, jobs chan<- job) error {
+			return w.feed(ctx, src, sheet, from, jobs)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (w *writer) do(ctx context.Context, sheet importfile.Sheet, j job) error {
-	defer w.progress(sheet.Key)
+// pool runs feed's jobs on the workers.
+func (w *writer) pool(ctx context.Context, sheet string, feed func(context.Context, chan<- job) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, 2*w.o.Workers)
+	for range w.o.Workers {
+		g.Go(func() error {
+			for j := range jobs {
+				if err := w.do(gctx, j); err != nil {
+					return err
+				}
+				w.rows.Add(int64(j.rows))
+				w.progress(sheet)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		return feed(gctx, jobs)
+	})
+	err := g.Wait()
+	w.progress(sheet)
+	return err
+}
+
+func send(ctx context.Context, jobs chan<- job, j job) error {
+	select {
+	case jobs <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// valid reports whether a row is to be written: not invalid, not of a
+// person left out.
+func (w *writer) valid(sheet importfile.Sheet, rec importfile.Record) bool {
+	return !w.st.skipped(sheet.Key, rec.Row) && !w.skippedPerson(rec.Get(sheet, importfile.ColPersonalID))
+}
+
+// cursor reads one history sheet in step with the identity sheet.
+type cursor struct {
+	sheet importfile.Sheet
+	next  func() (importfile.Record, bool)
+	stop  func()
+	head  *importfile.Record // the next valid row; nil at the end
+	left  int                // the first row left to the second pass; 0 for none
+}
+
+func (c *cursor) advance(w *writer) {
+	c.head = nil
+	for {
+		rec, ok := c.next()
+		if !ok {
+			return
+		}
+		if w.valid(c.sheet, rec) {
+			c.head = &rec
+			return
+		}
+	}
+}
+
+// merge is the first pass; it returns, for each sheet it left unfinished,
+// the row the second pass starts from.
+func (w *writer) merge(ctx context.Context, src importfile.Source, jobs chan<- job) (map[string]int, error) {
+	var failed error
+	var cursors []*cursor
+	for _, sheet := range importfile.Sheets[1:] {
+		if w.st.skipped(sheet.Key, 0) {
+			continue
+		}
+		next, stop := iter.Pull(func(yield func(importfile.Record) bool) {
+			err := src.Each(sheet, func(r importfile.Record) error {
+				if !yield(r) {
+					return errStopped
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, errStopped) {
+				failed = err
+			}
+		})
+		c := &cursor{sheet: sheet, next: next, stop: stop}
+		defer stop()
+		c.advance(w)
+		cursors = append(cursors, c)
+	}
+	passed := map[string]bool{}
+	identity := importfile.Sheets[0]
+	err := src.Each(identity, func(rec importfile.Record) error {
+		if !w.valid(identity, rec) {
+			return nil
+		}
+		p := w.f.parsePerson(&cells{sheet: identity, rec: rec})
+		pid := p.create.PersonalIDNumber
+		passed[pid] = true
+		j := job{person: &p, rows: 1}
+		if p.sections != nil {
+			j.steps = append(j.steps, *p.sections)
+		}
+		for _, c := range cursors {
+			for c.left == 0 && c.head != nil {
+				rpid := c.head.Get(c.sheet, importfile.ColPersonalID)
+				if rpid != pid {
+					if passed[rpid] { // out of the identity sheet's order
+						c.left = c.head.Row
+					}
+					break // or a later person's row: wait for them
+				}
+				j.steps = append(j.steps, w.f.parseStep(&cells{sheet: c.sheet, rec: *c.head}))
+				j.rows++
+				c.advance(w)
+			}
+		}
+		return send(ctx, jobs, j)
+	})
+	if err == nil {
+		err = failed
+	}
+	if err != nil {
+		return nil, err
+	}
+	left := map[string]int{}
+	for _, c := range cursors {
+		if c.left == 0 && c.head != nil {
+			c.left = c.head.Row
+		}
+		if c.left != 0 {
+			left[c.sheet.Key] = c.left
+		}
+	}
+	return left, nil
+}
+
+var errStopped = errors.New("imports: stopped")
+
+// feed is the second pass over one sheet, from row from: its valid rows as
+// jobs, a person's consecutive rows together.
+func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfile.Sheet, from int, jobs chan<- job) error {
+	var cur job
+	err := src.Each(sheet, func(rec importfile.Record) error {
+		if rec.Row < from || !w.valid(sheet, rec) {
+			return nil
+		}
+		s := w.f.parseStep(&cells{sheet: sheet, rec: rec})
+		if len(cur.steps) > 0 && cur.steps[0].pid != s.pid {
+			if err := send(ctx, jobs, cur); err != nil {
+				return err
+			}
+			cur = job{}
+		}
+		cur.steps = append(cur.steps, s)
+		cur.rows++
+		return nil
+	})
+	if err != nil || len(cur.steps) == 0 {
+		return err
+	}
+	return send(ctx, jobs, cur)
+}
+
+func (w *writer) do(ctx context.Context, j job) error {
 	if p := j.person; p != nil {
-		w.rows.Add(1)
 		_, err := w.im.Dossiers.Create(ctx, p.create, p.meta)
 		var se *domain.StateError
 		var taken *app.PersonalIDTakenError
@@ -441,18 +561,16 @@ func (w *writer) do(ctx context.Context, sheet importfile.Sheet, j job) error {
 		case errors.As(err, &taken):
 			// Another dossier took the number since the check: a
 			// conflict, reported; the person's rows are left out.
-			w.conflict(sheet.Key, p)
+			w.conflict("identity", p)
 			return nil
 		default:
 			return fmt.Errorf("imports: creating the dossier of identity row %d: %w", p.row, err)
 		}
-		if p.sections == nil {
-			return nil
-		}
-		j.steps = []step{*p.sections}
-		return w.apply(ctx, p.create.DossierID, j.steps, false)
 	}
-	return w.apply(ctx, DossierID(w.f.sha, j.steps[0].pid), j.steps, true)
+	if len(j.steps) == 0 {
+		return nil
+	}
+	return w.apply(ctx, DossierID(w.f.sha, j.steps[0].pid), j.steps)
 }
 
 func (w *writer) conflict(sheet string, p *person) {
@@ -467,10 +585,7 @@ func (w *writer) conflict(sheet string, p *person) {
 // domain on the dossier as it stands (with the steps before it), each with
 // its own envelope and derived id; steps whose event is already in the
 // stream (an earlier run wrote them) are left out. A lost race re-decides.
-func (w *writer) apply(ctx context.Context, id domain.DossierID, steps []step, count bool) error {
-	if count {
-		w.rows.Add(int64(len(steps)))
-	}
+func (w *writer) apply(ctx context.Context, id domain.DossierID, steps []step) error {
 	stream := id.StreamID()
 	for range 5 {
 		h, err := w.im.Dossiers.Ledger.Load(ctx, stream, dossier.Decode)

@@ -329,3 +329,32 @@ func TestParseDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestSheetsInAnotherOrder: a sheet that lists people in another order
+// than the identity sheet is written all the same (its rows out of that
+// order by the second pass), each row once, also when run again.
+func TestSheetsInAnotherOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	s := sheets{}
+	p1, p2, p3 := s.person(1), s.person(2), s.person(3)
+	slices.Reverse(s["career"])   // p3, p3, p2, p2, p1, p1
+	slices.Reverse(s["training"]) // p3, p2, p1
+	for range 2 {
+		res, err := f.im.Run(ctx, s.write(t), f.options())
+		if err != nil || !res.Written || len(res.Report.Problems) > 0 {
+			t.Fatalf("Run: %+v, %v", res, err)
+		}
+		for _, pid := range []string{p1, p2, p3} {
+			d, err := f.im.Dossiers.Get(ctx, imports.DossierID(res.Report.FileSHA256, pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := d.Document()
+			if len(doc.WorkHistory) != 2 || len(doc.Training) != 1 || len(doc.SalaryHistory) != 2 || d.Version() != 7 {
+				t.Errorf("%s: %d career, %d training, %d salary rows, version %d; want 2, 1, 2, 7", pid, len(doc.WorkHistory), len(doc.Training), len(doc.SalaryHistory), d.Version())
+			}
+		}
+	}
+}

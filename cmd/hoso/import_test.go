@@ -41,7 +41,7 @@ const (
 )
 
 // runImportCmd runs `hoso ARGS` in this process against databaseURL.
-func runImportCmd(t *testing.T, databaseURL string, args ...string) (int, string, string) {
+func runImportCmd(t testing.TB, databaseURL string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string {
@@ -60,7 +60,7 @@ func runImportCmd(t *testing.T, databaseURL string, args ...string) (int, string
 }
 
 // importOrg founds the org the files go into, in 1997.
-func importOrg(t *testing.T, pool *pgxpool.Pool) string {
+func importOrg(t testing.TB, pool *pgxpool.Pool) string {
 	t.Helper()
 	l := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
 	id := domain.OrgID(uuid.Must(uuid.NewV7()))
@@ -77,7 +77,7 @@ func importOrg(t *testing.T, pool *pgxpool.Pool) string {
 
 // dossierCounts is how many dossier streams and dossier events, and
 // personal-ID reservation streams, the schema holds.
-func dossierCounts(t *testing.T, pool *pgxpool.Pool) (streams, events, pids int) {
+func dossierCounts(t testing.TB, pool *pgxpool.Pool) (streams, events, pids int) {
 	t.Helper()
 	err := pool.QueryRow(context.Background(), `SELECT count(DISTINCT stream_id) FILTER (WHERE stream_id LIKE 'dossier-%'),
 		count(*) FILTER (WHERE stream_id LIKE 'dossier-%'), count(DISTINCT stream_id) FILTER (WHERE stream_id LIKE 'pid-%') FROM events`).Scan(&streams, &events, &pids)
