@@ -116,6 +116,7 @@ type state struct {
 	skipPID map[string]bool         // persons left out
 	badRows map[string]map[int]bool // sheet → rows left out
 	total   int                     // rows to write
+	lookups []lookup                // identity rows to look up in the ledger
 }
 
 // Check reads every row of the file, parses it, has the domain validate
@@ -203,6 +204,11 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 		if err != nil {
 			return nil, nil, err
 		}
+		if sheet.Key == "identity" {
+			if err := im.lookUp(ctx, st, rep, o.Workers); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	for _, rows := range st.badRows {
 		rep.InvalidRows += len(rows)
@@ -264,14 +270,52 @@ func (im Importer) checkPerson(ctx context.Context, f *file, c *cells, st *state
 	if len(c.problems) > 0 || pid == "" {
 		return
 	}
-	holder, err := im.Dossiers.DossierOfPersonalID(ctx, pid)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-	case err != nil:
-		c.add(importfile.ColPersonalID, "lookup_failed", "không kiểm tra được số định danh trong sổ: "+err.Error())
-	case holder != p.create.DossierID:
-		c.add(importfile.ColPersonalID, app.RulePersonalIDTaken, "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai")
+	st.lookups = append(st.lookups, lookup{pid: pid, row: c.rec.Row, cell: c.rec.Cell(c.sheet, importfile.ColPersonalID), id: p.create.DossierID})
+}
+
+// lookup is a valid identity row's number, to look up in the ledger.
+type lookup struct {
+	pid, cell string
+	row       int
+	id        domain.DossierID
+}
+
+// lookUp looks the identity rows' numbers up in the ledger, several at
+// once (each is a read of its reservation): a number another dossier holds
+// is a conflict, never a second dossier; one this file's earlier run
+// created is not.
+func (im Importer) lookUp(ctx context.Context, st *state, rep *importfile.Report, workers int) error {
+	found := make([]string, len(st.lookups)) // "" or the problem's code
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2 * workers)
+	for i, l := range st.lookups {
+		g.Go(func() error {
+			holder, err := im.Dossiers.DossierOfPersonalID(gctx, l.pid)
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+			case err != nil:
+				return err
+			case holder != l.id:
+				found[i] = app.RulePersonalIDTaken
+			}
+			return nil
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("imports: looking the personal ID numbers up: %w", err)
+	}
+	for i, l := range st.lookups {
+		if found[i] == "" {
+			continue
+		}
+		rep.Problems = append(rep.Problems, importfile.Problem{Sheet: "identity", Row: l.row, Column: importfile.ColPersonalID, Cell: l.cell,
+			Code: found[i], Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
+		st.bad("identity", l.row)
+		st.skipPID[l.pid] = true
+		st.total--
+	}
+	st.lookups = nil
+	return nil
 }
 
 // standIn is a dossier of the org that exists only in memory, to let the
