@@ -593,15 +593,22 @@ func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfi
 
 func (w *writer) do(ctx context.Context, j job) error {
 	if p := j.person; p != nil {
-		_, err := w.im.Dossiers.Create(ctx, p.create, p.meta)
+		// A new person is one append: the creation and every row.
+		var n int
+		_, err := w.im.Dossiers.CreateWith(ctx, p.create, p.meta, func(h []domain.Recorded) ([]eventstore.EventData, error) {
+			data, err := w.decide(h, j.steps)
+			n = len(data)
+			return data, err
+		})
 		var se *domain.StateError
 		var taken *app.PersonalIDTakenError
 		switch {
 		case err == nil:
 			w.created.Add(1)
-			w.evs.Add(1)
+			w.evs.Add(int64(1 + n))
+			return nil
 		case errors.As(err, &se) && se.Rule == app.RuleDossierExists:
-			w.existing.Add(1)
+			w.existing.Add(1) // an earlier run created it: add what it lacks
 		case errors.As(err, &taken):
 			// Another dossier took the number since the check: a
 			// conflict, reported; the person's rows are left out.
@@ -639,29 +646,9 @@ func (w *writer) apply(ctx context.Context, id domain.DossierID, steps []step) e
 		if err != nil {
 			return err
 		}
-		recs := h.Events
-		d, err := dossier.Replay(recs)
+		data, err := w.decide(h.Events, steps)
 		if err != nil {
 			return err
-		}
-		var data []eventstore.EventData
-		for _, s := range steps {
-			if d.HasEvent(s.id) {
-				continue
-			}
-			evs, err := s.decide(d, w.im.Dossiers.Catalogue)
-			if err != nil {
-				return fmt.Errorf("imports: row %d: %w", s.row, err)
-			}
-			ed, err := ledger.EventData(evs, s.meta, []uuid.UUID{s.id})
-			if err != nil {
-				return err
-			}
-			data = append(data, ed...)
-			recs = append(recs[:len(recs):len(recs)], domain.Recorded{ID: s.id, Version: uint64(len(recs)) + 1, Event: evs[0], Meta: s.meta})
-			if d, err = dossier.Replay(recs); err != nil {
-				return err
-			}
 		}
 		if len(data) == 0 {
 			return nil
@@ -677,6 +664,49 @@ func (w *writer) apply(ctx context.Context, id domain.DossierID, steps []step) e
 		return nil
 	}
 	return fmt.Errorf("imports: %s: %w: too many concurrent changes", stream, domain.ErrConflict)
+}
+
+// refused reports a row the domain refused at write time.
+func (w *writer) refused(s step, err error) {
+	sheet, _ := importfile.SheetByKey(s.sheet)
+	c := &cells{sheet: sheet, rec: importfile.Record{Row: s.row}}
+	c.domainProblems(err)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conflicts = append(w.conflicts, c.problems...)
+}
+
+// decide runs steps on the dossier whose history is recs, each on the
+// dossier as it stands after the ones before, leaving out those whose
+// event the history already holds; it returns their encoded events.
+func (w *writer) decide(recs []domain.Recorded, steps []step) ([]eventstore.EventData, error) {
+	d, err := dossier.Replay(recs)
+	if err != nil {
+		return nil, err
+	}
+	var data []eventstore.EventData
+	for _, s := range steps {
+		if d.HasEvent(s.id) {
+			continue
+		}
+		evs, err := s.decide(d, w.im.Dossiers.Catalogue)
+		if err != nil {
+			// Valid alone, refused beside the person's other rows (the
+			// same scan twice): reported and left out, like a conflict.
+			w.refused(s, err)
+			continue
+		}
+		ed, err := ledger.EventData(evs, s.meta, []uuid.UUID{s.id})
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, ed...)
+		recs = append(recs[:len(recs):len(recs)], domain.Recorded{ID: s.id, Version: uint64(len(recs)) + 1, Event: evs[0], Meta: s.meta})
+		if d, err = dossier.Replay(recs); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 func (w *writer) skippedPerson(pid string) bool {

@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -356,5 +358,29 @@ func TestSheetsInAnotherOrder(t *testing.T) {
 				t.Errorf("%s: %d career, %d training, %d salary rows, version %d; want 2, 1, 2, 7", pid, len(doc.WorkHistory), len(doc.Training), len(doc.SalaryHistory), d.Version())
 			}
 		}
+	}
+}
+
+// TestRowRefusedBesideItsPerson: a row valid alone but refused beside the
+// person's other rows (the same scan attached twice) is reported and left
+// out; the rest of the person is written.
+func TestRowRefusedBesideItsPerson(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := sheets{}
+	pid := s.person(5)
+	scan := map[string]string{"personal_id_number": pid, "kind": "decision", "number": "7/QĐ-SNV", "date": "02/03/2015",
+		"issuer": "Sở Nội vụ", "sha256": strings.Repeat("ab", 32)}
+	s["attachments"] = []map[string]string{scan, maps.Clone(scan)}
+	res, err := f.im.Run(context.Background(), s.write(t), f.options())
+	if err != nil || !res.Written || res.Created != 1 {
+		t.Fatalf("Run: %+v, %v", res, err)
+	}
+	if len(res.Report.Problems) != 1 || res.Report.Problems[0].Sheet != "attachments" || res.Report.Problems[0].Row != 3 || res.Report.Problems[0].Code != "duplicate_attachment" {
+		t.Errorf("problems %+v, want the second scan's row refused", res.Report.Problems)
+	}
+	d, err := f.im.Dossiers.Get(context.Background(), imports.DossierID(res.Report.FileSHA256, pid))
+	if err != nil || len(d.Document().Attachments) != 1 || len(d.Document().WorkHistory) != 2 {
+		t.Errorf("dossier: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 // it wrote), the envelope with the row's own effective date and its
 // imported_from, and the decision on the person's dossier.
 type step struct {
+	sheet  string
 	pid    string
 	row    int
 	id     uuid.UUID
@@ -118,7 +119,7 @@ func (f *file) parsePerson(c *cells) person {
 		patch.Qualifications = &dossier.Qualifications{HighestQualification: q, Major: m}
 	}
 	if !patch.IsEmpty() {
-		p.sections = &step{pid: pid, row: c.rec.Row, id: f.eventID(c.sheet.Key, c.rec.Row), meta: p.meta,
+		p.sections = &step{sheet: c.sheet.Key, pid: pid, row: c.rec.Row, id: f.eventID(c.sheet.Key, c.rec.Row), meta: p.meta,
 			decide: func(d *dossier.Dossier, cat dossier.Catalogue) ([]domain.Event, error) {
 				return d.UpdateSection(patch, p.meta, cat)
 			}}
@@ -129,7 +130,7 @@ func (f *file) parsePerson(c *cells) person {
 // parseStep reads a row of a history sheet.
 func (f *file) parseStep(c *cells) step {
 	key, row := c.sheet.Key, c.rec.Row
-	s := step{pid: c.get(importfile.ColPersonalID), row: row, id: f.eventID(key, row)}
+	s := step{sheet: key, pid: c.get(importfile.ColPersonalID), row: row, id: f.eventID(key, row)}
 	rowID := f.rowID(key, row)
 	addRow := func(eff domain.Date, src domain.SourceDocument, r dossier.Row) {
 		if src.IsZero() {
