@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -130,20 +128,10 @@ func importPath(id uuid.UUID) string { return "/api/v1/imports/" + id.String() }
 // It answers 202 with the import's status and its address; the import
 // checks every row, then writes (see app/imports).
 func (s *Server) startImport(c echo.Context) error {
-	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if mt != "multipart/form-data" {
-		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia, Detail: "send multipart/form-data with a file part",
-			Errors: []FieldProblem{{Field: "header:Content-Type", Rule: "media_type"}}}
+	form, err := parseMultipart(c, maxImportFile, 8<<20, "an import file")
+	if err != nil {
+		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxImportFile+64<<10)
-	if err := c.Request().ParseMultipartForm(8 << 20); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Detail: fmt.Sprintf("an import file is at most %d bytes", maxImportFile)}
-		}
-		return &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Detail: "the multipart body cannot be read", Err: err}
-	}
-	form := c.Request().MultipartForm
 	defer func() { _ = form.RemoveAll() }()
 	var problems []FieldProblem
 	field := func(name string) string {

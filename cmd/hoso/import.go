@@ -96,7 +96,7 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 	dry := fs.Bool("dry-run", false, "check every row and write nothing")
 	skip := fs.Bool("skip-invalid", false, "write the valid rows even when some are invalid")
 	report := fs.String("report", "", "where the error report goes: PREFIX.xlsx and PREFIX.json (default: beside FILE)")
-	workers := fs.Int("workers", 4, "dossiers written at once")
+	workers := fs.Int("workers", 8, "dossiers written at once")
 	fs.Usage = func() { fmt.Fprintln(env.Stderr, importUsage); fs.PrintDefaults() }
 	// FILE may come before or after the flags.
 	var file string

@@ -15,13 +15,15 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/internal/importfile"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
-var importPeople = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
+var (
+	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
+	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
+)
 
 // BenchmarkImport imports a generated province file of -import-people
 // people (about 17 events each) as `hoso import` does, then copies the
@@ -39,15 +41,7 @@ func BenchmarkImport(b *testing.B) {
 	if code, _, stderr := runImportCmd(b, "", "import", "sample", "--people", strconv.Itoa(*importPeople), "--out", file); code != 0 {
 		b.Fatal(stderr)
 	}
-	src, err := importfile.Open(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows := 0
-	for _, s := range importfile.Sheets {
-		src.Each(s, func(importfile.Record) error { rows++; return nil })
-	}
-	src.Close()
+	rows := fileRows(b, file)
 	var imported, copied, caughtUp time.Duration
 	var events, peak int64
 	for b.Loop() {
@@ -55,7 +49,7 @@ func BenchmarkImport(b *testing.B) {
 		org := importOrg(b, pool)
 		stop := heapPeak(&peak)
 		began := time.Now()
-		if code, stdout, stderr := runImportCmd(b, url, "import", file, "--org", org, "--decision", importDecision, "--workers", "4"); code != 0 {
+		if code, stdout, stderr := runImportCmd(b, url, "import", file, "--org", org, "--decision", importDecision, "--workers", strconv.Itoa(*importWorkers)); code != 0 {
 			b.Fatalf("import: %s%s", stdout, stderr)
 		}
 		imported += time.Since(began)

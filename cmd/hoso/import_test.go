@@ -87,6 +87,23 @@ func dossierCounts(t testing.TB, pool *pgxpool.Pool) (streams, events, pids int)
 	return streams, events, pids
 }
 
+// fileRows counts the data rows of an import file, all sheets.
+func fileRows(t testing.TB, file string) int {
+	t.Helper()
+	src, err := importfile.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rows := 0
+	for _, s := range importfile.Sheets {
+		if err := src.Each(s, func(importfile.Record) error { rows++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
+}
+
 // TestImportTemplate: the template has the instructions, one sheet per
 // part of the dossier with its Vietnamese headers, catalogue drop-downs
 // drawn from a hidden sheet, and reads back as a file with no rows.
@@ -270,15 +287,7 @@ func TestImportResumesAfterKill(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resumed import: exit %d\n%s%s", code, stdout, stderr)
 	}
-	src, err := importfile.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := 0
-	for _, s := range importfile.Sheets {
-		src.Each(s, func(importfile.Record) error { rows++; return nil })
-	}
-	src.Close()
+	rows := fileRows(t, file)
 	streams, events, pids := dossierCounts(t, pool)
 	// One creation per person plus one event per row (the identity rows'
 	// sections among them).

@@ -238,12 +238,30 @@ func (s *xlsxSource) Each(sheet Sheet, fn func(Record) error) error {
 		return err
 	}
 	defer rows.Close()
-	var at []int
-	for n := 1; rows.Next(); n++ {
+	return eachRow(sheet, func() ([]string, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return nil, err
+			}
+			return nil, io.EOF
+		}
 		// Raw values: a date typed into a date-formatted cell arrives as
 		// its serial number, which the parser reads, instead of as text
 		// in whatever display format the cell had.
-		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		return rows.Columns(excelize.Options{RawCellValue: true})
+	}, fn)
+}
+
+// eachRow reads a sheet's rows from next (the cells of the next row,
+// io.EOF after the last): the first is the header, the others records
+// for fn, blank rows left out.
+func eachRow(sheet Sheet, next func() ([]string, error), fn func(Record) error) error {
+	var at []int
+	for n := 1; ; n++ {
+		cells, err := next()
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -259,7 +277,6 @@ func (s *xlsxSource) Each(sheet Sheet, fn func(Record) error) error {
 			}
 		}
 	}
-	return rows.Error()
 }
 
 type csvSource struct {
@@ -283,27 +300,13 @@ func (s *csvSource) Each(sheet Sheet, fn func(Record) error) error {
 	cr := csv.NewReader(f)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	var at []int
-	for n := 1; ; n++ {
+	return eachRow(sheet, func() ([]string, error) {
 		cells, err := cr.Read()
-		if err == io.EOF {
-			return nil
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("importfile: %s.csv: %w", sheet.Key, err)
 		}
-		if err != nil {
-			return fmt.Errorf("importfile: %s.csv: %w", sheet.Key, err)
-		}
-		if at == nil {
-			if at, err = header(sheet, cells); err != nil {
-				return err
-			}
-			continue
-		}
-		if r, ok := record(sheet, at, n, cells); ok {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-	}
+		return cells, err
+	}, fn)
 }
 
 // open finds name at the top of the file system or in one folder below it
