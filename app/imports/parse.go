@@ -32,10 +32,12 @@ func (c *cells) add(k, code, reason string) {
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 // serial reads an Excel serial date ("35431", what a date-formatted cell
-// holds); ok is false for anything else.
+// holds); ok is false for anything else. Serials below 10000 (before
+// 18/05/1927) are refused: a bare year ("2019") typed into a month cell
+// must not read as a day of 1905.
 func serial(s string) (time.Time, bool) {
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 1 || n > 200000 || strings.ContainsAny(s, "eE") {
+	if err != nil || n < 10000 || n > 200000 || strings.ContainsAny(s, "eE") {
 		return time.Time{}, false
 	}
 	return excelEpoch.AddDate(0, 0, int(n)), true
