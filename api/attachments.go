@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -62,20 +63,10 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if mt != "multipart/form-data" {
-		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia, Detail: "send multipart/form-data with a file part",
-			Errors: []FieldProblem{{Field: "header:Content-Type", Rule: "media_type"}}}
+	form, err := parseMultipart(c, maxAttachment, 1<<20, "a scan")
+	if err != nil {
+		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxAttachment+64<<10)
-	if err := c.Request().ParseMultipartForm(1 << 20); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Detail: fmt.Sprintf("a scan is at most %d bytes", maxAttachment)}
-		}
-		return &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Detail: "the multipart body cannot be read", Err: err}
-	}
-	form := c.Request().MultipartForm
 	defer func() { _ = form.RemoveAll() }()
 	var problems []FieldProblem
 	field := func(name string) string {
@@ -155,6 +146,27 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	url := "/api/v1/attachments/" + doc.SHA256
 	c.Response().Header().Set(echo.HeaderLocation, url)
 	return c.JSON(http.StatusCreated, AttachmentView{SHA256: doc.SHA256, MediaType: media, Size: int64(len(content)), URL: url, Dossier: &v})
+}
+
+// parseMultipart reads a multipart/form-data body whose file is at most
+// max bytes, keeping up to mem bytes in memory (the rest in temporary
+// files, which the caller removes with form.RemoveAll); what names the
+// file in the 413's detail ("a scan").
+func parseMultipart(c echo.Context, max, mem int64, what string) (*multipart.Form, error) {
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if mt != "multipart/form-data" {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia, Detail: "send multipart/form-data with a file part",
+			Errors: []FieldProblem{{Field: "header:Content-Type", Rule: "media_type"}}}
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, max+64<<10)
+	if err := c.Request().ParseMultipartForm(mem); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge, Detail: fmt.Sprintf("%s is at most %d bytes", what, max)}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Detail: "the multipart body cannot be read", Err: err}
+	}
+	return c.Request().MultipartForm, nil
 }
 
 // downloadAttachment is GET /attachments/{sha256}: the scan, for a caller

@@ -59,6 +59,8 @@ type Deps struct {
 	Documents *export.Reader
 	// Sync reads where the deliveries to the national database stand.
 	Sync SyncReader
+	// Imports runs bulk imports of an org's existing dossiers (issue 17).
+	Imports Imports
 }
 
 func (d *Deps) now() time.Time {

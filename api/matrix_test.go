@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
@@ -32,6 +34,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
 
@@ -834,6 +837,41 @@ func matrixRoutes() []route {
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodGet, path: "/api/v1/sync/packages/" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("no package")).String()}
 			}},
+
+		// Bulk imports: dry runs, so no import appends while the matrix
+		// counts the events of a refusal.
+		{pattern: "POST /api/v1/imports", allowed: dossierRoles, want: http.StatusAccepted,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				body, ct := importUpload(t, m.orgOf(s), domain.DateOf(time.Now()).String(), 1, 1000+m.next(), map[string]string{"dry_run": "true"}, nil)
+				return request{method: http.MethodPost, path: "/api/v1/imports", body: body, headers: []string{"Content-Type", ct}}
+			}},
+		{pattern: "GET /api/v1/imports/{id}", allowed: dossierRoles, want: http.StatusOK, build: importIn("")},
+		{pattern: "GET /api/v1/imports/{id}/report.xlsx", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.xlsx")},
+		{pattern: "GET /api/v1/imports/{id}/report.json", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.json")},
+	}
+}
+
+// importIn starts a dry-run import of a one-person file into the side's
+// org and returns a GET of the import (path suffix after its id).
+func importIn(suffix string) func(m *matrix, t *testing.T, s side, r role) request {
+	return func(m *matrix, t *testing.T, s side, r role) request {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "ho-so.xlsx")
+		var buf bytes.Buffer
+		if err := demo.WriteImportWorkbook(&buf, demo.ImportConfig{Seed: 4, People: 1, Offset: 2000 + m.next()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := m.env.Svc.Imports.Start(context.Background(), api.ImportRequest{Org: m.orgOf(s), DryRun: true, File: file,
+			Decision: domain.SourceDocument{Kind: "decision", Number: "15/QĐ-UBND", Date: domain.DateOf(time.Now()), Issuer: "UBND tỉnh"},
+			Actor:    m.env.Meta().Actor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.env.Svc.Imports.Wait()
+		return request{method: http.MethodGet, path: "/api/v1/imports/" + st.ID.String() + suffix}
 	}
 }
 

@@ -178,6 +178,11 @@ func (s *Server) routeTable() []route {
 		// Deliveries to the national database (sync.go).
 		r(get, v1+"/sync/packages", Authenticated, s.listSyncPackages),
 		r(get, v1+"/sync/packages/:id", Authenticated, s.getSyncPackage),
+		// Bulk import of an org's existing dossiers (imports.go).
+		r(post, v1+"/imports", Authenticated, s.startImport),
+		r(get, v1+"/imports/:id", Authenticated, s.getImport),
+		r(get, v1+"/imports/:id/report.xlsx", Authenticated, s.importReport("xlsx")),
+		r(get, v1+"/imports/:id/report.json", Authenticated, s.importReport("json")),
 	}
 }
 

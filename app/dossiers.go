@@ -100,6 +100,39 @@ func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.
 		return eventstore.AppendResult{}, err
 	}
 	created := events[0].(dossier.Created) // the number as the domain normalized it
+	data, err := ledger.EventData(events, m, nil)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.create(ctx, c, m, created, data)
+}
+
+// CreateWith is Create, appending in the same append the events then
+// decides on the new dossier (a bulk import's rows: the person and their
+// history as one outcome). then gets the new stream's history (its
+// creation, to replay and decide on) and returns encoded events
+// (ledger.EventData, each with its own envelope and id); a refusal by then
+// writes and claims nothing. Errors are Create's.
+func (s Dossiers) CreateWith(ctx context.Context, c dossier.CreateDossier, m domain.Meta, then func(history []domain.Recorded) ([]eventstore.EventData, error)) (eventstore.AppendResult, error) {
+	events, err := dossier.Create(c, m, s.Catalogue)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	created := events[0].(dossier.Created)
+	more, err := then([]domain.Recorded{{Version: 1, Event: created, Meta: m}})
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	first, err := ledger.EventData(events, m, nil)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.create(ctx, c, m, created, append(first, more...))
+}
+
+// create claims the number and appends data as the new dossier's stream
+// (see Create).
+func (s Dossiers) create(ctx context.Context, c dossier.CreateDossier, m domain.Meta, created dossier.Created, data []eventstore.EventData) (eventstore.AppendResult, error) {
 	pid, err := s.pidStream(created.PersonalIDNumber)
 	if err != nil {
 		return eventstore.AppendResult{}, err
@@ -107,8 +140,10 @@ func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.
 	if _, err := requireOrg(ctx, s.Ledger, "managing_org", c.ManagingOrg, m.EffectiveDate); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	if _, err := requireOrg(ctx, s.Ledger, "employing_unit", c.EmployingUnit, m.EffectiveDate); err != nil {
-		return eventstore.AppendResult{}, err
+	if c.EmployingUnit != c.ManagingOrg {
+		if _, err := requireOrg(ctx, s.Ledger, "employing_unit", c.EmployingUnit, m.EffectiveDate); err != nil {
+			return eventstore.AppendResult{}, err
+		}
 	}
 	holder := c.DossierID.StreamID()
 	// A dossier id in use is refused before claiming, so a mistaken reuse
@@ -125,7 +160,10 @@ func (s Dossiers) Create(ctx context.Context, c dossier.CreateDossier, m domain.
 	if err := s.claimPersonalID(claimCtx, pid, created.PersonalIDNumber, holder, m); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	res, err := s.Ledger.Append(claimCtx, holder, eventstore.NoStream, m, events, nil)
+	res, err := s.Ledger.Store.Append(claimCtx, holder, eventstore.NoStream, data...)
+	if errors.Is(err, eventstore.ErrConflict) {
+		return res, &ledger.ConcurrencyError{Err: err}
+	}
 	if errors.Is(err, eventstore.ErrInvalid) {
 		return res, errors.Join(err, s.releaseRefused(ctx, pid, holder, m))
 	}

@@ -66,6 +66,7 @@ var commands = []command{
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
 	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
+	{name: "import", summary: "bulk import of an existing province's dossiers with their history: template | FILE --org ID --decision \"số, dd/mm/yyyy, cơ quan\" [--dry-run] [--skip-invalid] | sample --people N --out FILE", run: runImport, need: config.NeedPersonalIDKey},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},

@@ -25,6 +25,7 @@ import (
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/export"
+	"github.com/hoso-ledger/hoso/app/imports"
 	"github.com/hoso-ledger/hoso/app/nationalsync"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
@@ -152,6 +153,8 @@ type Service struct {
 	Relay       *nationalsync.Relay  // nil unless Config.Sync
 	SyncWorker  *nationalsync.Worker // nil unless Config.Sync
 	broker      *nationalsync.Broker
+	// Imports runs bulk imports (issue 17) beside the requests.
+	Imports *pgadapter.Imports
 
 	cfg     Config
 	closers []func()
@@ -335,6 +338,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Metrics:     cfg.Registerer,
 	}
 	s.Deps.Processes = s.Processes
+	s.Imports = pgadapter.NewImports(s.Pool, imports.Importer{Dossiers: s.Deps.Dossiers}, cfg.Now, cfg.Logger)
+	s.Deps.Imports = s.Imports
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/domain/policy"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/projections"
+)
+
+var (
+	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
+	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
+)
+
+// BenchmarkImport imports a generated province file of -import-people
+// people (about 17 events each) as `hoso import` does, then copies the
+// same events' bytes with a raw COPY into a table of the events table's
+// shape (the baseline, in the same run), then lets the service's read
+// models catch up on the imported events from nothing (the worst case:
+// they did not run during the import). Each iteration imports into a
+// fresh schema. It reports rows/s and events/s of the import and of the
+// COPY, their ratio, the heap's peak during the import, and the catch-up
+// time. Run it short:
+//
+//	go test ./cmd/hoso -run '^$' -bench BenchmarkImport -benchtime 1x -import-people 2000
+func BenchmarkImport(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "tinh.xlsx")
+	if code, _, stderr := runImportCmd(b, "", "import", "sample", "--people", strconv.Itoa(*importPeople), "--out", file); code != 0 {
+		b.Fatal(stderr)
+	}
+	rows := fileRows(b, file)
+	var imported, copied, caughtUp time.Duration
+	var events, peak int64
+	for b.Loop() {
+		pool, url := pgtest.New(b)
+		org := importOrg(b, pool)
+		stop := heapPeak(&peak)
+		began := time.Now()
+		if code, stdout, stderr := runImportCmd(b, url, "import", file, "--org", org, "--decision", importDecision, "--workers", strconv.Itoa(*importWorkers)); code != 0 {
+			b.Fatalf("import: %s%s", stdout, stderr)
+		}
+		imported += time.Since(began)
+		stop()
+		_, n, _ := dossierCounts(b, pool)
+		events += int64(n)
+		copied += rawCopy(b, pool)
+		caughtUp += catchUp(b, pool)
+	}
+	iters := float64(b.N)
+	b.ReportMetric(float64(rows)*iters/imported.Seconds(), "rows/s")
+	importRate := float64(events) / imported.Seconds()
+	copyRate := float64(events) / copied.Seconds()
+	b.ReportMetric(importRate, "events/s")
+	b.ReportMetric(copyRate, "copy-events/s")
+	b.ReportMetric(importRate/copyRate, "ratio")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(caughtUp.Seconds()/iters, "catch-up-s")
+	b.ReportMetric(float64(events)/iters, "events")
+}
+
+// heapPeak samples the heap every 50 ms into peak until stopped.
+func heapPeak(peak *int64) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if int64(ms.HeapInuse) > atomic.LoadInt64(peak) {
+				atomic.StoreInt64(peak, int64(ms.HeapInuse))
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// rawCopy copies the dossier events the import wrote — the same bytes,
+// every column of the events table — with one COPY into a table of the
+// events table's shape, and returns how long the COPY took.
+func rawCopy(b *testing.B, pool *pgxpool.Pool) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_import_copy; CREATE TABLE bench_import_copy (LIKE events INCLUDING DEFAULTS)`); err != nil {
+		b.Fatal(err)
+	}
+	cols := []string{"seq", "event_id", "stream_id", "stream_version", "type", "data", "metadata", "recorded_at", "effective_date", "prev_hash", "hash"}
+	q, err := pool.Query(ctx, `SELECT seq, event_id, stream_id, stream_version, type, data, metadata, recorded_at, effective_date, prev_hash, hash
+		FROM events WHERE stream_id LIKE 'dossier-%'`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	all, err := pgx.CollectRows(q, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+	if err != nil {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_import_copy"}, cols, pgx.CopyFromRows(all)); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(began)
+}
+
+// catchUp runs the service's read models from nothing over the log and
+// returns how long until every one has caught up.
+func catchUp(b *testing.B, pool *pgxpool.Pool) time.Duration {
+	b.Helper()
+	store := postgres.New(pool, postgres.Options{})
+	pol, err := policy.Preset("tien-giang-2025")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, err := service.Projections(store, policy.ForDeployment(pol))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(pool, store, projections.Config{PollInterval: 100 * time.Millisecond})
+	began := time.Now()
+	go r.Run(ctx, ps...)
+	for _, p := range ps {
+		for {
+			ok, err := r.CaughtUp(ctx, p.Name())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if time.Since(began) > 10*time.Minute {
+				b.Fatalf("%s has not caught up in 10 minutes", p.Name())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return time.Since(began)
+}
