@@ -26,6 +26,7 @@ var samples = map[string]domain.Event{
 	TypeSplit:                 Split{Successors: []domain.OrgID{s1, s2}},
 	TypeDissolved:             Dissolved{Successor: s1, ManagedDossiers: true},
 	TypeHomeAffairsDesignated: HomeAffairsDesignated{HomeAffairs: s1},
+	TypeStaffingQuotaAssigned: StaffingQuotaAssigned{Year: 2026, Counts: map[QuotaCategory]int{QuotaCongChuc: 42, QuotaVienChuc: 0, QuotaContractWorkers: 6}},
 }
 
 func TestGolden(t *testing.T) {

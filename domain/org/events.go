@@ -99,6 +99,7 @@ var codec = domain.NewCodec("org",
 	domain.Def[Split](),
 	domain.Def[Dissolved](),
 	domain.Def[HomeAffairsDesignated](),
+	domain.Def[StaffingQuotaAssigned](),
 ).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.

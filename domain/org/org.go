@@ -2,6 +2,7 @@ package org
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -25,6 +26,9 @@ type Org struct {
 	// homeAffairs: a province's designations of its Department of Home
 	// Affairs, sorted by From.
 	homeAffairs []HomeAffairsEntry
+	// quotas: the staffing quota decisions (org.staffing_quota_assigned.v1),
+	// sorted by effective date.
+	quotas []QuotaEntry
 }
 
 // HomeAffairsEntry is a province's Department of Home Affairs from From
@@ -76,7 +80,7 @@ func Replay(history []domain.Recorded) (*Org, error) {
 // them (values, not pointers).
 func known(e domain.Event) bool {
 	switch e.(type) {
-	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated:
+	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated, StaffingQuotaAssigned:
 		return true
 	}
 	return false
@@ -133,6 +137,8 @@ func (o *Org) apply(r domain.Recorded) {
 		o.end(StatusDissolved, d, s)
 	case HomeAffairsDesignated:
 		o.homeAffairs = insertByDate(o.homeAffairs, HomeAffairsEntry{From: d, Org: e.HomeAffairs}, func(h HomeAffairsEntry) domain.Date { return h.From })
+	case StaffingQuotaAssigned:
+		o.quotas = insertByDate(o.quotas, QuotaEntry{Year: e.Year, From: d, Counts: maps.Clone(e.Counts), Decision: r.Meta.Source}, func(q QuotaEntry) domain.Date { return q.From })
 	}
 	if d.After(o.lastEff) {
 		o.lastEff = d
