@@ -326,6 +326,9 @@ type HeadcountView struct {
 	Rows    []HeadcountRow `json:"rows,omitempty"`
 	// BM02 is the headcount-and-quality form (format=bm02).
 	BM02        *BM02View `json:"bm02,omitempty"`
+	// Staffing: each org of the scope with a staffing quota for the as-of
+	// year, its quota beside the people employed in it (staffing.go).
+	Staffing []StaffingView `json:"staffing"`
 	GeneratedAt time.Time `json:"generated_at"`
 }
 
@@ -402,6 +405,9 @@ func (s *Server) headcount(c echo.Context) error {
 		out.GroupBy = append(out.GroupBy, d.String())
 	}
 	ctx := c.Request().Context()
+	if out.Staffing, err = s.staffing(ctx, scope, asOf); err != nil {
+		return err
+	}
 	if format == "bm02" {
 		r, err := s.deps.Views.StatsReport(ctx, scope, asOf)
 		if err != nil {

@@ -141,3 +141,71 @@ func categoryNames() string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// CategoryCheck is one category of a quota beside the people in service.
+type CategoryCheck struct {
+	Category QuotaCategory
+	Quota    int
+	Actual   int
+	Over     bool
+}
+
+// QuotaCheck is an org's quota beside the people in service on a day.
+type QuotaCheck struct {
+	// Categories: each assigned category, in QuotaCategories order.
+	Categories []CategoryCheck
+	// Unassigned: people in service of a category the decision did not
+	// assign (not judged: no number was decided for them).
+	Unassigned map[QuotaCategory]int
+	// StaffingQuota and StaffingActual are the biên chế totals: the sum of
+	// the biên chế categories assigned, and the people in service of those
+	// categories, plus the contract workers when the policy counts them
+	// against the quota. HasStaffingQuota is false when the decision
+	// assigned only labour contracts.
+	HasStaffingQuota              bool
+	StaffingQuota, StaffingActual int
+	// ContractWorkersInQuota records the reading the totals were made by.
+	ContractWorkersInQuota bool
+	// Over lists what exceeds its number: categories, and "bien_che" for
+	// the total.
+	Over []string
+}
+
+// OverQuota reports whether anything exceeds its number.
+func (c QuotaCheck) OverQuota() bool { return len(c.Over) > 0 }
+
+// CheckQuota compares a quota's counts with actual (people in service, by
+// category). contractWorkersInQuota is the policy's reading
+// (policy.StaffingQuotaRule): when set, the contract workers count against
+// the biên chế total as well as against their own approved number.
+func CheckQuota(quota, actual map[QuotaCategory]int, contractWorkersInQuota bool) QuotaCheck {
+	out := QuotaCheck{Unassigned: map[QuotaCategory]int{}, ContractWorkersInQuota: contractWorkersInQuota}
+	for _, c := range quotaCategories {
+		q, assigned := quota[c]
+		if !assigned {
+			if actual[c] > 0 {
+				out.Unassigned[c] = actual[c]
+			}
+			continue
+		}
+		cc := CategoryCheck{Category: c, Quota: q, Actual: actual[c], Over: actual[c] > q}
+		out.Categories = append(out.Categories, cc)
+		if cc.Over {
+			out.Over = append(out.Over, string(c))
+		}
+		if c.StaffingQuota() {
+			out.HasStaffingQuota = true
+			out.StaffingQuota += q
+			out.StaffingActual += actual[c]
+		}
+	}
+	if out.HasStaffingQuota {
+		if contractWorkersInQuota {
+			out.StaffingActual += actual[QuotaContractWorkers]
+		}
+		if out.StaffingActual > out.StaffingQuota {
+			out.Over = append(out.Over, "bien_che")
+		}
+	}
+	return out
+}

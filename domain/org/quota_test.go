@@ -1,6 +1,8 @@
 package org
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -79,5 +81,34 @@ func TestStaffingQuota_PT5_2d_TG5_1b(t *testing.T) {
 	}
 	if QuotaContractWorkers.StaffingQuota() || !QuotaVienChuc.StaffingQuota() {
 		t.Error("labour contracts are approved beside the biên chế, never part of it")
+	}
+}
+
+// TestCheckQuota_PT5_2d: quota against the people in service. Contract
+// workers count against their own approved number; against the biên chế
+// total only when the policy says so (policy.StaffingQuotaRule).
+func TestCheckQuota_PT5_2d(t *testing.T) {
+	t.Parallel()
+	quota := map[QuotaCategory]int{QuotaCongChuc: 10, QuotaVienChuc: 5, QuotaContractWorkers: 2}
+	for _, tc := range []struct {
+		name       string
+		quota      map[QuotaCategory]int
+		actual     map[QuotaCategory]int
+		counted    bool
+		over       []string
+		total      int
+		unassigned map[QuotaCategory]int
+	}{
+		{"within", quota, map[QuotaCategory]int{QuotaCongChuc: 10, QuotaVienChuc: 4, QuotaContractWorkers: 2}, false, nil, 14, map[QuotaCategory]int{}},
+		{"civil servants over", quota, map[QuotaCategory]int{QuotaCongChuc: 11, QuotaVienChuc: 3}, false, []string{"cong_chuc"}, 14, map[QuotaCategory]int{}},
+		{"the total over", quota, map[QuotaCategory]int{QuotaCongChuc: 11, QuotaVienChuc: 5}, false, []string{"cong_chuc", "bien_che"}, 16, map[QuotaCategory]int{}},
+		{"contract workers apart: not in the total", quota, map[QuotaCategory]int{QuotaCongChuc: 10, QuotaVienChuc: 5, QuotaContractWorkers: 3}, false, []string{"nguoi_lao_dong"}, 15, map[QuotaCategory]int{}},
+		{"contract workers counted: the total is over", quota, map[QuotaCategory]int{QuotaCongChuc: 10, QuotaVienChuc: 5, QuotaContractWorkers: 2}, true, []string{"bien_che"}, 17, map[QuotaCategory]int{}},
+		{"an unassigned category is not judged", map[QuotaCategory]int{QuotaCongChuc: 10}, map[QuotaCategory]int{QuotaCongChuc: 9, QuotaCanBo: 2}, false, nil, 9, map[QuotaCategory]int{QuotaCanBo: 2}},
+	} {
+		got := CheckQuota(tc.quota, tc.actual, tc.counted)
+		if !slices.Equal(got.Over, tc.over) || got.StaffingActual != tc.total || !maps.Equal(got.Unassigned, tc.unassigned) || got.OverQuota() != (len(tc.over) > 0) {
+			t.Errorf("%s: CheckQuota = %+v; want over %v, biên chế actual %d, unassigned %v", tc.name, got, tc.over, tc.total, tc.unassigned)
+		}
 	}
 }
