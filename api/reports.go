@@ -325,11 +325,11 @@ type HeadcountView struct {
 	GroupBy []string       `json:"group_by"`
 	Rows    []HeadcountRow `json:"rows,omitempty"`
 	// BM02 is the headcount-and-quality form (format=bm02).
-	BM02        *BM02View `json:"bm02,omitempty"`
+	BM02 *BM02View `json:"bm02,omitempty"`
 	// Staffing: each org of the scope with a staffing quota for the as-of
 	// year, its quota beside the people employed in it (staffing.go).
-	Staffing []StaffingView `json:"staffing"`
-	GeneratedAt time.Time `json:"generated_at"`
+	Staffing    []StaffingView `json:"staffing"`
+	GeneratedAt time.Time      `json:"generated_at"`
 }
 
 // HeadcountRow is one group and its count.
