@@ -440,7 +440,10 @@ type SexCountView struct {
 // BM02View is the BM02 form (Circular 11/2012; BM01 of Circular 07/2019
 // for public employees): the total and "of which" counts.
 type BM02View struct {
-	Total                    int          `json:"total"`
+	Total int `json:"total"`
+	// ContractWorkers: the labour-contract workers, counted apart from
+	// the form's columns.
+	ContractWorkers          int          `json:"contract_workers"`
 	PartyMembers             int          `json:"party_members"`
 	Women                    int          `json:"women"`
 	EthnicMinorities         int          `json:"ethnic_minorities"`
@@ -482,7 +485,7 @@ type BM02View struct {
 func bm02View(r stats.BM02) *BM02View {
 	sc := func(s stats.SexCount) SexCountView { return SexCountView{Men: s.Men, Women: s.Women} }
 	return &BM02View{
-		Total: r.Total, PartyMembers: r.PartyMembers, Women: r.Women, EthnicMinorities: r.EthnicMinorities, Religious: r.Religious,
+		Total: r.Total, ContractWorkers: r.ContractWorkers, PartyMembers: r.PartyMembers, Women: r.Women, EthnicMinorities: r.EthnicMinorities, Religious: r.Religious,
 		RankSeniorPrincipal: r.RankSeniorPrincipal, RankPrincipal: r.RankPrincipal, RankSpecialist: r.RankSpecialist,
 		RankOfficer: r.RankOfficer, RankStaff: r.RankStaff,
 		GradeI: r.GradeI, GradeII: r.GradeII, GradeIII: r.GradeIII, GradeIV: r.GradeIV,
