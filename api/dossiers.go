@@ -421,6 +421,8 @@ type createDossierRequest struct {
 	// ArrivedFromOutsideProvince marks a person received from outside the
 	// province (TG 10.1a).
 	ArrivedFromOutsideProvince bool `json:"arrived_from_outside_province"`
+	// LabourContract: a labour-contract worker's contract (TG 5.1b).
+	LabourContract *dossier.LabourContract `json:"labour_contract"`
 	envelopeFields
 }
 
@@ -452,6 +454,7 @@ func (s *Server) createDossier(c echo.Context) error {
 		DossierID: id, Class: req.Class, ManagingOrg: req.ManagingOrg, EmployingUnit: req.EmployingUnit,
 		PersonalIDNumber: req.PersonalIDNumber, Identity: req.Identity,
 		ArrivedFromOutsideProvince: req.ArrivedFromOutsideProvince,
+		LabourContract:             req.LabourContract,
 	}, m)
 	if err != nil {
 		if taken := s.personalIDTaken(c, err, "/personal_id_number"); taken != nil {

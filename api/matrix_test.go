@@ -585,6 +585,15 @@ func matrixRoutes() []route {
 				return request{method: http.MethodPost, path: "/api/v1/orgs/" + prov.String() + "/home-affairs",
 					body: with(acctDecision(m.next()), "home_affairs", doh), headers: []string{"If-Match", m.orgETag(t, prov)}}
 			}},
+		// A staffing quota is decided above the org: the HR of its parent
+		// (A over A's child) or an administrator (PT 5.2đ).
+		{pattern: "POST /api/v1/orgs/{id}/staffing-quotas", allowed: []role{roleAdmin, roleHR}, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				child := m.childOrg(t, s)
+				return request{method: http.MethodPost, path: "/api/v1/orgs/" + child.String() + "/staffing-quotas",
+					body:    with(acctDecision(m.next()), "year", 2026, "counts", map[string]int{"cong_chuc": 12, "nguoi_lao_dong": 2}),
+					headers: []string{"If-Match", m.orgETag(t, child)}}
+			}},
 		{pattern: "POST /api/v1/orgs/{id}/merge", allowed: admins, want: http.StatusAccepted, refused: []int{422},
 			build: orgWrite("/merge", func(m *matrix, t *testing.T, s side) any {
 				return with(acctDecision(m.next()), "successor", m.childOrg(t, s))

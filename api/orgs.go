@@ -49,6 +49,9 @@ type orgView struct {
 	Parents []parentEntry `json:"parents"`
 	// HomeAffairsHistory: a province's designations, oldest first.
 	HomeAffairsHistory []homeAffairsEntry `json:"home_affairs_history,omitempty"`
+	// StaffingQuotas: the org's staffing quota decisions by effective
+	// date (staffing.go).
+	StaffingQuotas []quotaEntry `json:"staffing_quotas,omitempty"`
 }
 
 type homeAffairsEntry struct {
@@ -97,6 +100,7 @@ func viewOrg(o *org.Org) orgView {
 		v.HomeAffairsHistory = append(v.HomeAffairsHistory, homeAffairsEntry{From: h.From, HomeAffairs: h.Org.String()})
 		v.HomeAffairs = h.Org.String() // the one in force at the latest date: the history is sorted
 	}
+	v.StaffingQuotas = viewQuotas(o)
 	return v
 }
 

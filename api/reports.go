@@ -326,8 +326,11 @@ type HeadcountView struct {
 	GroupBy []string       `json:"group_by"`
 	Rows    []HeadcountRow `json:"rows,omitempty"`
 	// BM02 is the headcount-and-quality form (format=bm02).
-	BM02        *BM02View `json:"bm02,omitempty"`
-	GeneratedAt time.Time `json:"generated_at"`
+	BM02 *BM02View `json:"bm02,omitempty"`
+	// Staffing: each org of the scope with a staffing quota for the as-of
+	// year, its quota beside the people employed in it (staffing.go).
+	Staffing    []StaffingView `json:"staffing"`
+	GeneratedAt time.Time      `json:"generated_at"`
 }
 
 // HeadcountRow is one group and its count.
@@ -403,6 +406,9 @@ func (s *Server) headcount(c echo.Context) error {
 		out.GroupBy = append(out.GroupBy, d.String())
 	}
 	ctx := c.Request().Context()
+	if out.Staffing, err = s.staffing(ctx, scope, asOf); err != nil {
+		return err
+	}
 	if format == "bm02" {
 		r, err := s.deps.Views.StatsReport(ctx, scope, asOf)
 		if err != nil {
@@ -435,7 +441,10 @@ type SexCountView struct {
 // BM02View is the BM02 form (Circular 11/2012; BM01 of Circular 07/2019
 // for public employees): the total and "of which" counts.
 type BM02View struct {
-	Total                    int          `json:"total"`
+	Total int `json:"total"`
+	// ContractWorkers: the labour-contract workers, counted apart from
+	// the form's columns.
+	ContractWorkers          int          `json:"contract_workers"`
 	PartyMembers             int          `json:"party_members"`
 	Women                    int          `json:"women"`
 	EthnicMinorities         int          `json:"ethnic_minorities"`
@@ -477,7 +486,7 @@ type BM02View struct {
 func bm02View(r stats.BM02) *BM02View {
 	sc := func(s stats.SexCount) SexCountView { return SexCountView{Men: s.Men, Women: s.Women} }
 	return &BM02View{
-		Total: r.Total, PartyMembers: r.PartyMembers, Women: r.Women, EthnicMinorities: r.EthnicMinorities, Religious: r.Religious,
+		Total: r.Total, ContractWorkers: r.ContractWorkers, PartyMembers: r.PartyMembers, Women: r.Women, EthnicMinorities: r.EthnicMinorities, Religious: r.Religious,
 		RankSeniorPrincipal: r.RankSeniorPrincipal, RankPrincipal: r.RankPrincipal, RankSpecialist: r.RankSpecialist,
 		RankOfficer: r.RankOfficer, RankStaff: r.RankStaff,
 		GradeI: r.GradeI, GradeII: r.GradeII, GradeIII: r.GradeIII, GradeIV: r.GradeIV,

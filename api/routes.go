@@ -120,6 +120,7 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/orgs/:id/merge", Authenticated, s.mergeOrg),
 		r(post, v1+"/orgs/:id/split", Authenticated, s.splitOrg),
 		r(post, v1+"/orgs/:id/dissolve", Authenticated, s.dissolveOrg),
+		r(post, v1+"/orgs/:id/staffing-quotas", Authenticated, s.assignStaffingQuota),
 
 		// Long work beside the requests (processes.go).
 		r(get, v1+"/processes/:id", Authenticated, s.getProcess),

@@ -37,6 +37,9 @@ type OrgReader interface {
 	// ManagedDossiers returns the dossiers o managed on d
 	// (orgs.ManagedDossiers).
 	ManagedDossiers(ctx context.Context, o domain.OrgID, d domain.Date) ([]domain.DossierID, error)
+	// StaffingQuotas returns the staffing quota in force for year of each
+	// of the orgs that has one (orgs.StaffingQuotas).
+	StaffingQuotas(ctx context.Context, orgIDs []domain.OrgID, year int) ([]orgs.Quota, error)
 }
 
 // DossierReader reads the dossiers read model (projections/dossiers).

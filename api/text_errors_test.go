@@ -87,6 +87,10 @@ func TestHostileTextIsRefused(t *testing.T) {
 		{"reactivation: ANSI escape in the issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"\u001b[31mUBND"`), 422, "validation_failed", "/source_document/issuer", "control_character"},
 		{"reactivation: 10,000-character issuer", "POST", "/api/v1/dossiers/" + retired + "/reactivate", reactivate(`"issuer":"` + long + `"`), 422, "validation_failed", "/source_document/issuer", "too_long"},
 		{"reactivation: case-variant key", "POST", "/api/v1/dossiers/" + retired + "/reactivate", strings.Replace(reactivate(`"issuer":"UBND"`), `"managing_org"`, `"Managing_org"`, 1), 400, "malformed_json", "/Managing_org", "key_case"},
+		// The labour-contract worker's form (TG 5.1b) keeps the text rule.
+		{"labour contract: ANSI escape in the duties", "POST", "/api/v1/dossiers", create("Lê Hoa", `,"labour_contract":{"number":"1/HĐLĐ","signed_on":"2025-01-02","kind":"indefinite","from":"2025-01-02","duties":"\u001b[31mLái xe"}`), 422, "validation_failed", "/labour_contract/duties", "control_character"},
+		{"labour contract: 10,000-character job title", "POST", "/api/v1/dossiers", create("Lê Hoa", `,"labour_contract":{"number":"1/HĐLĐ","signed_on":"2025-01-02","kind":"indefinite","from":"2025-01-02","duties":"Lái xe","job_title":"`+long+`"}`), 422, "validation_failed", "/labour_contract/job_title", "too_long"},
+		{"labour contract: duplicate key", "POST", "/api/v1/dossiers", create("Lê Hoa", `,"labour_contract":{"number":"1/HĐLĐ","number":"2/HĐLĐ"}`), 400, "malformed_json", "/labour_contract/number", "duplicate_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,6 +90,12 @@ func (s Orgs) DesignateHomeAffairs(ctx context.Context, province domain.OrgID, i
 	})
 }
 
+// AssignStaffingQuota records the org's staffing quota for year by the
+// decision in m (org.Org.AssignStaffingQuota).
+func (s Orgs) AssignStaffingQuota(ctx context.Context, id domain.OrgID, ifMatch uint64, year int, counts map[org.QuotaCategory]int, m domain.Meta) (eventstore.AppendResult, error) {
+	return s.run(ctx, id, ifMatch, m, func(o *org.Org) ([]domain.Event, error) { return o.AssignStaffingQuota(m, year, counts) })
+}
+
 // HomeAffairsProvince reports the province (its people's committee) whose
 // designated Department of Home Affairs o was on day d, walking o's
 // ancestors in the org streams: the designation is an explicit decision,

@@ -133,4 +133,18 @@ func printRules(w io.Writer, p policy.Policy, on domain.Date) {
 	if len(ds)+len(ws)+len(rs) == 0 {
 		fmt.Fprintln(w, "(no rule in force)")
 	}
+	printOptions(w, p)
+}
+
+// printOptions writes the policy's readings that are not deadlines: the
+// options a province chooses where a regulation is ambiguous.
+func printOptions(w io.Writer, p policy.Policy) {
+	fmt.Fprintln(w, "Options:")
+	fmt.Fprintf(w, "  transfer_on_request=%t\n", p.TransferOnRequest())
+	sq := p.StaffingQuota()
+	article := sq.Article
+	if article == "" {
+		article = "default: PT 5.2đ, BT 2.2b–c, 8.1 keep contracts apart from the quota"
+	}
+	fmt.Fprintf(w, "  staffing_quota contract_workers_in_quota=%t (%s)\n", sq.ContractWorkersInQuota, article)
 }

@@ -37,6 +37,18 @@ func TestPolicyCommand(t *testing.T) {
 		"  - {action: status_change, amount: 0, unit: days, anchor: effective_date, valid_until: 2026-13-01}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	quota := filepath.Join(dir, "quota.json")
+	if err := os.WriteFile(quota, []byte(`{"name":"dong-thap-2026","title":"Tỉnh Đồng Tháp","source":"QĐ giả định",
+		"deadlines":[{"action":"create_dossier","amount":2,"unit":"working_days","anchor":"decision_date","article":"Điều 3"}],
+		"staffing_quota":{"contract_workers_in_quota":true,"article":"Điều 7"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badQuota := filepath.Join(dir, "bad-quota.json")
+	if err := os.WriteFile(badQuota, []byte(`{"name":"dong-thap-2026","title":"Tỉnh Đồng Tháp","source":"QĐ giả định",
+		"deadlines":[{"action":"create_dossier","amount":2,"unit":"working_days","anchor":"decision_date","article":"Điều 3"}],
+		"staffing_quota":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		args      []string
@@ -70,6 +82,13 @@ func TestPolicyCommand(t *testing.T) {
 			[]string{"[decree-27-2026 binh-dinh-2022]", "account_issued"}, nil, ""},
 		{"show a bad HOSO_POLICY", []string{"policy", "show"}, map[string]string{"HOSO_POLICY": bad}, 1, nil, nil, "name: format"},
 		{"show a bad date", []string{"policy", "show", "--on", "9/7/2026"}, nil, 2, nil, nil, "want YYYY-MM-DD"},
+		// The staffing-quota reading is a policy option (PT 5.2đ, TG 5.1b).
+		{"show lists the staffing quota reading", []string{"policy", "show", "--on", "2026-09-01"}, nil, 0,
+			[]string{"Options:", "transfer_on_request=false", "staffing_quota contract_workers_in_quota=false (Điều 5.1b)"}, nil, ""},
+		{"show a file counting contract workers", []string{"policy", "show", "--on", "2026-09-01", "--policy", quota}, nil, 0,
+			[]string{"staffing_quota contract_workers_in_quota=true (Điều 7)"}, nil, ""},
+		{"check a staffing quota without its article", []string{"policy", "check", badQuota}, nil, 1,
+			[]string{badQuota + ": staffing_quota/contract_workers_in_quota: required", badQuota + ": staffing_quota/article: required"}, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

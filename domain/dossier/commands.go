@@ -24,6 +24,9 @@ type CreateDossier struct {
 	// ArrivedFromOutsideProvince: received from outside the province
 	// (TG 10.1a); see Created.
 	ArrivedFromOutsideProvince bool
+	// LabourContract: a labour-contract worker's contract, given with the
+	// creation (optional; only for class nguoi_lao_dong).
+	LabourContract *LabourContract
 }
 
 // Create decides the opening of a dossier. Keeping one dossier per person
@@ -48,6 +51,15 @@ func Create(c CreateDossier, m domain.Meta, cat Catalogue) ([]domain.Event, erro
 	normalize(&v, "identity", &id)
 	id.BirthNameCaps = caps(id.BirthName)
 	checker{v: &v, cat: cat, on: m.EffectiveDate}.identity("identity", id)
+	var lc *LabourContract
+	if c.LabourContract != nil {
+		x := *c.LabourContract
+		normalize(&v, "labour_contract", &x)
+		if !c.Class.IsZero() {
+			checker{v: &v, cat: cat, on: m.EffectiveDate}.labourContract("labour_contract", c.Class, x)
+		}
+		lc = &x
+	}
 	checkPersonalID(&v, "personal_id_number", strings.TrimSpace(c.PersonalIDNumber), id)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -60,6 +72,7 @@ func Create(c CreateDossier, m domain.Meta, cat Catalogue) ([]domain.Event, erro
 		PersonalIDNumber:           strings.TrimSpace(c.PersonalIDNumber),
 		Identity:                   id,
 		ArrivedFromOutsideProvince: c.ArrivedFromOutsideProvince,
+		LabourContract:             lc,
 	}}, nil
 }
 
@@ -87,7 +100,15 @@ func (d *Dossier) cleanPatch(v *domain.ValidationError, path string, p Patch, m 
 	if p.Identity != nil {
 		p.Identity.BirthNameCaps = caps(p.Identity.BirthName)
 	}
-	checker{v: v, cat: cat, on: m.EffectiveDate}.patch(path, p)
+	chk := checker{v: v, cat: cat, on: m.EffectiveDate}
+	chk.patch(path, p)
+	if p.LabourContract != nil {
+		class := d.doc.Header.Class
+		if p.Header != nil && !p.Header.Class.IsZero() {
+			class = p.Header.Class
+		}
+		chk.labourContract(path+"/labour_contract", class, *p.LabourContract)
+	}
 	// The personal ID number encodes gender and birth year: the identity and
 	// the number must agree after the patch.
 	if p.Identity != nil || p.Header != nil && p.Header.PersonalIDNumber != "" {
@@ -154,6 +175,10 @@ func clonePatch(p Patch) Patch {
 	if p.Other != nil {
 		x := *p.Other
 		p.Other = &x
+	}
+	if p.LabourContract != nil {
+		x := *p.LabourContract
+		p.LabourContract = &x
 	}
 	if p.Rows != nil {
 		rows := make([]Row, len(p.Rows))

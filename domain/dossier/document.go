@@ -39,6 +39,9 @@ type Document struct {
 	Insurance       Insurance          `json:"insurance"`
 	Other           Other              `json:"other"`
 	Attachments     []Attachment       `json:"attachments"`
+	// LabourContract is the labour-contract worker's own form (TG 5.1b;
+	// contract.go); absent for every other class.
+	LabourContract *LabourContract `json:"labour_contract,omitempty"`
 }
 
 // Header is the top of the form plus the ledger's own standing of the

@@ -329,6 +329,10 @@ func (d *Dossier) apply(r domain.Recorded, effective domain.Date) {
 			SalaryHistory: []SalaryHistoryRow{},
 			Attachments:   []Attachment{},
 		}
+		if e.LabourContract != nil {
+			lc := *e.LabourContract
+			d.doc.LabourContract = &lc
+		}
 	case SectionUpdated:
 		applyPatch(&d.doc, e.Patch)
 	case RowAdded:

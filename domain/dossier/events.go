@@ -46,6 +46,9 @@ type Created struct {
 	// receiving org then owes the request for the national-database sync
 	// (TG 10.1a). Absent in earlier events: false.
 	ArrivedFromOutsideProvince bool `json:"arrived_from_outside_province,omitempty"`
+	// LabourContract is a labour-contract worker's contract given at
+	// creation (TG 5.1b). Absent in earlier events and for other classes.
+	LabourContract *LabourContract `json:"labour_contract,omitempty"`
 }
 
 // SectionUpdated replaces whole sections (never rows). Stored as

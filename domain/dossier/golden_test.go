@@ -54,7 +54,13 @@ func samples() map[string]domain.Event {
 		},
 	}
 	return map[string]domain.Event{
-		TypeCreated:          func() Created { c := created(); c.ArrivedFromOutsideProvince = true; return c }(),
+		TypeCreated: func() Created {
+			c := created()
+			c.ArrivedFromOutsideProvince = true
+			lc := contract()
+			c.LabourContract = &lc
+			return c
+		}(),
 		TypeSectionUpdated:   SectionUpdated{Patch: patch},
 		TypeRowAdded:         RowAdded{Row: trainingRow(1, TrainingLanguage, "B2")},
 		TypeRowAmended:       RowAmended{Row: familyRow(1, "Nguyễn Văn Bá")},

@@ -126,6 +126,9 @@ type Patch struct {
 	Insurance       *Insurance       `json:"insurance,omitempty"`
 	Other           *Other           `json:"other,omitempty"`
 	Rows            []Row            `json:"rows,omitempty"`
+	// LabourContract replaces the labour contract (class nguoi_lao_dong
+	// only); state-side: it carries its source document, the contract.
+	LabourContract *LabourContract `json:"labour_contract,omitempty"`
 }
 
 // IsEmpty reports whether the patch changes nothing.
@@ -133,7 +136,7 @@ func (p Patch) IsEmpty() bool { return p.sectionCount() == 0 && len(p.Rows) == 0
 
 func (p Patch) sectionCount() int {
 	n := 0
-	for _, set := range []bool{p.Header != nil, p.Identity != nil, p.Background != nil, p.Qualifications != nil, p.Position != nil, p.Salary != nil, p.Health != nil, p.PersonalHistory != nil, p.Income != nil, p.PartyUnions != nil, p.Insurance != nil, p.Other != nil} {
+	for _, set := range []bool{p.Header != nil, p.Identity != nil, p.Background != nil, p.Qualifications != nil, p.Position != nil, p.Salary != nil, p.Health != nil, p.PersonalHistory != nil, p.Income != nil, p.PartyUnions != nil, p.Insurance != nil, p.Other != nil, p.LabourContract != nil} {
 		if set {
 			n++
 		}
@@ -144,7 +147,7 @@ func (p Patch) sectionCount() int {
 // evidenced reports whether the patch makes a state-side change that must
 // carry its source document.
 func (p Patch) evidenced() bool {
-	if p.Position != nil || p.Salary != nil || p.Qualifications != nil || p.Header != nil && !p.Header.Class.IsZero() {
+	if p.Position != nil || p.Salary != nil || p.Qualifications != nil || p.LabourContract != nil || p.Header != nil && !p.Header.Class.IsZero() {
 		return true
 	}
 	for _, r := range p.Rows {
@@ -200,6 +203,10 @@ func applyPatch(d *Document, p Patch) {
 	}
 	if p.Other != nil {
 		d.Other = *p.Other
+	}
+	if p.LabourContract != nil {
+		lc := *p.LabourContract
+		d.LabourContract = &lc
 	}
 	for _, r := range p.Rows {
 		upsertRow(d, r)

@@ -36,6 +36,7 @@ func (p Patch) sections() []string {
 		"qualifications": p.Qualifications != nil, "position": p.Position != nil, "salary": p.Salary != nil,
 		"health": p.Health != nil, "personal_history": p.PersonalHistory != nil, "income": p.Income != nil,
 		"party_unions": p.PartyUnions != nil, "insurance": p.Insurance != nil, "other": p.Other != nil,
+		"labour_contract": p.LabourContract != nil,
 	} {
 		if set {
 			out = append(out, name)

@@ -27,6 +27,7 @@ var samples = map[string]domain.Event{
 	TypeDissolved:             Dissolved{Successor: s1, ManagedDossiers: true},
 	TypeHomeAffairsDesignated: HomeAffairsDesignated{HomeAffairs: s1},
 	TypeReportSubmitted:       ReportSubmitted{Kind: "report_year", Period: "2026", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+	TypeStaffingQuotaAssigned: StaffingQuotaAssigned{Year: 2026, Counts: map[QuotaCategory]int{QuotaCongChuc: 42, QuotaVienChuc: 0, QuotaContractWorkers: 6}},
 }
 
 func TestGolden(t *testing.T) {

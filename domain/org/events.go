@@ -117,6 +117,7 @@ var codec = domain.NewCodec("org",
 	domain.Def[Dissolved](),
 	domain.Def[HomeAffairsDesignated](),
 	domain.Def[ReportSubmitted](),
+	domain.Def[StaffingQuotaAssigned](),
 ).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.

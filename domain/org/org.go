@@ -2,6 +2,7 @@ package org
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -28,6 +29,9 @@ type Org struct {
 	// reports: the digests submitted per report kind and period
 	// ("report_year/2026").
 	reports map[string][]string
+	// quotas: the staffing quota decisions (org.staffing_quota_assigned.v1),
+	// sorted by effective date.
+	quotas []QuotaEntry
 }
 
 // HomeAffairsEntry is a province's Department of Home Affairs from From
@@ -79,7 +83,7 @@ func Replay(history []domain.Recorded) (*Org, error) {
 // them (values, not pointers).
 func known(e domain.Event) bool {
 	switch e.(type) {
-	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated, ReportSubmitted:
+	case Created, Renamed, Moved, Merged, Split, Dissolved, HomeAffairsDesignated, ReportSubmitted, StaffingQuotaAssigned:
 		return true
 	}
 	return false
@@ -143,6 +147,8 @@ func (o *Org) apply(r domain.Recorded) {
 		k := e.Kind + "/" + e.Period
 		o.reports[k] = append(o.reports[k], e.SHA256)
 		return // a report changes nothing of the org: later changes may predate it
+	case StaffingQuotaAssigned:
+		o.quotas = insertByDate(o.quotas, QuotaEntry{Year: e.Year, From: d, Counts: maps.Clone(e.Counts), Decision: r.Meta.Source}, func(q QuotaEntry) domain.Date { return q.From })
 	}
 	if d.After(o.lastEff) {
 		o.lastEff = d

@@ -36,8 +36,11 @@
 // of Hồ Chí Minh City. The names stay because deployments name them
 // (HOSO_POLICY) and their regulations stay in force in the former territory
 // until the new province replaces them; a new province's rules are a policy
-// file (HOSO_POLICY=path). The provincial presets carry no validity dates:
-// they apply to every duty, as before. decree-27-2026 as HOSO_POLICY is the
+// file (HOSO_POLICY=path). A provincial preset's rules are in force from
+// the day its regulation took effect, as its own article on effect says
+// (Tiền Giang 15/02/2025, Phú Thọ 20/12/2021, Bình Tân 28/11/2013); the
+// Huế and Bình Định texts leave the signing day blank, so their rules carry
+// no start. None carries an end. decree-27-2026 as HOSO_POLICY is the
 // national layer alone.
 //
 // With a calendar.Calendar a Policy computes due dates (Civil Code arts.

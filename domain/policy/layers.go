@@ -51,6 +51,7 @@ func ForDeployment(p Policy) Policy {
 		deadlines:         slices.Concat(n.deadlines, p.deadlines),
 		windows:           slices.Concat(n.windows, p.windows),
 		reports:           slices.Concat(n.reports, p.reports),
+		staffingQuota:     composeStaffingQuota(n.staffingQuota, p.staffingQuota),
 		parts:             []Policy{n, p},
 	}
 }
@@ -129,4 +130,13 @@ func (p Policy) Governing(action ActionKind, start func(Deadline) domain.Date, c
 func (p Policy) RuleFor(action ActionKind, start domain.Date, cal *calendar.Calendar) (Deadline, error) {
 	r, err := p.Governing(action, func(Deadline) domain.Date { return start }, cal)
 	return r.Rule, err
+}
+
+// composeStaffingQuota: the provincial reading where its file states one,
+// else the national one (the default when neither does).
+func composeStaffingQuota(national, provincial StaffingQuotaRule) StaffingQuotaRule {
+	if provincial.set {
+		return provincial
+	}
+	return national
 }

@@ -115,6 +115,7 @@ type Policy struct {
 	deadlines           []Deadline
 	windows             []WindowRule
 	reports             []ReportRule
+	staffingQuota       StaffingQuotaRule
 	// parts are the layers of a composed policy, national first; nil for
 	// a single layer.
 	parts []Policy
@@ -192,14 +193,15 @@ func (p Policy) windowOn(action ActionKind, d domain.Date) (WindowRule, bool) {
 }
 
 type policyJSON struct {
-	Name              string       `json:"name"`
-	Title             string       `json:"title"`
-	Source            string       `json:"source"`
-	Layer             string       `json:"layer,omitempty"`
-	TransferOnRequest bool         `json:"transfer_on_request"`
-	Deadlines         []Deadline   `json:"deadlines"`
-	Windows           []WindowRule `json:"approval_windows"`
-	Reports           []ReportRule `json:"reports"`
+	Name              string             `json:"name"`
+	Title             string             `json:"title"`
+	Source            string             `json:"source"`
+	Layer             string             `json:"layer,omitempty"`
+	TransferOnRequest bool               `json:"transfer_on_request"`
+	Deadlines         []Deadline         `json:"deadlines"`
+	Windows           []WindowRule       `json:"approval_windows"`
+	Reports           []ReportRule       `json:"reports"`
+	StaffingQuota     *StaffingQuotaRule `json:"staffing_quota,omitempty"`
 }
 
 // MarshalJSON writes the form Parse reads. A composed policy writes
@@ -210,7 +212,11 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 			Layers []Policy `json:"layers"`
 		}{p.parts})
 	}
-	j := policyJSON{p.name, p.title, p.source, "", p.transferOnRequest, p.deadlines, p.windows, p.reports}
+	j := policyJSON{p.name, p.title, p.source, "", p.transferOnRequest, p.deadlines, p.windows, p.reports, nil}
+	if p.staffingQuota.set {
+		sq := p.staffingQuota
+		j.StaffingQuota = &sq
+	}
 	if p.layer == National {
 		j.Layer = National.name
 	}
@@ -265,14 +271,15 @@ type rawReport struct {
 }
 
 type rawPolicy struct {
-	Name              string        `json:"name"`
-	Title             string        `json:"title"`
-	Source            string        `json:"source"`
-	Layer             string        `json:"layer"`
-	TransferOnRequest bool          `json:"transfer_on_request"`
-	Deadlines         []rawDeadline `json:"deadlines"`
-	Windows           []rawWindow   `json:"approval_windows"`
-	Reports           []rawReport   `json:"reports"`
+	Name              string            `json:"name"`
+	Title             string            `json:"title"`
+	Source            string            `json:"source"`
+	Layer             string            `json:"layer"`
+	TransferOnRequest bool              `json:"transfer_on_request"`
+	Deadlines         []rawDeadline     `json:"deadlines"`
+	Windows           []rawWindow       `json:"approval_windows"`
+	Reports           []rawReport       `json:"reports"`
+	StaffingQuota     *rawStaffingQuota `json:"staffing_quota"`
 }
 
 // Limits of a sane policy; a regulation counting beyond them is a typo.
@@ -338,6 +345,15 @@ func Parse(b []byte) (Policy, error) {
 		v.Add("deadlines", "required", "a policy needs at least one deadline, approval window or report")
 	}
 	p := Policy{name: r.Name, title: r.Title, source: r.Source, layer: layer, transferOnRequest: r.TransferOnRequest}
+	if sq := r.StaffingQuota; sq != nil {
+		if sq.ContractWorkersInQuota == nil {
+			v.Add("staffing_quota/contract_workers_in_quota", "required", "true or false")
+		}
+		text("staffing_quota/article", sq.Article, true)
+		text("staffing_quota/note", sq.Note, false)
+		p.staffingQuota = StaffingQuotaRule{ContractWorkersInQuota: sq.ContractWorkersInQuota != nil && *sq.ContractWorkersInQuota,
+			Article: sq.Article, Note: sq.Note, set: true}
+	}
 
 	kind := func(field, s string, allowed []ActionKind) (ActionKind, bool) {
 		k, err := ParseActionKind(s)

@@ -60,6 +60,11 @@ func (m *ReadModels) OrgAncestors(ctx context.Context, o domain.OrgID) ([]domain
 	return out, nil
 }
 
+// StaffingQuotas implements api.OrgReader.
+func (m *ReadModels) StaffingQuotas(ctx context.Context, orgIDs []domain.OrgID, year int) ([]orgs.Quota, error) {
+	return orgs.StaffingQuotas(ctx, m.pool, orgIDs, year)
+}
+
 // AnyRoot implements api.OrgReader.
 func (m *ReadModels) AnyRoot(ctx context.Context, ids []domain.OrgID) (bool, error) {
 	var n int

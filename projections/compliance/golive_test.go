@@ -13,8 +13,9 @@ import (
 
 // TestImportedHistoryIsNotLate: go-live (issue 14). Under Phú Thọ 2021
 // (create_dossier 10 wd, transfer_between_orgs 5 wd), history recorded on
-// 1/12/2026 as imported — a creation effective 2015 and a transfer
-// initiated in 2016 whose receipt was never entered — yields items closed
+// 1/12/2026 as imported — a creation effective 2022 and a transfer
+// initiated in 2023 whose receipt was never entered (both after the
+// preset took effect on 20/12/2021) — yields items closed
 // at once with outcome "imported": not late, not overdue. A live write on
 // the same dossier afterwards is judged as usual; applying the log twice
 // changes nothing.
@@ -27,9 +28,9 @@ func TestImportedHistoryIsNotLate(t *testing.T) {
 		m.ImportedFrom = "PMIS Sở Nội vụ"
 		return m
 	}
-	id, created := l.create("Lịch Sử", orgA, imported(orgA, d(2015, 3, 2)))
-	initiated := l.DossierDo(id, imported(orgA, d(2016, 5, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
-		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("golive-t1"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, imported(orgA, d(2016, 5, 3)))
+	id, created := l.create("Lịch Sử", orgA, imported(orgA, d(2022, 3, 2)))
+	initiated := l.DossierDo(id, imported(orgA, d(2023, 5, 3)), func(x *dossier.Dossier) ([]domain.Event, error) {
+		return x.InitiateTransfer(dossier.TransferOrder{TransferID: uid("golive-t1"), Kind: dossier.TransferBetweenOrgs, TargetOrg: orgB}, imported(orgA, d(2023, 5, 3)))
 	})
 	// Live, after go-live: a creation effective Tuesday 1/12/2026 is due
 	// on the 10th working day after it, 15/12; recorded on 21/12 it is late.
@@ -40,7 +41,7 @@ func TestImportedHistoryIsNotLate(t *testing.T) {
 	got := allItems(t, pool, orgA, orgB)
 
 	imp := compliance.OutcomeImported
-	check(t, got, created, want{policy.CreateDossier, orgA, d(2015, 3, 2), d(2015, 3, 16), domain.Date{}, imp, 0, 0})
+	check(t, got, created, want{policy.CreateDossier, orgA, d(2022, 3, 2), d(2022, 3, 16), domain.Date{}, imp, 0, 0})
 	if it := got[created]; it.Done() != (domain.Date{}) || it.ClosedOn != goLive {
 		t.Errorf("imported creation: done %s closed %s; want no completion, closed on go-live", it.Done(), it.ClosedOn)
 	}
@@ -55,6 +56,6 @@ func TestImportedHistoryIsNotLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(over) != 0 {
-		t.Errorf("overdue on 31/12/2026 = %+v, want nothing (the 2016 transfer is imported history)", over)
+		t.Errorf("overdue on 31/12/2026 = %+v, want nothing (the 2023 transfer is imported history)", over)
 	}
 }

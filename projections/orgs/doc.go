@@ -17,6 +17,10 @@
 //     every org its own ancestor at depth 0, for "org subtree" filters.
 //   - org_home_affairs: every designation of a province's Department of
 //     Home Affairs (org.home_affairs_designated.v1), with its interval.
+//   - org_staffing_quotas: every staffing quota decision
+//     (org.staffing_quota_assigned.v1): year, effective date, counts per
+//     category and the decision; StaffingQuotas answers the one in force
+//     for a year (the last by effective date, then log position).
 //   - org_dossier_management: for each dossier, which org managed it over
 //     which effective interval; a NULL org is a transfer out of the
 //     province (management revoked).

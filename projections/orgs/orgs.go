@@ -2,6 +2,7 @@ package orgs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +34,10 @@ const (
 	// HomeAffairsView: every designation of a province's Department of
 	// Home Affairs (org.home_affairs_designated.v1), with its interval.
 	HomeAffairsView = "org_home_affairs"
+	// QuotasView: every staffing quota decision
+	// (org.staffing_quota_assigned.v1): org, year, effective date, counts
+	// and the decision.
+	QuotasView = "org_staffing_quotas"
 )
 
 // Name is the projection's stable name.
@@ -49,12 +54,13 @@ func New() *Projection { return &Projection{} }
 func (*Projection) Name() string { return Name }
 
 // Version implements projections.Projection. 2: the provinces'
-// Departments of Home Affairs (orgs.home_affairs, org_home_affairs).
-func (*Projection) Version() int { return 2 }
+// Departments of Home Affairs (orgs.home_affairs, org_home_affairs). 3:
+// staffing quotas (org_staffing_quotas).
+func (*Projection) Version() int { return 3 }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string {
-	return []string{OrgsView, NamesView, ParentsView, ClosureView, ManagementView, HomeAffairsView}
+	return []string{OrgsView, NamesView, ParentsView, ClosureView, ManagementView, HomeAffairsView, QuotasView}
 }
 
 // Setup implements projections.Projection.
@@ -128,11 +134,21 @@ CREATE TABLE %[12]s (
     position     text COLLATE "C" NOT NULL,
     home_affairs uuid NOT NULL
 );
-CREATE INDEX %[13]s ON %[12]s (org_id, valid_from);`,
+CREATE INDEX %[13]s ON %[12]s (org_id, valid_from);
+CREATE TABLE %[14]s (
+    event_id   uuid PRIMARY KEY,
+    org_id     uuid    NOT NULL,
+    year       integer NOT NULL,
+    valid_from date    NOT NULL,
+    position   text COLLATE "C" NOT NULL,
+    counts     jsonb   NOT NULL,   -- {"cong_chuc": 40, "nguoi_lao_dong": 5}
+    decision   jsonb   NOT NULL    -- the source document: number, date, issuer
+);
+CREATE INDEX %[15]s ON %[14]s (org_id, year);`,
 		o, n, p, c, m,
 		t.Name("org_names_org"), t.Name("org_parents_org"), t.Name("org_parents_parent"),
 		t.Name("org_closure_descendant"), t.Name("org_mgmt_dossier"), t.Name("org_mgmt_org"),
-		t.Name(HomeAffairsView), t.Name("org_home_affairs_org")))
+		t.Name(HomeAffairsView), t.Name("org_home_affairs_org"), t.Name(QuotasView), t.Name("org_staffing_quotas_org")))
 	return err
 }
 
@@ -278,6 +294,16 @@ VALUES ($1, $2, $3, $4, $5, $6, 'active', '{}', $7, $8) ON CONFLICT (org_id) DO 
 		_, err := tx.Exec(ctx, `UPDATE `+o+` SET home_affairs = (SELECT home_affairs FROM `+h+` WHERE org_id = $1 AND valid_to IS NULL) WHERE org_id = $1`, oid)
 		if err != nil {
 			return fmt.Errorf("orgs: designating the home affairs of %s: %w", id, err)
+		}
+	case org.StaffingQuotaAssigned:
+		counts, err := json.Marshal(e.Counts)
+		if err != nil {
+			return fmt.Errorf("orgs: quota of %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.Name(QuotasView)+` (event_id, org_id, year, valid_from, position, counts, decision)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
+			ev.ID, oid, e.Year, eff, pos, counts, decisionJSON(ev)); err != nil {
+			return fmt.Errorf("orgs: quota of %s: %w", id, err)
 		}
 	case org.Merged:
 		return end(ctx, tx, o, oid, org.StatusMerged, eff, []domain.OrgID{e.Successor})
@@ -460,4 +486,15 @@ func streamUUID(stream, prefix string) (uuid.UUID, bool) {
 	}
 	u, err := uuid.Parse(rest)
 	return u, err == nil && u != uuid.Nil
+}
+
+// decisionJSON is the event's source document as stored in a read model
+// ({} when the envelope has none).
+func decisionJSON(ev eventstore.Event) []byte {
+	d := eventstore.SourceDocument{}
+	if ev.Meta.SourceDocument != nil {
+		d = *ev.Meta.SourceDocument
+	}
+	b, _ := json.Marshal(d) // a struct of strings always encodes
+	return b
 }

@@ -253,8 +253,14 @@ func (s SexCount) Total() int { return s.Men + s.Women }
 // BM02 is the headcount-and-quality form (Circular 11/2012 BM02; Circular
 // 07/2019 BM01 for public employees) for a set of orgs on a date.
 type BM02 struct {
-	AsOf  domain.Date
-	Total int
+	AsOf domain.Date
+	// Total and every count below are of the officials, civil servants
+	// and public employees the form is about: the labour-contract workers
+	// (class nguoi_lao_dong) are counted apart, in ContractWorkers, never
+	// in the form's columns (TG 5.1b gives them their own form; TG 16.8
+	// reports "CBCCVC, người lao động" side by side).
+	ContractWorkers int
+	Total           int
 	// Of which.
 	PartyMembers, Women, EthnicMinorities, Religious int
 	// Civil-service rank groups (ngạch).
@@ -309,6 +315,9 @@ func Report(ctx context.Context, db Querier, orgs []domain.OrgID, asOf domain.Da
 	return r, rows.Err()
 }
 
+// notContract keeps the labour-contract workers out of the BM02 columns.
+const notContract = `class <> 'nguoi_lao_dong'`
+
 // reportQuery is the one statement of Report and the fields of r its
 // columns scan into, in order.
 func reportQuery(r *BM02) (string, []any) {
@@ -362,12 +371,14 @@ func reportQuery(r *BM02) (string, []any) {
 	} {
 		cols = append(cols, col{`sex = 'male' AND ` + b.cond, &b.dest.Men}, col{`sex = 'female' AND ` + b.cond, &b.dest.Women})
 	}
-	exprs := make([]string, len(cols))
-	dest := make([]any, len(cols))
+	exprs := make([]string, len(cols), len(cols)+1)
+	dest := make([]any, len(cols), len(cols)+1)
 	for i, c := range cols {
-		exprs[i] = `count(*) FILTER (WHERE ` + c.filter + `)`
+		exprs[i] = `count(*) FILTER (WHERE ` + notContract + ` AND (` + c.filter + `))`
 		dest[i] = c.dest
 	}
+	exprs = append(exprs, `count(*) FILTER (WHERE NOT `+notContract+`)`)
+	dest = append(dest, &r.ContractWorkers)
 	return `SELECT ` + strings.Join(exprs, ", ") + ` FROM ` + from, dest
 }
 
