@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -129,12 +130,18 @@ var errCannotApprove = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 // readable resolves the org-month, level and supplement of a read of
 // approvals, which the org's approvers and auditors may make.
 func (h approvalHandlers) readable(c echo.Context) (domain.OrgID, approval.Month, approval.Level, int, error) {
+	return h.resolve(c, account.ActionApproveMonth, account.ActionReadAudit)
+}
+
+// resolve reads the org-month, level and supplement of an approval route
+// whose caller may take one of actions on the org.
+func (h approvalHandlers) resolve(c echo.Context, actions ...account.Action) (domain.OrgID, approval.Month, approval.Level, int, error) {
 	o, m, err := h.orgMonth(c)
 	if err != nil {
 		return o, m, "", 0, err
 	}
 	caller := CallerOf(c)
-	if caller == nil || !(caller.Can(account.ActionApproveMonth, o) || caller.Can(account.ActionReadAudit, o)) {
+	if caller == nil || !slices.ContainsFunc(actions, func(a account.Action) bool { return caller.Can(a, o) }) {
 		return o, m, "", 0, errCannotApprove
 	}
 	level, err := approvalLevel(c)

@@ -50,23 +50,7 @@ type completeRequest struct {
 // approvable resolves org-month, level and supplement for a caller who may
 // approve the org.
 func (h approvalHandlers) approvable(c echo.Context) (domain.OrgID, approval.Month, approval.Level, int, error) {
-	o, m, err := h.orgMonth(c)
-	if err != nil {
-		return o, m, "", 0, err
-	}
-	caller := CallerOf(c)
-	if caller == nil || !caller.Can(account.ActionApproveMonth, o) {
-		return o, m, "", 0, errCannotApprove
-	}
-	level, err := approvalLevel(c)
-	if err != nil {
-		return o, m, "", 0, err
-	}
-	n, err := approvalSupplement(c, level)
-	if err != nil {
-		return o, m, "", 0, err
-	}
-	return o, m, level, n, h.available()
+	return h.resolve(c, account.ActionApproveMonth)
 }
 
 // prepareSignature: POST /approvals/{org}/{month}/signature/prepare.

@@ -11,7 +11,6 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
@@ -21,11 +20,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
-	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/certtest"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
-	"github.com/hoso-ledger/hoso/ledger"
 )
 
 var (
@@ -53,13 +48,7 @@ func preset(t testing.TB) policy.Policy {
 func TestApprovalEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, _ := pgtest.New(t)
-	store := postgres.New(pool, postgres.Options{})
-	tree := treelog.New(pool, store, treelog.Options{})
-	l := ledger.Ledger{Store: store}
-	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
-		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
-		accounts: app.Accounts{Ledger: l}}
+	w, pool, store, tree := newWorld(t)
 
 	now := time.Now()
 	month := approval.MonthOf(now).Prev() // last month: over, so every day of it is past

@@ -5,16 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
-	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/eventstore/treelog"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
-	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // BenchmarkManifest5000 prepares the manifest of a unit-month of 5,000
@@ -24,13 +19,7 @@ import (
 //	go test ./app/approvals -run XXX -bench Manifest5000 -benchtime 3x -count 3
 func BenchmarkManifest5000(b *testing.B) {
 	ctx := context.Background()
-	pool, _ := pgtest.New(b)
-	store := postgres.New(pool, postgres.Options{})
-	tree := treelog.New(pool, store, treelog.Options{})
-	l := ledger.Ledger{Store: store}
-	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
-		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
-		accounts: app.Accounts{Ledger: l}}
+	w, pool, store, tree := newWorld(b)
 	month := approval.MonthOf(time.Now()).Prev()
 	founded := month.Start().AddDate(-1, 0, 0)
 	w.org(b, province, org.CreateOrg{Name: "Ủy ban nhân dân tỉnh Phú Thọ", Code: "H45", Kind: org.KindProvinceCommittee, Level: org.LevelProvince}, founded)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/domain"
@@ -14,6 +15,9 @@ import (
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -87,3 +91,16 @@ func (w *world) approver(t testing.TB, name string, home, over domain.OrgID, cer
 }
 
 var cat = catalog.Default()
+
+// newWorld is a fresh schema with its store, Merkle log and app services.
+func newWorld(t testing.TB) (*world, *pgxpool.Pool, *postgres.Store, *treelog.Log) {
+	t.Helper()
+	pool, _ := pgtest.New(t)
+	store := postgres.New(pool, postgres.Options{})
+	tree := treelog.New(pool, store, treelog.Options{})
+	l := ledger.Ledger{Store: store}
+	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
+		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
+		accounts: app.Accounts{Ledger: l}}
+	return w, pool, store, tree
+}

@@ -14,17 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
-	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/certtest"
-	"github.com/hoso-ledger/hoso/internal/pgtest"
-	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // remoteWorld is one unit with one approver whose certificate is
@@ -52,13 +48,7 @@ func (rw *remoteWorld) with(f func(*approvals.Config)) *approvals.Service {
 
 func newRemoteWorld(t *testing.T, cfg approvals.Config) *remoteWorld {
 	t.Helper()
-	pool, _ := pgtest.New(t)
-	store := postgres.New(pool, postgres.Options{})
-	tree := treelog.New(pool, store, treelog.Options{})
-	l := ledger.Ledger{Store: store}
-	w := &world{ledger: l, orgs: app.Orgs{Ledger: l, Managed: app.ScanManagedDossiers(l)},
-		dossiers: app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: []byte("test-secret-for-personal-id-hmac")},
-		accounts: app.Accounts{Ledger: l}}
+	w, pool, store, tree := newWorld(t)
 	now := time.Now()
 	month := approval.MonthOf(now).Prev()
 	day := func(d int) time.Time { return month.Start().AddDate(0, 0, d-1).Add(9 * time.Hour) }

@@ -106,6 +106,12 @@ func (c *CA) IssueFor(t testing.TB, cn string, pub crypto.PublicKey, notBefore, 
 	if ocsp != "" {
 		tmpl.OCSPServer = []string{ocsp}
 	}
+	return c.create(t, tmpl, pub)
+}
+
+// create issues tmpl over pub.
+func (c *CA) create(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
+	t.Helper()
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.Cert, pub, c.Key)
 	if err != nil {
 		t.Fatal(err)

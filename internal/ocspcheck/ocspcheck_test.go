@@ -22,7 +22,7 @@ func TestCheck(t *testing.T) {
 	other := certtest.NewCA(t, "Another CA")
 	resp := ca.OCSPResponder(t)
 	liar := other.OCSPResponder(t) // signs with a key that is not the issuer's
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) }))
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
 	defer failing.Close()
 	now := time.Now()
 	issue := func(cn, url string) *certtest.Signer {
