@@ -276,6 +276,19 @@ func TestNationalSyncScenario(t *testing.T) {
 		t.Fatalf("the stored package: %d events, problems %v", len(pkg.Unit.Events), problems)
 	}
 
+	// A full audit bundle cannot hide an event by marking it omitted; only
+	// a verifier that expects a partial bundle (the package's level 2)
+	// accepts it, and says how many were left out.
+	holed := pkg.Unit
+	holed.Events = append([]auditEvent(nil), holed.Events...)
+	holed.Events[1] = auditEvent{EventID: holed.Events[1].EventID, Stream: holed.Events[1].Stream, Version: holed.Events[1].Version, Omitted: true}
+	if rep := auditbundle.Verify(holed, auditbundle.Options{Key: w.key.Verifier, Roots: w.roots}); rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "omitted") {
+		t.Errorf("a full bundle with an omitted event: %v", rep.Problems)
+	}
+	if rep := auditbundle.Verify(holed, auditbundle.Options{Key: w.key.Verifier, Roots: w.roots, AllowOmitted: true}); !rep.OK() || !strings.Contains(strings.Join(rep.Proved, "\n"), "1 left out") {
+		t.Errorf("a partial bundle: %v %v", rep.Problems, rep.Proved)
+	}
+
 	// A replay is answered with the same receipt, by a restarted receiver too.
 	again := func(dir string) *nationalsync.Receiver {
 		r := w.national.Receiver

@@ -64,6 +64,10 @@ type Event struct {
 	LeafIndex uint64            `json:"leaf_index,omitempty"`
 	Inclusion []eventstore.Hash `json:"inclusion,omitempty"`
 	Missing   bool              `json:"missing,omitempty"`
+	// Omitted marks an event a partial bundle leaves out on purpose (a
+	// sync package carries only its own unit's approval of the department
+	// manifest's list): listed, not shipped, so not checked.
+	Omitted bool `json:"omitted,omitempty"`
 }
 
 // Proofs tie the manifest's tree to a signed checkpoint.
@@ -105,6 +109,14 @@ func Export(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, tre
 // ExportSupplement is Export of the nth supplementary department approval
 // (n = 0: the approval itself).
 func ExportSupplement(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, tree *treelog.Log, org domain.OrgID, month approval.Month, level approval.Level, n int, verifierKey string, now time.Time) (Bundle, error) {
+	return ExportPartial(ctx, pool, store, tree, org, month, level, n, verifierKey, now, nil)
+}
+
+// ExportPartial is ExportSupplement with only the listed events keep
+// accepts (by event id) shipped with their bytes and proofs; the others are
+// marked Omitted (keep nil ships every one). A sync package uses it for the
+// department approval, of whose list it needs its own unit's approval only.
+func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, tree *treelog.Log, org domain.OrgID, month approval.Month, level approval.Level, n int, verifierKey string, now time.Time, keep func(eventID string) bool) (Bundle, error) {
 	b := Bundle{Format: Format, Org: org.String(), Month: month.String(), Level: string(level), Supplement: n, ExportedAt: now.UTC().Truncate(time.Second), CheckpointKey: verifierKey}
 	streamID := approval.StreamID(org, month, level)
 	if n > 0 {
@@ -156,9 +168,16 @@ func ExportSupplement(ctx context.Context, pool *pgxpool.Pool, store eventstore.
 	b.Events = make([]Event, len(man.Events))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ExportConcurrency)
+	var leaves []uint64
+	var shipped []int
 	for i, entry := range man.Events {
+		id, _ := uuid.Parse(entry.EventID)
+		if keep != nil && !keep(entry.EventID) {
+			b.Events[i] = Event{EventID: id, Stream: entry.Stream, Version: entry.Version, Type: entry.Type, LeafIndex: entry.LeafIndex, Omitted: true}
+			continue
+		}
+		leaves, shipped = append(leaves, entry.LeafIndex), append(shipped, i)
 		g.Go(func() error {
-			id, _ := uuid.Parse(entry.EventID)
 			ev := Event{EventID: id, Stream: entry.Stream, Version: entry.Version, Type: entry.Type, LeafIndex: entry.LeafIndex, Missing: true}
 			evs, err := store.ReadStream(gctx, entry.Stream, eventstore.ReadOptions{From: entry.Version, Limit: 1})
 			if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
@@ -175,16 +194,12 @@ func ExportSupplement(ctx context.Context, pool *pgxpool.Pool, store eventstore.
 	if err := g.Wait(); err != nil {
 		return b, err
 	}
-	leaves := make([]uint64, len(man.Events))
-	for i, entry := range man.Events {
-		leaves[i] = entry.LeafIndex
-	}
 	proofs, err := tree.InclusionProofs(ctx, leaves, man.Log.TreeSize)
 	if err != nil {
 		return b, err
 	}
-	for i := range b.Events {
-		b.Events[i].Inclusion = proofs[i]
+	for k, i := range shipped {
+		b.Events[i].Inclusion = proofs[k]
 	}
 	if info, err := approvals.VerifyCMS(signed.CMS, ms.Manifest, nil); err == nil {
 		for _, c := range info.Certificates {
@@ -222,6 +237,10 @@ type Options struct {
 	Key note.Verifier
 	// Roots, when set, must anchor the signer's certificate.
 	Roots *x509.CertPool
+	// AllowOmitted accepts listed events a partial bundle left out
+	// (ExportPartial), reporting how many; otherwise each is a problem, so
+	// a full bundle cannot hide an event by marking it omitted.
+	AllowOmitted bool
 }
 
 // Report is what Verify proved, and what it found wrong.
@@ -333,10 +352,16 @@ func Verify(b Bundle, opts Options) *Report {
 	for _, e := range b.Events {
 		byID[e.EventID.String()] = e
 	}
-	intact := 0
+	intact, omitted := 0, 0
 	for _, entry := range man.Events {
 		e, ok := byID[entry.EventID]
 		switch {
+		case ok && e.Omitted && e.Stream == entry.Stream && e.Version == entry.Version && opts.AllowOmitted:
+			omitted++
+			continue
+		case ok && e.Omitted:
+			r.problem("%s@%d: omitted: event %s, listed in the manifest, is left out of this bundle", entry.Stream, entry.Version, entry.EventID)
+			continue
 		case !ok || e.Missing:
 			r.problem("%s@%d: deleted: event %s, listed in the manifest, is not in the ledger", entry.Stream, entry.Version, entry.EventID)
 			continue
@@ -358,7 +383,10 @@ func Verify(b Bundle, opts Options) *Report {
 		}
 		intact++
 	}
-	if intact == len(man.Events) {
+	switch {
+	case omitted > 0 && intact+omitted == len(man.Events):
+		r.ok("events: the %d of the %d listed events this bundle ships are present, unaltered, and included in the signed log of size %d (%d left out, not checked)", intact, len(man.Events), man.Log.TreeSize, omitted)
+	case intact == len(man.Events):
 		r.ok("events: all %d listed events present, unaltered, and included in the signed log of size %d", intact, man.Log.TreeSize)
 	}
 

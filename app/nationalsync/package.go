@@ -90,7 +90,13 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 	if p.Unit, err = auditbundle.Export(ctx, src.Pool, src.Store, src.Tree, q.Org, month, approval.LevelUnit, src.CheckpointKey, q.ApprovedAt); err != nil {
 		return p, fmt.Errorf("nationalsync: the unit approval: %w", err)
 	}
-	if p.DepartmentApproval, err = auditbundle.ExportSupplement(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt); err != nil {
+	// Of the department's list, only this unit's approval travels: a
+	// package of one unit carries neither the other units' approvals nor
+	// their cost (a thousand units would otherwise ship, and verify, a
+	// thousand signatures each).
+	unit := q.UnitApproval.String()
+	if p.DepartmentApproval, err = auditbundle.ExportPartial(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt,
+		func(id string) bool { return id == unit }); err != nil {
 		return p, fmt.Errorf("nationalsync: the department approval: %w", err)
 	}
 	return p, nil
@@ -187,13 +193,12 @@ func Verify(b []byte, syncKey, checkpointKey note.Verifier, roots *x509.CertPool
 	opts := auditbundle.Options{Key: checkpointKey, Roots: roots}
 	unitSigned, unitEv, unitOK := claims(p.Unit, approval.LevelUnit, p.Org, p.Month, 0, "level 1", bad)
 	deptSigned, _, deptOK := claims(p.DepartmentApproval, approval.LevelDepartment, p.Department, p.Month, p.Supplement, "level 2", bad)
-	for _, lv := range []struct {
-		name string
-		b    auditbundle.Bundle
-	}{{"level 1", p.Unit}, {"level 2", p.DepartmentApproval}} {
-		for _, pr := range auditbundle.Verify(lv.b, opts).Problems {
-			bad("%s: %s", lv.name, pr)
-		}
+	for _, pr := range auditbundle.Verify(p.Unit, opts).Problems {
+		bad("level 1: %s", pr)
+	}
+	opts.AllowOmitted = true // the other units' approvals travel in their own packages
+	for _, pr := range auditbundle.Verify(p.DepartmentApproval, opts).Problems {
+		bad("level 2: %s", pr)
 	}
 	if unitOK && deptOK {
 		if want := nationalsync.PackageID(p.Org, p.Month, p.Supplement, unitSigned.ManifestDigest, deptSigned.ManifestDigest); want != p.ID {
@@ -201,6 +206,9 @@ func Verify(b []byte, syncKey, checkpointKey note.Verifier, roots *x509.CertPool
 		}
 		if !listed(p.DepartmentApproval, unitEv) {
 			bad("level 2: the department approval does not list the unit approval %s@%d", unitEv.Stream, unitEv.Version)
+		}
+		if !shipped(p.DepartmentApproval, unitEv) {
+			bad("level 2: the unit approval %s@%d is not shipped with its proof", unitEv.Stream, unitEv.Version)
 		}
 	}
 	return p, problems
@@ -252,6 +260,17 @@ func listed(dept auditbundle.Bundle, ev auditbundle.Event) bool {
 	}
 	for _, entry := range man.Events {
 		if entry.EventID == ev.EventID.String() && entry.Hash == ev.Hash.String() && strings.HasPrefix(entry.Stream, "approval-") {
+			return true
+		}
+	}
+	return false
+}
+
+// shipped reports whether the department bundle carries ev itself (the
+// same bytes, with its proof), not only its entry in the list.
+func shipped(dept auditbundle.Bundle, ev auditbundle.Event) bool {
+	for _, e := range dept.Events {
+		if e.EventID == ev.EventID && !e.Omitted && !e.Missing && e.Hash == ev.Hash {
 			return true
 		}
 	}

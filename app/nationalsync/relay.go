@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
@@ -129,24 +130,34 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		// Each package is its own stream and message: a thousand units'
+		// packages are queued and published several at a time.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
 		for _, q := range qs {
 			if r.Deadline != nil {
 				q.Due, q.Article = r.Deadline(domain.DateOf(q.ApprovedAt))
 			}
-			if err := r.queue(ctx, ev, q); err != nil {
-				return 0, err
-			}
-			payload, err := json.Marshal(q)
-			if err != nil {
-				return 0, err
-			}
-			msg := message.NewMessage(q.Package.String(), payload)
-			msg.Metadata.Set(MsgIDHeader, q.Package.String())
-			if err := r.Publisher.Publish(r.Topic, msg); err != nil {
-				return 0, fmt.Errorf("nationalsync: publishing %s: %w", q.Package, err)
-			}
-			published++
+			g.Go(func() error {
+				if err := r.queue(gctx, ev, q); err != nil {
+					return err
+				}
+				payload, err := json.Marshal(q)
+				if err != nil {
+					return err
+				}
+				msg := message.NewMessage(q.Package.String(), payload)
+				msg.Metadata.Set(MsgIDHeader, q.Package.String())
+				if err := r.Publisher.Publish(r.Topic, msg); err != nil {
+					return fmt.Errorf("nationalsync: publishing %s: %w", q.Package, err)
+				}
+				return nil
+			})
 		}
+		if err := g.Wait(); err != nil {
+			return 0, err
+		}
+		published += len(qs)
 	}
 	_, err = r.Pool.Exec(ctx, `INSERT INTO sync_relay_checkpoints (name, position, published, updated_at) VALUES ($1, $2, $3, now())
 ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, published = sync_relay_checkpoints.published + EXCLUDED.published, updated_at = now()`,

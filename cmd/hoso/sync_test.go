@@ -1,14 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/projections/projectiontest"
 	"github.com/hoso-ledger/hoso/projections/syncstatus"
@@ -61,5 +71,70 @@ func TestReceiverFlags(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("the problems do not name %s:\n%s", want, errOut)
 		}
+	}
+}
+
+// TestReceiverServes: `hoso receiver` listens, refuses a package that is
+// none (422 naming why) and a missing token (401), and stops on interrupt.
+func TestReceiverServes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pub := func(name string) string { // LoadOrCreateKey writes NAME.pub beside the key
+		if _, err := checkpoint.LoadOrCreateKey(filepath.Join(dir, name), "hoso.test/"+name); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, name+".pub")
+	}
+	syncPub, cpPub := pub("sync.key"), pub("checkpoint.key")
+	ca := certtest.NewCA(t, "Receiver Test Root")
+	roots := filepath.Join(dir, "roots.pem")
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(roots, []byte(ca.PEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(token, []byte("bí-mật\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	var out, errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"receiver", "--listen", addr, "--dir", filepath.Join(dir, "national"), "--sync-key", syncPub,
+			"--checkpoint-key", cpPub, "--roots", roots, "--key", filepath.Join(dir, "receiver.key"), "--token-file", token},
+			func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
+	}()
+	post := func(auth string) (int, string) {
+		for range 100 {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/packages", strings.NewReader(`{"format":"hoso-sync-envelope/v1"}`))
+			if auth != "" {
+				req.Header.Set("Authorization", "Bearer "+auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(b)
+		}
+		t.Fatalf("the receiver did not answer: %s", errOut.String())
+		return 0, ""
+	}
+	if code, body := post("bí-mật"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "not a sync envelope") {
+		t.Errorf("garbage: %d %s", code, body)
+	}
+	if code, _ := post(""); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d", code)
+	}
+	stop()
+	if code := <-done; code != 0 || !strings.Contains(out.String(), "listening on http://"+addr) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
 }
