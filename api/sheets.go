@@ -491,6 +491,10 @@ func (s *Server) bm02Sheet(out HeadcountView, scope []domain.OrgID) func(context
 			Title:    "BÁO CÁO SỐ LƯỢNG, CHẤT LƯỢNG CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC",
 			Subtitle: onDate(out.AsOf), Columns: cols, Header: header, HeaderRows: 3, NumberRow: true, TotalLabel: "Tổng cộng",
 			Footer: append([]string{"Biểu mẫu BM02 (Thông tư 11/2012/TT-BNV); viên chức: BM01 (Thông tư 07/2019/TT-BNV)."}, generated(out.GeneratedAt, "")...),
+			// The place is left for the signer, as on the paper form.
+			DateLine: out.GeneratedAt.In(vietnamZone).Format("……, ngày 02 tháng 01 năm 2006"),
+			Signatures: []spreadsheet.Signature{{Title: "NGƯỜI LẬP BIỂU", Note: "(Ký, ghi rõ họ tên)"},
+				{Title: "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", Note: "(Ký tên, đóng dấu)"}},
 		}, rows: numbered(lines, func(l stats.OrgBM02) []any {
 			return append([]any{nameOr(names, &l.Org)}, bm02Line(l.BM02)...)
 		})}, nil

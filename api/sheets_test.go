@@ -75,9 +75,12 @@ func TestReportsAsSpreadsheets(t *testing.T) {
 			cells: map[string]string{"A5": "STT", "B5": "Tên cơ quan, đơn vị", "C5": "Tổng số", "D5": "Trong đó", "D6": "Đảng viên",
 				"E6": "Nữ", "H5": "Chức vụ, ngạch công chức", "M5": "Hạng chức danh nghề nghiệp", "Q5": "Trình độ chuyên môn",
 				"W5": "Lý luận chính trị", "AA5": "Quản lý nhà nước", "AD5": "Tin học", "AF5": "Ngoại ngữ", "AH5": "Tiếng dân tộc",
-				"AI5": "Độ tuổi", "AI6": "Từ 30 trở xuống", "AI7": "Nam", "AJ7": "Nữ", "AQ6": "Trên tuổi nghỉ hưu", "A8": "(1)", "AR8": "(44)"},
+				"AI5": "Độ tuổi", "AI6": "Từ 30 trở xuống", "AI7": "Nam", "AJ7": "Nữ", "AQ6": "Trên tuổi nghỉ hưu", "A8": "(1)", "AR8": "(44)",
+				// Two org lines (9, 10), the total (11), two footer lines
+				// (13, 14), then the date line and the signature blocks.
+				"A11": "Tổng cộng", "W16": "……, ngày 28 tháng 04 năm 2025", "A17": "NGƯỜI LẬP BIỂU", "W17": "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", "W18": "(Ký tên, đóng dấu)"},
 			merges: []string{"A5:A7", "B5:B7", "C5:C7", "D5:G5", "D6:D7", "H5:L5", "M5:P5", "Q5:V5", "W5:Z5", "AA5:AC5", "AD5:AE5",
-				"AF5:AG5", "AH5:AH7", "AI5:AR5", "AI6:AJ6", "AQ6:AR6", "A2:AR2", "A3:AR3"}},
+				"AF5:AG5", "AH5:AH7", "AI5:AR5", "AI6:AJ6", "AQ6:AR6", "A2:AR2", "A3:AR3", "W16:AR16", "A17:V17", "W17:AR17"}},
 		{name: "headcount by org and sex", path: "/api/v1/reports/headcount?as_of=2025-06-28&group_by=org,sex", token: prov, sheet: "Số lượng",
 			title: "BÁO CÁO SỐ LƯỢNG CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC",
 			cells: map[string]string{"A5": "STT", "B5": "Cơ quan quản lý", "C5": "Giới tính", "D5": "Số lượng", "A6": "(1)"}, items: "rows"},

@@ -82,7 +82,16 @@ type Report struct {
 	TotalLabel string
 	// Footer lines are written under the table, one per row.
 	Footer []string
+	// DateLine ("…, ngày 07 tháng 12 năm 2026") and Signatures close an
+	// official form: the signature blocks side by side across the table's
+	// width, the date line over the last one.
+	DateLine   string
+	Signatures []Signature
 }
+
+// Signature is one signature block: the signer's title (bold) and, under
+// it, what the signature must carry ("(Ký tên, đóng dấu)", italic).
+type Signature struct{ Title, Note string }
 
 // Layout is where Write put things, for callers and tests: 1-based row
 // numbers of the first data row, the last data row (FirstData-1 when there
@@ -238,6 +247,27 @@ func Write(w io.Writer, r Report, rows iter.Seq[[]any]) (Layout, error) {
 	for _, line := range r.Footer {
 		wr.merge(1, wr.next, len(r.Columns), 1)
 		wr.add([]any{excelize.Cell{StyleID: st.footer, Value: line}}, 0)
+	}
+	if n := len(r.Signatures); n > 0 && n <= len(r.Columns) {
+		wr.add(nil, 0)
+		// Block i spans columns from(i) … from(i+1)-1.
+		from := func(i int) int { return i*len(r.Columns)/n + 1 }
+		line := func(style int, text func(Signature) string, only int) {
+			row := make([]any, len(r.Columns))
+			for i, sig := range r.Signatures {
+				if only >= 0 && i != only {
+					continue
+				}
+				row[from(i)-1] = excelize.Cell{StyleID: style, Value: text(sig)}
+				wr.merge(from(i), wr.next, from(i+1)-from(i), 1)
+			}
+			wr.add(row, 0)
+		}
+		if r.DateLine != "" {
+			line(st.subtitle, func(Signature) string { return r.DateLine }, n-1)
+		}
+		line(st.issuer, func(s Signature) string { return s.Title }, -1)
+		line(st.subtitle, func(s Signature) string { return s.Note }, -1)
 	}
 	if wr.err != nil {
 		return Layout{}, fmt.Errorf("spreadsheet: %w", wr.err)

@@ -25,6 +25,8 @@ func TestWriteReadsBack(t *testing.T) {
 			{Row: 0, Col: 3, Rows: 2, Text: "Ngày"}, {Row: 0, Col: 4, Rows: 2, Text: "Lúc"},
 		},
 		HeaderRows: 2, NumberRow: true, TotalLabel: "Tổng cộng", Footer: []string{"Ghi chú: thử"},
+		DateLine:   "Việt Trì, ngày 07 tháng 12 năm 2026",
+		Signatures: []spreadsheet.Signature{{Title: "NGƯỜI LẬP BIỂU", Note: "(Ký, ghi rõ họ tên)"}, {Title: "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", Note: "(Ký tên, đóng dấu)"}},
 	}
 	at := time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC) // 08:02:03 in Vietnam
 	rows := [][]any{
@@ -50,6 +52,8 @@ func TestWriteReadsBack(t *testing.T) {
 		{"A5", "Tên đơn vị"}, {"B5", "Số lượng"}, {"B6", "Nam"}, {"C6", "Nữ"}, {"A7", "(1)"}, {"E7", "(5)"},
 		{"A8", "Sở Y tế"}, {"B8", "3"}, {"D8", "05/01/2026"}, {"E8", "07/12/2026 08:02:03"}, {"D9", ""},
 		{"A10", "Tổng cộng"}, {"B10", "13"}, {"C10", "4"}, {"A12", "Ghi chú: thử"},
+		{"C14", "Việt Trì, ngày 07 tháng 12 năm 2026"}, {"A14", ""}, {"A15", "NGƯỜI LẬP BIỂU"}, {"C15", "THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ"},
+		{"A16", "(Ký, ghi rõ họ tên)"}, {"C16", "(Ký tên, đóng dấu)"},
 	}
 	for _, c := range cells {
 		if got, err := f.GetCellValue("BM02", c.cell); err != nil || got != c.want {
@@ -57,7 +61,7 @@ func TestWriteReadsBack(t *testing.T) {
 		}
 	}
 	merges := sheettest.MergedRanges(t, f, "BM02")
-	for _, m := range []string{"A1:B1", "C1:E1", "A2:E2", "A5:A6", "B5:C5", "D5:D6", "E5:E6", "A12:E12"} {
+	for _, m := range []string{"A1:B1", "C1:E1", "A2:E2", "A5:A6", "B5:C5", "D5:D6", "E5:E6", "A12:E12", "C14:E14", "A15:B15", "C15:E15", "A16:B16", "C16:E16"} {
 		if !slices.Contains(merges, m) {
 			t.Errorf("merged ranges %v lack %s", merges, m)
 		}
