@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"io"
 	"net"
 	"net/http"
@@ -30,6 +31,15 @@ import (
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
+
+// KEK is the tests' key-encryption key of the dossiers' data keys.
+var KEK = func() seal.KeyWrapper {
+	k, err := seal.NewLocalKEK([]byte("apitest-key-encryption-key-32by!"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // PersonalIDKey is the tests' personal-ID secret.
 var PersonalIDKey = []byte("apitest-personal-id-key-0123456789abcdef")
@@ -138,6 +148,9 @@ func start(t testing.TB, o Options, conf *Conformance) *Env {
 	}
 	if cfg.PersonalIDKey == nil {
 		cfg.PersonalIDKey = PersonalIDKey
+	}
+	if cfg.KEK == nil {
+		cfg.KEK = KEK
 	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()

@@ -61,6 +61,10 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	defer closeStore()
+	if store, err = sealedStore(ctx, env, pool, store); err != nil {
+		fmt.Fprintln(env.Stderr, "hoso projections:", err)
+		return 2
+	}
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
 	// The deployment's policy as config read it (a file, or a preset with
 	// the national layer); a bare Env (tests) names a preset at most.

@@ -21,6 +21,9 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	}
 	cfg := service.ConfigFrom(env.Config)
 	cfg.DatabaseURL, cfg.CheckpointKey, cfg.Logger = url, cpKey, env.Log
+	if cfg.KEK, err = kek(env); err != nil {
+		return service.Config{}, err
+	}
 	return cfg, nil
 }
 

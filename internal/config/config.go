@@ -24,6 +24,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -80,6 +81,11 @@ type Config struct {
 	// development key on the private cluster).
 	CheckpointKeyPath string
 	CheckpointKey     *checkpoint.Key
+	// KEK is HOSO_KEK: the key-encryption keys that wrap the dossiers'
+	// data keys (docs/privacy.md), the current one first; nil when unset
+	// (cmd/hoso then uses the development key under var/ on the private
+	// cluster, and refuses elsewhere when the command needs it: NeedKEK).
+	KEK *seal.LocalKEK
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -90,6 +96,9 @@ const (
 	// that does), so HOSO_PERSONAL_ID_KEY must be set off the private
 	// cluster.
 	NeedPersonalIDKey Need = 1 << iota
+	// NeedKEK: the command reads or writes dossiers' sealed data, so
+	// HOSO_KEK must be set off the private cluster.
+	NeedKEK
 )
 
 // Load reads every HOSO_* variable through getenv (os.Getenv in
@@ -175,6 +184,18 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		} else {
 			c.CheckpointKey = &k
 		}
+	}
+	switch v := getenv("HOSO_KEK"); {
+	case v != "":
+		k, err := seal.ParseLocalKEK(v)
+		if err != nil {
+			bad(fmt.Errorf("HOSO_KEK: %w", err))
+		} else {
+			c.KEK = k
+		}
+	case c.DatabaseURL == "":
+	case need&NeedKEK != 0:
+		bad(errors.New("HOSO_KEK is not set: the key-encryption key of the dossiers' personal data (base64 of 32 bytes: openssl rand -base64 32; keep it, and every earlier one until `hoso keys rotate` ran)"))
 	}
 	return c, errors.Join(errs...)
 }

@@ -102,3 +102,17 @@ func (s *DataKeys) CountByKEK(ctx context.Context) (map[string]int, error) {
 	_, err = pgx.ForEachRow(rows, []any{&k, &n}, func() error { out[k] = n; return nil })
 	return out, err
 }
+
+// OnePerKEK returns one stored data key for each KEK that wraps any, so a
+// process can check at start that its KEK opens them all.
+func (s *DataKeys) OnePerKEK(ctx context.Context) ([]seal.Wrapped, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (kek_id) scope, kek_id, wrapped FROM data_keys ORDER BY kek_id, scope`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (seal.Wrapped, error) {
+		var w seal.Wrapped
+		err := r.Scan(&w.Scope, &w.KEKID, &w.Wrapped)
+		return w, err
+	})
+}

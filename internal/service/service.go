@@ -36,6 +36,7 @@ import (
 	"github.com/hoso-ledger/hoso/internal/config"
 	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/projections"
@@ -118,13 +119,17 @@ type Config struct {
 	// Passwords hashes new passwords; nil is the production cost
 	// (auth.DefaultParams). Tests pass a cheap one.
 	Passwords *auth.Hasher
+	// KEK wraps the dossiers' data keys (HOSO_KEK, or an HSM); Open
+	// refuses to start without one (docs/privacy.md).
+	KEK seal.KeyWrapper
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
 // context ends.
 type Service struct {
 	Pool        *pgxpool.Pool
-	Store       eventstore.Store
+	Store       eventstore.Store // the ledger as its readers see it: sensitive data opened
+	RawStore    eventstore.Store // the ledger as stored (sealed): hashes, Merkle log, audit bundles
 	Tree        *treelog.Log
 	Runner      *projections.Runner
 	Projections []projections.Projection
@@ -261,7 +266,12 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, closeStore)
-	s.Store = store
+	s.RawStore = store
+	sealed, err := SealStore(ctx, s.Pool, store, cfg.KEK)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = sealed
 
 	s.Projections, err = Projections(s.Store, pol)
 	if err != nil {
@@ -280,7 +290,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 				s.Processes.Wake()
 			}
 		}})
-	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
+	s.Tree = treelog.New(s.Pool, s.RawStore, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
 	l := ledger.Ledger{Store: s.Store}
 	cat := catalog.Default()
@@ -485,7 +495,16 @@ func ConfigFrom(c config.Config) Config {
 		MetricsListen:  c.MetricsListen,
 		CheckpointKey:  c.CheckpointKey,
 		TrustRoots:     c.TrustRoots,
+		KEK:            kekOrNil(c.KEK),
 	}
+}
+
+// kekOrNil keeps a nil key a nil interface.
+func kekOrNil(k *seal.LocalKEK) seal.KeyWrapper {
+	if k == nil {
+		return nil
+	}
+	return k
 }
 
 // newAuthStore is the credential store, at cfg's password cost.

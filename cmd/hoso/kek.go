@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/ledger/seal"
+)
+
+// kek is the key-encryption key of the dossiers' data keys: HOSO_KEK;
+// unset, the development key under var/ on the private cluster (made on
+// first use, like the checkpoint key); nil otherwise (config.Load has then
+// refused every command that needs one).
+func kek(env *Env) (seal.KeyWrapper, error) {
+	if env.Config.KEK != nil {
+		return env.Config.KEK, nil
+	}
+	if env.Config.DatabaseURL != "" {
+		return nil, nil
+	}
+	k, err := service.DevKEK(filepath.Join(env.RepoDir, "var", "kek.key"))
+	if err != nil {
+		return nil, fmt.Errorf("the development key-encryption key: %w", err)
+	}
+	return k, nil
+}
+
+// sealedStore is raw as the dossiers' readers and writers must see it:
+// sealed at rest under the data keys in pool, opened on read.
+func sealedStore(ctx context.Context, env *Env, pool *pgxpool.Pool, raw eventstore.Store) (eventstore.Store, error) {
+	k, err := kek(env)
+	if err != nil {
+		return nil, err
+	}
+	return service.SealStore(ctx, pool, raw, k)
+}
