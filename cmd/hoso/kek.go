@@ -32,7 +32,7 @@ func kek(env *Env) (seal.KeyWrapper, error) {
 
 // sealedStore is raw as the dossiers' readers and writers must see it:
 // sealed at rest under the data keys in pool, opened on read.
-func sealedStore(ctx context.Context, env *Env, pool *pgxpool.Pool, raw eventstore.Store) (eventstore.Store, error) {
+func sealedStore(ctx context.Context, env *Env, pool *pgxpool.Pool, raw eventstore.Store) (*seal.Store, error) {
 	k, err := kek(env)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -38,7 +39,7 @@ type Env struct {
 
 	// projections lists the read models `hoso projections` knows:
 	// service.Projections when nil (tests add one of their own).
-	projections func(eventstore.Store, policy.Policy) ([]projections.Projection, error)
+	projections func(eventstore.Store, policy.Policy, seal.Privacy) ([]projections.Projection, error)
 }
 
 type command struct {
@@ -59,7 +60,7 @@ var commands = []command{
 	{name: "dev", summary: "the service on its default local setup with a demo province: what `make run` starts", run: runDev, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "migrate", summary: "apply pending database migrations", run: runMigrate},
 	{name: "demo", summary: "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", run: runDemo, need: config.NeedPersonalIDKey | config.NeedKEK},
-	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections, need: config.NeedKEK},
+	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "verify", summary: "recompute every stream's hash chain and the Merkle root; name each problem", run: runVerify},
 	{name: "checkpoint", summary: "sign a checkpoint of the Merkle log now and print it (or --out FILE)", run: runCheckpoint},
 	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", run: runAudit},

@@ -37,6 +37,13 @@ func SealStore(ctx context.Context, pool *pgxpool.Pool, raw eventstore.Store, ke
 	return seal.NewStore(raw, seal.NewKeyring(keys, kek, 0), dossier.SensitivePayloadPaths, SealedStreams), nil
 }
 
+// Privacy is what the read models need to keep personal data sealed: the
+// sealing store's keyring and the token key (HOSO_PERSONAL_ID_KEY, kept
+// out of the database like the KEK).
+func Privacy(store *seal.Store, tokenKey []byte) seal.Privacy {
+	return seal.NewPrivacy(store.Keys(), tokenKey)
+}
+
 // CheckKEK unwraps one stored data key per KEK id found in the table.
 func CheckKEK(ctx context.Context, keys *pgadapter.DataKeys, kek seal.KeyWrapper) error {
 	sample, err := keys.OnePerKEK(ctx)
@@ -56,29 +63,35 @@ func CheckKEK(ctx context.Context, keys *pgadapter.DataKeys, kek seal.KeyWrapper
 // DevKEK is the development key-encryption key: it reads the key at path, writing a fresh one there first when there
 // is none.
 func DevKEK(path string) (*seal.LocalKEK, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		k, gerr := seal.GenerateKEK()
-		if gerr != nil {
-			return nil, gerr
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := writeNewKEK(path); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			_, err = f.WriteString(k + "\n")
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, err
-		}
-		b, err = os.ReadFile(path)
 	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return seal.ParseLocalKEK(strings.TrimSpace(string(b)))
+}
+
+// writeNewKEK writes a fresh key to path, readable by its owner only; it
+// fails with fs.ErrExist when another process made one first.
+func writeNewKEK(path string) error {
+	k, err := seal.GenerateKEK()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(k + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

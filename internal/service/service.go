@@ -180,14 +180,15 @@ func Policy(name string) (policy.Policy, error) {
 }
 
 // Projections lists every read model of the service, for the runner and
-// for `hoso projections`.
-func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
+// for `hoso projections`. pv seals what the read models keep of personal
+// data (Privacy(store, key)); the zero Privacy keeps it in clear (tests).
+func Projections(store eventstore.Store, pol policy.Policy, pv seal.Privacy) ([]projections.Projection, error) {
 	comp, err := compliance.New(pol, calendar.Official())
 	if err != nil {
 		return nil, err
 	}
 	return []projections.Projection{
-		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		dossiers.New(store).WithPrivacy(pv), audit.New().WithPrivacy(pv), orgs.New(), comp, stats.New(catalog.Default()).WithPrivacy(pv),
 		attachments.New(), transfers.New(), processes.NewProjection(),
 	}, nil
 }
@@ -273,7 +274,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.Store = sealed
 
-	s.Projections, err = Projections(s.Store, pol)
+	pv := Privacy(sealed, cfg.PersonalIDKey)
+	s.Projections, err = Projections(s.Store, pol, pv)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +308,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Logger:       cfg.Logger,
 	}
 	s.Deps = &api.Deps{
-		Views:       pgadapter.NewReadModels(s.Pool),
+		Views:       pgadapter.NewReadModels(s.Pool).WithPrivacy(pv),
 		ReadLog:     pgadapter.NewReadLog(readLog),
 		Idempotency: pgadapter.NewIdempotency(s.Pool),
 		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),

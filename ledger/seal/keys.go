@@ -188,24 +188,39 @@ func (r *Keyring) Key(ctx context.Context, scope string, create bool) (*DataKey,
 	return k, nil
 }
 
+// boxMarker starts a sealed read-model blob: JSON, what such columns held
+// before sealing, never starts with it.
+const boxMarker = 0x01
+
 // Seal seals a read model's blob under scope's data key (created if need
 // be). purpose names the column ("dossiers.document"), so a blob copied to
-// another column or dossier does not open.
+// another column or dossier does not open. A nil Keyring returns plaintext
+// as it is (read models built without keys: tests).
 func (r *Keyring) Seal(ctx context.Context, scope, purpose string, plaintext []byte) ([]byte, error) {
+	if r == nil {
+		return plaintext, nil
+	}
 	k, err := r.Key(ctx, scope, true)
 	if err != nil {
 		return nil, err
 	}
-	return k.seal(boxAAD(scope, purpose), plaintext), nil
+	return append([]byte{boxMarker}, k.seal(boxAAD(scope, purpose), plaintext)...), nil
 }
 
-// Open opens a blob Seal made.
-func (r *Keyring) Open(ctx context.Context, scope, purpose string, sealed []byte) ([]byte, error) {
+// Open opens a blob Seal made; a blob that is not sealed (written before
+// sealing began, or without keys) is returned as it is.
+func (r *Keyring) Open(ctx context.Context, scope, purpose string, blob []byte) ([]byte, error) {
+	if len(blob) == 0 || blob[0] != boxMarker {
+		return blob, nil
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: %s of %s is sealed and no keyring is configured", ErrKey, purpose, scope)
+	}
 	k, err := r.Key(ctx, scope, false)
 	if err != nil {
 		return nil, err
 	}
-	return k.open(boxAAD(scope, purpose), sealed)
+	return k.open(boxAAD(scope, purpose), blob[1:])
 }
 
 func boxAAD(scope, purpose string) []byte {
