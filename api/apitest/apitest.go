@@ -57,6 +57,10 @@ type Options struct {
 	// NoOpenAPI turns off the check of every exchange against the OpenAPI
 	// document (see Conformance.CheckExchange), which is on by default.
 	NoOpenAPI bool
+	// AdminName is the seed administrator's username, "quantri" when
+	// empty (a test that also loads the demo province, whose administrator
+	// has that name, picks another).
+	AdminName string
 }
 
 // Env is one running service.
@@ -98,7 +102,11 @@ func Start(t testing.TB, opts ...Options) *Env {
 	}
 	e := start(t, o, conf)
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
-	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
+	admin := o.AdminName
+	if admin == "" {
+		admin = "quantri"
+	}
+	e.Admin = e.Account(admin, "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
 	// (cheap at Passwords' cost, but still a request and a throttle row);
 	// the login route has tests of its own.

@@ -231,7 +231,7 @@ func TestPostgresCrashesUnderWrites(t *testing.T) {
 	t.Logf("%d appends acknowledged; %d sequencer batches failed in their COPY or COMMIT",
 		acked.Load(), lateFailures(logs.String())+int(callerLate.Load()))
 
-	rep, err := verify.Verify(ctx, svc.Store, verify.Options{Tree: svc.Tree})
+	rep, err := verify.Verify(ctx, svc.RawStore, verify.Options{Tree: svc.Tree})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -310,7 +310,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s.Deps = &api.Deps{
 		Views:       pgadapter.NewReadModels(s.Pool).WithPrivacy(pv),
 		ReadLog:     pgadapter.NewReadLog(readLog),
-		Idempotency: pgadapter.NewIdempotency(s.Pool),
+		Idempotency: pgadapter.NewIdempotency(s.Pool).WithPrivacy(pv),
 		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
 		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
 		Throttle:    pgadapter.NewCounters(s.Pool),

@@ -70,7 +70,7 @@ func TestServiceRunsOnEachBackend(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			env.WaitCaughtUp()
-			rep, err := verify.Verify(ctx, env.Svc.Store, verify.Options{Tree: env.Svc.Tree})
+			rep, err := verify.Verify(ctx, env.Svc.RawStore, verify.Options{Tree: env.Svc.Tree})
 			if err != nil {
 				t.Fatal(err)
 			}

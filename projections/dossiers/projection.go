@@ -125,7 +125,7 @@ CREATE TABLE %[1]s (
     updated_at           timestamptz NOT NULL,   -- recorded_at of the last event that changed the document
     last_recorded_at     timestamptz NOT NULL,   -- of the last event applied
     last_effective_date  date        NOT NULL,
-    document             json        COMPRESSION lz4 NOT NULL, -- dossier.Document as encoded, personal ID number blanked
+    document             bytea       COMPRESSION lz4 NOT NULL, -- dossier.Document as encoded, personal ID number blanked; sealed (docs/privacy.md)
     document_sha256      bytea       NOT NULL,   -- of the document as encoded, to detect changes
     fold_tail            text        NOT NULL    -- internal: see state.tail
 );
