@@ -66,6 +66,7 @@ var commands = []command{
 	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE", run: runAudit},
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
 	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey | config.NeedKEK},
+	{name: "keys", summary: "the dossiers' data keys (docs/privacy.md): status | rotate (re-wrap them under HOSO_KEK's first key; no event changes)", run: runKeys, need: config.NeedKEK},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
