@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/internal/hsm"
 	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/ledger/seal"
 )
@@ -17,6 +18,17 @@ import (
 // first use, like the checkpoint key); nil otherwise (config.Load has then
 // refused every command that needs one).
 func kek(env *Env) (seal.KeyWrapper, error) {
+	if c := env.Config.KEKPKCS11; c != nil {
+		// The HSM's session lasts as long as the process.
+		k, err := hsm.Open(*c)
+		if err != nil {
+			return nil, fmt.Errorf("HOSO_KEK_PKCS11: %w", err)
+		}
+		if env.Config.KEK != nil {
+			return seal.Chain{k, env.Config.KEK}, nil
+		}
+		return k, nil
+	}
 	if env.Config.KEK != nil {
 		return env.Config.KEK, nil
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/hsm"
 	"github.com/hoso-ledger/hoso/ledger/seal"
 	"go.yaml.in/yaml/v4"
 )
@@ -86,6 +87,11 @@ type Config struct {
 	// (cmd/hoso then uses the development key under var/ on the private
 	// cluster, and refuses elsewhere when the command needs it: NeedKEK).
 	KEK *seal.LocalKEK
+	// KEKPKCS11 is HOSO_KEK_PKCS11 ("module=PATH;token=LABEL;key=LABEL")
+	// with the PIN of HOSO_KEK_PKCS11_PIN: the key-encryption key on an
+	// HSM, which then wraps new data keys (HOSO_KEK's keys, if set, still
+	// unwrap the older ones until `hoso keys rotate`); nil when unset.
+	KEKPKCS11 *hsm.Config
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -185,7 +191,16 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 			c.CheckpointKey = &k
 		}
 	}
+	if v := getenv("HOSO_KEK_PKCS11"); v != "" {
+		h, err := hsm.ParseConfig(v, getenv("HOSO_KEK_PKCS11_PIN"))
+		if err != nil {
+			bad(fmt.Errorf("HOSO_KEK_PKCS11: %w", err))
+		} else {
+			c.KEKPKCS11 = &h
+		}
+	}
 	switch v := getenv("HOSO_KEK"); {
+	case c.KEKPKCS11 != nil && v == "":
 	case v != "":
 		k, err := seal.ParseLocalKEK(v)
 		if err != nil {

@@ -23,6 +23,10 @@ var ErrKey = errors.New("seal: data key unavailable")
 // ErrNoKey is ErrKey for a scope that has no data key yet.
 var ErrNoKey = fmt.Errorf("%w: none stored", ErrKey)
 
+// ErrUnknownKEK is ErrKey for a data key wrapped under a key-encryption
+// key the wrapper does not hold.
+var ErrUnknownKEK = fmt.Errorf("%w: unknown key-encryption key", ErrKey)
+
 // DataKeySize is the size of a data key: AES-256.
 const DataKeySize = 32
 

@@ -115,5 +115,5 @@ func (l *LocalKEK) Unwrap(_ context.Context, scope, kekID string, wrapped []byte
 		}
 		return raw, nil
 	}
-	return nil, fmt.Errorf("%w: key-encryption key %s is not configured (HOSO_KEK)", ErrKey, kekID)
+	return nil, fmt.Errorf("%w: key-encryption key %s is not configured (HOSO_KEK)", ErrUnknownKEK, kekID)
 }
