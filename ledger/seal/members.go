@@ -110,8 +110,7 @@ func extract(raw json.RawMessage, t *trie, prefix []string, out *[]member) (json
 		if !changed {
 			return raw, false, nil
 		}
-		b, err := json.Marshal(arr)
-		return b, true, err
+		return encodeArray(arr), true, nil
 	}
 	if trimmed[0] != '{' {
 		return raw, false, nil
@@ -124,52 +123,7 @@ func extract(raw json.RawMessage, t *trie, prefix []string, out *[]member) (json
 	if err != nil || !changed {
 		return raw, false, err
 	}
-	b, err := json.Marshal(m)
-	return b, true, err
-}
-
-// setPath puts v at path inside raw (objects by key, arrays by index).
-func setPath(raw json.RawMessage, path []string, v json.RawMessage) (json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var arr []json.RawMessage
-		if err := json.Unmarshal(trimmed, &arr); err != nil {
-			return nil, err
-		}
-		i, err := strconv.Atoi(path[0])
-		if err != nil || i < 0 || i >= len(arr) {
-			return nil, fmt.Errorf("seal: sealed value at index %q of an array of %d", path[0], len(arr))
-		}
-		if len(path) == 1 {
-			arr[i] = v
-		} else if arr[i], err = setPath(arr[i], path[1:], v); err != nil {
-			return nil, err
-		}
-		return json.Marshal(arr)
-	}
-	m := map[string]json.RawMessage{}
-	if len(trimmed) > 0 && !isNull(trimmed) {
-		if err := json.Unmarshal(trimmed, &m); err != nil {
-			return nil, err
-		}
-	}
-	if err := setMember(m, path, v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(m)
-}
-
-func setMember(m map[string]json.RawMessage, path []string, v json.RawMessage) error {
-	if len(path) == 1 {
-		m[path[0]] = v
-		return nil
-	}
-	nv, err := setPath(m[path[0]], path[1:], v)
-	if err != nil {
-		return err
-	}
-	m[path[0]] = nv
-	return nil
+	return encodeObject(m), true, nil
 }
 
 // sealMembers returns payload with the members paths name sealed under k
@@ -197,13 +151,16 @@ func sealMembers(k *DataKey, aad []byte, payload []byte, t *trie) ([]byte, bool,
 		return nil, false, err
 	}
 	m[SealedMember] = s
-	b, err := json.Marshal(m)
-	return b, true, err
+	return encodeObject(m), true, nil
 }
 
-// IsSealed reports whether payload has a SealedMember at its top level
-// (cheaply: most payloads do not mention it at all).
+// IsSealed reports whether payload has a SealedMember at its top level.
+// The stores hand back canonical JSON (RFC 8785), where it comes first;
+// anything else is parsed only when it mentions the member at all.
 func IsSealed(payload []byte) bool {
+	if bytes.HasPrefix(payload, []byte(`{"`+SealedMember+`":`)) {
+		return true
+	}
 	if !bytes.Contains(payload, []byte(`"`+SealedMember+`"`)) {
 		return false
 	}
@@ -238,9 +195,138 @@ func openMembers(k *DataKey, aad []byte, payload []byte) ([]byte, error) {
 		if len(mb.P) == 0 {
 			return nil, fmt.Errorf("seal: a sealed member without a path")
 		}
-		if err := setMember(m, mb.P, mb.V); err != nil {
+	}
+	if err := mergeObject(m, members); err != nil {
+		return nil, err
+	}
+	return encodeObject(m), nil
+}
+
+// mergeObject puts members (paths relative to m) into m, decoding and
+// encoding each container on their paths once, however many members it
+// receives.
+func mergeObject(m map[string]json.RawMessage, members []member) error {
+	groups, order := groupByHead(members)
+	for _, k := range order {
+		g := groups[k]
+		var deeper []member
+		for _, mb := range g {
+			if len(mb.P) == 1 {
+				m[k] = mb.V
+			} else {
+				deeper = append(deeper, member{P: mb.P[1:], V: mb.V})
+			}
+		}
+		if len(deeper) == 0 {
+			continue
+		}
+		nv, err := merge(m[k], deeper)
+		if err != nil {
+			return err
+		}
+		m[k] = nv
+	}
+	return nil
+}
+
+func groupByHead(members []member) (map[string][]member, []string) {
+	groups := map[string][]member{}
+	var order []string
+	for _, mb := range members {
+		if _, ok := groups[mb.P[0]]; !ok {
+			order = append(order, mb.P[0])
+		}
+		groups[mb.P[0]] = append(groups[mb.P[0]], mb)
+	}
+	return groups, order
+}
+
+// merge is mergeObject on raw: an object, or an array whose elements the
+// members' first path elements index.
+func merge(raw json.RawMessage, members []member) (json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(trimmed, &arr); err != nil {
+			return nil, err
+		}
+		groups, order := groupByHead(members)
+		for _, k := range order {
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(arr) {
+				return nil, fmt.Errorf("seal: sealed value at index %q of an array of %d", k, len(arr))
+			}
+			var deeper []member
+			for _, mb := range groups[k] {
+				if len(mb.P) == 1 {
+					arr[i] = mb.V
+				} else {
+					deeper = append(deeper, member{P: mb.P[1:], V: mb.V})
+				}
+			}
+			if len(deeper) > 0 {
+				if arr[i], err = merge(arr[i], deeper); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return encodeArray(arr), nil
+	}
+	m := map[string]json.RawMessage{}
+	if len(trimmed) > 0 && !isNull(trimmed) {
+		if err := json.Unmarshal(trimmed, &m); err != nil {
 			return nil, err
 		}
 	}
-	return json.Marshal(m)
+	if err := mergeObject(m, members); err != nil {
+		return nil, err
+	}
+	return encodeObject(m), nil
+}
+
+// encodeObject writes m as a JSON object, keys sorted. Its values are
+// valid JSON already (they come from json.Unmarshal, or from a sealed
+// blob that authenticated), so unlike json.Marshal it does not validate
+// and compact each of them again: that was most of an open's cost.
+func encodeObject(m map[string]json.RawMessage) []byte {
+	keys := make([]string, 0, len(m))
+	n := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 4
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = append(b, m[k]...)
+	}
+	return append(b, '}')
+}
+
+func encodeArray(arr []json.RawMessage) []byte {
+	n := 2
+	for _, v := range arr {
+		n += len(v) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, v := range arr {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
+	}
+	return append(b, ']')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

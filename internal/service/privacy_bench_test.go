@@ -1,0 +1,169 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/domain/dossier"
+	"github.com/hoso-ledger/hoso/eventstore"
+	"github.com/hoso-ledger/hoso/eventstore/postgres"
+	"github.com/hoso-ledger/hoso/internal/demo"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/ledger/seal"
+	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/dossiers"
+	"github.com/hoso-ledger/hoso/projections/stats"
+)
+
+// privacySide is one of the two ledgers the benchmark compares: the same
+// demo province written in clear (the baseline, as before this change) or
+// sealed, each in a schema of its own.
+type privacySide struct {
+	name  string
+	pool  *pgxpool.Pool
+	store eventstore.Store
+	pv    seal.Privacy
+	ids   []domain.DossierID
+}
+
+// benchDossiers is the size of the benchmark's province: big enough for
+// every kind of event the demo writes, small enough to write twice in a
+// minute.
+const benchDossiers = 400
+
+func privacySides(b *testing.B) []*privacySide {
+	b.Helper()
+	ctx := context.Background()
+	var out []*privacySide
+	for _, sealed := range []bool{false, true} {
+		pool, _ := pgtest.New(b)
+		raw := postgres.New(pool, postgres.Options{BatchSize: 2000})
+		s := &privacySide{name: "clear", pool: pool, store: raw}
+		if sealed {
+			st, err := service.SealStore(ctx, pool, raw, apitest.KEK)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.name, s.store, s.pv = "sealed", st, service.Privacy(st, apitest.PersonalIDKey)
+		}
+		if _, err := demo.Run(ctx, ledger.Ledger{Store: s.store}, demo.Config{Dossiers: benchDossiers, Seed: 1, Workers: 2, PersonalIDKey: apitest.PersonalIDKey}); err != nil {
+			b.Fatal(err)
+		}
+		rows, err := pool.Query(ctx, `SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'dossier-%' ORDER BY 1`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var stream string
+			if err := rows.Scan(&stream); err != nil {
+				b.Fatal(err)
+			}
+			id, err := domain.ParseDossierID(stream[len("dossier-"):])
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.ids = append(s.ids, id)
+		}
+		rows.Close()
+		out = append(out, s)
+	}
+	return out
+}
+
+// BenchmarkPrivacy measures what sealing costs: the rebuild of the three
+// read models that seal (dossiers, audit, stats) and the two reads of a
+// dossier (the read model's document, the ledger's history replayed), on
+// the same demo province written in clear and sealed, in the same run.
+//
+//	go test -run '^$' -bench BenchmarkPrivacy -benchtime 3x -count 3 ./internal/service/
+func BenchmarkPrivacy(b *testing.B) {
+	ctx := context.Background()
+	sides := privacySides(b)
+	models := []func(s *privacySide) projections.Projection{
+		func(s *privacySide) projections.Projection { return dossiers.New(s.store).WithPrivacy(s.pv) },
+		func(s *privacySide) projections.Projection { return audit.New().WithPrivacy(s.pv) },
+		func(s *privacySide) projections.Projection {
+			return stats.New(catalog.Default()).WithPrivacy(s.pv)
+		},
+	}
+	for _, m := range models {
+		for _, s := range sides {
+			p := m(s)
+			b.Run("rebuild/"+p.Name()+"/"+s.name, func(b *testing.B) {
+				r := projections.NewRunner(s.pool, s.store, projections.Config{PollInterval: 200 * time.Millisecond})
+				var applied int64
+				var took time.Duration
+				for b.Loop() {
+					var last projections.Progress
+					began := time.Now()
+					if err := r.Rebuild(ctx, p, projections.RebuildOptions{Fresh: true, Progress: func(pr projections.Progress) { last = pr }}); err != nil {
+						b.Fatal(err)
+					}
+					took += time.Since(began)
+					applied += last.Applied
+				}
+				b.ReportMetric(float64(applied)/took.Seconds(), "events/s")
+			})
+		}
+	}
+	for _, s := range sides {
+		r := projections.NewRunner(s.pool, s.store, projections.Config{PollInterval: 200 * time.Millisecond})
+		if err := r.Rebuild(ctx, dossiers.New(s.store).WithPrivacy(s.pv), projections.RebuildOptions{Fresh: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, s := range sides {
+		b.Run("read-model/"+s.name, func(b *testing.B) {
+			pv := s.pv
+			if pv.Keys != nil {
+				// A fresh keyring: the data keys are unwrapped once each, as
+				// after a restart, then come from its cache.
+				pv = service.Privacy(mustSeal(b, s), apitest.PersonalIDKey)
+			}
+			i := 0
+			for b.Loop() {
+				if _, err := dossiers.GetWith(ctx, s.pool, pv, s.ids[i%len(s.ids)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+	for _, s := range sides {
+		b.Run("ledger-load/"+s.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := (ledger.Ledger{Store: s.store}).Load(ctx, s.ids[i%len(s.ids)].StreamID(), dossier.Decode); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+	b.Logf("%d dossiers, %d events per side", len(sides[0].ids), countEvents(b, sides[0].pool))
+}
+
+func mustSeal(b *testing.B, s *privacySide) *seal.Store {
+	st, err := service.SealStore(context.Background(), s.pool, s.store.(*seal.Store).Inner(), apitest.KEK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+func countEvents(b *testing.B, pool *pgxpool.Pool) int {
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
