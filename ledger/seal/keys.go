@@ -103,6 +103,19 @@ func (k *DataKey) seal(aad, plaintext []byte) []byte {
 	return k.aead.Seal(out, nonce, plaintext, aad)
 }
 
+// sealRandom is seal with a random nonce, after a one-byte prefix: for
+// read-model blobs, which need no determinism (nothing retries them by
+// content), it spares the pass of the nonce's HMAC over the plaintext.
+func (k *DataKey) sealRandom(prefix byte, aad, plaintext []byte) ([]byte, error) {
+	n := k.aead.NonceSize()
+	out := make([]byte, 1+n, 1+n+len(plaintext)+k.aead.Overhead())
+	out[0] = prefix
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, err
+	}
+	return k.aead.Seal(out, out[1:], plaintext, aad), nil
+}
+
 func (k *DataKey) open(aad, sealed []byte) ([]byte, error) {
 	n := k.aead.NonceSize()
 	if len(sealed) < n+k.aead.Overhead() {
@@ -208,7 +221,7 @@ func (r *Keyring) Seal(ctx context.Context, scope, purpose string, plaintext []b
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte{boxMarker}, k.seal(boxAAD(scope, purpose), plaintext)...), nil
+	return k.sealRandom(boxMarker, boxAAD(scope, purpose), plaintext)
 }
 
 // Open opens a blob Seal made; a blob that is not sealed (written before
