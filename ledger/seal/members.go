@@ -126,9 +126,12 @@ func extract(raw json.RawMessage, t *trie, prefix []string, out *[]member) (json
 	return encodeObject(m), true, nil
 }
 
-// sealMembers returns payload with the members paths name sealed under k
-// into SealedMember, and whether anything was sealed (a payload with none
-// of them is returned as it is).
+// sealMembers returns payload with the members paths name removed and,
+// in SealedMember, sealed under k: the original value of every top-level
+// member it changed. Opening then puts those back whole (one scan of the
+// payload, no nested decoding), while the stored payload keeps the
+// non-sensitive rest of each member readable. A payload with none of the
+// members is returned as it is.
 func sealMembers(k *DataKey, aad []byte, payload []byte, t *trie) ([]byte, bool, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &m); err != nil {
@@ -137,16 +140,22 @@ func sealMembers(k *DataKey, aad []byte, payload []byte, t *trie) ([]byte, bool,
 	if _, ok := m[SealedMember]; ok {
 		return nil, false, fmt.Errorf("seal: payload already has a %q member", SealedMember)
 	}
+	originals := make(map[string]json.RawMessage, len(t.keys))
+	for _, key := range t.keys {
+		if v, ok := m[key]; ok {
+			originals[key] = v
+		}
+	}
 	var out []member
 	changed, err := extractObject(m, t, nil, &out)
 	if err != nil || !changed {
 		return payload, false, err
 	}
-	pt, err := json.Marshal(out)
-	if err != nil {
-		return nil, false, err
+	sealed := map[string]json.RawMessage{}
+	for _, mb := range out {
+		sealed[mb.P[0]] = originals[mb.P[0]]
 	}
-	s, err := json.Marshal(k.sealText(aad, pt))
+	s, err := json.Marshal(k.sealText(aad, encodeObject(sealed)))
 	if err != nil {
 		return nil, false, err
 	}
@@ -187,99 +196,12 @@ func openMembers(k *DataKey, aad []byte, payload []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var members []member
-	if err := json.Unmarshal(pt, &members); err != nil {
+	var originals map[string]json.RawMessage
+	if err := json.Unmarshal(pt, &originals); err != nil {
 		return nil, fmt.Errorf("seal: sealed members: %w", err)
 	}
-	for _, mb := range members {
-		if len(mb.P) == 0 {
-			return nil, fmt.Errorf("seal: a sealed member without a path")
-		}
-	}
-	if err := mergeObject(m, members); err != nil {
-		return nil, err
-	}
-	return encodeObject(m), nil
-}
-
-// mergeObject puts members (paths relative to m) into m, decoding and
-// encoding each container on their paths once, however many members it
-// receives.
-func mergeObject(m map[string]json.RawMessage, members []member) error {
-	groups, order := groupByHead(members)
-	for _, k := range order {
-		g := groups[k]
-		var deeper []member
-		for _, mb := range g {
-			if len(mb.P) == 1 {
-				m[k] = mb.V
-			} else {
-				deeper = append(deeper, member{P: mb.P[1:], V: mb.V})
-			}
-		}
-		if len(deeper) == 0 {
-			continue
-		}
-		nv, err := merge(m[k], deeper)
-		if err != nil {
-			return err
-		}
-		m[k] = nv
-	}
-	return nil
-}
-
-func groupByHead(members []member) (map[string][]member, []string) {
-	groups := map[string][]member{}
-	var order []string
-	for _, mb := range members {
-		if _, ok := groups[mb.P[0]]; !ok {
-			order = append(order, mb.P[0])
-		}
-		groups[mb.P[0]] = append(groups[mb.P[0]], mb)
-	}
-	return groups, order
-}
-
-// merge is mergeObject on raw: an object, or an array whose elements the
-// members' first path elements index.
-func merge(raw json.RawMessage, members []member) (json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var arr []json.RawMessage
-		if err := json.Unmarshal(trimmed, &arr); err != nil {
-			return nil, err
-		}
-		groups, order := groupByHead(members)
-		for _, k := range order {
-			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(arr) {
-				return nil, fmt.Errorf("seal: sealed value at index %q of an array of %d", k, len(arr))
-			}
-			var deeper []member
-			for _, mb := range groups[k] {
-				if len(mb.P) == 1 {
-					arr[i] = mb.V
-				} else {
-					deeper = append(deeper, member{P: mb.P[1:], V: mb.V})
-				}
-			}
-			if len(deeper) > 0 {
-				if arr[i], err = merge(arr[i], deeper); err != nil {
-					return nil, err
-				}
-			}
-		}
-		return encodeArray(arr), nil
-	}
-	m := map[string]json.RawMessage{}
-	if len(trimmed) > 0 && !isNull(trimmed) {
-		if err := json.Unmarshal(trimmed, &m); err != nil {
-			return nil, err
-		}
-	}
-	if err := mergeObject(m, members); err != nil {
-		return nil, err
+	for key, v := range originals {
+		m[key] = v
 	}
 	return encodeObject(m), nil
 }
