@@ -468,7 +468,7 @@ func TestLateUnitApprovalSupplement(t *testing.T) {
 		t.Errorf("status of supplement 1: %d %s", r.status, r.body)
 	}
 	// The offline audit bundle of the supplement verifies as the original's.
-	b, err := auditbundle.ExportSupplement(ctx, a.Svc.Pool, a.Svc.Store, a.Svc.Tree, doh, month, approval.LevelDepartment, 1, a.key.VerifierKey, time.Now())
+	b, err := auditbundle.ExportSupplement(ctx, a.Svc.Pool, a.Svc.RawStore, a.Svc.Tree, doh, month, approval.LevelDepartment, 1, a.key.VerifierKey, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

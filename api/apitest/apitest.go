@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +32,15 @@ import (
 	"github.com/hoso-ledger/hoso/internal/service"
 )
 
+// KEK is the tests' key-encryption key of the dossiers' data keys.
+var KEK = func() seal.KeyWrapper {
+	k, err := seal.NewLocalKEK([]byte("apitest-key-encryption-key-32by!"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 // PersonalIDKey is the tests' personal-ID secret.
 var PersonalIDKey = []byte("apitest-personal-id-key-0123456789abcdef")
 
@@ -47,6 +57,10 @@ type Options struct {
 	// NoOpenAPI turns off the check of every exchange against the OpenAPI
 	// document (see Conformance.CheckExchange), which is on by default.
 	NoOpenAPI bool
+	// AdminName is the seed administrator's username, "quantri" when
+	// empty (a test that also loads the demo province, whose administrator
+	// has that name, picks another).
+	AdminName string
 }
 
 // Env is one running service.
@@ -88,7 +102,11 @@ func Start(t testing.TB, opts ...Options) *Env {
 	}
 	e := start(t, o, conf)
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
-	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
+	admin := o.AdminName
+	if admin == "" {
+		admin = "quantri"
+	}
+	e.Admin = e.Account(admin, "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
 	// (cheap at Passwords' cost, but still a request and a throttle row);
 	// the login route has tests of its own.
@@ -138,6 +156,9 @@ func start(t testing.TB, o Options, conf *Conformance) *Env {
 	}
 	if cfg.PersonalIDKey == nil {
 		cfg.PersonalIDKey = PersonalIDKey
+	}
+	if cfg.KEK == nil {
+		cfg.KEK = KEK
 	}
 	if cfg.Registerer == nil {
 		cfg.Registerer = prometheus.NewRegistry()

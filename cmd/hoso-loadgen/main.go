@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		cfg.phases = append(cfg.phases, p)
 	}
-	conf, err := config.Load(getenv, config.NeedPersonalIDKey)
+	conf, err := config.Load(getenv, config.NeedPersonalIDKey|config.NeedKEK)
 	if err != nil {
 		problems = append(problems, strings.Split(err.Error(), "\n")...)
 	}
@@ -144,6 +144,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if scfg.DatabaseURL, err = devDatabase(ctx); err != nil {
 			fmt.Fprintln(env.Stderr, "hoso-loadgen:", err)
 			return 1
+		}
+		// The private cluster's data keys are wrapped by make run's key.
+		if scfg.KEK == nil {
+			wd, _ := os.Getwd()
+			if scfg.KEK, err = service.DevKEK(filepath.Join(wd, "var", "kek.key")); err != nil {
+				fmt.Fprintln(env.Stderr, "hoso-loadgen:", err)
+				return 1
+			}
 		}
 	}
 	if err := loadgen(ctx, env, scfg, cfg); err != nil {

@@ -104,7 +104,11 @@ func loadDemo(ctx context.Context, env *Env, cfg demo.Config) (demo.Summary, err
 		return demo.Summary{}, err
 	}
 	defer pool.Close()
-	ledger := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	store, err := sealedStore(ctx, env, pool, postgres.New(pool, postgres.Options{}))
+	if err != nil {
+		return demo.Summary{}, err
+	}
+	ledger := ledger.Ledger{Store: store}
 	last := time.Now()
 	cfg.Progress = func(phase string, done, total int) {
 		if done == total || time.Since(last) > 5*time.Second {

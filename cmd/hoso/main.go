@@ -18,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -38,7 +39,7 @@ type Env struct {
 
 	// projections lists the read models `hoso projections` knows:
 	// service.Projections when nil (tests add one of their own).
-	projections func(eventstore.Store, policy.Policy) ([]projections.Projection, error)
+	projections func(eventstore.Store, policy.Policy, seal.Privacy) ([]projections.Projection, error)
 }
 
 type command struct {
@@ -55,16 +56,17 @@ type command struct {
 // commands is every subcommand, in the order `hoso help` lists them; each
 // lives in its own file beside this one.
 var commands = []command{
-	{name: "serve", summary: "run the HTTP API (HOSO_LISTEN, default 127.0.0.1:8080) with the projections (HOSO_PROJECTIONS=off to run them elsewhere)", run: runServe, need: config.NeedPersonalIDKey},
-	{name: "dev", summary: "the service on its default local setup with a demo province: what `make run` starts", run: runDev, need: config.NeedPersonalIDKey},
+	{name: "serve", summary: "run the HTTP API (HOSO_LISTEN, default 127.0.0.1:8080) with the projections (HOSO_PROJECTIONS=off to run them elsewhere)", run: runServe, need: config.NeedPersonalIDKey | config.NeedKEK},
+	{name: "dev", summary: "the service on its default local setup with a demo province: what `make run` starts", run: runDev, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "migrate", summary: "apply pending database migrations", run: runMigrate},
-	{name: "demo", summary: "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", run: runDemo, need: config.NeedPersonalIDKey},
-	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections},
+	{name: "demo", summary: "generate a synthetic province through the services (idempotent): [--dossiers N] [--seed S] [--workers W]", run: runDemo, need: config.NeedPersonalIDKey | config.NeedKEK},
+	{name: "projections", summary: "read models: status | rebuild [-fresh] NAME | retry NAME", run: runProjections, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "verify", summary: "recompute every stream's hash chain and the Merkle root; name each problem", run: runVerify},
 	{name: "checkpoint", summary: "sign a checkpoint of the Merkle log now and print it (or --out FILE)", run: runCheckpoint},
 	{name: "audit", summary: "offline audit bundle of a monthly approval: export --org ID --month YYYY-MM --out FILE | verify FILE (a bundle or a dossier export .zip)", run: runAudit},
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
-	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey},
+	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey | config.NeedKEK},
+	{name: "keys", summary: "the dossiers' data keys (docs/privacy.md): status | rotate (re-wrap them under HOSO_KEK's first key; no event changes)", run: runKeys, need: config.NeedKEK},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
 	{name: "import", summary: "bulk import of an existing province's dossiers with their history: template | FILE --org ID --decision \"số, dd/mm/yyyy, cơ quan\" [--dry-run] [--skip-invalid] | sample --people N --out FILE", run: runImport, need: config.NeedPersonalIDKey},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,

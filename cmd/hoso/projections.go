@@ -61,6 +61,12 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	defer closeStore()
+	sealed, err := sealedStore(ctx, env, pool, store)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso projections:", err)
+		return 2
+	}
+	store = sealed
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
 	// The deployment's policy as config read it (a file, or a preset with
 	// the national layer); a bare Env (tests) names a preset at most.
@@ -75,7 +81,7 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	if env.projections != nil {
 		list = env.projections
 	}
-	all, err := list(store, pol)
+	all, err := list(store, pol, service.Privacy(sealed, env.Config.PersonalIDKey))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -37,8 +38,8 @@ ON CONFLICT (stream_id) DO UPDATE SET last_version = greatest(s.last_version, ex
 }
 
 // withCLICounter is the service's read models and cliCounter.
-func withCLICounter(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
-	all, err := service.Projections(store, pol)
+func withCLICounter(store eventstore.Store, pol policy.Policy, pv seal.Privacy) ([]projections.Projection, error) {
+	all, err := service.Projections(store, pol, pv)
 	return append(all, cliCounter{}), err
 }
 
@@ -51,7 +52,7 @@ func TestProjectionsCommand(t *testing.T) {
 			t.Fatalf("runHoso(%v): a projections command only", args)
 		}
 		var out, errOut bytes.Buffer
-		env := &Env{Config: config.Config{DatabaseURL: url}, Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""),
+		env := &Env{Config: config.Config{DatabaseURL: url, KEK: mustKEK(t, testKEK)}, Getenv: func(string) string { return "" }, Stdin: strings.NewReader(""),
 			Stdout: &out, Stderr: &errOut, Log: slog.New(slog.DiscardHandler), projections: withCLICounter}
 		code := runProjections(context.Background(), env, args[1:])
 		return code, out.String(), errOut.String()

@@ -65,6 +65,9 @@ func runReservations(ctx context.Context, env *Env, args []string) int {
 		return fail(err)
 	}
 	defer closeStore()
+	if store, err = sealedStore(ctx, env, pool, store); err != nil {
+		return fail(err)
+	}
 	dossiers := app.Dossiers{Ledger: ledger.Ledger{Store: store}, PersonalIDKey: key}
 	now := time.Now().UTC()
 	orphans, err := dossiers.ListOrphanReservations(ctx, now, *grace)

@@ -72,6 +72,8 @@ func TestReleaseOrphanReservations(t *testing.T) {
 				return url
 			case "HOSO_PERSONAL_ID_KEY":
 				return key
+			case "HOSO_KEK":
+				return testKEK
 			case "USER":
 				return "tester"
 			}

@@ -27,6 +27,9 @@ func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
 	if err := withSync(env, &cfg); err != nil {
 		return service.Config{}, err
 	}
+	if cfg.KEK, err = kek(env); err != nil {
+		return service.Config{}, err
+	}
 	return cfg, nil
 }
 

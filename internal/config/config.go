@@ -26,6 +26,8 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/hsm"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -106,6 +108,16 @@ type Config struct {
 	// Sync is the delivery to the national database (HOSO_NATIONAL_*,
 	// HOSO_NATS_URL, HOSO_SYNC_KEY).
 	Sync Sync
+	// KEK is HOSO_KEK: the key-encryption keys that wrap the dossiers'
+	// data keys (docs/privacy.md), the current one first; nil when unset
+	// (cmd/hoso then uses the development key under var/ on the private
+	// cluster, and refuses elsewhere when the command needs it: NeedKEK).
+	KEK *seal.LocalKEK
+	// KEKPKCS11 is HOSO_KEK_PKCS11 ("module=PATH;token=LABEL;key=LABEL")
+	// with the PIN of HOSO_KEK_PKCS11_PIN: the key-encryption key on an
+	// HSM, which then wraps new data keys (HOSO_KEK's keys, if set, still
+	// unwrap the older ones until `hoso keys rotate`); nil when unset.
+	KEKPKCS11 *hsm.Config
 }
 
 // Need says what a command cannot run without, beyond well-formed values.
@@ -116,6 +128,9 @@ const (
 	// that does), so HOSO_PERSONAL_ID_KEY must be set off the private
 	// cluster.
 	NeedPersonalIDKey Need = 1 << iota
+	// NeedKEK: the command reads or writes dossiers' sealed data, so
+	// HOSO_KEK must be set off the private cluster.
+	NeedKEK
 )
 
 // Load reads every HOSO_* variable through getenv (os.Getenv in
@@ -234,6 +249,27 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		}
 	}
 	c.Sync = loadSync(getenv, bad)
+	if v := getenv("HOSO_KEK_PKCS11"); v != "" {
+		h, err := hsm.ParseConfig(v, getenv("HOSO_KEK_PKCS11_PIN"))
+		if err != nil {
+			bad(fmt.Errorf("HOSO_KEK_PKCS11: %w", err))
+		} else {
+			c.KEKPKCS11 = &h
+		}
+	}
+	switch v := getenv("HOSO_KEK"); {
+	case c.KEKPKCS11 != nil && v == "":
+	case v != "":
+		k, err := seal.ParseLocalKEK(v)
+		if err != nil {
+			bad(fmt.Errorf("HOSO_KEK: %w", err))
+		} else {
+			c.KEK = k
+		}
+	case c.DatabaseURL == "":
+	case need&NeedKEK != 0:
+		bad(errors.New("HOSO_KEK is not set: the key-encryption key of the dossiers' personal data (base64 of 32 bytes: openssl rand -base64 32; keep it, and every earlier one until `hoso keys rotate` ran)"))
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -216,3 +216,45 @@ func TestSigningChecksVariables(t *testing.T) {
 		t.Fatalf("errors = %q, want the three variables named", got)
 	}
 }
+
+func TestLoadKEK(t *testing.T) {
+	t.Parallel()
+	const key = "Y21kLXRlc3RzLWtleS1lbmNyeXB0aW9uLWtleS0zMmI="
+	db := "postgres://db/hoso"
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // "local", "pkcs11", "none", or the error's text
+	}{
+		{"none on the private cluster", nil, "none"},
+		{"required elsewhere", map[string]string{"HOSO_DATABASE_URL": db}, "HOSO_KEK is not set"},
+		{"a local key", map[string]string{"HOSO_DATABASE_URL": db, "HOSO_KEK": key}, "local"},
+		{"a bad local key", map[string]string{"HOSO_KEK": "abc"}, "HOSO_KEK: key 1 is"},
+		{"an HSM", map[string]string{"HOSO_DATABASE_URL": db, "HOSO_KEK_PKCS11": "module=/m.so;token=t;key=k", "HOSO_KEK_PKCS11_PIN": "1"}, "pkcs11"},
+		{"an HSM and the old keys", map[string]string{"HOSO_DATABASE_URL": db, "HOSO_KEK_PKCS11": "module=/m.so;token=t;key=k", "HOSO_KEK": key}, "pkcs11+local"},
+		{"a bad HSM setting", map[string]string{"HOSO_DATABASE_URL": db, "HOSO_KEK_PKCS11": "module=/m.so", "HOSO_KEK": key}, "HOSO_KEK_PKCS11: missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tc.vars), config.NeedKEK)
+			var kinds []string
+			if c.KEKPKCS11 != nil {
+				kinds = append(kinds, "pkcs11")
+			}
+			if c.KEK != nil {
+				kinds = append(kinds, "local")
+			}
+			got := strings.Join(kinds, "+")
+			if got == "" {
+				got = "none"
+			}
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.HasPrefix(got, tc.want) {
+				t.Errorf("Load(%v) = %s, want %s", tc.vars, got, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,7 +19,20 @@ import (
 // Idempotency is api.IdempotencyStore on the idempotency_keys table.
 type Idempotency struct {
 	pool *pgxpool.Pool
+	pv   seal.Privacy
 }
+
+// WithPrivacy seals the stored responses (they may hold a dossier's
+// sensitive fields) under a data key of the calling account.
+func (s *Idempotency) WithPrivacy(pv seal.Privacy) *Idempotency {
+	s.pv = pv
+	return s
+}
+
+// idempotencyScope is the data-key scope of an account's stored responses.
+func idempotencyScope(account uuid.UUID) string { return "idempotency-" + account.String() }
+
+const idempotencyPurpose = "idempotency_keys.body"
 
 // NewIdempotency returns the store on pool.
 func NewIdempotency(pool *pgxpool.Pool) *Idempotency { return &Idempotency{pool: pool} }
@@ -61,6 +75,9 @@ func (s *Idempotency) Complete(ctx context.Context, k api.IdempotencyKey, at tim
 	if err != nil {
 		return err
 	}
+	if body, err = s.pv.Seal(ctx, idempotencyScope(k.Account), idempotencyPurpose, body); err != nil {
+		return err
+	}
 	_, err = s.pool.Exec(ctx, `
 		UPDATE idempotency_keys SET completed_at = $4, status = $5, headers = $6, body = $7
 		WHERE account_id = $1 AND key = $2 AND request_sha256 = $3 AND completed_at IS NULL`,
@@ -86,6 +103,9 @@ func (s *Idempotency) Lookup(ctx context.Context, account uuid.UUID, key string)
 	}
 	if completed != nil && status != nil {
 		r.Completed, r.Status = true, *status
+	}
+	if r.Body, err = s.pv.Open(ctx, idempotencyScope(account), idempotencyPurpose, r.Body); err != nil {
+		return r, fmt.Errorf("pgadapter: idempotency key: %w", err)
 	}
 	return r, nil
 }

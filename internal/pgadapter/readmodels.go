@@ -3,6 +3,7 @@ package pgadapter
 import (
 	"context"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"strconv"
 	"strings"
 
@@ -24,10 +25,18 @@ import (
 // pool whose search_path holds their views, and the read log's table.
 type ReadModels struct {
 	pool *pgxpool.Pool
+	pv   seal.Privacy
 }
 
 // NewReadModels returns the read models on pool.
 func NewReadModels(pool *pgxpool.Pool) *ReadModels { return &ReadModels{pool: pool} }
+
+// WithPrivacy reads read models built with pv (docs/privacy.md): sealed
+// documents, diffs and payloads are opened, tokens turned back into codes.
+func (m *ReadModels) WithPrivacy(pv seal.Privacy) *ReadModels {
+	m.pv = pv
+	return m
+}
 
 var _ api.ReadModels = (*ReadModels)(nil)
 
@@ -82,17 +91,17 @@ func (m *ReadModels) ManagedDossiers(ctx context.Context, o domain.OrgID, d doma
 
 // Dossier implements api.DossierReader.
 func (m *ReadModels) Dossier(ctx context.Context, id domain.DossierID) (dossiers.Dossier, error) {
-	return dossiers.Get(ctx, m.pool, id)
+	return dossiers.GetWith(ctx, m.pool, m.pv, id)
 }
 
 // SearchDossiers implements api.DossierReader.
 func (m *ReadModels) SearchDossiers(ctx context.Context, q dossiers.Query) (dossiers.Page, error) {
-	return dossiers.Search(ctx, m.pool, q)
+	return dossiers.SearchWith(ctx, m.pool, m.pv, q)
 }
 
 // Archive implements api.DossierReader.
 func (m *ReadModels) Archive(ctx context.Context, q dossiers.ArchiveQuery) (dossiers.ArchivePage, error) {
-	return dossiers.Archive(ctx, m.pool, q)
+	return dossiers.ArchiveWith(ctx, m.pool, m.pv, q)
 }
 
 // ComplianceItems implements api.ReportReader.
@@ -132,17 +141,17 @@ func (m *ReadModels) StatsReportByOrg(ctx context.Context, scope []domain.OrgID,
 
 // Headcount implements api.ReportReader.
 func (m *ReadModels) Headcount(ctx context.Context, q stats.Query) ([]stats.Row, error) {
-	return stats.Headcount(ctx, m.pool, q)
+	return stats.HeadcountWith(ctx, m.pool, m.pv, nil, q)
 }
 
 // AuditByDossier implements api.AuditReader.
 func (m *ReadModels) AuditByDossier(ctx context.Context, id domain.DossierID) ([]audit.Entry, error) {
-	return audit.ByDossier(ctx, m.pool, id)
+	return audit.ByDossierWith(ctx, m.pool, m.pv, id)
 }
 
 // AuditQuery implements api.AuditReader.
 func (m *ReadModels) AuditQuery(ctx context.Context, f audit.Filter) (audit.Page, error) {
-	return audit.Query(ctx, m.pool, f)
+	return audit.QueryWith(ctx, m.pool, m.pv, f)
 }
 
 // Reads implements api.AuditReader: the dossier_reads table joined to the

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/verify"
 	"github.com/hoso-ledger/hoso/internal/devdb"
@@ -102,6 +103,7 @@ func TestPostgresCrashesUnderWrites(t *testing.T) {
 	logs := &syncBuffer{}
 	svc, err := service.Open(ctx, service.Config{
 		DatabaseURL:   cluster.URL("crash"),
+		KEK:           apitest.KEK,
 		Listen:        "127.0.0.1:0",
 		NoProjections: true,
 		Registerer:    prometheus.NewRegistry(),
@@ -229,7 +231,7 @@ func TestPostgresCrashesUnderWrites(t *testing.T) {
 	t.Logf("%d appends acknowledged; %d sequencer batches failed in their COPY or COMMIT",
 		acked.Load(), lateFailures(logs.String())+int(callerLate.Load()))
 
-	rep, err := verify.Verify(ctx, svc.Store, verify.Options{Tree: svc.Tree})
+	rep, err := verify.Verify(ctx, svc.RawStore, verify.Options{Tree: svc.Tree})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ import (
 	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/internal/tsa"
 	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/projections"
@@ -135,13 +136,17 @@ type Config struct {
 	Seal *export.Seal
 	// Sync, when set, runs the delivery to the national database.
 	Sync *SyncConfig
+	// KEK wraps the dossiers' data keys (HOSO_KEK, or an HSM); Open
+	// refuses to start without one (docs/privacy.md).
+	KEK seal.KeyWrapper
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
 // context ends.
 type Service struct {
 	Pool        *pgxpool.Pool
-	Store       eventstore.Store
+	Store       eventstore.Store // the ledger as its readers see it: sensitive data opened
+	RawStore    eventstore.Store // the ledger as stored (sealed): hashes, Merkle log, audit bundles
 	Tree        *treelog.Log
 	Runner      *projections.Runner
 	Projections []projections.Projection
@@ -197,14 +202,15 @@ func Policy(name string) (policy.Policy, error) {
 }
 
 // Projections lists every read model of the service, for the runner and
-// for `hoso projections`.
-func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Projection, error) {
+// for `hoso projections`. pv seals what the read models keep of personal
+// data (Privacy(store, key)); the zero Privacy keeps it in clear (tests).
+func Projections(store eventstore.Store, pol policy.Policy, pv seal.Privacy) ([]projections.Projection, error) {
 	comp, err := compliance.New(pol, calendar.Official())
 	if err != nil {
 		return nil, err
 	}
 	return []projections.Projection{
-		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
+		dossiers.New(store).WithPrivacy(pv), audit.New().WithPrivacy(pv), orgs.New(), comp, stats.New(catalog.Default()).WithPrivacy(pv),
 		attachments.New(), transfers.New(), processes.NewProjection(),
 		syncstatus.New(),
 	}, nil
@@ -284,9 +290,15 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, closeStore)
-	s.Store = store
+	s.RawStore = store
+	sealed, err := SealStore(ctx, s.Pool, store, cfg.KEK)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = sealed
 
-	s.Projections, err = Projections(s.Store, pol)
+	pv := Privacy(sealed, cfg.PersonalIDKey)
+	s.Projections, err = Projections(s.Store, pol, pv)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +315,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 				s.Processes.Wake()
 			}
 		}})
-	s.Tree = treelog.New(s.Pool, s.Store, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
+	s.Tree = treelog.New(s.Pool, s.RawStore, treelog.Options{Log: cfg.Logger, PollInterval: cfg.PollInterval})
 
 	l := ledger.Ledger{Store: s.Store}
 	cat := catalog.Default()
@@ -319,9 +331,9 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Logger:       cfg.Logger,
 	}
 	s.Deps = &api.Deps{
-		Views:       pgadapter.NewReadModels(s.Pool),
+		Views:       pgadapter.NewReadModels(s.Pool).WithPrivacy(pv),
 		ReadLog:     pgadapter.NewReadLog(readLog),
-		Idempotency: pgadapter.NewIdempotency(s.Pool),
+		Idempotency: pgadapter.NewIdempotency(s.Pool).WithPrivacy(pv),
 		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
 		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
 		Throttle:    pgadapter.NewCounters(s.Pool),
@@ -533,7 +545,16 @@ func ConfigFrom(c config.Config) Config {
 		// Certificate status and time stamps of approvals.
 		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
 		Seal: c.Seal,
+		KEK:  kekOrNil(c.KEK),
 	}
+}
+
+// kekOrNil keeps a nil key a nil interface.
+func kekOrNil(k *seal.LocalKEK) seal.KeyWrapper {
+	if k == nil {
+		return nil
+	}
+	return k
 }
 
 // newAuthStore is the credential store, at cfg's password cost.

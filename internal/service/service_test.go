@@ -70,7 +70,7 @@ func TestServiceRunsOnEachBackend(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			env.WaitCaughtUp()
-			rep, err := verify.Verify(ctx, env.Svc.Store, verify.Options{Tree: env.Svc.Tree})
+			rep, err := verify.Verify(ctx, env.Svc.RawStore, verify.Options{Tree: env.Svc.Tree})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,7 +181,7 @@ func TestProductionPasswordCost(t *testing.T) {
 	t.Parallel()
 	pool, _ := pgtest.New(t)
 	svc, err := service.Open(context.Background(), service.Config{Pool: pool, Listen: "127.0.0.1:0",
-		PersonalIDKey: apitest.PersonalIDKey, Registerer: prometheus.NewRegistry()})
+		PersonalIDKey: apitest.PersonalIDKey, KEK: apitest.KEK, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"runtime"
 	"slices"
 	"strings"
@@ -50,6 +51,23 @@ type Projection struct {
 	limit int
 	// every is how far the snapshot table may lag the trail, in events.
 	every uint64
+	// pv seals the diffs, payloads and snapshots of dossier entries.
+	pv seal.Privacy
+}
+
+// Purposes of the trail's sealed blobs (seal.Keyring.Seal).
+const (
+	DiffPurpose     = "audit.diff"
+	DataPurpose     = "audit.data"
+	SnapshotPurpose = "audit.snapshot"
+)
+
+// WithPrivacy makes the trail seal what it stores of dossiers (diffs,
+// payloads, snapshots) under each dossier's data key; readers must use
+// the same Privacy (QueryWith, ByDossierWith).
+func (p *Projection) WithPrivacy(pv seal.Privacy) *Projection {
+	p.pv = pv
+	return p
 }
 
 type cacheKey struct {
@@ -116,8 +134,9 @@ func (*Projection) Name() string { return Name }
 // inside them but one ->> lookup, and parsing them into jsonb was most of
 // the server's work in a rebuild; the payload is now stored byte for byte
 // as the ledger holds it. 3: imported_from (go-live, issue 14), the
-// source of imported history.
-func (*Projection) Version() int { return 3 }
+// source of imported history. 4: the diffs, payloads and snapshots of
+// dossiers are sealed bytea (docs/privacy.md).
+func (*Projection) Version() int { return 4 }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string { return []string{EntriesView, DossiersView} }
@@ -157,15 +176,15 @@ CREATE TABLE %[1]s (
     orgs               uuid[]      NOT NULL, -- the orgs the entry concerns (Filter.Orgs)
     is_correction      boolean     NOT NULL,
     corrects           uuid,
-    diff               json COMPRESSION lz4, -- dossier events: [{path, before, after}]; NULL otherwise
-    data               json COMPRESSION lz4 NOT NULL, -- the payload as recorded, byte for byte
+    diff               bytea COMPRESSION lz4, -- dossier events: [{path, before, after}], sealed; NULL otherwise
+    data               bytea COMPRESSION lz4 NOT NULL, -- the payload (JSON); a dossier's opened and sealed as a whole (docs/privacy.md)
     hash               bytea       NOT NULL
 );
 CREATE UNIQUE INDEX %[3]s ON %[1]s (dossier_id, version) WHERE dossier_id IS NOT NULL;
 CREATE TABLE %[2]s (
     dossier_id  uuid   PRIMARY KEY,
     version     bigint NOT NULL,
-    doc         json   COMPRESSION lz4 NOT NULL
+    doc         bytea  COMPRESSION lz4 NOT NULL -- sealed
 ) WITH (fillfactor = 70);`, e, d, t.Name("audit_entries_dossier")))
 	return err
 }
@@ -247,7 +266,11 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if err := p.parallel(order, func(id uuid.UUID) error {
 		st := states[id]
 		if st.raw != nil {
-			if err := json.Unmarshal(st.raw, &st.doc); err != nil {
+			doc, err := p.pv.Open(ctx, domain.DossierID(id).StreamID(), SnapshotPurpose, st.raw)
+			if err != nil {
+				return &projections.EventError{Index: byDossier[id][0].index, Err: fmt.Errorf("audit: dossier %s: stored snapshot: %w", id, err)}
+			}
+			if err := json.Unmarshal(doc, &st.doc); err != nil {
 				return &projections.EventError{Index: byDossier[id][0].index, Err: fmt.Errorf("audit: dossier %s: stored snapshot: %w", id, err)}
 			}
 			st.raw = nil
@@ -274,7 +297,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			need = append(need, id)
 		}
 	}
-	if err := loadHistories(ctx, tx, entries, need, states); err != nil {
+	if err := p.loadHistories(ctx, tx, entries, need, states); err != nil {
 		return err
 	}
 	if err := p.parallel(order, func(id uuid.UUID) error {
@@ -282,10 +305,10 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	}); err != nil {
 		return err
 	}
-	if err := writeEntries(ctx, tx, entries, fresh); err != nil {
+	if err := p.writeEntries(ctx, tx, entries, fresh); err != nil {
 		return err
 	}
-	if err := writeStates(ctx, tx, snaps, order, states, p.every); err != nil {
+	if err := p.writeStates(ctx, tx, snaps, order, states, p.every); err != nil {
 		return err
 	}
 	p.remember(t.Generation(), states)
@@ -430,7 +453,7 @@ SELECT d.id, coalesce(s.version, 0), coalesce((SELECT max(e.version) FROM `+entr
 
 // loadHistories reads the recorded history of the dossiers from the trail
 // itself, which keeps every payload.
-func loadHistories(ctx context.Context, tx pgx.Tx, table string, ids []uuid.UUID, states map[uuid.UUID]*loadedState) error {
+func (p *Projection) loadHistories(ctx context.Context, tx pgx.Tx, table string, ids []uuid.UUID, states map[uuid.UUID]*loadedState) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -447,6 +470,10 @@ func loadHistories(ctx context.Context, tx pgx.Tx, table string, ids []uuid.UUID
 		var data []byte
 		if err := rows.Scan(&did, &eid, &version, &typ, &data); err != nil {
 			return fmt.Errorf("audit: reading histories: %w", err)
+		}
+		data, err := p.pv.Open(ctx, domain.DossierID(did).StreamID(), DataPurpose, data)
+		if err != nil {
+			return fmt.Errorf("audit: history of dossier %s: %w", did, err)
 		}
 		e, err := dossier.Decode(typ, data)
 		if err != nil {
@@ -589,7 +616,7 @@ var entryColumns = []string{
 	"is_correction", "corrects", "diff", "data", "hash",
 }
 
-func writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending) error {
+func (p *Projection) writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending) error {
 	rows := make([][]any, len(fresh))
 	for i, pe := range fresh {
 		ev, m := pe.ev, pe.ev.Meta
@@ -602,8 +629,19 @@ func writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending
 			sKind, sNumber, sDate, sIssuer, sSHA = text(sd.Kind), text(sd.Number), date(sd.Date), text(sd.Issuer), text(sd.SHA256)
 		}
 		var diffJSON any
-		if pe.diff != nil {
-			diffJSON = json.RawMessage(pe.diff)
+		data := []byte(ev.Data)
+		if pe.dossier != uuid.Nil {
+			var err error
+			if pe.diff != nil {
+				if diffJSON, err = p.pv.Seal(ctx, ev.StreamID, DiffPurpose, pe.diff); err != nil {
+					return fmt.Errorf("audit: sealing the diff of %s: %w", ev.ID, err)
+				}
+			}
+			if data, err = p.pv.Seal(ctx, ev.StreamID, DataPurpose, data); err != nil {
+				return fmt.Errorf("audit: sealing the payload of %s: %w", ev.ID, err)
+			}
+		} else if pe.diff != nil {
+			diffJSON = []byte(pe.diff)
 		}
 		rows[i] = []any{
 			[16]byte(ev.ID), ev.StreamID, int64(ev.Version), ev.Position.String(), ev.Type,
@@ -612,7 +650,7 @@ func writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending
 			sKind, sNumber, sDate, sIssuer, sSHA,
 			text(m.Reason), text(m.RequestID), text(m.CorrelationID), text(m.CausationID), text(m.ImportedFrom),
 			dossierID, uuidOrNil(pe.managing), uuidOrNil(pe.managingAfter), raw(pe.orgs),
-			pe.ev.Type == dossier.TypeCorrected, uuidOrNil(pe.corrects), diffJSON, json.RawMessage(ev.Data), ev.Hash[:],
+			pe.ev.Type == dossier.TypeCorrected, uuidOrNil(pe.corrects), diffJSON, data, ev.Hash[:],
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, entryColumns, pgx.CopyFromRows(rows)); err != nil {
@@ -623,10 +661,10 @@ func writeEntries(ctx context.Context, tx pgx.Tx, table string, fresh []*pending
 
 // writeStates writes the snapshots that lag their trail by every events or
 // more.
-func writeStates(ctx context.Context, tx pgx.Tx, table string, order []uuid.UUID, states map[uuid.UUID]*loadedState, every uint64) error {
+func (p *Projection) writeStates(ctx context.Context, tx pgx.Tx, table string, order []uuid.UUID, states map[uuid.UUID]*loadedState, every uint64) error {
 	var ids [][16]byte
 	var versions []int64
-	var docs []string
+	var docs [][]byte
 	for _, id := range order {
 		st := states[id]
 		if !st.dirty || st.version-st.snapVersion < every {
@@ -636,16 +674,19 @@ func writeStates(ctx context.Context, tx pgx.Tx, table string, order []uuid.UUID
 		if err != nil {
 			return fmt.Errorf("audit: encoding snapshot of dossier %s: %w", id, err)
 		}
+		if b, err = p.pv.Seal(ctx, domain.DossierID(id).StreamID(), SnapshotPurpose, b); err != nil {
+			return fmt.Errorf("audit: sealing snapshot of dossier %s: %w", id, err)
+		}
 		ids = append(ids, id)
 		versions = append(versions, int64(st.version))
-		docs = append(docs, string(b))
+		docs = append(docs, b)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
 INSERT INTO `+table+` (dossier_id, version, doc)
-SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::json[])
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bytea[])
 ON CONFLICT (dossier_id) DO UPDATE SET version = excluded.version, doc = excluded.doc
  WHERE `+table+`.version < excluded.version`, ids, versions, docs)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"strconv"
 	"strings"
 	"time"
@@ -143,6 +144,12 @@ const entrySelect = `SELECT event_id, stream_id, version, position, type,
 // after every cursor). It returns an error wrapping domain.ErrInvalid for a
 // malformed cursor, a negative limit or inverted bounds.
 func Query(ctx context.Context, db Querier, f Filter) (Page, error) {
+	return QueryWith(ctx, db, seal.Privacy{}, f)
+}
+
+// QueryWith is Query on a trail built WithPrivacy(pv): the diffs and
+// payloads of dossier entries are opened.
+func QueryWith(ctx context.Context, db Querier, pv seal.Privacy, f Filter) (Page, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -205,7 +212,7 @@ func Query(ctx context.Context, db Querier, f Filter) (Page, error) {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
 	sql += " ORDER BY position LIMIT " + arg(f.Limit+1)
-	entries, err := queryEntries(ctx, db, sql, args...)
+	entries, err := queryEntries(ctx, db, pv, sql, args...)
 	if err != nil {
 		return Page{}, err
 	}
@@ -221,10 +228,15 @@ func Query(ctx context.Context, db Querier, f Filter) (Page, error) {
 // ByDossier returns the dossier's whole history as the trail shows it,
 // ordered by stream version; empty (and no error) for an unknown dossier.
 func ByDossier(ctx context.Context, db Querier, id domain.DossierID) ([]Entry, error) {
-	return queryEntries(ctx, db, entrySelect+` WHERE dossier_id = $1 ORDER BY version`, uuid.UUID(id))
+	return ByDossierWith(ctx, db, seal.Privacy{}, id)
 }
 
-func queryEntries(ctx context.Context, db Querier, sql string, args ...any) ([]Entry, error) {
+// ByDossierWith is ByDossier on a trail built WithPrivacy(pv).
+func ByDossierWith(ctx context.Context, db Querier, pv seal.Privacy, id domain.DossierID) ([]Entry, error) {
+	return queryEntries(ctx, db, pv, entrySelect+` WHERE dossier_id = $1 ORDER BY version`, uuid.UUID(id))
+}
+
+func queryEntries(ctx context.Context, db Querier, pv seal.Privacy, sql string, args ...any) ([]Entry, error) {
 	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit: query: %w", err)
@@ -232,7 +244,7 @@ func queryEntries(ctx context.Context, db Querier, sql string, args ...any) ([]E
 	defer rows.Close()
 	out := []Entry{}
 	for rows.Next() {
-		e, err := scanEntry(rows)
+		e, err := scanEntry(ctx, pv, rows)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +256,7 @@ func queryEntries(ctx context.Context, db Querier, sql string, args ...any) ([]E
 	return out, nil
 }
 
-func scanEntry(rows pgx.Rows) (Entry, error) {
+func scanEntry(ctx context.Context, pv seal.Privacy, rows pgx.Rows) (Entry, error) {
 	var (
 		e                                            Entry
 		version                                      int64
@@ -282,6 +294,15 @@ func scanEntry(rows pgx.Rows) (Entry, error) {
 	e.ManagingOrg = domain.OrgID(deref(managing))
 	e.ManagingOrgAfter = domain.OrgID(deref(managingAfter))
 	e.Corrects = deref(correcta)
+	if !e.Dossier.IsZero() {
+		scope := e.Dossier.StreamID()
+		if diffJSON, err = pv.Open(ctx, scope, DiffPurpose, diffJSON); err != nil {
+			return Entry{}, fmt.Errorf("audit: entry %s: diff: %w", e.EventID, err)
+		}
+		if e.Data, err = pv.Open(ctx, scope, DataPurpose, e.Data); err != nil {
+			return Entry{}, fmt.Errorf("audit: entry %s: payload: %w", e.EventID, err)
+		}
+	}
 	if diffJSON != nil {
 		if err := json.Unmarshal(diffJSON, &e.Diff); err != nil {
 			return Entry{}, fmt.Errorf("audit: entry %s: diff: %w", e.EventID, err)

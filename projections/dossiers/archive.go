@@ -3,6 +3,7 @@ package dossiers
 import (
 	"context"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ type ArchiveQuery struct {
 	CivilServantNo   string
 	// PersonalIDNumber finds the dossier by number through its digest.
 	PersonalIDNumber string
+	pidDigest        string // see Query.pidDigest
 
 	Sort ArchiveSort
 	// Limit is the page size, 1..MaxLimit; zero means DefaultLimit.
@@ -131,6 +133,23 @@ func decodeArchiveCursor(s string, sort ArchiveSort) (archiveCursor, error) {
 // Text behaves as in Search: word prefixes first, and only when the first
 // page finds nobody, the typo-forgiving match, remembered by the cursor.
 func Archive(ctx context.Context, db Querier, q ArchiveQuery) (ArchivePage, error) {
+	return ArchiveWith(ctx, db, seal.Privacy{}, q)
+}
+
+// ArchiveWith is Archive on a read model built WithPrivacy(pv) (see
+// SearchWith).
+func ArchiveWith(ctx context.Context, db Querier, pv seal.Privacy, q ArchiveQuery) (ArchivePage, error) {
+	if q.PersonalIDNumber != "" && pv.TokenKey != nil {
+		q.pidDigest = personalIDDigest(pv, strings.TrimSpace(q.PersonalIDNumber))
+	}
+	page, err := archivePages(ctx, db, q)
+	for i := range page.Items {
+		openSummary(pv, &page.Items[i].Summary)
+	}
+	return page, err
+}
+
+func archivePages(ctx context.Context, db Querier, q ArchiveQuery) (ArchivePage, error) {
 	if err := CheckText(q.Text); err != nil {
 		return ArchivePage{}, err
 	}
@@ -208,7 +227,7 @@ func archiveSQL(q ArchiveQuery, fuzzy bool) (sql string, args []any, limit int, 
 		Scope: q.Scope, IncludeRevoked: q.IncludeRevoked, Text: q.Text, Archive: ArchivedOnly,
 		Statuses: q.Statuses, Classes: q.Classes, ManagingOrgs: q.ManagingOrgs, EmployingUnits: q.EmployingUnits,
 		Sexes: q.Sexes, BornFrom: q.BornFrom, BornTo: q.BornTo, CivilServantNo: q.CivilServantNo,
-		PersonalIDNumber: q.PersonalIDNumber,
+		PersonalIDNumber: q.PersonalIDNumber, pidDigest: q.pidDigest,
 	}, fuzzy)
 	if err != nil || !ok {
 		return "", nil, 0, err

@@ -13,6 +13,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 )
 
 // state is what the projection keeps of one dossier between batches: the
@@ -31,6 +32,9 @@ type state struct {
 	tail       []uuid.UUID
 	revokedOrg domain.OrgID
 	pidDigest  string
+	// pidNumber is the number folded in by this batch, in memory only:
+	// write turns it into pidDigest under the projection's key.
+	pidNumber string
 }
 
 // snapshot turns s into a short history that dossier.Replay folds into a
@@ -252,9 +256,20 @@ func fromHistory(history []domain.Recorded) (*state, error) {
 // number, never the number itself (the ledger holds it).
 func (s *state) seal() {
 	if n := s.doc.Header.PersonalIDNumber; n != "" {
-		s.pidDigest = dossier.PersonalIDDigest(n)
+		s.pidNumber = n
 	}
 	s.doc.Header.PersonalIDNumber = ""
+}
+
+// personalIDDigest is what the read model stores to find a person by
+// number: the keyed token when the projection has a key (HOSO_PERSONAL_ID_KEY,
+// never in the database), else the unkeyed digest of read models built
+// without keys (tests).
+func personalIDDigest(pv seal.Privacy, n string) string {
+	if pv.TokenKey != nil {
+		return pv.Token("personal_id", n)
+	}
+	return dossier.PersonalIDDigest(n)
 }
 
 // foldTail computes the tail (see state.tail) of a whole history: the last

@@ -18,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/vntext"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -40,13 +41,16 @@ const (
 // and the document is json, not jsonb: nothing queries inside it, and
 // parsing it into jsonb on every upsert was most of a rebuild's server
 // time. 4: dossier.reactivated.v1 (TG 10.1) ends a departure in the
-// archive register.
-const version = 4
+// archive register. 5: personal data sealed (docs/privacy.md): the
+// document is a sealed bytea, ethnicity and religion are keyed tokens, the
+// personal-ID digest is keyed.
+const version = 5
 
 // Projection is the dossiers read model. It is safe for concurrent use: it
 // holds no state between calls beyond the store it reads histories from.
 type Projection struct {
 	store eventstore.Store
+	pv    seal.Privacy
 	slow  atomic.Int64 // events folded by replaying the whole history (tests)
 }
 
@@ -61,6 +65,18 @@ var (
 // not the latest, see the package documentation); it must be the store
 // whose log the runner feeds.
 func New(store eventstore.Store) *Projection { return &Projection{store: store} }
+
+// WithPrivacy makes the projection seal what it stores of personal data
+// (the document under the dossier's data key; tokens for the searchable
+// sensitive columns). Readers must then use the same Privacy (GetWith,
+// SearchWith).
+func (p *Projection) WithPrivacy(pv seal.Privacy) *Projection {
+	p.pv = pv
+	return p
+}
+
+// DocumentPurpose names the document column in its sealed blobs.
+const DocumentPurpose = "dossiers.document"
 
 // Name implements projections.Projection.
 func (*Projection) Name() string { return Name }
@@ -109,7 +125,7 @@ CREATE TABLE %[1]s (
     updated_at           timestamptz NOT NULL,   -- recorded_at of the last event that changed the document
     last_recorded_at     timestamptz NOT NULL,   -- of the last event applied
     last_effective_date  date        NOT NULL,
-    document             json        COMPRESSION lz4 NOT NULL, -- dossier.Document as encoded, personal ID number blanked
+    document             bytea       COMPRESSION lz4 NOT NULL, -- dossier.Document as encoded, personal ID number blanked; sealed (docs/privacy.md)
     document_sha256      bytea       NOT NULL,   -- of the document as encoded, to detect changes
     fold_tail            text        NOT NULL    -- internal: see state.tail
 );
@@ -227,7 +243,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if len(order) == 0 {
 		return nil
 	}
-	if err := load(ctx, tx, t, byID); err != nil {
+	if err := p.load(ctx, tx, t, byID); err != nil {
 		return err
 	}
 	var out []*stored
@@ -272,14 +288,14 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if len(out) == 0 {
 		return nil
 	}
-	if err := write(ctx, tx, t, out); err != nil {
+	if err := p.write(ctx, tx, t, out); err != nil {
 		return err
 	}
 	return writeArchive(ctx, tx, t, archive, reactivations)
 }
 
 // load fills in the stored state of the dossiers in byID.
-func load(ctx context.Context, tx pgx.Tx, t projections.Tables, byID map[uuid.UUID]*stored) error {
+func (p *Projection) load(ctx context.Context, tx pgx.Tx, t projections.Tables, byID map[uuid.UUID]*stored) error {
 	ids := make([]uuid.UUID, 0, len(byID))
 	for id := range byID {
 		ids = append(ids, id)
@@ -303,6 +319,9 @@ SELECT dossier_id, version, document, fold_tail, revoked_org, personal_id_digest
 		)
 		if err := rows.Scan(&id, &ver, &doc, &tail, &revoked, &st.pidDigest, &s.created, &s.updated, &s.docSum); err != nil {
 			return fmt.Errorf("dossiers: loading rows: %w", err)
+		}
+		if doc, err = p.pv.Open(ctx, domain.DossierID(id).StreamID(), DocumentPurpose, doc); err != nil {
+			return fmt.Errorf("dossiers: stored document of %s: %w", id, err)
 		}
 		if err := json.Unmarshal(doc, &st.doc); err != nil {
 			return fmt.Errorf("dossiers: stored document of %s: %w", id, err)
@@ -334,17 +353,18 @@ const columns = `dossier_id, version, status, archived, class, managing_org, man
 // write upserts the rows of out in one statement, column arrays unnested.
 // The version guard makes a stale write (which the runner never sends, but
 // an at-least-once transport might) change nothing.
-func write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) error {
+func (p *Projection) write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) error {
 	n := len(out)
 	var (
-		ids, managing, revoked, units                                  = make([]uuid.UUID, n), make([]*uuid.UUID, n), make([]*uuid.UUID, n), make([]uuid.UUID, n)
-		versions                                                       = make([]int64, n)
-		status, class, name, folded, sex, eth, rel, rank, title, job   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		qual, pol, sm, it, langs, levels, csn, pid, docs, tails, birth = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
-		archived, revokedFlag, party                                   = make([]bool, n), make([]bool, n), make([]bool, n)
-		created, updated, lastAt                                       = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-		lastEff                                                        = make([]string, n)
-		sums                                                           = make([][]byte, n)
+		ids, managing, revoked, units                                = make([]uuid.UUID, n), make([]*uuid.UUID, n), make([]*uuid.UUID, n), make([]uuid.UUID, n)
+		versions                                                     = make([]int64, n)
+		status, class, name, folded, sex, eth, rel, rank, title, job = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		qual, pol, sm, it, langs, levels, csn, pid, tails, birth     = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+		docs                                                         = make([][]byte, n)
+		archived, revokedFlag, party                                 = make([]bool, n), make([]bool, n), make([]bool, n)
+		created, updated, lastAt                                     = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		lastEff                                                      = make([]string, n)
+		sums                                                         = make([][]byte, n)
 	)
 	for i, s := range out {
 		st := s.after
@@ -379,7 +399,7 @@ func write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) 
 			b := id.DateOfBirth.String()
 			birth[i] = &b
 		}
-		sex[i], eth[i], rel[i] = string(id.Gender), id.Ethnicity, id.Religion
+		sex[i], eth[i], rel[i] = string(id.Gender), p.pv.Token("ethnicity", id.Ethnicity), p.pv.Token("religion", id.Religion)
 		rank[i], title[i], job[i] = doc.Salary.Rank, doc.Salary.Title, doc.Salary.JobPosition
 		q := doc.Qualifications
 		qual[i], pol[i], sm[i], it[i] = q.HighestQualification, q.PoliticalTheory, q.StateManagement, q.ITLevel
@@ -389,9 +409,15 @@ func write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) 
 		}
 		langs[i], levels[i] = arrayLiteral(ls), arrayLiteral(lv)
 		party[i] = !doc.Background.PartyAdmittedOn.IsZero()
+		if st.pidNumber != "" {
+			st.pidDigest, st.pidNumber = personalIDDigest(p.pv, st.pidNumber), ""
+		}
 		csn[i], pid[i] = h.CivilServantNumber, st.pidDigest
 		created[i], updated[i], lastAt[i], lastEff[i] = s.created, s.updated, s.lastAt, s.lastEff.String()
-		docs[i], sums[i] = string(enc), sum[:]
+		if docs[i], err = p.pv.Seal(ctx, s.stream, DocumentPurpose, enc); err != nil {
+			return fmt.Errorf("dossiers: sealing %s: %w", s.stream, err)
+		}
+		sums[i] = sum[:]
 		tailText := make([]string, len(st.tail))
 		for j, u := range st.tail {
 			tailText[j] = u.String()
@@ -402,12 +428,12 @@ func write(ctx context.Context, tx pgx.Tx, t projections.Tables, out []*stored) 
 INSERT INTO %s AS d (%s)
 SELECT u.id, u.ver, u.status, u.archived, u.class, u.managing, u.revoked_flag, u.revoked, u.unit, u.name, u.folded,
        u.birth, u.sex, u.eth, u.rel, u.rank, u.title, u.job, u.qual, u.pol, u.sm, u.it, u.langs::text[], u.levels::text[],
-       u.party, u.csn, u.pid, u.created, u.updated, u.last_at, u.last_eff, u.doc::json, u.sum, u.tail
+       u.party, u.csn, u.pid, u.created, u.updated, u.last_at, u.last_eff, u.doc, u.sum, u.tail
   FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::bool[], $5::text[], $6::uuid[], $7::bool[], $8::uuid[], $9::uuid[],
               $10::text[], $11::text[], $12::date[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
               $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bool[],
               $26::text[], $27::text[], $28::timestamptz[], $29::timestamptz[], $30::timestamptz[], $31::date[],
-              $32::text[], $33::bytea[], $34::text[])
+              $32::bytea[], $33::bytea[], $34::text[])
        AS u(id, ver, status, archived, class, managing, revoked_flag, revoked, unit, name, folded, birth, sex, eth, rel,
             rank, title, job, qual, pol, sm, it, langs, levels, party, csn, pid, created, updated, last_at, last_eff,
             doc, sum, tail)

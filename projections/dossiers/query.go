@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,6 +135,12 @@ func scanSummary(row pgx.Row, extra ...any) (Summary, error) {
 // wrapping ErrNotFound (and so domain.ErrNotFound). It does not check
 // access: the caller decides with the returned orgs.
 func Get(ctx context.Context, db Querier, id domain.DossierID) (Dossier, error) {
+	return GetWith(ctx, db, seal.Privacy{}, id)
+}
+
+// GetWith is Get from a read model built WithPrivacy(pv): the document is
+// opened, and the summary's sensitive columns are read from it.
+func GetWith(ctx context.Context, db Querier, pv seal.Privacy, id domain.DossierID) (Dossier, error) {
 	var doc []byte
 	row := db.QueryRow(ctx, `SELECT `+summaryColumns+`, document FROM `+ViewDossiers+` WHERE dossier_id = $1`, uuid.UUID(id))
 	s, err := scanSummary(row, &doc)
@@ -143,9 +151,13 @@ func Get(ctx context.Context, db Querier, id domain.DossierID) (Dossier, error) 
 		return Dossier{}, fmt.Errorf("dossiers: get %s: %w", id, err)
 	}
 	d := Dossier{Summary: s}
+	if doc, err = pv.Open(ctx, id.StreamID(), DocumentPurpose, doc); err != nil {
+		return Dossier{}, fmt.Errorf("dossiers: stored document of %s: %w", id, err)
+	}
 	if err := json.Unmarshal(doc, &d.Document); err != nil {
 		return Dossier{}, fmt.Errorf("dossiers: stored document of %s: %w", id, err)
 	}
+	d.Ethnicity, d.Religion = d.Document.Identity.Ethnicity, d.Document.Identity.Religion
 	return d, nil
 }
 
@@ -223,6 +235,8 @@ type Query struct {
 	CivilServantNo    string
 	// PersonalIDNumber finds the dossier by number through its digest.
 	PersonalIDNumber string
+	// pidDigest is the number's digest when SearchWith keyed it.
+	pidDigest string
 	// UpdatedFrom and UpdatedTo bound UpdatedAt (from inclusive, to exclusive).
 	UpdatedFrom, UpdatedTo time.Time
 
@@ -392,6 +406,50 @@ func maxEdits(n int) int {
 // look-alikes, and the costlier similarity match runs only when needed.
 func Search(ctx context.Context, db Querier, q Query) (Page, error) {
 	return searchIn(ctx, db, q, nameWindow)
+}
+
+// SearchWith is Search on a read model built WithPrivacy(pv): the
+// sensitive filters are turned into its tokens, and the tokens of the
+// results back into catalogue codes.
+func SearchWith(ctx context.Context, db Querier, pv seal.Privacy, q Query) (Page, error) {
+	q = privateQuery(pv, q)
+	page, err := searchIn(ctx, db, q, nameWindow)
+	for i := range page.Items {
+		openSummary(pv, &page.Items[i])
+	}
+	return page, err
+}
+
+func privateQuery(pv seal.Privacy, q Query) Query {
+	if pv.TokenKey == nil {
+		return q
+	}
+	q.Ethnicities, q.Religions = pv.Tokens("ethnicity", q.Ethnicities), pv.Tokens("religion", q.Religions)
+	if q.PersonalIDNumber != "" {
+		q.pidDigest = personalIDDigest(pv, strings.TrimSpace(q.PersonalIDNumber))
+	}
+	return q
+}
+
+// openSummary turns the tokens of a summary back into catalogue codes
+// (catalog.Default()'s ethnicities and religions); a value outside the
+// catalogue reads as empty.
+func openSummary(pv seal.Privacy, s *Summary) {
+	if pv.TokenKey == nil {
+		return
+	}
+	s.Ethnicity = pv.Reverse("ethnicity", s.Ethnicity, catalogCodes(catalog.KindEthnicity))
+	s.Religion = pv.Reverse("religion", s.Religion, catalogCodes(catalog.KindReligion))
+}
+
+func catalogCodes(kind string) func() []string {
+	return func() []string {
+		var out []string
+		for _, e := range catalog.Default().Entries(kind) {
+			out = append(out, e.Code)
+		}
+		return out
+	}
 }
 
 // searchIn is Search with the name windows of window rows (0: none, the
@@ -861,7 +919,11 @@ func filter(b *builder, q Query, fuzzy bool) (bool, error) {
 		b.add("d.civil_servant_number = " + b.arg(strings.TrimSpace(q.CivilServantNo)))
 	}
 	if q.PersonalIDNumber != "" {
-		b.add("d.personal_id_digest = " + b.arg(dossier.PersonalIDDigest(strings.TrimSpace(q.PersonalIDNumber))))
+		d := q.pidDigest
+		if d == "" {
+			d = dossier.PersonalIDDigest(strings.TrimSpace(q.PersonalIDNumber))
+		}
+		b.add("d.personal_id_digest = " + b.arg(d))
 	}
 	if !q.UpdatedFrom.IsZero() {
 		b.add("d.updated_at >= " + b.arg(q.UpdatedFrom))

@@ -3,6 +3,9 @@ package stats
 import (
 	"context"
 	"fmt"
+	"github.com/hoso-ledger/hoso/domain/catalog"
+	"github.com/hoso-ledger/hoso/ledger/seal"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,6 +240,63 @@ func Headcount(ctx context.Context, db Querier, q Query) ([]Row, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// HeadcountWith is Headcount on a model built WithPrivacy(pv): the tokens
+// of the ethnicity and religion groups are turned back into catalogue
+// codes (cat's; a value outside it reads as ""), groups that meet are
+// merged, and the rows sorted by their values again.
+func HeadcountWith(ctx context.Context, db Querier, pv seal.Privacy, cat *catalog.Catalog, q Query) ([]Row, error) {
+	rows, err := Headcount(ctx, db, q)
+	if err != nil || pv.TokenKey == nil || !(slices.Contains(q.GroupBy, ByEthnicity) || slices.Contains(q.GroupBy, ByReligion)) {
+		return rows, err
+	}
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	codes := func(kind string) func() []string {
+		return func() []string {
+			var out []string
+			for _, e := range cat.Entries(kind) {
+				out = append(out, e.Code)
+			}
+			return out
+		}
+	}
+	merged := map[string]*Row{}
+	var out []*Row
+	for _, r := range rows {
+		if v, ok := r.Values[ByEthnicity]; ok {
+			r.Values[ByEthnicity] = pv.Reverse("ethnicity", v, codes(catalog.KindEthnicity))
+		}
+		if v, ok := r.Values[ByReligion]; ok {
+			r.Values[ByReligion] = pv.Reverse("religion", v, codes(catalog.KindReligion))
+		}
+		key := ""
+		for _, d := range q.GroupBy {
+			key += r.Values[d] + "\x00"
+		}
+		if m, ok := merged[key]; ok {
+			m.Count += r.Count
+			continue
+		}
+		r := r
+		merged[key] = &r
+		out = append(out, &r)
+	}
+	slices.SortStableFunc(out, func(a, b *Row) int {
+		for _, d := range q.GroupBy {
+			if c := strings.Compare(a.Values[d], b.Values[d]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	res := make([]Row, len(out))
+	for i, r := range out {
+		res[i] = *r
+	}
+	return res, nil
 }
 
 // current selects the intervals in force on $1 for the orgs $2. period @>

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"hash/crc32"
 	"slices"
 	"strings"
@@ -43,13 +44,27 @@ const (
 // 3: dossier.reactivated.v1 (TG 10.1) puts a person back in the counts.
 // 4: job_position_group, the job position's group (Law 80/2025 makes the
 // job position the primary classification; Decree 62/2020's groups).
-const schemaVersion = 4
+// 5: personal data sealed (docs/privacy.md): ethnicity and religion are
+// keyed tokens, the facts a sealed blob.
+const schemaVersion = 5
 
 // Projection is the statistics read model. It holds no mutable state and
 // is safe for concurrent use.
 type Projection struct {
 	g       groups
 	version int
+	pv      seal.Privacy
+}
+
+// FactsPurpose names the facts column in its sealed blobs.
+const FactsPurpose = "stats.facts"
+
+// WithPrivacy makes the projection keep ethnicity and religion as keyed
+// tokens and seal each dossier's facts under its data key; readers must
+// use the same Privacy (HeadcountWith).
+func (p *Projection) WithPrivacy(pv seal.Privacy) *Projection {
+	p.pv = pv
+	return p
 }
 
 var (
@@ -190,7 +205,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if len(ids) == 0 {
 		return nil
 	}
-	states, err := loadStates(ctx, tx, t, ids)
+	states, err := p.loadStates(ctx, tx, t, ids)
 	if err != nil {
 		return err
 	}
@@ -235,7 +250,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	if err := writeIntervals(ctx, tx, t, gone, added); err != nil {
 		return err
 	}
-	return writeStates(ctx, tx, t, states)
+	return p.writeStates(ctx, tx, t, states)
 }
 
 // rows are the interval rows of a dossier with these facts.
@@ -337,8 +352,8 @@ func (p *Projection) row(id uuid.UUID, iv interval) intervalRow {
 	return intervalRow{
 		Dossier: id, From: iv.From, To: iv.To, Org: a.Org, Unit: a.Unit, Class: a.Class, Sex: a.Sex,
 		BirthDate: a.BirthDate, RetiresOn: RetirementDate(dossier.Gender(a.Sex), a.BirthDate),
-		Ethnicity: a.Ethnicity, Minority: a.Ethnicity != "" && a.Ethnicity != KinhEthnicity,
-		Religion: a.Religion, Religious: a.Religion != "" && a.Religion != NoReligion,
+		Ethnicity: p.pv.Token("ethnicity", a.Ethnicity), Minority: a.Ethnicity != "" && a.Ethnicity != KinhEthnicity,
+		Religion: p.pv.Token("religion", a.Religion), Religious: a.Religion != "" && a.Religion != NoReligion,
 		PartyAdmittedOn: a.PartyAdmittedOn,
 		Rank:            a.Rank, RankGroup: p.g.rankGroup(a.Rank), Title: a.Title, TitleGrade: p.g.titleGrade(a.Title),
 		JobPosition: a.JobPosition, JobPosGroup: p.g.jobPositionGroup(a.JobPosition), Qualification: a.Qualification, PoliticalTheory: a.PoliticalTheory,
@@ -346,7 +361,7 @@ func (p *Projection) row(id uuid.UUID, iv interval) intervalRow {
 	}
 }
 
-func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID) (map[uuid.UUID]*state, error) {
+func (p *Projection) loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid.UUID) (map[uuid.UUID]*state, error) {
 	rows, err := tx.Query(ctx, `SELECT dossier_id, version, facts, refs FROM `+t.Name(ViewDossiers)+` WHERE dossier_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("stats: loading dossiers: %w", err)
@@ -361,6 +376,9 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 			return nil, fmt.Errorf("stats: loading dossiers: %w", err)
 		}
 		st.version = uint64(v)
+		if facts, err = p.pv.Open(ctx, domain.DossierID(st.id).StreamID(), FactsPurpose, facts); err != nil {
+			return nil, fmt.Errorf("stats: dossier %s: facts: %w", st.id, err)
+		}
 		if err := json.Unmarshal(facts, &st.facts); err != nil {
 			return nil, fmt.Errorf("stats: dossier %s: facts: %w", st.id, err)
 		}
@@ -376,7 +394,7 @@ func loadStates(ctx context.Context, tx pgx.Tx, t projections.Tables, ids []uuid
 // (one statement). A whole batch as one jsonb document (jsonb_to_recordset)
 // was parsed and then taken apart again, and cost more than the rest of the
 // batch; the facts and refs are now bytes the server stores as they come.
-func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states map[uuid.UUID]*state) error {
+func (p *Projection) writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states map[uuid.UUID]*state) error {
 	var (
 		ids      [][16]byte
 		versions []int64
@@ -394,6 +412,9 @@ func writeStates(ctx context.Context, tx pgx.Tx, t projections.Tables, states ma
 		fb, err := json.Marshal(f)
 		if err != nil {
 			return fmt.Errorf("stats: encoding facts of %s: %w", st.id, err)
+		}
+		if fb, err = p.pv.Seal(ctx, domain.DossierID(st.id).StreamID(), FactsPurpose, fb); err != nil {
+			return fmt.Errorf("stats: sealing facts of %s: %w", st.id, err)
 		}
 		rb, err := json.Marshal(st.refs)
 		if err != nil {

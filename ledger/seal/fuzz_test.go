@@ -1,0 +1,96 @@
+package seal
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+var fuzzPaths = [][]string{
+	{"personal_id_number"},
+	{"identity", "ethnicity"},
+	{"patch", "health"},
+	{"patch", "rows", "*", "family"},
+}
+
+// FuzzSealRoundTrip: whatever JSON object a payload is, sealing then
+// opening it gives the same JSON value back, and opening bytes that were
+// not sealed by the key fails without panicking.
+func FuzzSealRoundTrip(f *testing.F) {
+	for _, s := range []string{
+		`{"personal_id_number":"079080999001","identity":{"birth_name":"A","ethnicity":"54"}}`,
+		`{"patch":{"health":{"status":"x"},"rows":[{"table":"work_history"},{"table":"family","family":{"name":"B"}}]}}`,
+		`{"patch":{"rows":[]}}`, `{"identity":null}`, `{}`, `{"patch":{"rows":{"0":{"family":1}}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	k, err := newDataKey(bytes.Repeat([]byte{9}, DataKeySize))
+	if err != nil {
+		f.Fatal(err)
+	}
+	t := newTrie(fuzzPaths)
+	f.Fuzz(func(tt *testing.T, payload []byte) {
+		var want map[string]any
+		if json.Unmarshal(payload, &want) != nil || want == nil {
+			return
+		}
+		if _, ok := want[SealedMember]; ok {
+			return
+		}
+		sealed, did, err := sealMembers(k, []byte("aad"), payload, t)
+		if err != nil {
+			return // a payload with duplicate keys and the like: refused, not lost
+		}
+		opened := sealed
+		if did {
+			if opened, err = openMembers(k, []byte("aad"), sealed); err != nil {
+				tt.Fatalf("open(seal(%s)): %v", payload, err)
+			}
+		}
+		var got map[string]any
+		if err := json.Unmarshal(opened, &got); err != nil || !reflect.DeepEqual(got, want) {
+			tt.Fatalf("round trip of %s = %s (%v)", payload, opened, err)
+		}
+		_, _ = openMembers(k, []byte("other aad"), sealed)
+		_, _ = openMembers(k, []byte("aad"), payload)
+	})
+}
+
+// BenchmarkOpen is the cost of opening one sealed dossier event against
+// reading it as it is (the store's work before dossier.Decode).
+func BenchmarkOpen(b *testing.B) {
+	k, err := newDataKey(bytes.Repeat([]byte{9}, DataKeySize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := []byte(`{"patch":{"health":{"status":"Viêm gan B","height_cm":170},"identity":{"birth_name":"Nguyễn Văn An","ethnicity":"01","religion":"none","gender":"male","date_of_birth":"1980-02-03","place_of_birth":{"place":"01001","detail":"thôn 1"}},"rows":[{"table":"family","family":{"id":"0190a000-0000-7000-8000-0000000000f1","name":"Lê Thị Hiền","relation":"mẹ","birth_year":1955}}]}}`)
+	paths := [][]string{{"patch", "health"}, {"patch", "identity", "ethnicity"}, {"patch", "identity", "religion"}, {"patch", "rows", "*", "family"}}
+	sealed, _, err := sealMembers(k, []byte("aad"), payload, newTrie(paths))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("seal", func(b *testing.B) {
+		t := newTrie(paths)
+		for b.Loop() {
+			if _, _, err := sealMembers(k, []byte("aad"), payload, t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := openMembers(k, []byte("aad"), sealed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-baseline", func(b *testing.B) {
+		for b.Loop() {
+			var m map[string]any
+			if err := json.Unmarshal(payload, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
