@@ -372,7 +372,9 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.Deps.Approvals, s.Deps.Checkpoints = s.Approvals, s.Checkpoints
 	// Documents (issue 16): the CV form and the signed export.
-	s.Deps.Documents = &export.Reader{Ledger: l, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
+	// The package's events are the stored (sealed) bytes, which hash to
+	// their leaves; the CV reads through the ledger, which opens them.
+	s.Deps.Documents = &export.Reader{Ledger: l, Store: s.RawStore, Tree: s.Tree, Checkpoints: s.Checkpoints,
 		Catalog: cat, Seal: cfg.Seal, Now: cfg.Now}
 	if cfg.CheckpointKey != nil {
 		s.Deps.Documents.VerifierKey = cfg.CheckpointKey.VerifierKey
