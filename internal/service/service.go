@@ -46,6 +46,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
 	"github.com/hoso-ledger/hoso/projections/transfers"
+	"github.com/hoso-ledger/hoso/web"
 )
 
 // DefaultPolicy is the provincial preset when none is configured
@@ -334,6 +335,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			return err
 		},
 	}, s.Deps)
+	// The web application (issue 18) is a client of this API, in process.
+	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger}, s.API.Echo()))
 	return s, nil
 }
 
