@@ -47,6 +47,9 @@ type Options struct {
 	// NoOpenAPI turns off the check of every exchange against the OpenAPI
 	// document (see Conformance.CheckExchange), which is on by default.
 	NoOpenAPI bool
+	// NoSeed leaves the schema empty: no root org, no administrator (for
+	// tests that write the demo province, which brings its own).
+	NoSeed bool
 }
 
 // Env is one running service.
@@ -87,6 +90,9 @@ func Start(t testing.TB, opts ...Options) *Env {
 		o.Config.Pool, _ = pgtest.New(t)
 	}
 	e := start(t, o, conf)
+	if o.NoSeed {
+		return e
+	}
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
 	e.Admin = e.Account("quantri", "QuanTri@Test2026", account.KindAdministrator, account.RoleAdmin, e.Root)
 	// A session started directly: logging in costs an argon2 verification
