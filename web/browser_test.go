@@ -40,6 +40,8 @@ func browser(t *testing.T) context.Context {
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		// A Vietnamese browser: date inputs read dd/mm/yyyy.
+		chromedp.Flag("lang", "vi-VN"),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -97,8 +99,8 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string) {
 // writes it to docs/screenshots/name.png.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
-	if len(png) < 1000 {
+	png := get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
 		t.Fatalf("screenshot %s: %d bytes", name, len(png))
 	}
 	if !screenshots {

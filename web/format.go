@@ -334,5 +334,13 @@ func jsonText(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &str) == nil {
 		return vnDate(str)
 	}
+	var n float64
+	if json.Unmarshal(raw, &n) == nil {
+		return vnNumber(n)
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return map[bool]string{true: "Có", false: "Không"}[b]
+	}
 	return s
 }

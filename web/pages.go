@@ -452,22 +452,22 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 
 // eventNames name the history's event types in Vietnamese.
 var eventNames = map[string]string{
-	"dossier.created":                "Lập hồ sơ",
-	"dossier.sections_updated":       "Cập nhật thông tin",
-	"dossier.row_added":              "Thêm dòng",
-	"dossier.row_amended":            "Sửa dòng",
-	"dossier.corrected":              "Đính chính",
-	"dossier.status_changed":         "Thay đổi trạng thái",
-	"dossier.transfer_initiated":     "Gửi điều chuyển",
-	"dossier.transfer_received":      "Tiếp nhận điều chuyển",
-	"dossier.transfer_rejected":      "Từ chối điều chuyển",
-	"dossier.transfer_cancelled":     "Huỷ điều chuyển",
-	"dossier.attachment_added":       "Đính kèm tệp",
-	"dossier.proposal_submitted":     "Cá nhân đề nghị thay đổi",
-	"dossier.proposal_accepted":      "Chấp nhận đề nghị",
-	"dossier.proposal_rejected":      "Từ chối đề nghị",
-	"dossier.civil_servant_numbered": "Cấp số hiệu công chức",
-	"dossier.reactivated":            "Khôi phục hồ sơ",
+	"dossier.created":                     "Lập hồ sơ",
+	"dossier.sections_updated":            "Cập nhật thông tin",
+	"dossier.row_added":                   "Thêm dòng",
+	"dossier.row_amended":                 "Sửa dòng",
+	"dossier.corrected":                   "Đính chính",
+	"dossier.status_changed":              "Thay đổi trạng thái",
+	"dossier.transfer_initiated":          "Gửi điều chuyển",
+	"dossier.transfer_received":           "Tiếp nhận điều chuyển",
+	"dossier.transfer_rejected":           "Từ chối điều chuyển",
+	"dossier.transfer_cancelled":          "Huỷ điều chuyển",
+	"dossier.attachment_added":            "Đính kèm tệp",
+	"dossier.proposal_submitted":          "Cá nhân đề nghị thay đổi",
+	"dossier.proposal_accepted":           "Chấp nhận đề nghị",
+	"dossier.proposal_rejected":           "Từ chối đề nghị",
+	"dossier.civil_servant_number_issued": "Cấp số hiệu công chức",
+	"dossier.reactivated":                 "Khôi phục hồ sơ",
 }
 
 func eventName(t string) string {

@@ -33,12 +33,13 @@ type session struct {
 	CSRF  string
 }
 
-// Can reports whether one of the caller's grants allows the permission
-// (the API decides again on every call; this only hides links that would
-// lead to a refusal).
+// Can reports whether one of the caller's grants over an org allows the
+// permission (the API decides again on every call; this only hides links
+// that would lead to a refusal). A person's own grant writes only through
+// proposals, so it never counts.
 func (s *session) Can(permission string) bool {
 	for _, g := range s.Me.Grants {
-		if slices.Contains(g.Allows, permission) {
+		if g.Org != "" && slices.Contains(g.Allows, permission) {
 			return true
 		}
 	}
