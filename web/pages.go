@@ -32,6 +32,10 @@ func (a *App) routes() {
 	m.HandleFunc("POST /dossiers/{id}/sections/{section}", a.signedIn(a.saveSection))
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
 	m.HandleFunc("POST /dossiers/{id}/attachments", a.signedIn(a.uploadAttachment))
+	m.HandleFunc("POST /dossiers/{id}/transfers", a.signedIn(a.sendTransfer))
+	m.HandleFunc("GET /transfers", a.signedIn(a.transfersPage))
+	m.HandleFunc("POST /transfers/{id}/{act}", a.signedIn(a.transferAct))
+	m.HandleFunc("GET /compliance", a.signedIn(a.compliancePage))
 }
 
 // view is what every page template gets.
@@ -56,6 +60,10 @@ func (a *App) funcs() template.FuncMap {
 		"code":          a.codeName,
 		"field":         fieldLabel,
 		"event":         eventName,
+		"action":        func(c string) string { return named(actionNames, c) },
+		"outcome":       func(c string) string { return named(outcomeNames, c) },
+		"unit":          func(c string) string { return named(unitNames, c) },
+		"kind":          func(c string) string { return named(transferKindNames, c) },
 		"json":          jsonText,
 		"vnDateOf":      func(d domain.Date) string { return d.Vietnamese() },
 		"decisionToday": func(today string) decisionForm { return decisionForm{EffectiveDate: today} },
@@ -374,6 +382,7 @@ type dossierData struct {
 	Travel      bool
 	ReadAt      time.Time
 	CanWrite    bool
+	Orgs        []orgView
 	Statuses    []struct{ Code, Name string }
 	Today       string
 }
@@ -432,7 +441,7 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 	orgList := a.orgs(r, s)
 	data := dossierData{ID: d.ID, Version: d.Version, Status: d.Status, Class: d.Class, FullName: d.fullName(),
 		Sections: a.sectionsOf(d.Document, d.Redacted, orgNamer(orgList)), AsOf: asOf, EffectiveOn: effOn,
-		Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
+		Orgs: orgList, Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
 	for _, c := range statusOrder[1:] {
 		data.Statuses = append(data.Statuses, struct{ Code, Name string }{c, statusNames[c]})
 	}
