@@ -36,6 +36,9 @@ func (a *App) routes() {
 	m.HandleFunc("GET /transfers", a.signedIn(a.transfersPage))
 	m.HandleFunc("POST /transfers/{id}/{act}", a.signedIn(a.transferAct))
 	m.HandleFunc("GET /compliance", a.signedIn(a.compliancePage))
+	m.HandleFunc("GET /approvals", a.signedIn(a.approvalsPage))
+	m.HandleFunc("GET /approvals/{org}/{month}/manifest.json", a.signedIn(a.approvalManifest))
+	m.HandleFunc("POST /approvals/{org}/{month}/signature", a.signedIn(a.approvalSign))
 }
 
 // view is what every page template gets.
@@ -60,6 +63,7 @@ func (a *App) funcs() template.FuncMap {
 		"code":          a.codeName,
 		"field":         fieldLabel,
 		"event":         eventName,
+		"named_level":   func(c string) string { return named(levelNames, c) },
 		"action":        func(c string) string { return named(actionNames, c) },
 		"outcome":       func(c string) string { return named(outcomeNames, c) },
 		"unit":          func(c string) string { return named(unitNames, c) },
