@@ -15,7 +15,6 @@ import (
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
-	"github.com/hoso-ledger/hoso/internal/demo"
 )
 
 // The browser tests drive Debian's Chromium through the pages against the
@@ -126,25 +125,25 @@ func login(t *testing.T, ctx context.Context, base, username, password string) {
 	)
 }
 
-func demoAccount(t *testing.T, accts []demo.Account, username string) demo.Account {
-	t.Helper()
-	for _, a := range accts {
-		if a.Username == username {
-			return a
-		}
-	}
-	t.Fatalf("no demo account %s", username)
-	return demo.Account{}
-}
-
 func TestBrowser(t *testing.T) {
 	t.Parallel()
 	e := apitest.Start(t, apitest.Options{NoSeed: true})
 	accts := e.Demo(40, 1)
 	base := e.URL
+	type cred struct{ ID, Username, Password string }
+	demoAccount := func(t *testing.T, username string) cred {
+		t.Helper()
+		for _, a := range accts {
+			if a.Username == username {
+				return cred{a.ID.String(), a.Username, a.Password}
+			}
+		}
+		t.Fatalf("no demo account %s", username)
+		return cred{}
+	}
 
 	t.Run("login, search, dossier, edit with a conflict, time travel, logout", func(t *testing.T) {
-		hr := demoAccount(t, accts, "tccb.soyte")
+		hr := demoAccount(t, "tccb.soyte")
 		ctx := browser(t)
 
 		// No session: the list sends the browser to the login page.
@@ -255,11 +254,11 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("forced password change", func(t *testing.T) {
-		admin := demoAccount(t, accts, "quantri")
-		auditor := demoAccount(t, accts, "kiemtoan")
+		admin := demoAccount(t, "quantri")
+		auditor := demoAccount(t, "kiemtoan")
 		at := e.Login(admin.Username, admin.Password)
-		r := e.Do(http.MethodGet, "/api/v1/accounts/"+auditor.ID.String(), at, nil)
-		r = e.Do(http.MethodPost, "/api/v1/accounts/"+auditor.ID.String()+"/password-reset", at, map[string]any{}, "If-Match", r.Header.Get("ETag"))
+		r := e.Do(http.MethodGet, "/api/v1/accounts/"+auditor.ID, at, nil)
+		r = e.Do(http.MethodPost, "/api/v1/accounts/"+auditor.ID+"/password-reset", at, map[string]any{}, "If-Match", r.Header.Get("ETag"))
 		var reset struct{ Password string }
 		r.JSON(&reset)
 		if r.Status != http.StatusOK || reset.Password == "" {
@@ -289,7 +288,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("phone", func(t *testing.T) {
-		hr := demoAccount(t, accts, "tccb.soyte")
+		hr := demoAccount(t, "tccb.soyte")
 		ctx := browser(t)
 		do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 		login(t, ctx, base, hr.Username, hr.Password)
