@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ func (a *App) routes() {
 	m.HandleFunc("POST /transfers/{id}/{act}", a.signedIn(a.transferAct))
 	m.HandleFunc("GET /compliance", a.signedIn(a.compliancePage))
 	m.HandleFunc("GET /approvals", a.signedIn(a.approvalsPage))
+	m.HandleFunc("GET /audit", a.signedIn(a.auditPage))
+	m.HandleFunc("GET /audit/reads", a.signedIn(a.readsPage))
+	m.HandleFunc("GET /audit/verify", a.signedIn(a.verifyPage))
 	m.HandleFunc("GET /approvals/{org}/{month}/manifest.json", a.signedIn(a.approvalManifest))
 	m.HandleFunc("POST /approvals/{org}/{month}/signature", a.signedIn(a.approvalSign))
 }
@@ -64,6 +68,9 @@ func (a *App) funcs() template.FuncMap {
 		"field":         fieldLabel,
 		"event":         eventName,
 		"named_level":   func(c string) string { return named(levelNames, c) },
+		"read_outcome":  func(c string) string { return named(readOutcomeNames, c) },
+		"read_outcomes": func() map[string]string { return readOutcomeNames },
+		"event_types":   func() []string { return eventTypes },
 		"action":        func(c string) string { return named(actionNames, c) },
 		"outcome":       func(c string) string { return named(outcomeNames, c) },
 		"unit":          func(c string) string { return named(unitNames, c) },
@@ -365,6 +372,7 @@ type historyEntry struct {
 	Source        *domain.SourceDocument `json:"source_document"`
 	Reason        string                 `json:"reason"`
 	IsCorrection  bool                   `json:"is_correction"`
+	DossierID     string                 `json:"dossier_id"`
 	Changes       []struct {
 		Path   string          `json:"path"`
 		Before json.RawMessage `json:"before"`
@@ -482,6 +490,16 @@ var eventNames = map[string]string{
 	"dossier.civil_servant_number_issued": "Cấp số hiệu công chức",
 	"dossier.reactivated":                 "Khôi phục hồ sơ",
 }
+
+// eventTypes are the stored names the audit filter offers.
+var eventTypes = func() []string {
+	var out []string
+	for k := range eventNames {
+		out = append(out, k+".v1")
+	}
+	sort.Strings(out)
+	return out
+}()
 
 func eventName(t string) string {
 	base := t
