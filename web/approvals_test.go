@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -24,11 +29,16 @@ func TestPagesMonthlyApproval(t *testing.T) {
 	root := certtest.NewCA(t, "Hoso Web Test Root")
 	roots := x509.NewCertPool()
 	roots.AddCert(root.Cert)
-	e := apitest.Start(t, apitest.Options{Config: service.Config{TrustRoots: roots}})
+	key, err := checkpoint.LoadOrCreateKey(filepath.Join(t.TempDir(), "checkpoint.key"), "hoso.test/web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.Start(t, apitest.Options{Config: service.Config{TrustRoots: roots, CheckpointKey: &key}})
 	unit := e.Org("Sở Y tế", "000.00.02.T01", e.Root)
 	e.Dossier(unit, "Nguyễn Văn An")
 	approverID := e.Account("giamdoc", "GiamDoc@Test2026", account.KindOrg, account.RoleApprover, unit)
 	e.Account("canbo", "CanBo@Test2026", account.KindOrg, account.RoleHROfficer, unit)
+	e.Account("thanhtra", "ThanhTra@Test2026", account.KindOrg, account.RoleInspector, e.Root)
 	now := time.Now()
 	signer := root.Issue(t, "Giám đốc Sở Y tế", now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), certtest.SigningUsage)
 	if _, err := e.Svc.Deps.Accounts.RegisterCertificate(t.Context(), approverID, 0, signer.PEM, e.Meta()); err != nil {
@@ -70,5 +80,30 @@ func TestPagesMonthlyApproval(t *testing.T) {
 	}
 	if p := c.get(page); !strings.Contains(p.Body, "Đã ký") || !strings.Contains(p.Body, "Giám đốc Sở Y tế") {
 		t.Fatalf("after signing the page does not show the month signed:\n%s", p.Body)
+	}
+
+	// The approval took a checkpoint: the inspector finds the dossier's
+	// creation in the audit trail and verifies it against it.
+	e.WaitCaughtUp()
+	insp := newClient(t, e.URL)
+	insp.login("thanhtra", "ThanhTra@Test2026")
+	audit := insp.get("/audit?type=dossier.created.v1")
+	m := regexp.MustCompile(`/audit/verify\?event=([0-9a-f-]+)`).FindStringSubmatch(audit.Body)
+	if audit.Status != http.StatusOK || m == nil || strings.Contains(audit.Body, "Đổi cơ quan quản lý") {
+		t.Fatalf("audit trail filtered by type: %d\n%s", audit.Status, audit.Body)
+	}
+	v := insp.get("/audit/verify?event=" + m[1])
+	if !strings.Contains(v.Body, "Hợp lệ") || !strings.Contains(v.Body, "khớp") {
+		t.Fatalf("verifying %s:\n%s", m[1], v.Body)
+	}
+	if v := insp.get("/audit/verify?event=" + uuid.NewString()); strings.Contains(v.Body, "Hợp lệ") {
+		t.Fatal("an unknown event verifies")
+	}
+	if r := insp.get("/audit/reads"); r.Status != http.StatusOK {
+		t.Fatalf("read log page: %d", r.Status)
+	}
+	// Without read_audit the API answers an empty trail, and so does the page.
+	if r := clerk.get("/audit"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Không có sự kiện nào") || strings.Contains(r.Body, m[1]) {
+		t.Errorf("an HR officer's audit trail: %d, shows entries", r.Status)
 	}
 }
