@@ -26,6 +26,9 @@ type editData struct {
 	Corrections       []historyEntry // events this edit may correct
 	Corrects          string
 	Reason            string
+	// Propose: the person's own form; it records a proposal for HR to
+	// review instead of a change.
+	Propose bool
 }
 
 type editField struct {
@@ -104,8 +107,11 @@ func (a *App) editPage(w http.ResponseWriter, r *http.Request, s *session) {
 	cur, _ := d.Document[sec].(map[string]any)
 	orig, _ := json.Marshal(cur)
 	data := editData{ID: d.ID, Section: sec, Name: sectionName(sec), FullName: d.fullName(), Version: d.Version,
-		Original: string(orig), Fields: editFields(sec, cur), Doc: decisionForm{EffectiveDate: s.Me.Today}, Today: s.Me.Today}
-	data.Corrections = a.correctable(r, s, d.ID, sec)
+		Original: string(orig), Fields: editFields(sec, cur), Doc: decisionForm{EffectiveDate: s.Me.Today}, Today: s.Me.Today,
+		Propose: s.proposes(d.ID)}
+	if !data.Propose {
+		data.Corrections = a.correctable(r, s, d.ID, sec)
+	}
 	a.render(w, r, http.StatusOK, "edit", "", view{Title: "Sửa: " + data.Name, S: s, Data: data})
 }
 
@@ -208,7 +214,7 @@ func (a *App) saveSection(w http.ResponseWriter, r *http.Request, s *session) {
 	doc := decisionFrom(r)
 	data := editData{ID: id, Section: sec, Name: sectionName(sec), FullName: r.PostFormValue("full_name"),
 		Original: r.PostFormValue("original"), Fields: editFields(sec, mine), Doc: doc, Errors: errs, Today: s.Me.Today,
-		Corrects: r.PostFormValue("corrects"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+		Corrects: r.PostFormValue("corrects"), Reason: strings.TrimSpace(r.PostFormValue("reason")), Propose: s.proposes(id)}
 	data.Version, _ = strconv.ParseUint(version, 10, 64)
 	if len(errs) > 0 {
 		data.Corrections = a.correctable(r, s, id, sec)
@@ -218,7 +224,11 @@ func (a *App) saveSection(w http.ResponseWriter, r *http.Request, s *session) {
 	body := doc.envelope(map[string]any{"patch": map[string]any{sec: mine}})
 	target := "/api/v1/dossiers/" + url.PathEscape(id)
 	method := http.MethodPatch
-	if data.Corrects != "" {
+	if data.Propose {
+		// The person proposes; HR accepts, edits or rejects it.
+		body = map[string]any{"kind": "change", "patch": map[string]any{sec: mine}}
+		target, method = target+"/proposals", http.MethodPost
+	} else if data.Corrects != "" {
 		// A correction of a recorded fact: its reason is mandatory (the API
 		// says so if it is missing).
 		body["corrects"], body["reason"] = data.Corrects, data.Reason
@@ -226,6 +236,10 @@ func (a *App) saveSection(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	rep := a.api.call(r, method, target, s.Token, body, "If-Match", `"`+version+`"`)
 	if rep.OK() {
+		if data.Propose {
+			http.Redirect(w, r, "/dossiers/"+url.PathEscape(id)+"?proposed=1#proposals", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/dossiers/"+url.PathEscape(id)+"?saved=1#"+sec, http.StatusSeeOther)
 		return
 	}

@@ -34,6 +34,7 @@ func (a *App) routes() {
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
 	m.HandleFunc("POST /dossiers/{id}/attachments", a.signedIn(a.uploadAttachment))
 	m.HandleFunc("POST /dossiers/{id}/transfers", a.signedIn(a.sendTransfer))
+	m.HandleFunc("POST /dossiers/{id}/proposals/{proposal}/{act}", a.signedIn(a.proposalAct))
 	m.HandleFunc("GET /transfers", a.signedIn(a.transfersPage))
 	m.HandleFunc("POST /transfers/{id}/{act}", a.signedIn(a.transferAct))
 	m.HandleFunc("GET /compliance", a.signedIn(a.compliancePage))
@@ -394,6 +395,8 @@ type dossierData struct {
 	Travel      bool
 	ReadAt      time.Time
 	CanWrite    bool
+	CanPropose  bool
+	Proposals   []proposalView
 	Orgs        []orgView
 	Statuses    []struct{ Code, Name string }
 	Today       string
@@ -451,9 +454,14 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	orgList := a.orgs(r, s)
+	travel := asOf != "" || effOn != ""
 	data := dossierData{ID: d.ID, Version: d.Version, Status: d.Status, Class: d.Class, FullName: d.fullName(),
 		Sections: a.sectionsOf(d.Document, d.Redacted, orgNamer(orgList)), AsOf: asOf, EffectiveOn: effOn,
 		Orgs: orgList, Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
+	data.CanPropose = !travel && s.proposes(d.ID)
+	if !travel {
+		data.Proposals = a.proposalViews(d.Document, decodeProposals(rep.Body))
+	}
 	for _, c := range statusOrder[1:] {
 		data.Statuses = append(data.Statuses, struct{ Code, Name string }{c, statusNames[c]})
 	}

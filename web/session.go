@@ -92,3 +92,9 @@ func (a *App) withSession(h handler, pending bool) http.HandlerFunc {
 		h(w, r, s)
 	}
 }
+
+// proposes reports whether the caller reaches the dossier through their
+// own grant only (the person): their edits are proposals.
+func (s *session) proposes(dossier string) bool {
+	return !s.Can("write_dossier") && s.Me.Account.Dossier == dossier
+}
