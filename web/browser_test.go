@@ -287,6 +287,26 @@ func TestBrowser(t *testing.T) {
 		e.Login(auditor.Username, newPassword)
 	})
 
+	// The other main pages, each as its role sees it.
+	t.Run("compliance, transfers, approvals, audit", func(t *testing.T) {
+		pages := []struct{ user, path, ready, shot string }{
+			{"tccb.soyte", "/compliance", `document.body.innerText.includes("Các việc có thời hạn")`, "compliance"},
+			{"tccb.soyte", "/transfers", `document.body.innerText.includes("Mở điều chuyển theo mã")`, "transfers"},
+			{"pheduyet.soyte", "/approvals?manifest=unit", `document.body.innerText.includes("Danh sách sẽ ký")`, "approvals"},
+			{"thanhtra", "/audit", `document.querySelectorAll("a[href^='/audit/verify']").length > 0`, "audit"},
+			{"thanhtra", "/audit/reads", `document.body.innerText.includes("Nhật ký truy cập hồ sơ") && document.querySelectorAll("tbody tr").length > 0`, "reads"},
+		}
+		for _, p := range pages {
+			u := demoAccount(t, p.user)
+			ctx := browser(t)
+			login(t, ctx, base, u.Username, u.Password)
+			waitFor(t, ctx, "signed in", `location.pathname == "/dossiers"`)
+			do(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path))
+			waitFor(t, ctx, p.path, p.ready)
+			shot(t, ctx, p.shot)
+		}
+	})
+
 	t.Run("phone", func(t *testing.T) {
 		hr := demoAccount(t, "tccb.soyte")
 		ctx := browser(t)
