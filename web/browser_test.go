@@ -39,7 +39,8 @@ func browser(t *testing.T) context.Context {
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		// A Vietnamese browser: date inputs read dd/mm/yyyy.
+		// A Vietnamese browser (its date pickers still follow the
+		// platform's locale; every date the pages write is dd/mm/yyyy).
 		chromedp.Flag("lang", "vi-VN"),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768),
 	}
