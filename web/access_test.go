@@ -148,7 +148,7 @@ func TestPagesAccess(t *testing.T) {
 		{"search without diacritics", a, "/dossiers?q=pham+van+anh", http.StatusOK, "Phạm Văn Ánh", "Lê Thị Bống"},
 		{"the person reads their own", self, "/dossiers/" + inA.String(), http.StatusOK, "Phạm Văn Ánh", ""},
 		{"the person reads no colleague", self, "/dossiers/" + otherInA.String(), http.StatusNotFound, "", "Lê Thị Bống"},
-		{"the person has no edit link", self, "/dossiers/" + inA.String(), http.StatusOK, "", "/sections/health"},
+		{"the person proposes rather than edits", self, "/dossiers/" + inA.String(), http.StatusOK, "Đề nghị sửa", ">Sửa<span"},
 		{"an unknown section", a, "/dossiers/" + inA.String() + "/sections/nonsense", http.StatusNotFound, "", ""},
 		{"a bad as-known date", a, "/dossiers/" + inA.String() + "?as_of=31-12-2025", http.StatusBadRequest, "không hợp lệ", ""},
 		{"a bad filter is the API's 400", a, "/dossiers?status=nonsense", http.StatusBadRequest, "Thông tin chưa hợp lệ", ""},
@@ -208,9 +208,10 @@ func TestPagesAccess(t *testing.T) {
 		{"forged: wrong token", a, withCSRF(health("1"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), nil, http.StatusForbidden, 0},
 		{"cross-site", a, health("1"), []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, http.StatusForbidden, 0},
 		{"another org", b, health("1"), nil, http.StatusNotFound, 0},
-		{"the person edits no section", self, health("1"), nil, http.StatusForbidden, 0},
 		{"the managing org's officer", a, health("1"), nil, http.StatusSeeOther, 1},
 		{"stale version", a, health("1"), nil, http.StatusConflict, 0},
+		// The person's own form records a proposal for HR, not a change.
+		{"the person's edit is a proposal", self, health("2"), nil, http.StatusSeeOther, 1},
 	}
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
