@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,6 +67,34 @@ type Server struct {
 
 	// routes is every method and path served (see checkQuery).
 	routes map[string]bool
+
+	// pages is the browser application beside the API (ServePages).
+	pages Pages
+}
+
+// Pages is an HTTP handler for the paths it owns (the web application).
+type Pages interface {
+	http.Handler
+	Owns(r *http.Request) bool
+}
+
+// ServePages serves p beside the API on the same listener: a request p
+// owns goes to p, every other (the API, the probes, unknown paths) to the
+// API as before. Call it before Open.
+func (s *Server) ServePages(p Pages) { s.pages = p }
+
+// handler is what the listener serves.
+func (s *Server) handler() http.Handler {
+	if s.pages == nil {
+		return s.echo
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && s.pages.Owns(r) {
+			s.pages.ServeHTTP(w, r)
+			return
+		}
+		s.echo.ServeHTTP(w, r)
+	})
 }
 
 // New builds the server and its routes; nothing listens until Open. With
@@ -148,7 +177,7 @@ func (s *Server) Open() error {
 	s.ln = ln
 	s.served = make(chan error, 1)
 	srv := &http.Server{
-		Handler:           s.echo,
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.cfg.RequestTimeout + 30*time.Second,
 		WriteTimeout:      s.cfg.RequestTimeout + 30*time.Second,

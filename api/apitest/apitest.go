@@ -61,6 +61,9 @@ type Options struct {
 	// empty (a test that also loads the demo province, whose administrator
 	// has that name, picks another).
 	AdminName string
+	// NoSeed leaves the schema empty: no root org, no administrator (for
+	// tests that write the demo province, which brings its own).
+	NoSeed bool
 }
 
 // Env is one running service.
@@ -101,6 +104,9 @@ func Start(t testing.TB, opts ...Options) *Env {
 		o.Config.Pool, _ = pgtest.New(t)
 	}
 	e := start(t, o, conf)
+	if o.NoSeed {
+		return e
+	}
 	e.Root = e.Org("Sở Nội vụ tỉnh Thử Nghiệm", "000.00.01.T01", domain.OrgID{})
 	admin := o.AdminName
 	if admin == "" {

@@ -106,8 +106,15 @@ func documentReader(ctx context.Context, env *Env, seal *export.Seal) (export.Re
 		return export.Reader{}, nil, nil, err
 	}
 	store := postgres.New(pool, postgres.Options{})
+	// The CV reads the dossier opened; the package carries the events as
+	// stored (sealed), which hash to their Merkle leaves.
+	opened, err := sealedStore(ctx, env, pool, store)
+	if err != nil {
+		pool.Close()
+		return export.Reader{}, nil, nil, err
+	}
 	tree := treelog.New(pool, store, treelog.Options{})
-	r := export.Reader{Ledger: ledger.Ledger{Store: store}, Store: store, Tree: tree, Catalog: catalog.Default(), Seal: seal}
+	r := export.Reader{Ledger: ledger.Ledger{Store: opened}, Store: store, Tree: tree, Catalog: catalog.Default(), Seal: seal}
 	if k, err := checkpointKey(env); err == nil && k != nil {
 		r.Checkpoints = checkpoint.New(pool, tree, *k, time.Now)
 		r.VerifierKey = k.VerifierKey

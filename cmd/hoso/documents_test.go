@@ -32,7 +32,7 @@ func TestCVAndExportCommands(t *testing.T) {
 	dir := t.TempDir()
 	ca := certtest.NewCA(t, "Root CA")
 	cert, sealKey := ca.IssueSeal(t, export.SealSubject("Sở Y tế tỉnh Phú Thọ", "Việt Trì", "Giám đốc", "Hà Minh Tuấn"), dir)
-	env := map[string]string{"USER": "vanhanh", "HOSO_SEAL_CERT": cert, "HOSO_SEAL_KEY": sealKey}
+	env := map[string]string{"USER": "vanhanh", "HOSO_SEAL_CERT": cert, "HOSO_SEAL_KEY": sealKey, "HOSO_KEK": testKEK}
 	for k, v := range a.env {
 		env[k] = v
 	}

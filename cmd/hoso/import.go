@@ -145,7 +145,13 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	defer pool.Close()
-	l := ledger.Ledger{Store: postgres.New(pool, postgres.Options{})}
+	// Imported dossiers are sealed at rest like every other (docs/privacy.md).
+	sealed, err := sealedStore(ctx, env, pool, postgres.New(pool, postgres.Options{}))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "hoso import:", err)
+		return 1
+	}
+	l := ledger.Ledger{Store: sealed}
 	im := imports.Importer{Dossiers: app.Dossiers{Ledger: l, Catalogue: catalog.Default(), PersonalIDKey: env.Config.PersonalIDKey}}
 	bar := newProgressBar(env)
 	who := env.Getenv("USER")

@@ -123,17 +123,22 @@ func rawCopy(b *testing.B, pool *pgxpool.Pool) time.Duration {
 // returns how long until every one has caught up.
 func catchUp(b *testing.B, pool *pgxpool.Pool) time.Duration {
 	b.Helper()
-	store := postgres.New(pool, postgres.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The imported dossiers are sealed: the read models open them as the
+	// service's do.
+	store, err := service.SealStore(ctx, pool, postgres.New(pool, postgres.Options{}), mustKEK(b, testKEK))
+	if err != nil {
+		b.Fatal(err)
+	}
 	pol, err := policy.Preset("tien-giang-2025")
 	if err != nil {
 		b.Fatal(err)
 	}
-	ps, err := service.Projections(store, policy.ForDeployment(pol))
+	ps, err := service.Projections(store, policy.ForDeployment(pol), service.Privacy(store, []byte(importKey)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	r := projections.NewRunner(pool, store, projections.Config{PollInterval: 100 * time.Millisecond})
 	began := time.Now()
 	go r.Run(ctx, ps...)

@@ -50,6 +50,8 @@ func runImportCmd(t testing.TB, databaseURL string, args ...string) (int, string
 			return databaseURL
 		case "HOSO_PERSONAL_ID_KEY":
 			return importKey
+		case "HOSO_KEK":
+			return testKEK
 		case "USER":
 			return "tester"
 		}
@@ -261,7 +263,7 @@ func TestImportResumesAfterKill(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	child := exec.Command(os.Args[0], "import", file, "--org", orgID, "--decision", importDecision, "--workers", "4")
-	child.Env = append(os.Environ(), childEnv+"=1", "HOSO_DATABASE_URL="+url, "HOSO_PERSONAL_ID_KEY="+importKey)
+	child.Env = append(os.Environ(), childEnv+"=1", "HOSO_DATABASE_URL="+url, "HOSO_PERSONAL_ID_KEY="+importKey, "HOSO_KEK="+testKEK)
 	var childOut bytes.Buffer
 	child.Stdout, child.Stderr = &childOut, &childOut
 	if err := child.Start(); err != nil {

@@ -86,6 +86,16 @@ var rules = []rule{
 		Deny: []string{"cmd"},
 		Why:  "cmd wires api, not the reverse",
 	},
+	{
+		// The web application is a client of the API in process: the same
+		// layer as api, reading through the API's own handler, never the
+		// database or the ledger beside it. (internal/service wires web, so
+		// web's own code cannot import it; its tests start the service.)
+		From:         "web",
+		Deny:         []string{"cmd", "internal/pgadapter", "internal/demo", "processes", "eventstore/postgres", "eventstore/esdbstore", "ledger", "app"},
+		OnlyExternal: []string{"github.com/google/uuid", "golang.org/x/text", "github.com/transparency-dev/merkle", "github.com/chromedp", "github.com/coreos/go-oidc", "github.com/zitadel/oidc"},
+		Why:          "web pages go through the API's handler (same access checks, read log, problem codes), never around it",
+	},
 }
 
 func within(path, prefix string) bool {
@@ -261,6 +271,9 @@ func TestRulesCatchBadImports(t *testing.T) {
 		{From: "processes", To: "api", Ours: true},
 		{From: "app", To: "processes", Ours: true},
 		{From: "projections/orgs", To: "processes", Ours: true},
+		{From: "web", To: "internal/pgadapter", Ours: true},
+		{From: "web", To: "ledger", Ours: true},
+		{From: "web", To: "github.com/jackc/pgx/v5"},
 	}
 	for _, e := range bad {
 		e.File = e.From + "/x.go"
@@ -288,6 +301,9 @@ func TestRulesCatchBadImports(t *testing.T) {
 		{From: "processes", To: "app", Ours: true},
 		{From: "processes", To: "projections", Ours: true},
 		{From: "api", To: "processes", Ours: true},
+		{From: "web", To: "domain/dossier", Ours: true},
+		{From: "web", To: "api/apitest", Ours: true, Test: true},
+		{From: "web", To: "github.com/chromedp/chromedp", Test: true},
 	}
 	for _, e := range good {
 		e.File = e.From + "/x.go"

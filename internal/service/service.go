@@ -53,6 +53,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/stats"
 	"github.com/hoso-ledger/hoso/projections/syncstatus"
 	"github.com/hoso-ledger/hoso/projections/transfers"
+	"github.com/hoso-ledger/hoso/web"
 )
 
 // DefaultPolicy is the provincial preset when none is configured
@@ -390,6 +391,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			return err
 		},
 	}, s.Deps)
+	// The web application (issue 18) is a client of this API, in process.
+	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger}, s.API.Echo()))
 	return s, nil
 }
 

@@ -1,0 +1,205 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+var orgKindNames = map[string]string{
+	"ministry": "Bộ, cơ quan ngang bộ", "province_committee": "UBND tỉnh", "department": "Sở, ban, ngành",
+	"district_committee": "UBND huyện", "commune_committee": "UBND xã, phường", "public_service_unit": "Đơn vị sự nghiệp", "other": "Khác",
+}
+
+var orgLevelNames = map[string]string{"central": "Trung ương", "province": "Tỉnh", "district": "Huyện", "commune": "Xã", "unit": "Đơn vị"}
+
+var accountKindNames = map[string]string{"administrator": "Quản trị", "org": "Tài khoản đơn vị", "personal": "Tài khoản cá nhân", "service": "Tài khoản dịch vụ"}
+
+type adminData struct {
+	Orgs       []orgView
+	OrgName    func(string) string
+	OrgKinds   map[string]string
+	OrgLevels  map[string]string
+	AcctKinds  map[string]string
+	Today      string
+	AccountRef string
+}
+
+// adminPage is the administrator's: the org tree with creation and
+// renaming, and accounts (open one, create one). Merging, splitting and
+// dissolving orgs, with the progress of their long moves, are API-only.
+func (a *App) adminPage(w http.ResponseWriter, r *http.Request, s *session) {
+	orgList := a.orgs(r, s)
+	d := adminData{Orgs: orgList, OrgName: orgNamer(orgList), OrgKinds: orgKindNames, OrgLevels: orgLevelNames,
+		AcctKinds: accountKindNames, Today: s.Me.Today}
+	a.render(w, r, http.StatusOK, "admin", "", view{Title: "Quản trị", S: s, Data: d})
+}
+
+// decisionBody is the envelope of an administrative act (api.decision).
+func decisionBody(r *http.Request, body map[string]any) map[string]any {
+	return decisionFrom(r).envelope(body)
+}
+
+func (a *App) createOrg(w http.ResponseWriter, r *http.Request, s *session) {
+	body := decisionBody(r, map[string]any{"name": strings.TrimSpace(r.PostFormValue("name")), "code": strings.TrimSpace(r.PostFormValue("code")),
+		"kind": r.PostFormValue("kind"), "level": r.PostFormValue("level"), "parent": r.PostFormValue("parent")})
+	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs", s.Token, body)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	http.Redirect(w, r, "/admin?saved=1", http.StatusSeeOther)
+}
+
+func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	body := decisionBody(r, map[string]any{"name": strings.TrimSpace(r.PostFormValue("name"))})
+	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/rename", s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	http.Redirect(w, r, "/admin?saved=1", http.StatusSeeOther)
+}
+
+// orgVersion reads an org's version for a rename form's If-Match.
+func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	var o struct {
+		orgView
+		Version uint64 `json:"version"`
+	}
+	_ = rep.decode(&o)
+	if o.Version == 0 {
+		o.Version, _ = parseETag(rep.Header.Get("ETag"))
+	}
+	a.render(w, r, http.StatusOK, "org", "", view{Title: o.Name, S: s, Data: map[string]any{"Org": o.orgView, "Version": o.Version, "Today": s.Me.Today}})
+}
+
+// accountView is the API's account as the admin page shows it.
+type accountView struct {
+	ID          string `json:"id"`
+	Version     uint64 `json:"version"`
+	Kind        string `json:"kind"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Status      string `json:"status"`
+	HomeOrg     string `json:"home_org"`
+	Dossier     string `json:"dossier_id"`
+	Password    struct {
+		Set        bool `json:"set"`
+		MustChange bool `json:"must_change"`
+	} `json:"password"`
+	Grants []struct {
+		ID      string  `json:"id"`
+		Role    string  `json:"role"`
+		Org     string  `json:"org_id"`
+		Dossier string  `json:"dossier_id"`
+		From    string  `json:"from"`
+		Until   *string `json:"until"`
+		InForce bool    `json:"in_force"`
+	} `json:"grants"`
+	Certificates []struct {
+		Fingerprint string  `json:"fingerprint"`
+		Subject     string  `json:"subject"`
+		RevokedAt   *string `json:"revoked_at"`
+	} `json:"certificates"`
+}
+
+type accountData struct {
+	Account     accountView
+	Orgs        []orgView
+	OrgName     func(string) string
+	Roles       map[string]string
+	Kinds       map[string]string
+	Today       string
+	OneTimePass string
+}
+
+func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
+	a.showAccount(w, r, s, r.PathValue("id"), "")
+}
+
+func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id, oneTime string) {
+	rep := a.api.call(r, http.MethodGet, "/api/v1/accounts/"+url.PathEscape(id), s.Token, nil)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	var acc accountView
+	_ = rep.decode(&acc)
+	orgList := a.orgs(r, s)
+	d := accountData{Account: acc, Orgs: orgList, OrgName: orgNamer(orgList), Roles: roleNames, Kinds: accountKindNames, Today: s.Me.Today, OneTimePass: oneTime}
+	a.render(w, r, http.StatusOK, "account", "", view{Title: acc.Username, S: s, Data: d})
+}
+
+func (a *App) findAccount(w http.ResponseWriter, r *http.Request, _ *session) {
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(strings.TrimSpace(r.URL.Query().Get("id"))), http.StatusSeeOther)
+}
+
+func (a *App) createAccount(w http.ResponseWriter, r *http.Request, s *session) {
+	body := decisionBody(r, map[string]any{"kind": r.PostFormValue("kind"), "username": strings.TrimSpace(r.PostFormValue("username")),
+		"display_name": strings.TrimSpace(r.PostFormValue("display_name")), "home_org": r.PostFormValue("home_org")})
+	if p := r.PostFormValue("password"); p != "" {
+		body["password"] = p
+	}
+	rep := a.api.call(r, http.MethodPost, "/api/v1/accounts", s.Token, body)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	var acc accountView
+	_ = rep.decode(&acc)
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(acc.ID), http.StatusSeeOther)
+}
+
+// accountAct is one administrative act on an account: a grant, a
+// password reset (a generated one-time password is shown once), a
+// signing certificate.
+func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
+	id, act := r.PathValue("id"), r.PathValue("act")
+	var path string
+	body := decisionBody(r, map[string]any{})
+	switch act {
+	case "grants":
+		path = "/grants"
+		body["role"] = r.PostFormValue("role")
+		if o := r.PostFormValue("org_id"); o != "" {
+			body["org_id"] = o
+		}
+		if u := r.PostFormValue("valid_until"); u != "" {
+			body["valid_until"] = u
+		}
+	case "password-reset":
+		path = "/password-reset"
+	case "certificates":
+		path = "/certificates"
+		body["pem"] = r.PostFormValue("pem")
+	default:
+		a.failure(w, r, reply{Status: http.StatusNotFound})
+		return
+	}
+	rep := a.api.call(r, http.MethodPost, "/api/v1/accounts/"+url.PathEscape(id)+path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	if act == "password-reset" {
+		var out struct {
+			Password string `json:"password"`
+		}
+		_ = rep.decode(&out)
+		// Shown once, in this answer only: never in a URL or a cookie.
+		a.showAccount(w, r, s, id, out.Password)
+		return
+	}
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+}
+
+func parseETag(s string) (uint64, error) { return strconv.ParseUint(etagVersion(s), 10, 64) }
