@@ -220,7 +220,7 @@ func (c *Cluster) initdb(ctx context.Context, data string) error {
 		"listen_addresses = ''",
 		"unix_socket_directories = '" + c.sockDir + "'",
 		"unix_socket_permissions = 0777",
-		"max_connections = 200",
+		"max_connections = 400",
 		"shared_buffers = 256MB",
 		"fsync = on",
 		"synchronous_commit = on",
