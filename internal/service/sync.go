@@ -87,7 +87,11 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 	s.Relay = &nationalsync.Relay{Pool: s.Pool, Store: s.Store, Publisher: b.Publisher, Topic: b.Topic, Name: sc.RelayName,
 		Now: sc.Now, Poll: sc.Poll, Logger: s.cfg.Logger, Deadline: nationalsync.Deadline(pol, calendar.Official())}
 	s.SyncWorker = &nationalsync.Worker{
-		Source: nationalsync.Source{Pool: s.Pool, Store: s.Store, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey},
+		// The package carries the events as stored, so the receiver can
+		// check every proof; their sensitive members are sealed under the
+		// dossiers' data keys (docs/privacy.md), which are not released to
+		// the receiver yet (docs/sync.md, "open").
+		Source: nationalsync.Source{Pool: s.Pool, Store: s.RawStore, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey},
 		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Concurrency: sc.Workers, Now: sc.Now, Logger: s.cfg.Logger,
 	}
 	return nil
