@@ -69,13 +69,7 @@ func (s *Server) uploadAttachment(c echo.Context) error {
 	}
 	defer func() { _ = form.RemoveAll() }()
 	var problems []FieldProblem
-	field := func(name string) string {
-		vs := form.Value[name]
-		if len(vs) == 0 {
-			return ""
-		}
-		return strings.TrimSpace(vntext.NFC(vs[0]))
-	}
+	field := func(name string) string { return formValue(form, name) }
 	date := func(name string) domain.Date {
 		v := field(name)
 		if v == "" {
@@ -167,6 +161,16 @@ func parseMultipart(c echo.Context, max, mem int64, what string) (*multipart.For
 		return nil, &Error{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Detail: "the multipart body cannot be read", Err: err}
 	}
 	return c.Request().MultipartForm, nil
+}
+
+// formValue is a form field's first value, trimmed and NFC-normalized;
+// "" when absent.
+func formValue(form *multipart.Form, name string) string {
+	vs := form.Value[name]
+	if len(vs) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(vntext.NFC(vs[0]))
 }
 
 // downloadAttachment is GET /attachments/{sha256}: the scan, for a caller

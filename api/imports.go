@@ -16,7 +16,6 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
-	"github.com/hoso-ledger/hoso/domain/vntext"
 	"github.com/hoso-ledger/hoso/internal/importfile"
 )
 
@@ -134,13 +133,7 @@ func (s *Server) startImport(c echo.Context) error {
 	}
 	defer func() { _ = form.RemoveAll() }()
 	var problems []FieldProblem
-	field := func(name string) string {
-		vs := form.Value[name]
-		if len(vs) == 0 {
-			return ""
-		}
-		return strings.TrimSpace(vntext.NFC(vs[0]))
-	}
+	field := func(name string) string { return formValue(form, name) }
 	flag := func(name string) bool {
 		switch field(name) {
 		case "", "false":
