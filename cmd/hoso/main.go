@@ -66,6 +66,8 @@ var commands = []command{
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
 	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
+	{name: "backup", summary: "write a signed, compressed backup of the ledger: -o FILE", run: runBackup},
+	{name: "restore", summary: "verify a backup and restore it into an empty database, rebuild the read models, verify: [--not-older-than CHECKPOINT] FILE", run: runRestore},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},
