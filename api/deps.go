@@ -53,6 +53,9 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Processes runs the long work a request only starts (org succession).
 	Processes Processes
+	// Breaches records suspected personal-data breaches; BreachReader lists them.
+	Breaches     app.Breaches
+	BreachReader BreachReader
 }
 
 func (d *Deps) now() time.Time {

@@ -165,6 +165,11 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/proofs/inclusion", Authenticated, ap.inclusion),
 		r(get, v1+"/proofs/consistency", Authenticated, ap.consistency),
 		r(get, v1+"/checkpoints/latest", Authenticated, ap.latestCheckpoint),
+
+		// Suspected personal-data breaches (breaches.go).
+		r(post, v1+"/breaches", Authenticated, s.recordBreach),
+		r(get, v1+"/breaches", Authenticated, s.listBreaches),
+		r(get, v1+"/breaches/:id", Authenticated, s.getBreach),
 	}
 }
 

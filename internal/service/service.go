@@ -41,6 +41,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/breaches"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
@@ -184,6 +185,7 @@ func Projections(store eventstore.Store, pol policy.Policy) ([]projections.Proje
 	return []projections.Projection{
 		dossiers.New(store), audit.New(), orgs.New(), comp, stats.New(catalog.Default()),
 		attachments.New(), transfers.New(), processes.NewProjection(),
+		breaches.New(),
 	}, nil
 }
 
@@ -315,6 +317,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Metrics:     cfg.Registerer,
 	}
 	s.Deps.Processes = s.Processes
+	s.Deps.Breaches, s.Deps.BreachReader = app.Breaches{Ledger: l}, pgadapter.NewBreaches(s.Pool, s.Runner.CaughtUp)
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}
