@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -202,15 +203,39 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	}
 }
 
-// approveMoreAfterBackup appends one event, so a checkpoint taken now is
-// newer than the backup.
+// approveMoreAfterBackup appends one event and sequences it into the
+// Merkle log, so a checkpoint taken now is newer than the backup.
 func approveMoreAfterBackup(t *testing.T, a *approvedMonth) {
 	t.Helper()
-	if _, err := a.store.Append(context.Background(), "after-backup", eventstore.Exactly(0), eventstore.EventData{
+	ctx := context.Background()
+	before, err := a.tree.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.Append(ctx, "after-backup", eventstore.Exactly(0), eventstore.EventData{
 		Type: "test.after_backup.v1", Data: []byte(`{}`),
 		Meta: eventstore.Metadata{Actor: eventstore.Actor{AccountID: "acc-1", Name: "Vũ Minh Tuấn"}},
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// The stable prefix trails any transaction running in the cluster
+	// (other tests'), so one SequenceOnce may stop short.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := a.tree.SequenceOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		size, err := a.tree.Size(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size > before {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the appended event was not sequenced in a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
