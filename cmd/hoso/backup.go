@@ -40,6 +40,12 @@ func runBackup(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return 2
 	}
+	if env.Config.EventStoreURL != "" {
+		// The events would be on the EventStoreDB server, not in the tables
+		// this backup copies: a backup without them must not look complete.
+		fmt.Fprintln(env.Stderr, "hoso backup: the ledger is on EventStoreDB (HOSO_EVENTSTORE_URL): back it up with EventStoreDB's own tools; hoso backup covers the PostgreSQL event store")
+		return 2
+	}
 	key, err := checkpointKey(env)
 	if err == nil && key == nil {
 		err = errors.New("HOSO_CHECKPOINT_KEY is not set: the backup is signed with the checkpoint key")
@@ -126,6 +132,9 @@ func runRestore(ctx context.Context, env *Env, args []string) int {
 	fail := func(code int, err error) int {
 		fmt.Fprintln(env.Stderr, "hoso restore:", err)
 		return code
+	}
+	if env.Config.EventStoreURL != "" {
+		return fail(2, errors.New("the ledger is on EventStoreDB (HOSO_EVENTSTORE_URL): a hoso backup restores into the PostgreSQL event store only"))
 	}
 	v, err := checkpointVerifier(env, *pubFile)
 	if err != nil {

@@ -249,3 +249,20 @@ func firstPartOffset(t *testing.T, b []byte) int {
 	}
 	return 512 + int((hdr.Size+511)/512*512) + 512
 }
+
+// TestBackupRefusesEventStoreDB: with the events on EventStoreDB the tables
+// a backup copies do not hold them; both commands say so and do nothing.
+func TestBackupRefusesEventStoreDB(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"HOSO_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "HOSO_EVENTSTORE_URL": "esdb://127.0.0.1:2113?tls=false"}
+	for _, args := range [][]string{{"backup", "-o", filepath.Join(dir, "b")}, {"restore", filepath.Join(dir, "b")}} {
+		code, out, errOut := hosoWith(t, env, args...)
+		if code != 2 || !strings.Contains(errOut, "EventStoreDB") {
+			t.Errorf("hoso %s = %d %s%s, want 2 naming EventStoreDB", args[0], code, out, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b")); !os.IsNotExist(err) {
+		t.Errorf("a backup file was written: %v", err)
+	}
+}
