@@ -61,6 +61,9 @@ type Deps struct {
 	Sync SyncReader
 	// Imports runs bulk imports of an org's existing dossiers (issue 17).
 	Imports Imports
+	// Breaches records suspected personal-data breaches; BreachReader lists them.
+	Breaches     app.Breaches
+	BreachReader BreachReader
 }
 
 func (d *Deps) now() time.Time {

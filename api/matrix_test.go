@@ -30,6 +30,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/breach"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -857,6 +858,27 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/imports/{id}", allowed: dossierRoles, want: http.StatusOK, build: importIn("")},
 		{pattern: "GET /api/v1/imports/{id}/report.xlsx", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.xlsx")},
 		{pattern: "GET /api/v1/imports/{id}/report.json", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.json")},
+
+		// Suspected personal-data breaches.
+		{pattern: "POST /api/v1/breaches", allowed: admins, want: http.StatusCreated, refused: []int{422},
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodPost, path: "/api/v1/breaches", body: map[string]any{
+					"what": fmt.Sprintf("Lộ bản sao hồ sơ %d", m.next()), "detected_at": "2026-01-02T08:00:00+07:00", "orgs": []string{m.orgOf(s).String()}}}
+			}},
+		{pattern: "GET /api/v1/breaches", list: true, allowed: []role{roleAdmin, roleInspector}, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodGet, path: "/api/v1/breaches"}
+			}},
+		{pattern: "GET /api/v1/breaches/{id}", allowed: []role{roleAdmin, roleInspector}, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				ev, _, err := m.env.Svc.Deps.Breaches.Record(context.Background(), uuid.Must(uuid.NewV7()),
+					breach.Record{What: "Mất máy tính xách tay", DetectedAt: time.Now().Add(-time.Hour), Orgs: []uuid.UUID{uuid.UUID(m.orgOf(s))}},
+					m.env.Meta(), time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return request{method: http.MethodGet, path: "/api/v1/breaches/" + ev.BreachID.String()}
+			}},
 	}
 }
 
@@ -881,6 +903,7 @@ func importIn(suffix string) func(m *matrix, t *testing.T, s side, r role) reque
 		}
 		m.env.Svc.Imports.Wait()
 		return request{method: http.MethodGet, path: "/api/v1/imports/" + st.ID.String() + suffix}
+
 	}
 }
 

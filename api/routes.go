@@ -184,6 +184,10 @@ func (s *Server) routeTable() []route {
 		r(get, v1+"/imports/:id", Authenticated, s.getImport),
 		r(get, v1+"/imports/:id/report.xlsx", Authenticated, s.importReport("xlsx")),
 		r(get, v1+"/imports/:id/report.json", Authenticated, s.importReport("json")),
+		// Suspected personal-data breaches (breaches.go).
+		r(post, v1+"/breaches", Authenticated, s.recordBreach),
+		r(get, v1+"/breaches", Authenticated, s.listBreaches),
+		r(get, v1+"/breaches/:id", Authenticated, s.getBreach),
 	}
 }
 

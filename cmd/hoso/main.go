@@ -69,6 +69,8 @@ var commands = []command{
 	{name: "keys", summary: "the dossiers' data keys (docs/privacy.md): status | rotate (re-wrap them under HOSO_KEK's first key; no event changes)", run: runKeys, need: config.NeedKEK},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
 	{name: "import", summary: "bulk import of an existing province's dossiers with their history: template | FILE --org ID --decision \"số, dd/mm/yyyy, cơ quan\" [--dry-run] [--skip-invalid] | sample --people N --out FILE", run: runImport, need: config.NeedPersonalIDKey | config.NeedKEK},
+	{name: "backup", summary: "write a signed, compressed backup of the ledger: -o FILE", run: runBackup},
+	{name: "restore", summary: "verify a backup and restore it into an empty database, rebuild the read models, verify: [--not-older-than CHECKPOINT] FILE", run: runRestore, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "calendar", summary: "working-day calendar, lunar dates and deadlines", noConfig: true,
 		run: func(_ context.Context, env *Env, args []string) int { return runCalendar(args, env.Stdout, env.Stderr) }},
 	{name: "policy", summary: "jurisdiction policies: check FILE | show [--on YYYY-MM-DD] [--policy NAME|FILE]", run: runPolicy, noConfig: true},

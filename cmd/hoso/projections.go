@@ -12,9 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -68,20 +70,7 @@ func runProjections(ctx context.Context, env *Env, args []string) int {
 	}
 	store = sealed
 	r := projections.NewRunner(pool, store, projections.Config{Logger: env.Log})
-	// The deployment's policy as config read it (a file, or a preset with
-	// the national layer); a bare Env (tests) names a preset at most.
-	pol := env.Config.Policy
-	if pol.Name() == "" {
-		if pol, err = service.Policy(env.Config.PolicyName); err != nil {
-			fmt.Fprintln(env.Stderr, "hoso projections:", err)
-			return 2
-		}
-	}
-	list := service.Projections
-	if env.projections != nil {
-		list = env.projections
-	}
-	all, err := list(store, pol, service.Privacy(sealed, env.Config.PersonalIDKey))
+	all, err := projectionList(env, store, service.Privacy(sealed, env.Config.PersonalIDKey))
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso projections:", err)
 		return 2
@@ -182,4 +171,22 @@ func printStatus(w io.Writer, st []projections.Status) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(* live: the generation readers see)")
+}
+
+// projectionList is every read model of this deployment, built with its
+// policy as config read it (a file, or a preset with the national layer); a
+// bare Env (tests) names a preset at most.
+func projectionList(env *Env, store eventstore.Store, pv seal.Privacy) ([]projections.Projection, error) {
+	pol := env.Config.Policy
+	if pol.Name() == "" {
+		var err error
+		if pol, err = service.Policy(env.Config.PolicyName); err != nil {
+			return nil, err
+		}
+	}
+	list := service.Projections
+	if env.projections != nil {
+		list = env.projections
+	}
+	return list(store, pol, pv)
 }

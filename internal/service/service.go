@@ -47,6 +47,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
+	"github.com/hoso-ledger/hoso/projections/breaches"
 	"github.com/hoso-ledger/hoso/projections/compliance"
 	"github.com/hoso-ledger/hoso/projections/dossiers"
 	"github.com/hoso-ledger/hoso/projections/orgs"
@@ -214,6 +215,7 @@ func Projections(store eventstore.Store, pol policy.Policy, pv seal.Privacy) ([]
 		dossiers.New(store).WithPrivacy(pv), audit.New().WithPrivacy(pv), orgs.New(), comp, stats.New(catalog.Default()).WithPrivacy(pv),
 		attachments.New(), transfers.New(), processes.NewProjection(),
 		syncstatus.New(),
+		breaches.New(),
 	}, nil
 }
 
@@ -353,6 +355,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s.Deps.Processes = s.Processes
 	s.Imports = pgadapter.NewImports(s.Pool, imports.Importer{Dossiers: s.Deps.Dossiers}, cfg.Now, cfg.Logger)
 	s.Deps.Imports = s.Imports
+	s.Deps.Breaches, s.Deps.BreachReader = app.Breaches{Ledger: l}, pgadapter.NewBreaches(s.Pool, s.Runner.CaughtUp)
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}

@@ -1,0 +1,65 @@
+package pgadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/domain"
+	"github.com/hoso-ledger/hoso/projections/breaches"
+)
+
+// Breaches is api.BreachReader on the breaches projection.
+type Breaches struct {
+	pool   *pgxpool.Pool
+	caught CaughtUp
+}
+
+// NewBreaches returns the reader on pool, whose search_path holds the
+// projection's view; caught (nil: never wait) tells when it has applied
+// the whole log.
+func NewBreaches(pool *pgxpool.Pool, caught CaughtUp) *Breaches {
+	return &Breaches{pool: pool, caught: caught}
+}
+
+// Breaches implements api.BreachReader: the breaches concerning one of
+// orgs, once the projection has applied what the log holds (a breach
+// recorded by an answered request is listed).
+func (b *Breaches) Breaches(ctx context.Context, orgs []domain.OrgID) ([]breaches.Breach, error) {
+	if _, err := waitCaughtUp(ctx, b.caught, breaches.Name); err != nil {
+		return nil, err
+	}
+	out, err := breaches.List(ctx, b.pool, orgs)
+	if notBuilt(err) {
+		return nil, nil
+	}
+	return out, err
+}
+
+// Breach implements api.BreachReader; on a miss it waits for the
+// projection to catch up and asks once more.
+func (b *Breaches) Breach(ctx context.Context, id uuid.UUID) (breaches.Breach, error) {
+	got, err := b.lookup(ctx, id)
+	if !errors.Is(err, domain.ErrNotFound) {
+		return got, err
+	}
+	ok, werr := waitCaughtUp(ctx, b.caught, breaches.Name)
+	if werr != nil {
+		return got, werr
+	}
+	if !ok {
+		return got, err
+	}
+	return b.lookup(ctx, id)
+}
+
+func (b *Breaches) lookup(ctx context.Context, id uuid.UUID) (breaches.Breach, error) {
+	got, err := breaches.Get(ctx, b.pool, id)
+	if notBuilt(err) {
+		return got, fmt.Errorf("pgadapter: breach %s (read model not built yet): %w", id, domain.ErrNotFound)
+	}
+	return got, err
+}
