@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,12 @@ func TestReportSubmissionsTG(t *testing.T) {
 			"source_document": map[string]any{"kind": "dispatch", "number": "245/SYT-TCCB", "date": "2026-12-10", "issuer": "Sở Y tế"}}
 	}
 	path := "/api/v1/reports/report_year/2026/submissions"
+	// raw is a submission as JSON text, with a raw dispatch number and an
+	// optional extra member.
+	raw := func(number, extra string) string {
+		return `{"org":"` + orgA.String() + `","sha256":"60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752","source_document":{"kind":"dispatch","number":"` +
+			number + `","date":"2026-12-10","issuer":"Sở Y tế"}` + extra + `}`
+	}
 
 	r := env.Do(http.MethodPost, path, hrA, body(orgA, sha), "If-Match", etag(orgA))
 	if r.Status != http.StatusCreated {
@@ -86,6 +93,11 @@ func TestReportSubmissionsTG(t *testing.T) {
 		{"a period the kind does not cover", "/api/v1/reports/report_year/2026-Q1/submissions", body(orgA, sha), true, 400, "bad_parameter", "path:period"},
 		{"a report TG does not ask for (BĐ III.2's quarterly)", "/api/v1/reports/report_quarter/2026-Q1/submissions", body(orgA, sha), true, 422, "validation_failed", "path:period"},
 		{"no digest", path, body(orgA, "xyz"), true, 422, "validation_failed", "/sha256"},
+		// Hostile text, as in TestHostileTextIsRefused.
+		{"NUL in the dispatch number", path, raw(`245/SYT\u0000TCCB`, ""), true, 422, "validation_failed", "/source_document/number"},
+		{"10,000-character dispatch number", path, raw(strings.Repeat("Ư", 10000), ""), true, 422, "validation_failed", "/source_document/number"},
+		{"duplicate key", path, raw("245/SYT-TCCB", `,"sha256":"`+sha+`"`), true, 400, "malformed_json", "/sha256"},
+		{"invalid UTF-8", path, raw("245/SYT \xff", ""), true, 400, "malformed_json", ""},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {

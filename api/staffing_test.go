@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,13 @@ func startStaffing(t *testing.T, cfg service.Config) *staffingEnv {
 
 func quotaDecision() map[string]any {
 	return map[string]any{"kind": "decision", "number": "112/QĐ-UBND", "date": "2026-01-05", "issuer": "UBND tỉnh Thử Nghiệm"}
+}
+
+// decisionNumbered is quotaDecision with another number.
+func decisionNumbered(number string) map[string]any {
+	d := quotaDecision()
+	d["number"] = number
+	return d
 }
 
 func workerContract() map[string]any {
@@ -156,6 +164,8 @@ func TestStaffingQuotaAndContractWorkers_PT5_2d_TG5_1b(t *testing.T) {
 		{"an unknown category", s.hrUp, with("counts", map[string]int{"hop_dong_68": 3}), v0, http.StatusUnprocessableEntity, "/counts/hop_dong_68"},
 		{"a negative count", s.hrUp, with("counts", map[string]int{"cong_chuc": -2}), v0, http.StatusUnprocessableEntity, "/counts/cong_chuc"},
 		{"counts that are not numbers", s.hrUp, with("counts", map[string]string{"cong_chuc": "hai"}), v0, http.StatusUnprocessableEntity, "/counts"},
+		{"NUL in the decision's number", s.hrUp, with("source_document", decisionNumbered("112/QĐ\x00UBND")), v0, http.StatusUnprocessableEntity, "/source_document/number"},
+		{"a 10,000-character decision number", s.hrUp, with("source_document", decisionNumbered(strings.Repeat("Ư", 10000))), v0, http.StatusUnprocessableEntity, "/source_document/number"},
 	} {
 		var headers []string
 		if tc.ifMatch != "" {

@@ -46,17 +46,41 @@ func dayBounds(in url.Values, q url.Values) bool {
 	return true
 }
 
-// auditPage is the audit trail with its filters: actor, org, period, event
-// type; each entry can be verified against the latest checkpoint.
-func (a *App) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
-	in := r.URL.Query()
+// listQuery is the query a list page sends its API route: the filters
+// named, the cursor, a page of 50 and the day bounds; false when a date is
+// not one.
+func listQuery(in url.Values, filters ...string) (url.Values, bool) {
 	q := url.Values{"limit": {"50"}}
-	for _, k := range []string{"org", "actor", "type", "dossier", "cursor"} {
+	for _, k := range append(filters, "cursor") {
 		if v := strings.TrimSpace(in.Get(k)); v != "" {
 			q.Set(k, v)
 		}
 	}
-	if !dayBounds(in, q) {
+	return q, dayBounds(in, q)
+}
+
+// nextLink is the page at path with the same filters and the next cursor;
+// "" on the last page.
+func nextLink(path string, in url.Values, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	nq := url.Values{}
+	for k, v := range in {
+		if k != "cursor" {
+			nq[k] = v
+		}
+	}
+	nq.Set("cursor", cursor)
+	return path + "?" + nq.Encode()
+}
+
+// auditPage is the audit trail with its filters: actor, org, period, event
+// type; each entry can be verified against the latest checkpoint.
+func (a *App) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
+	in := r.URL.Query()
+	q, ok := listQuery(in, "org", "actor", "type", "dossier")
+	if !ok {
 		a.render(w, r, http.StatusBadRequest, "error", "", view{Title: "Ngày không hợp lệ", S: s, Flash: "Khoảng thời gian không hợp lệ."})
 		return
 	}
@@ -71,17 +95,7 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	_ = rep.decode(&page)
 	orgList := a.orgs(r, s)
-	d := auditData{Query: in, Orgs: orgList, OrgName: orgNamer(orgList), Entries: page.Items}
-	if page.Next != "" {
-		nq := url.Values{}
-		for k, v := range in {
-			if k != "cursor" {
-				nq[k] = v
-			}
-		}
-		nq.Set("cursor", page.Next)
-		d.Next = "/audit?" + nq.Encode()
-	}
+	d := auditData{Query: in, Orgs: orgList, OrgName: orgNamer(orgList), Entries: page.Items, Next: nextLink("/audit", in, page.Next)}
 	a.render(w, r, http.StatusOK, "audit", "", view{Title: "Nhật ký thay đổi", S: s, Data: d})
 }
 
@@ -108,13 +122,8 @@ type readsData struct {
 // readsPage is the read log: who read which dossier, when, and refusals.
 func (a *App) readsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	in := r.URL.Query()
-	q := url.Values{"limit": {"50"}}
-	for _, k := range []string{"account", "dossier", "outcome", "cursor"} {
-		if v := strings.TrimSpace(in.Get(k)); v != "" {
-			q.Set(k, v)
-		}
-	}
-	if !dayBounds(in, q) {
+	q, ok := listQuery(in, "account", "dossier", "outcome")
+	if !ok {
 		a.render(w, r, http.StatusBadRequest, "error", "", view{Title: "Ngày không hợp lệ", S: s, Flash: "Khoảng thời gian không hợp lệ."})
 		return
 	}
@@ -128,17 +137,7 @@ func (a *App) readsPage(w http.ResponseWriter, r *http.Request, s *session) {
 		Next  string    `json:"next_cursor"`
 	}
 	_ = rep.decode(&page)
-	d := readsData{Query: in, Rows: page.Items}
-	if page.Next != "" {
-		nq := url.Values{}
-		for k, v := range in {
-			if k != "cursor" {
-				nq[k] = v
-			}
-		}
-		nq.Set("cursor", page.Next)
-		d.Next = "/audit/reads?" + nq.Encode()
-	}
+	d := readsData{Query: in, Rows: page.Items, Next: nextLink("/audit/reads", in, page.Next)}
 	a.render(w, r, http.StatusOK, "reads", "", view{Title: "Nhật ký truy cập", S: s, Data: d})
 }
 

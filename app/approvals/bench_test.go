@@ -16,7 +16,7 @@ import (
 // dossiers (one creation and one section update each: 10,000 entries),
 // against the raw SQL that only reads the same events with their leaves.
 //
-//	go test ./app/approvals -run XXX -bench Manifest5000 -benchtime 3x -count 3
+//	go test ./app/approvals -run '^$' -bench Manifest5000 -benchtime 3x -count 3
 func BenchmarkManifest5000(b *testing.B) {
 	ctx := context.Background()
 	w, pool, store, tree := newWorld(b)

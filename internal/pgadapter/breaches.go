@@ -2,7 +2,6 @@ package pgadapter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -42,18 +41,9 @@ func (b *Breaches) Breaches(ctx context.Context, orgs []domain.OrgID) ([]breache
 // Breach implements api.BreachReader; on a miss it waits for the
 // projection to catch up and asks once more.
 func (b *Breaches) Breach(ctx context.Context, id uuid.UUID) (breaches.Breach, error) {
-	got, err := b.lookup(ctx, id)
-	if !errors.Is(err, domain.ErrNotFound) {
-		return got, err
-	}
-	ok, werr := waitCaughtUp(ctx, b.caught, breaches.Name)
-	if werr != nil {
-		return got, werr
-	}
-	if !ok {
-		return got, err
-	}
-	return b.lookup(ctx, id)
+	return findAfterCatchUp(ctx, b.caught, breaches.Name, func(ctx context.Context) (breaches.Breach, error) {
+		return b.lookup(ctx, id)
+	})
 }
 
 func (b *Breaches) lookup(ctx context.Context, id uuid.UUID) (breaches.Breach, error) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hoso-ledger/hoso/domain"
 )
 
 // CaughtUp reports whether the projection called name has applied every
@@ -20,6 +22,25 @@ type CaughtUp func(ctx context.Context, name string) (bool, error)
 // projection by seconds, and a 404 for a transfer the client has just
 // created is wrong, where a slow answer is only slow.
 const maxCatchUp = 20 * time.Second
+
+// findAfterCatchUp runs find; when it finds nothing (domain.ErrNotFound)
+// it waits for projection name to apply what the log holds and runs it
+// once more, so that what an answered request wrote is found even while
+// the projection lags.
+func findAfterCatchUp[T any](ctx context.Context, caught CaughtUp, name string, find func(context.Context) (T, error)) (T, error) {
+	got, err := find(ctx)
+	if !errors.Is(err, domain.ErrNotFound) {
+		return got, err
+	}
+	ok, werr := waitCaughtUp(ctx, caught, name)
+	if werr != nil {
+		return got, werr
+	}
+	if !ok {
+		return got, err
+	}
+	return find(ctx)
+}
 
 // waitCaughtUp waits until projection name has applied every event that
 // the log held when it was called, or maxCatchUp passes, or ctx ends. It

@@ -2,7 +2,6 @@ package pgadapter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -30,18 +29,9 @@ func NewTransfers(pool *pgxpool.Pool, caught CaughtUp) *Transfers {
 // transfer initiated by an answered request is found even while the
 // projection lags.
 func (t *Transfers) TransferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
-	id, err := t.lookup(ctx, tid)
-	if !errors.Is(err, domain.ErrNotFound) {
-		return id, err
-	}
-	ok, werr := waitCaughtUp(ctx, t.caught, transfers.Name)
-	if werr != nil {
-		return id, werr
-	}
-	if !ok {
-		return id, err
-	}
-	return t.lookup(ctx, tid)
+	return findAfterCatchUp(ctx, t.caught, transfers.Name, func(ctx context.Context) (domain.DossierID, error) {
+		return t.lookup(ctx, tid)
+	})
 }
 
 func (t *Transfers) lookup(ctx context.Context, tid uuid.UUID) (domain.DossierID, error) {
