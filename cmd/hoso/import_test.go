@@ -305,4 +305,8 @@ func TestImportResumesAfterKill(t *testing.T) {
 	if _, again, _ := dossierCounts(t, pool); again != events {
 		t.Errorf("third run: %d events, want %d", again, events)
 	}
+	// The ledger the killed run left behind still verifies.
+	if code, stdout, stderr := runImportCmd(t, url, "verify"); code != 0 {
+		t.Errorf("hoso verify after the kill: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
