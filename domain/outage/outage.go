@@ -99,10 +99,13 @@ func ID(function string, start time.Time) uuid.UUID {
 	return uuid.NewSHA1(namespace, []byte(function+"|"+start.UTC().Format(time.RFC3339Nano)))
 }
 
-// Seen is one stretch in which a process reported function up, from Since
-// to LastSeen (its latest heartbeat).
+// Seen is one stretch of reports of a function by one process (Instance):
+// Up, or down (a failing probe, an unreachable database), from Since to
+// LastSeen (its latest report).
 type Seen struct {
 	Function string
+	Instance string
+	Up       bool
 	Since    time.Time
 	LastSeen time.Time
 }
@@ -119,16 +122,34 @@ type Outage struct {
 // Ongoing reports whether the outage has not ended.
 func (o Outage) Ongoing() bool { return o.End.IsZero() }
 
-// Derive finds the outages in the history of up reports: for each
-// function, the gaps between its merged up stretches, where a stretch
-// counts as up until grace after its last heartbeat (a heartbeat every
-// interval; grace covers a late one). Before a function's first report it
-// was not deployed, not down. A gap that reaches now is ongoing. Outages
-// come sorted by function (in Functions order, others after) then start.
+// Derive finds the outages in the history of reports: for each function,
+// the gaps between the stretches in which some process reported it up. An
+// up stretch counts until grace after its last report (a report every
+// interval; grace covers a late one), or until the same process reported
+// the function down, whichever is first. Before a function's first report
+// it was not deployed, not down. A gap that reaches now is ongoing.
+// Outages come sorted by function (in Functions order, others after) then
+// start.
 func Derive(seen []Seen, grace time.Duration, now time.Time) []Outage {
-	by := map[string][]Seen{}
+	type span struct{ from, to time.Time }
+	by := map[string][]span{}
+	perProcess := map[[2]string][]Seen{}
 	for _, s := range seen {
-		by[s.Function] = append(by[s.Function], s)
+		k := [2]string{s.Function, s.Instance}
+		perProcess[k] = append(perProcess[k], s)
+	}
+	for k, ss := range perProcess {
+		slices.SortFunc(ss, func(a, b Seen) int { return a.Since.Compare(b.Since) })
+		for i, s := range ss {
+			if !s.Up {
+				continue
+			}
+			to := s.LastSeen.Add(grace)
+			if i+1 < len(ss) && ss[i+1].Since.Before(to) {
+				to = ss[i+1].Since
+			}
+			by[k[0]] = append(by[k[0]], span{s.Since, to})
+		}
 	}
 	names := make([]string, 0, len(by))
 	for f := range by {
@@ -149,14 +170,14 @@ func Derive(seen []Seen, grace time.Duration, now time.Time) []Outage {
 	var out []Outage
 	for _, f := range names {
 		ss := by[f]
-		slices.SortFunc(ss, func(a, b Seen) int { return a.Since.Compare(b.Since) })
-		covered := ss[0].LastSeen.Add(grace)
+		slices.SortFunc(ss, func(a, b span) int { return a.from.Compare(b.from) })
+		covered := ss[0].to
 		for _, s := range ss[1:] {
-			if s.Since.After(covered) {
-				out = append(out, Outage{ID: ID(f, covered), Function: f, Start: covered, End: s.Since})
+			if s.from.After(covered) {
+				out = append(out, Outage{ID: ID(f, covered), Function: f, Start: covered, End: s.from})
 			}
-			if end := s.LastSeen.Add(grace); end.After(covered) {
-				covered = end
+			if s.to.After(covered) {
+				covered = s.to
 			}
 		}
 		if now.After(covered) {

@@ -116,15 +116,20 @@ func TestDerive(t *testing.T) {
 		want []Outage
 	}{
 		{"never reported: not deployed, not down", nil, at(100), nil},
-		{"live", []Seen{{FunctionAPI, at(0), at(99)}}, at(100), nil},
-		{"silent past the grace: ongoing", []Seen{{FunctionAPI, at(0), at(10)}}, at(100),
+		{"live", []Seen{{FunctionAPI, "p", true, at(0), at(99)}}, at(100), nil},
+		{"silent past the grace: ongoing", []Seen{{FunctionAPI, "p", true, at(0), at(10)}}, at(100),
 			[]Outage{{ID: ID(FunctionAPI, at(13)), Function: FunctionAPI, Start: at(13)}}},
-		{"a gap between two stretches", []Seen{{FunctionAPI, at(50), at(99)}, {FunctionAPI, at(0), at(10)}}, at(100),
+		{"a gap between two stretches", []Seen{{FunctionAPI, "p", true, at(50), at(99)}, {FunctionAPI, "p", true, at(0), at(10)}}, at(100),
 			[]Outage{{ID: ID(FunctionAPI, at(13)), Function: FunctionAPI, Start: at(13), End: at(50)}}},
-		{"a late heartbeat inside the grace is no gap", []Seen{{FunctionAPI, at(0), at(10)}, {FunctionAPI, at(12), at(99)}}, at(100), nil},
+		{"a late heartbeat inside the grace is no gap", []Seen{{FunctionAPI, "p", true, at(0), at(10)}, {FunctionAPI, "p", true, at(12), at(99)}}, at(100), nil},
 		{"a second process covers the first's gap", []Seen{
-			{FunctionAPI, at(0), at(10)}, {FunctionAPI, at(5), at(60)}, {FunctionAPI, at(55), at(99)}}, at(100), nil},
-		{"functions apart", []Seen{{FunctionSync, at(0), at(10)}, {FunctionAPI, at(0), at(99)}, {FunctionProjections, at(0), at(20)}}, at(100),
+			{FunctionAPI, "p", true, at(0), at(10)}, {FunctionAPI, "q", true, at(5), at(60)}, {FunctionAPI, "p", true, at(55), at(99)}}, at(100), nil},
+		{"a down report ends the stretch before the grace", []Seen{
+			{FunctionAPI, "p", true, at(0), at(10)}, {FunctionAPI, "p", false, at(11), at(20)}, {FunctionAPI, "p", true, at(21), at(99)}}, at(100),
+			[]Outage{{ID: ID(FunctionAPI, at(11)), Function: FunctionAPI, Start: at(11), End: at(21)}}},
+		{"another process's down report ends nothing", []Seen{
+			{FunctionAPI, "p", true, at(0), at(99)}, {FunctionAPI, "q", false, at(11), at(20)}}, at(100), nil},
+		{"functions apart", []Seen{{FunctionSync, "p", true, at(0), at(10)}, {FunctionAPI, "p", true, at(0), at(99)}, {FunctionProjections, "p", true, at(0), at(20)}}, at(100),
 			[]Outage{
 				{ID: ID(FunctionProjections, at(23)), Function: FunctionProjections, Start: at(23)},
 				{ID: ID(FunctionSync, at(13)), Function: FunctionSync, Start: at(13)},
