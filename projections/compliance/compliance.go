@@ -50,7 +50,8 @@ const (
 // transfer_forward), requests (HU 10.2).
 // 5: the reports each org submitted (org.report_submitted.v1), behind the
 // report due dates of BT 13, HU 13, TG 15.5/16.8, BĐ III.2 (ReportDuties).
-const schemaVersion = 5
+// 6: the outage notices to each org (BT 14.7, ViewOutages).
+const schemaVersion = 6
 
 // Projection is the compliance read model under one jurisdiction policy. It
 // holds no mutable state and is safe for concurrent use.
@@ -104,7 +105,7 @@ func (p *Projection) Version() int { return p.version }
 
 // Views implements projections.Projection.
 func (*Projection) Views() []string {
-	return []string{ViewItems, ViewDossiers, ViewApprovals, ViewReports}
+	return []string{ViewItems, ViewDossiers, ViewApprovals, ViewReports, ViewOutages}
 }
 
 // Policy is the jurisdiction policy the projection judges by.
@@ -174,6 +175,9 @@ CREATE INDEX %[8]s ON %[7]s (org_id, month);`,
 		t.Name("compliance_items_open"), t.Name("compliance_items_by_dossier"),
 		t.Name(ViewApprovals), t.Name("compliance_approvals_by_org")))
 	if err != nil {
+		return err
+	}
+	if err := setupOutages(ctx, tx, t); err != nil {
 		return err
 	}
 	return setupReports(ctx, tx, t)
@@ -253,6 +257,9 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		return err
 	}
 	if err := writeReports(ctx, tx, t, events); err != nil {
+		return err
+	}
+	if err := writeOutages(ctx, tx, t, events); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
