@@ -108,6 +108,8 @@ type Config struct {
 	// Sync is the delivery to the national database (HOSO_NATIONAL_*,
 	// HOSO_NATS_URL, HOSO_SYNC_KEY).
 	Sync Sync
+	// SMTP is the e-mail of outage notices (HOSO_SMTP_*).
+	SMTP SMTP
 	// KEK is HOSO_KEK: the key-encryption keys that wrap the dossiers'
 	// data keys (docs/privacy.md), the current one first; nil when unset
 	// (cmd/hoso then uses the development key under var/ on the private
@@ -249,6 +251,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 		}
 	}
 	c.Sync = loadSync(getenv, bad)
+	c.SMTP = loadSMTP(getenv, bad)
 	if v := getenv("HOSO_KEK_PKCS11"); v != "" {
 		h, err := hsm.ParseConfig(v, getenv("HOSO_KEK_PKCS11_PIN"))
 		if err != nil {

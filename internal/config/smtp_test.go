@@ -1,0 +1,67 @@
+package config_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/hoso-ledger/hoso/internal/config"
+)
+
+// TestSMTPVariables: outage notices are mailed only with HOSO_SMTP_URL;
+// every problem of the three variables is reported at once.
+func TestSMTPVariables(t *testing.T) {
+	t.Parallel()
+	org := uuid.MustParse("01890000-0000-7000-8000-0000000000a1")
+	other := uuid.MustParse("01890000-0000-7000-8000-0000000000b2")
+	base := map[string]string{"HOSO_DATABASE_URL": "postgres://db/hoso", "HOSO_PERSONAL_ID_KEY": strings.Repeat("k", 32)}
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		enabled bool
+		want    []string
+	}{
+		{"off", nil, false, nil},
+		{"on", map[string]string{"HOSO_SMTP_URL": "smtp://hoso:s3cr%40t@mail.binhtan.gov.vn:587", "HOSO_SMTP_FROM": "hoso@binhtan.gov.vn",
+			"HOSO_SMTP_TO": org.String() + "=vanthu@noivu.vn, truongphong@noivu.vn ; *=cntt@binhtan.gov.vn"}, true, nil},
+		{"from and to without the server", map[string]string{"HOSO_SMTP_FROM": "a@b.vn"}, false,
+			[]string{"HOSO_SMTP_FROM and HOSO_SMTP_TO need HOSO_SMTP_URL"}},
+		{"every problem", map[string]string{"HOSO_SMTP_URL": "http://mail", "HOSO_SMTP_FROM": "Hồ sơ <a@b.vn>",
+			"HOSO_SMTP_TO": "phòng-nội-vụ=a@b.vn; " + org.String() + "=not an address; nothing"}, false,
+			[]string{"HOSO_SMTP_URL: scheme \"http\"", "HOSO_SMTP_FROM: ", "HOSO_SMTP_TO: \"phòng-nội-vụ\" is not an org id; \"not an address\" is not an e-mail address; \"nothing\": want"}},
+		{"no recipients", map[string]string{"HOSO_SMTP_URL": "smtps://mail", "HOSO_SMTP_FROM": "a@b.vn"}, true,
+			[]string{"HOSO_SMTP_TO is not set"}},
+	} {
+		vars := map[string]string{}
+		for k, v := range base {
+			vars[k] = v
+		}
+		for k, v := range tc.vars {
+			vars[k] = v
+		}
+		c, err := config.Load(env(vars), 0)
+		got := problems(err)
+		if c.SMTP.Enabled() != tc.enabled || len(got) != len(tc.want) {
+			t.Errorf("%s: enabled %v, problems %q; want %v, %q", tc.name, c.SMTP.Enabled(), got, tc.enabled, tc.want)
+			continue
+		}
+		for i, w := range tc.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%s: problem %d = %q, want %q…", tc.name, i, got[i], w)
+			}
+		}
+		if tc.name == "on" {
+			if a := c.SMTP.Addresses(org); !slices.Equal(a, []string{"vanthu@noivu.vn", "truongphong@noivu.vn"}) {
+				t.Errorf("org's addresses %q", a)
+			}
+			if a := c.SMTP.Addresses(other); !slices.Equal(a, []string{"cntt@binhtan.gov.vn"}) {
+				t.Errorf("another org's addresses %q", a)
+			}
+			if pw, _ := c.SMTP.URL.User.Password(); pw != "s3cr@t" {
+				t.Errorf("password %q", pw)
+			}
+		}
+	}
+}
