@@ -64,6 +64,8 @@ type Deps struct {
 	// Breaches records suspected personal-data breaches; BreachReader lists them.
 	Breaches     app.Breaches
 	BreachReader BreachReader
+	// Outages reads hoso's own availability and the outage notices (BT 14.7).
+	Outages OutageReader
 }
 
 func (d *Deps) now() time.Time {

@@ -859,6 +859,12 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/imports/{id}/report.xlsx", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.xlsx")},
 		{pattern: "GET /api/v1/imports/{id}/report.json", allowed: dossierRoles, want: http.StatusOK, build: importIn("/report.json")},
 
+		// hoso's availability is nobody's personal data: every caller sees
+		// it (the notices only of their orgs; this world has none).
+		{pattern: "GET /api/v1/outages", unscoped: true, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				return request{method: http.MethodGet, path: "/api/v1/outages"}
+			}},
 		// Suspected personal-data breaches.
 		{pattern: "POST /api/v1/breaches", allowed: admins, want: http.StatusCreated, refused: []int{422},
 			build: func(m *matrix, t *testing.T, s side, r role) request {

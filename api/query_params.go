@@ -59,6 +59,7 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/compliance/overdue":               {"org": list, "as_of": one},
 	"GET /api/v1/compliance/summary":               {"org": list, "from": one, "to": one, "as_of": one},
 	"GET /api/v1/compliance/approvals":             {"org": list, "flagged_only": one},
+	"GET /api/v1/outages":                          {"org": list},
 	"GET /api/v1/reports/headcount":                {"as_of": one, "group_by": list, "format": one, "org": list},
 	"GET /api/v1/compliance/reports":               {"org": list, "as_of": one, "from_year": one, "to_year": one, "late_only": one},
 	"GET /api/v1/approvals/:org/:month/manifest":   {"level": one, "supplement": one},

@@ -188,6 +188,8 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/breaches", Authenticated, s.recordBreach),
 		r(get, v1+"/breaches", Authenticated, s.listBreaches),
 		r(get, v1+"/breaches/:id", Authenticated, s.getBreach),
+		// hoso's own availability and the outage notices (outages.go, BT 14.7).
+		r(get, v1+"/outages", Authenticated, s.listOutages),
 	}
 }
 

@@ -44,6 +44,7 @@ import (
 	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/migrations"
 	"github.com/hoso-ledger/hoso/processes"
+	"github.com/hoso-ledger/hoso/processes/outage"
 	"github.com/hoso-ledger/hoso/projections"
 	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
@@ -141,6 +142,8 @@ type Config struct {
 	// KEK wraps the dossiers' data keys (HOSO_KEK, or an HSM); Open
 	// refuses to start without one (docs/privacy.md).
 	KEK seal.KeyWrapper
+	// Outage is the health history and the outage notices (outage.go).
+	Outage OutageConfig
 }
 
 // Service is an assembled process. Open builds it; Run serves until the
@@ -162,6 +165,10 @@ type Service struct {
 	broker      *nationalsync.Broker
 	// Imports runs bulk imports (issue 17) beside the requests.
 	Imports *pgadapter.Imports
+	// Health reports this process's functions; Outages derives the
+	// outages and notices them (BT 14.7; nil with Outage.NoDetector).
+	Health  *outage.Recorder
+	Outages *outage.Detector
 
 	cfg     Config
 	closers []func()
@@ -387,6 +394,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err := s.openSync(ctx, pol); err != nil {
 		return nil, err
 	}
+	s.openOutages()
+	s.Deps.Outages = s.outageReader()
 	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
@@ -424,6 +433,9 @@ func (s *Service) Run(ctx context.Context, ready func(url string)) error {
 		})
 	}
 	for _, f := range s.runSync(gctx) {
+		g.Go(f)
+	}
+	for _, f := range s.runOutages(gctx) {
 		g.Go(f)
 	}
 	g.Go(func() error {
@@ -554,6 +566,12 @@ func ConfigFrom(c config.Config) Config {
 		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
 		Seal: c.Seal,
 		KEK:  kekOrNil(c.KEK),
+		Outage: func() OutageConfig {
+			if !c.SMTP.Enabled() {
+				return OutageConfig{}
+			}
+			return OutageConfig{Mailer: outage.SMTP{URL: c.SMTP.URL, From: c.SMTP.From}, Addresses: c.SMTP.Addresses}
+		}(),
 	}
 }
 

@@ -156,6 +156,105 @@ func (d *Detector) Check(ctx context.Context) ([]Status, error) {
 	return found, errors.Join(errs...)
 }
 
+// Look is Check without writing: every outage, and for those long enough
+// to be noticed, what the ledger holds of them.
+func (d *Detector) Look(ctx context.Context) ([]Status, error) {
+	d.init()
+	found, err := Outages(ctx, d.Pool, d.Calendar, d.Grace, d.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	for i := range found {
+		st := &found[i]
+		if st.WorkingDays < outage.NoticeAfter {
+			continue
+		}
+		h, err := d.Ledger.Load(ctx, outage.Stream(st.ID), outage.Decode)
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range h.Events {
+			switch e := r.Event.(type) {
+			case outage.Notified:
+				st.Notified, st.Ended = true, st.Ended || !e.EndedAt.IsZero()
+			case outage.Ended:
+				st.Ended = true
+			}
+		}
+	}
+	return found, nil
+}
+
+// FunctionState is one function now.
+type FunctionState struct {
+	Function string
+	Up       bool
+	LastUp   time.Time // zero: never reported up
+	Detail   string    // why the latest report of a process said down
+}
+
+// Current is each function's state as of now: up when a process's latest
+// report says up and is at most grace old.
+func Current(ctx context.Context, db interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, grace time.Duration, now time.Time) ([]FunctionState, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT ON (function, instance) function, state = 'up', last_seen, detail
+  FROM health_intervals ORDER BY function, instance, since DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("health history: %w", err)
+	}
+	by := map[string]*FunctionState{}
+	var order []string
+	for rows.Next() {
+		var (
+			f, detail string
+			up        bool
+			last      time.Time
+		)
+		if err := rows.Scan(&f, &up, &last, &detail); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		st := by[f]
+		if st == nil {
+			st = &FunctionState{Function: f}
+			by[f] = st
+			order = append(order, f)
+		}
+		switch {
+		case up && !last.Add(grace).Before(now):
+			st.Up, st.Detail = true, ""
+			fallthrough
+		case up:
+			if last.After(st.LastUp) {
+				st.LastUp = last.UTC()
+			}
+		case !st.Up && detail != "":
+			st.Detail = detail
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]FunctionState, 0, len(order))
+	for _, f := range outage.Functions {
+		if st := by[f]; st != nil {
+			out = append(out, *st)
+			delete(by, f)
+		}
+	}
+	for _, f := range order {
+		if st := by[f]; st != nil {
+			out = append(out, *st)
+		}
+	}
+	return out, nil
+}
+
 // record appends what the outage's stream lacks. Another detector that
 // appended first makes the append fail on the expected version: the
 // stream is then read again and judged anew.
