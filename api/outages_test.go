@@ -55,7 +55,7 @@ func TestOutages(t *testing.T) {
 	if err := e.Svc.Health.Report(ctx); err != nil {
 		t.Fatal(err)
 	}
-	found, err := service.NewDetector(e.Svc, service.OutageConfig{}).Check(ctx)
+	found, err := service.NewDetector(e.Svc.Pool, e.Svc.RawStore, service.OutageConfig{}, nil, nil).Check(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,7 @@ var commands = []command{
 	{name: "accounts", summary: "account tools: bootstrap-admin USERNAME (password on standard input)", run: runAccounts},
 	{name: "reservations", summary: "personal-ID reservations: orphans (list), release-orphans --reason TEXT [STREAM…]", run: runReservations, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "keys", summary: "the dossiers' data keys (docs/privacy.md): status | rotate (re-wrap them under HOSO_KEK's first key; no event changes)", run: runKeys, need: config.NeedKEK},
+	{name: "outages", summary: "hoso's availability and the outage notices (BT 14.7): [list [--json]] | check | watch", run: runOutages},
 	{name: "processes", summary: "long work beside the requests (org successions): status [ID]", run: runProcesses},
 	{name: "import", summary: "bulk import of an existing province's dossiers with their history: template | FILE --org ID --decision \"số, dd/mm/yyyy, cơ quan\" [--dry-run] [--skip-invalid] | sample --people N --out FILE", run: runImport, need: config.NeedPersonalIDKey | config.NeedKEK},
 	{name: "backup", summary: "write a signed, compressed backup of the ledger: -o FILE", run: runBackup},

@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/org"
 	domoutage "github.com/hoso-ledger/hoso/domain/outage"
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/processes/outage"
 	"github.com/hoso-ledger/hoso/projections"
@@ -59,39 +62,39 @@ func (s *Service) openOutages() {
 	if oc.NoDetector {
 		return
 	}
-	s.Outages = NewDetector(s, oc)
+	s.Outages = NewDetector(s.Pool, s.Store, oc, s.cfg.Now, s.cfg.Logger)
 }
 
-// NewDetector is the outage detector on svc's database and ledger:
-// `hoso serve` runs one, `hoso outages watch` runs one alone. Two at
-// once are harmless (the ledger lets one notice in).
-func NewDetector(svc *Service, oc OutageConfig) *outage.Detector {
+// NewDetector is the outage detector on a database and its ledger
+// (store: the outage streams are never sealed, so the raw store does):
+// `hoso serve` runs one, `hoso outages watch` runs one alone. Two at once
+// are harmless (the ledger lets one notice in).
+func NewDetector(pool *pgxpool.Pool, store eventstore.Store, oc OutageConfig, now func() time.Time, log *slog.Logger) *outage.Detector {
 	if oc.Interval <= 0 {
 		oc.Interval = outage.DefaultInterval
 	}
+	if now == nil {
+		now = time.Now
+	}
 	return &outage.Detector{
-		Pool: svc.Pool, Ledger: ledger.Ledger{Store: svc.Store}, Calendar: calendar.Official(),
-		Orgs: func(ctx context.Context) ([]uuid.UUID, error) { return ActiveOrgs(ctx, svc) },
+		Pool: pool, Ledger: ledger.Ledger{Store: store}, Calendar: calendar.Official(),
+		Orgs: func(ctx context.Context) ([]uuid.UUID, error) { return ActiveOrgs(ctx, pool) },
 		OrgName: func(ctx context.Context, o uuid.UUID) string {
-			now := time.Now
-			if svc.cfg.Now != nil {
-				now = svc.cfg.Now
-			}
-			name, err := orgs.NameOn(ctx, svc.Pool, domain.OrgID(o), domain.DateOf(now()))
+			name, err := orgs.NameOn(ctx, pool, domain.OrgID(o), domain.DateOf(now()))
 			if err != nil {
 				return ""
 			}
 			return name
 		},
 		Mailer: oc.Mailer, Addresses: oc.Addresses,
-		Grace: outage.GraceFor(oc.Interval), Now: svc.cfg.Now, Logger: svc.cfg.Logger,
+		Grace: outage.GraceFor(oc.Interval), Now: now, Logger: log,
 	}
 }
 
 // ActiveOrgs are the orgs an outage concerns: every org that has not
 // ended (they all use the software).
-func ActiveOrgs(ctx context.Context, svc *Service) ([]uuid.UUID, error) {
-	tree, err := orgs.Tree(ctx, svc.Pool)
+func ActiveOrgs(ctx context.Context, pool *pgxpool.Pool) ([]uuid.UUID, error) {
+	tree, err := orgs.Tree(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +160,7 @@ type outageReader struct{ d *outage.Detector }
 func (s *Service) outageReader() api.OutageReader {
 	d := s.Outages
 	if d == nil {
-		d = NewDetector(s, s.cfg.Outage)
+		d = NewDetector(s.Pool, s.Store, s.cfg.Outage, s.cfg.Now, s.cfg.Logger)
 	}
 	return outageReader{d}
 }
@@ -180,11 +183,11 @@ func (r outageReader) Availability(ctx context.Context) (api.Availability, error
 		}
 		a.Functions = append(a.Functions, st)
 	}
-	os, err := r.d.Look(ctx)
+	found, err := r.d.Look(ctx)
 	if err != nil {
 		return a, err
 	}
-	for _, o := range os {
+	for _, o := range found {
 		v := api.OutageView{ID: o.ID, Function: o.Function, Start: o.Start, Ongoing: o.Ongoing(), WorkingDays: o.WorkingDays,
 			Notified: o.Notified, EndRecorded: o.Ended}
 		if !o.Ongoing() {

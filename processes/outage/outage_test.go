@@ -3,7 +3,6 @@ package outage_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/internal/smtptest"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/processes/outage"
 )
@@ -40,68 +39,6 @@ func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
 func ict(m time.Month, d, h, min int) time.Time {
 	return time.Date(2026, m, d, h, min, 0, 0, domain.VietnamZone)
-}
-
-// mailbox is an SMTP server in the test process, on a real TCP port,
-// speaking real SMTP (github.com/emersion/go-smtp's server).
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-	addr string
-}
-
-type received struct {
-	from string
-	to   []string
-	data string
-}
-
-type session struct {
-	box *mailbox
-	cur received
-}
-
-func (s *session) Reset()        { s.cur = received{} }
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.cur.from = from
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = string(b)
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, s.cur)
-	s.box.mu.Unlock()
-	return nil
-}
-
-func newMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{box: box}, nil }))
-	srv.Domain = "mail.test"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	box.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return box
-}
-
-func (b *mailbox) received() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.msgs)
 }
 
 type world struct {
@@ -164,9 +101,9 @@ func beat(t *testing.T, w *world, r *outage.Recorder, n int) {
 func TestNoticeAfterTwoWorkingDays(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	box := newMailbox(t)
+	box := smtptest.Start(t)
 	ctx := context.Background()
-	mailer := outage.SMTP{URL: &url.URL{Scheme: "smtp", Host: box.addr}, From: "hoso@binhtan.gov.vn"}
+	mailer := outage.SMTP{URL: &url.URL{Scheme: "smtp", Host: box.Addr}, From: "hoso@binhtan.gov.vn"}
 
 	w.clk.set(ict(4, 29, 9, 58))
 	first := w.recorder("host-1/100", map[string]outage.Probe{domoutage.FunctionAPI: nil})
@@ -233,18 +170,18 @@ func TestNoticeAfterTwoWorkingDays(t *testing.T) {
 		t.Errorf("envelope = %+v", rec.Meta)
 	}
 
-	msgs := box.received()
+	msgs := box.Received()
 	if len(msgs) != 1 {
 		t.Fatalf("%d e-mails, want one (orgA has an address, orgB none)", len(msgs))
 	}
 	m := msgs[0]
-	if m.from != "hoso@binhtan.gov.vn" || !slices.Equal(m.to, []string{"vanthu@noivu.binhtan.gov.vn"}) {
-		t.Errorf("envelope from %q to %q", m.from, m.to)
+	if m.From != "hoso@binhtan.gov.vn" || !slices.Equal(m.To, []string{"vanthu@noivu.binhtan.gov.vn"}) {
+		t.Errorf("envelope from %q to %q", m.From, m.To)
 	}
 	for _, want := range []string{"Kính gửi: Phòng Nội vụ quận Bình Tân", "29/04/2026 10:00", "2 ngày làm việc liên tiếp",
 		"khoản 7 Điều 14", "Message-ID: <" + id.String() + "." + orgA.String() + "@hoso>", "Subject: =?utf-8?q?"} {
-		if !strings.Contains(m.data, want) {
-			t.Errorf("e-mail lacks %q:\n%s", want, m.data)
+		if !strings.Contains(m.Data, want) {
+			t.Errorf("e-mail lacks %q:\n%s", want, m.Data)
 		}
 	}
 
@@ -264,7 +201,7 @@ func TestNoticeAfterTwoWorkingDays(t *testing.T) {
 	if len(evs) != 2 || evs[1].Type != domoutage.TypeEnded {
 		t.Fatalf("stream: %d events, want the notice and the end", len(evs))
 	}
-	if n := len(box.received()); n != 1 {
+	if n := len(box.Received()); n != 1 {
 		t.Errorf("%d e-mails after the end, want still one", n)
 	}
 }
@@ -332,15 +269,15 @@ func TestMailResumes(t *testing.T) {
 	if attempts != 1 || lastErr == nil {
 		t.Errorf("attempts %d, last error %v", attempts, lastErr)
 	}
-	box := newMailbox(t)
-	live := outage.SMTP{URL: &url.URL{Scheme: "smtp", Host: box.addr}, From: "hoso@x.vn"}
+	box := smtptest.Start(t)
+	live := outage.SMTP{URL: &url.URL{Scheme: "smtp", Host: box.Addr}, From: "hoso@x.vn"}
 	for range 2 {
 		w.clk.add(time.Minute)
 		if _, err := w.detector(live).Check(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(box.received()); n != 1 {
+	if n := len(box.Received()); n != 1 {
 		t.Errorf("%d e-mails, want one", n)
 	}
 	if got, _ := w.detector(nil).Check(ctx); len(got) != 1 || len(w.stream(t, got[0].ID)) != 1 {
