@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"mime"
@@ -214,7 +215,7 @@ func NoticeMessage(n outage.Notified, org uuid.UUID, name string, to []string) M
 
 // mail sends the notice to every org concerned that has an address and
 // has not been sent it yet: a row per org is written before the first
-// attempt and marked once the server accepted the message.
+// attempt and marked once the server accepted the message (mailOne).
 func (d *Detector) mail(ctx context.Context, n outage.Notified) error {
 	if d.Addresses == nil {
 		return nil
@@ -252,26 +253,68 @@ ON CONFLICT (outage_id, org_id) DO NOTHING`, n.OutageID, org, strings.Join(to, "
 	}
 	var errs []error
 	for _, p := range todo {
-		name := p.org.String()
-		if d.OrgName != nil {
-			if s := d.OrgName(ctx, p.org); s != "" {
-				name = s
-			}
-		}
-		err := d.Mailer.Send(ctx, NoticeMessage(n, p.org, name, strings.Split(p.addr, ", ")))
-		if err != nil {
+		if err := d.mailOne(ctx, n, p.org, p.addr); err != nil {
 			errs = append(errs, fmt.Errorf("to %s: %w", p.addr, err))
-			if _, uerr := d.Pool.Exec(ctx, `UPDATE outage_mail SET attempts = attempts + 1, last_error = $3 WHERE outage_id = $1 AND org_id = $2`,
-				n.OutageID, p.org, truncate(err.Error(), 400)); uerr != nil {
-				errs = append(errs, uerr)
-			}
-			continue
 		}
-		if _, err := d.Pool.Exec(ctx, `UPDATE outage_mail SET attempts = attempts + 1, last_error = NULL, sent_at = $3 WHERE outage_id = $1 AND org_id = $2`,
-			n.OutageID, p.org, d.Now().UTC()); err != nil {
-			errs = append(errs, err)
-		}
-		d.Logger.Info("outage notice mailed", "outage", n.OutageID, "org", p.org, "to", p.addr)
 	}
 	return errors.Join(errs...)
+}
+
+// mailOne sends one org its notice unless another detector is sending it
+// or has sent it. The claim is a session advisory lock on a connection of
+// its own: no transaction stays open through the SMTP conversation (an open
+// transaction would hold back the ledger's readers), and a process that
+// dies mid-send releases it with its connection.
+func (d *Detector) mailOne(ctx context.Context, n outage.Notified, org uuid.UUID, addr string) error {
+	conn, err := d.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	key := mailLockKey(n.OutageID, org)
+	var mine bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&mine); err != nil {
+		return err
+	}
+	if !mine {
+		return nil // another detector is at it; the next pass looks again
+	}
+	defer func() {
+		// A lock left behind would stay with the pooled connection.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	var sent bool
+	if err := conn.QueryRow(ctx, `SELECT sent_at IS NOT NULL FROM outage_mail WHERE outage_id = $1 AND org_id = $2`, n.OutageID, org).Scan(&sent); err != nil {
+		return err
+	}
+	if sent {
+		return nil
+	}
+	name := org.String()
+	if d.OrgName != nil {
+		if s := d.OrgName(ctx, org); s != "" {
+			name = s
+		}
+	}
+	if err := d.Mailer.Send(ctx, NoticeMessage(n, org, name, strings.Split(addr, ", "))); err != nil {
+		if _, uerr := conn.Exec(ctx, `UPDATE outage_mail SET attempts = attempts + 1, last_error = $3 WHERE outage_id = $1 AND org_id = $2`,
+			n.OutageID, org, truncate(err.Error(), 400)); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		return err
+	}
+	if _, err := conn.Exec(ctx, `UPDATE outage_mail SET attempts = attempts + 1, last_error = NULL, sent_at = $3 WHERE outage_id = $1 AND org_id = $2`,
+		n.OutageID, org, d.Now().UTC()); err != nil {
+		return err
+	}
+	d.Logger.Info("outage notice mailed", "outage", n.OutageID, "org", org, "to", addr)
+	return nil
+}
+
+// mailLockKey is the advisory lock of one notice's e-mail to one org.
+func mailLockKey(outageID, org uuid.UUID) int64 {
+	h := uuid.NewSHA1(outageID, org[:])
+	return int64(binary.BigEndian.Uint64(h[:8]))
 }
