@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/hoso-ledger/hoso/internal/service"
 )
@@ -10,27 +13,33 @@ import (
 // serviceConfig is the service's configuration from the environment read
 // at start: the private cluster when HOSO_DATABASE_URL is unset (started
 // here), and its development checkpoint key when HOSO_CHECKPOINT_KEY is.
+// Every problem is reported at once (errors.Join, one per line), like
+// config.Load's; the private cluster is started only when there is none,
+// so a refused start leaves nothing running.
 func serviceConfig(ctx context.Context, env *Env) (service.Config, error) {
-	url, err := databaseURL(ctx, env)
-	if err != nil {
-		return service.Config{}, err
-	}
+	var errs []error
 	cpKey, err := checkpointKey(env)
-	if err != nil {
-		return service.Config{}, err
-	}
+	errs = append(errs, err)
 	cfg := service.ConfigFrom(env.Config)
-	cfg.DatabaseURL, cfg.CheckpointKey, cfg.Logger = url, cpKey, env.Log
-	if cfg.Seal, err = sealOf(env); err != nil {
+	cfg.CheckpointKey, cfg.Logger = cpKey, env.Log
+	cfg.Seal, err = sealOf(env)
+	errs = append(errs, err, withSync(env, &cfg))
+	cfg.KEK, err = kek(env)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
 		return service.Config{}, err
 	}
-	if err := withSync(env, &cfg); err != nil {
-		return service.Config{}, err
-	}
-	if cfg.KEK, err = kek(env); err != nil {
+	if cfg.DatabaseURL, err = databaseURL(ctx, env); err != nil {
 		return service.Config{}, err
 	}
 	return cfg, nil
+}
+
+// printProblems writes each of err's lines as its own "hoso CMD: …" line.
+func printProblems(w io.Writer, cmd string, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "hoso %s: %s\n", cmd, line)
+	}
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -40,7 +49,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	}
 	cfg, err := serviceConfig(ctx, env)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso serve:", err)
+		printProblems(env.Stderr, "serve", err)
 		return 2
 	}
 	if cfg.CheckpointKey == nil {
@@ -54,7 +63,9 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	}
 	svc, err := service.Open(ctx, cfg)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "hoso serve:", err)
+		// Open checks the keys against the database (a wrong or missing
+		// KEK stops it here, before anything is written).
+		printProblems(env.Stderr, "serve", err)
 		return 1
 	}
 	defer svc.Close()

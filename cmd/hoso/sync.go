@@ -52,11 +52,15 @@ func withSync(env *Env, cfg *service.Config) error {
 	if err != nil {
 		return err
 	}
+	var errs []error // both at once
 	if k == nil {
-		return errors.New("HOSO_NATIONAL_URL is set but HOSO_SYNC_KEY is not: packages must be signed with the province's sync key")
+		errs = append(errs, errors.New("HOSO_NATIONAL_URL is set but HOSO_SYNC_KEY is not: packages must be signed with the province's sync key"))
 	}
 	if cfg.CheckpointKey == nil {
-		return errors.New("HOSO_NATIONAL_URL is set but HOSO_CHECKPOINT_KEY is not: packages carry a signed checkpoint")
+		errs = append(errs, errors.New("HOSO_NATIONAL_URL is set but HOSO_CHECKPOINT_KEY is not: packages carry a signed checkpoint"))
+	}
+	if errs != nil {
+		return errors.Join(errs...)
 	}
 	cfg.Sync = service.SyncFrom(env.Config.Sync, k.Signer)
 	return nil
