@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain/account"
 	domoutage "github.com/hoso-ledger/hoso/domain/outage"
-	"github.com/hoso-ledger/hoso/internal/service"
-	"github.com/hoso-ledger/hoso/processes/outage"
 )
 
 type outagesBody struct {
@@ -44,25 +41,10 @@ func TestOutages(t *testing.T) {
 	e := apitest.Start(t)
 	unit := e.Org("Phòng Nội vụ quận Bình Tân", "000.09.02.B01", e.Root)
 	hr := e.Session(e.Account("nhansu.outage", "", account.KindOrg, account.RoleHROfficer, unit))
-	ctx := context.Background()
-
-	monthAgo := time.Now().Add(-30 * 24 * time.Hour).UTC().Truncate(time.Second)
-	old := &outage.Recorder{Pool: e.Svc.Pool, Instance: "old-host/1", Probes: map[string]outage.Probe{domoutage.FunctionAPI: nil},
-		Now: func() time.Time { return monthAgo }}
-	if err := old.Report(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Svc.Health.Report(ctx); err != nil {
-		t.Fatal(err)
-	}
-	found, err := service.NewDetector(e.Svc.Pool, e.Svc.RawStore, service.OutageConfig{}, nil, nil).Check(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	found := e.PastOutage(domoutage.FunctionAPI, 30*24*time.Hour)
 	if len(found) != 1 || !found[0].Notified || !found[0].Ended {
 		t.Fatalf("check: %+v", found)
 	}
-	e.WaitCaughtUp()
 
 	r := e.Do(http.MethodGet, "/api/v1/outages", e.AdminToken, nil)
 	var got outagesBody

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // complianceItem is one deadline of the compliance read model as the API
@@ -41,6 +42,7 @@ var unitNames = map[string]string{"working_days": "ngày làm việc", "days": "
 type complianceData struct {
 	Items    []complianceItem
 	Overdue  []complianceItem
+	Outages  []outageNotice
 	LateOnly bool
 	OpenOnly bool
 	OrgName  func(string) string
@@ -92,8 +94,26 @@ func (a *App) compliancePage(w http.ResponseWriter, r *http.Request, s *session)
 		_ = orep.decode(&od)
 		d.Overdue = od.Items
 	}
+	// The outage notices to my orgs (BT 14.7), from GET /outages.
+	if nrep := a.api.call(r, http.MethodGet, "/api/v1/outages", s.Token, nil); nrep.OK() {
+		var on struct {
+			Notices []outageNotice `json:"notices"`
+		}
+		_ = nrep.decode(&on)
+		d.Outages = on.Notices
+	}
 	d.OrgName = orgNamer(a.orgs(r, s))
 	a.render(w, r, http.StatusOK, "compliance", "", view{Title: "Tuân thủ thời hạn", S: s, Data: d})
+}
+
+// outageNotice is one org's outage notice (the API's OutageNoticeView).
+type outageNotice struct {
+	Org         string     `json:"org"`
+	Function    string     `json:"function"`
+	StartedAt   time.Time  `json:"started_at"`
+	EndedAt     *time.Time `json:"ended_at"`
+	WorkingDays int        `json:"working_days"`
+	NotifiedAt  time.Time  `json:"notified_at"`
 }
 
 // transferView is the API's TransferView.
