@@ -17,6 +17,8 @@ import (
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
+var errNoOrgs = errors.New("no org to notify")
+
 // DefaultCheckEvery is how often a Detector looks: a notice is due at a
 // midnight, and a minute late is still that day.
 const DefaultCheckEvery = time.Minute

@@ -15,7 +15,6 @@ package outage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -132,6 +131,11 @@ func (r *Recorder) Report(ctx context.Context) error {
 	}
 	slices.Sort(names)
 	next := map[string]stretch{}
+	// A database that does not answer must not hold the reports up past
+	// the grace: the next report tries again.
+	wctx, cancel := context.WithTimeout(ctx, GraceFor(r.Interval))
+	defer cancel()
+	ctx = wctx
 	err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
 		if !r.failedAt.IsZero() {
 			for _, f := range names {
@@ -237,5 +241,3 @@ func errString(err error) string {
 	}
 	return strings.Join(s, "; ")
 }
-
-var errNoOrgs = errors.New("no org to notify")
