@@ -138,6 +138,9 @@ type Config struct {
 	Seal *export.Seal
 	// Sync, when set, runs the delivery to the national database.
 	Sync *SyncConfig
+	// OIDC is single sign-on (HOSO_OIDC_*; HU 16.4): the API verifies the
+	// provider's ID tokens, the login page offers the provider. Zero: off.
+	OIDC config.OIDC
 	// KEK wraps the dossiers' data keys (HOSO_KEK, or an HSM); Open
 	// refuses to start without one (docs/privacy.md).
 	KEK seal.KeyWrapper
@@ -387,7 +390,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if err := s.openSync(ctx, pol); err != nil {
 		return nil, err
 	}
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen,
+		OIDC: api.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID}}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
 			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
@@ -395,7 +399,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		},
 	}, s.Deps)
 	// The web application (issue 18) is a client of this API, in process.
-	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger}, s.API.Echo()))
+	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger, SSO: web.SSOConfig(cfg.OIDC)}, s.API.Echo()))
 	return s, nil
 }
 
@@ -554,6 +558,7 @@ func ConfigFrom(c config.Config) Config {
 		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
 		Seal: c.Seal,
 		KEK:  kekOrNil(c.KEK),
+		OIDC: c.OIDC,
 	}
 }
 
