@@ -45,7 +45,9 @@ func TestOIDCLinkCommands(t *testing.T) {
 			func(a *Account) ([]domain.Event, error) { return a.LinkOIDC(meta(eff), gid(8), issuer, subject) },
 			[]domain.Event{OIDCLinked{Link: gid(8), Issuer: issuer, Subject: subject, By: admin}}, nil, ""},
 		{"the holder cannot link their own", []step{personal},
-			func(a *Account) ([]domain.Event, error) { return a.LinkOIDC(metaBy(acct, eff), gid(7), issuer, subject) },
+			func(a *Account) ([]domain.Event, error) {
+				return a.LinkOIDC(metaBy(acct, eff), gid(7), issuer, subject)
+			},
 			nil, domain.ErrForbidden, "own_privileges"},
 		{"a service account has API keys only", []step{service},
 			func(a *Account) ([]domain.Event, error) { return a.LinkOIDC(meta(eff), gid(7), issuer, subject) },
@@ -57,7 +59,9 @@ func TestOIDCLinkCommands(t *testing.T) {
 			func(a *Account) ([]domain.Event, error) { return a.LinkOIDC(meta(eff), [16]byte{}, issuer, subject) },
 			nil, domain.ErrInvalid, "link_id"},
 		{"an issuer that is no URL", []step{personal},
-			func(a *Account) ([]domain.Event, error) { return a.LinkOIDC(meta(eff), gid(7), "sso.hue.gov.vn", subject) },
+			func(a *Account) ([]domain.Event, error) {
+				return a.LinkOIDC(meta(eff), gid(7), "sso.hue.gov.vn", subject)
+			},
 			nil, domain.ErrInvalid, "issuer"},
 		{"an issuer with a query", []step{personal},
 			func(a *Account) ([]domain.Event, error) {
