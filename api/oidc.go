@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -61,6 +62,14 @@ func (o *oidcVerifier) verifier(ctx context.Context) (*oidc.IDTokenVerifier, err
 	return o.v, nil
 }
 
+// IDTokens remembers the ID tokens that started a session, so that each
+// starts one at most.
+type IDTokens interface {
+	// Spend records the token's SHA-256 until it expires and reports
+	// whether it was new; false when a session was already started with it.
+	Spend(ctx context.Context, sha256 [32]byte, expires, now time.Time) (bool, error)
+}
+
 // The bounds of POST /auth/oidc's body: an ID token is a compact JWS of a
 // few kilobytes; the nonce is the client's random string.
 const (
@@ -89,7 +98,7 @@ func oidcThrottleName(issuer, subject string) string { return "oidc:" + issuer +
 // checks it all again: the signature against the provider's published
 // keys, the issuer, the audience (hoso's client id), the expiry, and the
 // nonce the client sent with its authorization request, which must come
-// back in the token. Every refusal is the one 401 of a password login; the
+// back in the token; and a token starts one session at most (IDTokens). Every refusal is the one 401 of a password login; the
 // throttle counts them as it counts wrong passwords.
 func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 	if r.oidc == nil {
@@ -123,6 +132,17 @@ func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 	tok, err := v.Verify(ctx, req.IDToken)
 	if err == nil && (tok.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(req.Nonce)) != 1) {
 		err = errors.New("nonce mismatch")
+	}
+	if err == nil && r.s.deps.IDTokens != nil {
+		// Good once: a token copied with its nonce (a log, a proxy, the
+		// browser's history of the callback) starts no second session.
+		var fresh bool
+		if fresh, err = r.s.deps.IDTokens.Spend(ctx, sha256.Sum256([]byte(req.IDToken)), tok.Expiry, r.s.deps.now()); err != nil {
+			return err
+		}
+		if !fresh {
+			err = errors.New("ID token already used")
+		}
 	}
 	if err != nil {
 		// Counted, and answered as any failed login: the client learns

@@ -253,6 +253,16 @@ func TestOIDCLogin(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
+	t.Run("a token starts one session", func(t *testing.T) {
+		tok := p.Sign(good("sub-mo"))
+		if r := ssoLogin(e.From("127.0.2.4"), tok, nonce); r.Status != http.StatusOK {
+			t.Fatalf("first use: %d %s", r.Status, r.Body)
+		}
+		r := ssoLogin(e.From("127.0.2.5"), tok, nonce)
+		if r.Status != http.StatusUnauthorized || r.Problem().Code != "unauthenticated" {
+			t.Errorf("the same token again: %d %s, want 401", r.Status, r.Body)
+		}
+	})
 	t.Run("a forced password change is not skipped", func(t *testing.T) {
 		// The password the administrator set stays a way in until its
 		// holder changes it, whatever way they log in.

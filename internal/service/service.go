@@ -343,6 +343,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
 		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
 		Throttle:    pgadapter.NewCounters(s.Pool),
+		IDTokens:    pgadapter.NewIDTokens(s.Pool),
 		Store:       s.Store,
 		Auth:        newAuthStore(s.Pool, cfg),
 		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096), TransferOnRequest: pol.TransferOnRequest()},

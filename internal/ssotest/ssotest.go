@@ -285,10 +285,12 @@ func (p *Provider) IDToken(subject, nonce string) string {
 	return p.Sign(p.Claims(subject, nonce))
 }
 
-// Claims are a good token's claims, to change before Sign.
+// Claims are a good token's claims, to change before Sign. Each has a
+// token id of its own (jti), so no two tokens are the same bytes.
 func (p *Provider) Claims(subject, nonce string) Claims {
 	now := p.clock()
-	c := Claims{"iss": p.Issuer, "sub": subject, "aud": p.ClientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
+	c := Claims{"iss": p.Issuer, "sub": subject, "aud": p.ClientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"jti": randomString(12)}
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
