@@ -40,6 +40,8 @@ type accountView struct {
 	Suspensions  []periodView `json:"suspensions"`
 	Certificates []certView   `json:"certificates"`
 	APIKeys      []apiKeyView `json:"api_keys"`
+	// OIDCLinks are the provider subjects that log in to the account.
+	OIDCLinks []oidcLinkView `json:"oidc_links"`
 }
 
 type passwordView struct {
@@ -101,7 +103,8 @@ func viewAccount(a *account.Account, today domain.Date) accountView {
 	v := accountView{ID: a.ID().String(), Version: a.Version(), Kind: string(a.Kind()), Username: a.Username(),
 		DisplayName: a.DisplayName(), Status: string(a.Status()), HomeOrg: a.HomeOrg().String(),
 		CreatedOn: a.CreatedOn(), ClosedOn: datePtr(a.ClosedOn()),
-		Grants: []grantView{}, Suspensions: []periodView{}, Certificates: []certView{}, APIKeys: []apiKeyView{}}
+		Grants: []grantView{}, Suspensions: []periodView{}, Certificates: []certView{}, APIKeys: []apiKeyView{},
+		OIDCLinks: viewOIDCLinks(a)}
 	if !a.Dossier().IsZero() {
 		v.Dossier = a.Dossier().String()
 	}

@@ -31,6 +31,9 @@ type Deps struct {
 	Transfers   TransferIndex
 	// Throttle keeps the login throttle's counters.
 	Throttle auth.Counters
+	// IDTokens keeps the single sign-on ID tokens already used; nil
+	// accepts a token again (tests of the handler alone).
+	IDTokens IDTokens
 	Store    eventstore.Store
 	Auth     *auth.Store
 	Dossiers app.Dossiers

@@ -24,6 +24,9 @@ type sessionRoutes struct {
 	// throttle slows password guessing, at login and at a password change
 	// alike (both check a password); see auth.LoginThrottle.
 	throttle *auth.LoginThrottle
+	// oidc verifies ID tokens for POST /auth/oidc; nil when single sign-on
+	// is not configured.
+	oidc *oidcVerifier
 }
 
 // errThrottled is the answer to an attempt the throttle refuses: the same

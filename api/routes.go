@@ -77,6 +77,9 @@ func (s *Server) routeTable() []route {
 		deps = &Deps{}
 	}
 	sessions := &sessionRoutes{s: s, throttle: auth.NewLoginThrottle(deps.Throttle)}
+	if s.cfg.OIDC.Enabled() {
+		sessions.oidc = &oidcVerifier{cfg: s.cfg.OIDC, now: deps.now}
+	}
 	ap := approvalHandlers{s: s, r: approvalDeps{Approvals: deps.Approvals, Tree: deps.Tree, Checkpoints: deps.Checkpoints}}
 	r := func(method, path string, access Access, h echo.HandlerFunc) route {
 		return route{Route{Method: method, Path: path, Access: access}, h}
@@ -92,6 +95,7 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/auth/login", Public, sessions.login),
 		r(post, v1+"/auth/logout", Pending, sessions.logout),
 		r(post, v1+"/auth/password", Pending, sessions.changePassword),
+		r(post, v1+"/auth/oidc", Public, sessions.oidcLogin),
 		r(get, v1+"/me", Pending, sessions.me),
 
 		// Accounts (accounts.go): the scope of an administrator is the
@@ -109,6 +113,8 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/accounts/:id/api-keys/:key/revoke", Authenticated, s.revokeAPIKey),
 		r(post, v1+"/accounts/:id/certificates", Authenticated, s.registerCertificate),
 		r(post, v1+"/accounts/:id/certificates/:fingerprint/revoke", Authenticated, s.revokeCertificate),
+		r(post, v1+"/accounts/:id/oidc-links", Authenticated, s.linkOIDC),
+		r(post, v1+"/accounts/:id/oidc-links/:link/revoke", Authenticated, s.unlinkOIDC),
 
 		// The org tree (orgs.go).
 		r(get, v1+"/orgs", Authenticated, s.listOrgs),

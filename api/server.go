@@ -36,6 +36,8 @@ type Config struct {
 	// /metrics ("127.0.0.1:9090"; ":0" in tests). Empty: not served. It
 	// is never served on Listen, which faces the API's clients.
 	MetricsListen string
+	// OIDC is the single sign-on provider (HU 16.4); zero: none.
+	OIDC OIDCConfig
 }
 
 // Check is a readiness probe: nil when the dependency answers.

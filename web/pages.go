@@ -25,6 +25,10 @@ func (a *App) routes() {
 	m.HandleFunc("GET /login", a.loginPage)
 	m.HandleFunc("POST /login", a.login)
 	m.HandleFunc("POST /logout", a.logout)
+	if a.cfg.SSO.Enabled() {
+		m.HandleFunc("GET /login/oidc", a.ssoStart)
+		m.HandleFunc("GET /login/oidc/callback", a.ssoCallback)
+	}
 	m.HandleFunc("GET /password", a.withSession(a.passwordPage, true))
 	m.HandleFunc("POST /password", a.withSession(a.changePassword, true))
 	m.HandleFunc("GET /dossiers", a.signedIn(a.dossierList))
@@ -172,7 +176,17 @@ func problemMessage(p problem) string {
 // ---- sessions ----
 
 func (a *App) loginPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "login", "", view{Title: "Đăng nhập", Data: map[string]string{"Next": localPath(r.URL.Query().Get("next"))}})
+	a.render(w, r, http.StatusOK, "login", "", view{Title: "Đăng nhập", Data: a.loginData(r.URL.Query().Get("next"), "")})
+}
+
+// loginData is what the login page shows: where to go after, the name
+// typed, and whether single sign-on is offered.
+func (a *App) loginData(next, username string) map[string]string {
+	d := map[string]string{"Next": localPath(next), "Username": username}
+	if a.cfg.SSO.Enabled() {
+		d["SSO"] = "/login/oidc?next=" + url.QueryEscape(localPath(next))
+	}
+	return d
 }
 
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
@@ -180,15 +194,22 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	rep := a.api.call(r, http.MethodPost, "/api/v1/auth/login", "", map[string]string{
 		"username": r.PostFormValue("username"), "password": r.PostFormValue("password"),
 	})
+	a.startSession(w, r, rep, next, "Tên đăng nhập hoặc mật khẩu không đúng.", r.PostFormValue("username"))
+}
+
+// startSession ends a login, by password or by SSO, with the API's answer:
+// the token goes into the session cookie and the browser on to next (or to
+// the forced password change); a refusal shows the login page again with
+// unauthorized as the 401's message.
+func (a *App) startSession(w http.ResponseWriter, r *http.Request, rep reply, next, unauthorized, username string) {
 	if !rep.OK() {
-		msg := "Tên đăng nhập hoặc mật khẩu không đúng."
+		msg := unauthorized
 		if rep.Status == http.StatusTooManyRequests {
 			msg = "Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau " + rep.Header.Get("Retry-After") + " giây."
 		} else if rep.Status != http.StatusUnauthorized {
 			msg = problemMessage(rep.problem())
 		}
-		a.render(w, r, rep.Status, "login", "", view{Title: "Đăng nhập", Flash: msg,
-			Data: map[string]string{"Next": next, "Username": r.PostFormValue("username")}})
+		a.render(w, r, rep.Status, "login", "", view{Title: "Đăng nhập", Flash: msg, Data: a.loginData(next, username)})
 		return
 	}
 	var out struct {

@@ -28,6 +28,8 @@ type Config struct {
 	// positions…); the API answers codes.
 	Catalog *catalog.Catalog
 	Logger  *slog.Logger
+	// SSO is the OpenID provider offered beside passwords; zero: none.
+	SSO SSOConfig
 }
 
 // App is the web application: an http.Handler for its own paths. Owns
@@ -39,6 +41,7 @@ type App struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	xorig *http.CrossOriginProtection
+	sso   *sso
 }
 
 // The cookies of the application.
@@ -56,7 +59,8 @@ func New(cfg Config, apiHandler http.Handler) *App {
 	if cfg.Catalog == nil {
 		cfg.Catalog = catalog.Default()
 	}
-	a := &App{api: apiClient{h: apiHandler}, cfg: cfg, mux: http.NewServeMux(), xorig: http.NewCrossOriginProtection()}
+	a := &App{api: apiClient{h: apiHandler}, cfg: cfg, mux: http.NewServeMux(), xorig: http.NewCrossOriginProtection(),
+		sso: &sso{cfg: cfg.SSO}}
 	a.pages = parsePages(a.funcs())
 	static, _ := fs.Sub(staticFS, "static")
 	a.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), 24*time.Hour)))

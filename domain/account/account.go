@@ -28,6 +28,7 @@ type Account struct {
 	password    PasswordState
 	certs       []Certificate
 	keys        []APIKey
+	links       []OIDCLink
 }
 
 // Period is a suspension from From (inclusive) until Until (exclusive); a
@@ -183,6 +184,12 @@ func (a *Account) apply(r domain.Recorded) {
 	case APIKeyRevoked:
 		if k := a.key(e.KeyID); k != nil && k.RevokedAt.IsZero() {
 			k.RevokedAt = at
+		}
+	case OIDCLinked:
+		a.links = append(a.links, OIDCLink{ID: e.Link, Issuer: e.Issuer, Subject: e.Subject, LinkedAt: at, By: e.By})
+	case OIDCUnlinked:
+		if l := a.link(e.Link); l != nil && l.Active() {
+			l.UnlinkedAt = at
 		}
 	}
 }

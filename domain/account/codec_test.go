@@ -39,6 +39,8 @@ var samples = func() map[string]domain.Event {
 		TypeCertificateRevoked:    CertificateRevoked{Fingerprint: cert.Fingerprint, Reason: "mất thiết bị ký số"},
 		TypeAPIKeyIssued:          APIKeyIssued{KeyID: "key_01HZX3K9QF"},
 		TypeAPIKeyRevoked:         APIKeyRevoked{KeyID: "key_01HZX3K9QF", Reason: "lộ khóa"},
+		TypeOIDCLinked:            OIDCLinked{Link: gid(2), Issuer: "https://sso.hue.gov.vn/realms/hue", Subject: "f3c1a6e2-5b7d-4c1e-9a0b-2d4e6f8a1c3e", By: admin},
+		TypeOIDCUnlinked:          OIDCUnlinked{Link: gid(2), Reason: "chuyển công tác, tài khoản SSO của tỉnh bị thu hồi"},
 	}
 }()
 

@@ -120,6 +120,24 @@ type APIKeyRevoked struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// OIDCLinked is stored as "account.oidc_linked.v1": an administrator
+// linked the provider's subject (Issuer and its "sub", compared exactly) to
+// the account, which may log in through the provider from then on. Link
+// names the link for its revocation.
+type OIDCLinked struct {
+	Link    uuid.UUID        `json:"link_id"`
+	Issuer  string           `json:"issuer"`
+	Subject string           `json:"subject"`
+	By      domain.AccountID `json:"by"`
+}
+
+// OIDCUnlinked is stored as "account.oidc_unlinked.v1": the link no longer
+// lets the subject log in.
+type OIDCUnlinked struct {
+	Link   uuid.UUID `json:"link_id"`
+	Reason string    `json:"reason,omitempty"`
+}
+
 // Stored event names.
 const (
 	TypeCreated               = "account.created.v1"
@@ -135,6 +153,8 @@ const (
 	TypeCertificateRevoked    = "account.certificate_revoked.v1"
 	TypeAPIKeyIssued          = "account.api_key_issued.v1"
 	TypeAPIKeyRevoked         = "account.api_key_revoked.v1"
+	TypeOIDCLinked            = "account.oidc_linked.v1"
+	TypeOIDCUnlinked          = "account.oidc_unlinked.v1"
 )
 
 func (Created) EventType() string               { return TypeCreated }
@@ -150,6 +170,8 @@ func (CertificateRegistered) EventType() string { return TypeCertificateRegister
 func (CertificateRevoked) EventType() string    { return TypeCertificateRevoked }
 func (APIKeyIssued) EventType() string          { return TypeAPIKeyIssued }
 func (APIKeyRevoked) EventType() string         { return TypeAPIKeyRevoked }
+func (OIDCLinked) EventType() string            { return TypeOIDCLinked }
+func (OIDCUnlinked) EventType() string          { return TypeOIDCUnlinked }
 
 // codec declares every current account event once. Unlike the dossier's, it
 // decodes a JSON null payload as the zero event, as this package always has.
@@ -167,6 +189,8 @@ var codec = domain.NewCodec("account",
 	domain.Def[CertificateRevoked](),
 	domain.Def[APIKeyIssued](),
 	domain.Def[APIKeyRevoked](),
+	domain.Def[OIDCLinked](),
+	domain.Def[OIDCUnlinked](),
 ).WithNullAsZero()
 
 // EventTypes lists the stored names this package decodes, sorted.
@@ -185,7 +209,8 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 func known(e domain.Event) bool {
 	switch e.(type) {
 	case Created, PasswordSet, PasswordReset, RoleGranted, GrantExtended, GrantRevoked,
-		Restricted, Reinstated, Closed, CertificateRegistered, CertificateRevoked, APIKeyIssued, APIKeyRevoked:
+		Restricted, Reinstated, Closed, CertificateRegistered, CertificateRevoked, APIKeyIssued, APIKeyRevoked,
+		OIDCLinked, OIDCUnlinked:
 		return true
 	}
 	return false

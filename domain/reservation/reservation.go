@@ -108,3 +108,14 @@ func PersonalIDStream(key []byte, number string) string {
 // UsernameStream is the reservation stream of a login name. Names are
 // ASCII by the account rules and public anyway, so they appear as they are.
 func UsernameStream(username string) string { return "username-" + username }
+
+// OIDCSubjectStream is the reservation stream of a provider's subject (an
+// issuer and its "sub"), so that a subject links to at most one account.
+// Hashed to keep stream ids short and of a safe alphabet whatever the
+// provider's identifiers look like; the account's own stream records the
+// subject in clear (account.oidc_linked.v1), so the digest hides nothing
+// that needs a key.
+func OIDCSubjectStream(issuer, subject string) string {
+	sum := sha256.Sum256([]byte("hoso/oidc-subject/v1:" + issuer + "\n" + subject))
+	return "oidc-" + hex.EncodeToString(sum[:])
+}

@@ -164,3 +164,25 @@ func TestStreamNamesNeverChange(t *testing.T) {
 		t.Error("two keys give the same stream")
 	}
 }
+
+func TestOIDCSubjectStream(t *testing.T) {
+	t.Parallel()
+	a := OIDCSubjectStream("https://sso.example/realms/a", "42")
+	tests := []struct {
+		issuer, subject string
+		same            bool
+	}{
+		{"https://sso.example/realms/a", "42", true},
+		{"https://sso.example/realms/a/", "42", false},
+		{"https://sso.example/realms/b", "42", false},
+		{"https://sso.example/realms/a", "43", false},
+	}
+	for _, tt := range tests {
+		if got := OIDCSubjectStream(tt.issuer, tt.subject); (got == a) != tt.same {
+			t.Errorf("OIDCSubjectStream(%q, %q) = %s; same as the first = %v, want %v", tt.issuer, tt.subject, got, got == a, tt.same)
+		}
+	}
+	if len(a) != len("oidc-")+64 {
+		t.Errorf("OIDCSubjectStream = %q, want oidc- and 64 hex digits", a)
+	}
+}

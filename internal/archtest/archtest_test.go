@@ -93,7 +93,7 @@ var rules = []rule{
 		// web's own code cannot import it; its tests start the service.)
 		From:         "web",
 		Deny:         []string{"cmd", "internal/pgadapter", "internal/demo", "processes", "eventstore/postgres", "eventstore/esdbstore", "ledger", "app"},
-		OnlyExternal: []string{"github.com/google/uuid", "golang.org/x/text", "github.com/transparency-dev/merkle", "github.com/chromedp", "github.com/coreos/go-oidc", "github.com/zitadel/oidc"},
+		OnlyExternal: []string{"github.com/google/uuid", "golang.org/x/text", "github.com/transparency-dev/merkle", "github.com/chromedp", "github.com/coreos/go-oidc", "golang.org/x/oauth2", "github.com/zitadel/oidc"},
 		Why:          "web pages go through the API's handler (same access checks, read log, problem codes), never around it",
 	},
 }

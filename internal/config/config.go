@@ -120,7 +120,20 @@ type Config struct {
 	// HSM, which then wraps new data keys (HOSO_KEK's keys, if set, still
 	// unwrap the older ones until `hoso keys rotate`); nil when unset.
 	KEKPKCS11 *hsm.Config
+	// OIDC is single sign-on (HOSO_OIDC_*): the zero value when none of
+	// the four variables is set.
+	OIDC OIDC
 }
+
+// OIDC is the OpenID provider of single sign-on (HU 16.4): HOSO_OIDC_ISSUER,
+// HOSO_OIDC_CLIENT_ID, HOSO_OIDC_CLIENT_SECRET and HOSO_OIDC_REDIRECT_URL,
+// all four or none.
+type OIDC struct {
+	Issuer, ClientID, ClientSecret, RedirectURL string
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // Need says what a command cannot run without, beyond well-formed values.
 type Need uint8
@@ -252,6 +265,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 	}
 	c.Sync = loadSync(getenv, bad)
 	c.SMTP = loadSMTP(getenv, bad)
+	c.OIDC = loadOIDC(getenv, bad)
 	if v := getenv("HOSO_KEK_PKCS11"); v != "" {
 		h, err := hsm.ParseConfig(v, getenv("HOSO_KEK_PKCS11_PIN"))
 		if err != nil {
@@ -392,4 +406,52 @@ func TrustedProxies(v string) ([]*net.IPNet, error) {
 		return nil, fmt.Errorf("HOSO_TRUSTED_PROXIES: %s: want CIDRs (10.0.0.0/8) or addresses", strings.Join(bad, ", "))
 	}
 	return out, nil
+}
+
+// loadOIDC reads HOSO_OIDC_*: all four or none, the issuer and the
+// redirect URL absolute http(s) URLs (plain http only for a provider or a
+// callback on the machine itself, as in tests and `make run`).
+func loadOIDC(getenv func(string) string, bad func(error)) OIDC {
+	o := OIDC{Issuer: getenv("HOSO_OIDC_ISSUER"), ClientID: getenv("HOSO_OIDC_CLIENT_ID"),
+		ClientSecret: getenv("HOSO_OIDC_CLIENT_SECRET"), RedirectURL: getenv("HOSO_OIDC_REDIRECT_URL")}
+	vars := []struct{ name, v string }{{"HOSO_OIDC_ISSUER", o.Issuer}, {"HOSO_OIDC_CLIENT_ID", o.ClientID},
+		{"HOSO_OIDC_CLIENT_SECRET", o.ClientSecret}, {"HOSO_OIDC_REDIRECT_URL", o.RedirectURL}}
+	var set, unset []string
+	for _, v := range vars {
+		if v.v == "" {
+			unset = append(unset, v.name)
+		} else {
+			set = append(set, v.name)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		return OIDC{}
+	case len(unset) > 0:
+		bad(fmt.Errorf("single sign-on needs all four HOSO_OIDC_* variables: %s set, %s not", strings.Join(set, ", "), strings.Join(unset, ", ")))
+		return OIDC{}
+	}
+	for _, v := range []struct{ name, v string }{{"HOSO_OIDC_ISSUER", o.Issuer}, {"HOSO_OIDC_REDIRECT_URL", o.RedirectURL}} {
+		u, err := url.Parse(v.v)
+		switch {
+		case err != nil || u.Host == "" || u.User != nil || u.Fragment != "":
+			bad(fmt.Errorf("%s is %q: want an absolute https:// URL", v.name, v.v))
+		case u.Scheme == "https":
+		case u.Scheme == "http" && loopback(u.Hostname()):
+		default:
+			bad(fmt.Errorf("%s is %q: want https:// (plain http only on the machine itself)", v.name, v.v))
+		}
+	}
+	if u, err := url.Parse(o.RedirectURL); err == nil && u.Path != "/login/oidc/callback" {
+		bad(fmt.Errorf("HOSO_OIDC_REDIRECT_URL is %q: its path must be /login/oidc/callback", o.RedirectURL))
+	}
+	return o
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -258,3 +258,57 @@ func TestLoadKEK(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadOIDC: single sign-on takes all four HOSO_OIDC_* variables or
+// none, and says which are missing.
+func TestLoadOIDC(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{
+		"HOSO_OIDC_ISSUER": "https://sso.hue.gov.vn/realms/hue", "HOSO_OIDC_CLIENT_ID": "hoso",
+		"HOSO_OIDC_CLIENT_SECRET": "bi-mat", "HOSO_OIDC_REDIRECT_URL": "https://hoso.hue.gov.vn/login/oidc/callback",
+	}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range good {
+			m[a] = b
+		}
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // the config's OIDC, or the error's text
+	}{
+		{"none", nil, "{   }"},
+		{"all four", good, "{https://sso.hue.gov.vn/realms/hue hoso bi-mat https://hoso.hue.gov.vn/login/oidc/callback}"},
+		{"on the machine itself", with("HOSO_OIDC_ISSUER", "http://127.0.0.1:5556"),
+			"{http://127.0.0.1:5556 hoso bi-mat https://hoso.hue.gov.vn/login/oidc/callback}"},
+		{"no secret", with("HOSO_OIDC_CLIENT_SECRET", ""),
+			"single sign-on needs all four HOSO_OIDC_* variables: HOSO_OIDC_ISSUER, HOSO_OIDC_CLIENT_ID, HOSO_OIDC_REDIRECT_URL set, HOSO_OIDC_CLIENT_SECRET not"},
+		{"only the issuer", map[string]string{"HOSO_OIDC_ISSUER": "https://sso.example"},
+			"single sign-on needs all four HOSO_OIDC_* variables: HOSO_OIDC_ISSUER set, HOSO_OIDC_CLIENT_ID, HOSO_OIDC_CLIENT_SECRET, HOSO_OIDC_REDIRECT_URL not"},
+		{"plain http elsewhere", with("HOSO_OIDC_ISSUER", "http://sso.example"),
+			`HOSO_OIDC_ISSUER is "http://sso.example": want https:// (plain http only on the machine itself)`},
+		{"not a URL", with("HOSO_OIDC_ISSUER", "sso.example"), `HOSO_OIDC_ISSUER is "sso.example": want an absolute https:// URL`},
+		{"another callback path", with("HOSO_OIDC_REDIRECT_URL", "https://hoso.example/callback"),
+			`HOSO_OIDC_REDIRECT_URL is "https://hoso.example/callback": its path must be /login/oidc/callback`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tc.vars), 0)
+			got := fmt.Sprint(c.OIDC)
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Load(%v) = %s, want %s", tc.vars, got, tc.want)
+			}
+		})
+	}
+}

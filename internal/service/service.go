@@ -139,6 +139,9 @@ type Config struct {
 	Seal *export.Seal
 	// Sync, when set, runs the delivery to the national database.
 	Sync *SyncConfig
+	// OIDC is single sign-on (HOSO_OIDC_*; HU 16.4): the API verifies the
+	// provider's ID tokens, the login page offers the provider. Zero: off.
+	OIDC config.OIDC
 	// KEK wraps the dossiers' data keys (HOSO_KEK, or an HSM); Open
 	// refuses to start without one (docs/privacy.md).
 	KEK seal.KeyWrapper
@@ -347,6 +350,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		Attachments: pgadapter.NewAttachments(s.Pool, s.Runner.CaughtUp),
 		Transfers:   pgadapter.NewTransfers(s.Pool, s.Runner.CaughtUp),
 		Throttle:    pgadapter.NewCounters(s.Pool),
+		IDTokens:    pgadapter.NewIDTokens(s.Pool),
 		Store:       s.Store,
 		Auth:        newAuthStore(s.Pool, cfg),
 		Dossiers:    app.Dossiers{Ledger: l, Catalogue: cat, PersonalIDKey: cfg.PersonalIDKey, Cache: ledger.NewHistoryCache(4096), TransferOnRequest: pol.TransferOnRequest()},
@@ -396,7 +400,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.openOutages()
 	s.Deps.Outages = s.outageReader()
-	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen}, cfg.Logger, map[string]api.Check{
+	s.API = api.New(api.Config{Listen: cfg.Listen, AncestryTrust: CallerTrust, TrustedProxies: cfg.TrustedProxies, MetricsListen: cfg.MetricsListen,
+		OIDC: api.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID}}, cfg.Logger, map[string]api.Check{
 		"database": func(ctx context.Context) error { return s.Pool.Ping(ctx) },
 		"ledger": func(ctx context.Context) error {
 			_, err := s.Store.ReadAll(ctx, eventstore.Start, 1)
@@ -404,7 +409,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		},
 	}, s.Deps)
 	// The web application (issue 18) is a client of this API, in process.
-	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger}, s.API.Echo()))
+	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger, SSO: web.SSOConfig(cfg.OIDC)}, s.API.Echo()))
 	return s, nil
 }
 
@@ -572,6 +577,7 @@ func ConfigFrom(c config.Config) Config {
 			}
 			return OutageConfig{Mailer: outage.SMTP{URL: c.SMTP.URL, From: c.SMTP.From}, Addresses: c.SMTP.Addresses}
 		}(),
+		OIDC: c.OIDC,
 	}
 }
 

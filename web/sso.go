@@ -1,0 +1,169 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// SSOConfig is the OpenID provider the login page offers beside passwords
+// (HU 16.4). The zero value offers none.
+type SSOConfig struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// RedirectURL is this application's /login/oidc/callback as the
+	// provider knows it (the browser's view of the address).
+	RedirectURL string
+}
+
+// Enabled reports whether single sign-on is configured.
+func (c SSOConfig) Enabled() bool { return c.Issuer != "" && c.ClientID != "" && c.RedirectURL != "" }
+
+// sso runs the browser's half of the authorization code flow: it sends the
+// browser to the provider and takes the code back. It verifies nothing
+// itself: the ID token goes to the API (POST /api/v1/auth/oidc), which
+// checks it and starts the session, exactly as it checks a password.
+type sso struct {
+	cfg SSOConfig
+
+	mu    sync.Mutex
+	oauth *oauth2.Config // nil until the provider's discovery document was read
+}
+
+// config reads the provider's endpoints on first use, so that hoso starts
+// while the provider is down.
+func (s *sso) config(ctx context.Context) (*oauth2.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.oauth != nil {
+		return s.oauth, nil
+	}
+	p, err := oidc.NewProvider(ctx, s.cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	s.oauth = &oauth2.Config{ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret, RedirectURL: s.cfg.RedirectURL,
+		Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	return s.oauth, nil
+}
+
+// The cookie that carries the flow's secrets from /login/oidc to its
+// callback: state (the callback belongs to this browser's own request:
+// no login CSRF), nonce (the ID token was minted for this request), the
+// PKCE verifier (only this browser can redeem the code) and where to go
+// after. HttpOnly, ten minutes, only sent to the callback's path, and
+// SameSite=Lax, since the provider's redirect back is a top-level
+// navigation from another site.
+const (
+	ssoCookie     = "hoso_oidc"
+	ssoCookiePath = "/login/oidc"
+	ssoFlowTTL    = 10 * time.Minute
+)
+
+type ssoFlow struct{ State, Nonce, Verifier, Next string }
+
+func (f ssoFlow) encode() string {
+	parts := []string{f.State, f.Nonce, f.Verifier, f.Next}
+	for i, p := range parts {
+		parts[i] = base64.RawURLEncoding.EncodeToString([]byte(p))
+	}
+	return strings.Join(parts, ".")
+}
+
+func decodeFlow(v string) (ssoFlow, error) {
+	parts := strings.Split(v, ".")
+	if len(parts) != 4 {
+		return ssoFlow{}, errors.New("web: malformed SSO cookie")
+	}
+	out := make([]string, 4)
+	for i, p := range parts {
+		b, err := base64.RawURLEncoding.DecodeString(p)
+		if err != nil {
+			return ssoFlow{}, errors.New("web: malformed SSO cookie")
+		}
+		out[i] = string(b)
+	}
+	f := ssoFlow{State: out[0], Nonce: out[1], Verifier: out[2], Next: out[3]}
+	if len(f.State) < 32 || len(f.Nonce) < 32 || f.Verifier == "" {
+		return ssoFlow{}, errors.New("web: incomplete SSO cookie")
+	}
+	return f, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func setFlowCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: value, Path: ssoCookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// ssoStart: GET /login/oidc sends the browser to the provider's
+// authorization endpoint (code flow, PKCE S256, a fresh state and nonce).
+func (a *App) ssoStart(w http.ResponseWriter, r *http.Request) {
+	cfg, err := a.sso.config(r.Context())
+	if err != nil {
+		a.cfg.Logger.Warn("single sign-on provider unreachable", "error", err.Error())
+		a.loginFailed(w, r, http.StatusServiceUnavailable, "Không kết nối được cổng đăng nhập một lần (SSO). Vui lòng thử lại sau hoặc đăng nhập bằng mật khẩu.", "/")
+		return
+	}
+	f := ssoFlow{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(), Next: localPath(r.URL.Query().Get("next"))}
+	setFlowCookie(w, r, f.encode(), int(ssoFlowTTL/time.Second))
+	http.Redirect(w, r, cfg.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), http.StatusFound)
+}
+
+// ssoCallback: GET /login/oidc/callback, the provider's redirect back. The
+// flow cookie is cleared first, whatever follows: a callback is good once.
+// The code is redeemed with the PKCE verifier; the ID token, with the
+// nonce this browser started with, goes to the API, whose answer decides.
+func (a *App) ssoCallback(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(ssoCookie)
+	setFlowCookie(w, r, "", -1)
+	var f ssoFlow
+	if err == nil {
+		f, err = decodeFlow(c.Value)
+	}
+	q := r.URL.Query()
+	if err != nil || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
+		a.loginFailed(w, r, http.StatusBadRequest, "Phiên đăng nhập SSO đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại.", "/")
+		return
+	}
+	if q.Get("error") != "" || q.Get("code") == "" {
+		a.loginFailed(w, r, http.StatusUnauthorized, "Cổng đăng nhập một lần (SSO) đã không xác nhận đăng nhập.", f.Next)
+		return
+	}
+	cfg, err := a.sso.config(r.Context())
+	if err != nil {
+		a.loginFailed(w, r, http.StatusServiceUnavailable, "Không kết nối được cổng đăng nhập một lần (SSO). Vui lòng thử lại sau.", f.Next)
+		return
+	}
+	var raw string
+	tok, err := cfg.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(f.Verifier))
+	if err == nil {
+		raw, _ = tok.Extra("id_token").(string)
+	}
+	if raw == "" {
+		a.loginFailed(w, r, http.StatusUnauthorized, "Cổng đăng nhập một lần (SSO) đã từ chối mã đăng nhập. Vui lòng đăng nhập lại.", f.Next)
+		return
+	}
+	rep := a.api.call(r, http.MethodPost, "/api/v1/auth/oidc", "", map[string]string{"id_token": raw, "nonce": f.Nonce})
+	a.startSession(w, r, rep, f.Next, "Tài khoản SSO này chưa được liên kết với tài khoản hồ sơ nào đang hoạt động, hoặc tài khoản đã bị khóa.", "")
+}
+
+// loginFailed shows the login page with why the SSO login did not work.
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
+	a.render(w, r, status, "login", "", view{Title: "Đăng nhập", Flash: msg, Data: a.loginData(next, "")})
+}
