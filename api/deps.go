@@ -64,6 +64,8 @@ type Deps struct {
 	// Breaches records suspected personal-data breaches; BreachReader lists them.
 	Breaches     app.Breaches
 	BreachReader BreachReader
+	// AccountList lists an administrator's accounts (GET /accounts).
+	AccountList AccountLister
 }
 
 func (d *Deps) now() time.Time {
