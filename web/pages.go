@@ -43,10 +43,11 @@ func (a *App) routes() {
 	m.HandleFunc("POST /admin/orgs", a.signedIn(a.createOrg))
 	m.HandleFunc("GET /admin/orgs/{id}", a.signedIn(a.orgPage))
 	m.HandleFunc("POST /admin/orgs/{id}/rename", a.signedIn(a.renameOrg))
-	m.HandleFunc("GET /admin/accounts", a.signedIn(a.findAccount))
+	m.HandleFunc("GET /admin/accounts", a.signedIn(a.accountsPage))
 	m.HandleFunc("POST /admin/accounts", a.signedIn(a.createAccount))
 	m.HandleFunc("GET /admin/accounts/{id}", a.signedIn(a.accountPage))
 	m.HandleFunc("POST /admin/accounts/{id}/{act}", a.signedIn(a.accountAct))
+	m.HandleFunc("POST /admin/accounts/{id}/{kind}/{item}/{act}", a.signedIn(a.accountItemAct))
 	m.HandleFunc("GET /audit", a.signedIn(a.auditPage))
 	m.HandleFunc("GET /audit/reads", a.signedIn(a.readsPage))
 	m.HandleFunc("GET /audit/verify", a.signedIn(a.verifyPage))
@@ -163,6 +164,8 @@ func problemMessage(p problem) string {
 		return "Quá nhiều lần thử. Vui lòng đợi rồi thử lại."
 	case http.StatusServiceUnavailable:
 		return "Hệ thống tạm thời không sẵn sàng. Vui lòng thử lại sau."
+	case http.StatusConflict:
+		return "Không thực hiện được với tình trạng hiện tại (xem lý do bên dưới)."
 	case http.StatusUnprocessableEntity, http.StatusBadRequest:
 		return "Thông tin chưa hợp lệ."
 	}
