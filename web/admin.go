@@ -60,26 +60,7 @@ func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
 		a.failure(w, r, rep)
 		return
 	}
-	http.Redirect(w, r, "/admin?saved=1", http.StatusSeeOther)
-}
-
-// orgVersion reads an org's version for a rename form's If-Match.
-func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
-	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
-	if !rep.OK() {
-		a.failure(w, r, rep)
-		return
-	}
-	var o struct {
-		orgView
-		Version uint64 `json:"version"`
-	}
-	_ = rep.decode(&o)
-	if o.Version == 0 {
-		o.Version, _ = parseETag(rep.Header.Get("ETag"))
-	}
-	a.render(w, r, http.StatusOK, "org", "", view{Title: o.Name, S: s, Data: map[string]any{"Org": o.orgView, "Version": o.Version, "Today": s.Me.Today}})
+	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 }
 
 // accountView is the API's account as the admin page shows it.

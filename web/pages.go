@@ -43,6 +43,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /admin/orgs", a.signedIn(a.createOrg))
 	m.HandleFunc("GET /admin/orgs/{id}", a.signedIn(a.orgPage))
 	m.HandleFunc("POST /admin/orgs/{id}/rename", a.signedIn(a.renameOrg))
+	m.HandleFunc("POST /admin/orgs/{id}/{act}", a.signedIn(a.orgAct))
+	m.HandleFunc("GET /admin/processes/{id}", a.signedIn(a.processPage))
 	m.HandleFunc("GET /admin/accounts", a.signedIn(a.accountsPage))
 	m.HandleFunc("POST /admin/accounts", a.signedIn(a.createAccount))
 	m.HandleFunc("GET /admin/accounts/{id}", a.signedIn(a.accountPage))
@@ -70,6 +72,7 @@ func (a *App) funcs() template.FuncMap {
 		"vnDate":        vnDate,
 		"vnTime":        vnTime,
 		"vnNumber":      vnNumber,
+		"vnInt":         func(n int) string { return vnNumber(float64(n)) },
 		"status":        func(c string) string { return named(statusNames, c) },
 		"class":         func(c string) string { return named(classNames, c) },
 		"sex":           func(c string) string { return named(sexNames, c) },
