@@ -73,6 +73,24 @@ func rowSchema(table string) []schemaField {
 	return out
 }
 
+// rowLabels name the row fields whose meaning differs from the section
+// fields of the same name (fieldLabel).
+var rowLabels = map[string]string{
+	"from": "Từ tháng", "to": "Đến tháng", "score": "Điểm, xếp loại", "title": "Chức vụ, chức danh",
+	"code": "Mã ngạch, chức danh nghề nghiệp", "act": "Hành vi vi phạm", "deciding_body": "Cơ quan quyết định",
+	"qualification": "Trình độ đạt được", "discipline.from": "Từ ngày", "discipline.to": "Đến ngày",
+}
+
+func rowLabel(table, key string) string {
+	if l, ok := rowLabels[table+"."+key]; ok {
+		return l
+	}
+	if l, ok := rowLabels[key]; ok {
+		return l
+	}
+	return fieldLabel(key)
+}
+
 // rowCatalogues are the catalogues a row's coded field takes its codes
 // from (the API checks which one applies): offered as a list to pick from.
 var rowCatalogues = map[string][]string{
@@ -105,7 +123,7 @@ type rowData struct {
 func (a *App) rowFields(table string, vals map[string]any) []rowField {
 	var out []rowField
 	for _, sf := range rowSchema(table) {
-		f := rowField{editField: editField{Key: sf.Key, Label: fieldLabel(sf.Key), Kind: sf.Kind}, Choices: rowChoices[table+"."+sf.Key]}
+		f := rowField{editField: editField{Key: sf.Key, Label: rowLabel(table, sf.Key), Kind: sf.Kind}, Choices: rowChoices[table+"."+sf.Key]}
 		for _, kind := range rowCatalogues[table+"."+sf.Key] {
 			f.Codes = append(f.Codes, a.cfg.Catalog.Entries(kind)...)
 		}
