@@ -69,6 +69,8 @@ type Deps struct {
 	BreachReader BreachReader
 	// Outages reads hoso's own availability and the outage notices (BT 14.7).
 	Outages OutageReader
+	// AccountList lists an administrator's accounts (GET /accounts).
+	AccountList AccountLister
 }
 
 func (d *Deps) now() time.Time {

@@ -481,6 +481,7 @@ func matrixRoutes() []route {
 				return request{method: http.MethodPost, path: "/api/v1/accounts", body: with(acctDecision(m.next()),
 					"kind", "org", "username", fmt.Sprintf("moi.%d", m.next()), "display_name", "Tài khoản mới", "home_org", m.orgOf(s))}
 			}},
+		{pattern: "GET /api/v1/accounts", list: true, allowed: admins, want: http.StatusOK, build: list("/api/v1/accounts")},
 		{pattern: "GET /api/v1/accounts/{id}", allowed: admins, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodGet, path: "/api/v1/accounts/" + m.accountIn(t, s, false).String()}

@@ -31,7 +31,8 @@ const (
 // path. A route absent here takes none. TestQueryParamsMatchOpenAPI keeps
 // this table and api/openapi.yaml naming the same parameters.
 var routeParams = map[string]map[string]paramKind{
-	"GET /api/v1/orgs": {"status": one},
+	"GET /api/v1/orgs":     {"status": one},
+	"GET /api/v1/accounts": {"org": list, "role": list, "state": list, "q": one, "limit": one, "cursor": one},
 	"GET /api/v1/dossiers": {
 		"q": one, "archive": one, "sort": one, "org": list, "status": list, "class": list, "sex": list,
 		"managing_org": list, "employing_unit": list, "born_from": one, "born_to": one,

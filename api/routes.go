@@ -101,6 +101,7 @@ func (s *Server) routeTable() []route {
 		// Accounts (accounts.go): the scope of an administrator is the
 		// accounts whose home org lies in the subtree of an admin grant.
 		r(post, v1+"/accounts", Authenticated, s.createAccount),
+		r(get, v1+"/accounts", Authenticated, s.listAccounts),
 		r(get, v1+"/accounts/:id", Authenticated, s.getAccount),
 		r(post, v1+"/accounts/:id/password-reset", Authenticated, s.resetPassword),
 		r(post, v1+"/accounts/:id/grants", Authenticated, s.grantRole),

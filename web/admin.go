@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var orgKindNames = map[string]string{
@@ -26,9 +27,8 @@ type adminData struct {
 	AccountRef string
 }
 
-// adminPage is the administrator's: the org tree with creation and
-// renaming, and accounts (open one, create one). Merging, splitting and
-// dissolving orgs, with the progress of their long moves, are API-only.
+// adminPage is the administrator's: the org tree with creation, and
+// accounts (the list, create one). An org's page has the other acts.
 func (a *App) adminPage(w http.ResponseWriter, r *http.Request, s *session) {
 	orgList := a.orgs(r, s)
 	d := adminData{Orgs: orgList, OrgName: orgNamer(orgList), OrgKinds: orgKindNames, OrgLevels: orgLevelNames,
@@ -60,26 +60,7 @@ func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
 		a.failure(w, r, rep)
 		return
 	}
-	http.Redirect(w, r, "/admin?saved=1", http.StatusSeeOther)
-}
-
-// orgVersion reads an org's version for a rename form's If-Match.
-func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
-	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
-	if !rep.OK() {
-		a.failure(w, r, rep)
-		return
-	}
-	var o struct {
-		orgView
-		Version uint64 `json:"version"`
-	}
-	_ = rep.decode(&o)
-	if o.Version == 0 {
-		o.Version, _ = parseETag(rep.Header.Get("ETag"))
-	}
-	a.render(w, r, http.StatusOK, "org", "", view{Title: o.Name, S: s, Data: map[string]any{"Org": o.orgView, "Version": o.Version, "Today": s.Me.Today}})
+	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
 }
 
 // accountView is the API's account as the admin page shows it.
@@ -103,6 +84,7 @@ type accountView struct {
 		Dossier string  `json:"dossier_id"`
 		From    string  `json:"from"`
 		Until   *string `json:"until"`
+		Revoked *string `json:"revoked_on"`
 		InForce bool    `json:"in_force"`
 	} `json:"grants"`
 	Certificates []struct {
@@ -110,6 +92,11 @@ type accountView struct {
 		Subject     string  `json:"subject"`
 		RevokedAt   *string `json:"revoked_at"`
 	} `json:"certificates"`
+	APIKeys []struct {
+		ID        string     `json:"id"`
+		IssuedAt  time.Time  `json:"issued_at"`
+		RevokedAt *time.Time `json:"revoked_at"`
+	} `json:"api_keys"`
 }
 
 type accountData struct {
@@ -120,13 +107,18 @@ type accountData struct {
 	Kinds       map[string]string
 	Today       string
 	OneTimePass string
+	// NewKey is an API key just issued: its secret is shown once.
+	NewKey struct{ ID, Secret string }
+	States map[string]string
+	// StateActs are the state changes the account's status allows.
+	StateActs []string
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
-	a.showAccount(w, r, s, r.PathValue("id"), "")
+	a.showAccount(w, r, s, r.PathValue("id"), "", nil)
 }
 
-func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id, oneTime string) {
+func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id, oneTime string, setup func(*accountData)) {
 	rep := a.api.call(r, http.MethodGet, "/api/v1/accounts/"+url.PathEscape(id), s.Token, nil)
 	if !rep.OK() {
 		a.failure(w, r, rep)
@@ -135,12 +127,22 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id
 	var acc accountView
 	_ = rep.decode(&acc)
 	orgList := a.orgs(r, s)
-	d := accountData{Account: acc, Orgs: orgList, OrgName: orgNamer(orgList), Roles: roleNames, Kinds: accountKindNames, Today: s.Me.Today, OneTimePass: oneTime}
-	a.render(w, r, http.StatusOK, "account", "", view{Title: acc.Username, S: s, Data: d})
-}
-
-func (a *App) findAccount(w http.ResponseWriter, r *http.Request, _ *session) {
-	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(strings.TrimSpace(r.URL.Query().Get("id"))), http.StatusSeeOther)
+	d := accountData{Account: acc, Orgs: orgList, OrgName: orgNamer(orgList), Roles: roleNames, Kinds: accountKindNames, Today: s.Me.Today,
+		OneTimePass: oneTime, States: accountStateNames}
+	switch acc.Status {
+	case "active":
+		d.StateActs = []string{"restrict", "close"}
+	case "restricted":
+		d.StateActs = []string{"reinstate", "close"}
+	}
+	if setup != nil {
+		setup(&d)
+	}
+	v := view{Title: acc.Username, S: s, Data: d}
+	if r.URL.Query().Get("saved") == "1" {
+		v.Flash = "Đã lưu."
+	}
+	a.render(w, r, http.StatusOK, "account", "", v)
 }
 
 func (a *App) createAccount(w http.ResponseWriter, r *http.Request, s *session) {
@@ -161,7 +163,8 @@ func (a *App) createAccount(w http.ResponseWriter, r *http.Request, s *session) 
 
 // accountAct is one administrative act on an account: a grant, a
 // password reset (a generated one-time password is shown once), a
-// signing certificate.
+// signing certificate, a restriction, reinstatement or closing, an API
+// key (its secret shown once).
 func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 	id, act := r.PathValue("id"), r.PathValue("act")
 	var path string
@@ -181,6 +184,11 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 	case "certificates":
 		path = "/certificates"
 		body["pem"] = r.PostFormValue("pem")
+	case "restrict", "reinstate", "close":
+		path = "/" + act
+		body["reason"] = strings.TrimSpace(r.PostFormValue("reason"))
+	case "api-keys":
+		path = "/api-keys"
 	default:
 		a.failure(w, r, reply{Status: http.StatusNotFound})
 		return
@@ -196,7 +204,17 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		_ = rep.decode(&out)
 		// Shown once, in this answer only: never in a URL or a cookie.
-		a.showAccount(w, r, s, id, out.Password)
+		a.showAccount(w, r, s, id, out.Password, nil)
+		return
+	}
+	if act == "api-keys" {
+		var out struct {
+			KeyID  string `json:"key_id"`
+			Secret string `json:"secret"`
+		}
+		_ = rep.decode(&out)
+		// As the one-time password: in this answer only.
+		a.showAccount(w, r, s, id, "", func(d *accountData) { d.NewKey.ID, d.NewKey.Secret = out.KeyID, out.Secret })
 		return
 	}
 	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)

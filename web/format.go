@@ -195,6 +195,10 @@ type section struct {
 	Columns   []string  // its column labels
 	Editable  bool
 	Redacted  bool
+	// Table: a repeated section, whose rows are added and edited one by
+	// one; RowIDs are the ids of Rows, in order.
+	Table  bool
+	RowIDs []string
 }
 
 // sectionsOf lays a dossier document (the API's JSON) out by the sections
@@ -204,10 +208,11 @@ func (a *App) sectionsOf(doc map[string]any, redacted []string, orgName func(str
 	var out []section
 	for _, sn := range sectionNames {
 		v, ok := doc[sn.Key]
-		if !ok {
+		_, table := rowTypes[sn.Key]
+		if !ok && !table {
 			continue
 		}
-		s := section{Key: sn.Key, Name: sn.Name, Editable: editableSections[sn.Key]}
+		s := section{Key: sn.Key, Name: sn.Name, Editable: editableSections[sn.Key], Table: table}
 		for _, p := range redacted {
 			if p == "/"+sn.Key {
 				s.Redacted = true
@@ -233,6 +238,8 @@ func (a *App) sectionsOf(doc map[string]any, redacted []string, orgName func(str
 			}
 			for _, row := range t {
 				m, _ := row.(map[string]any)
+				rid, _ := m["id"].(string)
+				s.RowIDs = append(s.RowIDs, rid)
 				var fs []field
 				for _, k := range keys {
 					fs = append(fs, a.fieldOf(k, m[k], orgName))

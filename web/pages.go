@@ -36,6 +36,10 @@ func (a *App) routes() {
 	m.HandleFunc("GET /dossiers/{id}/sections/{section}", a.signedIn(a.editPage))
 	m.HandleFunc("POST /dossiers/{id}/sections/{section}", a.signedIn(a.saveSection))
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
+	m.HandleFunc("GET /dossiers/{id}/tables/{table}/rows", a.signedIn(a.rowPage))
+	m.HandleFunc("POST /dossiers/{id}/tables/{table}/rows", a.signedIn(a.saveRow))
+	m.HandleFunc("GET /dossiers/{id}/tables/{table}/rows/{row}", a.signedIn(a.rowPage))
+	m.HandleFunc("POST /dossiers/{id}/tables/{table}/rows/{row}", a.signedIn(a.saveRow))
 	m.HandleFunc("POST /dossiers/{id}/attachments", a.signedIn(a.uploadAttachment))
 	m.HandleFunc("POST /dossiers/{id}/transfers", a.signedIn(a.sendTransfer))
 	m.HandleFunc("POST /dossiers/{id}/proposals/{proposal}/{act}", a.signedIn(a.proposalAct))
@@ -47,10 +51,13 @@ func (a *App) routes() {
 	m.HandleFunc("POST /admin/orgs", a.signedIn(a.createOrg))
 	m.HandleFunc("GET /admin/orgs/{id}", a.signedIn(a.orgPage))
 	m.HandleFunc("POST /admin/orgs/{id}/rename", a.signedIn(a.renameOrg))
-	m.HandleFunc("GET /admin/accounts", a.signedIn(a.findAccount))
+	m.HandleFunc("POST /admin/orgs/{id}/{act}", a.signedIn(a.orgAct))
+	m.HandleFunc("GET /admin/processes/{id}", a.signedIn(a.processPage))
+	m.HandleFunc("GET /admin/accounts", a.signedIn(a.accountsPage))
 	m.HandleFunc("POST /admin/accounts", a.signedIn(a.createAccount))
 	m.HandleFunc("GET /admin/accounts/{id}", a.signedIn(a.accountPage))
 	m.HandleFunc("POST /admin/accounts/{id}/{act}", a.signedIn(a.accountAct))
+	m.HandleFunc("POST /admin/accounts/{id}/{kind}/{item}/{act}", a.signedIn(a.accountItemAct))
 	m.HandleFunc("GET /audit", a.signedIn(a.auditPage))
 	m.HandleFunc("GET /audit/reads", a.signedIn(a.readsPage))
 	m.HandleFunc("GET /audit/verify", a.signedIn(a.verifyPage))
@@ -73,6 +80,7 @@ func (a *App) funcs() template.FuncMap {
 		"vnDate":        vnDate,
 		"vnTime":        vnTime,
 		"vnNumber":      vnNumber,
+		"vnInt":         func(n int) string { return vnNumber(float64(n)) },
 		"status":        func(c string) string { return named(statusNames, c) },
 		"class":         func(c string) string { return named(classNames, c) },
 		"sex":           func(c string) string { return named(sexNames, c) },
@@ -167,6 +175,8 @@ func problemMessage(p problem) string {
 		return "Quá nhiều lần thử. Vui lòng đợi rồi thử lại."
 	case http.StatusServiceUnavailable:
 		return "Hệ thống tạm thời không sẵn sàng. Vui lòng thử lại sau."
+	case http.StatusConflict:
+		return "Không thực hiện được với tình trạng hiện tại (xem lý do bên dưới)."
 	case http.StatusUnprocessableEntity, http.StatusBadRequest:
 		return "Thông tin chưa hợp lệ."
 	}

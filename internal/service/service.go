@@ -46,6 +46,7 @@ import (
 	"github.com/hoso-ledger/hoso/processes"
 	"github.com/hoso-ledger/hoso/processes/outage"
 	"github.com/hoso-ledger/hoso/projections"
+	"github.com/hoso-ledger/hoso/projections/accounts"
 	"github.com/hoso-ledger/hoso/projections/attachments"
 	"github.com/hoso-ledger/hoso/projections/audit"
 	"github.com/hoso-ledger/hoso/projections/breaches"
@@ -226,6 +227,7 @@ func Projections(store eventstore.Store, pol policy.Policy, pv seal.Privacy) ([]
 		attachments.New(), transfers.New(), processes.NewProjection(),
 		syncstatus.New(),
 		breaches.New(),
+		accounts.New(),
 	}, nil
 }
 
@@ -367,6 +369,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	s.Imports = pgadapter.NewImports(s.Pool, imports.Importer{Dossiers: s.Deps.Dossiers}, cfg.Now, cfg.Logger)
 	s.Deps.Imports = s.Imports
 	s.Deps.Breaches, s.Deps.BreachReader = app.Breaches{Ledger: l}, pgadapter.NewBreaches(s.Pool, s.Runner.CaughtUp)
+	s.Deps.AccountList = pgadapter.NewAccounts(s.Pool, s.Runner.CaughtUp)
 	if cfg.CheckpointKey != nil {
 		s.Checkpoints = checkpoint.New(s.Pool, s.Tree, *cfg.CheckpointKey, cfg.Now)
 	}

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// accountStateNames name an account's state (account.Status).
+var accountStateNames = map[string]string{"active": "Đang hoạt động", "restricted": "Tạm khoá", "closed": "Đã đóng"}
+
+// accountLine is one line of GET /api/v1/accounts.
+type accountLine struct {
+	ID          string   `json:"id"`
+	Version     uint64   `json:"version"`
+	Kind        string   `json:"kind"`
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name"`
+	Status      string   `json:"status"`
+	HomeOrg     string   `json:"home_org"`
+	Roles       []string `json:"roles"`
+}
+
+type accountsData struct {
+	Query   url.Values
+	Items   []accountLine
+	Orgs    []orgView
+	OrgName func(string) string
+	Roles   map[string]string
+	States  map[string]string
+	Kinds   map[string]string
+	Next    string
+	Paged   bool
+}
+
+// accountFilters are the list's filters, passed to the API as they are.
+var accountFilters = []string{"q", "org", "role", "state", "cursor"}
+
+// accountsPage lists the accounts the administrator manages (GET
+// /api/v1/accounts): search as you type without diacritics, filters by
+// org, role and state, cursor paging. ?id= opens one account by its id.
+func (a *App) accountsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	in := r.URL.Query()
+	if id := strings.TrimSpace(in.Get("id")); id != "" {
+		http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	}
+	q := url.Values{}
+	for _, k := range accountFilters {
+		if v := strings.TrimSpace(in.Get(k)); v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("limit", "25")
+	rep := a.api.call(r, http.MethodGet, "/api/v1/accounts?"+q.Encode(), s.Token, nil)
+	var page struct {
+		Items []accountLine `json:"items"`
+		Next  string        `json:"next_cursor"`
+	}
+	var p *problem
+	if rep.OK() {
+		_ = rep.decode(&page)
+	} else {
+		pr := rep.problem()
+		p = &pr
+	}
+	orgList := a.orgs(r, s)
+	d := accountsData{Query: in, Items: page.Items, Orgs: orgList, OrgName: orgNamer(orgList), Roles: roleNames,
+		States: accountStateNames, Kinds: accountKindNames, Next: nextLink("/admin/accounts", in, page.Next), Paged: in.Get("cursor") != ""}
+	v := view{Title: "Tài khoản", S: s, Problem: p, Data: d}
+	status := http.StatusOK
+	if p != nil {
+		v.Flash, status = problemMessage(*p), p.Status
+	}
+	if r.Header.Get("HX-Request") != "" && r.Header.Get("HX-Target") == "results" {
+		a.render(w, r, status, "accounts", "results", v)
+		return
+	}
+	a.render(w, r, status, "accounts", "", v)
+}
+
+// accountItemAct is an act on one grant, API key or certificate of an
+// account: extend or revoke a grant, revoke a key or a certificate.
+func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session) {
+	id, kind, item, act := r.PathValue("id"), r.PathValue("kind"), r.PathValue("item"), r.PathValue("act")
+	body := decisionBody(r, map[string]any{})
+	switch {
+	case kind == "grants" && act == "extend":
+		body["valid_until"] = r.PostFormValue("valid_until")
+	case (kind == "grants" || kind == "api-keys" || kind == "certificates") && act == "revoke":
+		body["reason"] = strings.TrimSpace(r.PostFormValue("reason"))
+	default:
+		a.failure(w, r, reply{Status: http.StatusNotFound})
+		return
+	}
+	path := "/api/v1/accounts/" + url.PathEscape(id) + "/" + kind + "/" + url.PathEscape(item) + "/" + act
+	rep := a.api.call(r, http.MethodPost, path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if !rep.OK() {
+		a.failure(w, r, rep)
+		return
+	}
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+}
