@@ -146,7 +146,8 @@ func Derive(seen []Seen, grace time.Duration, now time.Time) []Outage {
 			}
 			to := s.LastSeen.Add(grace)
 			if i+1 < len(ss) && ss[i+1].Since.Before(to) {
-				to = ss[i+1].Since
+				// Its own reports up to LastSeen stand whatever follows.
+				to = later(ss[i+1].Since, s.LastSeen)
 			}
 			by[k[0]] = append(by[k[0]], span{s.Since, to})
 		}
@@ -185,6 +186,13 @@ func Derive(seen []Seen, grace time.Duration, now time.Time) []Outage {
 		}
 	}
 	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func compareStrings(a, b string) int {

@@ -197,3 +197,43 @@ func TestDecide(t *testing.T) {
 		t.Errorf("a notice to nobody: err = %v, want invalid", err)
 	}
 }
+
+// FuzzDerive: whatever the reports, the outages of a function do not
+// overlap, each has a positive length (or is ongoing, and then last), and
+// no up stretch of any process covers a moment inside one.
+func FuzzDerive(f *testing.F) {
+	f.Add([]byte{0, 1, 5, 1, 0, 9, 20, 3, 2, 1, 40, 2})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		t0 := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+		var seen []Seen
+		for i := 0; i+3 < len(b); i += 4 {
+			since := t0.Add(time.Duration(b[i]) * time.Minute)
+			seen = append(seen, Seen{Function: Functions[int(b[i+3])%2], Instance: string('p' + rune(b[i+1]%3)), Up: b[i+1]%4 != 3,
+				Since: since, LastSeen: since.Add(time.Duration(b[i+2]) * time.Minute)})
+		}
+		grace := 3 * time.Minute
+		now := t0.Add(300 * time.Minute)
+		out := Derive(seen, grace, now)
+		var prev Outage
+		for i, o := range out {
+			if !o.Ongoing() && !o.End.After(o.Start) {
+				t.Fatalf("outage %d %+v has no length", i, o)
+			}
+			if i > 0 && prev.Function == o.Function && (prev.Ongoing() || o.Start.Before(prev.End)) {
+				t.Fatalf("outages overlap: %+v then %+v", prev, o)
+			}
+			end := o.End
+			if o.Ongoing() {
+				end = now
+			}
+			mid := o.Start.Add(end.Sub(o.Start) / 2)
+			for _, s := range seen {
+				if s.Up && s.Function == o.Function && !s.Since.After(mid) && s.LastSeen.After(mid) {
+					t.Fatalf("outage %+v, yet %+v reported up at %s", o, s, mid)
+				}
+			}
+			prev = o
+		}
+	})
+}

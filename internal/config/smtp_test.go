@@ -65,3 +65,33 @@ func TestSMTPVariables(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSMTPTo: any HOSO_SMTP_TO either is refused with its problems named
+// or yields only well-formed addresses; nothing panics.
+func FuzzSMTPTo(f *testing.F) {
+	for _, s := range []string{"", "*=a@b.vn", "01890000-0000-7000-8000-0000000000a1=a@b.vn, c@d.vn; *=e@f.vn", "=;=,", "x=y", "*=Hồ Sơ <a@b.vn>", ";;;*=a@b.vn;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, to string) {
+		c, err := config.Load(env(map[string]string{"HOSO_DATABASE_URL": "postgres://db/hoso", "HOSO_SMTP_URL": "smtp://mail",
+			"HOSO_SMTP_FROM": "a@b.vn", "HOSO_SMTP_TO": to}), 0)
+		if err != nil {
+			if !strings.Contains(err.Error(), "HOSO_SMTP_TO") {
+				t.Fatalf("%q: a problem not naming the variable: %v", to, err)
+			}
+			return
+		}
+		all := slices.Clone(c.SMTP.Default)
+		for _, a := range c.SMTP.To {
+			all = append(all, a...)
+		}
+		if len(all) == 0 {
+			t.Fatalf("%q accepted with no address", to)
+		}
+		for _, a := range all {
+			if a == "" || strings.ContainsAny(a, ",;<> \r\n") {
+				t.Fatalf("%q gave the address %q", to, a)
+			}
+		}
+	})
+}

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,8 @@ const DefaultInterval = 10 * time.Second
 // collector is no outage. The Detector must use the Recorders' value.
 func GraceFor(interval time.Duration) time.Duration { return 3 * interval }
 
+var recorders atomic.Int64
+
 // Probe says whether a function is up now: nil, or why not.
 type Probe func(ctx context.Context) error
 
@@ -44,7 +47,7 @@ type Probe func(ctx context.Context) error
 // defaults noted.
 type Recorder struct {
 	Pool *pgxpool.Pool
-	// Instance names the process in the history (host/pid/start when empty).
+	// Instance names the process in the history (host/pid/start/n when empty).
 	Instance string
 	// Probes are the functions this process provides; a nil Probe is up
 	// for as long as the process reports.
@@ -77,7 +80,9 @@ func (r *Recorder) init() {
 	}
 	if r.Instance == "" {
 		host, _ := os.Hostname()
-		r.Instance = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+		// The sequence tells apart two recorders of one process (tests run
+		// several services in one).
+		r.Instance = fmt.Sprintf("%s/%d/%s/%d", host, os.Getpid(), time.Now().UTC().Format(time.RFC3339), recorders.Add(1))
 	}
 	if r.current == nil {
 		r.current = map[string]stretch{}
