@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -394,4 +395,23 @@ func FuzzOIDCLogin(f *testing.F) {
 			t.Fatalf("POST /auth/oidc %q: Content-Type %q, want problem+json", body, ct)
 		}
 	})
+}
+
+// TestOIDCProviderDown: hoso starts while the provider does not answer,
+// and SSO logins are 503 with Retry-After (never a 500, never a session)
+// until it does.
+func TestOIDCProviderDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	e := apitest.Start(t, apitest.Options{Config: service.Config{OIDC: config.OIDC{
+		Issuer: issuer, ClientID: "hoso", ClientSecret: "bi-mat", RedirectURL: "http://127.0.0.1/login/oidc/callback"}}})
+	r := ssoLogin(e, "x.y.z", "nonce")
+	if r.Status != http.StatusServiceUnavailable || r.Problem().Code != "unavailable" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("%d %s, want 503 unavailable with Retry-After", r.Status, r.Body)
+	}
 }
