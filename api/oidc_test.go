@@ -229,6 +229,8 @@ func TestOIDCLogin(t *testing.T) {
 		{"signed by a stranger", p.SignAsStranger(good("sub-mo")), nonce},
 		{"another issuer", p.Sign(with(good("sub-mo"), "iss", "https://gia-mao.example")), nonce},
 		{"another nonce", p.Sign(good("sub-mo")), "nonce-of-another-login-000000000"},
+		{"several audiences, no authorized party", p.Sign(with(good("sub-mo"), "aud", []string{p.ClientID, "another-client"})), nonce},
+		{"issued to another party", p.Sign(with(good("sub-mo"), "azp", "another-client")), nonce},
 		{"no nonce in the token", p.Sign(with(good("sub-mo"), "nonce", nil)), nonce},
 		{"not a JWT", "khong-phai-jwt", nonce},
 		{"the signature cut off", strings.Join(strings.Split(p.Sign(good("sub-mo")), ".")[:2], ".") + ".", nonce},
@@ -252,6 +254,12 @@ func TestOIDCLogin(t *testing.T) {
 		r := ssoLogin(e.From("127.0.2.1"), p.Sign(good("sub-mo")), nonce)
 		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("several audiences, issued to hoso", func(t *testing.T) {
+		c := with(good("sub-mo"), "aud", []string{p.ClientID, "another-client"})
+		if r := ssoLogin(e.From("127.0.2.6"), p.Sign(with(c, "azp", p.ClientID)), nonce); r.Status != http.StatusOK {
+			t.Errorf("%d %s, want 200", r.Status, r.Body)
 		}
 	})
 	t.Run("a token starts one session", func(t *testing.T) {
