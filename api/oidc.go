@@ -129,24 +129,16 @@ func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := v.Verify(ctx, req.IDToken)
-	if err == nil && (tok.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(req.Nonce)) != 1) {
-		err = errors.New("nonce mismatch")
-	}
-	if err == nil && r.s.deps.IDTokens != nil {
-		// Good once: a token copied with its nonce (a log, a proxy, the
-		// browser's history of the callback) starts no second session.
-		var fresh bool
-		if fresh, err = r.s.deps.IDTokens.Spend(ctx, sha256.Sum256([]byte(req.IDToken)), tok.Expiry, r.s.deps.now()); err != nil {
-			return err
-		}
-		if !fresh {
-			err = errors.New("ID token already used")
-		}
-	}
+	tok, reason, err := r.checkIDToken(ctx, v, req)
 	if err != nil {
+		return err
+	}
+	if reason != "" {
 		// Counted, and answered as any failed login: the client learns
-		// nothing about which check failed.
+		// nothing about which check failed; the operator does (a clock
+		// out of step with the provider's shows as "expired").
+		r.s.log.Info("single sign-on token refused", "reason", reason,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "remote_addr", clientAddr(c))
 		if err := r.attempt(c, oidcInvalidName); err != nil {
 			return err
 		}
@@ -179,6 +171,48 @@ func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, loginResponse{Token: token, TokenType: "Bearer", ExpiresAt: sess.ExpiresAt,
 		IdleTimeout: int(auth.IdleTimeout / time.Second), Account: summarize(acct)})
+}
+
+// checkIDToken verifies the token and answers why it is refused, "" when
+// it is not (then it has been spent); an error only when the store of
+// spent tokens fails. go-oidc checks the signature, the
+// issuer, the audience and the expiry; the authorized party and the nonce
+// are checked here (OpenID Connect Core §3.1.3.7 items 4–5 and 11).
+func (r *sessionRoutes) checkIDToken(ctx context.Context, v *oidc.IDTokenVerifier, req oidcLoginRequest) (*oidc.IDToken, string, error) {
+	tok, err := v.Verify(ctx, req.IDToken)
+	var expired *oidc.TokenExpiredError
+	switch {
+	case errors.As(err, &expired):
+		return nil, "expired", nil
+	case err != nil:
+		return nil, "invalid", nil
+	}
+	var extra struct {
+		AZP string `json:"azp"`
+	}
+	if err := tok.Claims(&extra); err != nil {
+		return nil, "invalid", nil
+	}
+	// A token for several audiences must say it was issued to us; one that
+	// names its authorized party must name us.
+	if (len(tok.Audience) > 1 && extra.AZP == "") || (extra.AZP != "" && extra.AZP != r.oidc.cfg.ClientID) {
+		return nil, "authorized_party", nil
+	}
+	if tok.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(req.Nonce)) != 1 {
+		return nil, "nonce", nil
+	}
+	if r.s.deps.IDTokens != nil {
+		// Good once: a token copied with its nonce (a log, a proxy, the
+		// browser's history of the callback) starts no second session.
+		fresh, err := r.s.deps.IDTokens.Spend(ctx, sha256.Sum256([]byte(req.IDToken)), tok.Expiry, r.s.deps.now())
+		if err != nil {
+			return nil, "", err
+		}
+		if !fresh {
+			return nil, "used", nil
+		}
+	}
+	return tok, "", nil
 }
 
 // oidcLinkView is a link as administrators see it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -228,6 +229,8 @@ func TestOIDCLogin(t *testing.T) {
 		{"signed by a stranger", p.SignAsStranger(good("sub-mo")), nonce},
 		{"another issuer", p.Sign(with(good("sub-mo"), "iss", "https://gia-mao.example")), nonce},
 		{"another nonce", p.Sign(good("sub-mo")), "nonce-of-another-login-000000000"},
+		{"several audiences, no authorized party", p.Sign(with(good("sub-mo"), "aud", []string{p.ClientID, "another-client"})), nonce},
+		{"issued to another party", p.Sign(with(good("sub-mo"), "azp", "another-client")), nonce},
 		{"no nonce in the token", p.Sign(with(good("sub-mo"), "nonce", nil)), nonce},
 		{"not a JWT", "khong-phai-jwt", nonce},
 		{"the signature cut off", strings.Join(strings.Split(p.Sign(good("sub-mo")), ".")[:2], ".") + ".", nonce},
@@ -251,6 +254,12 @@ func TestOIDCLogin(t *testing.T) {
 		r := ssoLogin(e.From("127.0.2.1"), p.Sign(good("sub-mo")), nonce)
 		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("several audiences, issued to hoso", func(t *testing.T) {
+		c := with(good("sub-mo"), "aud", []string{p.ClientID, "another-client"})
+		if r := ssoLogin(e.From("127.0.2.6"), p.Sign(with(c, "azp", p.ClientID)), nonce); r.Status != http.StatusOK {
+			t.Errorf("%d %s, want 200", r.Status, r.Body)
 		}
 	})
 	t.Run("a token starts one session", func(t *testing.T) {
@@ -394,4 +403,23 @@ func FuzzOIDCLogin(f *testing.F) {
 			t.Fatalf("POST /auth/oidc %q: Content-Type %q, want problem+json", body, ct)
 		}
 	})
+}
+
+// TestOIDCProviderDown: hoso starts while the provider does not answer,
+// and SSO logins are 503 with Retry-After (never a 500, never a session)
+// until it does.
+func TestOIDCProviderDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	e := apitest.Start(t, apitest.Options{Config: service.Config{OIDC: config.OIDC{
+		Issuer: issuer, ClientID: "hoso", ClientSecret: "bi-mat", RedirectURL: "http://127.0.0.1/login/oidc/callback"}}})
+	r := ssoLogin(e, "x.y.z", "nonce")
+	if r.Status != http.StatusServiceUnavailable || r.Problem().Code != "unavailable" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("%d %s, want 503 unavailable with Retry-After", r.Status, r.Body)
+	}
 }

@@ -285,3 +285,28 @@ func TestSSOCallback(t *testing.T) {
 		}
 	})
 }
+
+// TestSSOProviderDown: with the provider unreachable the button still
+// shows, and following it says so on the login page (503), with the
+// password form still there.
+func TestSSOProviderDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close()
+	e := apitest.Start(t, apitest.Options{Config: service.Config{OIDC: config.OIDC{
+		Issuer: issuer, ClientID: "hoso", ClientSecret: "bi-mat", RedirectURL: "http://127.0.0.1/login/oidc/callback"}}})
+	r, err := http.Get(e.URL + "/login/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "Không kết nối được cổng đăng nhập một lần") ||
+		!strings.Contains(string(b), `id="password"`) {
+		t.Errorf("GET /login/oidc with the provider down: %d\n%s", r.StatusCode, b)
+	}
+}

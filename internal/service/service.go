@@ -412,7 +412,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		},
 	}, s.Deps)
 	// The web application (issue 18) is a client of this API, in process.
-	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger, SSO: web.SSOConfig(cfg.OIDC)}, s.API.Echo()))
+	s.API.ServePages(web.New(web.Config{Catalog: cat, Logger: cfg.Logger, SSO: web.SSOConfig{
+		Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, RedirectURL: cfg.OIDC.RedirectURL}}, s.API.Echo()))
 	return s, nil
 }
 
