@@ -88,6 +88,9 @@ func (s *Server) listTransfers(c echo.Context) error {
 	if err := s.logListed(c, ids); err != nil {
 		return err
 	}
+	if err := s.nameParties(ctx, out.Items); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

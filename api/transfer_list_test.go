@@ -53,6 +53,7 @@ func TestTransferList(t *testing.T) {
 			FullName string `json:"full_name"`
 			FromOrg  string `json:"from_org"`
 			Dossier  string `json:"dossier_id"`
+			FromName string `json:"from_org_name"`
 		} `json:"items"`
 		Next string `json:"next_cursor"`
 	}
@@ -91,7 +92,7 @@ func TestTransferList(t *testing.T) {
 	t.Run("the answer is the transfer as GET /transfers/{id} has it", func(t *testing.T) {
 		var l list
 		get(t, env, "/api/v1/transfers?direction=incoming", hrB, http.StatusOK, &l)
-		if len(l.Items) != 2 || l.Items[0].State != "rejected" || l.Items[1].FullName != "Nguyễn Văn Xuân" || l.Items[1].FromOrg != orgA.String() {
+		if len(l.Items) != 2 || l.Items[0].State != "rejected" || l.Items[1].FullName != "Nguyễn Văn Xuân" || l.Items[1].FromOrg != orgA.String() || l.Items[1].FromName != "Sở Y tế" {
 			t.Errorf("B's inbox: %+v", l.Items)
 		}
 	})
