@@ -29,6 +29,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /password", a.withSession(a.changePassword, true))
 	m.HandleFunc("GET /dossiers", a.signedIn(a.dossierList))
 	m.HandleFunc("GET /dossiers/{id}", a.signedIn(a.dossierPage))
+	m.HandleFunc("GET /dossiers/{id}/cv.pdf", a.signedIn(a.dossierDocument("cv.pdf")))
+	m.HandleFunc("GET /dossiers/{id}/export", a.signedIn(a.dossierDocument("export")))
 	m.HandleFunc("GET /dossiers/{id}/sections/{section}", a.signedIn(a.editPage))
 	m.HandleFunc("POST /dossiers/{id}/sections/{section}", a.signedIn(a.saveSection))
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
@@ -389,6 +391,8 @@ type historyEntry struct {
 		After  json.RawMessage `json:"after"`
 	} `json:"changes"`
 	ChangesRedacted int `json:"changes_redacted"`
+	// Rows are Changes labelled for reading (changeRows).
+	Rows []changeRow `json:"-"`
 }
 
 type dossierData struct {
@@ -409,6 +413,10 @@ type dossierData struct {
 	Orgs        []orgView
 	Statuses    []struct{ Code, Name string }
 	Today       string
+	// TravelQuery and ExportQuery carry the page's dates to the document
+	// links ("" or "?as_of=…&effective_on=…"); the export is as known on
+	// a day only (the API's export has no effective date).
+	TravelQuery, ExportQuery string
 }
 
 // dossierResponse is the API's GET /dossiers/{id}.
@@ -468,6 +476,16 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		Sections: a.sectionsOf(d.Document, d.Redacted, orgNamer(orgList)), AsOf: asOf, EffectiveOn: effOn,
 		Orgs: orgList, Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
 	data.CanPropose = !travel && s.proposes(d.ID)
+	if tq := (url.Values{}); travel {
+		if asOf != "" {
+			tq.Set("as_of", asOf)
+			data.ExportQuery = "?" + tq.Encode()
+		}
+		if effOn != "" {
+			tq.Set("effective_on", effOn)
+		}
+		data.TravelQuery = "?" + tq.Encode()
+	}
 	if !travel {
 		data.Proposals = a.proposalViews(d.Document, decodeProposals(rep.Body))
 	}
@@ -481,7 +499,9 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		_ = hrep.decode(&h)
 		// Newest first: the timeline reads from today backwards.
+		names := orgNamer(orgList)
 		for i := len(h.Items) - 1; i >= 0; i-- {
+			h.Items[i].Rows = a.changeRows(h.Items[i], names)
 			data.History = append(data.History, h.Items[i])
 		}
 	}
@@ -491,7 +511,7 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 // eventNames name the history's event types in Vietnamese.
 var eventNames = map[string]string{
 	"dossier.created":                     "Lập hồ sơ",
-	"dossier.sections_updated":            "Cập nhật thông tin",
+	"dossier.section_updated":             "Cập nhật thông tin",
 	"dossier.row_added":                   "Thêm dòng",
 	"dossier.row_amended":                 "Sửa dòng",
 	"dossier.corrected":                   "Đính chính",
@@ -500,7 +520,9 @@ var eventNames = map[string]string{
 	"dossier.transfer_received":           "Tiếp nhận điều chuyển",
 	"dossier.transfer_rejected":           "Từ chối điều chuyển",
 	"dossier.transfer_cancelled":          "Huỷ điều chuyển",
-	"dossier.attachment_added":            "Đính kèm tệp",
+	"dossier.document_attached":           "Đính kèm tệp",
+	"dossier.managing_org_changed":        "Đổi cơ quan quản lý",
+	"dossier.transfer_requested":          "Cơ quan nhận đề nghị chuyển hồ sơ",
 	"dossier.proposal_submitted":          "Cá nhân đề nghị thay đổi",
 	"dossier.proposal_accepted":           "Chấp nhận đề nghị",
 	"dossier.proposal_rejected":           "Từ chối đề nghị",

@@ -58,7 +58,9 @@ func TestBrowserTransfers(t *testing.T) {
 		r.JSON(&v)
 		return v.State
 	}
-	card := func(tid string) string { return `document.querySelector("form[action='/transfers/` + tid + `/receive']")` }
+	card := func(tid string) string {
+		return `document.querySelector("form[action='/transfers/` + tid + `/receive']")`
+	}
 
 	t.Run("the receiving org's inbox", func(t *testing.T) {
 		ctx := browser(t)
@@ -74,7 +76,7 @@ func TestBrowserTransfers(t *testing.T) {
 		waitFor(t, ctx, "dates dd/mm/yyyy", `!/\d{4}-\d{2}-\d{2}/.test(document.querySelector("main").innerText) &&
 			document.querySelectorAll("#incoming .is-late dd.late").length == 3 &&
 			document.querySelector("#incoming dd.late").innerText.includes("quá hạn")`)
-		shot(t, ctx, "transfers")
+		shot(t, ctx, "transfers-inbox")
 
 		do(t, ctx, "receive X",
 			chromedp.SendKeys(chromedp.CSS("#r-"+x+"-document_number"), "12/QĐ-SGDĐT"),
