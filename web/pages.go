@@ -54,6 +54,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /audit/verify", a.signedIn(a.verifyPage))
 	m.HandleFunc("GET /approvals/{org}/{month}/manifest.json", a.signedIn(a.approvalManifest))
 	m.HandleFunc("POST /approvals/{org}/{month}/signature", a.signedIn(a.approvalSign))
+	m.HandleFunc("POST /approvals/{org}/{month}/prepare", a.signedIn(a.approvalPrepare))
+	m.HandleFunc("POST /approvals/{org}/{month}/complete", a.signedIn(a.approvalComplete))
 }
 
 // view is what every page template gets.
@@ -87,6 +89,7 @@ func (a *App) funcs() template.FuncMap {
 		"unit":           func(c string) string { return named(unitNames, c) },
 		"kind":           func(c string) string { return named(transferKindNames, c) },
 		"transfer_state": func(c string) string { return named(transferStateNames, c) },
+		"delivery_state": func(c string) string { return named(deliveryStates, c) },
 		"json":           jsonText,
 		"vnDateOf":       func(d domain.Date) string { return d.Vietnamese() },
 		"decisionToday":  func(today string) decisionForm { return decisionForm{EffectiveDate: today} },
