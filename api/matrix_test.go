@@ -729,6 +729,9 @@ func matrixRoutes() []route {
 					return with(reason(m.next()), "kind", "between_orgs", "target_org", m.c)
 				})
 			}},
+		// The inbox and out-tray: every reader gets 200, listing only its
+		// orgs' transfers (none of B's secrets).
+		{pattern: "GET /api/v1/transfers", list: true, allowed: dossierReaders, want: http.StatusOK, build: list("/api/v1/transfers")},
 		{pattern: "GET /api/v1/transfers/{id}", dossierScoped: true, allowed: []role{roleHR, roleApprover, roleInspector}, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				tid, id := m.transferFor(t, s, false)

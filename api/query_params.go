@@ -42,6 +42,7 @@ var routeParams = map[string]map[string]paramKind{
 		"personal_id_number": one, "updated_from": one, "updated_to": one, "id": list, "limit": one, "cursor": one,
 	},
 	"GET /api/v1/dossiers/:id": {"as_of": one, "effective_on": one},
+	"GET /api/v1/transfers":    {"direction": one, "state": list, "org": list, "limit": one, "cursor": one},
 	"GET /api/v1/audit": {
 		"org": list, "actor": one, "dossier": one, "from": one, "to": one, "effective_from": one,
 		"effective_to": one, "type": list, "limit": one, "cursor": one,

@@ -149,6 +149,7 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/dossiers/:id/attachments", Authenticated, s.uploadAttachment),
 		r(get, v1+"/attachments/:sha256", Authenticated, s.downloadAttachment),
 		r(post, v1+"/dossiers/:id/transfers", Authenticated, s.initiateTransfer),
+		r(get, v1+"/transfers", Authenticated, s.listTransfers),
 		r(get, v1+"/transfers/:id", Authenticated, s.getTransfer),
 		r(post, v1+"/transfers/:id/receive", Authenticated, s.receiveTransfer),
 		r(post, v1+"/transfers/:id/reject", Authenticated, s.rejectTransfer),

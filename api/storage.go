@@ -15,6 +15,7 @@ import (
 	"github.com/hoso-ledger/hoso/projections/orgs"
 	"github.com/hoso-ledger/hoso/projections/stats"
 	"github.com/hoso-ledger/hoso/projections/syncstatus"
+	"github.com/hoso-ledger/hoso/projections/transfers"
 )
 
 // The interfaces below are everything the HTTP layer stores or reads
@@ -131,6 +132,10 @@ type TransferIndex interface {
 	// events already in the log, so a transfer is found as soon as its
 	// initiation was answered.
 	TransferDossier(ctx context.Context, tid uuid.UUID) (domain.DossierID, error)
+	// ListTransfers returns a page of the transfers sent or received by
+	// q.Orgs, newest first; a cursor it did not give wraps
+	// domain.ErrInvalid.
+	ListTransfers(ctx context.Context, q transfers.Query) (transfers.Page, error)
 }
 
 // IdempotencyKey names one keyed request: the caller, its key and the

@@ -20,15 +20,19 @@ import (
 // Its ETag is the dossier's version, the If-Match of receive, reject and
 // cancel.
 type TransferView struct {
-	ID          uuid.UUID            `json:"id"`
-	DossierID   domain.DossierID     `json:"dossier_id"`
-	Kind        dossier.TransferKind `json:"kind"`
-	State       string               `json:"state"` // pending, received, rejected, cancelled
-	FromOrg     domain.OrgID         `json:"from_org"`
-	FromUnit    domain.OrgID         `json:"from_unit"`
-	TargetOrg   *domain.OrgID        `json:"target_org,omitempty"`
-	TargetUnit  *domain.OrgID        `json:"target_unit,omitempty"`
-	InitiatedOn domain.Date          `json:"initiated_on"`
+	ID         uuid.UUID            `json:"id"`
+	DossierID  domain.DossierID     `json:"dossier_id"`
+	Kind       dossier.TransferKind `json:"kind"`
+	State      string               `json:"state"` // pending, received, rejected, cancelled
+	FromOrg    domain.OrgID         `json:"from_org"`
+	FromUnit   domain.OrgID         `json:"from_unit"`
+	TargetOrg  *domain.OrgID        `json:"target_org,omitempty"`
+	TargetUnit *domain.OrgID        `json:"target_unit,omitempty"`
+	// The parties by name: the receiving org's inbox names a sender that
+	// is not in its own tree, whose name GET /orgs does not give it.
+	FromOrgName   string      `json:"from_org_name,omitempty"`
+	TargetOrgName string      `json:"target_org_name,omitempty"`
+	InitiatedOn   domain.Date `json:"initiated_on"`
 	// Source is the transfer decision.
 	Source      domain.SourceDocument `json:"source_document"`
 	FullName    string                `json:"full_name"`
@@ -174,8 +178,29 @@ func (s *Server) getTransfer(c echo.Context) error {
 	if err := s.LogRead(c, d.ID(), ReadAllowed); err != nil {
 		return err
 	}
+	if err := s.nameParties(c.Request().Context(), []TransferView{t}); err != nil {
+		return err
+	}
 	SetETag(c, d.Version())
 	return c.JSON(http.StatusOK, t)
+}
+
+// nameParties fills in the names of the transfers' orgs (in place).
+func (s *Server) nameParties(ctx context.Context, ts []TransferView) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	names, err := s.orgNames(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range ts {
+		ts[i].FromOrgName = names[ts[i].FromOrg]
+		if ts[i].TargetOrg != nil {
+			ts[i].TargetOrgName = names[*ts[i].TargetOrg]
+		}
+	}
+	return nil
 }
 
 // transferRequest is the body of POST /dossiers/{id}/transfers: the kind,

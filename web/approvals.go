@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -22,15 +23,16 @@ type approvalStatus struct {
 		Items    int    `json:"items"`
 	} `json:"served"`
 	Approval *struct {
-		Digest        string `json:"manifest_sha256"`
-		SignerSubject string `json:"signer_subject"`
-		SigningTime   string `json:"signing_time"`
-		Timing        string `json:"timing"`
+		Digest        string    `json:"manifest_sha256"`
+		SignerSubject string    `json:"signer_subject"`
+		SigningTime   time.Time `json:"signing_time"`
+		Timing        string    `json:"timing"`
 	} `json:"approval"`
 }
 
 type levelStatus struct {
 	Level, Name string
+	Supplement  int // n of a department supplement, 0 for the level itself
 	Status      *approvalStatus
 	Problem     string
 }
@@ -45,6 +47,14 @@ type approvalsData struct {
 	ManifestHash string
 	Level        string
 	Signed       bool
+	// Remote is a prepared remote signature waiting for the service's
+	// answer; Refusal the API's refusal of the last prepare or complete.
+	Remote  *remoteSigning
+	Refusal *refusal
+	// Deliveries are the month's packages to the national database of
+	// the org (as the unit or as the department).
+	Deliveries      []delivery
+	DeliveryProblem string
 }
 
 // manifestView is the readable list of what will be signed.
@@ -70,11 +80,24 @@ var levelNames = map[string]string{"unit": "Cấp 1 — đơn vị", "department
 var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // approvalsPage shows, for an org and month I may approve, the status of
-// both levels; with ?manifest=level it fetches the manifest (the API
-// records that it was served) and lists what will be signed.
+// both levels (and of the department's supplements) and of the national
+// delivery; with ?manifest=level it fetches the manifest (the API records
+// that it was served) and lists what will be signed.
 func (a *App) approvalsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	in := r.URL.Query()
-	d := approvalsData{Org: in.Get("org"), Month: in.Get("month"), Level: in.Get("manifest")}
+	d, ok := a.approvals(w, r, s, in.Get("org"), in.Get("month"), in.Get("manifest"))
+	if !ok {
+		return
+	}
+	d.Signed = in.Get("signed") == "1"
+	a.render(w, r, http.StatusOK, "approvals", "", view{Title: "Phê duyệt hằng tháng", S: s, Data: d})
+}
+
+// approvals gathers the page's data for org and month (defaults: my
+// first org to approve, the month just ended); with level set it fetches
+// that level's manifest. false: a refusal was already answered.
+func (a *App) approvals(w http.ResponseWriter, r *http.Request, s *session, org, month, level string) (approvalsData, bool) {
+	d := approvalsData{Org: org, Month: month, Level: level}
 	for _, g := range s.Me.Grants {
 		if g.Org != "" && contains(g.Allows, "approve_month") {
 			d.Orgs = append(d.Orgs, approvalOrg{g.Org, g.OrgName})
@@ -103,22 +126,31 @@ func (a *App) approvalsPage(w http.ResponseWriter, r *http.Request, s *session) 
 			}
 			d.Levels = append(d.Levels, ls)
 		}
+		d.Levels = append(d.Levels, a.supplements(r, s, base)...)
 		if d.Level == "unit" || d.Level == "department" {
 			rep := a.api.call(r, http.MethodGet, base+"/manifest?level="+d.Level, s.Token, nil)
 			if !rep.OK() {
 				a.failure(w, r, rep)
-				return
+				return d, false
 			}
 			var m manifestView
 			if err := rep.decode(&m); err != nil {
 				a.failure(w, r, reply{Status: http.StatusInternalServerError})
-				return
+				return d, false
 			}
 			d.Manifest, d.ManifestHash = &m, rep.Header.Get("X-Manifest-SHA256")
 		}
+		d.Deliveries, d.DeliveryProblem = a.deliveries(r, s, d.Org, d.Month)
 	}
-	d.Signed = in.Get("signed") == "1"
-	a.render(w, r, http.StatusOK, "approvals", "", view{Title: "Phê duyệt hằng tháng", S: s, Data: d})
+	return d, true
+}
+
+// MonthVN is the month as Vietnamese write it, mm/yyyy.
+func (d approvalsData) MonthVN() string {
+	if y, m, ok := strings.Cut(d.Month, "-"); ok {
+		return m + "/" + y
+	}
+	return d.Month
 }
 
 func contains(list []string, v string) bool {

@@ -241,7 +241,7 @@ func TestBrowser(t *testing.T) {
 		e.WaitCaughtUp()
 		do(t, ctx, "reload", chromedp.Reload())
 		waitFor(t, ctx, "timeline shows the edit", `(() => { const li = document.querySelector(".timeline li");
-			return li && li.innerText.includes("12/QĐ-SYT") && li.innerText.includes("/health/height_cm") && li.innerText.includes("171"); })()`)
+			return li && li.innerText.includes("12/QĐ-SYT") && li.innerText.includes("Sức khoẻ › Chiều cao (cm)") && li.innerText.includes("171"); })()`)
 
 		// As known yesterday: the edits of today are not there yet.
 		yesterday := domain.DateOf(time.Now()).AddDays(-1).String()

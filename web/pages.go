@@ -33,6 +33,8 @@ func (a *App) routes() {
 	m.HandleFunc("POST /password", a.withSession(a.changePassword, true))
 	m.HandleFunc("GET /dossiers", a.signedIn(a.dossierList))
 	m.HandleFunc("GET /dossiers/{id}", a.signedIn(a.dossierPage))
+	m.HandleFunc("GET /dossiers/{id}/cv.pdf", a.signedIn(a.dossierDocument("cv.pdf")))
+	m.HandleFunc("GET /dossiers/{id}/export", a.signedIn(a.dossierDocument("export")))
 	m.HandleFunc("GET /dossiers/{id}/sections/{section}", a.signedIn(a.editPage))
 	m.HandleFunc("POST /dossiers/{id}/sections/{section}", a.signedIn(a.saveSection))
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
@@ -63,6 +65,8 @@ func (a *App) routes() {
 	m.HandleFunc("GET /audit/verify", a.signedIn(a.verifyPage))
 	m.HandleFunc("GET /approvals/{org}/{month}/manifest.json", a.signedIn(a.approvalManifest))
 	m.HandleFunc("POST /approvals/{org}/{month}/signature", a.signedIn(a.approvalSign))
+	m.HandleFunc("POST /approvals/{org}/{month}/prepare", a.signedIn(a.approvalPrepare))
+	m.HandleFunc("POST /approvals/{org}/{month}/complete", a.signedIn(a.approvalComplete))
 }
 
 // view is what every page template gets.
@@ -77,28 +81,30 @@ type view struct {
 
 func (a *App) funcs() template.FuncMap {
 	return template.FuncMap{
-		"vnDate":        vnDate,
-		"vnTime":        vnTime,
-		"vnNumber":      vnNumber,
-		"vnInt":         func(n int) string { return vnNumber(float64(n)) },
-		"status":        func(c string) string { return named(statusNames, c) },
-		"class":         func(c string) string { return named(classNames, c) },
-		"sex":           func(c string) string { return named(sexNames, c) },
-		"role":          func(c string) string { return named(roleNames, c) },
-		"code":          a.codeName,
-		"field":         fieldLabel,
-		"event":         eventName,
-		"named_level":   func(c string) string { return named(levelNames, c) },
-		"read_outcome":  func(c string) string { return named(readOutcomeNames, c) },
-		"read_outcomes": func() map[string]string { return readOutcomeNames },
-		"event_types":   func() []string { return eventTypes },
-		"action":        func(c string) string { return named(actionNames, c) },
-		"outcome":       func(c string) string { return named(outcomeNames, c) },
-		"unit":          func(c string) string { return named(unitNames, c) },
-		"kind":          func(c string) string { return named(transferKindNames, c) },
-		"json":          jsonText,
-		"vnDateOf":      func(d domain.Date) string { return d.Vietnamese() },
-		"decisionToday": func(today string) decisionForm { return decisionForm{EffectiveDate: today} },
+		"vnDate":         vnDate,
+		"vnTime":         vnTime,
+		"vnNumber":       vnNumber,
+		"status":         func(c string) string { return named(statusNames, c) },
+		"class":          func(c string) string { return named(classNames, c) },
+		"sex":            func(c string) string { return named(sexNames, c) },
+		"role":           func(c string) string { return named(roleNames, c) },
+		"code":           a.codeName,
+		"field":          fieldLabel,
+		"event":          eventName,
+		"named_level":    func(c string) string { return named(levelNames, c) },
+		"read_outcome":   func(c string) string { return named(readOutcomeNames, c) },
+		"read_outcomes":  func() map[string]string { return readOutcomeNames },
+		"event_types":    func() []string { return eventTypes },
+		"action":         func(c string) string { return named(actionNames, c) },
+		"outcome":        func(c string) string { return named(outcomeNames, c) },
+		"unit":           func(c string) string { return named(unitNames, c) },
+		"kind":           func(c string) string { return named(transferKindNames, c) },
+		"transfer_state": func(c string) string { return named(transferStateNames, c) },
+		"delivery_state": func(c string) string { return named(deliveryStates, c) },
+		"json":           jsonText,
+		"vnDateOf":       func(d domain.Date) string { return d.Vietnamese() },
+		"decisionToday":  func(today string) decisionForm { return decisionForm{EffectiveDate: today} },
+		"vnInt":          func(n int) string { return vnNumber(float64(n)) },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -419,6 +425,8 @@ type historyEntry struct {
 		After  json.RawMessage `json:"after"`
 	} `json:"changes"`
 	ChangesRedacted int `json:"changes_redacted"`
+	// Rows are Changes labelled for reading (changeRows).
+	Rows []changeRow `json:"-"`
 }
 
 type dossierData struct {
@@ -439,6 +447,10 @@ type dossierData struct {
 	Orgs        []orgView
 	Statuses    []struct{ Code, Name string }
 	Today       string
+	// TravelQuery and ExportQuery carry the page's dates to the document
+	// links ("" or "?as_of=…&effective_on=…"); the export is as known on
+	// a day only (the API's export has no effective date).
+	TravelQuery, ExportQuery string
 }
 
 // dossierResponse is the API's GET /dossiers/{id}.
@@ -498,6 +510,16 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		Sections: a.sectionsOf(d.Document, d.Redacted, orgNamer(orgList)), AsOf: asOf, EffectiveOn: effOn,
 		Orgs: orgList, Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
 	data.CanPropose = !travel && s.proposes(d.ID)
+	if tq := (url.Values{}); travel {
+		if asOf != "" {
+			tq.Set("as_of", asOf)
+			data.ExportQuery = "?" + tq.Encode()
+		}
+		if effOn != "" {
+			tq.Set("effective_on", effOn)
+		}
+		data.TravelQuery = "?" + tq.Encode()
+	}
 	if !travel {
 		data.Proposals = a.proposalViews(d.Document, decodeProposals(rep.Body))
 	}
@@ -511,7 +533,9 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		_ = hrep.decode(&h)
 		// Newest first: the timeline reads from today backwards.
+		names := orgNamer(orgList)
 		for i := len(h.Items) - 1; i >= 0; i-- {
+			h.Items[i].Rows = a.changeRows(h.Items[i], names)
 			data.History = append(data.History, h.Items[i])
 		}
 	}
@@ -521,7 +545,7 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 // eventNames name the history's event types in Vietnamese.
 var eventNames = map[string]string{
 	"dossier.created":                     "Lập hồ sơ",
-	"dossier.sections_updated":            "Cập nhật thông tin",
+	"dossier.section_updated":             "Cập nhật thông tin",
 	"dossier.row_added":                   "Thêm dòng",
 	"dossier.row_amended":                 "Sửa dòng",
 	"dossier.corrected":                   "Đính chính",
@@ -530,7 +554,9 @@ var eventNames = map[string]string{
 	"dossier.transfer_received":           "Tiếp nhận điều chuyển",
 	"dossier.transfer_rejected":           "Từ chối điều chuyển",
 	"dossier.transfer_cancelled":          "Huỷ điều chuyển",
-	"dossier.attachment_added":            "Đính kèm tệp",
+	"dossier.document_attached":           "Đính kèm tệp",
+	"dossier.managing_org_changed":        "Đổi cơ quan quản lý",
+	"dossier.transfer_requested":          "Cơ quan nhận đề nghị chuyển hồ sơ",
 	"dossier.proposal_submitted":          "Cá nhân đề nghị thay đổi",
 	"dossier.proposal_accepted":           "Chấp nhận đề nghị",
 	"dossier.proposal_rejected":           "Từ chối đề nghị",

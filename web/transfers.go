@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -118,28 +119,32 @@ type outageNotice struct {
 
 // transferView is the API's TransferView.
 type transferView struct {
-	ID          string `json:"id"`
-	DossierID   string `json:"dossier_id"`
-	Kind        string `json:"kind"`
-	State       string `json:"state"`
-	FromOrg     string `json:"from_org"`
-	TargetOrg   string `json:"target_org"`
-	InitiatedOn string `json:"initiated_on"`
-	Source      struct {
+	ID            string `json:"id"`
+	DossierID     string `json:"dossier_id"`
+	Kind          string `json:"kind"`
+	State         string `json:"state"`
+	FromOrg       string `json:"from_org"`
+	TargetOrg     string `json:"target_org"`
+	FromOrgName   string `json:"from_org_name"`
+	TargetOrgName string `json:"target_org_name"`
+	InitiatedOn   string `json:"initiated_on"`
+	Source        struct {
 		Number string `json:"number"`
 		Date   string `json:"date"`
 		Issuer string `json:"issuer"`
 	} `json:"source_document"`
-	FullName string `json:"full_name"`
-	Class    string `json:"class"`
-	Version  uint64 `json:"dossier_version"`
+	FullName    string `json:"full_name"`
+	DateOfBirth string `json:"date_of_birth"`
+	Class       string `json:"class"`
+	Version     uint64 `json:"dossier_version"`
 }
 
-// pendingTransfer is one open transfer deadline of my orgs.
+// pendingTransfer is one transfer with my org's deadline on it.
 type pendingTransfer struct {
-	Item      complianceItem
+	Item      complianceItem // my org's deadline; zero when the policy sets none
+	Late      bool           // the deadline has passed (today or when it was closed)
 	Transfer  transferView
-	Receiving bool // my org is the receiving side: receive or reject
+	Receiving bool // my org answers it: receive or reject
 	Sending   bool // my org sent it: cancel
 }
 
@@ -147,62 +152,125 @@ var transferKindNames = map[string]string{
 	"internal": "Nội bộ", "between_orgs": "Giữa các cơ quan", "out_of_province": "Ra ngoài tỉnh",
 }
 
-type transfersData struct {
-	Pending []pendingTransfer
-	OrgName func(string) string
-	Today   string
-	Lookup  string // the transfer number asked for
-	NotSeen bool   // it is not one the caller may see
+var transferStateNames = map[string]string{
+	"pending": "Đang chờ", "received": "Đã tiếp nhận", "rejected": "Bị từ chối", "cancelled": "Đã huỷ",
 }
 
-// transfersPage lists the transfers my orgs still owe an act on, with
-// their deadlines (the compliance read model's open transfer items), and
-// opens one transfer by its number: the receiving org learns it from the
-// transfer decision, and the API has no list of incoming transfers yet.
-// Receive and reject are offered when the receiving org is in my tree,
-// cancel when the sending org is; the API decides again.
+type transfersData struct {
+	Incoming []pendingTransfer // pending, my org receives
+	Outgoing []pendingTransfer // pending, my org sent
+	Closed   []pendingTransfer // the latest closed ones, either way
+	Today    string
+	Lookup   string // the transfer number asked for
+	Found    *pendingTransfer
+	NotSeen  bool // it is not one the caller may see
+	Done     string
+}
+
+// transfersPage is my orgs' transfers (GET /api/v1/transfers): the inbox
+// of pending incoming transfers to receive or reject, the pending ones
+// my orgs sent (to cancel), and the latest closed ones; each with my
+// org's deadline from the compliance read model (working days on the
+// calendar, late ones marked). A transfer can also be opened by the
+// number on its decision. What is offered follows the side my org is
+// on; the API decides again.
 func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) {
-	rep := a.api.call(r, http.MethodGet, "/api/v1/compliance/items?limit=1000", s.Token, nil)
-	if !rep.OK() {
-		a.failure(w, r, rep)
+	list := func(query string) ([]transferView, bool) {
+		rep := a.api.call(r, http.MethodGet, "/api/v1/transfers?"+query, s.Token, nil)
+		if !rep.OK() {
+			a.failure(w, r, rep)
+			return nil, false
+		}
+		var out struct {
+			Items []transferView `json:"items"`
+		}
+		_ = rep.decode(&out)
+		return out.Items, true
+	}
+	incoming, ok := list("direction=incoming&state=pending&limit=200")
+	if !ok {
 		return
+	}
+	outgoing, ok := list("direction=outgoing&state=pending&limit=200")
+	if !ok {
+		return
+	}
+	closed, ok := list("state=received,rejected,cancelled&limit=20")
+	if !ok {
+		return
+	}
+	deadlines := a.transferDeadlines(r, s)
+	d := transfersData{Today: s.Me.Today, Lookup: strings.TrimSpace(r.URL.Query().Get("id")), Done: r.URL.Query().Get("done")}
+	with := func(t transferView, org string) pendingTransfer {
+		p := pendingTransfer{Transfer: t}
+		// Only my side's duty: the other org's deadline is not mine to
+		// keep (under some policies the receiving org owes none).
+		for _, it := range deadlines[t.ID] {
+			if it.Org == org {
+				p.Item = it
+			}
+		}
+		p.Late = p.Item.Late || p.Item.Outcome == "open" && p.Item.Due != "" && p.Item.Due < d.Today
+		return p
+	}
+	for _, t := range incoming {
+		p := with(t, t.TargetOrg)
+		p.Receiving = true
+		d.Incoming = append(d.Incoming, p)
+	}
+	for _, t := range outgoing {
+		p := with(t, t.FromOrg)
+		// Out of the province the sending org records the other
+		// province's answer.
+		p.Sending, p.Receiving = true, t.Kind == "out_of_province"
+		d.Outgoing = append(d.Outgoing, p)
+	}
+	for _, t := range closed {
+		d.Closed = append(d.Closed, pendingTransfer{Transfer: t})
+	}
+	if d.Lookup != "" {
+		trep := a.api.call(r, http.MethodGet, "/api/v1/transfers/"+url.PathEscape(d.Lookup), s.Token, nil)
+		var tv transferView
+		if trep.OK() && trep.decode(&tv) == nil {
+			p := with(tv, tv.TargetOrg)
+			mine := map[string]bool{}
+			for _, o := range a.orgs(r, s) {
+				mine[o.ID] = true
+			}
+			p.Receiving = tv.State == "pending" && (mine[tv.TargetOrg] || tv.Kind == "out_of_province" && mine[tv.FromOrg])
+			p.Sending = tv.State == "pending" && mine[tv.FromOrg]
+			d.Found = &p
+			// Shown once, at the top: its forms' ids must be unique.
+			drop := func(ps []pendingTransfer) []pendingTransfer {
+				return slices.DeleteFunc(ps, func(q pendingTransfer) bool { return q.Transfer.ID == tv.ID })
+			}
+			d.Incoming, d.Outgoing, d.Closed = drop(d.Incoming), drop(d.Outgoing), drop(d.Closed)
+		} else {
+			d.NotSeen = true
+		}
+	}
+	a.render(w, r, http.StatusOK, "transfers", "", view{Title: "Điều chuyển hồ sơ", S: s, Data: d})
+}
+
+// transferDeadlines is my orgs' transfer deadlines (the compliance read
+// model's items), by transfer. A failure leaves the page without
+// deadlines rather than without transfers.
+func (a *App) transferDeadlines(r *http.Request, s *session) map[string][]complianceItem {
+	out := map[string][]complianceItem{}
+	rep := a.api.call(r, http.MethodGet, "/api/v1/compliance/items?limit=1000&action=transfer_internal,transfer_between_orgs,transfer_forward", s.Token, nil)
+	if !rep.OK() {
+		return out
 	}
 	var items struct {
 		Items []complianceItem `json:"items"`
 	}
 	_ = rep.decode(&items)
-	orgList := a.orgs(r, s)
-	mine := map[string]bool{}
-	for _, o := range orgList {
-		mine[o.ID] = true
-	}
-	d := transfersData{Today: s.Me.Today, OrgName: orgNamer(orgList), Lookup: strings.TrimSpace(r.URL.Query().Get("id"))}
-	seen := map[string]bool{}
-	add := func(tid string, it complianceItem) bool {
-		if seen[tid] {
-			return true
-		}
-		trep := a.api.call(r, http.MethodGet, "/api/v1/transfers/"+url.PathEscape(tid), s.Token, nil)
-		var tv transferView
-		if !trep.OK() || trep.decode(&tv) != nil {
-			return false
-		}
-		seen[tid] = true
-		if tv.State != "pending" {
-			return true
-		}
-		d.Pending = append(d.Pending, pendingTransfer{Item: it, Transfer: tv, Receiving: tv.TargetOrg != "" && mine[tv.TargetOrg], Sending: mine[tv.FromOrg]})
-		return true
-	}
-	if d.Lookup != "" {
-		d.NotSeen = !add(d.Lookup, complianceItem{})
-	}
 	for _, it := range items.Items {
-		if it.Outcome == "open" && it.TransferID != "" && strings.HasPrefix(it.Action, "transfer") {
-			add(it.TransferID, it)
+		if it.TransferID != "" && strings.HasPrefix(it.Action, "transfer") {
+			out[it.TransferID] = append(out[it.TransferID], it)
 		}
 	}
-	a.render(w, r, http.StatusOK, "transfers", "", view{Title: "Điều chuyển hồ sơ", S: s, Data: d})
+	return out
 }
 
 // transferAct is receive, reject or cancel of one transfer.

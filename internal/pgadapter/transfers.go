@@ -41,3 +41,19 @@ func (t *Transfers) lookup(ctx context.Context, tid uuid.UUID) (domain.DossierID
 	}
 	return id, err
 }
+
+// ListTransfers implements api.TransferIndex. It first waits (bounded,
+// as a lookup that missed does) for the projection to apply what the log
+// holds, so that a transfer sent by an answered request is in the sender's
+// list and the receiver's inbox at once. Before the index is built it is
+// an empty page, as for a fresh ledger.
+func (t *Transfers) ListTransfers(ctx context.Context, q transfers.Query) (transfers.Page, error) {
+	if _, err := waitCaughtUp(ctx, t.caught, transfers.Name); err != nil {
+		return transfers.Page{}, err
+	}
+	page, err := transfers.List(ctx, t.pool, q)
+	if notBuilt(err) {
+		return transfers.Page{}, nil
+	}
+	return page, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -150,5 +151,84 @@ func TestApplyTwice(t *testing.T) {
 	}
 	if n != len(tids) {
 		t.Errorf("%d rows after applying %d events twice, want %d", n, len(events), len(tids))
+	}
+}
+
+// appendEvent appends one dossier event to d's stream.
+func appendEvent(t *testing.T, store eventstore.Store, d domain.DossierID, e domain.Event) {
+	t.Helper()
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(context.Background(), d.StreamID(), eventstore.Any,
+		eventstore.EventData{Type: e.EventType(), Data: data, Meta: eventstore.Metadata{EffectiveDate: "2026-11-02"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestListFromTheLog: the parties and the state of each transfer come
+// from the log, and a rebuild lists the same; an org lists only the
+// transfers it sent or receives.
+func TestListFromTheLog(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.New(t)
+	ctx := context.Background()
+	store := memstore.New(nil)
+	orgA, orgB, orgC := domain.OrgID(uuid.New()), domain.OrgID(uuid.New()), domain.OrgID(uuid.New())
+	tid := func() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+	x, y, z, out := tid(), tid(), tid(), tid()
+	dx, dy, dz, dout := newDossier(), newDossier(), newDossier(), newDossier()
+	appendEvent(t, store, dx, dossier.TransferInitiated{TransferID: x, Kind: dossier.TransferBetweenOrgs, FromOrg: orgA, TargetOrg: orgB})
+	appendEvent(t, store, dy, dossier.TransferInitiated{TransferID: y, Kind: dossier.TransferBetweenOrgs, FromOrg: orgA, TargetOrg: orgB})
+	appendEvent(t, store, dy, dossier.TransferReceived{TransferID: y, Kind: dossier.TransferBetweenOrgs, ManagingOrg: orgB})
+	appendEvent(t, store, dz, dossier.TransferInitiated{TransferID: z, Kind: dossier.TransferBetweenOrgs, FromOrg: orgA, TargetOrg: orgC})
+	appendEvent(t, store, dz, dossier.TransferCancelled{TransferID: z})
+	appendEvent(t, store, dout, dossier.TransferInitiated{TransferID: out, Kind: dossier.TransferOutOfProvince, FromOrg: orgC})
+	appendEvent(t, store, dout, dossier.TransferRejected{TransferID: out})
+
+	r := projections.NewRunner(pool, store, projections.Config{BatchSize: 3, PollInterval: 50 * time.Millisecond})
+	for round := range 2 { // the build, then a rebuild from the log
+		rebuild(t, r)
+		for _, tt := range []struct {
+			name string
+			q    transfers.Query
+			want []uuid.UUID
+		}{
+			{"B's inbox", transfers.Query{Orgs: []domain.OrgID{orgB}, Direction: transfers.Incoming}, []uuid.UUID{y, x}},
+			{"B's pending", transfers.Query{Orgs: []domain.OrgID{orgB}, States: []string{transfers.StatePending}}, []uuid.UUID{x}},
+			{"B sent none", transfers.Query{Orgs: []domain.OrgID{orgB}, Direction: transfers.Outgoing}, nil},
+			{"A's out-tray", transfers.Query{Orgs: []domain.OrgID{orgA}, Direction: transfers.Outgoing}, []uuid.UUID{z, y, x}},
+			{"A's cancelled", transfers.Query{Orgs: []domain.OrgID{orgA}, States: []string{transfers.StateCancelled}}, []uuid.UUID{z}},
+			{"C: the cancelled one in, the rejected one out", transfers.Query{Orgs: []domain.OrgID{orgC}}, []uuid.UUID{out, z}},
+			{"no orgs: nothing", transfers.Query{}, nil},
+			{"an unknown org", transfers.Query{Orgs: []domain.OrgID{domain.OrgID(uuid.New())}}, nil},
+		} {
+			page, err := transfers.List(ctx, pool, tt.q)
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", round, tt.name, err)
+			}
+			var got []uuid.UUID
+			for _, row := range page.Items {
+				got = append(got, row.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("round %d, %s: %v, want %v", round, tt.name, got, tt.want)
+			}
+		}
+	}
+	page, err := transfers.List(ctx, pool, transfers.Query{Orgs: []domain.OrgID{orgB}, Limit: 1})
+	if err != nil || len(page.Items) != 1 || page.Items[0].State != transfers.StateReceived || page.Items[0].DossierID != dy ||
+		page.Items[0].FromOrg != orgA || page.Items[0].TargetOrg != orgB || page.Items[0].InitiatedOn.String() != "2026-11-02" || page.Next == "" {
+		t.Fatalf("B's first page of one: %+v, %v", page, err)
+	}
+	next, err := transfers.List(ctx, pool, transfers.Query{Orgs: []domain.OrgID{orgB}, Limit: 1, Cursor: page.Next})
+	if err != nil || len(next.Items) != 1 || next.Items[0].ID != x || next.Next != "" {
+		t.Errorf("B's second page: %+v, %v", next, err)
+	}
+	for _, bad := range []string{"x", "0000000000000000", "' OR 1=1 --"} {
+		if _, err := transfers.List(ctx, pool, transfers.Query{Orgs: []domain.OrgID{orgB}, Cursor: bad}); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("cursor %q: %v, want domain.ErrInvalid", bad, err)
+		}
 	}
 }
