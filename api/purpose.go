@@ -104,8 +104,10 @@ func parsePurposeHeader(h string) (purpose, ref string, err error) {
 		}
 		ref = v
 	}
-	ref, err = cleanRef(ref)
-	return purpose, ref, err
+	if ref, err = cleanRef(ref); err != nil {
+		return "", "", err
+	}
+	return purpose, ref, nil
 }
 
 // parseRefValue reads one parameter value at the start of s: a quoted
