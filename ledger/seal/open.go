@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -147,21 +148,41 @@ func openMembers(k *DataKey, aad []byte, payload []byte) ([]byte, error) {
 	if at < 0 {
 		return nil, fmt.Errorf("seal: payload: no %s rawMember", SealedMember)
 	}
-	text, err := sealedText(outer[at].value)
+	pt, err := openSealedValue(k, aad, outer[at].value)
 	if err != nil {
 		return nil, err
 	}
 	outer = slices.Delete(outer, at, at+1)
-	pt, err := k.openText(aad, text)
-	if err != nil {
-		return nil, err
-	}
 	var buf2 [8]rawMember
 	inner, err := splitObject(pt, buf2[:0])
 	if err != nil {
 		return nil, fmt.Errorf("seal: sealed members: %w", err)
 	}
 	return mergeObjects(inner, outer, len(payload)+len(pt)), nil
+}
+
+// openSealedValue opens the sealed member's value (a JSON string, quotes
+// included). Its base64 needs no escape, so the common case decodes the
+// bytes where they are into one buffer and decrypts in place: the string
+// copies of the general path were a third of an open.
+func openSealedValue(k *DataKey, aad, v []byte) ([]byte, error) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || bytes.IndexByte(v[1:len(v)-1], '\\') >= 0 {
+		text, err := sealedText(v)
+		if err != nil {
+			return nil, err
+		}
+		return k.openText(aad, text)
+	}
+	rest, ok := bytes.CutPrefix(v[1:len(v)-1], []byte(sealPrefix))
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown sealed format", ErrKey)
+	}
+	buf := make([]byte, base64.RawStdEncoding.DecodedLen(len(rest)))
+	n, err := base64.RawStdEncoding.Decode(buf, rest)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sealed data is not base64", ErrKey)
+	}
+	return k.openInPlace(aad, buf[:n])
 }
 
 // sealedText is the sealed member's string. Its base64 needs no escape;
