@@ -234,8 +234,10 @@ func (s *Server) readEntry(c echo.Context, acct uuid.UUID, username string, doss
 	if r := []rune(purpose); len(r) > 200 {
 		purpose = string(r[:200])
 	}
+	stated := purposeOf(c)
 	return readlog.Entry{ReadAt: s.deps.now(), Account: acct, Username: username, Dossier: uuid.UUID(dossier),
 		Method: c.Request().Method, Route: c.Path(), Query: redactQuery(c.Request().URL.RawQuery), Purpose: purpose,
+		PurposeCode: stated.purpose, PurposeRef: stated.ref, Consent: stated.consent,
 		Outcome: outcome, RequestID: c.Response().Header().Get(echo.HeaderXRequestID), RemoteAddr: c.RealIP()}
 }
 

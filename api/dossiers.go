@@ -157,9 +157,10 @@ func lastManagingOrg(history []domain.Recorded) domain.OrgID {
 type purpose int
 
 const (
-	forRead  purpose = iota // a read: logged as allowed or refused
-	forWrite                // an HR write through the managing org
-	forSelf                 // the person's own proposal
+	forRead    purpose = iota // a read: logged as allowed or refused
+	forWrite                  // an HR write through the managing org
+	forSelf                   // the person's own proposal
+	forConsent                // the consent register: the managing org's HR or the person
 )
 
 // opened is a dossier a route works on, loaded from the ledger (so a read
@@ -187,7 +188,15 @@ func (s *Server) openDossierID(c echo.Context, id domain.DossierID, p purpose, n
 	ctx := c.Request().Context()
 	caller := CallerOf(c)
 	o := &opened{}
+	var stated *statedPurpose
 	var err error
+	if p == forRead {
+		// Parsed before anything is read: a malformed purpose is bad
+		// input, refused with nothing logged, like any bad parameter.
+		if stated, err = statePurpose(c); err != nil {
+			return nil, err
+		}
+	}
 	if needHistory {
 		o.history, o.d, err = s.loadHistory(ctx, id)
 	} else {
@@ -213,6 +222,8 @@ func (s *Server) openDossierID(c echo.Context, id domain.DossierID, p purpose, n
 		allowed = o.access.write
 	case forSelf:
 		allowed = o.access.self
+	case forConsent:
+		allowed = o.access.write || o.access.self
 	}
 	if !allowed {
 		if lerr := s.LogRead(c, id, ReadRefused); lerr != nil {
@@ -224,6 +235,17 @@ func (s *Server) openDossierID(c echo.Context, id domain.DossierID, p purpose, n
 		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such dossier"}
 	}
 	if p == forRead {
+		// Decree 27/2026: outside personnel work, a purpose and, where the
+		// policy asks, the person's consent; a refusal is logged with the
+		// purpose stated.
+		if err := s.purposeGate(c, o.d, o.access, stated); err != nil {
+			if isPurposeRefusal(err) {
+				if lerr := s.LogRead(c, id, ReadRefused); lerr != nil {
+					return nil, lerr
+				}
+			}
+			return nil, err
+		}
 		if err := s.LogRead(c, id, ReadAllowed); err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/internal/cursor"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/audit"
@@ -199,18 +200,24 @@ func (s *Server) auditTrail(c echo.Context) error {
 
 // ReadView is one row of the read log.
 type ReadView struct {
-	ID         int64            `json:"id"`
-	ReadAt     time.Time        `json:"read_at"`
-	AccountID  domain.AccountID `json:"account_id"`
-	Username   string           `json:"username"`
-	DossierID  domain.DossierID `json:"dossier_id"`
-	Method     string           `json:"method"`
-	Route      string           `json:"route"`
-	Query      string           `json:"query,omitempty"`
-	Purpose    string           `json:"purpose,omitempty"`
-	Outcome    string           `json:"outcome"`
-	RequestID  string           `json:"request_id,omitempty"`
-	RemoteAddr string           `json:"remote_addr,omitempty"`
+	ID        int64            `json:"id"`
+	ReadAt    time.Time        `json:"read_at"`
+	AccountID domain.AccountID `json:"account_id"`
+	Username  string           `json:"username"`
+	DossierID domain.DossierID `json:"dossier_id"`
+	Method    string           `json:"method"`
+	Route     string           `json:"route"`
+	Query     string           `json:"query,omitempty"`
+	Purpose   string           `json:"purpose,omitempty"`
+	// PurposeCode and PurposeReference are the purpose stated under
+	// Decree 27/2026 (Hoso-Purpose); ConsentEventID, the event that
+	// recorded the person's consent the read relied on.
+	PurposeCode      string     `json:"purpose_code,omitempty"`
+	PurposeReference string     `json:"purpose_reference,omitempty"`
+	ConsentEventID   *uuid.UUID `json:"consent_event_id,omitempty"`
+	Outcome          string     `json:"outcome"`
+	RequestID        string     `json:"request_id,omitempty"`
+	RemoteAddr       string     `json:"remote_addr,omitempty"`
 }
 
 // readLog is GET /audit/reads (read_audit): who read which dossier, when,
@@ -264,6 +271,15 @@ func (s *Server) readLog(c echo.Context) error {
 			}
 		}
 		f.Outcomes = outcomes
+	}
+	for _, p := range queryValues(c, "purpose") {
+		if _, err := policy.ParsePurpose(p); err != nil {
+			return BadParameter("query:purpose", "enum", "one of "+purposeNames())
+		}
+		f.Purposes = append(f.Purposes, p)
+	}
+	if f.WithConsent, err = queryBool(c, "consent"); err != nil {
+		return err
 	}
 	if f.From, err = queryInstant(c, "from"); err != nil {
 		return err

@@ -27,12 +27,15 @@ import (
 
 	"github.com/hoso-ledger/hoso/api"
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/app"
 	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/breach"
+	"github.com/hoso-ledger/hoso/domain/consent"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/org"
+	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/demo"
@@ -191,6 +194,27 @@ func (m *matrix) dossierWrite(t *testing.T, s side, r role, method, suffix strin
 	id := m.target(t, s, r)
 	return request{method: method, path: "/api/v1/dossiers/" + id.String() + suffix, body: body(id),
 		headers: []string{"If-Match", m.dossierETag(t, id)}, dossier: id}
+}
+
+// consentBody is the body of a consent recorded from the person's form n.
+func consentBody(n int) map[string]any {
+	return map[string]any{"purposes": []string{"statistics"}, "scope": "view",
+		"form": map[string]any{"kind": "form", "number": fmt.Sprintf("%d/GĐY", n), "date": "2026-12-01", "issuer": "Người đồng ý"}}
+}
+
+// consentOn records a consent on dossier id (through the app service: the
+// matrix tests the route that withdraws it).
+func (m *matrix) consentOn(t *testing.T, id domain.DossierID) uuid.UUID {
+	t.Helper()
+	cid := uuid.Must(uuid.NewV7())
+	meta := m.env.Meta()
+	_, _, err := app.Consents{Ledger: m.env.Svc.Deps.Dossiers.Ledger}.Record(context.Background(), consent.Recorded{ConsentID: cid, DossierID: id,
+		Purposes: []policy.Purpose{policy.PurposeStatistics}, Scope: consent.ScopeView, ValidFrom: meta.EffectiveDate,
+		Form: domain.SourceDocument{Kind: "form", Number: "1/GĐY", Date: meta.EffectiveDate, Issuer: "Người đồng ý"}}, 0, meta.EffectiveDate, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cid
 }
 
 // proposalOn has the person behind dossier id propose a change (through
@@ -413,8 +437,10 @@ func matrixRoutes() []route {
 	get := func(suffix string) func(m *matrix, t *testing.T, s side, r role) request {
 		return func(m *matrix, t *testing.T, s side, r role) request {
 			id := m.target(t, s, r)
+			// Personnel work needs no purpose; the inspector's reads do
+			// (Decree 27/2026), and an inspection needs no consent.
 			return request{method: http.MethodGet, path: "/api/v1/dossiers/" + id.String() + suffix, dossier: id,
-				headers: []string{"X-Purpose", "kiểm tra ma trận"}}
+				headers: []string{"X-Purpose", "kiểm tra ma trận", "Hoso-Purpose", `inspection; ref="15/QĐ-TTr"`}}
 		}
 	}
 	list := func(path string) func(m *matrix, t *testing.T, s side, r role) request {
@@ -842,6 +868,26 @@ func matrixRoutes() []route {
 		// Documents: the JSON read's rule, as a PDF and as a signed package.
 		{pattern: "GET /api/v1/dossiers/{id}/cv.pdf", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/cv.pdf")},
 		{pattern: "GET /api/v1/dossiers/{id}/export", dossierScoped: true, allowed: dossierReaders, want: http.StatusOK, build: get("/export")},
+
+		// The consent register: the managing org's HR and the person.
+		{pattern: "GET /api/v1/dossiers/{id}/consents", dossierScoped: true, allowed: []role{roleHR, roleSelf}, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				id := m.target(t, s, r)
+				return request{method: http.MethodGet, path: "/api/v1/dossiers/" + id.String() + "/consents", dossier: id}
+			}},
+		{pattern: "POST /api/v1/dossiers/{id}/consents", dossierScoped: true, allowed: []role{roleHR, roleSelf}, want: http.StatusCreated,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				id := m.target(t, s, r)
+				return request{method: http.MethodPost, path: "/api/v1/dossiers/" + id.String() + "/consents", dossier: id,
+					body: consentBody(m.next())}
+			}},
+		{pattern: "POST /api/v1/dossiers/{id}/consents/{consent}/withdraw", dossierScoped: true, allowed: []role{roleHR, roleSelf}, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				id := m.target(t, s, r)
+				cid := m.consentOn(t, id)
+				return request{method: http.MethodPost, path: "/api/v1/dossiers/" + id.String() + "/consents/" + cid.String() + "/withdraw",
+					dossier: id, body: reason(m.next())}
+			}},
 
 		// Deliveries to the national database: compliance readers list
 		// their orgs' packages; a package outside the scope (or none, as in

@@ -137,6 +137,8 @@ var titles = map[string]string{
 	CodeIdempotencyInFlight:    "A request with this Idempotency-Key is still running",
 	CodeUnavailable:            "The service cannot reach its database; retry later",
 	CodePasswordChangeRequired: "Change the password an administrator set first",
+	CodePurposeRequired:        "State the purpose of this read",
+	CodeConsentRequired:        "This read needs the person's recorded consent",
 }
 
 // problemFor maps any error to its problem. This is the one place where error

@@ -41,14 +41,15 @@ var routeParams = map[string]map[string]paramKind{
 		"it_level": list, "language": list, "language_level": list, "civil_servant_number": one,
 		"personal_id_number": one, "updated_from": one, "updated_to": one, "id": list, "limit": one, "cursor": one,
 	},
-	"GET /api/v1/dossiers/:id": {"as_of": one, "effective_on": one},
-	"GET /api/v1/transfers":    {"direction": one, "state": list, "org": list, "limit": one, "cursor": one},
+	"GET /api/v1/dossiers/:id":         {"as_of": one, "effective_on": one, "purpose": one, "purpose_ref": one},
+	"GET /api/v1/dossiers/:id/history": {"purpose": one, "purpose_ref": one},
+	"GET /api/v1/transfers":            {"direction": one, "state": list, "org": list, "limit": one, "cursor": one},
 	"GET /api/v1/audit": {
 		"org": list, "actor": one, "dossier": one, "from": one, "to": one, "effective_from": one,
 		"effective_to": one, "type": list, "limit": one, "cursor": one,
 	},
 	"GET /api/v1/audit/reads": {
-		"org": list, "account": one, "dossier": one, "outcome": list, "from": one, "to": one, "limit": one, "cursor": one,
+		"org": list, "account": one, "dossier": one, "outcome": list, "purpose": list, "consent": one, "from": one, "to": one, "limit": one, "cursor": one,
 	},
 	"GET /api/v1/archive": {
 		"q": one, "org": list, "status": list, "class": list, "left_from": one, "left_to": one, "sort": one,
@@ -72,8 +73,8 @@ var routeParams = map[string]map[string]paramKind{
 	// Remote hash signing (approvals_remote.go).
 	"POST /api/v1/approvals/:org/:month/signature/prepare":  {"level": one, "supplement": one},
 	"POST /api/v1/approvals/:org/:month/signature/complete": {"level": one, "supplement": one},
-	"GET /api/v1/dossiers/:id/cv.pdf":                       {"as_of": one, "effective_on": one},
-	"GET /api/v1/dossiers/:id/export":                       {"as_of": one},
+	"GET /api/v1/dossiers/:id/cv.pdf":                       {"as_of": one, "effective_on": one, "purpose": one, "purpose_ref": one},
+	"GET /api/v1/dossiers/:id/export":                       {"as_of": one, "purpose": one, "purpose_ref": one},
 	"GET /api/v1/sync/packages":                             {"org": list, "month": one, "problems": one},
 }
 

@@ -156,6 +156,9 @@ func (s *Server) routeTable() []route {
 		r(post, v1+"/transfers/:id/cancel", Authenticated, s.cancelTransfer),
 		r(post, v1+"/transfer-requests", Authenticated, s.requestTransfer),
 		r(get, v1+"/dossiers/:id/history", Authenticated, s.dossierHistory),
+		r(get, v1+"/dossiers/:id/consents", Authenticated, s.listConsents),
+		r(post, v1+"/dossiers/:id/consents", Authenticated, s.recordConsent),
+		r(post, v1+"/dossiers/:id/consents/:consent/withdraw", Authenticated, s.withdrawConsent),
 
 		// Inspection and reports.
 		r(get, v1+"/audit", Authenticated, s.auditTrail),

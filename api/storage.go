@@ -97,9 +97,13 @@ type ReadFilter struct {
 	Account   *domain.AccountID
 	Dossier   *domain.DossierID
 	Outcomes  []string
-	From, To  time.Time // read_at in [From, To)
-	Before    int64     // read ids below it (the cursor); 0: from the newest
-	Limit     int
+	Purposes  []string // purpose_code in these (policy.Purpose names)
+	// WithConsent: only reads that relied on a consent (true) or did not
+	// (false); nil: both.
+	WithConsent *bool
+	From, To    time.Time // read_at in [From, To)
+	Before      int64     // read ids below it (the cursor); 0: from the newest
+	Limit       int
 }
 
 // Attachment is a scan's bytes as stored, once per digest.

@@ -109,6 +109,10 @@ type readRow struct {
 	Purpose   string    `json:"purpose"`
 	Outcome   string    `json:"outcome"`
 	Remote    string    `json:"remote_addr"`
+	// The purpose stated under Decree 27/2026 and the consent relied on.
+	PurposeCode string `json:"purpose_code"`
+	PurposeRef  string `json:"purpose_reference"`
+	Consent     string `json:"consent_event_id"`
 }
 
 var readOutcomeNames = map[string]string{"allowed": "Được xem", "refused": "Bị từ chối", "not_found": "Không tồn tại"}
@@ -122,7 +126,7 @@ type readsData struct {
 // readsPage is the read log: who read which dossier, when, and refusals.
 func (a *App) readsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	in := r.URL.Query()
-	q, ok := listQuery(in, "account", "dossier", "outcome")
+	q, ok := listQuery(in, "account", "dossier", "outcome", "purpose", "consent")
 	if !ok {
 		a.render(w, r, http.StatusBadRequest, "error", "", view{Title: "Ngày không hợp lệ", S: s, Flash: "Khoảng thời gian không hợp lệ."})
 		return

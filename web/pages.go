@@ -94,16 +94,18 @@ func (a *App) funcs() template.FuncMap {
 		"named_level":    func(c string) string { return named(levelNames, c) },
 		"read_outcome":   func(c string) string { return named(readOutcomeNames, c) },
 		"read_outcomes":  func() map[string]string { return readOutcomeNames },
+		"purpose_name":   func(c string) string { return named(purposeNames, c) },
+		"purpose_names":  func() map[string]string { return purposeNames },
 		"event_types":    func() []string { return eventTypes },
 		"action":         func(c string) string { return named(actionNames, c) },
 		"outcome":        func(c string) string { return named(outcomeNames, c) },
 		"unit":           func(c string) string { return named(unitNames, c) },
 		"kind":           func(c string) string { return named(transferKindNames, c) },
-		"transfer_state": func(c string) string { return named(transferStateNames, c) },
-		"delivery_state": func(c string) string { return named(deliveryStates, c) },
 		"json":           jsonText,
 		"vnDateOf":       func(d domain.Date) string { return d.Vietnamese() },
 		"decisionToday":  func(today string) decisionForm { return decisionForm{EffectiveDate: today} },
+		"transfer_state": func(c string) string { return named(transferStateNames, c) },
+		"delivery_state": func(c string) string { return named(deliveryStates, c) },
 		"vnInt":          func(n int) string { return vnNumber(float64(n)) },
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
@@ -489,6 +491,12 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if effOn != "" {
 		q.Set("effective_on", effOn)
 	}
+	// A read outside personnel work states its purpose (Decree 27/2026):
+	// the purpose form below sends it, and it goes to both reads.
+	stated := purposeQuery(in)
+	for k, v := range stated {
+		q[k] = v
+	}
 	p := "/api/v1/dossiers/" + url.PathEscape(id)
 	if len(q) > 0 {
 		p += "?" + q.Encode()
@@ -496,6 +504,9 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 	readAt := time.Now()
 	rep := a.api.call(r, http.MethodGet, p, s.Token, nil)
 	if !rep.OK() {
+		if a.askPurpose(w, r, s, rep, in) {
+			return
+		}
 		a.failure(w, r, rep)
 		return
 	}
@@ -526,7 +537,11 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, c := range statusOrder[1:] {
 		data.Statuses = append(data.Statuses, struct{ Code, Name string }{c, statusNames[c]})
 	}
-	hrep := a.api.call(r, http.MethodGet, "/api/v1/dossiers/"+url.PathEscape(id)+"/history", s.Token, nil)
+	hpath := "/api/v1/dossiers/" + url.PathEscape(id) + "/history"
+	if len(stated) > 0 {
+		hpath += "?" + stated.Encode()
+	}
+	hrep := a.api.call(r, http.MethodGet, hpath, s.Token, nil)
 	if hrep.OK() {
 		var h struct {
 			Items []historyEntry `json:"items"`

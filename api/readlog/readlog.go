@@ -22,17 +22,24 @@ import (
 
 // Entry is one row of the read log.
 type Entry struct {
-	ReadAt     time.Time
-	Account    uuid.UUID
-	Username   string
-	Dossier    uuid.UUID
-	Method     string
-	Route      string
-	Query      string
-	Purpose    string // already NFC and cut to length by the caller
-	Outcome    string // allowed, refused, not_found (the table checks it)
-	RequestID  string
-	RemoteAddr string
+	ReadAt   time.Time
+	Account  uuid.UUID
+	Username string
+	Dossier  uuid.UUID
+	Method   string
+	Route    string
+	Query    string
+	Purpose  string // the X-Purpose header: already NFC and cut to length by the caller
+	// PurposeCode and PurposeRef are the purpose stated under Decree
+	// 27/2026 (Hoso-Purpose: a policy.Purpose and the act's reference);
+	// Consent is the event that recorded the consent the read relied on
+	// (uuid.Nil when none was needed).
+	PurposeCode string
+	PurposeRef  string
+	Consent     uuid.UUID
+	Outcome     string // allowed, refused, not_found (the table checks it)
+	RequestID   string
+	RemoteAddr  string
 }
 
 // maxBatch bounds one statement, so one commit never carries an unbounded
@@ -143,6 +150,7 @@ func (l *Log) insert(entries []Entry) error {
 	for i, e := range entries {
 		e.Username, e.Method, e.Route = clean(e.Username), clean(e.Method), clean(e.Route)
 		e.Query, e.Purpose = clean(e.Query), clean(e.Purpose)
+		e.PurposeCode, e.PurposeRef = clean(e.PurposeCode), clean(e.PurposeRef)
 		e.RequestID, e.RemoteAddr = clean(e.RequestID), clean(e.RemoteAddr)
 		cleaned[i] = e
 	}

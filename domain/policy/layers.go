@@ -52,6 +52,7 @@ func ForDeployment(p Policy) Policy {
 		windows:           slices.Concat(n.windows, p.windows),
 		reports:           slices.Concat(n.reports, p.reports),
 		staffingQuota:     composeStaffingQuota(n.staffingQuota, p.staffingQuota),
+		purposes:          slices.Concat(n.purposes, p.purposes),
 		parts:             []Policy{n, p},
 	}
 }

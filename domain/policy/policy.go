@@ -116,6 +116,7 @@ type Policy struct {
 	windows             []WindowRule
 	reports             []ReportRule
 	staffingQuota       StaffingQuotaRule
+	purposes            []PurposeRule
 	// parts are the layers of a composed policy, national first; nil for
 	// a single layer.
 	parts []Policy
@@ -202,6 +203,7 @@ type policyJSON struct {
 	Windows           []WindowRule       `json:"approval_windows"`
 	Reports           []ReportRule       `json:"reports"`
 	StaffingQuota     *StaffingQuotaRule `json:"staffing_quota,omitempty"`
+	ReadPurposes      []PurposeRule      `json:"read_purposes,omitempty"`
 }
 
 // MarshalJSON writes the form Parse reads. A composed policy writes
@@ -212,7 +214,7 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 			Layers []Policy `json:"layers"`
 		}{p.parts})
 	}
-	j := policyJSON{p.name, p.title, p.source, "", p.transferOnRequest, p.deadlines, p.windows, p.reports, nil}
+	j := policyJSON{p.name, p.title, p.source, "", p.transferOnRequest, p.deadlines, p.windows, p.reports, nil, p.purposes}
 	if p.staffingQuota.set {
 		sq := p.staffingQuota
 		j.StaffingQuota = &sq
@@ -280,6 +282,7 @@ type rawPolicy struct {
 	Windows           []rawWindow       `json:"approval_windows"`
 	Reports           []rawReport       `json:"reports"`
 	StaffingQuota     *rawStaffingQuota `json:"staffing_quota"`
+	ReadPurposes      []rawPurposeRule  `json:"read_purposes"`
 }
 
 // Limits of a sane policy; a regulation counting beyond them is a typo.
@@ -341,10 +344,11 @@ func Parse(b []byte) (Policy, error) {
 	default:
 		v.Add("layer", "enum", "one of "+names(layers))
 	}
-	if len(r.Deadlines)+len(r.Windows)+len(r.Reports) == 0 {
-		v.Add("deadlines", "required", "a policy needs at least one deadline, approval window or report")
+	if len(r.Deadlines)+len(r.Windows)+len(r.Reports)+len(r.ReadPurposes) == 0 {
+		v.Add("deadlines", "required", "a policy needs at least one deadline, approval window, report or read purpose")
 	}
 	p := Policy{name: r.Name, title: r.Title, source: r.Source, layer: layer, transferOnRequest: r.TransferOnRequest}
+	p.purposes = parsePurposes(&v, r.ReadPurposes, layer, text)
 	if sq := r.StaffingQuota; sq != nil {
 		if sq.ContractWorkersInQuota == nil {
 			v.Add("staffing_quota/contract_workers_in_quota", "required", "true or false")

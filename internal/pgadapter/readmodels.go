@@ -170,6 +170,12 @@ func (m *ReadModels) Reads(ctx context.Context, f api.ReadFilter) ([]api.ReadVie
 	if len(f.Outcomes) > 0 {
 		where = append(where, "r.outcome = ANY("+arg(f.Outcomes)+"::text[])")
 	}
+	if len(f.Purposes) > 0 {
+		where = append(where, "r.purpose_code = ANY("+arg(f.Purposes)+"::text[])")
+	}
+	if f.WithConsent != nil {
+		where = append(where, map[bool]string{true: "r.consent_event_id IS NOT NULL", false: "r.consent_event_id IS NULL"}[*f.WithConsent])
+	}
 	if !f.From.IsZero() {
 		where = append(where, "r.read_at >= "+arg(f.From))
 	}
@@ -180,7 +186,7 @@ func (m *ReadModels) Reads(ctx context.Context, f api.ReadFilter) ([]api.ReadVie
 		where = append(where, "r.read_id < "+arg(f.Before))
 	}
 	rows, err := m.pool.Query(ctx, `SELECT r.read_id, r.read_at, r.account_id, r.username, r.dossier_id, r.method, r.route,
-       r.query, r.purpose, r.outcome, r.request_id, r.remote_addr
+       r.query, r.purpose, r.outcome, r.request_id, r.remote_addr, r.purpose_code, r.purpose_reference, r.consent_event_id
   FROM dossier_reads r LEFT JOIN `+dossiers.ViewDossiers+` d ON d.dossier_id = r.dossier_id
  WHERE `+strings.Join(where, " AND ")+` ORDER BY r.read_id DESC LIMIT `+strconv.Itoa(max(f.Limit, 0)), args...)
 	if err != nil {
@@ -192,7 +198,7 @@ func (m *ReadModels) Reads(ctx context.Context, f api.ReadFilter) ([]api.ReadVie
 		var v api.ReadView
 		var acct, dossier uuid.UUID
 		if err := rows.Scan(&v.ID, &v.ReadAt, &acct, &v.Username, &dossier, &v.Method, &v.Route, &v.Query, &v.Purpose,
-			&v.Outcome, &v.RequestID, &v.RemoteAddr); err != nil {
+			&v.Outcome, &v.RequestID, &v.RemoteAddr, &v.PurposeCode, &v.PurposeReference, &v.ConsentEventID); err != nil {
 			return nil, fmt.Errorf("pgadapter: read log: %w", err)
 		}
 		v.AccountID, v.DossierID, v.ReadAt = domain.AccountID(acct), domain.DossierID(dossier), v.ReadAt.UTC()

@@ -128,6 +128,20 @@ func (k *DataKey) open(aad, sealed []byte) ([]byte, error) {
 	return pt, nil
 }
 
+// openInPlace is open decrypting into sealed's own memory (which it
+// overwrites): for a buffer the caller made for this one open.
+func (k *DataKey) openInPlace(aad, sealed []byte) ([]byte, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n+k.aead.Overhead() {
+		return nil, fmt.Errorf("%w: sealed data too short", ErrKey)
+	}
+	pt, err := k.aead.Open(sealed[n:n], sealed[:n], sealed[n:], aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sealed data does not authenticate under the dossier's key", ErrKey)
+	}
+	return pt, nil
+}
+
 // sealText is seal as text: "v1." and base64.
 func (k *DataKey) sealText(aad, plaintext []byte) string {
 	return sealPrefix + base64.RawStdEncoding.EncodeToString(k.seal(aad, plaintext))

@@ -181,31 +181,6 @@ func IsSealed(payload []byte) bool {
 	return ok
 }
 
-// openMembers is the inverse of sealMembers.
-func openMembers(k *DataKey, aad []byte, payload []byte) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return nil, fmt.Errorf("seal: payload: %w", err)
-	}
-	var s string
-	if err := json.Unmarshal(m[SealedMember], &s); err != nil {
-		return nil, fmt.Errorf("seal: %s is not a string: %w", SealedMember, err)
-	}
-	delete(m, SealedMember)
-	pt, err := k.openText(aad, s)
-	if err != nil {
-		return nil, err
-	}
-	var originals map[string]json.RawMessage
-	if err := json.Unmarshal(pt, &originals); err != nil {
-		return nil, fmt.Errorf("seal: sealed members: %w", err)
-	}
-	for key, v := range originals {
-		m[key] = v
-	}
-	return encodeObject(m), nil
-}
-
 // encodeObject writes m as a JSON object, keys sorted. Its values are
 // valid JSON already (they come from json.Unmarshal, or from a sealed
 // blob that authenticated), so unlike json.Marshal it does not validate

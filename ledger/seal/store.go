@@ -62,7 +62,11 @@ func (s *Store) trie(eventType string) *trie {
 }
 
 func eventAAD(stream, id, eventType string) []byte {
-	return []byte("hoso/seal/event/v1\x00" + stream + "\x00" + id + "\x00" + eventType)
+	const tag = "hoso/seal/event/v1\x00"
+	b := make([]byte, 0, len(tag)+len(stream)+len(id)+len(eventType)+2)
+	b = append(append(append(b, tag...), stream...), 0)
+	b = append(append(append(b, id...), 0), eventType...)
+	return b
 }
 
 // Append implements eventstore.Store.

@@ -1,0 +1,294 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain/account"
+)
+
+type consentsBody struct {
+	Version uint64 `json:"version"`
+	Items   []struct {
+		ConsentID string   `json:"consent_id"`
+		Purposes  []string `json:"purposes"`
+		Scope     string   `json:"scope"`
+		EventID   string   `json:"event_id"`
+		BySubject bool     `json:"by_subject"`
+		Withdrawn bool     `json:"withdrawn"`
+	} `json:"items"`
+}
+
+type readRow struct {
+	Route            string `json:"route"`
+	Outcome          string `json:"outcome"`
+	Username         string `json:"username"`
+	PurposeCode      string `json:"purpose_code"`
+	PurposeReference string `json:"purpose_reference"`
+	ConsentEventID   string `json:"consent_event_id"`
+}
+
+// purposeWorld is a unit, one of its dossiers, its HR officer, the person
+// and an inspector over the province.
+type purposeWorld struct {
+	e                     *apitest.Env
+	path                  string // /api/v1/dossiers/{id}
+	hr, self, inspector   string
+	inspectorUser         string
+	consents, consentsURL string
+}
+
+func newPurposeWorld(t *testing.T, name string) *purposeWorld {
+	e := apitest.Start(t)
+	unit := e.Org("Sở Nội vụ "+name, "000.00.01."+name, e.Root)
+	d := e.Dossier(unit, "Hoàng Thị Đồng Ý "+name)
+	w := &purposeWorld{e: e, path: "/api/v1/dossiers/" + d.String(), inspectorUser: "thanhtra." + strings.ToLower(name)}
+	w.hr = e.Session(e.Account("nhansu."+strings.ToLower(name), "", account.KindOrg, account.RoleHROfficer, unit))
+	w.self = e.Session(e.SelfAccount("canhan."+strings.ToLower(name), "", unit, d))
+	w.inspector = e.Session(e.Account(w.inspectorUser, "", account.KindOrg, account.RoleInspector, e.Root))
+	w.consentsURL = w.path + "/consents"
+	return w
+}
+
+func consentRequest(purposes []string, scope string) map[string]any {
+	return map[string]any{"purposes": purposes, "scope": scope, "recipient": "Viện Khoa học Tổ chức nhà nước",
+		"form": map[string]any{"kind": "form", "number": "07/GĐY-2026", "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"},
+		"reason": "giấy đồng ý của người có hồ sơ"}
+}
+
+// TestReadPurposes: a read outside personnel work states its purpose, with
+// the reference its rule asks for; personnel work needs none; bad input is
+// 400 naming the header or parameter; a purpose whose rule needs consent is
+// 403 without one.
+func TestReadPurposes(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P1")
+	for _, tc := range []struct {
+		name, token, suffix string
+		headers             []string
+		status              int
+		code, field, rule   string
+	}{
+		{name: "HR, personnel work", token: w.hr, status: 200},
+		{name: "HR may say why", token: w.hr, headers: []string{"Hoso-Purpose", `audit; ref="KTNN 12"`}, status: 200},
+		{name: "the person", token: w.self, status: 200},
+		{name: "the person's history", token: w.self, suffix: "/history", status: 200},
+		{name: "inspector without purpose", token: w.inspector, status: 400, code: "purpose_required", field: "header:Hoso-Purpose", rule: "required"},
+		{name: "inspector, history without purpose", token: w.inspector, suffix: "/history", status: 400, code: "purpose_required", field: "header:Hoso-Purpose"},
+		{name: "inspector, CV without purpose", token: w.inspector, suffix: "/cv.pdf", status: 400, code: "purpose_required", field: "header:Hoso-Purpose"},
+		{name: "inspection needs its decision", token: w.inspector, headers: []string{"Hoso-Purpose", "inspection"},
+			status: 400, code: "purpose_required", field: "header:Hoso-Purpose", rule: "reference_required"},
+		{name: "inspection with its decision", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection; ref="15/QD-TTr"`}, status: 200},
+		{name: "a display string", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection;ref=%"15/Q%c4%90-TTr"`}, status: 200},
+		{name: "inspection, CV", token: w.inspector, suffix: "/cv.pdf", headers: []string{"Hoso-Purpose", `inspection; ref="15/QD-TTr"`}, status: 200},
+		{name: "inspection, history", token: w.inspector, suffix: "/history", headers: []string{"Hoso-Purpose", `inspection; ref="15/QD-TTr"`}, status: 200},
+		{name: "from a form", token: w.inspector, suffix: "?purpose=court&purpose_ref=" + url.QueryEscape("88/CV-TAND Hà Nội"), status: 200},
+		{name: "form without purpose", token: w.inspector, suffix: "?purpose_ref=88", status: 400, code: "bad_parameter", field: "query:purpose"},
+		{name: "header and form disagree", token: w.inspector, suffix: "?purpose=court&purpose_ref=88",
+			headers: []string{"Hoso-Purpose", `police; ref="88"`}, status: 400, code: "bad_parameter", field: "query:purpose", rule: "conflict"},
+		{name: "statistics need consent", token: w.inspector, headers: []string{"Hoso-Purpose", "statistics"},
+			status: 403, code: "consent_required", field: "header:Hoso-Purpose", rule: "consent"},
+		{name: "transfer needs consent", token: w.inspector, suffix: "?purpose=transfer&purpose_ref=12%2FCV", status: 403, code: "consent_required", field: "query:purpose"},
+		{name: "an inspector is not HR", token: w.inspector, headers: []string{"Hoso-Purpose", "personnel"},
+			status: 403, code: "forbidden", field: "header:Hoso-Purpose", rule: "personnel"},
+		{name: "unknown purpose", token: w.inspector, headers: []string{"Hoso-Purpose", "curiosity"}, status: 400, code: "bad_parameter", field: "header:Hoso-Purpose", rule: "enum"},
+		{name: "unknown purpose from a form", token: w.inspector, suffix: "?purpose=curiosity", status: 400, code: "bad_parameter", field: "query:purpose", rule: "enum"},
+		{name: "unclosed string", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection; ref="15`}, status: 400, code: "bad_parameter", field: "header:Hoso-Purpose", rule: "syntax"},
+		{name: "unknown parameter", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection; refs="15"`}, status: 400, code: "bad_parameter", field: "header:Hoso-Purpose", rule: "syntax"},
+		{name: "bad display string", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection; ref=%"%ff%fe"`}, status: 400, code: "bad_parameter", field: "header:Hoso-Purpose", rule: "syntax"},
+		{name: "reference too long", token: w.inspector, headers: []string{"Hoso-Purpose", `inspection; ref="` + strings.Repeat("x", 201) + `"`}, status: 400, code: "bad_parameter", field: "header:Hoso-Purpose", rule: "syntax"},
+		{name: "control character in the form", token: w.inspector, suffix: "?purpose=court&purpose_ref=%07", status: 400, code: "bad_parameter"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.e.Do(http.MethodGet, w.path+tc.suffix, tc.token, nil, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.code == "" {
+				return
+			}
+			p := r.Problem()
+			if p.Code != tc.code {
+				t.Errorf("code %s, want %s (%s)", p.Code, tc.code, r.Body)
+			}
+			if tc.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tc.field || tc.rule != "" && p.Errors[0].Rule != tc.rule) {
+				t.Errorf("errors %+v, want %s %s", p.Errors, tc.field, tc.rule)
+			}
+		})
+	}
+
+	// The read log names the purposes, and a refusal for want of one.
+	var log struct {
+		Items []readRow `json:"items"`
+	}
+	r := w.e.Do(http.MethodGet, "/api/v1/audit/reads?account="+accountOfSession(t, w, w.inspector)+"&purpose=court", w.inspector, nil)
+	log.Items = nil
+	r.JSON(&log)
+	if r.Status != 200 || len(log.Items) != 1 || log.Items[0].PurposeReference != "88/CV-TAND Hà Nội" || log.Items[0].Outcome != "allowed" {
+		t.Errorf("read log, court: %d %s", r.Status, r.Body)
+	}
+	r = w.e.Do(http.MethodGet, "/api/v1/audit/reads?purpose=inspection&account="+accountOfSession(t, w, w.inspector), w.inspector, nil)
+	log.Items = nil
+	r.JSON(&log)
+	refs := map[string]int{}
+	for _, it := range log.Items {
+		refs[it.PurposeReference+" "+it.Outcome]++
+	}
+	if refs["15/QĐ-TTr allowed"] != 1 || refs["15/QD-TTr allowed"] != 3 || refs[" refused"] != 1 {
+		t.Errorf("read log, inspection: %v", refs)
+	}
+	r = w.e.Do(http.MethodGet, "/api/v1/audit/reads?outcome=refused&account="+accountOfSession(t, w, w.inspector), w.inspector, nil)
+	log.Items = nil
+	r.JSON(&log)
+	refused := map[string]int{}
+	for _, it := range log.Items {
+		refused[it.PurposeCode]++
+	}
+	// Three without purpose, one inspection without its decision, two
+	// wanting consent, the claim of personnel work; bad input is not a read.
+	if refused[""] != 3 || refused["inspection"] != 1 || refused["statistics"] != 1 || refused["transfer"] != 1 || refused["personnel"] != 1 || len(log.Items) != 7 {
+		t.Errorf("refusals in the read log: %v (%d rows)", refused, len(log.Items))
+	}
+	if r := w.e.Do(http.MethodGet, "/api/v1/audit/reads?purpose=gossip", w.inspector, nil); r.Status != 400 {
+		t.Errorf("purpose filter of the read log: %d %s", r.Status, r.Body)
+	}
+}
+
+// accountOfSession is the account id behind token (GET /me).
+func accountOfSession(t *testing.T, w *purposeWorld, token string) string {
+	t.Helper()
+	var me struct {
+		Account struct {
+			ID string `json:"id"`
+		} `json:"account"`
+	}
+	r := w.e.Do(http.MethodGet, "/api/v1/me", token, nil)
+	r.JSON(&me)
+	if me.Account.ID == "" {
+		t.Fatalf("/me: %s", r.Body)
+	}
+	return me.Account.ID
+}
+
+// TestConsentAllowsAndWithdrawalEnds: HR records the person's consent to
+// statistics (view only); the inspector's statistical read is allowed and
+// the read log cites the consent's event; a copy (the CV) is not covered;
+// the person withdraws it, and the next read is refused.
+func TestConsentAllowsAndWithdrawalEnds(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P2")
+	stats := []string{"Hoso-Purpose", "statistics"}
+	if r := w.e.Do(http.MethodGet, w.path, w.inspector, nil, stats...); r.Status != 403 {
+		t.Fatalf("before consent: %d %s", r.Status, r.Body)
+	}
+
+	// Who may keep the register, and what a consent must say.
+	for _, tc := range []struct {
+		name, token string
+		body        any
+		headers     []string
+		status      int
+		field       string
+	}{
+		{"inspector may not record", w.inspector, consentRequest([]string{"statistics"}, "view"), nil, 403, ""},
+		{"no form", w.hr, map[string]any{"purposes": []string{"statistics"}, "scope": "view"}, nil, 422, "form"},
+		{"personnel needs no consent", w.hr, consentRequest([]string{"personnel"}, "view"), nil, 422, "purposes/0"},
+		{"unknown purpose", w.hr, consentRequest([]string{"gossip"}, "view"), nil, 422, "/purposes/0"},
+		{"unknown scope", w.hr, consentRequest([]string{"statistics"}, "all"), nil, 422, "scope"},
+		{"stale If-Match", w.hr, consentRequest([]string{"statistics"}, "view"), []string{"If-Match", `"7"`}, 412, ""},
+		{"unknown field", w.hr, `{"purposes":["statistics"],"scope":"view","form":{},"everything":true}`, nil, 422, "/everything"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.e.Do(http.MethodPost, w.consentsURL, tc.token, tc.body, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.field != "" && !strings.Contains(string(r.Body), `"field":"`+tc.field) && !strings.Contains(string(r.Body), `"field":"/`+tc.field) {
+				t.Errorf("problem does not name %s: %s", tc.field, r.Body)
+			}
+		})
+	}
+
+	r := w.e.Do(http.MethodPost, w.consentsURL, w.hr, consentRequest([]string{"statistics", "transfer"}, "view"))
+	var reg consentsBody
+	r.JSON(&reg)
+	if r.Status != 201 || reg.Version != 1 || len(reg.Items) != 1 || reg.Items[0].BySubject || r.Header.Get("ETag") != `"1"` {
+		t.Fatalf("record: %d %s", r.Status, r.Body)
+	}
+	consentEvent, consentID := reg.Items[0].EventID, reg.Items[0].ConsentID
+
+	if r := w.e.Do(http.MethodGet, w.path, w.inspector, nil, stats...); r.Status != 200 {
+		t.Fatalf("with consent: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodGet, w.path+"/history", w.inspector, nil, stats...); r.Status != 200 {
+		t.Fatalf("history with consent: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodGet, w.path+"/cv.pdf", w.inspector, nil, stats...); r.Status != 403 || r.Problem().Code != "consent_required" {
+		t.Fatalf("a copy under a view consent: %d %s", r.Status, r.Body)
+	}
+	// The consent's version is not the dossier's: HR's ETag of the dossier holds.
+	if r := w.e.Do(http.MethodGet, w.consentsURL, w.inspector, nil); r.Status != 403 {
+		t.Errorf("the inspector reads the register: %d", r.Status)
+	}
+	if r := w.e.Do(http.MethodGet, w.consentsURL, w.self, nil); r.Status != 200 || r.Header.Get("ETag") != `"1"` {
+		t.Errorf("the person reads the register: %d %s", r.Status, r.Body)
+	}
+
+	withdraw := w.consentsURL + "/" + consentID + "/withdraw"
+	r = w.e.Do(http.MethodPost, withdraw, w.self, map[string]any{"reason": "tôi rút lại sự đồng ý"}, "If-Match", `"1"`)
+	r.JSON(&reg)
+	if r.Status != 200 || !reg.Items[0].Withdrawn || reg.Version != 2 {
+		t.Fatalf("withdraw: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodPost, withdraw, w.hr, map[string]any{"reason": "lần nữa"}); r.Status != 409 {
+		t.Errorf("withdraw twice: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodPost, w.consentsURL+"/0190a000-0000-7000-8000-000000000001/withdraw", w.hr, map[string]any{}); r.Status != 404 {
+		t.Errorf("withdraw an unknown consent: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodGet, w.path, w.inspector, nil, stats...); r.Status != 403 || r.Problem().Code != "consent_required" {
+		t.Fatalf("after withdrawal: %d %s", r.Status, r.Body)
+	}
+
+	// The person records a consent of their own, of scope copy: the CV too.
+	r = w.e.Do(http.MethodPost, w.consentsURL, w.self, consentRequest([]string{"statistics"}, "copy"))
+	r.JSON(&reg)
+	if r.Status != 201 || len(reg.Items) != 2 || !reg.Items[1].BySubject {
+		t.Fatalf("self-service consent: %d %s", r.Status, r.Body)
+	}
+	if r := w.e.Do(http.MethodGet, w.path+"/cv.pdf", w.inspector, nil, stats...); r.Status != 200 {
+		t.Fatalf("a copy under a copy consent: %d %s", r.Status, r.Body)
+	}
+
+	// Inspectors see both in the read log: the purpose and the consent event.
+	var log struct {
+		Items []readRow `json:"items"`
+	}
+	r = w.e.Do(http.MethodGet, "/api/v1/audit/reads?purpose=statistics&consent=true", w.inspector, nil)
+	log.Items = nil
+	r.JSON(&log)
+	cited := map[string]int{}
+	for _, it := range log.Items {
+		if it.Outcome != "allowed" || it.Username != w.inspectorUser {
+			t.Errorf("a read relying on consent: %+v", it)
+		}
+		cited[it.ConsentEventID]++
+	}
+	if cited[consentEvent] != 2 || len(cited) != 2 || len(log.Items) != 3 {
+		t.Errorf("reads citing consents: %v, want 2 citing %s and one citing the second", cited, consentEvent)
+	}
+	r = w.e.Do(http.MethodGet, "/api/v1/audit/reads?purpose=statistics&consent=false", w.inspector, nil)
+	log.Items = nil
+	r.JSON(&log)
+	if len(log.Items) != 3 { // before, the CV under a view consent, after withdrawal
+		t.Errorf("statistical reads without consent: %d, want 3: %s", len(log.Items), r.Body)
+	}
+	for _, it := range log.Items {
+		if it.Outcome != "refused" || it.ConsentEventID != "" {
+			t.Errorf("a refused statistical read: %+v", it)
+		}
+	}
+}
