@@ -161,6 +161,7 @@ type builder struct {
 	// storeOnly: read events through the store interface and the Merkle
 	// log's leaves, never the PostgreSQL events table (Config.StoreOnly).
 	storeOnly bool
+	manifests Manifests
 }
 
 type candidate struct {
@@ -300,7 +301,7 @@ func loadAt(ctx context.Context, l ledger.Ledger, org domain.OrgID, m approval.M
 }
 
 // covered is the set of event ids the signed manifest of a covers.
-func covered(a *approval.Approval) (map[string]bool, error) {
+func covered(ctx context.Context, mf Manifests, a *approval.Approval) (map[string]bool, error) {
 	s, ok := a.Signature()
 	if !ok {
 		return nil, nil
@@ -309,7 +310,11 @@ func covered(a *approval.Approval) (map[string]bool, error) {
 	if !ok {
 		return nil, fmt.Errorf("approvals: %s: signed manifest %s not served", a.StreamID(), s.ManifestDigest)
 	}
-	m, err := ParseManifest(served.Manifest)
+	b, err := mf.Bytes(ctx, served)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseManifest(b)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +366,7 @@ func (b builder) unitEntries(ctx context.Context, org domain.OrgID, month approv
 	if err != nil {
 		return nil, from, nil, err
 	}
-	prevCovered, err := covered(prev)
+	prevCovered, err := covered(ctx, b.manifests, prev)
 	if err != nil {
 		return nil, from, nil, err
 	}
@@ -490,7 +495,7 @@ func (b builder) correctsApproved(ctx context.Context, org domain.OrgID, c candi
 			if err != nil {
 				return false, err
 			}
-			if set, err = covered(a); err != nil {
+			if set, err = covered(ctx, b.manifests, a); err != nil {
 				return false, err
 			}
 			cache[m] = set
@@ -570,15 +575,16 @@ func (b builder) under(ctx context.Context, o, province domain.OrgID, day domain
 // sealed unit approval: of the month it was recorded in, or of the next
 // (where late events are carried over). A correction of such an event
 // changes data an approver signed; the audit trail flags it. It reads the
-// ledger only, so it works on every event store.
-func CorrectsApproved(ctx context.Context, l ledger.Ledger, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
+// ledger and the served manifests' bytes (mf), so it works on every event
+// store.
+func CorrectsApproved(ctx context.Context, l ledger.Ledger, mf Manifests, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
 	tm := approval.MonthOf(recordedAt)
 	for _, m := range []approval.Month{tm, tm.Next()} {
 		a, _, err := loadApproval(ctx, l, org, m, approval.LevelUnit)
 		if err != nil {
 			return false, err
 		}
-		set, err := covered(a)
+		set, err := covered(ctx, mf, a)
 		if err != nil {
 			return false, err
 		}

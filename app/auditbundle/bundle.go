@@ -43,6 +43,11 @@ type Bundle struct {
 	CheckpointKey string `json:"checkpoint_key,omitempty"`
 	// Approval is the whole approval stream, in order.
 	Approval []Event `json:"approval_stream"`
+	// Manifest is the signed manifest's exact bytes (base64 in the file)
+	// when its approval.manifest_served.v2 event does not hold them: they
+	// are kept outside the ledger by digest, and the bundle must verify
+	// offline. Absent when the served event is a v1 (bytes inline).
+	Manifest []byte `json:"manifest,omitempty"`
 	// Events are the events the signed manifest lists, in its order, each
 	// with its inclusion proof in the manifest's tree. Missing marks an
 	// event the database no longer holds.
@@ -157,7 +162,14 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	if !ok {
 		return b, fmt.Errorf("auditbundle: the signed manifest %s is not in the stream", signed.ManifestDigest)
 	}
-	man, err := approvals.ParseManifest(ms.Manifest)
+	content, err := approvals.NewManifests(pool).Bytes(ctx, ms)
+	if err != nil {
+		return b, fmt.Errorf("auditbundle: the signed manifest: %w", err)
+	}
+	if !ms.Inline() {
+		b.Manifest = content
+	}
+	man, err := approvals.ParseManifest(content)
 	if err != nil {
 		return b, err
 	}
@@ -201,7 +213,7 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	for k, i := range shipped {
 		b.Events[i].Inclusion = proofs[k]
 	}
-	if info, err := approvals.VerifyCMS(signed.CMS, ms.Manifest, nil); err == nil {
+	if info, err := approvals.VerifyCMS(signed.CMS, content, nil); err == nil {
 		for _, c := range info.Certificates {
 			b.Certificates = append(b.Certificates, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))
 		}
@@ -315,11 +327,16 @@ func Verify(b Bundle, opts Options) *Report {
 		r.problem("approval: the signed manifest %s is not in the approval stream", signed.ManifestDigest)
 		return r
 	}
-	if approvals.Digest(ms.Manifest) != signed.ManifestDigest {
+	content := b.ManifestOf(ms)
+	if content == nil {
+		r.problem("manifest: the bundle does not carry the bytes of the signed manifest %s", signed.ManifestDigest)
+		return r
+	}
+	if approvals.Digest(content) != signed.ManifestDigest || (ms.Size != 0 && int64(len(content)) != ms.Size) {
 		r.problem("manifest: its bytes do not hash to the signed digest %s", signed.ManifestDigest)
 		return r
 	}
-	man, err := approvals.ParseManifest(ms.Manifest)
+	man, err := approvals.ParseManifest(content)
 	if err != nil {
 		r.problem("manifest: %v", err)
 		return r
@@ -327,7 +344,7 @@ func Verify(b Bundle, opts Options) *Report {
 	r.ok("manifest %s: org %s, month %s, level %s, %d events, events root %s, log size %d", signed.ManifestDigest, man.Org, man.Month, man.Level, man.Count, man.EventsRoot, man.Log.TreeSize)
 
 	// The signature.
-	info, err := approvals.VerifyCMS(signed.CMS, ms.Manifest, opts.Roots)
+	info, err := approvals.VerifyCMS(signed.CMS, content, opts.Roots)
 	switch {
 	case err != nil:
 		r.problem("signature: %v", err)
@@ -420,6 +437,17 @@ func Verify(b Bundle, opts Options) *Report {
 		r.ok("approval event %s@%d is leaf %d of the checkpoint's log", signedEv.Stream, signedEv.Version, b.Checkpoint.SignedLeaf)
 	}
 	return r
+}
+
+// ManifestOf is the bytes of the served manifest ms as the bundle carries
+// them: inline in a v1 event, or the bundle's Manifest for a v2 one (nil
+// when it carries none). They are not checked here: Verify compares them
+// with the signed digest.
+func (b Bundle) ManifestOf(ms approval.ManifestServed) []byte {
+	if ms.Inline() {
+		return ms.Manifest
+	}
+	return b.Manifest
 }
 
 func bytesOf(hs []eventstore.Hash) [][]byte {

@@ -249,7 +249,7 @@ func listed(dept auditbundle.Bundle, ev auditbundle.Event) bool {
 		}
 		switch v := de.(type) {
 		case approval.ManifestServed:
-			served[v.Digest] = v.Manifest
+			served[v.Digest] = dept.ManifestOf(v)
 		case approval.Signed:
 			digest = v.ManifestDigest
 		}
