@@ -219,10 +219,14 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 		return Served{}, err
 	}
 	if last, ok := a.Latest(); ok && last.Level == level {
-		if lb, err := s.manifests.Bytes(ctx, last); err == nil {
-			if prev, err := ParseManifest(lb); err == nil && sameEntries(prev, man) {
-				return s.servedOf(ctx, last, false)
-			}
+		// Edited or missing bytes are refused, not papered over by
+		// serving a fresh manifest: someone must look (hoso verify).
+		lb, err := s.manifests.Bytes(ctx, last)
+		if err != nil {
+			return Served{}, err
+		}
+		if prev, err := ParseManifest(lb); err == nil && sameEntries(prev, man) {
+			return s.servedOf(ctx, last, false)
 		}
 	}
 	b, digest, err := man.Canonical()
