@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gowebpki/jcs"
+
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
@@ -57,6 +59,11 @@ func TestManifestOutsideTheEvent(t *testing.T) {
 	served, err := svc.Manifest(ctx, unitA, month, approval.LevelUnit, meta)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The bytes are RFC 8785 as gowebpki/jcs writes them (the manifest is
+	// encoded by internal/canonjson, held to jcs).
+	if canon, err := jcs.Transform(served.Bytes); err != nil || !bytes.Equal(canon, served.Bytes) {
+		t.Errorf("the served manifest is not jcs's canonical form: %v", err)
 	}
 	streamA := approval.StreamID(unitA, month, approval.LevelUnit)
 	evs, err := store.ReadStream(ctx, streamA, eventstore.ReadOptions{})
