@@ -86,9 +86,14 @@ func (c *canon) value(dst []byte) ([]byte, error) {
 	case b == '[':
 		return c.array(dst)
 	case b == '"':
-		s, err := c.str()
+		start := c.i
+		s, verbatim, err := c.str()
 		if err != nil {
 			return dst, err
+		}
+		if verbatim {
+			// No escape, no control character: RFC 8785 writes it as it is.
+			return append(dst, c.in[start:c.i]...), nil
 		}
 		return appendString(dst, s), nil
 	case b == 't':
@@ -136,24 +141,25 @@ func (c *canon) number(dst []byte) ([]byte, error) {
 	return append(dst, c.in[start:c.i]...), nil
 }
 
-// str reads a JSON string and returns its decoded UTF-8 text.
-func (c *canon) str() ([]byte, error) {
+// str reads a JSON string and returns its decoded UTF-8 text; verbatim
+// says it held no escape and no control character, so its canonical form
+// is the input's bytes, quotes included.
+func (c *canon) str() (_ []byte, verbatim bool, _ error) {
 	c.i++ // the opening quote
 	start := c.i
-	// The common case: no escape, no control character, valid UTF-8.
-	for c.i < len(c.in) {
-		b := c.in[c.i]
-		if b == '"' {
-			s := c.in[start:c.i]
-			c.i++
+	// The common case, found with the fast byte searches: no escape, no
+	// control character, valid UTF-8.
+	if end := bytes.IndexByte(c.in[start:], '"'); end >= 0 {
+		s := c.in[start : start+end]
+		if bytes.IndexByte(s, '\\') < 0 && !hasControl(s) {
 			if !utf8.Valid(s) {
-				return nil, errDecline
+				return nil, false, errDecline
 			}
-			return s, nil
+			c.i = start + end + 1
+			return s, true, nil
 		}
-		if b == '\\' || b < 0x20 {
-			break
-		}
+	}
+	for c.i < len(c.in) && c.in[c.i] != '\\' && c.in[c.i] >= 0x20 && c.in[c.i] != '"' {
 		c.i++
 	}
 	out := append([]byte(nil), c.in[start:c.i]...)
@@ -163,18 +169,18 @@ func (c *canon) str() ([]byte, error) {
 		case b == '"':
 			c.i++
 			if !utf8.Valid(out) {
-				return nil, errDecline
+				return nil, false, errDecline
 			}
-			return out, nil
+			return out, false, nil
 		case b < 0x20:
-			return nil, errDecline
+			return nil, false, errDecline
 		case b != '\\':
 			out = append(out, b)
 			c.i++
 			continue
 		}
 		if c.i+1 >= len(c.in) {
-			return nil, errDecline
+			return nil, false, errDecline
 		}
 		e := c.in[c.i+1]
 		c.i += 2
@@ -194,27 +200,27 @@ func (c *canon) str() ([]byte, error) {
 		case 'u':
 			r, ok := c.hex4()
 			if !ok {
-				return nil, errDecline
+				return nil, false, errDecline
 			}
 			if utf16.IsSurrogate(r) {
 				if !bytes.HasPrefix(c.in[c.i:], []byte(`\u`)) {
-					return nil, errDecline
+					return nil, false, errDecline
 				}
 				c.i += 2
 				r2, ok := c.hex4()
 				if !ok {
-					return nil, errDecline
+					return nil, false, errDecline
 				}
 				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
-					return nil, errDecline
+					return nil, false, errDecline
 				}
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return nil, errDecline
+			return nil, false, errDecline
 		}
 	}
-	return nil, errDecline
+	return nil, false, errDecline
 }
 
 func (c *canon) hex4() (rune, bool) {
@@ -227,6 +233,15 @@ func (c *canon) hex4() (rune, bool) {
 	}
 	c.i += 4
 	return rune(v), true
+}
+
+func hasControl(s []byte) bool {
+	for _, b := range s {
+		if b < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // appendString writes s (UTF-8 text) as RFC 8785 does.
@@ -314,7 +329,7 @@ func (c *canon) object(dst []byte) ([]byte, error) {
 		if c.i >= len(c.in) || c.in[c.i] != '"' {
 			return dst, errDecline
 		}
-		key, err := c.str()
+		key, _, err := c.str()
 		if err != nil {
 			return dst, err
 		}
