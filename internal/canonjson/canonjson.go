@@ -307,21 +307,28 @@ func (c *canon) array(dst []byte) ([]byte, error) {
 	}
 }
 
+// member is one object member written to the output: its decoded key
+// and where "key":value lies in the output.
 type member struct {
-	key   []byte // decoded UTF-8
-	value []byte // canonical
+	key        []byte
+	start, end int
 }
 
+// object writes the members where they are read, then, when the input did
+// not have them in canonical order (encoding/json writes struct fields in
+// declaration order), moves them into order through one copy of the
+// object's bytes: nested objects are already in order by then.
 func (c *canon) object(dst []byte) ([]byte, error) {
 	c.i++
+	objStart := len(dst)
+	dst = append(dst, '{')
 	c.space()
 	if c.i < len(c.in) && c.in[c.i] == '}' {
 		c.i++
-		return append(dst, '{', '}'), nil
+		return append(dst, '}'), nil
 	}
 	var (
 		members []member
-		scratch []byte
 		sorted  = true
 	)
 	for {
@@ -329,23 +336,33 @@ func (c *canon) object(dst []byte) ([]byte, error) {
 		if c.i >= len(c.in) || c.in[c.i] != '"' {
 			return dst, errDecline
 		}
-		key, _, err := c.str()
+		if len(members) > 0 {
+			dst = append(dst, ',')
+		}
+		at := len(dst)
+		kstart := c.i
+		key, verbatim, err := c.str()
 		if err != nil {
 			return dst, err
+		}
+		if verbatim {
+			dst = append(dst, c.in[kstart:c.i]...)
+		} else {
+			dst = appendString(dst, key)
 		}
 		c.space()
 		if c.i >= len(c.in) || c.in[c.i] != ':' {
 			return dst, errDecline
 		}
 		c.i++
-		from := len(scratch)
-		if scratch, err = c.value(scratch); err != nil {
+		dst = append(dst, ':')
+		if dst, err = c.value(dst); err != nil {
 			return dst, err
 		}
 		if n := len(members); n > 0 && compareUTF16(members[n-1].key, key) >= 0 {
 			sorted = false
 		}
-		members = append(members, member{key: key, value: scratch[from:len(scratch):len(scratch)]})
+		members = append(members, member{key: key, start: at, end: len(dst)})
 		c.space()
 		if c.i >= len(c.in) {
 			return dst, errDecline
@@ -359,24 +376,25 @@ func (c *canon) object(dst []byte) ([]byte, error) {
 		}
 		c.i++
 	}
-	if !sorted {
-		slices.SortFunc(members, func(a, b member) int { return compareUTF16(a.key, b.key) })
-		for i := 1; i < len(members); i++ {
-			if bytes.Equal(members[i-1].key, members[i].key) {
-				return dst, errDecline // duplicate keys: jcs's call
-			}
+	dst = append(dst, '}')
+	if sorted {
+		return dst, nil
+	}
+	slices.SortFunc(members, func(a, b member) int { return compareUTF16(a.key, b.key) })
+	for i := 1; i < len(members); i++ {
+		if bytes.Equal(members[i-1].key, members[i].key) {
+			return dst, errDecline // duplicate keys: jcs's call
 		}
 	}
-	dst = append(dst, '{')
+	body := append([]byte(nil), dst[objStart:]...)
+	out := dst[:objStart+1]
 	for i, m := range members {
 		if i > 0 {
-			dst = append(dst, ',')
+			out = append(out, ',')
 		}
-		dst = appendString(dst, m.key)
-		dst = append(dst, ':')
-		dst = append(dst, m.value...)
+		out = append(out, body[m.start-objStart:m.end-objStart]...)
 	}
-	return append(dst, '}'), nil
+	return append(out, '}'), nil
 }
 
 // compareUTF16 orders UTF-8 keys by their UTF-16 code units (RFC 8785
