@@ -110,7 +110,11 @@ func (s *Server) dossierHistory(c echo.Context) error {
 	for _, e := range entries {
 		v := entryView(e, o.access.sensitive)
 		if target, ok := byID[e.Corrects]; e.IsCorrection && ok && !target.ManagingOrg.IsZero() {
-			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), ledger.Ledger{Store: s.deps.Store},
+			var mf approvals.Manifests
+			if s.deps.Approvals != nil {
+				mf = s.deps.Approvals.Manifests()
+			}
+			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), ledger.Ledger{Store: s.deps.Store}, mf,
 				target.ManagingOrg, target.EventID, target.RecordedAt); err != nil {
 				return err
 			}

@@ -24,6 +24,15 @@ type Store interface {
 	// It returns ErrNotFound when the stream has no events.
 	ReadStream(ctx context.Context, stream string, opts ReadOptions) ([]Event, error)
 
+	// ReadStreams reads several whole streams at once: for each name, what
+	// ReadStream(ctx, name, ReadOptions{}) returns, in version order, in
+	// as few round trips as the backend allows (a month-end approval
+	// manifest replays thousands of dossier streams). A stream with no
+	// events is absent from the map, not an error; a name repeated is read
+	// once. It returns a *ValidationError (ErrInvalid) for a bad stream id,
+	// reading nothing.
+	ReadStreams(ctx context.Context, streams []string) (map[string][]Event, error)
+
 	// ReadAll returns up to limit events of the global log strictly after
 	// from, in global order. It returns only the log's stable prefix: an event
 	// it has not returned yet can never appear before one it has, so a reader
@@ -114,4 +123,22 @@ type ReadOptions struct {
 	From uint64
 	// Limit caps how many events are returned; zero means all.
 	Limit int
+}
+
+// DistinctStreams validates names for ReadStreams and returns them once
+// each, in the order first given.
+func DistinctStreams(names []string) ([]string, error) {
+	seen := make(map[string]bool, len(names))
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		if err := ValidateStreamID(n); err != nil {
+			return nil, err
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -126,7 +126,11 @@ func (s *Service) Prepare(ctx context.Context, orgID domain.OrgID, month approva
 		return Prepared{}, domain.Invalid("certificate", "key_type", "an ECDSA or RSA key")
 	}
 	at := s.cfg.Now().UTC().Truncate(time.Second)
-	attrs, err := cmsbuild.Attributes(cmsbuild.OIDData, latest.Manifest, at, c)
+	content, err := s.manifests.Bytes(ctx, latest)
+	if err != nil {
+		return Prepared{}, err
+	}
+	attrs, err := cmsbuild.Attributes(cmsbuild.OIDData, content, at, c)
 	if err != nil {
 		return Prepared{}, err
 	}
@@ -176,7 +180,11 @@ func (s *Service) Complete(ctx context.Context, orgID domain.OrgID, month approv
 	if k, ok := c.PublicKey.(*ecdsa.PublicKey); ok {
 		signature = ecdsaDER(k, signature)
 	}
-	attrs, err := cmsbuild.Attributes(cmsbuild.OIDData, served.Manifest, at, c)
+	content, err := s.manifests.Bytes(ctx, served)
+	if err != nil {
+		return Approved{}, err
+	}
+	attrs, err := cmsbuild.Attributes(cmsbuild.OIDData, content, at, c)
 	if err != nil {
 		return Approved{}, err
 	}

@@ -64,9 +64,10 @@ type Config struct {
 
 // Service builds manifests and records approvals.
 type Service struct {
-	cfg    Config
-	ledger ledger.Ledger
-	b      builder
+	cfg       Config
+	ledger    ledger.Ledger
+	b         builder
+	manifests Manifests
 }
 
 // New returns the service.
@@ -75,8 +76,12 @@ func New(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	l := ledger.Ledger{Store: cfg.Store}
-	return &Service{cfg: cfg, ledger: l, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree, storeOnly: cfg.StoreOnly}}
+	mf := NewManifests(cfg.Pool)
+	return &Service{cfg: cfg, ledger: l, manifests: mf, b: builder{pool: cfg.Pool, ledger: l, tree: cfg.Tree, storeOnly: cfg.StoreOnly, manifests: mf}}
 }
+
+// Manifests is where the service keeps served manifests' bytes.
+func (s *Service) Manifests() Manifests { return s.manifests }
 
 // Served is a manifest as handed to an approver.
 type Served struct {
@@ -203,7 +208,7 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 	}
 	if sig, ok := a.Signature(); ok {
 		served, _ := a.ServedDigest(sig.ManifestDigest)
-		return s.servedOf(served, true)
+		return s.servedOf(ctx, served, true)
 	}
 	size, err := s.sequence(ctx)
 	if err != nil {
@@ -214,12 +219,25 @@ func (s *Service) manifest(ctx context.Context, orgID domain.OrgID, month approv
 		return Served{}, err
 	}
 	if last, ok := a.Latest(); ok && last.Level == level {
-		if prev, err := ParseManifest(last.Manifest); err == nil && sameEntries(prev, man) {
-			return s.servedOf(last, false)
+		// Edited or missing bytes are refused, not papered over by
+		// serving a fresh manifest: someone must look (hoso verify).
+		lb, err := s.manifests.Bytes(ctx, last)
+		if err != nil {
+			return Served{}, err
+		}
+		if prev, err := ParseManifest(lb); err == nil && sameEntries(prev, man) {
+			return s.servedOf(ctx, last, false)
 		}
 	}
 	b, digest, err := man.Canonical()
 	if err != nil {
+		return Served{}, err
+	}
+	// The bytes are stored before the event that names them is appended:
+	// an acknowledged event never points at missing bytes. Should the
+	// append fail, the row is an orphan nothing names (harmless; serving
+	// the same manifest again reuses it).
+	if _, err := s.manifests.Put(ctx, b); err != nil {
 		return Served{}, err
 	}
 	if m.RecordedAt.IsZero() {
@@ -258,15 +276,16 @@ func (s *Service) BuildManifest(ctx context.Context, orgID domain.OrgID, month a
 	return man, b, err
 }
 
-func (s *Service) servedOf(ms approval.ManifestServed, sealed bool) (Served, error) {
-	if Digest(ms.Manifest) != ms.Digest {
-		return Served{}, refuse(CodeManifestTampered, domain.ErrConflict, "the stored manifest no longer matches its digest; run hoso verify", nil)
-	}
-	man, err := ParseManifest(ms.Manifest)
+func (s *Service) servedOf(ctx context.Context, ms approval.ManifestServed, sealed bool) (Served, error) {
+	b, err := s.manifests.Bytes(ctx, ms)
 	if err != nil {
 		return Served{}, err
 	}
-	return Served{Bytes: []byte(ms.Manifest), Digest: ms.Digest, Manifest: man, Sealed: sealed}, nil
+	man, err := ParseManifest(b)
+	if err != nil {
+		return Served{}, err
+	}
+	return Served{Bytes: b, Digest: ms.Digest, Manifest: man, Sealed: sealed}, nil
 }
 
 // Approved is a recorded approval.
@@ -333,14 +352,22 @@ func (s *Service) submit(ctx context.Context, orgID domain.OrgID, month approval
 	if err != nil {
 		return Approved{}, err
 	}
-	sig, err := checkSignature(p7, latest.Manifest)
+	latestBytes, err := s.manifests.Bytes(ctx, latest)
+	if err != nil {
+		return Approved{}, err
+	}
+	sig, err := checkSignature(p7, latestBytes)
 	if err != nil {
 		for _, old := range a.Served() {
 			if old.Digest == latest.Digest {
 				continue
 			}
+			ob, berr := s.manifests.Bytes(ctx, old)
+			if berr != nil {
+				continue
+			}
 			if p, _, perr := parseCMS(body); perr == nil {
-				if _, oerr := checkSignature(p, old.Manifest); oerr == nil {
+				if _, oerr := checkSignature(p, ob); oerr == nil {
 					return Approved{}, refuse(CodeManifestSuperseded, domain.ErrConflict, "the signature is over an older manifest; sign "+latest.Digest, nil)
 				}
 			}
@@ -367,11 +394,11 @@ func (s *Service) submit(ctx context.Context, orgID domain.OrgID, month approval
 	if err != nil {
 		return Approved{}, err
 	}
-	if err := s.checkUnchanged(ctx, orgID, month, province, sup, latest); err != nil {
+	if err := s.checkUnchanged(ctx, orgID, month, province, sup, latest, latestBytes); err != nil {
 		return Approved{}, err
 	}
 	if latest.Level == approval.LevelDepartment {
-		if err := s.notAlsoUnitSigner(ctx, latest, signer, subjectOf(sig.signer), fp); err != nil {
+		if err := s.notAlsoUnitSigner(ctx, latestBytes, signer, subjectOf(sig.signer), fp); err != nil {
 			return Approved{}, err
 		}
 	}
@@ -560,8 +587,8 @@ func approverOn(grants []account.Grant, org domain.OrgID) bool {
 // approvals the served manifest covers: the two levels are two people's
 // checks (Tiền Giang art. 6, 12), and one person signing both would make
 // the second a formality.
-func (s *Service) notAlsoUnitSigner(ctx context.Context, served approval.ManifestServed, signer domain.AccountID, subject, fp string) error {
-	man, err := ParseManifest(served.Manifest)
+func (s *Service) notAlsoUnitSigner(ctx context.Context, served []byte, signer domain.AccountID, subject, fp string) error {
+	man, err := ParseManifest(served)
 	if err != nil {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
 	}
@@ -602,14 +629,12 @@ func (s *Service) ancestry(ctx context.Context, day domain.Date) func(domain.Org
 }
 
 // checkUnchanged rebuilds the manifest's entries at the served manifest's
-// cut and refuses the signature when they differ from the served ones.
-func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed) error {
-	prev, err := ParseManifest(served.Manifest)
+// cut and refuses the signature when they differ from the served ones
+// (servedBytes, already checked against the served digest).
+func (s *Service) checkUnchanged(ctx context.Context, orgID domain.OrgID, month approval.Month, province domain.OrgID, sup supplement, served approval.ManifestServed, servedBytes []byte) error {
+	prev, err := ParseManifest(servedBytes)
 	if err != nil {
 		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest does not parse", err)
-	}
-	if Digest(served.Manifest) != served.Digest {
-		return refuse(CodeManifestTampered, domain.ErrConflict, "the served manifest no longer matches its digest; run hoso verify", nil)
 	}
 	// The manifest is a snapshot: it covers the log up to the cut fixed
 	// when it was served (its tree size). Writes after the cut belong to
@@ -696,7 +721,7 @@ func (s *Service) supplementOf(ctx context.Context, orgID domain.OrgID, month ap
 			return sup, refuse(CodeSupplementNotDue, domain.ErrConflict,
 				fmt.Sprintf("supplement %d follows %s of %s, which is not signed", n, what, month.Vietnamese()), nil)
 		}
-		set, err := covered(a)
+		set, err := covered(ctx, s.manifests, a)
 		if err != nil {
 			return sup, err
 		}

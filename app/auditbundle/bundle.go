@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +15,6 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
@@ -43,6 +43,11 @@ type Bundle struct {
 	CheckpointKey string `json:"checkpoint_key,omitempty"`
 	// Approval is the whole approval stream, in order.
 	Approval []Event `json:"approval_stream"`
+	// Manifest is the signed manifest's exact bytes (base64 in the file)
+	// when its approval.manifest_served.v2 event does not hold them: they
+	// are kept outside the ledger by digest, and the bundle must verify
+	// offline. Absent when the served event is a v1 (bytes inline).
+	Manifest []byte `json:"manifest,omitempty"`
 	// Events are the events the signed manifest lists, in its order, each
 	// with its inclusion proof in the manifest's tree. Missing marks an
 	// event the database no longer holds.
@@ -90,10 +95,6 @@ func (e Event) toStore() eventstore.Event {
 	return eventstore.Event{ID: e.EventID, StreamID: e.Stream, Version: e.Version, Type: e.Type,
 		Data: e.Data, RawMetadata: e.Metadata, PrevHash: e.PrevHash, Hash: e.Hash}
 }
-
-// ExportConcurrency bounds the events an export reads at once (a share of
-// the service's pool of 32 connections).
-const ExportConcurrency = 12
 
 // ErrNotApproved: the month has no approval to export.
 var ErrNotApproved = errors.New("auditbundle: the month is not approved")
@@ -157,42 +158,61 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	if !ok {
 		return b, fmt.Errorf("auditbundle: the signed manifest %s is not in the stream", signed.ManifestDigest)
 	}
-	man, err := approvals.ParseManifest(ms.Manifest)
+	content, err := approvals.NewManifests(pool).Bytes(ctx, ms)
+	if err != nil {
+		return b, fmt.Errorf("auditbundle: the signed manifest: %w", err)
+	}
+	if !ms.Inline() {
+		b.Manifest = content
+	}
+	man, err := approvals.ParseManifest(content)
 	if err != nil {
 		return b, err
 	}
-	// Each event's stream is a round trip: read concurrently, and the
-	// inclusion proofs in one go (treelog.InclusionProofs), a 5,000-event
-	// month is not tens of thousands of round trips in a row (the national
-	// sync builds one package per unit-month).
+	// The listed events' streams are read in one multi-stream read
+	// (eventstore.Store.ReadStreams: a few queries for a 5,000-dossier
+	// month on PostgreSQL, not one round trip per event), and the
+	// inclusion proofs in one go (treelog.InclusionProofs): the national
+	// sync builds one package per unit-month.
 	b.Events = make([]Event, len(man.Events))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ExportConcurrency)
-	var leaves []uint64
-	var shipped []int
+	var (
+		leaves  []uint64
+		shipped []int
+		streams []string
+		seen    = map[string]bool{}
+	)
+	for i, entry := range man.Events {
+		if keep != nil && !keep(entry.EventID) {
+			continue
+		}
+		leaves, shipped = append(leaves, entry.LeafIndex), append(shipped, i)
+		if !seen[entry.Stream] {
+			seen[entry.Stream] = true
+			streams = append(streams, entry.Stream)
+		}
+	}
+	read, err := store.ReadStreams(ctx, streams)
+	if err != nil {
+		return b, err
+	}
 	for i, entry := range man.Events {
 		id, _ := uuid.Parse(entry.EventID)
 		if keep != nil && !keep(entry.EventID) {
 			b.Events[i] = Event{EventID: id, Stream: entry.Stream, Version: entry.Version, Type: entry.Type, LeafIndex: entry.LeafIndex, Omitted: true}
 			continue
 		}
-		leaves, shipped = append(leaves, entry.LeafIndex), append(shipped, i)
-		g.Go(func() error {
-			ev := Event{EventID: id, Stream: entry.Stream, Version: entry.Version, Type: entry.Type, LeafIndex: entry.LeafIndex, Missing: true}
-			evs, err := store.ReadStream(gctx, entry.Stream, eventstore.ReadOptions{From: entry.Version, Limit: 1})
-			if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
-				return err
-			}
-			if len(evs) == 1 && evs[0].Version == entry.Version {
-				ev = fromStore(evs[0])
-				ev.LeafIndex = entry.LeafIndex
-			}
-			b.Events[i] = ev
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return b, err
+		ev := Event{EventID: id, Stream: entry.Stream, Version: entry.Version, Type: entry.Type, LeafIndex: entry.LeafIndex, Missing: true}
+		evs := read[entry.Stream]
+		// Versions are dense from 1, unless rows were deleted: then look.
+		k := int(entry.Version) - 1
+		if k < 0 || k >= len(evs) || evs[k].Version != entry.Version {
+			k = slices.IndexFunc(evs, func(e eventstore.Event) bool { return e.Version == entry.Version })
+		}
+		if k >= 0 {
+			ev = fromStore(evs[k])
+			ev.LeafIndex = entry.LeafIndex
+		}
+		b.Events[i] = ev
 	}
 	proofs, err := tree.InclusionProofs(ctx, leaves, man.Log.TreeSize)
 	if err != nil {
@@ -201,7 +221,7 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	for k, i := range shipped {
 		b.Events[i].Inclusion = proofs[k]
 	}
-	if info, err := approvals.VerifyCMS(signed.CMS, ms.Manifest, nil); err == nil {
+	if info, err := approvals.VerifyCMS(signed.CMS, content, nil); err == nil {
 		for _, c := range info.Certificates {
 			b.Certificates = append(b.Certificates, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))
 		}
@@ -315,11 +335,16 @@ func Verify(b Bundle, opts Options) *Report {
 		r.problem("approval: the signed manifest %s is not in the approval stream", signed.ManifestDigest)
 		return r
 	}
-	if approvals.Digest(ms.Manifest) != signed.ManifestDigest {
+	content := b.ManifestOf(ms)
+	if content == nil {
+		r.problem("manifest: the bundle does not carry the bytes of the signed manifest %s", signed.ManifestDigest)
+		return r
+	}
+	if approvals.Digest(content) != signed.ManifestDigest || (ms.Size != 0 && int64(len(content)) != ms.Size) {
 		r.problem("manifest: its bytes do not hash to the signed digest %s", signed.ManifestDigest)
 		return r
 	}
-	man, err := approvals.ParseManifest(ms.Manifest)
+	man, err := approvals.ParseManifest(content)
 	if err != nil {
 		r.problem("manifest: %v", err)
 		return r
@@ -327,7 +352,7 @@ func Verify(b Bundle, opts Options) *Report {
 	r.ok("manifest %s: org %s, month %s, level %s, %d events, events root %s, log size %d", signed.ManifestDigest, man.Org, man.Month, man.Level, man.Count, man.EventsRoot, man.Log.TreeSize)
 
 	// The signature.
-	info, err := approvals.VerifyCMS(signed.CMS, ms.Manifest, opts.Roots)
+	info, err := approvals.VerifyCMS(signed.CMS, content, opts.Roots)
 	switch {
 	case err != nil:
 		r.problem("signature: %v", err)
@@ -420,6 +445,17 @@ func Verify(b Bundle, opts Options) *Report {
 		r.ok("approval event %s@%d is leaf %d of the checkpoint's log", signedEv.Stream, signedEv.Version, b.Checkpoint.SignedLeaf)
 	}
 	return r
+}
+
+// ManifestOf is the bytes of the served manifest ms as the bundle carries
+// them: inline in a v1 event, or the bundle's Manifest for a v2 one (nil
+// when it carries none). They are not checked here: Verify compares them
+// with the signed digest.
+func (b Bundle) ManifestOf(ms approval.ManifestServed) []byte {
+	if ms.Inline() {
+		return ms.Manifest
+	}
+	return b.Manifest
 }
 
 func bytesOf(hs []eventstore.Hash) [][]byte {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/canonjson"
 )
 
 // Format names the package's shape; EnvelopeFormat the signed wrapper
@@ -102,13 +102,15 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 	return p, nil
 }
 
-// Canonical returns the package's RFC 8785 bytes.
+// Canonical returns the package's RFC 8785 bytes. A 5,000-event package
+// is about 16 MB: internal/canonjson writes them in one pass where
+// gowebpki/jcs (whose output its tests compare against) took seconds.
 func (p Package) Canonical() ([]byte, error) {
-	raw, err := json.Marshal(p)
+	b, err := canonjson.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("nationalsync: encoding the package: %w", err)
 	}
-	return jcs.Transform(raw)
+	return b, nil
 }
 
 // Digest is the lower-case hex SHA-256 of b.
@@ -181,7 +183,7 @@ func Verify(b []byte, syncKey, checkpointKey note.Verifier, roots *x509.CertPool
 		bad("package: %v", err)
 		return p, problems
 	}
-	if canon, err := jcs.Transform(env.Package); err != nil || !bytes.Equal(canon, env.Package) {
+	if canon, err := canonjson.Canonicalize(env.Package); err != nil || !bytes.Equal(canon, env.Package) {
 		bad("package: not RFC 8785 canonical JSON")
 	}
 	if p.Format != Format {
@@ -249,7 +251,7 @@ func listed(dept auditbundle.Bundle, ev auditbundle.Event) bool {
 		}
 		switch v := de.(type) {
 		case approval.ManifestServed:
-			served[v.Digest] = v.Manifest
+			served[v.Digest] = dept.ManifestOf(v)
 		case approval.Signed:
 			digest = v.ManifestDigest
 		}

@@ -126,7 +126,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		if s.Level != approval.LevelDepartment {
 			continue
 		}
-		qs, err := Covered(ctx, r.Store, ev, s)
+		qs, err := Covered(ctx, r.Store, approvals.NewManifests(r.Pool), ev, s)
 		if err != nil {
 			return 0, err
 		}
@@ -210,8 +210,9 @@ func meta(at time.Time, cause, pkg uuid.UUID) domain.Meta {
 }
 
 // Covered lists the packages that the department approval signed (event
-// ev) makes due: one per unit approval its signed manifest lists.
-func Covered(ctx context.Context, store eventstore.Store, ev eventstore.Event, s approval.Signed) ([]nationalsync.Queued, error) {
+// ev) makes due: one per unit approval its signed manifest lists, whose
+// bytes mf keeps (or the served event itself, for a v1 one).
+func Covered(ctx context.Context, store eventstore.Store, mf approvals.Manifests, ev eventstore.Event, s approval.Signed) ([]nationalsync.Queued, error) {
 	stream, err := store.ReadStream(ctx, ev.StreamID, eventstore.ReadOptions{Limit: int(ev.Version)})
 	if err != nil {
 		return nil, err
@@ -219,7 +220,7 @@ func Covered(ctx context.Context, store eventstore.Store, ev eventstore.Event, s
 	var man approvals.Manifest
 	found := false
 	for _, e := range stream {
-		if e.Type != approval.TypeManifestServed {
+		if !approval.IsManifestServed(e.Type) {
 			continue
 		}
 		de, err := approval.Decode(e.Type, e.Data)
@@ -227,7 +228,11 @@ func Covered(ctx context.Context, store eventstore.Store, ev eventstore.Event, s
 			return nil, err
 		}
 		if ms := de.(approval.ManifestServed); ms.Digest == s.ManifestDigest {
-			if man, err = approvals.ParseManifest(ms.Manifest); err != nil {
+			b, err := mf.Bytes(ctx, ms)
+			if err != nil {
+				return nil, fmt.Errorf("nationalsync: %s: %w", ev.StreamID, err)
+			}
+			if man, err = approvals.ParseManifest(b); err != nil {
 				return nil, err
 			}
 			found = true

@@ -184,6 +184,15 @@ func TestAuditBundle(t *testing.T) {
 			b.Checkpoint.Note = strings.Replace(b.Checkpoint.Note, "\n", "\n1", 1)
 		}, "checkpoint:"},
 		{"consistency proof dropped", func(b *auditbundle.Bundle) { b.Checkpoint.Consistency = nil }, "does not extend the manifest's"},
+		// The manifest's bytes travel beside the approval stream (its v2
+		// event names them by digest only).
+		{"manifest bytes edited", func(b *auditbundle.Bundle) {
+			b.Manifest = bytes.Replace(b.Manifest, []byte(`"count":2`), []byte(`"count":3`), 1)
+		}, "manifest: its bytes do not hash to the signed digest"},
+		{"manifest bytes dropped", func(b *auditbundle.Bundle) { b.Manifest = nil }, "does not carry the bytes of the signed manifest"},
+	}
+	if b, err := auditbundle.Decode(clean); err != nil || len(b.Manifest) == 0 || approvals.Digest(b.Manifest) == "" {
+		t.Fatalf("the bundle carries no manifest bytes: %v", err)
 	}
 	for _, tc := range edits {
 		b, err := auditbundle.Decode(clean)

@@ -221,7 +221,7 @@ func restoredVerify(ctx context.Context, env *Env, pool *pgxpool.Pool, store eve
 			problems = append(problems, fmt.Sprintf("%s: %v", c.what, err))
 		}
 	}
-	report, err := verify.Verify(ctx, store, verify.Options{Tree: tree})
+	report, err := verify.Verify(ctx, store, verify.Options{Tree: tree, Inspect: servedManifests(pool)})
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso restore: verify:", err)
 		return 1

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/domain/approval"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/backup"
@@ -84,7 +86,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want["events"] == 0 || want["merkle_leaves"] == 0 || want["checkpoints"] == 0 || want["auth_credentials"] != 1 || want["dossier_reads"] != 1 {
+	if want["events"] == 0 || want["merkle_leaves"] == 0 || want["checkpoints"] == 0 || want["auth_credentials"] != 1 || want["dossier_reads"] != 1 || want["approval_manifests"] != 1 {
 		t.Fatalf("the source ledger is empty: %v", want)
 	}
 
@@ -280,5 +282,48 @@ func TestBackupRefusesEventStoreDB(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b")); !os.IsNotExist(err) {
 		t.Errorf("a backup file was written: %v", err)
+	}
+}
+
+// TestServedManifestTampered: the bytes of a signed manifest live outside
+// its event (approval_manifests, by digest). An edited or deleted row is
+// named by hoso verify, refused by the audit export, and a backup holding
+// the edited row does not restore: the restored ledger does not verify.
+func TestServedManifestTampered(t *testing.T) {
+	t.Parallel()
+	a := approveMonth(t)
+	if code, out, errOut := hosoWith(t, a.env, "verify"); code != 0 {
+		t.Fatalf("verify of the intact ledger = %d\n%s%s", code, out, errOut)
+	}
+	var digest string
+	if err := a.pool.QueryRow(context.Background(), `SELECT sha256 FROM approval_manifests`).Scan(&digest); err != nil {
+		t.Fatal(err)
+	}
+	stream := approval.StreamID(a.org, a.month, approval.LevelUnit)
+	sqlAsIntruder(t, a.pool, `UPDATE approval_manifests SET content = convert_to(replace(convert_from(content, 'UTF8'), '"count":2', '"count":1'), 'UTF8')`)
+	code, out, errOut := hosoWith(t, a.env, "verify")
+	if code != 1 || !strings.Contains(out, stream+"@1: content: the stored bytes of served manifest "+digest+" do not hash to its digest") {
+		t.Errorf("verify after the manifest's bytes were edited = %d\n%s%s", code, out, errOut)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle.json")
+	code, out, errOut = hosoWith(t, a.env, "audit", "export", "--org", a.org.String(), "--month", a.month.String(), "--out", bundle)
+	if code == 0 || !strings.Contains(out+errOut, approvals.CodeManifestTampered) {
+		t.Errorf("audit export of a tampered manifest = %d\n%s%s", code, out, errOut)
+	}
+
+	file := filepath.Join(t.TempDir(), "hoso.backup")
+	if code, out, errOut := hosoWith(t, a.env, "backup", "-o", file); code != 0 {
+		t.Fatalf("backup = %d\n%s%s", code, out, errOut)
+	}
+	_, dstURL := pgtest.NewAt(t, secondDatabase(t))
+	code, out, errOut = hosoWith(t, restoreEnv(a.env, dstURL), "restore", file)
+	if code != 1 || !strings.Contains(out, stream+"@1: content:") || !strings.Contains(errOut, "does not verify") {
+		t.Errorf("restore of a backup with an edited manifest = %d\n%s%s", code, out, errOut)
+	}
+
+	sqlAsIntruder(t, a.pool, `DELETE FROM approval_manifests`)
+	code, out, errOut = hosoWith(t, a.env, "verify")
+	if code != 1 || !strings.Contains(out, stream+"@1: content: the bytes of served manifest "+digest+" are not stored") {
+		t.Errorf("verify after the manifest's bytes were deleted = %d\n%s%s", code, out, errOut)
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/app/approvals"
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/esdbstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
@@ -54,6 +58,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 		// Read-only: verify never sequences, so an auditor's read-only
 		// login can run it; events not yet sequenced are counted.
 		opts.Tree = treelog.New(pool, nil, treelog.Options{})
+		opts.Inspect = servedManifests(pool)
 	}
 	report, err := verify.Verify(ctx, store, opts)
 	if err != nil {
@@ -82,4 +87,15 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintln(env.Stderr, "hoso verify:", report.Summary())
 	return 1
+}
+
+// servedManifests is verify's check of every served approval manifest: the
+// bytes its event names by digest (kept in approval_manifests, outside the
+// ledger) must be there and hash to it. A manifest an approver signed is
+// evidence like the events.
+func servedManifests(pool *pgxpool.Pool) func(context.Context, eventstore.Event) (string, error) {
+	mf := approvals.NewManifests(pool)
+	return func(ctx context.Context, e eventstore.Event) (string, error) {
+		return mf.CheckServed(ctx, e.Type, e.Data)
+	}
 }

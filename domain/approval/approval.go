@@ -134,28 +134,47 @@ func (t Timing) Valid() bool { return t == Early || t == InWindow || t == Late }
 
 // Stored event names.
 const (
-	TypeManifestServed = "approval.manifest_served.v1"
+	TypeManifestServed = "approval.manifest_served.v2"
 	TypeSigned         = "approval.signed.v1"
+	// TypeManifestServedV1 is the retired shape that held the manifest's
+	// bytes inline (an event holds at most 1 MiB, so a month above about
+	// 2,000 entries could not be served). Stored v1 events are read as
+	// ManifestServed with Manifest set; nothing writes v1 any more.
+	TypeManifestServedV1 = "approval.manifest_served.v1"
 )
+
+// IsManifestServed reports whether a stored type is a served manifest, of
+// either version.
+func IsManifestServed(eventType string) bool {
+	return eventType == TypeManifestServed || eventType == TypeManifestServedV1
+}
 
 // Compatibility rule for both events: the stored name never changes; fields
 // are only added, never renamed or retyped; a breaking change is a new
 // version plus an upcaster on codec (domain.Codec.WithUpcaster).
 // testdata/golden pins the shapes.
 
-// ManifestServed is stored as "approval.manifest_served.v1": this manifest
-// (its RFC 8785 canonical bytes, Digest their SHA-256) was handed to an
-// approver. Items counts its entries: events at unit level, units'
-// approvals at department level. Only the latest served manifest may be
-// signed.
+// ManifestServed is stored as "approval.manifest_served.v2": this manifest
+// (its RFC 8785 canonical bytes, Digest their SHA-256, Size their length)
+// was handed to an approver. The bytes are not in the event: they are kept
+// outside the ledger, content-addressed by Digest, and stored before the
+// event is appended (app/approvals), so the event stays small whatever the
+// month's size and an acknowledged event never names missing bytes. Items
+// counts its entries: events at unit level, units' approvals at department
+// level. Only the latest served manifest may be signed.
+//
+// A v1 event (TypeManifestServedV1) decodes to this type with Manifest
+// holding the bytes inline and Size zero; history is read as it was written.
 type ManifestServed struct {
-	Org      domain.OrgID    `json:"org_id"`
-	Month    Month           `json:"month"`
-	Level    Level           `json:"level"`
-	Digest   string          `json:"manifest_sha256"`
-	TreeSize uint64          `json:"tree_size"`
-	Items    int             `json:"items"`
-	Manifest json.RawMessage `json:"manifest"`
+	Org      domain.OrgID `json:"org_id"`
+	Month    Month        `json:"month"`
+	Level    Level        `json:"level"`
+	Digest   string       `json:"manifest_sha256"`
+	Size     int64        `json:"manifest_size,omitempty"`
+	TreeSize uint64       `json:"tree_size"`
+	Items    int          `json:"items"`
+	// Manifest holds the bytes of a v1 event only (absent from v2).
+	Manifest json.RawMessage `json:"manifest,omitempty"`
 	// Supplement is n of a supplementary department approval (absent: the
 	// approval itself).
 	Supplement int `json:"supplement,omitempty"`
@@ -230,7 +249,17 @@ func (Signed) EventType() string         { return TypeSigned }
 var codec = domain.NewCodec("approval",
 	domain.Def[ManifestServed](),
 	domain.Def[Signed](),
-).WithNullAsZero()
+).WithNullAsZero().WithUpcaster(TypeManifestServedV1, upcastServedV1)
+
+// upcastServedV1 reads a v1 served manifest as v2: the payload is the same
+// members, with the bytes inline in "manifest", which ManifestServed keeps.
+func upcastServedV1(data []byte) (string, []byte, error) {
+	return TypeManifestServed, data, nil
+}
+
+// Inline reports whether the manifest's bytes are in the event itself (a
+// v1 event); otherwise they are kept by digest outside the ledger.
+func (m ManifestServed) Inline() bool { return len(m.Manifest) > 0 }
 
 // Decode turns a stored payload back into its event (a value). Unknown
 // types and malformed payloads wrap domain.ErrInvalid.
@@ -406,7 +435,9 @@ func (a *Approval) stateErr(rule, detail string) error {
 	return &domain.StateError{Aggregate: "approval", ID: a.StreamID(), Rule: rule, Detail: detail}
 }
 
-// Manifest is what Serve records about a manifest the caller built.
+// Manifest is what Serve records about a manifest the caller built. The
+// caller stores Bytes by Digest before appending the event Serve returns,
+// which carries the digest and size only.
 type Manifest struct {
 	Level    Level
 	Digest   string // lower-case hex SHA-256 of Bytes
@@ -458,7 +489,7 @@ func (a *Approval) Serve(m domain.Meta, man Manifest) ([]domain.Event, error) {
 	}
 	return []domain.Event{ManifestServed{
 		Org: a.org, Month: a.month, Level: man.Level, Digest: man.Digest,
-		TreeSize: man.TreeSize, Items: man.Items, Manifest: json.RawMessage(man.Bytes), Supplement: a.supplement,
+		Size: int64(len(man.Bytes)), TreeSize: man.TreeSize, Items: man.Items, Supplement: a.supplement,
 	}}, nil
 }
 

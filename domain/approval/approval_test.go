@@ -1,6 +1,7 @@
 package approval_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -194,7 +195,7 @@ func TestGolden(t *testing.T) {
 	t.Parallel()
 	m1 := manifest(`{"a":1}`, approval.LevelUnit, 3)
 	events := map[string]domain.Event{
-		approval.TypeManifestServed: approval.ManifestServed{Org: orgA, Month: nov, Level: approval.LevelUnit, Digest: m1.Digest, TreeSize: 42, Items: 3, Manifest: m1.Bytes},
+		approval.TypeManifestServed: approval.ManifestServed{Org: orgA, Month: nov, Level: approval.LevelUnit, Digest: m1.Digest, Size: int64(len(m1.Bytes)), TreeSize: 42, Items: 3},
 		approval.TypeSigned: approval.Signed{Org: orgA, Month: nov, Level: approval.LevelUnit, ManifestDigest: m1.Digest, TreeSize: 42,
 			CMS: []byte{0x30, 0x82}, SignerFingerprint: sig("").SignerFingerprint, SignerAccount: signer, SignerSubject: "CN=Nguyễn Văn An",
 			SigningTime: at, Timing: approval.InWindow, WindowStart: domain.MustDate(2026, 11, 26), WindowEnd: domain.MustDate(2026, 11, 30)},
@@ -227,11 +228,52 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestServedV1StillReads: a v1 served manifest (bytes inline), as stored
+// before the bytes moved out of the event, decodes to the current type
+// with its bytes; serving now writes v2 without them.
+func TestServedV1StillReads(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile(filepath.Join("testdata", "golden", approval.TypeManifestServedV1+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := approval.Decode(approval.TypeManifestServedV1, old)
+	if err != nil {
+		t.Fatalf("Decode(v1) = %v", err)
+	}
+	ms, ok := e.(approval.ManifestServed)
+	if !ok || !ms.Inline() || ms.Items != 3 || ms.TreeSize != 42 || ms.Size != 0 {
+		t.Fatalf("Decode(v1) = %#v, want the inline manifest", e)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, ms.Manifest); err != nil || compact.String() != `{"a":1}` {
+		t.Fatalf("v1 manifest bytes = %s, %v", ms.Manifest, err)
+	}
+	if !approval.IsManifestServed(approval.TypeManifestServedV1) || !approval.IsManifestServed(approval.TypeManifestServed) || approval.IsManifestServed(approval.TypeSigned) {
+		t.Error("IsManifestServed names the wrong types")
+	}
+	a, err := approval.New(orgA, nov, approval.LevelUnit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := manifest(`{"b":2}`, approval.LevelUnit, 1)
+	evs, err := a.Serve(domain.Meta{RecordedAt: at}, m)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Serve = %v, %v", evs, err)
+	}
+	if got := evs[0].(approval.ManifestServed); got.Inline() || got.Size != int64(len(m.Bytes)) || got.EventType() != approval.TypeManifestServed {
+		t.Errorf("Serve wrote %#v, want v2 with the size and no bytes", got)
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add(approval.TypeSigned, []byte(`{"month":"2026-11","cms":"MIA="}`))
 	f.Add(approval.TypeManifestServed, []byte(`{"month":"2026-13"}`))
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		e, err := approval.Decode(typ, data)
+		if typ == approval.TypeManifestServedV1 {
+			typ = approval.TypeManifestServed // upcast
+		}
 		if err == nil && e.EventType() != typ {
 			t.Fatalf("Decode(%q) gave %s", typ, e.EventType())
 		}

@@ -3,8 +3,11 @@
 // art. 6, 11.3, 12).
 //
 // One stream per org and month, "approval-<org uuid>-<yyyy-mm>", holds the
-// manifests served for that month (approval.manifest_served.v1, each with its
-// canonical bytes, so what was signed stays readable for ever) and at most
+// manifests served for that month (approval.manifest_served.v2, each with
+// the digest and size of its canonical bytes, which are kept by digest
+// outside the ledger so that what was signed stays readable for ever
+// whatever its size; v1 events, which held the bytes inline, are still
+// read) and at most
 // one approval.signed.v1, which seals the month: data changed after it goes
 // into a later month's manifest, flagged, never into a second signature.
 //

@@ -146,6 +146,26 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	return out, nil
 }
 
+// ReadStreams implements eventstore.Store.
+func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	names, err := eventstore.DistinctStreams(streams)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]eventstore.Event, len(names))
+	for _, n := range names {
+		for _, i := range s.streams[n] {
+			out[n] = append(out[n], s.log[i])
+		}
+	}
+	return out, nil
+}
+
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int) ([]eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"ExpectedVersion", testExpectedVersion},
 		{"ReadStream", testReadStream},
+		{"ReadStreams", testReadStreams},
 		{"ReadAll", testReadAll},
 		{"RaceOneStream", testRace},
 		{"RaceAny", testRaceAny},
@@ -323,6 +324,58 @@ func testReadStream(t *testing.T, s eventstore.Store) {
 	}
 	if _, err := s.ReadStream(ctx, "", eventstore.ReadOptions{}); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Errorf("ReadStream(\"\") = %v, want ErrInvalid", err)
+	}
+}
+
+// testReadStreams: several whole streams at once are exactly what
+// ReadStream returns for each; missing streams are absent, repeats read
+// once, a bad name reads nothing.
+func testReadStreams(t *testing.T, s eventstore.Store) {
+	ctx := testContext(t)
+	sizes := map[string]int{"many-a": 3, "many-b": 1, "many-c": 5}
+	for _, round := range []int{0, 1} {
+		for _, name := range []string{"many-a", "many-b", "many-c"} {
+			n := sizes[name]
+			half := n / 2
+			if round == 0 && half > 0 {
+				mustAppend(t, ctx, s, name, eventstore.NoStream, numbered(t, half)...)
+			}
+			if round == 1 {
+				// Interleaved with the other streams' appends.
+				mustAppend(t, ctx, s, name, eventstore.Exactly(uint64(half)), numbered(t, n-half)...)
+			}
+		}
+	}
+	mustAppend(t, ctx, s, "many-other", eventstore.NoStream, numbered(t, 2)...) // must not leak in
+	got, err := s.ReadStreams(ctx, []string{"many-a", "many-missing", "many-c", "many-a", "many-b"})
+	if err != nil {
+		t.Fatalf("ReadStreams = %v", err)
+	}
+	if len(got) != 3 {
+		t.Errorf("ReadStreams returned %d streams, want 3 (a missing stream is absent)", len(got))
+	}
+	for name, n := range sizes {
+		want := mustReadStream(t, ctx, s, name)
+		evs := got[name]
+		if len(evs) != n || len(want) != n {
+			t.Errorf("%s: %d events, ReadStream %d, want %d", name, len(evs), len(want), n)
+			continue
+		}
+		for i := range evs {
+			if !sameEvent(evs[i], want[i]) || evs[i].Version != uint64(i+1) || evs[i].Position != want[i].Position {
+				t.Errorf("%s: event %d differs from ReadStream's", name, i)
+			}
+		}
+		checkChain(t, evs)
+	}
+	if _, ok := got["many-missing"]; ok {
+		t.Error("a missing stream is in the answer")
+	}
+	if empty, err := s.ReadStreams(ctx, nil); err != nil || len(empty) != 0 {
+		t.Errorf("ReadStreams(nil) = %v, %v; want nothing", empty, err)
+	}
+	if _, err := s.ReadStreams(ctx, []string{"many-a", ""}); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Errorf("ReadStreams with an empty name = %v, want ErrInvalid", err)
 	}
 }
 

@@ -30,6 +30,10 @@
 // Events deleted or altered before the sequencer saw them are beyond any
 // check here: keep the sequencer running.
 //
+// Options.Inspect lets a layer above check what an event names outside the
+// ledger (Content): `hoso verify` checks every served approval manifest's
+// bytes, kept by digest in approval_manifests, against its event.
+//
 // Speed: the cost is one SHA-256 over about a kilobyte per event. Reading,
 // hashing and checking run as a pipeline (ReadAll of the next batch while
 // the workers hash this one), hashing on all cores; the per-stream state is

@@ -26,6 +26,10 @@ const (
 	MerkleLeaf    Kind = "merkle_leaf"
 	MerkleMissing Kind = "merkle_missing"
 	MerkleNode    Kind = "merkle_node"
+	// Content: an Inspect check of a layer above found the event's
+	// content inconsistent with what it names (e.g. a served manifest's
+	// bytes, kept outside the event, no longer hash to its digest).
+	Content Kind = "content"
 )
 
 // Problem is one finding. Stream and Version name the event; both are empty
@@ -92,6 +96,12 @@ type Options struct {
 	Tree      Tree // nil: skip the Merkle checks
 	BatchSize int  // events per ReadAll (5000 when zero)
 	Workers   int  // hashing goroutines (GOMAXPROCS when zero)
+	// Inspect, when set, sees every event read, in global order, and
+	// returns a finding about its content ("" when none), reported as a
+	// Content problem; its error means it could not look and stops
+	// Verify. It lets a layer above check what this package cannot read
+	// (app/approvals: a served manifest's bytes against its digest).
+	Inspect func(ctx context.Context, e eventstore.Event) (string, error)
 }
 
 // Verify reads the whole log from store and checks it. It returns an error
@@ -105,6 +115,7 @@ func Verify(ctx context.Context, store eventstore.Store, opts Options) (*Report,
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	c := newChecker(opts.Tree != nil)
+	c.inspect = opts.Inspect
 	g, ctx := errgroup.WithContext(ctx)
 
 	if opts.Tree != nil {
@@ -237,6 +248,7 @@ type suspect struct {
 }
 
 type checker struct {
+	inspect  func(ctx context.Context, e eventstore.Event) (string, error)
 	events   uint64
 	streams  map[string]*stream
 	problems []Problem
@@ -284,6 +296,15 @@ func (c *checker) check(ctx context.Context, b *batch) error {
 		if c.withTree {
 			if err := c.matchLeaf(ctx, e, b.leaf[i]); err != nil {
 				return err
+			}
+		}
+		if c.inspect != nil {
+			finding, err := c.inspect(ctx, *e)
+			if err != nil {
+				return fmt.Errorf("verify: inspecting %s@%d: %w", e.StreamID, e.Version, err)
+			}
+			if finding != "" {
+				c.add(e.StreamID, e.Version, Content, "%s", finding)
 			}
 		}
 	}

@@ -47,6 +47,9 @@ type Table struct {
 	// Identity is the column filled by a sequence, set past the restored
 	// rows so new rows do not collide ("" when none).
 	Identity string
+	// Later: added after backups of this format were first written, so a
+	// backup from before it has no part for it (and needed none).
+	Later bool
 }
 
 // Tables is what a backup carries, in restore order. A table added by a
@@ -64,6 +67,12 @@ var Tables = []Table{
 	{Name: "auth_credentials", OrderBy: "account_id"},
 	{Name: "auth_tokens", OrderBy: "token_sha256"},
 	{Name: "dossier_reads", OrderBy: "read_id", Identity: "read_id"},
+	// The served approval manifests' bytes, which their events name by
+	// digest only: without them no approval could be checked. Restore
+	// checks each against its event (`hoso verify`'s Content check).
+	// Backups from before migration 00080 have no part: their manifests
+	// were inline in the events.
+	{Name: "approval_manifests", OrderBy: "sha256", Later: true},
 }
 
 // Manifest describes a backup; it is the signed text.

@@ -79,7 +79,7 @@ func Verify(path string, v note.Verifier) (Manifest, error) {
 		return m, refuse("unexpected content after the last part %s (%v)", name, err)
 	}
 	for _, t := range Tables {
-		if !slices.ContainsFunc(m.Parts, func(p Part) bool { return p.Table == t.Name }) {
+		if !t.Later && !slices.ContainsFunc(m.Parts, func(p Part) bool { return p.Table == t.Name }) {
 			return m, refuse("no part for table %s", t.Name)
 		}
 	}

@@ -138,6 +138,20 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	return s.openAll(ctx, evs, err)
 }
 
+// ReadStreams implements eventstore.Store.
+func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.Event, error) {
+	read, err := s.inner.ReadStreams(ctx, streams)
+	if err != nil {
+		return nil, err
+	}
+	for n, evs := range read {
+		if read[n], err = s.openAll(ctx, evs, nil); err != nil {
+			return nil, err
+		}
+	}
+	return read, nil
+}
+
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int) ([]eventstore.Event, error) {
 	evs, err := s.inner.ReadAll(ctx, from, limit)
