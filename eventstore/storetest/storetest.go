@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"InvalidInput", testInvalid},
 		{"SubscribeConcurrentWriters", testSubscribeConcurrent},
 		{"SubscribeEnds", testSubscribeEnds},
+		{"AppendNewStreams", testAppendNewStreams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
