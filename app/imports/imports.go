@@ -40,8 +40,11 @@ type Options struct {
 	// KeepValues keeps the cells of rows with problems in the report, for
 	// a local error report (never for one that is stored).
 	KeepValues bool
-	// Workers is how many dossiers are written at once (default 4).
+	// Workers is how many writes run at once (default 4).
 	Workers int
+	// BatchSize is how many new people one write creates, with all their
+	// rows (default 250; 1 writes person by person).
+	BatchSize int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Progress, when set, is called as rows are checked and written.
@@ -88,6 +91,9 @@ func (im Importer) prepare(ctx context.Context, src importfile.Source, o *Option
 	}
 	if o.Workers < 1 {
 		o.Workers = 4
+	}
+	if o.BatchSize < 1 {
+		o.BatchSize = 250
 	}
 	if o.Org.IsZero() {
 		return nil, fmt.Errorf("%w: the org is required", ErrInvalidOptions)
@@ -429,22 +435,53 @@ func (w *writer) run(ctx context.Context, src importfile.Source) error {
 	return nil
 }
 
-// pool runs feed's jobs on the workers.
+// pool runs feed's jobs on the workers. The first pass's jobs (new
+// people) go in batches of BatchSize, one bulk write each (doBatch); the
+// second pass's one by one.
 func (w *writer) pool(ctx context.Context, sheet string, feed func(context.Context, chan<- job) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job, 2*w.o.Workers)
+	size := 1
+	if sheet == "identity" {
+		size = w.o.BatchSize
+	}
+	batches := make(chan []job, w.o.Workers)
 	for range w.o.Workers {
 		g.Go(func() error {
-			for j := range jobs {
-				if err := w.do(gctx, j); err != nil {
+			for b := range batches {
+				if err := w.doBatch(gctx, b); err != nil {
 					return err
 				}
-				w.rows.Add(int64(j.rows))
+				for _, j := range b {
+					w.rows.Add(int64(j.rows))
+				}
 				w.progress(sheet)
 			}
 			return nil
 		})
 	}
+	g.Go(func() error {
+		defer close(batches)
+		var b []job
+		for j := range jobs {
+			if b = append(b, j); len(b) == size {
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b = nil
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
 	g.Go(func() error {
 		defer close(jobs)
 		return feed(gctx, jobs)
@@ -589,6 +626,60 @@ func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfi
 		return err
 	}
 	return send(ctx, jobs, cur)
+}
+
+// doBatch writes a batch of jobs: the new people among them in one bulk
+// write (app.Dossiers.CreateMany: their dossiers, rows and number claims
+// together), then, one by one, the jobs that are not new people and the
+// people it left out (a dossier an earlier run created, a number with a
+// reservation already), whose single path finds what exists.
+func (w *writer) doBatch(ctx context.Context, b []job) error {
+	var (
+		news   []app.NewDossier
+		counts []int
+		of     []int // news[k] is b[of[k]]
+	)
+	slow := make([]bool, len(b))
+	for i, j := range b {
+		p := j.person
+		if p == nil || len(b) == 1 {
+			slow[i] = true
+			continue
+		}
+		k := len(news)
+		counts = append(counts, 0)
+		of = append(of, i)
+		news = append(news, app.NewDossier{Command: p.create, Meta: p.meta, Then: func(h []domain.Recorded) ([]eventstore.EventData, error) {
+			data, err := w.decide(h, j.steps)
+			counts[k] = len(data)
+			return data, err
+		}})
+	}
+	if len(news) > 0 {
+		left, err := w.im.Dossiers.CreateMany(ctx, news)
+		if err != nil {
+			return fmt.Errorf("imports: creating %d dossiers from identity row %d on: %w", len(news), b[of[0]].person.row, err)
+		}
+		wasLeft := make([]bool, len(news))
+		for _, k := range left {
+			wasLeft[k] = true
+			slow[of[k]] = true
+		}
+		for k := range news {
+			if !wasLeft[k] {
+				w.created.Add(1)
+				w.evs.Add(int64(1 + counts[k]))
+			}
+		}
+	}
+	for i, j := range b {
+		if slow[i] {
+			if err := w.do(ctx, j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (w *writer) do(ctx context.Context, j job) error {
