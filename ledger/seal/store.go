@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 
@@ -82,6 +83,15 @@ var _ eventstore.BulkAppender = (*Store)(nil)
 // data keys of new dossiers are created first; a refused batch leaves them
 // stored, unused until the dossier is created.
 func (s *Store) AppendNewStreams(ctx context.Context, streams []eventstore.NewStream) ([]eventstore.AppendResult, error) {
+	var scopes []string
+	for _, ns := range streams {
+		if strings.HasPrefix(ns.Stream, s.prefix) && slices.ContainsFunc(ns.Events, func(e eventstore.EventData) bool { return s.trie(e.Type) != nil }) {
+			scopes = append(scopes, ns.Stream)
+		}
+	}
+	if err := s.keys.Warm(ctx, scopes); err != nil {
+		return nil, err
+	}
 	out := make([]eventstore.NewStream, len(streams))
 	for i, ns := range streams {
 		evs, err := s.seal(ctx, ns.Stream, ns.Events)
