@@ -128,3 +128,38 @@ func (s Dossiers) CreateMany(ctx context.Context, ds []NewDossier) (left []int, 
 	}
 	return nil, fmt.Errorf("app: creating %d dossiers: %w: too many concurrent creations", len(all), domain.ErrConflict)
 }
+
+// DossiersOfPersonalIDs is DossierOfPersonalID for many numbers in one read
+// of their reservation streams (eventstore.ReadStreams): the dossier
+// holding each number that one holds; numbers held by none are absent.
+func (s Dossiers) DossiersOfPersonalIDs(ctx context.Context, numbers []string) (map[string]domain.DossierID, error) {
+	streams := make([]string, len(numbers))
+	for i, n := range numbers {
+		st, err := s.pidStream(n)
+		if err != nil {
+			return nil, err
+		}
+		streams[i] = st
+	}
+	read, err := eventstore.ReadStreams(ctx, s.Ledger.Store, streams)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]domain.DossierID)
+	for i, n := range numbers {
+		evs := read[streams[i]]
+		if len(evs) == 0 {
+			continue
+		}
+		recs := make([]domain.Recorded, len(evs))
+		for j, ev := range evs {
+			if recs[j], err = ledger.Recorded(ev, reservation.Decode); err != nil {
+				return nil, err
+			}
+		}
+		if id, ok := dossierHolder(reservation.Replay(recs).Holder); ok {
+			out[n] = id
+		}
+	}
+	return out, nil
+}

@@ -286,36 +286,37 @@ type lookup struct {
 	id        domain.DossierID
 }
 
-// lookUp looks the identity rows' numbers up in the ledger, several at
-// once (each is a read of its reservation): a number another dossier holds
-// is a conflict, never a second dossier; one this file's earlier run
+// lookUp looks the identity rows' numbers up in the ledger, a chunk of
+// them per read of their reservation streams: a number another dossier
+// holds is a conflict, never a second dossier; one this file's earlier run
 // created is not.
 func (im Importer) lookUp(ctx context.Context, st *state, rep *importfile.Report, workers int) error {
-	found := make([]string, len(st.lookups)) // "" or the problem's code
+	const chunk = 1000
+	held := make([]map[string]domain.DossierID, (len(st.lookups)+chunk-1)/chunk)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * workers)
-	for i, l := range st.lookups {
+	g.SetLimit(workers)
+	for c := range held {
 		g.Go(func() error {
-			holder, err := im.Dossiers.DossierOfPersonalID(gctx, l.pid)
-			switch {
-			case errors.Is(err, domain.ErrNotFound):
-			case err != nil:
-				return err
-			case holder != l.id:
-				found[i] = app.RulePersonalIDTaken
+			ls := st.lookups[c*chunk : min((c+1)*chunk, len(st.lookups))]
+			numbers := make([]string, len(ls))
+			for i, l := range ls {
+				numbers[i] = l.pid
 			}
-			return nil
+			var err error
+			held[c], err = im.Dossiers.DossiersOfPersonalIDs(gctx, numbers)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("imports: looking the personal ID numbers up: %w", err)
 	}
 	for i, l := range st.lookups {
-		if found[i] == "" {
+		holder, ok := held[i/chunk][l.pid]
+		if !ok || holder == l.id {
 			continue
 		}
 		rep.Problems = append(rep.Problems, importfile.Problem{Sheet: "identity", Row: l.row, Column: importfile.ColPersonalID, Cell: l.cell,
-			Code: found[i], Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
+			Code: app.RulePersonalIDTaken, Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
 		st.bad("identity", l.row)
 		st.skipPID[l.pid] = true
 		st.total--

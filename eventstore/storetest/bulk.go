@@ -184,6 +184,34 @@ func testAppendNewStreams(t *testing.T, s eventstore.Store) {
 	})
 }
 
+func testReadStreams(t *testing.T, s eventstore.Store) {
+	ctx := testContext(t)
+	mustAppend(t, ctx, s, "many-a", eventstore.NoStream, numbered(t, 3)...)
+	mustAppend(t, ctx, s, "many-b", eventstore.NoStream, numbered(t, 1)...)
+	mustAppend(t, ctx, s, "many-other", eventstore.NoStream, numbered(t, 1)...)
+	got, err := eventstore.ReadStreams(ctx, s, []string{"many-b", "many-missing", "many-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Errorf("ReadStreams gave %d streams, want many-a and many-b", len(got))
+	}
+	for _, st := range []string{"many-a", "many-b"} {
+		want := mustReadStream(t, ctx, s, st)
+		if len(got[st]) != len(want) {
+			t.Fatalf("%s: %d events, want %d", st, len(got[st]), len(want))
+		}
+		for i := range want {
+			if !sameEvent(got[st][i], want[i]) {
+				t.Errorf("%s@%d differs from ReadStream's", st, i+1)
+			}
+		}
+	}
+	if _, err := eventstore.ReadStreams(ctx, s, []string{"many-a", ""}); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Errorf("a bad stream id: err = %v, want ErrInvalid", err)
+	}
+}
+
 func assertAbsent(t *testing.T, s eventstore.Store, streams ...string) {
 	t.Helper()
 	for _, stream := range streams {

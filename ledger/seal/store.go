@@ -103,6 +103,22 @@ func (s *Store) AppendNewStreams(ctx context.Context, streams []eventstore.NewSt
 	return eventstore.AppendNewStreams(ctx, s.inner, out)
 }
 
+var _ eventstore.StreamsReader = (*Store)(nil)
+
+// ReadStreams implements eventstore.StreamsReader, opening what it reads.
+func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.Event, error) {
+	m, err := eventstore.ReadStreams(ctx, s.inner, streams)
+	if err != nil {
+		return nil, err
+	}
+	for st, evs := range m {
+		if m[st], err = s.openAll(ctx, evs, nil); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
 // seal returns events with their sensitive members sealed under stream's
 // data key (events itself when nothing is sealed).
 func (s *Store) seal(ctx context.Context, stream string, events []eventstore.EventData) ([]eventstore.EventData, error) {
