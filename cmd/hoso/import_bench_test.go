@@ -42,7 +42,7 @@ func BenchmarkImport(b *testing.B) {
 		b.Fatal(stderr)
 	}
 	rows := fileRows(b, file)
-	var imported, copied, caughtUp time.Duration
+	var imported, copied, copiedKeyed, caughtUp time.Duration
 	var events, peak int64
 	for b.Loop() {
 		pool, url := pgtest.New(b)
@@ -56,7 +56,9 @@ func BenchmarkImport(b *testing.B) {
 		stop()
 		_, n, _ := dossierCounts(b, pool)
 		events += int64(n)
-		copied += rawCopy(b, pool)
+		bare, keyed := rawCopy(b, pool)
+		copied += bare
+		copiedKeyed += keyed
 		caughtUp += catchUp(b, pool)
 	}
 	iters := float64(b.N)
@@ -66,6 +68,9 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(importRate, "events/s")
 	b.ReportMetric(copyRate, "copy-events/s")
 	b.ReportMetric(importRate/copyRate, "ratio")
+	keyedRate := float64(events) / copiedKeyed.Seconds()
+	b.ReportMetric(keyedRate, "keyed-copy-events/s")
+	b.ReportMetric(importRate/keyedRate, "keyed-ratio")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(caughtUp.Seconds()/iters, "catch-up-s")
 	b.ReportMetric(float64(events)/iters, "events")
@@ -95,11 +100,16 @@ func heapPeak(peak *int64) (stop func()) {
 
 // rawCopy copies the dossier events the import wrote — the same bytes,
 // every column of the events table — with one COPY into a table of the
-// events table's shape, and returns how long the COPY took.
-func rawCopy(b *testing.B, pool *pgxpool.Pool) time.Duration {
+// events table's columns without its keys (bare), then with one COPY into
+// a table with its keys and indexes too (keyed: the primary key on event
+// id, the unique stream version, the global order), and returns how long
+// each COPY took.
+func rawCopy(b *testing.B, pool *pgxpool.Pool) (bare, keyed time.Duration) {
 	b.Helper()
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_import_copy; CREATE TABLE bench_import_copy (LIKE events INCLUDING DEFAULTS)`); err != nil {
+	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS bench_import_copy, bench_import_copy_keyed;
+		CREATE TABLE bench_import_copy (LIKE events INCLUDING DEFAULTS);
+		CREATE TABLE bench_import_copy_keyed (LIKE events INCLUDING ALL)`); err != nil {
 		b.Fatal(err)
 	}
 	cols := []string{"seq", "event_id", "stream_id", "stream_version", "type", "data", "metadata", "recorded_at", "effective_date", "prev_hash", "hash"}
@@ -112,11 +122,19 @@ func rawCopy(b *testing.B, pool *pgxpool.Pool) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	began := time.Now()
-	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_import_copy"}, cols, pgx.CopyFromRows(all)); err != nil {
+	timed := func(table string) time.Duration {
+		began := time.Now()
+		if _, err := pool.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(all)); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(began)
+	}
+	bare = timed("bench_import_copy")
+	keyed = timed("bench_import_copy_keyed")
+	if _, err := pool.Exec(ctx, `DROP TABLE bench_import_copy, bench_import_copy_keyed`); err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(began)
+	return bare, keyed
 }
 
 // catchUp runs the service's read models from nothing over the log and
