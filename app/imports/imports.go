@@ -643,7 +643,7 @@ func (w *writer) doBatch(ctx context.Context, b []job) error {
 	slow := make([]bool, len(b))
 	for i, j := range b {
 		p := j.person
-		if p == nil || len(b) == 1 {
+		if p == nil {
 			slow[i] = true
 			continue
 		}
