@@ -184,7 +184,7 @@ func importPerson(g *gen, cfg ImportConfig, i int, fn func(string, []string) err
 		}
 		if r.IntN(3) == 0 {
 			if err := vals("rewards", map[string]string{importfile.ColPersonalID: p.personalID, "year": strconv.Itoa(y), "form": "Giấy khen",
-				"title": "Đã có thành tích xuất sắc trong thực hiện nhiệm vụ năm " + strconv.Itoa(y),
+				"title":           "Đã có thành tích xuất sắc trong thực hiện nhiệm vụ năm " + strconv.Itoa(y),
 				"decision_number": fmt.Sprintf("%d/QĐ-UBND", 1+r.IntN(2400)), "decision_date": dmy(domain.MustDate(y, 12, 20)), "decision_issuer": "Ủy ban nhân dân tỉnh Phú Thọ"}); err != nil {
 				return err
 			}
