@@ -310,14 +310,21 @@ func (s Dossiers) DossierOfPersonalID(ctx context.Context, number string) (domai
 	if err != nil {
 		return domain.DossierID{}, err
 	}
-	if !strings.HasPrefix(r.Holder, "dossier-") {
+	id, ok := dossierHolder(r.Holder)
+	if !ok {
 		return domain.DossierID{}, fmt.Errorf("app: no dossier holds this personal ID number: %w", domain.ErrNotFound)
 	}
-	id, err := uuid.Parse(strings.TrimPrefix(r.Holder, "dossier-"))
-	if err != nil {
-		return domain.DossierID{}, fmt.Errorf("app: no dossier holds this personal ID number: %w", domain.ErrNotFound)
+	return id, nil
+}
+
+// dossierHolder is the dossier a reservation's holder names, if it names one.
+func dossierHolder(holder string) (domain.DossierID, bool) {
+	rest, ok := strings.CutPrefix(holder, "dossier-")
+	if !ok {
+		return domain.DossierID{}, false
 	}
-	return domain.DossierID(id), nil
+	id, err := uuid.Parse(rest)
+	return domain.DossierID(id), err == nil
 }
 
 // RequestTransfer records the receiving org's written request for a

@@ -40,8 +40,11 @@ type Options struct {
 	// KeepValues keeps the cells of rows with problems in the report, for
 	// a local error report (never for one that is stored).
 	KeepValues bool
-	// Workers is how many dossiers are written at once (default 4).
+	// Workers is how many writes run at once (default 4).
 	Workers int
+	// BatchSize is how many new people one write creates, with all their
+	// rows (default 250; 1 writes person by person).
+	BatchSize int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Progress, when set, is called as rows are checked and written.
@@ -88,6 +91,9 @@ func (im Importer) prepare(ctx context.Context, src importfile.Source, o *Option
 	}
 	if o.Workers < 1 {
 		o.Workers = 4
+	}
+	if o.BatchSize < 1 {
+		o.BatchSize = 250
 	}
 	if o.Org.IsZero() {
 		return nil, fmt.Errorf("%w: the org is required", ErrInvalidOptions)
@@ -280,36 +286,37 @@ type lookup struct {
 	id        domain.DossierID
 }
 
-// lookUp looks the identity rows' numbers up in the ledger, several at
-// once (each is a read of its reservation): a number another dossier holds
-// is a conflict, never a second dossier; one this file's earlier run
+// lookUp looks the identity rows' numbers up in the ledger, a chunk of
+// them per read of their reservation streams: a number another dossier
+// holds is a conflict, never a second dossier; one this file's earlier run
 // created is not.
 func (im Importer) lookUp(ctx context.Context, st *state, rep *importfile.Report, workers int) error {
-	found := make([]string, len(st.lookups)) // "" or the problem's code
+	const chunk = 1000
+	held := make([]map[string]domain.DossierID, (len(st.lookups)+chunk-1)/chunk)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * workers)
-	for i, l := range st.lookups {
+	g.SetLimit(workers)
+	for c := range held {
 		g.Go(func() error {
-			holder, err := im.Dossiers.DossierOfPersonalID(gctx, l.pid)
-			switch {
-			case errors.Is(err, domain.ErrNotFound):
-			case err != nil:
-				return err
-			case holder != l.id:
-				found[i] = app.RulePersonalIDTaken
+			ls := st.lookups[c*chunk : min((c+1)*chunk, len(st.lookups))]
+			numbers := make([]string, len(ls))
+			for i, l := range ls {
+				numbers[i] = l.pid
 			}
-			return nil
+			var err error
+			held[c], err = im.Dossiers.DossiersOfPersonalIDs(gctx, numbers)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("imports: looking the personal ID numbers up: %w", err)
 	}
 	for i, l := range st.lookups {
-		if found[i] == "" {
+		holder, ok := held[i/chunk][l.pid]
+		if !ok || holder == l.id {
 			continue
 		}
 		rep.Problems = append(rep.Problems, importfile.Problem{Sheet: "identity", Row: l.row, Column: importfile.ColPersonalID, Cell: l.cell,
-			Code: found[i], Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
+			Code: app.RulePersonalIDTaken, Reason: "số định danh đã thuộc một hồ sơ khác trong sổ: không lập hồ sơ thứ hai"})
 		st.bad("identity", l.row)
 		st.skipPID[l.pid] = true
 		st.total--
@@ -429,22 +436,53 @@ func (w *writer) run(ctx context.Context, src importfile.Source) error {
 	return nil
 }
 
-// pool runs feed's jobs on the workers.
+// pool runs feed's jobs on the workers. The first pass's jobs (new
+// people) go in batches of BatchSize, one bulk write each (doBatch); the
+// second pass's one by one.
 func (w *writer) pool(ctx context.Context, sheet string, feed func(context.Context, chan<- job) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job, 2*w.o.Workers)
+	size := 1
+	if sheet == "identity" {
+		size = w.o.BatchSize
+	}
+	batches := make(chan []job, w.o.Workers)
 	for range w.o.Workers {
 		g.Go(func() error {
-			for j := range jobs {
-				if err := w.do(gctx, j); err != nil {
+			for b := range batches {
+				if err := w.doBatch(gctx, b); err != nil {
 					return err
 				}
-				w.rows.Add(int64(j.rows))
+				for _, j := range b {
+					w.rows.Add(int64(j.rows))
+				}
 				w.progress(sheet)
 			}
 			return nil
 		})
 	}
+	g.Go(func() error {
+		defer close(batches)
+		var b []job
+		for j := range jobs {
+			if b = append(b, j); len(b) == size {
+				select {
+				case batches <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				b = nil
+			}
+		}
+		if len(b) > 0 {
+			select {
+			case batches <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
 	g.Go(func() error {
 		defer close(jobs)
 		return feed(gctx, jobs)
@@ -589,6 +627,60 @@ func (w *writer) feed(ctx context.Context, src importfile.Source, sheet importfi
 		return err
 	}
 	return send(ctx, jobs, cur)
+}
+
+// doBatch writes a batch of jobs: the new people among them in one bulk
+// write (app.Dossiers.CreateMany: their dossiers, rows and number claims
+// together), then, one by one, the jobs that are not new people and the
+// people it left out (a dossier an earlier run created, a number with a
+// reservation already), whose single path finds what exists.
+func (w *writer) doBatch(ctx context.Context, b []job) error {
+	var (
+		news   []app.NewDossier
+		counts []int
+		of     []int // news[k] is b[of[k]]
+	)
+	slow := make([]bool, len(b))
+	for i, j := range b {
+		p := j.person
+		if p == nil {
+			slow[i] = true
+			continue
+		}
+		k := len(news)
+		counts = append(counts, 0)
+		of = append(of, i)
+		news = append(news, app.NewDossier{Command: p.create, Meta: p.meta, Then: func(h []domain.Recorded) ([]eventstore.EventData, error) {
+			data, err := w.decide(h, j.steps)
+			counts[k] = len(data)
+			return data, err
+		}})
+	}
+	if len(news) > 0 {
+		left, err := w.im.Dossiers.CreateMany(ctx, news)
+		if err != nil {
+			return fmt.Errorf("imports: creating %d dossiers from identity row %d on: %w", len(news), b[of[0]].person.row, err)
+		}
+		wasLeft := make([]bool, len(news))
+		for _, k := range left {
+			wasLeft[k] = true
+			slow[of[k]] = true
+		}
+		for k := range news {
+			if !wasLeft[k] {
+				w.created.Add(1)
+				w.evs.Add(int64(1 + counts[k]))
+			}
+		}
+	}
+	for i, j := range b {
+		if slow[i] {
+			if err := w.do(ctx, j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (w *writer) do(ctx context.Context, j job) error {

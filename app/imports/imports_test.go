@@ -384,3 +384,81 @@ func TestRowRefusedBesideItsPerson(t *testing.T) {
 		t.Errorf("dossier: %v", err)
 	}
 }
+
+// TestEvaluationsRewardsDiscipline: the sheets beyond the list
+// (the annual evaluation, rewards, discipline; items 34–35 of the
+// curriculum vitae) become rows of their tables, each effective on its
+// own date: an evaluation on 31 December of its year, a reward on its
+// decision's date (the year's end without one), a discipline from its
+// start; bad cells are reported at their columns.
+func TestEvaluationsRewardsDiscipline(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	s := sheets{}
+	pid := s.person(11)
+	s["evaluations"] = []map[string]string{
+		{"personal_id_number": pid, "year": "2024", "rating": "Hoàn thành tốt nhiệm vụ", "emulation_title": "Lao động tiên tiến"},
+		{"personal_id_number": pid, "year": "2025", "rating": "hoàn thành xuất sắc nhiệm vụ"},
+	}
+	s["rewards"] = []map[string]string{
+		{"personal_id_number": pid, "year": "2024", "form": "Giấy khen", "decision_number": "77/QĐ-SNV", "decision_date": "20/12/2024", "decision_issuer": "Sở Nội vụ tỉnh Phú Thọ"},
+		{"personal_id_number": pid, "year": "2023", "form": "Bằng khen"},
+	}
+	s["discipline"] = []map[string]string{
+		{"personal_id_number": pid, "kind": "Chính quyền", "from": "05/03/2022", "to": "04/03/2023", "form": "Khiển trách", "act": "Đi muộn nhiều lần"},
+	}
+	src := s.write(t)
+	res, err := f.im.Run(ctx, src, f.options())
+	if err != nil || !res.Written || res.Created != 1 || len(res.Report.Problems) > 0 {
+		t.Fatalf("Run: %+v, %v", res, err)
+	}
+	evs, err := f.ledger.Store.ReadStream(ctx, imports.DossierID(src.SHA256(), pid).StreamID(), eventstore.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	effective := map[string]string{} // imported_from's sheet and row → effective date
+	for _, e := range evs {
+		if i := strings.Index(e.Meta.ImportedFrom, "trang "); i >= 0 {
+			effective[e.Meta.ImportedFrom[i:]] = e.Meta.EffectiveDate
+		}
+	}
+	for at, want := range map[string]string{
+		"trang evaluations, dòng 2": "2024-12-31", "trang evaluations, dòng 3": "2025-12-31",
+		"trang rewards, dòng 2": "2024-12-20", "trang rewards, dòng 3": "2023-12-31",
+		"trang discipline, dòng 2": "2022-03-05",
+	} {
+		if effective[at] != want {
+			t.Errorf("%s: effective %q, want %q", at, effective[at], want)
+		}
+	}
+	d, err := f.im.Dossiers.Get(ctx, imports.DossierID(src.SHA256(), pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := d.Document()
+	if len(doc.Evaluations) != 2 || doc.Evaluations[1].Rating != dossier.RatingExcellent || len(doc.Rewards) != 2 ||
+		doc.Rewards[0].DecidingBody != "Sở Nội vụ tỉnh Phú Thọ" || len(doc.Discipline) != 1 || doc.Discipline[0].Kind != dossier.DisciplineAdministrative {
+		t.Errorf("document: evaluations %+v, rewards %+v, discipline %+v", doc.Evaluations, doc.Rewards, doc.Discipline)
+	}
+
+	bad := sheets{}
+	pid = bad.person(12)
+	bad["evaluations"] = []map[string]string{{"personal_id_number": pid, "year": "2024", "rating": "Giỏi"}}
+	bad["rewards"] = []map[string]string{{"personal_id_number": pid, "year": "hai nghìn", "form": "Giấy khen"}}
+	bad["discipline"] = []map[string]string{{"personal_id_number": pid, "kind": "Đảng", "form": "Cảnh cáo"}}
+	rep, err := f.im.Check(ctx, bad.write(t), f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type at struct{ sheet, column, code string }
+	var got []at
+	for _, p := range rep.Problems {
+		got = append(got, at{p.Sheet, p.Column, p.Code})
+	}
+	for _, w := range []at{{"evaluations", "rating", "enum"}, {"rewards", "year", "format"}, {"discipline", "from", "required"}} {
+		if !slices.Contains(got, w) {
+			t.Errorf("problem %+v not reported; got %+v", w, got)
+		}
+	}
+}

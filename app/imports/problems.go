@@ -46,10 +46,13 @@ func reason(rule, detail string) string {
 
 // aliases maps the domain's field names onto columns where the two differ.
 var aliases = map[string]map[string]string{
-	"identity": {"effective_on": "salary_effective_on", "current": "position"},
-	"career":   {"effective_date": "from", "imported_from": "from"},
-	"training": {"effective_date": "to", "imported_from": "to", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer"},
-	"salary":   {"effective_date": "from", "imported_from": "from", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer"},
+	"identity":    {"effective_on": "salary_effective_on", "current": "position"},
+	"career":      {"effective_date": "from", "imported_from": "from"},
+	"training":    {"effective_date": "to", "imported_from": "to", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer"},
+	"salary":      {"effective_date": "from", "imported_from": "from", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer"},
+	"evaluations": {"effective_date": "year", "imported_from": "year"},
+	"rewards":     {"effective_date": "decision_date", "imported_from": "decision_date", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer", "deciding_body": "decision_issuer"},
+	"discipline":  {"effective_date": "from", "imported_from": "from", "number": "decision_number", "date": "decision_date", "issuer": "decision_issuer", "deciding_body": "decision_issuer"},
 }
 
 // column finds the column a domain problem's path ("row/work_history/from",

@@ -127,6 +127,19 @@ func (f *file) parsePerson(c *cells) person {
 	return p
 }
 
+// yearEnd is 31 December of year y, or today for this year's fact
+// imported before its end; the zero date for a year out of range (the
+// domain reports the year).
+func (f *file) yearEnd(y int) domain.Date {
+	if y < 1 || y > 9999 {
+		return domain.Date{}
+	}
+	if d := domain.MustDate(y, 12, 31); !d.After(f.now) || y != f.now.Year() {
+		return d
+	}
+	return f.now
+}
+
 // parseStep reads a row of a history sheet.
 func (f *file) parseStep(c *cells) step {
 	key, row := c.sheet.Key, c.rec.Row
@@ -182,6 +195,32 @@ func (f *file) parseStep(c *cells) step {
 			bg.PartyAdmittedOn, bg.PartyConfirmedOn = admitted, confirmed
 			return d.UpdateSection(dossier.Patch{Background: &bg, PartyUnions: &pu}, s.meta, cat)
 		}
+	case "evaluations":
+		// An evaluation is of the year that ends with it (Decree 90/2020
+		// evaluates in December).
+		r := dossier.EvaluationRow{ID: rowID, Year: c.integer("year"), EmulationTitle: c.get("emulation_title")}
+		if i := c.choice("rating", importfile.Ratings); i >= 0 {
+			r.Rating = []dossier.Rating{dossier.RatingExcellent, dossier.RatingGood, dossier.RatingCompleted, dossier.RatingNotCompleted}[i]
+		}
+		addRow(f.yearEnd(r.Year), domain.SourceDocument{}, dossier.Row{Table: dossier.TableEvaluations, Evaluation: &r})
+	case "rewards":
+		src := c.document("decision")
+		r := dossier.RewardRow{ID: rowID, Year: c.integer("year"), Form: c.get("form"), Title: c.get("title"), DecidingBody: src.Issuer}
+		eff := src.Date
+		if eff.IsZero() {
+			eff = f.yearEnd(r.Year)
+		}
+		addRow(eff, src, dossier.Row{Table: dossier.TableRewards, Reward: &r})
+	case "discipline":
+		src := c.document("decision")
+		r := dossier.DisciplineRow{ID: rowID, From: c.date("from"), To: c.date("to"), Form: c.get("form"), Act: c.get("act"), DecidingBody: src.Issuer}
+		switch c.choice("kind", importfile.Disciplines) {
+		case 0:
+			r.Kind = dossier.DisciplineParty
+		case 1:
+			r.Kind = dossier.DisciplineAdministrative
+		}
+		addRow(r.From, src, dossier.Row{Table: dossier.TableDiscipline, Discipline: &r})
 	case "attachments":
 		a := dossier.Attachment{Title: c.get("title"), Document: domain.SourceDocument{
 			Kind: c.get("kind"), Number: c.get("number"), Date: c.date("date"), Issuer: c.get("issuer"), SHA256: c.get("sha256"),

@@ -31,7 +31,7 @@ import (
 var importOperator = domain.AccountID(uuid.MustParse("00000000-0000-7000-8000-0000000d05e1"))
 
 const importUsage = `usage: hoso import template > mau.xlsx
-       hoso import FILE --org ORG_ID --decision "số/ký hiệu, dd/mm/yyyy, cơ quan" [--dry-run] [--skip-invalid] [--report PREFIX] [--workers N]
+       hoso import FILE --org ORG_ID --decision "số/ký hiệu, dd/mm/yyyy, cơ quan" [--dry-run] [--skip-invalid] [--report PREFIX] [--workers N] [--batch N]
        hoso import sample --people N [--seed S] [--offset K] --out FILE.xlsx|DIR   (a realistic file from the demo generator)
 FILE is a workbook (.xlsx), a zip of CSV files, or a folder of CSV files (UTF-8, one per sheet).`
 
@@ -96,7 +96,8 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 	dry := fs.Bool("dry-run", false, "check every row and write nothing")
 	skip := fs.Bool("skip-invalid", false, "write the valid rows even when some are invalid")
 	report := fs.String("report", "", "where the error report goes: PREFIX.xlsx and PREFIX.json (default: beside FILE)")
-	workers := fs.Int("workers", 8, "dossiers written at once")
+	workers := fs.Int("workers", 8, "writes run at once")
+	batch := fs.Int("batch", 250, "new people created per write (1: person by person)")
 	fs.Usage = func() { fmt.Fprintln(env.Stderr, importUsage); fs.PrintDefaults() }
 	// FILE may come before or after the flags.
 	var file string
@@ -127,6 +128,9 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 	if *workers < 1 || *workers > 64 {
 		problems = append(problems, "--workers must be between 1 and 64")
 	}
+	if *batch < 1 || *batch > 5000 {
+		problems = append(problems, "--batch must be between 1 and 5000")
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(env.Stderr, "hoso import:", p)
@@ -156,7 +160,7 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 	bar := newProgressBar(env)
 	who := env.Getenv("USER")
 	res, err := im.Run(ctx, src, imports.Options{
-		Org: orgID, Decision: dec, DryRun: *dry, SkipInvalid: *skip, KeepValues: true, Workers: *workers,
+		Org: orgID, Decision: dec, DryRun: *dry, SkipInvalid: *skip, KeepValues: true, Workers: *workers, BatchSize: *batch,
 		Actor:    domain.Actor{Account: importOperator, Name: "hoso import (run by " + who + ")", ActingOrg: orgID},
 		Progress: bar.update,
 	})

@@ -262,7 +262,9 @@ func TestImportResumesAfterKill(t *testing.T) {
 	if code, _, stderr := runImportCmd(t, url, "import", "sample", "--people", "400", "--out", file); code != 0 {
 		t.Fatal(stderr)
 	}
-	child := exec.Command(os.Args[0], "import", file, "--org", orgID, "--decision", importDecision, "--workers", "4")
+	// Small batches, so the kill falls between bulk writes (each one
+	// transaction: all of its people or none).
+	child := exec.Command(os.Args[0], "import", file, "--org", orgID, "--decision", importDecision, "--workers", "4", "--batch", "20")
 	child.Env = append(os.Environ(), childEnv+"=1", "HOSO_DATABASE_URL="+url, "HOSO_PERSONAL_ID_KEY="+importKey, "HOSO_KEK="+testKEK)
 	var childOut bytes.Buffer
 	child.Stdout, child.Stderr = &childOut, &childOut

@@ -36,6 +36,8 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"InvalidInput", testInvalid},
 		{"SubscribeConcurrentWriters", testSubscribeConcurrent},
 		{"SubscribeEnds", testSubscribeEnds},
+		{"AppendNewStreams", testAppendNewStreams},
+		{"ReadStreams", testReadStreams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

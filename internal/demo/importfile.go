@@ -32,7 +32,9 @@ type ImportConfig struct {
 // values in Sheet.Columns order, sheets interleaved person by person. About
 // twenty events per person: creation, first sections, three to five
 // career periods, a salary step every two or three years, one or two
-// trainings, three or four relatives, a scan, and party data for some.
+// trainings, three or four relatives, the last two years' evaluations, a
+// reward for some, a discipline for a few, a scan, and party data for
+// some.
 func ImportRows(cfg ImportConfig, fn func(sheet string, values []string) error) error {
 	g := newGen(Config{Seed: cfg.Seed, Dossiers: 1})
 	for i := range cfg.People {
@@ -165,6 +167,37 @@ func importPerson(g *gen, cfg ImportConfig, i int, fn func(string, []string) err
 			}
 		}
 	}
+	// The last two years' evaluations, a certificate of merit for some,
+	// a reprimand for a few.
+	for y := asOf.Year() - 2; y < asOf.Year(); y++ {
+		if recruit.Year() >= y {
+			continue
+		}
+		row := map[string]string{importfile.ColPersonalID: p.personalID, "year": strconv.Itoa(y), "rating": importfile.Ratings[weightedRating(r)]}
+		if row["rating"] == importfile.Ratings[0] {
+			row["emulation_title"] = "Chiến sĩ thi đua cơ sở"
+		} else if row["rating"] == importfile.Ratings[1] {
+			row["emulation_title"] = "Lao động tiên tiến"
+		}
+		if err := vals("evaluations", row); err != nil {
+			return err
+		}
+		if r.IntN(3) == 0 {
+			if err := vals("rewards", map[string]string{importfile.ColPersonalID: p.personalID, "year": strconv.Itoa(y), "form": "Giấy khen",
+				"title":           "Đã có thành tích xuất sắc trong thực hiện nhiệm vụ năm " + strconv.Itoa(y),
+				"decision_number": fmt.Sprintf("%d/QĐ-UBND", 1+r.IntN(2400)), "decision_date": dmy(domain.MustDate(y, 12, 20)), "decision_issuer": "Ủy ban nhân dân tỉnh Phú Thọ"}); err != nil {
+				return err
+			}
+		}
+	}
+	if r.IntN(50) == 0 && recruit.Year() < asOf.Year()-1 {
+		on := domain.MustDate(asOf.Year()-1, 3, 1+r.IntN(28))
+		if err := vals("discipline", map[string]string{importfile.ColPersonalID: p.personalID, "kind": importfile.Disciplines[1], "from": dmy(on),
+			"to": dmy(on.AddDays(365)), "form": "Khiển trách", "act": "Vi phạm quy định về thời gian làm việc",
+			"decision_number": fmt.Sprintf("%d/QĐ-UBND", 1+r.IntN(2400)), "decision_date": dmy(on), "decision_issuer": "Ủy ban nhân dân tỉnh Phú Thọ"}); err != nil {
+			return err
+		}
+	}
 	sum := fmt.Sprintf("%064x", uint64(cfg.Seed)<<32|uint64(i+cfg.Offset))
 	return vals("attachments", map[string]string{importfile.ColPersonalID: p.personalID, "kind": "decision",
 		"number": fmt.Sprintf("%d/QĐ-UBND", 1+r.IntN(2400)), "date": dmy(recruit), "issuer": "Ủy ban nhân dân tỉnh Phú Thọ",
@@ -249,4 +282,18 @@ func WriteImportCSV(dir string, cfg ImportConfig) error {
 		}
 	}
 	return nil
+}
+
+// weightedRating picks an evaluation level as HR departments report them:
+// most "good", some "excellent", a few "completed", rarely "not completed".
+func weightedRating(r *rand.Rand) int {
+	switch n := r.IntN(100); {
+	case n < 15:
+		return 0
+	case n < 85:
+		return 1
+	case n < 98:
+		return 2
+	}
+	return 3
 }

@@ -46,6 +46,12 @@ var (
 	Classes     = []string{"can_bo", "cong_chuc", "vien_chuc", "nguoi_lao_dong"}
 	FamilySides = []string{"Bản thân", "Bên vợ/chồng"}
 	Trainings   = []string{"professional_degree", "political_theory", "state_management", "defence_security", "it", "language", "other"}
+	// Ratings are the four levels of the annual evaluation (Decree
+	// 90/2020), in the domain's order: excellent, good, completed, not
+	// completed.
+	Ratings = []string{"Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"}
+	// Disciplines are party and administrative discipline.
+	Disciplines = []string{"Đảng", "Chính quyền"}
 )
 
 // Sheets are the sheets of the import workbook, in the order they are
@@ -122,6 +128,32 @@ var Sheets = []Sheet{
 		{Key: "party_card_number", Header: "Số thẻ đảng viên"},
 		{Key: "trade_union_joined_on", Header: "Ngày vào Công đoàn", Format: FormatDate},
 		{Key: "youth_union_joined_on", Header: "Ngày vào Đoàn TNCS Hồ Chí Minh", Format: FormatDate},
+	}},
+	{Key: "evaluations", Name: "Đánh giá, xếp loại", About: "mỗi dòng một năm đánh giá, xếp loại chất lượng (mục 35), hiệu lực ngày 31/12 của năm", Columns: []Column{
+		pid,
+		{Key: "year", Header: "Năm", Required: true, Format: "yyyy"},
+		{Key: "rating", Header: "Xếp loại", Choices: Ratings, Required: true},
+		{Key: "emulation_title", Header: "Danh hiệu thi đua"},
+	}},
+	{Key: "rewards", Name: "Khen thưởng", About: "mỗi dòng một hình thức khen thưởng (mục 34), hiệu lực ngày quyết định (31/12 của năm khi không ghi)", Columns: []Column{
+		pid,
+		{Key: "year", Header: "Năm", Required: true, Format: "yyyy"},
+		{Key: "form", Header: "Hình thức khen thưởng", Required: true},
+		{Key: "title", Header: "Nội dung, thành tích"},
+		{Key: "decision_number", Header: "Số quyết định"},
+		{Key: "decision_date", Header: "Ngày quyết định", Format: FormatDate},
+		{Key: "decision_issuer", Header: "Cấp quyết định"},
+	}},
+	{Key: "discipline", Name: "Kỷ luật", About: "mỗi dòng một hình thức kỷ luật (mục 34), hiệu lực từ ngày bắt đầu", Columns: []Column{
+		pid,
+		{Key: "kind", Header: "Loại kỷ luật", Choices: Disciplines, Required: true},
+		{Key: "from", Header: "Từ ngày", Required: true, Format: FormatDate},
+		{Key: "to", Header: "Đến ngày", Format: FormatDate},
+		{Key: "form", Header: "Hình thức kỷ luật", Required: true},
+		{Key: "act", Header: "Hành vi vi phạm"},
+		{Key: "decision_number", Header: "Số quyết định"},
+		{Key: "decision_date", Header: "Ngày quyết định", Format: FormatDate},
+		{Key: "decision_issuer", Header: "Cấp quyết định"},
 	}},
 	{Key: "attachments", Name: "Tài liệu đính kèm", About: "mỗi dòng một văn bản đã số hóa (bản chụp trong kho lưu trữ, theo SHA-256)", Columns: []Column{
 		pid,

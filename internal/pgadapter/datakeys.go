@@ -116,3 +116,37 @@ func (s *DataKeys) OnePerKEK(ctx context.Context) ([]seal.Wrapped, error) {
 		return w, err
 	})
 }
+
+var _ seal.BatchKeyStore = (*DataKeys)(nil)
+
+// createMany inserts the keys of scopes that have none and returns those
+// it inserted beside those stored before. A key another transaction
+// inserted meanwhile is in neither (the statement's snapshot predates it);
+// the keyring asks for those one by one.
+const createMany = `WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) AS t(scope, kek_id, wrapped)
+), ins AS (
+    INSERT INTO data_keys (scope, kek_id, wrapped) SELECT scope, kek_id, wrapped FROM input
+    ON CONFLICT (scope) DO NOTHING
+    RETURNING scope, kek_id, wrapped
+)
+SELECT scope, kek_id, wrapped FROM ins
+UNION ALL
+SELECT d.scope, d.kek_id, d.wrapped FROM data_keys d JOIN input USING (scope)`
+
+// CreateMany implements seal.BatchKeyStore in one statement.
+func (s *DataKeys) CreateMany(ctx context.Context, ws []seal.Wrapped) ([]seal.Wrapped, error) {
+	scopes, keks, wrapped := make([]string, len(ws)), make([]string, len(ws)), make([][]byte, len(ws))
+	for i, w := range ws {
+		scopes[i], keks[i], wrapped[i] = w.Scope, w.KEKID, w.Wrapped
+	}
+	rows, err := s.pool.Query(ctx, createMany, scopes, keks, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (seal.Wrapped, error) {
+		var w seal.Wrapped
+		err := r.Scan(&w.Scope, &w.KEKID, &w.Wrapped)
+		return w, err
+	})
+}

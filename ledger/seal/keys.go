@@ -257,3 +257,74 @@ func (r *Keyring) Open(ctx context.Context, scope, purpose string, blob []byte) 
 func boxAAD(scope, purpose string) []byte {
 	return []byte("hoso/seal/box/v1\x00" + scope + "\x00" + purpose)
 }
+
+// BatchKeyStore is a KeyStore that stores many keys in one round trip: a
+// bulk import creates thousands of dossiers, and a round trip or three per
+// data key would be most of its time.
+type BatchKeyStore interface {
+	KeyStore
+	// CreateMany stores each of ws whose scope has no key yet and returns
+	// the key stored for each scope of ws (its own, or the one stored
+	// before), in any order; a scope it cannot tell about (a concurrent
+	// writer's key not yet visible) it may leave out.
+	CreateMany(ctx context.Context, ws []Wrapped) ([]Wrapped, error)
+}
+
+// Warm makes sure every scope has a data key and holds them unwrapped in
+// memory, creating the missing ones: with a BatchKeyStore, one round trip
+// for all the scopes instead of one to three per scope in Key. Scopes
+// already in memory cost nothing.
+func (r *Keyring) Warm(ctx context.Context, scopes []string) error {
+	var missing []string
+	for _, s := range scopes {
+		if !r.cache.Contains(s) {
+			missing = append(missing, s)
+		}
+	}
+	bs, ok := r.store.(BatchKeyStore)
+	if !ok || len(missing) < 2 {
+		for _, s := range missing {
+			if _, err := r.Key(ctx, s, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ws := make([]Wrapped, len(missing))
+	for i, s := range missing {
+		raw := make([]byte, DataKeySize)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		kid, wrapped, err := r.wrap.Wrap(ctx, s, raw)
+		clear(raw)
+		if err != nil {
+			return fmt.Errorf("%w: wrapping the data key of %s: %w", ErrKey, s, err)
+		}
+		ws[i] = Wrapped{Scope: s, KEKID: kid, Wrapped: wrapped}
+	}
+	stored, err := bs.CreateMany(ctx, ws)
+	if err != nil {
+		return err
+	}
+	for _, w := range stored {
+		raw, err := r.wrap.Unwrap(ctx, w.Scope, w.KEKID, w.Wrapped)
+		if err != nil {
+			return fmt.Errorf("unwrapping the data key of %s (KEK %s): %w", w.Scope, w.KEKID, err)
+		}
+		k, err := newDataKey(raw)
+		if err != nil {
+			return err
+		}
+		r.cache.Add(w.Scope, k)
+	}
+	// What the batch could not tell about, one by one.
+	for _, s := range missing {
+		if !r.cache.Contains(s) {
+			if _, err := r.Key(ctx, s, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

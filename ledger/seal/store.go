@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 
@@ -71,8 +72,62 @@ func eventAAD(stream, id, eventType string) []byte {
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	out, err := s.seal(ctx, stream, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return s.inner.Append(ctx, stream, expected, out...)
+}
+
+var _ eventstore.BulkAppender = (*Store)(nil)
+
+// AppendNewStreams implements eventstore.BulkAppender: every stream sealed
+// as Append seals it, then written by the store beneath in one request
+// (eventstore.AppendNewStreams: its own bulk path, or its fallback). The
+// data keys of new dossiers are created first; a refused batch leaves them
+// stored, unused until the dossier is created.
+func (s *Store) AppendNewStreams(ctx context.Context, streams []eventstore.NewStream) ([]eventstore.AppendResult, error) {
+	var scopes []string
+	for _, ns := range streams {
+		if strings.HasPrefix(ns.Stream, s.prefix) && slices.ContainsFunc(ns.Events, func(e eventstore.EventData) bool { return s.trie(e.Type) != nil }) {
+			scopes = append(scopes, ns.Stream)
+		}
+	}
+	if err := s.keys.Warm(ctx, scopes); err != nil {
+		return nil, err
+	}
+	out := make([]eventstore.NewStream, len(streams))
+	for i, ns := range streams {
+		evs, err := s.seal(ctx, ns.Stream, ns.Events)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = eventstore.NewStream{Stream: ns.Stream, Events: evs}
+	}
+	return eventstore.AppendNewStreams(ctx, s.inner, out)
+}
+
+var _ eventstore.StreamsReader = (*Store)(nil)
+
+// ReadStreams implements eventstore.StreamsReader, opening what it reads.
+func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.Event, error) {
+	m, err := eventstore.ReadStreams(ctx, s.inner, streams)
+	if err != nil {
+		return nil, err
+	}
+	for st, evs := range m {
+		if m[st], err = s.openAll(ctx, evs, nil); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// seal returns events with their sensitive members sealed under stream's
+// data key (events itself when nothing is sealed).
+func (s *Store) seal(ctx context.Context, stream string, events []eventstore.EventData) ([]eventstore.EventData, error) {
 	if !strings.HasPrefix(stream, s.prefix) {
-		return s.inner.Append(ctx, stream, expected, events...)
+		return events, nil
 	}
 	var out []eventstore.EventData
 	for i, e := range events {
@@ -82,11 +137,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 		k, err := s.keys.Key(ctx, stream, true)
 		if err != nil {
-			return eventstore.AppendResult{}, err
+			return nil, err
 		}
 		data, sealed, err := sealMembers(k, eventAAD(stream, e.ID.String(), e.Type), e.Data, t)
 		if err != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("sealing %s: %w", e.Type, err)
+			return nil, fmt.Errorf("sealing %s: %w", e.Type, err)
 		}
 		if !sealed {
 			continue
@@ -97,9 +152,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		out[i].Data = data
 	}
 	if out == nil {
-		out = events
+		return events, nil
 	}
-	return s.inner.Append(ctx, stream, expected, out...)
+	return out, nil
 }
 
 // Open returns ev with its sealed members put back (ev itself when it has
