@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hpke"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
@@ -12,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +33,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/domain/dossier"
 	syncev "github.com/hoso-ledger/hoso/domain/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/internal/certtest"
@@ -230,6 +236,51 @@ func TestMonthlyCycleScenario(t *testing.T) {
 		if e.Stream == d2.StreamID() && e.Version == 2 {
 			t.Errorf("the write after the head signed travelled in the package")
 		}
+	}
+	// The receiver reads the sensitive data elements: the dossiers' data
+	// keys travel wrapped to its key. Another receiver's key opens nothing
+	// and is refused cleanly.
+	opened, err := nationalsync.OpenEvents(pkg, w.dataKey)
+	if err != nil {
+		t.Fatalf("opening the package with the receiver's key: %v", err)
+	}
+	pid := ""
+	for _, o := range opened {
+		if o.Stream == d1.StreamID() && o.Type == dossier.TypeCreated {
+			var c struct {
+				PersonalID string `json:"personal_id_number"`
+			}
+			_ = json.Unmarshal(o.Data, &c)
+			pid = c.PersonalID
+		}
+	}
+	if pid != "079085000001" || len(pkg.DataKeys) != 2 {
+		t.Errorf("the receiver read the personal ID %q from %d released keys; want 079085000001 from 2", pid, len(pkg.DataKeys))
+	}
+	for _, e := range pkg.Unit.Events {
+		if bytes.Contains(e.Data, []byte("079085000001")) {
+			t.Errorf("%s@%d carries the personal ID in clear", e.Stream, e.Version)
+		}
+	}
+	wrongKey, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, _ := hpke.NewDHKEMPrivateKey(wrongKey)
+	if _, err := nationalsync.OpenEvents(pkg, wrong); !errors.Is(err, nationalsync.ErrKeyRelease) {
+		t.Errorf("another key opened the package: %v", err)
+	}
+	r := w.national.Receiver
+	other := &nationalsync.Receiver{Dir: t.TempDir(), SyncKey: r.SyncKey, CheckpointKey: r.CheckpointKey, Roots: r.Roots, Key: r.Key, Token: r.Token, DataKey: wrong}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/packages", bytes.NewReader(stored))
+	req.Header.Set("Authorization", "Bearer bí-mật-quốc-gia")
+	other.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "package_keys_invalid") {
+		t.Errorf("a receiver with another key: %d %s, want 422 package_keys_invalid", rec.Code, rec.Body)
+	}
+	if held, _ := other.Held(); len(held) != 0 {
+		t.Errorf("the receiver with another key stored %v", held)
 	}
 	if types := w.streamTypes(t, pa.ID); fmt.Sprint(types) != fmt.Sprint([]string{syncev.TypeQueued, syncev.TypeSent, syncev.TypeAcknowledged}) {
 		t.Errorf("A's package stream: %v", types)

@@ -3,6 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/hpke"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -99,6 +102,8 @@ type syncWorld struct {
 	// when the world was started with syncOptions.Revocation.
 	ocsp *certtest.OCSPResponder
 	tsa  *httptest.Server
+	// dataKey is the receiver's key-release key.
+	dataKey hpke.PrivateKey
 }
 
 // syncOptions vary startSyncWith's world.
@@ -142,8 +147,22 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The national side's key-release pair: the dossiers' data keys travel
+	// wrapped to it, and the receiver refuses a package whose keys it
+	// cannot open.
+	release, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseTo, err := hpke.NewDHKEMPublicKey(release.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.dataKey, err = hpke.NewDHKEMPrivateKey(release); err != nil {
+		t.Fatal(err)
+	}
 	w.national = &national{key: rkey, Receiver: &nationalsync.Receiver{Dir: filepath.Join(dir, "national"), SyncKey: w.syncKey.Verifier,
-		CheckpointKey: cpKey.Verifier, Roots: w.roots, Key: rkey.Signer, Token: "bí-mật-quốc-gia"}}
+		CheckpointKey: cpKey.Verifier, Roots: w.roots, Key: rkey.Signer, Token: "bí-mật-quốc-gia", DataKey: w.dataKey}}
 	w.national.srv = httptest.NewServer(w.national)
 	t.Cleanup(w.national.srv.Close)
 	url := natstest.URL(t)
@@ -154,7 +173,7 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 	sc := &service.SyncConfig{NATSURL: url, Topic: natstest.Topic(t, url), RelayName: "national_sync_test",
 		Sender: nationalsync.NewHTTPSender(w.national.srv.URL+"/packages", "bí-mật-quốc-gia", nil, timeout),
 		Key:    w.syncKey.Signer, Poll: 50 * time.Millisecond, Redelay: 300 * time.Millisecond, AckWait: time.Minute,
-		Retry: retry, Tries: 3,
+		Retry: retry, Tries: 3, ReleaseTo: releaseTo,
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.clock.Load())) }}
 	cfg := service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if o.Revocation {
