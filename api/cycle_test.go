@@ -116,7 +116,8 @@ func remoteKey(t *testing.T, root *certtest.CA, cn, responder string) (*ecdsa.Pr
 // reference receiver (`hoso receiver`'s code) behind HTTP.
 //
 //  1. HR writes; the unit head signs level 1 with the token; the Sở Nội
-//     vụ's director signs level 2 by prepare/complete; the package is
+//     vụ's director signs level 2 by prepare/complete; OCSP and the CA's
+//     CRL answer good for both, and their evidence is kept; the package is
 //     delivered, acknowledged with a verified receipt, and on time.
 //  2. Another unit's head, whose certificate the CA revoked, is refused
 //     (upload and prepare/complete alike), with nothing appended.
@@ -162,13 +163,18 @@ func TestMonthlyCycleScenario(t *testing.T) {
 		CertificateStatus struct {
 			Status   string `json:"status"`
 			Response []byte `json:"response_der"`
+			CRL      struct {
+				Status string `json:"status"`
+				DER    []byte `json:"crl_der"`
+			} `json:"crl"`
 		} `json:"certificate_status"`
 		Timestamp struct {
 			Authority string `json:"authority"`
 		} `json:"timestamp"`
 	}
 	if err := jsonUnmarshal(body, &unitApproval); err != nil || unitApproval.SignedVia != approval.SignedViaUpload ||
-		unitApproval.CertificateStatus.Status != "good" || unitApproval.Timestamp.Authority != w.tsa.URL {
+		unitApproval.CertificateStatus.Status != "good" || unitApproval.CertificateStatus.CRL.Status != "good" ||
+		len(unitApproval.CertificateStatus.CRL.DER) == 0 || unitApproval.Timestamp.Authority != w.tsa.URL {
 		t.Fatalf("the unit approval: %s (%v)", body, err)
 	}
 	if r, err := ocsp.ParseResponseForCert(unitApproval.CertificateStatus.Response, token.Cert, w.root.Cert); err != nil || r.Status != ocsp.Good {
@@ -178,9 +184,11 @@ func TestMonthlyCycleScenario(t *testing.T) {
 	setPosition(t, w.Env, hr, d2, `"1"`, "Phó phòng", "11/QĐ-SYT")
 
 	// The same month with a revoked certificate: unit B's head, by upload
-	// and by prepare/complete; nothing is appended.
+	// and by prepare/complete; the CA's responder and its CRL both say so;
+	// nothing is appended.
 	revokedKey, revokedCert := remoteKey(t, w.root, "Giám đốc Sở Tài chính", w.ocsp.URL)
 	w.ocsp.Set(revokedCert.SerialNumber, ocsp.Revoked)
+	w.crl.Revoke(revokedCert.SerialNumber)
 	headB := w.approverWith(t, "giamdoc.stc.c15", unitB, revokedCert)
 	clientB := tokensign.Client{BaseURL: w.URL, Token: headB}
 	mB := tokensign.Month{Org: unitB.String(), Month: month.String(), Level: "unit"}

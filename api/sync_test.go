@@ -102,6 +102,7 @@ type syncWorld struct {
 	// when the world was started with syncOptions.Revocation.
 	ocsp *certtest.OCSPResponder
 	tsa  *httptest.Server
+	crl  *certtest.CRLServer
 	// dataKey is the receiver's key-release key.
 	dataKey hpke.PrivateKey
 }
@@ -110,9 +111,9 @@ type syncWorld struct {
 type syncOptions struct {
 	// Timeout is the sender's HTTP timeout.
 	Timeout time.Duration
-	// Revocation starts the CA's OCSP responder and TSA and has the
-	// approvals ask the one (refusing without an answer) and stamp with
-	// the other.
+	// Revocation starts the CA's OCSP responder, CRL and TSA and has the
+	// approvals ask the first two (refusing without an answer) and stamp
+	// with the third.
 	Revocation bool
 	// Retry is the backoff between tries of one delivery (50 ms constant
 	// when nil).
@@ -177,8 +178,8 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.clock.Load())) }}
 	cfg := service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if o.Revocation {
-		w.ocsp, w.tsa = w.root.OCSPResponder(t), w.root.TSA(t)
-		cfg.OCSPURL, cfg.OCSPUnreachable, cfg.TSAURL = w.ocsp.URL, approvals.OCSPRefuse, w.tsa.URL
+		w.ocsp, w.tsa, w.crl = w.root.OCSPResponder(t), w.root.TSA(t), w.root.CRLServer(t)
+		cfg.OCSPURL, cfg.OCSPUnreachable, cfg.TSAURL, cfg.CRLURL = w.ocsp.URL, approvals.OCSPRefuse, w.tsa.URL, w.crl.URL
 	}
 	e := apitest.Start(t, apitest.Options{Config: cfg})
 	w.approvalServer = &approvalServer{Env: e, key: cpKey}
