@@ -205,13 +205,25 @@ type approvalView struct {
 }
 
 type certStatusView struct {
-	Method     string `json:"method"`
-	Responder  string `json:"responder,omitempty"`
+	Method     string   `json:"method"`
+	Responder  string   `json:"responder,omitempty"`
+	Status     string   `json:"status"`
+	ProducedAt string   `json:"produced_at,omitempty"`
+	CheckedAt  string   `json:"checked_at"`
+	Note       string   `json:"note,omitempty"`
+	Response   []byte   `json:"response_der,omitempty"` // base64 in JSON
+	CRL        *crlView `json:"crl,omitempty"`
+}
+
+type crlView struct {
+	URL        string `json:"url"`
 	Status     string `json:"status"`
-	ProducedAt string `json:"produced_at,omitempty"`
-	CheckedAt  string `json:"checked_at"`
-	Note       string `json:"note,omitempty"`
-	Response   []byte `json:"response_der,omitempty"` // base64 in JSON
+	SHA256     string `json:"sha256,omitempty"`
+	Number     string `json:"number,omitempty"`
+	ThisUpdate string `json:"this_update,omitempty"`
+	NextUpdate string `json:"next_update,omitempty"`
+	DER        []byte `json:"crl_der,omitempty"` // base64 in JSON
+	Detail     string `json:"detail,omitempty"`
 }
 
 type timestampView struct {
@@ -234,6 +246,12 @@ func approvalViewOf(s approval.Signed) approvalView {
 			CheckedAt: cs.CheckedAt.UTC().Format(time.RFC3339), Note: cs.Note, Response: cs.Response}
 		if !cs.ProducedAt.IsZero() {
 			v.CertificateStatus.ProducedAt = cs.ProducedAt.UTC().Format(time.RFC3339)
+		}
+		if c := cs.CRL; c != nil {
+			v.CertificateStatus.CRL = &crlView{URL: c.URL, Status: c.Status, SHA256: c.SHA256, Number: c.Number, DER: c.DER, Detail: c.Detail}
+			if !c.ThisUpdate.IsZero() {
+				v.CertificateStatus.CRL.ThisUpdate, v.CertificateStatus.CRL.NextUpdate = c.ThisUpdate.UTC().Format(time.RFC3339), c.NextUpdate.UTC().Format(time.RFC3339)
+			}
 		}
 	}
 	if ts := s.Timestamp; ts != nil {

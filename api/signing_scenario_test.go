@@ -2,13 +2,10 @@ package api_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -66,21 +63,10 @@ func TestSigningScenario(t *testing.T) {
 	hr := a.Session(a.Account("canbo.syt", "", account.KindOrg, account.RoleHROfficer, unit))
 	d1, d2 := a.Dossier(unit, "Nguyễn Văn An"), a.Dossier(unit, "Lê Thị Hoa")
 	a.Dossier(unitB, "Trần Văn Bình")
-	hrWrite := func(d domain.DossierID, etag, title, number string) {
-		t.Helper()
-		write(t, a.Env, http.MethodPatch, "/api/v1/dossiers/"+d.String(), hr, etag, map[string]any{
-			"patch": map[string]any{"position": map[string]any{"current": title}}, "source_document": decision(number),
-		}, http.StatusOK)
-	}
-	hrWrite(d1, `"1"`, "Chuyên viên", "10/QĐ-SYT")
-
+	setPosition(t, a.Env, hr, d1, `"1"`, "Chuyên viên", "10/QĐ-SYT")
 	approver := func(username string, over domain.OrgID, cert *x509.Certificate) string {
 		t.Helper()
-		id := a.Account(username, "", account.KindOrg, account.RoleApprover, over)
-		if _, err := a.Svc.Deps.Accounts.RegisterCertificate(ctx, id, 0, certtest.CertPEM(cert), a.Meta()); err != nil {
-			t.Fatal(err)
-		}
-		return a.Session(id)
+		return a.approverWith(t, username, over, cert)
 	}
 	from, until := now.AddDate(0, -1, 0), now.AddDate(1, 0, 0)
 
@@ -99,7 +85,7 @@ func TestSigningScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hrWrite(d2, `"1"`, "Phó phòng", "11/QĐ-SYT") // after the cut: not in this manifest
+	setPosition(t, a.Env, hr, d2, `"1"`, "Phó phòng", "11/QĐ-SYT") // after the cut: not in this manifest
 	der, err := tok.Sign(manifest, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -136,11 +122,7 @@ func TestSigningScenario(t *testing.T) {
 	}
 
 	// Level 2: the Sở Nội vụ's director through a remote signing service.
-	remoteKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	directorCert := root.IssueFor(t, "Giám đốc Sở Nội vụ", remoteKey.Public(), from, until, certtest.SigningUsage, responder.URL)
+	dirKey, directorCert := remoteKey(t, root, "Giám đốc Sở Nội vụ", responder.URL)
 	director := approver("giamdoc.snv", doh, directorCert)
 	dept := fmt.Sprintf("/approvals/%s/%s", doh, month)
 	if r := a.do(t, "GET", dept+"/manifest?level=department", director, "", nil); r.status != http.StatusOK {
@@ -175,24 +157,8 @@ func TestSigningScenario(t *testing.T) {
 	if after := a.EventCount(); after != before {
 		t.Fatalf("refused requests appended %d events", after-before)
 	}
-	prep, _ := json.Marshal(map[string]string{"certificate": certtest.CertPEM(directorCert)})
-	r := a.do(t, "POST", dept+"/signature/prepare?level=department", director, "application/json", prep)
-	var prepared struct {
-		PrepareID    string `json:"prepare_id"`
-		DigestBase64 string `json:"digest_base64"`
-	}
-	if err := jsonUnmarshal(r.body, &prepared); r.status != http.StatusOK || err != nil {
-		t.Fatalf("prepare: %d %s", r.status, r.body)
-	}
-	digest, _ := base64.StdEncoding.DecodeString(prepared.DigestBase64)
-	sig, err := remoteKey.Sign(rand.Reader, digest, crypto.SHA256) // the remote service, after the holder confirms
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, _ := json.Marshal(map[string]string{"prepare_id": prepared.PrepareID, "signature": base64.StdEncoding.EncodeToString(sig)})
-	r = a.do(t, "POST", dept+"/signature/complete?level=department", director, "application/json", done)
-	if r.status != http.StatusCreated {
-		t.Fatalf("complete: %d %s", r.status, r.body)
+	if r := a.signRemotely(t, doh, month, "?level=department", director, directorCert, dirKey); r.status != http.StatusCreated {
+		t.Fatalf("prepare/complete: %d %s", r.status, r.body)
 	}
 	dh, err := a.Svc.Approvals.Approval(ctx, doh, month, approval.LevelDepartment)
 	if err != nil {

@@ -3,6 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/hpke"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -22,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/auditbundle"
 	"github.com/hoso-ledger/hoso/app/nationalsync"
 	"github.com/hoso-ledger/hoso/domain"
@@ -94,6 +98,26 @@ type syncWorld struct {
 	root     *certtest.CA
 	doh      domain.OrgID
 	clock    atomic.Int64 // offset of the sync events' clock, nanoseconds
+	// ocsp and tsa are the CA's responder and time-stamping authority,
+	// when the world was started with syncOptions.Revocation.
+	ocsp *certtest.OCSPResponder
+	tsa  *httptest.Server
+	crl  *certtest.CRLServer
+	// dataKey is the receiver's key-release key.
+	dataKey hpke.PrivateKey
+}
+
+// syncOptions vary startSyncWith's world.
+type syncOptions struct {
+	// Timeout is the sender's HTTP timeout.
+	Timeout time.Duration
+	// Revocation starts the CA's OCSP responder, CRL and TSA and has the
+	// approvals ask the first two (refusing without an answer) and stamp
+	// with the third.
+	Revocation bool
+	// Retry is the backoff between tries of one delivery (50 ms constant
+	// when nil).
+	Retry func() backoff.BackOff
 }
 
 // startSync runs the whole service with the delivery on: NATS JetStream
@@ -101,7 +125,14 @@ type syncWorld struct {
 // own, and the reference receiver; HTTP to it times out after timeout.
 func startSync(t testing.TB, timeout time.Duration) *syncWorld {
 	t.Helper()
+	return startSyncWith(t, syncOptions{Timeout: timeout})
+}
+
+// startSyncWith is startSync with the options o.
+func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
+	t.Helper()
 	dir := t.TempDir()
+	timeout := o.Timeout
 	w := &syncWorld{root: certtest.NewCA(t, "Hoso Sync Root "+t.Name())}
 	w.roots = x509.NewCertPool()
 	w.roots.AddCert(w.root.Cert)
@@ -117,17 +148,40 @@ func startSync(t testing.TB, timeout time.Duration) *syncWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The national side's key-release pair: the dossiers' data keys travel
+	// wrapped to it, and the receiver refuses a package whose keys it
+	// cannot open.
+	release, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseTo, err := hpke.NewDHKEMPublicKey(release.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.dataKey, err = hpke.NewDHKEMPrivateKey(release); err != nil {
+		t.Fatal(err)
+	}
 	w.national = &national{key: rkey, Receiver: &nationalsync.Receiver{Dir: filepath.Join(dir, "national"), SyncKey: w.syncKey.Verifier,
-		CheckpointKey: cpKey.Verifier, Roots: w.roots, Key: rkey.Signer, Token: "bí-mật-quốc-gia"}}
+		CheckpointKey: cpKey.Verifier, Roots: w.roots, Key: rkey.Signer, Token: "bí-mật-quốc-gia", DataKey: w.dataKey}}
 	w.national.srv = httptest.NewServer(w.national)
 	t.Cleanup(w.national.srv.Close)
 	url := natstest.URL(t)
+	retry := o.Retry
+	if retry == nil {
+		retry = func() backoff.BackOff { return backoff.NewConstantBackOff(50 * time.Millisecond) }
+	}
 	sc := &service.SyncConfig{NATSURL: url, Topic: natstest.Topic(t, url), RelayName: "national_sync_test",
 		Sender: nationalsync.NewHTTPSender(w.national.srv.URL+"/packages", "bí-mật-quốc-gia", nil, timeout),
 		Key:    w.syncKey.Signer, Poll: 50 * time.Millisecond, Redelay: 300 * time.Millisecond, AckWait: time.Minute,
-		Retry: func() backoff.BackOff { return backoff.NewConstantBackOff(50 * time.Millisecond) }, Tries: 3,
+		Retry: retry, Tries: 3, ReleaseTo: releaseTo,
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.clock.Load())) }}
-	e := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}})
+	cfg := service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if o.Revocation {
+		w.ocsp, w.tsa, w.crl = w.root.OCSPResponder(t), w.root.TSA(t), w.root.CRLServer(t)
+		cfg.OCSPURL, cfg.OCSPUnreachable, cfg.TSAURL, cfg.CRLURL = w.ocsp.URL, approvals.OCSPRefuse, w.tsa.URL, w.crl.URL
+	}
+	e := apitest.Start(t, apitest.Options{Config: cfg})
 	w.approvalServer = &approvalServer{Env: e, key: cpKey}
 	ctx := context.Background()
 	w.doh = e.Org("Sở Nội vụ", "000.00.01.S"+fmt.Sprint(len(t.Name())), e.Root)

@@ -130,7 +130,7 @@ func (s Dossiers) CreateMany(ctx context.Context, ds []NewDossier) (left []int, 
 }
 
 // DossiersOfPersonalIDs is DossierOfPersonalID for many numbers in one read
-// of their reservation streams (eventstore.ReadStreams): the dossier
+// of their reservation streams (eventstore.Store.ReadStreams): the dossier
 // holding each number that one holds; numbers held by none are absent.
 func (s Dossiers) DossiersOfPersonalIDs(ctx context.Context, numbers []string) (map[string]domain.DossierID, error) {
 	streams := make([]string, len(numbers))
@@ -141,7 +141,7 @@ func (s Dossiers) DossiersOfPersonalIDs(ctx context.Context, numbers []string) (
 		}
 		streams[i] = st
 	}
-	read, err := eventstore.ReadStreams(ctx, s.Ledger.Store, streams)
+	read, err := s.Ledger.Store.ReadStreams(ctx, streams)
 	if err != nil {
 		return nil, err
 	}

@@ -131,31 +131,3 @@ func PrepareNewStreams(streams []NewStream, now time.Time) ([][]Event, error) {
 	return out, nil
 }
 
-// StreamsReader is a Store that reads many whole streams in one request:
-// a bulk import looks up thousands of small streams (personal-ID
-// reservations) before it writes.
-type StreamsReader interface {
-	// ReadStreams returns the events of each of streams that exists, in
-	// version order; a stream with no events is absent from the map.
-	ReadStreams(ctx context.Context, streams []string) (map[string][]Event, error)
-}
-
-// ReadStreams reads whole streams through the store's StreamsReader when
-// it is one, otherwise with one ReadStream each.
-func ReadStreams(ctx context.Context, s Store, streams []string) (map[string][]Event, error) {
-	if r, ok := s.(StreamsReader); ok {
-		return r.ReadStreams(ctx, streams)
-	}
-	out := make(map[string][]Event, len(streams))
-	for _, st := range streams {
-		evs, err := s.ReadStream(ctx, st, ReadOptions{})
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return nil, err
-		default:
-			out[st] = evs
-		}
-	}
-	return out, nil
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
+	"github.com/hoso-ledger/hoso/internal/crlcheck"
 	"github.com/hoso-ledger/hoso/internal/ocspcheck"
 	"github.com/hoso-ledger/hoso/internal/tsa"
 	"github.com/hoso-ledger/hoso/ledger"
@@ -52,6 +53,11 @@ type Config struct {
 	// or OCSPAcceptWithNote) says what to do without a usable answer.
 	OCSP            *ocspcheck.Checker
 	OCSPUnreachable string
+	// CRL, when set, also reads the CA's certificate revocation list: a
+	// certificate either source says is revoked is refused, and a good
+	// CRL answers when the OCSP responder cannot (OCSPUnreachable applies
+	// when neither gives a usable answer).
+	CRL *crlcheck.Checker
 	// TSA, when set, stamps every accepted signature (RFC 3161); its
 	// tokens are verified against Roots.
 	TSA *tsa.Client

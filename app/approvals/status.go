@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smallstep/pkcs7"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/internal/crlcheck"
 	"github.com/hoso-ledger/hoso/internal/ocspcheck"
 	"github.com/hoso-ledger/hoso/internal/tsa"
 )
@@ -34,42 +36,90 @@ const (
 	OCSPAcceptWithNote = "accept-with-note"
 )
 
-// certificateStatus asks the signer's CA about the certificate. Revoked
-// and unknown are refused; no usable answer is refused or noted as the
-// deployment's policy says; a certificate that names no responder, where
-// none is configured, is recorded as such (nothing can be asked).
+// certificateStatus asks the signer's CA about the certificate, over
+// OCSP and, when configured, its CRL. Revoked (by either) and unknown are
+// refused; OCSP's good answer, or the CRL's when the responder gives none,
+// accepts; no usable answer from either is refused or noted as the
+// deployment's policy says; a certificate that names neither a responder
+// nor a CRL, where none is configured, is recorded as such (nothing can be
+// asked).
 func (s *Service) certificateStatus(ctx context.Context, sig signature, now time.Time) (*approval.CertificateStatus, error) {
-	if s.cfg.OCSP == nil {
+	if s.cfg.OCSP == nil && s.cfg.CRL == nil {
 		return nil, nil
 	}
 	issuer := issuerOf(sig, s.cfg.Roots)
 	if issuer == nil {
 		issuer = sig.signer // a self-signed certificate trusted as a root
 	}
-	ev, err := s.cfg.OCSP.Check(ctx, sig.signer, issuer)
-	if err != nil {
-		return nil, err
+	out := &approval.CertificateStatus{Method: "ocsp", CheckedAt: now}
+	ocspEv := ocspcheck.Evidence{Status: ocspcheck.NoResponder}
+	if s.cfg.OCSP != nil {
+		ev, err := s.cfg.OCSP.Check(ctx, sig.signer, issuer)
+		if err != nil {
+			return nil, err
+		}
+		ocspEv = ev
+		out.Responder, out.Status, out.Response, out.ProducedAt = ev.Responder, string(ev.Status), ev.Response, ev.ProducedAt.UTC()
 	}
-	out := &approval.CertificateStatus{Method: "ocsp", Responder: ev.Responder, Status: string(ev.Status),
-		Response: ev.Response, ProducedAt: ev.ProducedAt.UTC(), CheckedAt: now}
-	switch ev.Status {
-	case ocspcheck.Good:
-		return out, nil
-	case ocspcheck.Revoked:
+	var crl *crlcheck.Evidence
+	if s.cfg.CRL != nil {
+		ev, err := s.cfg.CRL.Check(ctx, sig.signer, issuer)
+		if err != nil {
+			return nil, err
+		}
+		crl = &ev
+		out.CRL = &approval.CRLStatus{URL: ev.URL, Status: string(ev.Status), SHA256: ev.SHA256, Number: ev.Number,
+			ThisUpdate: ev.ThisUpdate.UTC(), NextUpdate: ev.NextUpdate.UTC(), DER: ev.DER, Detail: ev.Detail}
+		if s.cfg.OCSP == nil {
+			out.Method = "crl"
+		} else {
+			out.Method = "ocsp+crl"
+		}
+	}
+	crlSays := func(st crlcheck.Status) bool { return crl != nil && crl.Status == st }
+	switch {
+	case ocspEv.Status == ocspcheck.Revoked:
 		return nil, refuse(CodeCertRevokedByCA, domain.ErrForbidden,
-			"the certification authority revoked the certificate on "+viDateTime(ev.RevokedAt), nil)
-	case ocspcheck.Unknown:
+			"the certification authority revoked the certificate on "+viDateTime(ocspEv.RevokedAt), nil)
+	case crlSays(crlcheck.Revoked):
+		return nil, refuse(CodeCertRevokedByCA, domain.ErrForbidden,
+			"the certification authority's revocation list ("+crl.URL+") lists the certificate, revoked on "+viDateTime(crl.RevokedAt), nil)
+	case ocspEv.Status == ocspcheck.Unknown:
 		return nil, refuse(CodeCertStatusUnknown, domain.ErrForbidden, "the certification authority's responder does not know the certificate", nil)
-	case ocspcheck.NoResponder:
+	case ocspEv.Status == ocspcheck.Good:
+		if crl != nil && crl.Status == crlcheck.Unreachable {
+			out.Note = "the revocation list gave no usable answer (" + crl.Detail + "); OCSP answered good"
+		}
+		return out, nil
+	case crlSays(crlcheck.Good):
+		out.Status = string(crlcheck.Good)
+		if ocspEv.Status == ocspcheck.Unreachable {
+			out.Note = "the OCSP responder gave no usable answer (" + ocspEv.Detail + "); the revocation list answered"
+		}
+		return out, nil
+	case ocspEv.Status == ocspcheck.NoResponder && (crl == nil || crl.Status == crlcheck.NoDistributor):
+		out.Status = string(ocspcheck.NoResponder)
 		out.Note = "the certificate names no OCSP responder and none is configured (HOSO_OCSP_URL)"
+		if crl != nil {
+			out.Note += ", nor a revocation list (HOSO_CRL_URL)"
+		}
 		return out, nil
 	}
+	// Neither source gave a usable answer.
+	var why []string
+	if ocspEv.Status == ocspcheck.Unreachable {
+		why = append(why, "OCSP "+ocspEv.Responder+": "+ocspEv.Detail)
+	}
+	if crlSays(crlcheck.Unreachable) {
+		why = append(why, "CRL "+crl.URL+": "+crl.Detail)
+	}
+	out.Status = string(ocspcheck.Unreachable)
 	if s.cfg.OCSPUnreachable == OCSPAcceptWithNote {
-		out.Note = "accepted without an answer from the responder: " + ev.Detail
+		out.Note = "accepted without a usable answer from the certification authority: " + strings.Join(why, "; ")
 		return out, nil
 	}
 	return nil, refuse(CodeCertStatusUnavailable, domain.ErrConflict,
-		"the certification authority's responder "+ev.Responder+" gave no usable answer ("+ev.Detail+"); try again later", nil)
+		"the certification authority gave no usable answer ("+strings.Join(why, "; ")+"); try again later", nil)
 }
 
 // issuerOf is the certificate that issued the signer's, by the chain to

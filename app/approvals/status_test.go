@@ -10,6 +10,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
+	"github.com/hoso-ledger/hoso/internal/crlcheck"
 	"github.com/hoso-ledger/hoso/internal/ocspcheck"
 	"github.com/hoso-ledger/hoso/internal/tsa"
 )
@@ -110,5 +111,57 @@ func TestUnreachableAcceptedWithNote(t *testing.T) {
 	}
 	if st := ok.Signed.CertificateStatus; st == nil || st.Status != "unreachable" || st.Note == "" || len(st.Response) != 0 {
 		t.Fatalf("certificate status = %+v", st)
+	}
+}
+
+// TestCertificateStatusWithCRL: the CA's revocation list beside OCSP. A
+// certificate the CRL lists is refused even when OCSP answers good; when
+// the responder is unreachable, a good CRL answers (noted, with the CRL as
+// evidence); when neither answers, the policy refuses; nothing is
+// appended by a refusal.
+func TestCertificateStatusWithCRL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rw := newRemoteWorld(t, approvals.Config{})
+	resp, crl := rw.root.OCSPResponder(t), rw.root.CRLServer(t)
+	meta := domain.Meta{Actor: domain.Actor{Account: admin}}
+	served, err := rw.svc.Manifest(ctx, rw.unit, rw.month, approval.LevelUnit, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := rw.signer.SignGo(t, served.Bytes)
+	deadOCSP := &ocspcheck.Checker{Responder: "http://127.0.0.1:1/ocsp"}
+	revokedList := rw.root.CRLServer(t)
+	revokedList.Revoke(rw.signer.Cert.SerialNumber)
+	for _, tc := range []struct {
+		name string
+		ocsp *ocspcheck.Checker
+		crl  *crlcheck.Checker
+		code string
+	}{
+		{"the CRL lists it, OCSP says good", &ocspcheck.Checker{Responder: resp.URL}, &crlcheck.Checker{URL: revokedList.URL}, approvals.CodeCertRevokedByCA},
+		{"the CRL lists it, OCSP unreachable", deadOCSP, &crlcheck.Checker{URL: revokedList.URL}, approvals.CodeCertRevokedByCA},
+		{"neither answers (policy refuse)", deadOCSP, &crlcheck.Checker{URL: "http://127.0.0.1:1/crl"}, approvals.CodeCertStatusUnavailable},
+	} {
+		svc := rw.with(func(c *approvals.Config) { c.OCSP, c.CRL = tc.ocsp, tc.crl })
+		if _, err := svc.Submit(ctx, rw.unit, rw.month, approval.LevelUnit, body, meta); approvals.CodeOf(err) != tc.code {
+			t.Errorf("%s: Submit = %v, want %s", tc.name, err, tc.code)
+		}
+		if a, err := rw.svc.Approval(ctx, rw.unit, rw.month, approval.LevelUnit); err != nil || a.Sealed() {
+			t.Fatalf("%s: sealed %v, %v; want nothing appended", tc.name, a.Sealed(), err)
+		}
+	}
+	svc := rw.with(func(c *approvals.Config) { c.OCSP, c.CRL = deadOCSP, &crlcheck.Checker{URL: crl.URL} })
+	ok, err := svc.Submit(ctx, rw.unit, rw.month, approval.LevelUnit, body, meta)
+	if err != nil {
+		t.Fatalf("Submit with the responder down and a good CRL = %v", err)
+	}
+	st := ok.Signed.CertificateStatus
+	if st == nil || st.Status != "good" || st.Method != "ocsp+crl" || st.Note == "" || st.CRL == nil || st.CRL.Status != "good" || st.CRL.URL != crl.URL {
+		t.Fatalf("certificate status = %+v", st)
+	}
+	rl, err := x509.ParseRevocationList(st.CRL.DER)
+	if err != nil || rl.CheckSignatureFrom(rw.root.Cert) != nil || rl.Number.String() != st.CRL.Number {
+		t.Errorf("the CRL kept as evidence: %v", err)
 	}
 }

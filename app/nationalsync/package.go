@@ -55,6 +55,10 @@ type Package struct {
 	// (app/auditbundle) of the two approvals.
 	Unit               auditbundle.Bundle `json:"unit_approval"`
 	DepartmentApproval auditbundle.Bundle `json:"department_approval"`
+	// DataKeys are the data keys of the dossiers whose sealed events the
+	// package carries, wrapped to the national receiver (keyrelease.go);
+	// absent when the sender has no receiver key (docs/sync.md).
+	DataKeys []ReleasedKey `json:"data_keys,omitempty"`
 }
 
 // Envelope is what travels: the package's canonical bytes (RFC 8785) and a
@@ -73,6 +77,9 @@ type Source struct {
 	Store         eventstore.Store
 	Tree          *treelog.Log
 	CheckpointKey string // note verifier key; "" leaves it out (the receiver pins its own)
+	// Departments, when set, exports each department approval once for
+	// all the packages it queues (see Departments).
+	Departments *Departments
 }
 
 // Build gathers the package q queues from the ledger. It returns an error
@@ -94,6 +101,10 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 	// package of one unit carries neither the other units' approvals nor
 	// their cost (a thousand units would otherwise ship, and verify, a
 	// thousand signatures each).
+	if src.Departments != nil {
+		p.DepartmentApproval, err = src.Departments.bundle(ctx, src, q)
+		return p, err
+	}
 	unit := q.UnitApproval.String()
 	if p.DepartmentApproval, err = auditbundle.ExportPartial(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt,
 		func(id string) bool { return id == unit }); err != nil {

@@ -1,6 +1,7 @@
 package nationalsync
 
 import (
+	"crypto/hpke"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/json"
@@ -38,7 +39,12 @@ type Receiver struct {
 	Roots         *x509.CertPool
 	Key           note.Signer // signs receipts
 	Token         string      // when set, required as a bearer token
-	Now           func() time.Time
+	// DataKey, when set, is the receiver's key-release key: a package
+	// whose dossiers' data keys do not open with it, or whose sealed
+	// events come without their key, is refused (422) like a package that
+	// does not verify, so the sender learns at once.
+	DataKey hpke.PrivateKey
+	Now     func() time.Time
 
 	mu sync.Mutex
 }
@@ -82,9 +88,16 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, receipt)
 		return
 	}
-	if _, problems := Verify(body, rc.SyncKey, rc.CheckpointKey, rc.Roots); len(problems) > 0 {
+	pkg, problems := Verify(body, rc.SyncKey, rc.CheckpointKey, rc.Roots)
+	if len(problems) > 0 {
 		problem(w, http.StatusUnprocessableEntity, "package_invalid", "the package does not verify", problems)
 		return
+	}
+	if rc.DataKey != nil {
+		if _, err := OpenEvents(pkg, rc.DataKey); err != nil {
+			problem(w, http.StatusUnprocessableEntity, "package_keys_invalid", "the package's data keys do not open with this receiver's key", strings.Split(err.Error(), "\n"))
+			return
+		}
 	}
 	receipt, status, err := rc.store(env.PackageID, digest, body)
 	if err != nil {

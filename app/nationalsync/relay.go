@@ -35,6 +35,10 @@ const RelayName = "national_sync"
 // second publication of the same package within its window.
 const MsgIDHeader = "Nats-Msg-Id"
 
+// RelayConcurrency is how many packages of one department approval the
+// relay queues and publishes at once.
+const RelayConcurrency = 32
+
 // Relay turns committed department approvals into queued packages and
 // publishes them. See the package doc for why the log is the outbox.
 type Relay struct {
@@ -133,7 +137,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		// Each package is its own stream and message: a thousand units'
 		// packages are queued and published several at a time.
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
+		g.SetLimit(RelayConcurrency)
 		for _, q := range qs {
 			if r.Deadline != nil {
 				q.Due, q.Article = r.Deadline(domain.DateOf(q.ApprovedAt))

@@ -2,6 +2,7 @@ package nationalsync
 
 import (
 	"context"
+	"crypto/hpke"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ type Worker struct {
 	Concurrency int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// ReleaseTo, when set, is the national receiver's key: each package
+	// carries its dossiers' data keys (from Keys) wrapped to it.
+	ReleaseTo hpke.PublicKey
+	Keys      KeyExporter
 }
 
 func (w *Worker) now() time.Time {
@@ -81,6 +86,11 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	pkg, err := Build(ctx, w.Source, p.Queued)
 	if err != nil {
 		return p, err
+	}
+	if w.ReleaseTo != nil {
+		if err := ReleaseKeys(ctx, &pkg, w.Keys, w.ReleaseTo); err != nil {
+			return p, err
+		}
 	}
 	env, digest, err := Seal(pkg, w.Key)
 	if err != nil {

@@ -62,6 +62,12 @@ func withSync(env *Env, cfg *service.Config) error {
 	if errs != nil {
 		return errors.Join(errs...)
 	}
+	if env.Config.Sync.ReleaseTo == nil {
+		// Sending without it would deliver every sensitive data element
+		// sealed under keys the national database never gets: refused
+		// rather than delivered unreadable (docs/sync.md, "Key release").
+		return errors.New("HOSO_NATIONAL_URL is set but HOSO_NATIONAL_KEY is not: the dossiers' data keys are released to the national receiver's X25519 key, without which it cannot read the sensitive data elements")
+	}
 	cfg.Sync = service.SyncFrom(env.Config.Sync, k.Signer)
 	return nil
 }
@@ -151,10 +157,13 @@ func printPackages(w io.Writer, ps []syncstatus.Package) {
 }
 
 const receiverUsage = `usage: hoso receiver --dir DIR --sync-key FILE.pub --checkpoint-key FILE.pub --roots ROOTS.pem --key FILE
-                     [--listen ADDR] [--token-file FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
+                     [--data-key FILE] [--listen ADDR] [--token-file FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
   the reference national receiver: verifies each package (sync key, both CMS
   signatures, the checkpoint, every inclusion proof), stores it under DIR and
-  answers a receipt signed with --key (made on first use; FILE.pub beside it)`
+  answers a receipt signed with --key (made on first use; FILE.pub beside it);
+  with --data-key (X25519 private key, PEM PKCS #8: openssl genpkey -algorithm X25519),
+  it also opens the dossiers' data keys the package carries, and refuses a
+  package whose keys do not open with it`
 
 // runReceiver serves until interrupted; 2 for usage problems, 1 when it
 // cannot serve.
@@ -172,6 +181,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate")
 	tlsKey := fs.String("tls-key", "", "and this key")
 	clientCA := fs.String("client-ca", "", "require client certificates from this CA (mutual TLS)")
+	dataKey := fs.String("data-key", "", "the receiver's X25519 private key the dossiers' data keys are released to (PEM)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		if err == nil {
 			fs.Usage()
@@ -198,7 +208,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) int {
 		}
 		return 2
 	}
-	rc, err := receiver(*dir, *syncPub, *cpPub, *rootsPath, *keyPath, *tokenFile)
+	rc, err := receiver(*dir, *syncPub, *cpPub, *rootsPath, *keyPath, *tokenFile, *dataKey)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso receiver:", err)
 		return 2
@@ -244,7 +254,7 @@ func runReceiver(ctx context.Context, env *Env, args []string) int {
 }
 
 // receiver builds the reference receiver from its files.
-func receiver(dir, syncPub, cpPub, rootsPath, keyPath, tokenFile string) (*nationalsync.Receiver, error) {
+func receiver(dir, syncPub, cpPub, rootsPath, keyPath, tokenFile, dataKey string) (*nationalsync.Receiver, error) {
 	verifier := func(path string) (note.Verifier, error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -276,6 +286,15 @@ func receiver(dir, syncPub, cpPub, rootsPath, keyPath, tokenFile string) (*natio
 		}
 		if rc.Token = strings.TrimSpace(string(b)); rc.Token == "" {
 			return nil, errors.New("--token-file: empty")
+		}
+	}
+	if dataKey != "" {
+		b, err := os.ReadFile(dataKey)
+		if err == nil {
+			rc.DataKey, err = nationalsync.ParseReleasePrivateKey(b)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--data-key: %w", err)
 		}
 	}
 	return rc, nil

@@ -230,6 +230,23 @@ type CertificateStatus struct {
 	ProducedAt time.Time `json:"produced_at,omitzero"`
 	CheckedAt  time.Time `json:"checked_at"`
 	Note       string    `json:"note,omitempty"`
+	// CRL is the issuing CA's revocation list consulted beside OCSP
+	// (absent in older events, and where no CRL was checked).
+	CRL *CRLStatus `json:"crl,omitempty"`
+}
+
+// CRLStatus is what the CA's certificate revocation list said: the CRL's
+// identity (URL, SHA-256, number, validity) and, when small, its DER, so an
+// auditor can check the signature on it again.
+type CRLStatus struct {
+	URL        string    `json:"url"`
+	Status     string    `json:"status"` // good, revoked, unreachable, no_crl_url
+	SHA256     string    `json:"sha256,omitempty"`
+	Number     string    `json:"number,omitempty"`
+	ThisUpdate time.Time `json:"this_update,omitzero"`
+	NextUpdate time.Time `json:"next_update,omitzero"`
+	DER        []byte    `json:"der,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
 }
 
 // Timestamp is an RFC 3161 time-stamp token (DER ContentInfo) from

@@ -174,24 +174,3 @@ func (s *Store) copyNew(ctx context.Context, names []string, chained [][]eventst
 	return out, nil
 }
 
-var _ eventstore.StreamsReader = (*Store)(nil)
-
-const selectStreams = `SELECT ` + columns + ` FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`
-
-// ReadStreams implements eventstore.StreamsReader in one query.
-func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.Event, error) {
-	for _, st := range streams {
-		if err := eventstore.ValidateStreamID(st); err != nil {
-			return nil, err
-		}
-	}
-	evs, err := s.query(ctx, len(streams), selectStreams, streams)
-	if err != nil {
-		return nil, fmt.Errorf("eventstore/postgres: reading %d streams: %w", len(streams), err)
-	}
-	out := make(map[string][]eventstore.Event)
-	for _, e := range evs {
-		out[e.StreamID] = append(out[e.StreamID], e)
-	}
-	return out, nil
-}

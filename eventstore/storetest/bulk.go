@@ -184,12 +184,12 @@ func testAppendNewStreams(t *testing.T, s eventstore.Store) {
 	})
 }
 
-func testReadStreams(t *testing.T, s eventstore.Store) {
+func testReadStreamsMany(t *testing.T, s eventstore.Store) {
 	ctx := testContext(t)
 	mustAppend(t, ctx, s, "many-a", eventstore.NoStream, numbered(t, 3)...)
 	mustAppend(t, ctx, s, "many-b", eventstore.NoStream, numbered(t, 1)...)
 	mustAppend(t, ctx, s, "many-other", eventstore.NoStream, numbered(t, 1)...)
-	got, err := eventstore.ReadStreams(ctx, s, []string{"many-b", "many-missing", "many-a"})
+	got, err := s.ReadStreams(ctx, []string{"many-b", "many-missing", "many-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func testReadStreams(t *testing.T, s eventstore.Store) {
 			}
 		}
 	}
-	if _, err := eventstore.ReadStreams(ctx, s, []string{"many-a", ""}); !errors.Is(err, eventstore.ErrInvalid) {
+	if _, err := s.ReadStreams(ctx, []string{"many-a", ""}); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Errorf("a bad stream id: err = %v, want ErrInvalid", err)
 	}
 }

@@ -37,7 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"SubscribeConcurrentWriters", testSubscribeConcurrent},
 		{"SubscribeEnds", testSubscribeEnds},
 		{"AppendNewStreams", testAppendNewStreams},
-		{"ReadStreams", testReadStreams},
+		{"ReadStreamsMany", testReadStreamsMany},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -213,3 +213,14 @@ func (c *CA) IssueSeal(t testing.TB, subject pkix.Name, dir string) (certPath, k
 	}
 	return certPath, keyPath
 }
+
+// IssueWithCRL makes a certificate for cn over pub, as IssueFor, naming
+// crl as its CRL distribution point.
+func (c *CA) IssueWithCRL(t testing.TB, cn string, pub crypto.PublicKey, notBefore, notAfter time.Time, crl string) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: cn, Country: []string{"VN"}},
+		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: SigningUsage, CRLDistributionPoints: []string{crl},
+	}
+	return c.create(t, tmpl, pub)
+}

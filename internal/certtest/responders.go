@@ -148,3 +148,55 @@ func (a *atomic64) next() int64 {
 	a.n++
 	return a.n
 }
+
+// CRLServer is the CA's certificate revocation list on a local HTTP
+// server: a fresh CRL signed by the CA on every request (valid for an
+// hour, or already expired with Expire), listing the serials Revoke names.
+type CRLServer struct {
+	*httptest.Server
+	mu      sync.Mutex
+	revoked []x509.RevocationListEntry
+	expired bool
+	number  int64
+}
+
+// CRLServer starts the CA's CRL distribution point; it stops with the test.
+func (c *CA) CRLServer(t testing.TB) *CRLServer {
+	t.Helper()
+	s := &CRLServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		s.number++
+		now := time.Now().UTC().Truncate(time.Second)
+		tmpl := &x509.RevocationList{Number: big.NewInt(s.number), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(time.Hour),
+			RevokedCertificateEntries: append([]x509.RevocationListEntry(nil), s.revoked...)}
+		if s.expired {
+			tmpl.ThisUpdate, tmpl.NextUpdate = now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+		}
+		s.mu.Unlock()
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, c.Cert, c.Key)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		_, _ = w.Write(der)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Revoke lists serial on the CRL from now on.
+func (s *CRLServer) Revoke(serial *big.Int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = append(s.revoked, x509.RevocationListEntry{SerialNumber: serial, RevocationTime: time.Now().Add(-time.Hour).UTC().Truncate(time.Second)})
+}
+
+// Expire makes the CRL's nextUpdate lie in the past (a CA that stopped
+// publishing).
+func (s *CRLServer) Expire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expired = true
+}

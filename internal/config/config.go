@@ -93,6 +93,10 @@ type Config struct {
 	OCSPURL         string
 	OCSPUnreachable string
 	TSAURL          string
+	// CRLURL is HOSO_CRL_URL: the certificate revocation list read for
+	// every signer's certificate beside OCSP, instead of the one its CRL
+	// distribution points name (empty: theirs).
+	CRLURL string
 	// PKCS11PIN is HOSO_PKCS11_PIN, the token's user PIN for `hoso sign`
 	// (empty: it prompts); APIToken is HOSO_API_TOKEN, the session token
 	// or API key `hoso sign` calls the API with (empty: --user and a
@@ -227,7 +231,7 @@ func Load(getenv func(string) string, need Need) (Config, error) {
 	for _, v := range []struct {
 		name string
 		dst  *string
-	}{{"HOSO_OCSP_URL", &c.OCSPURL}, {"HOSO_TSA_URL", &c.TSAURL}} {
+	}{{"HOSO_OCSP_URL", &c.OCSPURL}, {"HOSO_TSA_URL", &c.TSAURL}, {"HOSO_CRL_URL", &c.CRLURL}} {
 		if *v.dst = getenv(v.name); *v.dst != "" {
 			if u, err := url.Parse(*v.dst); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad(fmt.Errorf("%s is %q: want an http:// or https:// URL", v.name, *v.dst))

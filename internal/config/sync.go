@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/hpke"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/hoso-ledger/hoso/app/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 )
 
@@ -31,6 +33,11 @@ type Sync struct {
 	// back to a development key on the private cluster.
 	KeyPath string
 	Key     *checkpoint.Key
+	// ReleaseKeyPath is HOSO_NATIONAL_KEY and ReleaseTo the national
+	// receiver's X25519 public key read from it (PEM): the dossiers' data
+	// keys are wrapped to it in each package (docs/sync.md, "Key release").
+	ReleaseKeyPath string
+	ReleaseTo      hpke.PublicKey
 }
 
 // Enabled reports whether the delivery runs.
@@ -44,6 +51,15 @@ func loadSync(getenv func(string) string, bad func(error)) Sync {
 		}
 		if s.NATSURL == "" {
 			bad(errors.New("HOSO_NATS_URL is not set: the national sync travels through NATS JetStream (e.g. nats://127.0.0.1:4222)"))
+		}
+	}
+	if s.ReleaseKeyPath = getenv("HOSO_NATIONAL_KEY"); s.ReleaseKeyPath != "" {
+		b, err := os.ReadFile(s.ReleaseKeyPath)
+		if err == nil {
+			s.ReleaseTo, err = nationalsync.ParseReleaseKey(b)
+		}
+		if err != nil {
+			bad(fmt.Errorf("HOSO_NATIONAL_KEY: %w", err))
 		}
 	}
 	if s.KeyPath != "" {

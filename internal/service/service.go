@@ -37,6 +37,7 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/eventstore/treelog"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/internal/crlcheck"
 	"github.com/hoso-ledger/hoso/internal/ocspcheck"
 	"github.com/hoso-ledger/hoso/internal/pgadapter"
 	"github.com/hoso-ledger/hoso/internal/tsa"
@@ -135,6 +136,9 @@ type Config struct {
 	OCSPURL         string
 	OCSPUnreachable string
 	TSAURL          string
+	// CRLURL is HOSO_CRL_URL: the revocation list read beside OCSP
+	// (empty: the certificate's CRL distribution point, if any).
+	CRLURL string
 	// Seal signs dossier exports (HOSO_SEAL_CERT, HOSO_SEAL_KEY); nil
 	// answers 503 on GET /dossiers/{id}/export.
 	Seal *export.Seal
@@ -383,6 +387,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		acfg := approvals.Config{Pool: s.Pool, Store: s.Store, Tree: s.Tree, Checkpoints: s.Checkpoints,
 			Roots: roots, Policy: pol, Calendar: s.Deps.Calendar, Now: cfg.Now, StoreOnly: cfg.EventStoreURL != ""}
 		acfg.OCSP, acfg.OCSPUnreachable = &ocspcheck.Checker{Responder: cfg.OCSPURL}, cfg.OCSPUnreachable
+		acfg.CRL = &crlcheck.Checker{URL: cfg.CRLURL, Now: cfg.Now}
 		if cfg.TSAURL != "" {
 			acfg.TSA = &tsa.Client{URL: cfg.TSAURL, Roots: roots}
 		}
@@ -572,7 +577,7 @@ func ConfigFrom(c config.Config) Config {
 		CheckpointKey:  c.CheckpointKey,
 		TrustRoots:     c.TrustRoots,
 		// Certificate status and time stamps of approvals.
-		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL,
+		OCSPURL: c.OCSPURL, OCSPUnreachable: c.OCSPUnreachable, TSAURL: c.TSAURL, CRLURL: c.CRLURL,
 		Seal: c.Seal,
 		KEK:  kekOrNil(c.KEK),
 		Outage: func() OutageConfig {

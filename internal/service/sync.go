@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/hpke"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,14 @@ import (
 	"github.com/hoso-ledger/hoso/domain/calendar"
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/internal/config"
+	"github.com/hoso-ledger/hoso/ledger/seal"
 )
+
+// DefaultSyncWorkers is how many packages the delivery worker sends at
+// once: each spends most of its time waiting (PostgreSQL, the receiver's
+// verification and fsync), so more than the cores (docs/benchmarks.md,
+// "Delivering queued packages").
+const DefaultSyncWorkers = 4
 
 // SyncConfig turns on the delivery to the national database: the relay
 // from the log to JetStream and the delivery worker (app/nationalsync).
@@ -35,11 +43,16 @@ type SyncConfig struct {
 	// (nationalsync.Worker's defaults when zero).
 	Retry func() backoff.BackOff
 	Tries uint
-	// Workers is how many packages are delivered at once (4 when zero).
+	// Workers is how many packages are delivered at once (DefaultSyncWorkers when zero).
 	Workers int
 	// Now is the clock of the sync events (the service's when nil): a
 	// test moves it past a package's due date without moving the rest.
 	Now func() time.Time
+	// ReleaseTo is the national receiver's key-release key
+	// (HOSO_NATIONAL_KEY): each package carries its dossiers' data keys
+	// wrapped to it. Nil sends the sensitive members sealed, with no key
+	// (cmd/hoso refuses to start so; docs/sync.md, "Key release").
+	ReleaseTo hpke.PublicKey
 }
 
 // SyncFrom is the delivery's configuration from the environment's
@@ -49,7 +62,7 @@ func SyncFrom(c config.Sync, key note.Signer) *SyncConfig {
 	if !c.Enabled() {
 		return nil
 	}
-	return &SyncConfig{NATSURL: c.NATSURL, Key: key,
+	return &SyncConfig{NATSURL: c.NATSURL, Key: key, ReleaseTo: c.ReleaseTo,
 		Sender: nationalsync.NewHTTPSender(c.NationalURL, c.NationalToken, c.TLS, 2*time.Minute)}
 }
 
@@ -73,7 +86,7 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 		sc.Poll = s.cfg.PollInterval
 	}
 	if sc.Workers == 0 {
-		sc.Workers = 4
+		sc.Workers = DefaultSyncWorkers
 	}
 	if sc.Now == nil {
 		sc.Now = s.cfg.Now
@@ -89,10 +102,20 @@ func (s *Service) openSync(ctx context.Context, pol policy.Policy) error {
 	s.SyncWorker = &nationalsync.Worker{
 		// The package carries the events as stored, so the receiver can
 		// check every proof; their sensitive members are sealed under the
-		// dossiers' data keys (docs/privacy.md), which are not released to
-		// the receiver yet (docs/sync.md, "open").
-		Source: nationalsync.Source{Pool: s.Pool, Store: s.RawStore, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey},
-		Key:    sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Concurrency: sc.Workers, Now: sc.Now, Logger: s.cfg.Logger,
+		// dossiers' data keys (docs/privacy.md), which travel wrapped to the
+		// receiver's key when there is one (docs/sync.md, "Key release").
+		Source: nationalsync.Source{Pool: s.Pool, Store: s.RawStore, Tree: s.Tree, CheckpointKey: s.cfg.CheckpointKey.VerifierKey,
+			Departments: nationalsync.NewDepartments(0)},
+		Key: sc.Key, Sender: sc.Sender, Retry: sc.Retry, Tries: sc.Tries, Concurrency: sc.Workers, Now: sc.Now, Logger: s.cfg.Logger,
+	}
+	if sc.ReleaseTo != nil {
+		sealed, ok := s.Store.(*seal.Store)
+		if !ok {
+			return errors.New("national sync: releasing data keys needs the sealing store")
+		}
+		s.SyncWorker.ReleaseTo, s.SyncWorker.Keys = sc.ReleaseTo, sealed.Keys()
+	} else if s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("national sync: no receiver key (HOSO_NATIONAL_KEY): packages carry the dossiers' sensitive data sealed, without their keys")
 	}
 	return nil
 }

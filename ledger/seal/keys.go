@@ -328,3 +328,20 @@ func (r *Keyring) Warm(ctx context.Context, scopes []string) error {
 	}
 	return nil
 }
+
+// Export returns scope's data key itself, unwrapped from the store (the
+// cache holds no raw keys). It is for the one place a key leaves the
+// process on purpose: the national sync's key release, which wraps it at
+// once for the national receiver (app/nationalsync). A scope without a key
+// is an error wrapping ErrNoKey.
+func (r *Keyring) Export(ctx context.Context, scope string) ([]byte, error) {
+	w, err := r.store.Get(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := r.wrap.Unwrap(ctx, scope, w.KEKID, w.Wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("unwrapping the data key of %s (KEK %s): %w", scope, w.KEKID, err)
+	}
+	return raw, nil
+}
