@@ -65,6 +65,9 @@ func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var o orgDetail
 	_ = rep.decode(&o)
+	if o.Version == 0 {
+		o.Version, _ = parseETag(rep.Header.Get("ETag"))
+	}
 	all := a.orgs(r, s)
 	var others []orgView
 	for _, x := range all {
