@@ -38,9 +38,14 @@ func TestPagesOrgs(t *testing.T) {
 	from := e.Org("Sở Khoa học và Công nghệ", "000.00.44.T01", e.Root)
 	into := e.Org("Sở Thông tin và Truyền thông", "000.00.45.T01", e.Root)
 	empty := e.Org("Ban Quản lý dự án", "000.00.46.T01", e.Root)
+	split := e.Org("Sở Văn hoá, Thể thao và Du lịch", "000.00.47.T01", e.Root)
+	tourism := e.Org("Sở Du lịch", "000.00.48.T01", e.Root)
 	const n = 25
 	for i := range n {
 		e.Dossier(from, fmt.Sprintf("Nguyễn Văn Số %d", i+1))
+	}
+	for i := range 4 {
+		e.Dossier(split, fmt.Sprintf("Trần Thị Tách %d", i+1))
 	}
 	e.WaitCaughtUp()
 	admin := newClient(t, e.URL)
@@ -137,6 +142,23 @@ func TestPagesOrgs(t *testing.T) {
 	other.login("tccb.khac", "Mat-Khau-Khac-2026")
 	if p := other.get(proc); p.Status != http.StatusNotFound {
 		t.Errorf("an HR officer of another org follows the process: %d", p.Status)
+	}
+
+	// A split into two (the form's multiple select sends both): its
+	// process moves the four dossiers.
+	splitPath := "/admin/orgs/" + split.String()
+	f := adminForm("version", version(t, admin.get(splitPath)), "effective_date", tomorrow())
+	f["successors"] = []string{into.String(), tourism.String()}
+	p = admin.post(splitPath+"/split", f)
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/processes/") {
+		t.Fatalf("split: %d %q\n%s", p.Status, p.Location, p.Body)
+	}
+	last = progressOf(t, admin, e.URL, p.Location)
+	if !strings.Contains(last, `Đã chuyển <strong id="moved">4</strong> / <strong id="total">4</strong>`) || !strings.Contains(last, `data-state="done"`) {
+		t.Errorf("the split's last progress:\n%s", last)
+	}
+	if p := admin.get(splitPath); !strings.Contains(p.Body, `<span id="org-state">Đã chia tách</span>`) || !strings.Contains(p.Body, ">Sở Du lịch</a>") {
+		t.Errorf("the split org's page:\n%s", p.Body)
 	}
 
 	// A dissolution without dossiers ends at once, without a process.
