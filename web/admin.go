@@ -56,6 +56,10 @@ func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	body := decisionBody(r, map[string]any{"name": strings.TrimSpace(r.PostFormValue("name"))})
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/rename", s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if rep.Status == http.StatusPreconditionFailed {
+		a.showOrg(w, r, s, id, true)
+		return
+	}
 	if !rep.OK() {
 		a.failure(w, r, rep)
 		return
@@ -112,6 +116,9 @@ type accountData struct {
 	States map[string]string
 	// StateActs are the state changes the account's status allows.
 	StateActs []string
+	// Stale: the act was refused because the account changed since the
+	// form was read (412); the page shows it as it now stands.
+	Stale bool
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -139,10 +146,14 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id
 		setup(&d)
 	}
 	v := view{Title: acc.Username, S: s, Data: d}
-	if r.URL.Query().Get("saved") == "1" {
+	status := http.StatusOK
+	switch {
+	case d.Stale:
+		status, v.Flash = http.StatusPreconditionFailed, staleMessage
+	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
-	a.render(w, r, http.StatusOK, "account", "", v)
+	a.render(w, r, status, "account", "", v)
 }
 
 func (a *App) createAccount(w http.ResponseWriter, r *http.Request, s *session) {
@@ -194,6 +205,10 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/accounts/"+url.PathEscape(id)+path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if rep.Status == http.StatusPreconditionFailed {
+		a.showAccount(w, r, s, id, "", func(d *accountData) { d.Stale = true })
+		return
+	}
 	if !rep.OK() {
 		a.failure(w, r, rep)
 		return

@@ -79,6 +79,11 @@ func (a *App) accountsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	a.render(w, r, status, "accounts", "", v)
 }
 
+// staleMessage answers an administrative act refused because what it acts
+// on changed since the form was read (412): nothing was written, and the
+// page below is as it now stands.
+const staleMessage = "Người khác đã thay đổi mục này sau khi bạn mở trang; thao tác chưa được thực hiện. Trang dưới đây là bản mới nhất: hãy xem lại rồi làm lại nếu vẫn cần."
+
 // accountItemAct is an act on one grant, API key or certificate of an
 // account: extend or revoke a grant, revoke a key or a certificate.
 func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session) {
@@ -95,6 +100,10 @@ func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	path := "/api/v1/accounts/" + url.PathEscape(id) + "/" + kind + "/" + url.PathEscape(item) + "/" + act
 	rep := a.api.call(r, http.MethodPost, path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if rep.Status == http.StatusPreconditionFailed {
+		a.showAccount(w, r, s, id, "", func(d *accountData) { d.Stale = true })
+		return
+	}
 	if !rep.OK() {
 		a.failure(w, r, rep)
 		return

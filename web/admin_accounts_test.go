@@ -100,7 +100,8 @@ func TestPagesAccounts(t *testing.T) {
 	if !strings.Contains(page.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		t.Errorf("the account page does not say restricted:\n%s", page.Body)
 	}
-	if p := admin.post(acct+"/close", adminForm("version", v, "reason", "cũ")); p.Status != http.StatusPreconditionFailed || !strings.Contains(p.Body, "version_mismatch") {
+	if p := admin.post(acct+"/close", adminForm("version", v, "reason", "cũ")); p.Status != http.StatusPreconditionFailed ||
+		!strings.Contains(p.Body, "Người khác đã thay đổi mục này sau khi bạn mở trang") || !strings.Contains(p.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		t.Errorf("a stale form: %d\n%s", p.Status, p.Body)
 	}
 	if now := version(t, admin.get(acct)); now == v {

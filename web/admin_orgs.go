@@ -57,7 +57,12 @@ type orgData struct {
 // province's Department of Home Affairs, staffing quotas, and merge,
 // split or dissolve (whose moves of dossiers the process page follows).
 func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
+	a.showOrg(w, r, s, r.PathValue("id"), false)
+}
+
+// showOrg renders the org's page; stale: an act was refused because the
+// org changed since its form was read (412).
+func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id string, stale bool) {
 	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
 	if !rep.OK() {
 		a.failure(w, r, rep)
@@ -81,10 +86,14 @@ func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
 		d.Year = t.Year()
 	}
 	v := view{Title: o.Name, S: s, Data: d}
-	if r.URL.Query().Get("saved") == "1" {
+	status := http.StatusOK
+	switch {
+	case stale:
+		status, v.Flash = http.StatusPreconditionFailed, staleMessage
+	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
-	a.render(w, r, http.StatusOK, "org", "", v)
+	a.render(w, r, status, "org", "", v)
 }
 
 // orgAct is one act on an org through its API route. A merge, a split or
@@ -127,6 +136,10 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/"+act, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
+	if rep.Status == http.StatusPreconditionFailed {
+		a.showOrg(w, r, s, id, true)
+		return
+	}
 	if !rep.OK() {
 		a.failure(w, r, rep)
 		return

@@ -71,7 +71,7 @@ func TestPagesOrgs(t *testing.T) {
 		status    int
 		says      string
 	}{
-		{"stale version", "rename", adminForm("version", "99", "name", "Sở KH&CN (cũ)"), http.StatusPreconditionFailed, "version_mismatch"},
+		{"stale version", "rename", adminForm("version", "99", "name", "Sở KH&CN (cũ)"), http.StatusPreconditionFailed, "Người khác đã thay đổi mục này sau khi bạn mở trang"},
 		{"a year that is no number", "staffing-quotas", adminForm("version", v, "year", "năm nay", "count_cong_chuc", "40"), http.StatusUnprocessableEntity, "/year"},
 		{"a negative count", "staffing-quotas", adminForm("version", v, "year", "2026", "count_cong_chuc", "-3"), http.StatusUnprocessableEntity, "/counts/cong_chuc"},
 		{"a split into one org", "split", adminForm("version", v, "successors", into.String()), http.StatusUnprocessableEntity, "/successors"},
