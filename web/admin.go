@@ -56,12 +56,8 @@ func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	body := decisionBody(r, map[string]any{"name": strings.TrimSpace(r.PostFormValue("name"))})
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/rename", s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
-	if rep.Status == http.StatusPreconditionFailed {
-		a.showOrg(w, r, s, id, true)
-		return
-	}
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnOrg(w, r, s, id, rep)
 		return
 	}
 	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
@@ -116,9 +112,9 @@ type accountData struct {
 	States map[string]string
 	// StateActs are the state changes the account's status allows.
 	StateActs []string
-	// Stale: the act was refused because the account changed since the
-	// form was read (412); the page shows it as it now stands.
-	Stale bool
+	// Refused is the API's refusal of an act, shown above the page as it
+	// now stands (a 412 says the account changed since the form was read).
+	Refused *problem
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -148,8 +144,8 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id
 	v := view{Title: acc.Username, S: s, Data: d}
 	status := http.StatusOK
 	switch {
-	case d.Stale:
-		status, v.Flash = http.StatusPreconditionFailed, staleMessage
+	case d.Refused != nil:
+		status, v.Flash, v.Problem = refusal(*d.Refused)
 	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
@@ -205,12 +201,8 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/accounts/"+url.PathEscape(id)+path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
-	if rep.Status == http.StatusPreconditionFailed {
-		a.showAccount(w, r, s, id, "", func(d *accountData) { d.Stale = true })
-		return
-	}
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnAccount(w, r, s, id, rep)
 		return
 	}
 	if act == "password-reset" {

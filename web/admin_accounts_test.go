@@ -107,7 +107,7 @@ func TestPagesAccounts(t *testing.T) {
 	if now := version(t, admin.get(acct)); now == v {
 		t.Fatalf("version did not move after the restriction")
 	} else if p := admin.post(acct+"/reinstate", adminForm("version", now, "reason", "trở lại")); p.Status != http.StatusConflict ||
-		!strings.Contains(p.Body, "before_last_change") {
+		!strings.Contains(p.Body, "before_last_change") || !strings.Contains(p.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		// The same day as the suspension: the domain refuses, the page says why.
 		t.Fatalf("reinstate on the day of the suspension: %d\n%s", p.Status, p.Body)
 	}

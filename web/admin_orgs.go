@@ -57,12 +57,12 @@ type orgData struct {
 // province's Department of Home Affairs, staffing quotas, and merge,
 // split or dissolve (whose moves of dossiers the process page follows).
 func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
-	a.showOrg(w, r, s, r.PathValue("id"), false)
+	a.showOrg(w, r, s, r.PathValue("id"), nil)
 }
 
-// showOrg renders the org's page; stale: an act was refused because the
-// org changed since its form was read (412).
-func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id string, stale bool) {
+// showOrg renders the org's page; refused, when set, is the API's refusal
+// of an act on it, shown above the page as it now stands.
+func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id string, refused *problem) {
 	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
 	if !rep.OK() {
 		a.failure(w, r, rep)
@@ -88,8 +88,8 @@ func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id str
 	v := view{Title: o.Name, S: s, Data: d}
 	status := http.StatusOK
 	switch {
-	case stale:
-		status, v.Flash = http.StatusPreconditionFailed, staleMessage
+	case refused != nil:
+		status, v.Flash, v.Problem = refusal(*refused)
 	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
@@ -136,12 +136,8 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/"+act, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
-	if rep.Status == http.StatusPreconditionFailed {
-		a.showOrg(w, r, s, id, true)
-		return
-	}
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnOrg(w, r, s, id, rep)
 		return
 	}
 	if rep.Status == http.StatusAccepted {
@@ -155,6 +151,17 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+}
+
+// refusedOnOrg shows the API's refusal of an act on the org on the org's
+// page, as it now stands; what the caller may not see stays the API's 404.
+func (a *App) refusedOnOrg(w http.ResponseWriter, r *http.Request, s *session, id string, rep reply) {
+	if rep.Status == http.StatusNotFound || rep.Status == http.StatusUnauthorized {
+		a.failure(w, r, rep)
+		return
+	}
+	p := rep.problem()
+	a.showOrg(w, r, s, id, &p)
 }
 
 // formNumber is a form's integer, or the text as typed when it is none:

@@ -82,6 +82,10 @@ func TestPagesOrgs(t *testing.T) {
 			if p.Status != tc.status || !strings.Contains(p.Body, tc.says) {
 				t.Errorf("%s: %d, want %d saying %q\n%s", tc.act, p.Status, tc.status, tc.says, p.Body)
 			}
+			// A refusal is shown above the org's page, to act again from.
+			if tc.status != http.StatusNotFound && !strings.Contains(p.Body, `action="`+orgPath+`/merge"`) {
+				t.Errorf("%s: the refusal is not shown on the org's page\n%s", tc.act, p.Body)
+			}
 		})
 	}
 	if now := version(t, admin.get(orgPath)); now != v {
