@@ -42,15 +42,20 @@ var quotaCategories = []struct{ Key, Name string }{
 var orgStatusNames = map[string]string{"active": "Đang hoạt động", "merged": "Đã sáp nhập", "split": "Đã chia tách", "dissolved": "Đã giải thể"}
 
 type orgData struct {
-	Org        orgDetail
-	Orgs       []orgView // the active orgs the administrator sees: parents, successors
-	OrgName    func(string) string
-	Kinds      map[string]string
-	Levels     map[string]string
-	States     map[string]string
-	Categories []struct{ Key, Name string }
-	Today      string
-	Year       int
+	Org     orgDetail
+	Orgs    []orgView // the active orgs the administrator sees: parents, successors
+	OrgName func(string) string
+	Kinds   map[string]string
+	Levels  map[string]string
+	States  map[string]string
+	// ProcessStates name a process's state (processStateNames).
+	ProcessStates map[string]string
+	Categories    []struct{ Key, Name string }
+	Today         string
+	Year          int
+	// Process moves the dossiers of an ended org to its successors; nil
+	// while the org is active or when nothing moves.
+	Process *processView
 }
 
 // orgPage is one org with every act on it: rename, move, designate the
@@ -81,9 +86,12 @@ func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id str
 		}
 	}
 	d := orgData{Org: o, Orgs: others, OrgName: orgNamer(all), Kinds: orgKindNames, Levels: orgLevelNames, States: orgStatusNames,
-		Categories: quotaCategories, Today: s.Me.Today, Year: time.Now().Year()}
+		Categories: quotaCategories, Today: s.Me.Today, Year: time.Now().Year(), ProcessStates: processStateNames}
 	if t, err := time.Parse(time.DateOnly, s.Me.Today); err == nil {
 		d.Year = t.Year()
+	}
+	if o.Status != "active" {
+		d.Process = a.endProcess(r, s, o.ID)
 	}
 	v := view{Title: o.Name, S: s, Data: d}
 	status := http.StatusOK
@@ -151,6 +159,29 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+}
+
+// endProcess finds the process that moves an ended org's dossiers: its id
+// is the id of the decision event (org.merged, org.split, org.dissolved),
+// which the audit trail lists; the API has no list of processes by org.
+// nil when the caller does not audit the org or nothing moves.
+func (a *App) endProcess(r *http.Request, s *session, org string) *processView {
+	q := url.Values{"org": {org}, "type": {"org.merged.v1,org.split.v1,org.dissolved.v1"}, "limit": {"5"}}
+	rep := a.api.call(r, http.MethodGet, "/api/v1/audit?"+q.Encode(), s.Token, nil)
+	var page struct {
+		Items []historyEntry `json:"items"`
+	}
+	if !rep.OK() || rep.decode(&page) != nil {
+		return nil
+	}
+	for _, it := range page.Items {
+		rep := a.api.call(r, http.MethodGet, "/api/v1/processes/"+url.PathEscape(it.EventID), s.Token, nil)
+		var p processView
+		if rep.OK() && rep.decode(&p) == nil && p.Org == org {
+			return &p
+		}
+	}
+	return nil
 }
 
 // refusedOnOrg shows the API's refusal of an act on the org on the org's

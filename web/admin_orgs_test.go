@@ -138,7 +138,11 @@ func TestPagesOrgs(t *testing.T) {
 	if !strings.Contains(last, want) || !strings.Contains(last, `data-state="done"`) || !strings.Contains(last, `value="100"`) {
 		t.Errorf("the last progress does not say all %d moved:\n%s", n, last)
 	}
-	if p := admin.get(orgPath); !strings.Contains(p.Body, `<span id="org-state">Đã sáp nhập</span>`) || strings.Contains(p.Body, `/merge"`) {
+	// The merged org's page: no more acts, and the way back to its process
+	// (found through the audit trail, once it has the decision).
+	e.WaitCaughtUp()
+	if p := admin.get(orgPath); !strings.Contains(p.Body, `<span id="org-state">Đã sáp nhập</span>`) || strings.Contains(p.Body, `/merge"`) ||
+		!strings.Contains(p.Body, `<a href="`+proc+`">Đã xong — đã chuyển 25 / 25 hồ sơ</a>`) {
 		t.Errorf("the merged org's page:\n%s", p.Body)
 	}
 	// Another administrator's scope does not see the process.
