@@ -52,6 +52,7 @@ func TestCursors(t *testing.T) {
 		{"reads: a cursor of the audit trail", "/api/v1/audit/reads?cursor=" + url.QueryEscape(first.NextCursor)},
 		{"dossiers: a cursor of the audit trail", "/api/v1/dossiers?cursor=" + url.QueryEscape(first.NextCursor)},
 		{"archive: a cursor of the audit trail", "/api/v1/archive?cursor=" + url.QueryEscape(first.NextCursor)},
+		{"accounts: a cursor of the audit trail", "/api/v1/accounts?cursor=" + url.QueryEscape(first.NextCursor)},
 	} {
 		r := env.Do(http.MethodGet, tt.path, env.AdminToken, nil)
 		if r.Status != http.StatusBadRequest {

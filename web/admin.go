@@ -57,7 +57,7 @@ func (a *App) renameOrg(w http.ResponseWriter, r *http.Request, s *session) {
 	body := decisionBody(r, map[string]any{"name": strings.TrimSpace(r.PostFormValue("name"))})
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/rename", s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnOrg(w, r, s, id, rep)
 		return
 	}
 	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
@@ -112,6 +112,9 @@ type accountData struct {
 	States map[string]string
 	// StateActs are the state changes the account's status allows.
 	StateActs []string
+	// Refused is the API's refusal of an act, shown above the page as it
+	// now stands (a 412 says the account changed since the form was read).
+	Refused *problem
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -139,10 +142,14 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id
 		setup(&d)
 	}
 	v := view{Title: acc.Username, S: s, Data: d}
-	if r.URL.Query().Get("saved") == "1" {
+	status := http.StatusOK
+	switch {
+	case d.Refused != nil:
+		status, v.Flash, v.Problem = adminRefusal(*d.Refused)
+	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
-	a.render(w, r, http.StatusOK, "account", "", v)
+	a.render(w, r, status, "account", "", v)
 }
 
 func (a *App) createAccount(w http.ResponseWriter, r *http.Request, s *session) {
@@ -195,7 +202,7 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/accounts/"+url.PathEscape(id)+path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnAccount(w, r, s, id, rep)
 		return
 	}
 	if act == "password-reset" {

@@ -79,6 +79,32 @@ func (a *App) accountsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	a.render(w, r, status, "accounts", "", v)
 }
 
+// staleMessage answers an administrative act refused because what it acts
+// on changed since the form was read (412): nothing was written, and the
+// page below is as it now stands.
+const staleMessage = "Người khác đã thay đổi mục này sau khi bạn mở trang; thao tác chưa được thực hiện. Trang dưới đây là bản mới nhất: hãy xem lại rồi làm lại nếu vẫn cần."
+
+// adminRefusal is the status, message and problem of a page that shows the
+// API's refusal of an act above what it acted on.
+func adminRefusal(p problem) (int, string, *problem) {
+	if p.Status == http.StatusPreconditionFailed {
+		return p.Status, staleMessage, &p
+	}
+	return p.Status, problemMessage(p), &p
+}
+
+// refusedOnAccount shows the API's refusal of an act on the account on
+// the account's page, as it now stands, so the administrator can act
+// again; what the caller may not see stays the API's 404.
+func (a *App) refusedOnAccount(w http.ResponseWriter, r *http.Request, s *session, id string, rep reply) {
+	if rep.Status == http.StatusNotFound || rep.Status == http.StatusUnauthorized {
+		a.failure(w, r, rep)
+		return
+	}
+	p := rep.problem()
+	a.showAccount(w, r, s, id, "", func(d *accountData) { d.Refused = &p })
+}
+
 // accountItemAct is an act on one grant, API key or certificate of an
 // account: extend or revoke a grant, revoke a key or a certificate.
 func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session) {
@@ -96,7 +122,7 @@ func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session)
 	path := "/api/v1/accounts/" + url.PathEscape(id) + "/" + kind + "/" + url.PathEscape(item) + "/" + act
 	rep := a.api.call(r, http.MethodPost, path, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnAccount(w, r, s, id, rep)
 		return
 	}
 	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)

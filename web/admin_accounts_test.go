@@ -100,13 +100,14 @@ func TestPagesAccounts(t *testing.T) {
 	if !strings.Contains(page.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		t.Errorf("the account page does not say restricted:\n%s", page.Body)
 	}
-	if p := admin.post(acct+"/close", adminForm("version", v, "reason", "cũ")); p.Status != http.StatusPreconditionFailed || !strings.Contains(p.Body, "version_mismatch") {
+	if p := admin.post(acct+"/close", adminForm("version", v, "reason", "cũ")); p.Status != http.StatusPreconditionFailed ||
+		!strings.Contains(p.Body, "Người khác đã thay đổi mục này sau khi bạn mở trang") || !strings.Contains(p.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		t.Errorf("a stale form: %d\n%s", p.Status, p.Body)
 	}
 	if now := version(t, admin.get(acct)); now == v {
 		t.Fatalf("version did not move after the restriction")
 	} else if p := admin.post(acct+"/reinstate", adminForm("version", now, "reason", "trở lại")); p.Status != http.StatusConflict ||
-		!strings.Contains(p.Body, "before_last_change") {
+		!strings.Contains(p.Body, "before_last_change") || !strings.Contains(p.Body, `<span id="acct-state">Tạm khoá</span>`) {
 		// The same day as the suspension: the domain refuses, the page says why.
 		t.Fatalf("reinstate on the day of the suspension: %d\n%s", p.Status, p.Body)
 	}

@@ -42,22 +42,32 @@ var quotaCategories = []struct{ Key, Name string }{
 var orgStatusNames = map[string]string{"active": "Đang hoạt động", "merged": "Đã sáp nhập", "split": "Đã chia tách", "dissolved": "Đã giải thể"}
 
 type orgData struct {
-	Org        orgDetail
-	Orgs       []orgView // the active orgs the administrator sees: parents, successors
-	OrgName    func(string) string
-	Kinds      map[string]string
-	Levels     map[string]string
-	States     map[string]string
-	Categories []struct{ Key, Name string }
-	Today      string
-	Year       int
+	Org     orgDetail
+	Orgs    []orgView // the active orgs the administrator sees: parents, successors
+	OrgName func(string) string
+	Kinds   map[string]string
+	Levels  map[string]string
+	States  map[string]string
+	// ProcessStates name a process's state (processStateNames).
+	ProcessStates map[string]string
+	Categories    []struct{ Key, Name string }
+	Today         string
+	Year          int
+	// Process moves the dossiers of an ended org to its successors; nil
+	// while the org is active or when nothing moves.
+	Process *processView
 }
 
 // orgPage is one org with every act on it: rename, move, designate the
 // province's Department of Home Affairs, staffing quotas, and merge,
 // split or dissolve (whose moves of dossiers the process page follows).
 func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
+	a.showOrg(w, r, s, r.PathValue("id"), nil)
+}
+
+// showOrg renders the org's page; refused, when set, is the API's refusal
+// of an act on it, shown above the page as it now stands.
+func (a *App) showOrg(w http.ResponseWriter, r *http.Request, s *session, id string, refused *problem) {
 	rep := a.api.call(r, http.MethodGet, "/api/v1/orgs/"+url.PathEscape(id), s.Token, nil)
 	if !rep.OK() {
 		a.failure(w, r, rep)
@@ -65,6 +75,9 @@ func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var o orgDetail
 	_ = rep.decode(&o)
+	if o.Version == 0 {
+		o.Version, _ = parseETag(rep.Header.Get("ETag"))
+	}
 	all := a.orgs(r, s)
 	var others []orgView
 	for _, x := range all {
@@ -73,15 +86,22 @@ func (a *App) orgPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	d := orgData{Org: o, Orgs: others, OrgName: orgNamer(all), Kinds: orgKindNames, Levels: orgLevelNames, States: orgStatusNames,
-		Categories: quotaCategories, Today: s.Me.Today, Year: time.Now().Year()}
+		Categories: quotaCategories, Today: s.Me.Today, Year: time.Now().Year(), ProcessStates: processStateNames}
 	if t, err := time.Parse(time.DateOnly, s.Me.Today); err == nil {
 		d.Year = t.Year()
 	}
+	if o.Status != "active" {
+		d.Process = a.endProcess(r, s, o.ID)
+	}
 	v := view{Title: o.Name, S: s, Data: d}
-	if r.URL.Query().Get("saved") == "1" {
+	status := http.StatusOK
+	switch {
+	case refused != nil:
+		status, v.Flash, v.Problem = adminRefusal(*refused)
+	case r.URL.Query().Get("saved") == "1":
 		v.Flash = "Đã lưu."
 	}
-	a.render(w, r, http.StatusOK, "org", "", v)
+	a.render(w, r, status, "org", "", v)
 }
 
 // orgAct is one act on an org through its API route. A merge, a split or
@@ -125,7 +145,7 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/orgs/"+url.PathEscape(id)+"/"+act, s.Token, body, "If-Match", `"`+r.PostFormValue("version")+`"`)
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		a.refusedOnOrg(w, r, s, id, rep)
 		return
 	}
 	if rep.Status == http.StatusAccepted {
@@ -139,6 +159,40 @@ func (a *App) orgAct(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/admin/orgs/"+url.PathEscape(id)+"?saved=1", http.StatusSeeOther)
+}
+
+// endProcess finds the process that moves an ended org's dossiers: its id
+// is the id of the decision event (org.merged, org.split, org.dissolved),
+// which the audit trail lists; the API has no list of processes by org.
+// nil when the caller does not audit the org or nothing moves.
+func (a *App) endProcess(r *http.Request, s *session, org string) *processView {
+	q := url.Values{"org": {org}, "type": {"org.merged.v1,org.split.v1,org.dissolved.v1"}, "limit": {"5"}}
+	rep := a.api.call(r, http.MethodGet, "/api/v1/audit?"+q.Encode(), s.Token, nil)
+	var page struct {
+		Items []historyEntry `json:"items"`
+	}
+	if !rep.OK() || rep.decode(&page) != nil {
+		return nil
+	}
+	for _, it := range page.Items {
+		rep := a.api.call(r, http.MethodGet, "/api/v1/processes/"+url.PathEscape(it.EventID), s.Token, nil)
+		var p processView
+		if rep.OK() && rep.decode(&p) == nil && p.Org == org {
+			return &p
+		}
+	}
+	return nil
+}
+
+// refusedOnOrg shows the API's refusal of an act on the org on the org's
+// page, as it now stands; what the caller may not see stays the API's 404.
+func (a *App) refusedOnOrg(w http.ResponseWriter, r *http.Request, s *session, id string, rep reply) {
+	if rep.Status == http.StatusNotFound || rep.Status == http.StatusUnauthorized {
+		a.failure(w, r, rep)
+		return
+	}
+	p := rep.problem()
+	a.showOrg(w, r, s, id, &p)
 }
 
 // formNumber is a form's integer, or the text as typed when it is none:

@@ -38,9 +38,14 @@ func TestPagesOrgs(t *testing.T) {
 	from := e.Org("Sở Khoa học và Công nghệ", "000.00.44.T01", e.Root)
 	into := e.Org("Sở Thông tin và Truyền thông", "000.00.45.T01", e.Root)
 	empty := e.Org("Ban Quản lý dự án", "000.00.46.T01", e.Root)
+	split := e.Org("Sở Văn hoá, Thể thao và Du lịch", "000.00.47.T01", e.Root)
+	tourism := e.Org("Sở Du lịch", "000.00.48.T01", e.Root)
 	const n = 25
 	for i := range n {
 		e.Dossier(from, fmt.Sprintf("Nguyễn Văn Số %d", i+1))
+	}
+	for i := range 4 {
+		e.Dossier(split, fmt.Sprintf("Trần Thị Tách %d", i+1))
 	}
 	e.WaitCaughtUp()
 	admin := newClient(t, e.URL)
@@ -66,7 +71,7 @@ func TestPagesOrgs(t *testing.T) {
 		status    int
 		says      string
 	}{
-		{"stale version", "rename", adminForm("version", "99", "name", "Sở KH&CN (cũ)"), http.StatusPreconditionFailed, "version_mismatch"},
+		{"stale version", "rename", adminForm("version", "99", "name", "Sở KH&CN (cũ)"), http.StatusPreconditionFailed, "Người khác đã thay đổi mục này sau khi bạn mở trang"},
 		{"a year that is no number", "staffing-quotas", adminForm("version", v, "year", "năm nay", "count_cong_chuc", "40"), http.StatusUnprocessableEntity, "/year"},
 		{"a negative count", "staffing-quotas", adminForm("version", v, "year", "2026", "count_cong_chuc", "-3"), http.StatusUnprocessableEntity, "/counts/cong_chuc"},
 		{"a split into one org", "split", adminForm("version", v, "successors", into.String()), http.StatusUnprocessableEntity, "/successors"},
@@ -76,6 +81,10 @@ func TestPagesOrgs(t *testing.T) {
 			p := admin.post(orgPath+"/"+tc.act, tc.form)
 			if p.Status != tc.status || !strings.Contains(p.Body, tc.says) {
 				t.Errorf("%s: %d, want %d saying %q\n%s", tc.act, p.Status, tc.status, tc.says, p.Body)
+			}
+			// A refusal is shown above the org's page, to act again from.
+			if tc.status != http.StatusNotFound && !strings.Contains(p.Body, `action="`+orgPath+`/merge"`) {
+				t.Errorf("%s: the refusal is not shown on the org's page\n%s", tc.act, p.Body)
 			}
 		})
 	}
@@ -129,7 +138,11 @@ func TestPagesOrgs(t *testing.T) {
 	if !strings.Contains(last, want) || !strings.Contains(last, `data-state="done"`) || !strings.Contains(last, `value="100"`) {
 		t.Errorf("the last progress does not say all %d moved:\n%s", n, last)
 	}
-	if p := admin.get(orgPath); !strings.Contains(p.Body, `<span id="org-state">Đã sáp nhập</span>`) || strings.Contains(p.Body, `/merge"`) {
+	// The merged org's page: no more acts, and the way back to its process
+	// (found through the audit trail, once it has the decision).
+	e.WaitCaughtUp()
+	if p := admin.get(orgPath); !strings.Contains(p.Body, `<span id="org-state">Đã sáp nhập</span>`) || strings.Contains(p.Body, `/merge"`) ||
+		!strings.Contains(p.Body, `<a href="`+proc+`">Đã xong — đã chuyển 25 / 25 hồ sơ</a>`) {
 		t.Errorf("the merged org's page:\n%s", p.Body)
 	}
 	// Another administrator's scope does not see the process.
@@ -137,6 +150,23 @@ func TestPagesOrgs(t *testing.T) {
 	other.login("tccb.khac", "Mat-Khau-Khac-2026")
 	if p := other.get(proc); p.Status != http.StatusNotFound {
 		t.Errorf("an HR officer of another org follows the process: %d", p.Status)
+	}
+
+	// A split into two (the form's multiple select sends both): its
+	// process moves the four dossiers.
+	splitPath := "/admin/orgs/" + split.String()
+	f := adminForm("version", version(t, admin.get(splitPath)), "effective_date", tomorrow())
+	f["successors"] = []string{into.String(), tourism.String()}
+	p = admin.post(splitPath+"/split", f)
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/processes/") {
+		t.Fatalf("split: %d %q\n%s", p.Status, p.Location, p.Body)
+	}
+	last = progressOf(t, admin, e.URL, p.Location)
+	if !strings.Contains(last, `Đã chuyển <strong id="moved">4</strong> / <strong id="total">4</strong>`) || !strings.Contains(last, `data-state="done"`) {
+		t.Errorf("the split's last progress:\n%s", last)
+	}
+	if p := admin.get(splitPath); !strings.Contains(p.Body, `<span id="org-state">Đã chia tách</span>`) || !strings.Contains(p.Body, ">Sở Du lịch</a>") {
+		t.Errorf("the split org's page:\n%s", p.Body)
 	}
 
 	// A dissolution without dossiers ends at once, without a process.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -175,5 +176,63 @@ func TestPagesRows(t *testing.T) {
 	}
 	if p := hr.get("/dossiers/" + id + "/tables/salaries/rows"); p.Status != http.StatusNotFound {
 		t.Errorf("an unknown table: %d", p.Status)
+	}
+}
+
+// No input of the administration and row forms crashes the server or
+// writes: each hostile form is answered below 500 and the ledger keeps
+// its length.
+func TestPagesHostileForms(t *testing.T) {
+	t.Parallel()
+	e := apitest.Start(t)
+	org := e.Org("Sở Tư pháp", "000.00.09.T01", e.Root)
+	acct := e.Account("tccb.tuphap", "", account.KindOrg, account.RoleHROfficer, org).String()
+	id := e.Dossier(org, "Trần Thị Bình").String()
+	e.WaitCaughtUp()
+	admin := newClient(t, e.URL)
+	admin.login("quantri", "QuanTri@Test2026")
+	// Counted in the table: the store's ReadAll stops at the stable mark,
+	// which other tests' open transactions hold back.
+	events := func() int {
+		var n int
+		if err := e.Svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := events()
+	rowsPath := "/dossiers/" + id + "/tables/family/rows"
+	orgPath := "/admin/orgs/" + org.String()
+	acctPath := "/admin/accounts/" + acct
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"a broken original", rowsPath, adminForm("version", "2", "original", "{", "f.name", "X")},
+		{"a null original", rowsPath, adminForm("version", "2", "original", "null")},
+		{"a year out of range", rowsPath, adminForm("version", "2", "original", "{}", "f.side", "own", "f.relation", "Cha", "f.name", "Trần Văn A", "f.birth_year", "1e400")},
+		{"an unknown side", rowsPath, adminForm("version", "2", "original", "{}", "f.side", "<script>", "f.relation", "Cha", "f.name", "A")},
+		{"a control character", rowsPath, adminForm("version", "2", "original", "{}", "f.side", "own", "f.relation", "Cha\x00", "f.name", "A")},
+		{"a version that is no number", rowsPath, adminForm("version", "hai", "original", "{}", "f.side", "own", "f.relation", "Cha", "f.name", "A")},
+		{"a row id that is no UUID", rowsPath + "/khong-phai", adminForm("version", "2", "original", "{}", "index", "x", "f.name", "A")},
+		{"a huge year of quota", orgPath + "/staffing-quotas", adminForm("version", "1", "year", "99999999999999999999", "count_cong_chuc", "-0")},
+		{"a split into nothing", orgPath + "/split", adminForm("version", "1")},
+		{"a merge into no org", orgPath + "/merge", adminForm("version", "1", "successor", "' OR 1=1 --")},
+		{"an org that is no UUID", "/admin/orgs/%2e%2e/merge", adminForm("version", "1", "successor", org.String())},
+		{"a grant that is no UUID", acctPath + "/grants/%2F%2F/extend", adminForm("version", "2", "valid_until", "31/12/2030")},
+		{"a certificate fingerprint with a slash", acctPath + "/certificates/a%2Fb/revoke", adminForm("version", "2", "reason", "x")},
+		{"an unknown item act", acctPath + "/grants/x/delete", adminForm("version", "2")},
+		{"an unknown account act", acctPath + "/delete", adminForm("version", "2")},
+		{"a reason of a megabyte", acctPath + "/restrict", adminForm("version", "2", "reason", strings.Repeat("lý do ", 200000))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := admin.post(tc.path, tc.form)
+			if p.Status >= 500 || p.Status < 300 || p.Status == http.StatusSeeOther {
+				t.Errorf("POST %s: %d, want a refusal below 500\n%.600s", tc.path, p.Status, p.Body)
+			}
+		})
+	}
+	if after := events(); after != before {
+		t.Errorf("hostile forms appended %d events", after-before)
 	}
 }

@@ -3,7 +3,9 @@ package accounts_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -23,7 +25,7 @@ type world struct {
 	l          *projectiontest.Ledger
 }
 
-func build(t *testing.T) world {
+func build(t testing.TB) world {
 	t.Helper()
 	w := world{orgA: domain.OrgID(projectiontest.NewID()), orgB: domain.OrgID(projectiontest.NewID()),
 		ids: map[string]domain.AccountID{}, l: projectiontest.NewLedger(t)}
@@ -147,6 +149,32 @@ func TestSearch(t *testing.T) {
 			it.HomeOrg != w.orgA || it.Status != "active" || !slices.Equal(it.Roles, []string{"approver"}) ||
 			it.CreatedOn != projectiontest.Day(2026, 1, 5) {
 			t.Errorf("item = %+v", it)
+		}
+	})
+}
+
+// FuzzSearchText: any text the API lets through (valid UTF-8 without NUL:
+// api.checkQuery refuses the rest) searches without an error, and never
+// beyond the scope.
+func FuzzSearchText(f *testing.F) {
+	for _, s := range []string{"", "%", "_", `\`, "'", "nguyễn văn", "ĐỨC", "a%b_c\\d", "  ", "an.nguyen", "\u0301", "ﬁ"} {
+		f.Add(s)
+	}
+	w := build(f)
+	pool := projectiontest.NewDB(f)
+	projectiontest.Build(f, pool, accounts.New(), 1, w.l.Events(), 1)
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+			t.Skip("refused before the query (api.checkQuery)")
+		}
+		page, err := accounts.Search(context.Background(), pool, accounts.Query{Scope: []domain.OrgID{w.orgB}, Text: text, Today: projectiontest.Day(2026, 2, 1)})
+		if err != nil {
+			t.Fatalf("Search(%q): %v", text, err)
+		}
+		for _, it := range page.Items {
+			if it.HomeOrg != w.orgB {
+				t.Fatalf("Search(%q) lists %s of another org", text, it.Username)
+			}
 		}
 	})
 }
