@@ -53,7 +53,7 @@ func TestPartyMembershipIsSensitive(t *testing.T) {
 	}
 
 	// The dossier itself: blanked, and the redacted list names the paths.
-	r := get(t, env, path, w.inspector, http.StatusOK, nil)
+	r := get(t, env, path+"?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, nil)
 	hidden("the inspector's GET dossier", r.Body)
 	var v dossierView
 	r.JSON(&v)
@@ -69,7 +69,7 @@ func TestPartyMembershipIsSensitive(t *testing.T) {
 
 	caughtUp(t, env)
 	// The history and the audit trail: no diff of a party field, no payload.
-	r = get(t, env, path+"/history", w.inspector, http.StatusOK, nil)
+	r = get(t, env, path+"/history?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, nil)
 	hidden("the inspector's history", r.Body)
 	var hist struct {
 		Items []historyEntry `json:"items"`
@@ -153,7 +153,7 @@ func TestAccessFollowsTheManagingOrg(t *testing.T) {
 	var hist struct {
 		Items []historyEntry `json:"items"`
 	}
-	get(t, env, path+"/history", w.inspector, http.StatusOK, &hist)
+	get(t, env, path+"/history?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &hist)
 	if len(hist.Items) < 2 || hist.Items[0].Actor.ActingOrg != w.orgA.String() {
 		t.Errorf("the province inspector's history = %+v", hist.Items)
 	}

@@ -34,11 +34,11 @@ type readRow struct {
 // purposeWorld is a unit, one of its dossiers, its HR officer, the person
 // and an inspector over the province.
 type purposeWorld struct {
-	e                     *apitest.Env
-	path                  string // /api/v1/dossiers/{id}
-	hr, self, inspector   string
-	inspectorUser         string
-	consents, consentsURL string
+	e                   *apitest.Env
+	path                string // /api/v1/dossiers/{id}
+	hr, self, inspector string
+	inspectorUser       string
+	consentsURL         string
 }
 
 func newPurposeWorld(t *testing.T, name string) *purposeWorld {
@@ -55,7 +55,7 @@ func newPurposeWorld(t *testing.T, name string) *purposeWorld {
 
 func consentRequest(purposes []string, scope string) map[string]any {
 	return map[string]any{"purposes": purposes, "scope": scope, "recipient": "Viện Khoa học Tổ chức nhà nước",
-		"form": map[string]any{"kind": "form", "number": "07/GĐY-2026", "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"},
+		"form":   map[string]any{"kind": "form", "number": "07/GĐY-2026", "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"},
 		"reason": "giấy đồng ý của người có hồ sơ"}
 }
 

@@ -156,7 +156,7 @@ func TestDossierCVAsPDF(t *testing.T) {
 
 	// A reader without read_sensitive gets the form without ethnicity,
 	// Party or identity numbers, exactly as the JSON leaves them out.
-	r = d.env.Do(http.MethodGet, path, d.inspector, nil)
+	r = d.env.Do(http.MethodGet, path, d.inspector, nil, "Hoso-Purpose", `inspection; ref="15/QD-TTr"`)
 	if r.Status != http.StatusOK {
 		t.Fatalf("inspector: %d %s", r.Status, r.Body)
 	}
@@ -313,7 +313,7 @@ func TestDossierSignedExport(t *testing.T) {
 
 	// A reader without read_sensitive: redacted JSON and CV, events as
 	// hashes only; still signed and verifiable.
-	r = d.env.Do(http.MethodGet, path, d.inspector, nil)
+	r = d.env.Do(http.MethodGet, path, d.inspector, nil, "Hoso-Purpose", `inspection; ref="15/QD-TTr"`)
 	if r.Status != http.StatusOK {
 		t.Fatalf("inspector: %d %s", r.Status, r.Body)
 	}

@@ -189,7 +189,7 @@ func outOfProvince(t *testing.T, w *world) {
 	r.JSON(&tr)
 	write(t, env, http.MethodPost, "/api/v1/transfers/"+tr.ID+"/receive", w.hrA, `"2"`, map[string]any{"source_document": decision("16/QĐ-UBND")}, http.StatusOK)
 	var v dossierView
-	get(t, env, path, w.inspector, http.StatusOK, &v)
+	get(t, env, path+"?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &v)
 	if !v.Archived || !v.ManagementRevoked || v.ManagingOrg != nil || v.Status != "transferred_out" {
 		t.Errorf("after the hand-over: %+v", v)
 	}
@@ -203,7 +203,7 @@ func outOfProvince(t *testing.T, w *world) {
 	var hist struct {
 		Items []historyEntry `json:"items"`
 	}
-	get(t, env, path+"/history", w.inspector, http.StatusOK, &hist)
+	get(t, env, path+"/history?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &hist)
 	if len(hist.Items) < 2 || hist.Items[0].Actor.ActingOrg != w.orgA.String() {
 		t.Errorf("the province inspector's history of the handed-over dossier = %+v", hist.Items)
 	}

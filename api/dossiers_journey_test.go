@@ -369,7 +369,7 @@ func TestDossierJourney(t *testing.T) {
 	get(t, env, path+"?as_of=2000-01-01T00:00:00Z", w.hrB, http.StatusNotFound, nil)
 
 	// The inspector reads it without the sensitive fields.
-	get(t, env, path, w.inspector, http.StatusOK, &v)
+	get(t, env, path+"?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &v)
 	if v.Document.Identity.Ethnicity != "" || v.Document.Identity.Religion != "" || v.Document.Header.PersonalIDNumber != "" ||
 		len(v.Document.Family) != 0 || !slices.Contains(v.Redacted, "/identity/ethnicity") {
 		t.Errorf("inspector sees sensitive fields: %+v redacted %v", v.Document, v.Redacted)
@@ -378,7 +378,7 @@ func TestDossierJourney(t *testing.T) {
 		t.Errorf("inspector misses plain fields: %+v", v.Document.Identity)
 	}
 	// …and the history without their changes.
-	get(t, env, path+"/history", w.inspector, http.StatusOK, &hist)
+	get(t, env, path+"/history?purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &hist)
 	for _, e := range hist.Items {
 		for _, c := range e.Changes {
 			if strings.HasPrefix(c.Path, "/family") || c.Path == "/identity/ethnicity" || c.Path == "/header/personal_id_number" {

@@ -341,13 +341,20 @@ func (s *Server) readLogSheet(out ListView[ReadView], scope []domain.OrgID, toda
 		if err != nil {
 			return sheet{}, err
 		}
-		header, hrows := flat("Thời điểm", "Tài khoản", "Hồ sơ", "Phương thức", "Đường dẫn", "Tham số", "Mục đích", "Kết quả", "Địa chỉ")
+		header, hrows := flat("Thời điểm", "Tài khoản", "Hồ sơ", "Phương thức", "Đường dẫn", "Tham số", "Mục đích", "Kết quả", "Địa chỉ",
+			"Mục đích (NĐ 27/2026)", "Căn cứ", "Sự đồng ý (sự kiện)")
 		return sheet{name: "nhat-ky-truy-cap-" + today.String(), report: spreadsheet.Report{
 			Sheet: "Truy cập", Issuer: issuer(names, scope), Title: "NHẬT KÝ TRUY CẬP HỒ SƠ", Subtitle: onDate(today),
-			Columns: []spreadsheet.Column{ordinal, instant, text(18), text(38), text(10), text(30), text(30), text(24), text(10), text(16)},
-			Header:  header, HeaderRows: hrows, Footer: generated(s.deps.now(), out.NextCursor),
+			Columns: []spreadsheet.Column{ordinal, instant, text(18), text(38), text(10), text(30), text(30), text(24), text(10), text(16),
+				text(14), text(24), text(38)},
+			Header: header, HeaderRows: hrows, Footer: generated(s.deps.now(), out.NextCursor),
 		}, rows: numbered(out.Items, func(v ReadView) []any {
-			return []any{v.ReadAt, v.Username, v.DossierID.String(), v.Method, v.Route, v.Query, v.Purpose, v.Outcome, v.RemoteAddr}
+			consent := ""
+			if v.ConsentEventID != nil {
+				consent = v.ConsentEventID.String()
+			}
+			return []any{v.ReadAt, v.Username, v.DossierID.String(), v.Method, v.Route, v.Query, v.Purpose, v.Outcome, v.RemoteAddr,
+				v.PurposeCode, v.PurposeReference, consent}
 		})}, nil
 	}
 }

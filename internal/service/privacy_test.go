@@ -180,7 +180,7 @@ func TestNoSensitiveValueInClear(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Lê Thị Hiền XK-PRIV") {
 		t.Errorf("HR reads the history = %d %s; want the plaintext diff", r.Status, r.Body)
 	}
-	r = env.Do(http.MethodGet, "/api/v1/dossiers/"+created.ID, inspector, nil, "X-Purpose", "thanh tra")
+	r = env.Do(http.MethodGet, "/api/v1/dossiers/"+created.ID, inspector, nil, "X-Purpose", "thanh tra", "Hoso-Purpose", `inspection; ref="15/QD-TTr"`)
 	if r.Status != http.StatusOK || strings.Contains(string(r.Body), "Viêm gan B") {
 		t.Errorf("the inspector reads the dossier = %d %s; want it without the sensitive fields", r.Status, r.Body)
 	}
