@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -46,23 +48,43 @@ func (l Ledger) Load(ctx context.Context, stream string, decode Decoder) (Histor
 
 // LoadMany reads and decodes several whole streams at once
 // (eventstore.Store.ReadStreams: one query per few thousand streams on
-// PostgreSQL, instead of one round trip each). A stream with no events is
-// absent from the map.
+// PostgreSQL, instead of one round trip each), decoding on every core. A
+// stream with no events is absent from the map.
 func (l Ledger) LoadMany(ctx context.Context, streams []string, decode Decoder) (map[string]History, error) {
 	read, err := l.Store.ReadStreams(ctx, streams)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]History, len(read))
-	for stream, evs := range read {
-		h := History{Stream: stream, Events: make([]domain.Recorded, len(evs))}
-		for i, ev := range evs {
-			if h.Events[i], err = Recorded(ev, decode); err != nil {
-				return nil, err
+	names := make([]string, 0, len(read))
+	for stream := range read {
+		names = append(names, stream)
+	}
+	hs := make([]History, len(names))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)/256))
+	var g errgroup.Group
+	for w := range workers {
+		g.Go(func() error {
+			for i := w; i < len(names); i += workers {
+				evs := read[names[i]]
+				h := History{Stream: names[i], Events: make([]domain.Recorded, len(evs))}
+				for k, ev := range evs {
+					var err error
+					if h.Events[k], err = Recorded(ev, decode); err != nil {
+						return err
+					}
+					h.Version = ev.Version
+				}
+				hs[i] = h
 			}
-			h.Version = ev.Version
-		}
-		out[stream] = h
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]History, len(hs))
+	for _, h := range hs {
+		out[h.Stream] = h
 	}
 	return out, nil
 }

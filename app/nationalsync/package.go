@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/auditbundle"
@@ -93,10 +94,16 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 	p := Package{Format: Format, ID: q.Package, Org: q.Org, Month: q.Month, Department: q.Department,
 		Supplement: q.Supplement, ApprovedAt: q.ApprovedAt.UTC(), DueDate: q.Due}
 	// The approval time, not the clock, dates the bundles: a rebuild of the
-	// same package then differs only if a newer checkpoint was taken.
-	if p.Unit, err = auditbundle.Export(ctx, src.Pool, src.Store, src.Tree, q.Org, month, approval.LevelUnit, src.CheckpointKey, q.ApprovedAt); err != nil {
-		return p, fmt.Errorf("nationalsync: the unit approval: %w", err)
-	}
+	// same package then differs only if a newer checkpoint was taken. The
+	// two bundles are independent: built side by side.
+	var g errgroup.Group
+	g.Go(func() error {
+		var err error
+		if p.Unit, err = auditbundle.Export(ctx, src.Pool, src.Store, src.Tree, q.Org, month, approval.LevelUnit, src.CheckpointKey, q.ApprovedAt); err != nil {
+			return fmt.Errorf("nationalsync: the unit approval: %w", err)
+		}
+		return nil
+	})
 	// Of the department's list, only this unit's approval travels: a
 	// package of one unit carries neither the other units' approvals nor
 	// their cost (a thousand units would otherwise ship, and verify, a
@@ -106,11 +113,16 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 		return p, err
 	}
 	unit := q.UnitApproval.String()
-	if p.DepartmentApproval, err = auditbundle.ExportPartial(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt,
-		func(id string) bool { return id == unit }); err != nil {
-		return p, fmt.Errorf("nationalsync: the department approval: %w", err)
-	}
-	return p, nil
+	g.Go(func() error {
+		var err error
+		if p.DepartmentApproval, err = auditbundle.ExportPartial(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt,
+			func(id string) bool { return id == unit }); err != nil {
+			return fmt.Errorf("nationalsync: the department approval: %w", err)
+		}
+		return nil
+	})
+	err = g.Wait() // before p is read: both halves write into it
+	return p, err
 }
 
 // Canonical returns the package's RFC 8785 bytes. A 5,000-event package

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
@@ -352,5 +354,50 @@ func TestHashesRecomputableInSQL(t *testing.T) {
 		stored[0].ID, string(stored[0].Data)).Scan(&hash, &reason, &same)
 	if err != nil || hash != stored[0].Hash.String() || reason != "lý do" || !same {
 		t.Errorf("events_json = %s, %q, data equal %v, %v; want %s, %q, true", hash, reason, same, err, stored[0].Hash, "lý do")
+	}
+}
+
+// TestReadStreamsManyChunks: more streams than one query names (chunks of
+// 1,000, read side by side) come back whole, each stream once, in version
+// order.
+func TestReadStreamsManyChunks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _ := newStore(t, postgres.Options{})
+	const streams = 2100
+	var g errgroup.Group
+	g.SetLimit(8)
+	names := make([]string, streams)
+	for i := range streams {
+		names[i] = fmt.Sprintf("chunked-%04d", i)
+		g.Go(func() error {
+			evs := make([]eventstore.EventData, 1+i%3)
+			for k := range evs {
+				evs[k] = eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "test.chunked.v1", Data: []byte(fmt.Sprintf(`{"k":%d}`, k))}
+			}
+			_, err := s.Append(ctx, names[i], eventstore.NoStream, evs...)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadStreams(ctx, append(names, "chunked-missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != streams {
+		t.Fatalf("ReadStreams: %d streams, want %d", len(got), streams)
+	}
+	for i, n := range names {
+		evs := got[n]
+		if len(evs) != 1+i%3 {
+			t.Fatalf("%s: %d events, want %d", n, len(evs), 1+i%3)
+		}
+		for k, e := range evs {
+			if e.StreamID != n || e.Version != uint64(k+1) {
+				t.Fatalf("%s: event %d is %s@%d", n, k, e.StreamID, e.Version)
+			}
+		}
 	}
 }
