@@ -38,8 +38,10 @@ import (
 	"github.com/hoso-ledger/hoso/domain/policy"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
+	"github.com/hoso-ledger/hoso/internal/config"
 	"github.com/hoso-ledger/hoso/internal/demo"
 	"github.com/hoso-ledger/hoso/internal/service"
+	"github.com/hoso-ledger/hoso/internal/ssotest"
 )
 
 // The access matrix: every route × every role × the caller's own org (A)
@@ -131,9 +133,25 @@ type matrix struct {
 	secrets  []string         // what no A caller may ever see: B's dossier ids and names
 	seq      int
 	shared   map[string]request // objects for refusals, by pattern and side
+	sso      *ssotest.Provider  // the single sign-on provider the service trusts
 }
 
 func (m *matrix) next() int { m.seq++; return m.seq }
+
+// linkOIDC links the provider's subject to the account through the app
+// service and returns the link's id.
+func (m *matrix) linkOIDC(t *testing.T, id domain.AccountID, subject string) string {
+	t.Helper()
+	a, err := m.env.Svc.Deps.Accounts.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := uuid.Must(uuid.NewV7())
+	if _, err := m.env.Svc.Deps.Accounts.LinkOIDC(context.Background(), id, a.Version(), link, m.sso.Issuer, subject, m.env.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	return link.String()
+}
 
 func (m *matrix) orgOf(s side) domain.OrgID {
 	if s == own {
@@ -378,8 +396,10 @@ func newMatrix(t *testing.T) *matrix {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, Seal: seal}})
-	m := &matrix{env: env, tokens: map[role]string{}, ids: map[role]domain.AccountID{}, shared: map[string]request{}}
+	sso := ssotest.New(t, "http://127.0.0.1/login/oidc/callback")
+	env := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, Seal: seal, OIDC: config.OIDC{
+		Issuer: sso.Issuer, ClientID: sso.ClientID, ClientSecret: sso.ClientSecret, RedirectURL: sso.RedirectURL}}})
+	m := &matrix{env: env, tokens: map[role]string{}, ids: map[role]domain.AccountID{}, shared: map[string]request{}, sso: sso}
 	m.a = env.Org("Sở Ma Trận A", "000.00.21.T01", env.Root)
 	m.b = env.Org("Sở Ma Trận B", "000.00.22.T01", env.Root)
 	m.c = env.Org("Sở Ma Trận C", "000.00.23.T01", env.Root)
@@ -480,6 +500,15 @@ func matrixRoutes() []route {
 		{pattern: "POST /api/v1/auth/login", unscoped: true, once: true, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				return request{method: http.MethodPost, path: "/api/v1/auth/login", body: map[string]string{"username": "a." + string(r), "password": "MaTran@Test2026"}}
+			}},
+		{pattern: "POST /api/v1/auth/oidc", unscoped: true, once: true, want: http.StatusOK,
+			build: func(m *matrix, t *testing.T, s side, r role) request {
+				// A subject linked to an account of its own (a token starts one session).
+				id := m.newAccount(t, own, account.KindOrg, account.RoleAuditor, domain.Date{}, 0)
+				sub := fmt.Sprintf("matrix-sso-%d", m.next())
+				m.linkOIDC(t, id, sub)
+				const nonce = "matrix-nonce-0123456789abcdef0123"
+				return request{method: http.MethodPost, path: "/api/v1/auth/oidc", body: map[string]string{"id_token": m.sso.IDToken(sub, nonce), "nonce": nonce}}
 			}},
 		{pattern: "POST /api/v1/auth/logout", unscoped: true, want: http.StatusNoContent,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
@@ -583,6 +612,15 @@ func matrixRoutes() []route {
 				}
 				return fp, reason(m.next())
 			}, true)},
+
+		{pattern: "POST /api/v1/accounts/{id}/oidc-links", allowed: admins, want: http.StatusCreated,
+			build: acctWrite("/oidc-links", func(m *matrix, t *testing.T, id domain.AccountID) (string, any) {
+				return "", with(acctDecision(m.next()), "issuer", m.sso.Issuer, "subject", fmt.Sprintf("matrix-sso-%d", m.next()))
+			}, false)},
+		{pattern: "POST /api/v1/accounts/{id}/oidc-links/{link}/revoke", allowed: admins, want: http.StatusOK,
+			build: acctWrite("/oidc-links/{}/revoke", func(m *matrix, t *testing.T, id domain.AccountID) (string, any) {
+				return m.linkOIDC(t, id, fmt.Sprintf("matrix-sso-%d", m.next())), reason(m.next())
+			}, false)},
 
 		// Orgs: everyone with a grant sees their subtree; administrators change it.
 		{pattern: "GET /api/v1/orgs", list: true, allowed: []role{roleAdmin, roleHR, roleApprover, roleInspector, roleAuditor, roleSelf}, want: http.StatusOK,

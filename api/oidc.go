@@ -95,11 +95,12 @@ func oidcThrottleName(issuer, subject string) string { return "oidc:" + issuer +
 // configured provider whose subject an administrator linked to an active
 // account. The client (the web application's callback) got the token from
 // the provider's token endpoint; this route trusts nothing of that and
-// checks it all again: the signature against the provider's published
-// keys, the issuer, the audience (hoso's client id), the expiry, and the
-// nonce the client sent with its authorization request, which must come
-// back in the token; and a token starts one session at most (IDTokens). Every refusal is the one 401 of a password login; the
-// throttle counts them as it counts wrong passwords.
+// checks it all again (checkIDToken): the signature against the
+// provider's published keys, the issuer, the audience (hoso's client id),
+// the expiry, the authorized party, and the nonce the client sent with its
+// authorization request, which must come back in the token; and a token
+// starts one session at most (IDTokens). Every refusal is the one 401 of a
+// password login; the throttle counts them as it counts wrong passwords.
 func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 	if r.oidc == nil {
 		return &Error{Status: http.StatusNotImplemented, Code: CodeNotImplemented, Detail: "single sign-on is not configured (HOSO_OIDC_*)"}
@@ -175,9 +176,9 @@ func (r *sessionRoutes) oidcLogin(c echo.Context) error {
 
 // checkIDToken verifies the token and answers why it is refused, "" when
 // it is not (then it has been spent); an error only when the store of
-// spent tokens fails. go-oidc checks the signature, the
-// issuer, the audience and the expiry; the authorized party and the nonce
-// are checked here (OpenID Connect Core §3.1.3.7 items 4–5 and 11).
+// spent tokens fails. go-oidc checks the signature, the issuer, the
+// audience and the expiry; the authorized party and the nonce are checked
+// here (OpenID Connect Core §3.1.3.7 items 4–5 and 11).
 func (r *sessionRoutes) checkIDToken(ctx context.Context, v *oidc.IDTokenVerifier, req oidcLoginRequest) (*oidc.IDToken, string, error) {
 	tok, err := v.Verify(ctx, req.IDToken)
 	var expired *oidc.TokenExpiredError

@@ -262,6 +262,19 @@ func TestOIDCLogin(t *testing.T) {
 			t.Errorf("%d %s, want 200", r.Status, r.Body)
 		}
 	})
+	t.Run("after the provider rotates its key", func(t *testing.T) {
+		// The verifier saw the old key set; a token under a new key id
+		// makes it fetch the set again, long after the request that first
+		// read it has ended.
+		old := p.Sign(good("sub-mo"))
+		p.RotateKey()
+		if r := ssoLogin(e.From("127.0.2.7"), p.Sign(good("sub-mo")), nonce); r.Status != http.StatusOK {
+			t.Errorf("a token under the new key: %d %s, want 200", r.Status, r.Body)
+		}
+		if r := ssoLogin(e.From("127.0.2.8"), old, nonce); r.Status != http.StatusUnauthorized {
+			t.Errorf("a token under the withdrawn key: %d %s, want 401", r.Status, r.Body)
+		}
+	})
 	t.Run("a token starts one session", func(t *testing.T) {
 		tok := p.Sign(good("sub-mo"))
 		if r := ssoLogin(e.From("127.0.2.4"), tok, nonce); r.Status != http.StatusOK {

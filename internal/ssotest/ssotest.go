@@ -141,8 +141,9 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
+	key, kid := p.signingKey()
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &p.key.PublicKey, KeyID: p.keyID, Algorithm: string(jose.RS256), Use: "sig"},
+		{Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"},
 	}})
 }
 
@@ -298,7 +299,28 @@ func (p *Provider) Claims(subject, nonce string) Claims {
 }
 
 // Sign signs claims with the provider's key (RS256, its key id).
-func (p *Provider) Sign(c Claims) string { return signWith(p.key, p.keyID, c) }
+func (p *Provider) Sign(c Claims) string {
+	key, kid := p.signingKey()
+	return signWith(key, kid, c)
+}
+
+func (p *Provider) signingKey() (*rsa.PrivateKey, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.key, p.keyID
+}
+
+// RotateKey replaces the signing key with a new one under a new key id,
+// and publishes only the new one, as a provider does after a rotation.
+func (p *Provider) RotateKey() {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.key, p.keyID = k, "k-"+randomString(6)
+}
 
 // SignAsStranger signs claims with a key the provider never published,
 // under the provider's key id: what a forger would send.
@@ -307,7 +329,8 @@ func (p *Provider) SignAsStranger(c Claims) string {
 	if err != nil {
 		panic(err)
 	}
-	return signWith(k, p.keyID, c)
+	_, kid := p.signingKey()
+	return signWith(k, kid, c)
 }
 
 func signWith(k *rsa.PrivateKey, kid string, c Claims) string {
