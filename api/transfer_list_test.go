@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
@@ -167,6 +169,56 @@ func TestTransferList(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("the read log of tccb.c has no read of %s through the list: %+v", l.Items[0].Dossier, reads.Items)
+		}
+	})
+}
+
+// FuzzTransferListQuery: whatever the query string, GET /transfers over
+// real HTTP answers 200 or a problem (400 naming a query parameter, 403
+// for an org out of scope), never a 5xx, and appends nothing.
+func FuzzTransferListQuery(f *testing.F) {
+	env := apitest.Start(f)
+	org := env.Org("Sở Y tế", "000.00.02.T01", env.Root)
+	env.WaitCaughtUp()
+	token := env.Session(env.Account("tccb.fuzz", "", account.KindOrg, account.RoleHROfficer, org))
+	for _, s := range []string{
+		"", "direction=incoming", "direction=outgoing&state=pending", "state=pending,received,rejected,cancelled",
+		"direction=%00", "state=%FF", "cursor=0000000000000001-0000000000000000", "cursor=zzzz", "cursor=%27%20OR%201%3D1",
+		"limit=-1", "limit=1e9", "org=" + org.String(), "org=00000000-0000-0000-0000-000000000000", "org=,,,", "q=x", "=&&=",
+	} {
+		f.Add(s)
+	}
+	before := env.EventCount()
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := url.Parse(env.URL + "/api/v1/transfers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return // not a request line: net/http's server refuses it before any handler
+		}
+		u.RawQuery = raw
+		req, err := http.NewRequest(http.MethodGet, u.String(), nil)
+		if err != nil {
+			return // not a request a client can send
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET /transfers?%s: %v", raw, err)
+		}
+		_ = resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusBadRequest, http.StatusForbidden:
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+				t.Errorf("GET /transfers?%s: %d as %s, want problem+json", raw, resp.StatusCode, ct)
+			}
+		default:
+			t.Errorf("GET /transfers?%s: %d", raw, resp.StatusCode)
+		}
+		if n, err := env.Svc.EventCount(context.Background()); err != nil || int(n) != before {
+			t.Fatalf("GET /transfers?%s: %d events after %d (%v)", raw, n, before, err)
 		}
 	})
 }

@@ -20,11 +20,9 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/service"
-	"github.com/hoso-ledger/hoso/ledger"
 )
 
 // TestBrowserRemoteSigning: the approver signs the month through a remote
@@ -107,17 +105,11 @@ func TestBrowserRemoteSigning(t *testing.T) {
 	// them, and the read model built from the log shows them.)
 	pkg := uuid.New()
 	yesterday := domain.DateOf(now).AddDays(-1)
-	stream := nationalsync.StreamID(pkg)
-	m := e.Meta()
-	l := ledger.Ledger{Store: e.Svc.Store}
-	if _, err := l.Append(t.Context(), stream, eventstore.NoStream, m, []domain.Event{
+	e.Record(nationalsync.StreamID(pkg),
 		nationalsync.Queued{Package: pkg, Org: unit, Month: month, Department: e.Root, ApprovedAt: now.Add(-48 * time.Hour),
 			Due: yesterday, Article: "Điều 12 Nghị định 27/2026/NĐ-CP"},
 		nationalsync.Sent{Package: pkg, Digest: strings.Repeat("ab", 32), Endpoint: "https://csdlqg.example/packages", Attempt: 1},
-		nationalsync.Rejected{Package: pkg, Digest: strings.Repeat("ab", 32), Status: 422, Reasons: []string{"Thiếu số định danh cá nhân của hồ sơ 12"}},
-	}, nil); err != nil {
-		t.Fatal(err)
-	}
+		nationalsync.Rejected{Package: pkg, Digest: strings.Repeat("ab", 32), Status: 422, Reasons: []string{"Thiếu số định danh cá nhân của hồ sơ 12"}})
 	e.WaitCaughtUp()
 	do(t, ctx, "the month again", chromedp.Navigate(page))
 	waitFor(t, ctx, "the delivery", `(() => { const d = document.querySelector("#delivery").innerText;

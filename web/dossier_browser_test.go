@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hoso-ledger/hoso/api/apitest"
-	"github.com/hoso-ledger/hoso/app/export"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
@@ -46,11 +45,7 @@ func TestBrowserDossierDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := certtest.NewCA(t, "Ban Cơ yếu Chính phủ (thử nghiệm)")
-	certPath, keyPath := ca.IssueSeal(t, export.SealSubject("Sở Y tế tỉnh Phú Thọ", "Phú Thọ", "Giám đốc", "Lê Văn Đức"), dir)
-	seal, err := export.LoadSeal(certPath, keyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seal := apitest.Seal(t, ca, dir, "Sở Y tế tỉnh Phú Thọ", "Phú Thọ", "Giám đốc", "Lê Văn Đức")
 	e := apitest.Start(t, apitest.Options{Config: service.Config{CheckpointKey: &key, Seal: seal}})
 	orgA := e.Org("Sở Y tế tỉnh Phú Thọ", "000.00.31.T01", e.Root)
 	orgB := e.Org("Sở Tài chính tỉnh Phú Thọ", "000.00.32.T01", e.Root)

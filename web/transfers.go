@@ -200,6 +200,8 @@ func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	deadlines := a.transferDeadlines(r, s)
+	orgList := a.orgs(r, s)
+	writes := writableOrgs(s, orgList)
 	d := transfersData{Today: s.Me.Today, Lookup: strings.TrimSpace(r.URL.Query().Get("id")), Done: r.URL.Query().Get("done")}
 	with := func(t transferView, org string) pendingTransfer {
 		p := pendingTransfer{Transfer: t}
@@ -213,16 +215,19 @@ func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) 
 		p.Late = p.Item.Late || p.Item.Outcome == "open" && p.Item.Due != "" && p.Item.Due < d.Today
 		return p
 	}
+	// What is offered follows the side my org is on and whether I keep
+	// that org's dossiers (an inspector reads the inbox, acts on nothing).
 	for _, t := range incoming {
 		p := with(t, t.TargetOrg)
-		p.Receiving = true
+		p.Receiving = writes[t.TargetOrg]
 		d.Incoming = append(d.Incoming, p)
 	}
 	for _, t := range outgoing {
 		p := with(t, t.FromOrg)
 		// Out of the province the sending org records the other
 		// province's answer.
-		p.Sending, p.Receiving = true, t.Kind == "out_of_province"
+		p.Sending = writes[t.FromOrg]
+		p.Receiving = p.Sending && t.Kind == "out_of_province"
 		d.Outgoing = append(d.Outgoing, p)
 	}
 	for _, t := range closed {
@@ -233,12 +238,8 @@ func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) 
 		var tv transferView
 		if trep.OK() && trep.decode(&tv) == nil {
 			p := with(tv, tv.TargetOrg)
-			mine := map[string]bool{}
-			for _, o := range a.orgs(r, s) {
-				mine[o.ID] = true
-			}
-			p.Receiving = tv.State == "pending" && (mine[tv.TargetOrg] || tv.Kind == "out_of_province" && mine[tv.FromOrg])
-			p.Sending = tv.State == "pending" && mine[tv.FromOrg]
+			p.Receiving = tv.State == "pending" && (writes[tv.TargetOrg] || tv.Kind == "out_of_province" && writes[tv.FromOrg])
+			p.Sending = tv.State == "pending" && writes[tv.FromOrg]
 			d.Found = &p
 			// Shown once, at the top: its forms' ids must be unique.
 			drop := func(ps []pendingTransfer) []pendingTransfer {
@@ -250,6 +251,34 @@ func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 	}
 	a.render(w, r, http.StatusOK, "transfers", "", view{Title: "Điều chuyển hồ sơ", S: s, Data: d})
+}
+
+// writableOrgs are the orgs of list in whose subtree I keep dossiers
+// (write_dossier), found by walking each org's parents up to a grant.
+func writableOrgs(s *session, list []orgView) map[string]bool {
+	roots := map[string]bool{}
+	for _, g := range s.Me.Grants {
+		if g.Org != "" && slices.Contains(g.Allows, "write_dossier") {
+			roots[g.Org] = true
+		}
+	}
+	parent := make(map[string]string, len(list))
+	for _, o := range list {
+		parent[o.ID] = o.Parent
+	}
+	out := map[string]bool{}
+	for _, o := range list {
+		for id, hops := o.ID, 0; id != "" && hops <= len(list); id, hops = parent[id], hops+1 {
+			if roots[id] {
+				out[o.ID] = true
+				break
+			}
+		}
+	}
+	for id := range roots {
+		out[id] = true
+	}
+	return out
 }
 
 // transferDeadlines is my orgs' transfer deadlines (the compliance read

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func TestBrowserTransfers(t *testing.T) {
 	e.Account("tccb.yte", "YTe@Test2026!", account.KindOrg, account.RoleHROfficer, orgA)
 	e.Account("tccb.giaoduc", "GiaoDuc@Test2026!", account.KindOrg, account.RoleHROfficer, orgB)
 	e.Account("tccb.taichinh", "TaiChinh@Test2026!", account.KindOrg, account.RoleHROfficer, orgC)
+	e.Account("thanhtra", "ThanhTra@Test2026!", account.KindOrg, account.RoleInspector, e.Root)
 	e.WaitCaughtUp()
 	hrA := e.Login("tccb.yte", "YTe@Test2026!")
 	send := func(name string) string {
@@ -147,6 +149,22 @@ func TestBrowserTransfers(t *testing.T) {
 			waitFor(t, ctx, "labels", `[...document.querySelectorAll("input:not([type=hidden]), select")].every(el => el.labels && el.labels.length > 0)`)
 			if vp.name == "phone" {
 				shot(t, ctx, "transfers-phone")
+			}
+		}
+	})
+
+	// An inspector reads every org's transfers, the pending one too, and is
+	// offered no act on them (the API would refuse them all).
+	t.Run("an inspector reads, acts on nothing", func(t *testing.T) {
+		c := newClient(t, e.URL)
+		c.login("thanhtra", "ThanhTra@Test2026!")
+		p := c.get("/transfers")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Phạm Thị Vân") || !strings.Contains(p.Body, "Nguyễn Văn Xuân") {
+			t.Fatalf("the inspector's transfers page: %d\n%s", p.Status, p.Body)
+		}
+		for _, act := range []string{"/receive", "/reject", "/cancel"} {
+			if strings.Contains(p.Body, act+`"`) {
+				t.Errorf("the inspector is offered %s", act)
 			}
 		}
 	})
