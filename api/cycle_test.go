@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -228,17 +226,9 @@ func TestMonthlyCycleScenario(t *testing.T) {
 	if late := w.packages(t, w.AdminToken, "?problems=true"); len(late) != 0 {
 		t.Errorf("problems after an on-time delivery: %+v", late)
 	}
-	ha := w.history(t, pa.ID)
-	if _, err := nationalsync.VerifyReceipt(ha.Receipt, w.national.key.Verifier, pa.ID, pa.Digest); err != nil {
-		t.Fatalf("the receipt: %v", err)
-	}
-	stored, err := os.ReadFile(filepath.Join(w.national.Dir, "packages", pa.ID.String()+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, problems := nationalsync.Verify(stored, w.syncKey.Verifier, w.key.Verifier, w.roots)
-	if len(problems) > 0 || pkg.Org != unitA || len(pkg.Unit.Events) != len(mustManifest(t, manifest).Events) || len(pkg.Unit.Events) != 3 {
-		t.Fatalf("the stored package: %d events (the signed manifest lists %d), problems %v", len(pkg.Unit.Events), len(mustManifest(t, manifest).Events), problems)
+	stored, pkg, _ := w.delivered(t, pa)
+	if pkg.Org != unitA || len(pkg.Unit.Events) != len(mustManifest(t, manifest).Events) || len(pkg.Unit.Events) != 3 {
+		t.Fatalf("the stored package: %d events (the signed manifest lists %d)", len(pkg.Unit.Events), len(mustManifest(t, manifest).Events))
 	}
 	for _, e := range pkg.Unit.Events {
 		if e.Stream == d2.StreamID() && e.Version == 2 {
@@ -346,9 +336,8 @@ func TestMonthlyCycleScenario(t *testing.T) {
 	if pb.State != "acknowledged" || pb.Attempts < 4 || pb.Supplement != 1 || pb.Late || pb.Overdue {
 		t.Fatalf("B's package after the receiver came back: %+v; want acknowledged, on time", pb)
 	}
-	hb := w.history(t, pb.ID)
-	if _, err := nationalsync.VerifyReceipt(hb.Receipt, w.national.key.Verifier, pb.ID, pb.Digest); err != nil {
-		t.Fatalf("B's receipt: %v", err)
+	if _, pkgB, _ := w.delivered(t, pb); pkgB.Org != unitB || pkgB.Supplement != 1 {
+		t.Fatalf("B's stored package: %s, supplement %d", pkgB.Org, pkgB.Supplement)
 	}
 	types := w.streamTypes(t, pb.ID)
 	sent, acked := 0, 0
@@ -365,13 +354,6 @@ func TestMonthlyCycleScenario(t *testing.T) {
 	}
 	if held, err := w.national.Held(); err != nil || len(held) != 2 {
 		t.Errorf("the receiver holds %v (%v), want both packages", held, err)
-	}
-	storedB, err := os.ReadFile(filepath.Join(w.national.Dir, "packages", pb.ID.String()+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pkgB, problems := nationalsync.Verify(storedB, w.syncKey.Verifier, w.key.Verifier, w.roots); len(problems) > 0 || pkgB.Org != unitB || pkgB.Supplement != 1 {
-		t.Fatalf("B's stored package: supplement %d, problems %v", pkgB.Supplement, problems)
 	}
 	if got := w.packages(t, director, ""); len(got) != 2 {
 		t.Errorf("the department's view: %+v, want both units' packages", got)

@@ -260,6 +260,27 @@ func (w *syncWorld) settled(t *testing.T, org domain.OrgID, want int) []syncstat
 	}
 }
 
+// delivered checks what the receiver holds for the acknowledged package p:
+// the receipt in the ledger is the receiver's, for exactly these bytes, and
+// the stored envelope verifies offline. It returns the envelope, the
+// package and its history.
+func (w *syncWorld) delivered(t *testing.T, p syncstatus.Package) ([]byte, nationalsync.Package, syncev.Package) {
+	t.Helper()
+	h := w.history(t, p.ID)
+	if _, err := nationalsync.VerifyReceipt(h.Receipt, w.national.key.Verifier, p.ID, p.Digest); err != nil {
+		t.Fatalf("the receipt of %s: %v", p.ID, err)
+	}
+	stored, err := os.ReadFile(filepath.Join(w.national.Dir, "packages", p.ID.String()+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, problems := nationalsync.Verify(stored, w.syncKey.Verifier, w.key.Verifier, w.roots)
+	if len(problems) > 0 {
+		t.Fatalf("the stored package %s: %v", p.ID, problems)
+	}
+	return stored, pkg, h
+}
+
 func (w *syncWorld) history(t testing.TB, id uuid.UUID) syncev.Package {
 	t.Helper()
 	h, err := ledger.Ledger{Store: w.Svc.Store}.Load(context.Background(), syncev.StreamID(id), syncev.Decode)
@@ -316,18 +337,9 @@ func TestNationalSyncScenario(t *testing.T) {
 		t.Errorf("unit A's view: %+v, want its own package only", got)
 	}
 
-	// The receipt is the receiver's, for exactly these bytes.
-	h := w.history(t, p.ID)
-	if _, err := nationalsync.VerifyReceipt(h.Receipt, w.national.key.Verifier, p.ID, p.Digest); err != nil {
-		t.Fatalf("receipt: %v", err)
-	}
-	stored, err := os.ReadFile(filepath.Join(w.national.Dir, "packages", p.ID.String()+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, problems := nationalsync.Verify(stored, w.syncKey.Verifier, w.key.Verifier, w.roots)
-	if len(problems) > 0 || len(pkg.Unit.Events) != 2 || pkg.Org != unitA {
-		t.Fatalf("the stored package: %d events, problems %v", len(pkg.Unit.Events), problems)
+	stored, pkg, h := w.delivered(t, p)
+	if len(pkg.Unit.Events) != 2 || pkg.Org != unitA {
+		t.Fatalf("the stored package: %d events", len(pkg.Unit.Events))
 	}
 
 	// A full audit bundle cannot hide an event by marking it omitted; only

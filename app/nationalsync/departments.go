@@ -137,23 +137,29 @@ func exportDepartment(ctx context.Context, src Source, q nationalsync.Queued) (a
 	if err != nil {
 		return b, 0, fmt.Errorf("nationalsync: the department approval: %w", err)
 	}
+	man, err := signedManifest(b)
+	if err != nil {
+		return b, 0, fmt.Errorf("nationalsync: the department approval's signed manifest: %w", err)
+	}
+	return b, man.Log.TreeSize, nil
+}
+
+// signedManifest is the manifest the bundle's approval signed, from its
+// approval stream.
+func signedManifest(b auditbundle.Bundle) (approvals.Manifest, error) {
 	served := map[string][]byte{}
 	var digest string
 	for _, e := range b.Approval {
 		de, err := approval.Decode(e.Type, e.Data)
 		if err != nil {
-			return b, 0, err
+			return approvals.Manifest{}, err
 		}
 		switch v := de.(type) {
 		case approval.ManifestServed:
-			served[v.Digest] = v.Manifest
+			served[v.Digest] = b.ManifestOf(v)
 		case approval.Signed:
 			digest = v.ManifestDigest
 		}
 	}
-	man, err := approvals.ParseManifest(served[digest])
-	if err != nil {
-		return b, 0, fmt.Errorf("nationalsync: the department approval's signed manifest: %w", err)
-	}
-	return b, man.Log.TreeSize, nil
+	return approvals.ParseManifest(served[digest])
 }

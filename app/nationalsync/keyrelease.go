@@ -39,8 +39,9 @@ type ReleasedKey struct {
 	Wrapped []byte `json:"wrapped"` // HPKE encapsulated key ‖ ciphertext (base64 in JSON)
 }
 
+// The suite's KDF and AEAD; the KEM, DHKEM(X25519, HKDF-SHA256), comes
+// with the keys (ParseReleaseKey, ParseReleasePrivateKey).
 var (
-	releaseKEM  = hpke.DHKEM(ecdh.X25519())
 	releaseKDF  = hpke.HKDFSHA256()
 	releaseAEAD = hpke.AES256GCM()
 )

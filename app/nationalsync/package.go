@@ -17,7 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/auditbundle"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/approval"
@@ -265,21 +264,7 @@ func claims(b auditbundle.Bundle, level approval.Level, org domain.OrgID, month 
 
 // listed reports whether the department bundle's signed manifest lists ev.
 func listed(dept auditbundle.Bundle, ev auditbundle.Event) bool {
-	var digest string
-	served := map[string][]byte{}
-	for _, e := range dept.Approval {
-		de, err := approval.Decode(e.Type, e.Data)
-		if err != nil {
-			return false
-		}
-		switch v := de.(type) {
-		case approval.ManifestServed:
-			served[v.Digest] = dept.ManifestOf(v)
-		case approval.Signed:
-			digest = v.ManifestDigest
-		}
-	}
-	man, err := approvals.ParseManifest(served[digest])
+	man, err := signedManifest(dept)
 	if err != nil {
 		return false
 	}

@@ -19,8 +19,9 @@ import (
 
 // DefaultSyncWorkers is how many packages the delivery worker sends at
 // once: each spends most of its time waiting (PostgreSQL, the receiver's
-// verification and fsync), so more than the cores (docs/benchmarks.md,
-// "Delivering queued packages").
+// verification and fsync), so more than the cores; 16 measured slower than
+// 4 on a shared two-core machine (docs/benchmarks.md, "Delivery to the
+// national database, again").
 const DefaultSyncWorkers = 4
 
 // SyncConfig turns on the delivery to the national database: the relay
