@@ -72,20 +72,20 @@ func OpenJetStream(ctx context.Context, url, topic string, ackWait, redelay time
 		b.Close()
 		return nil, err
 	}
-	initConsumer := func(ctx context.Context, js natsjs.JetStream, topic string) (natsjs.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-		c, err := js.CreateOrUpdateConsumer(ctx, topic, natsjs.ConsumerConfig{Durable: ConsumerName, AckPolicy: natsjs.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1})
-		return c, nil, err
-	}
-	if b.Subscriber, err = jetstream.NewSubscriber(jetstream.SubscriberConfig{Conn: b.conns[1], Logger: lg, AckWaitTimeout: ackWait,
-		ResourceInitializer: initConsumer, ConfigureStream: streamConfig, NakDelay: jetstream.NewStaticDelay(redelay)}); err != nil {
+	sjs, err := natsjs.New(b.conns[1])
+	if err != nil {
 		b.Close()
 		return nil, err
 	}
+	b.Subscriber = newPullSubscriber(sjs, natsjs.ConsumerConfig{Durable: ConsumerName, AckPolicy: natsjs.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1}, redelay, logger)
 	return b, nil
 }
 
-// Close closes both connections.
+// Close ends the subscriber's subscriptions and closes both connections.
 func (b *Broker) Close() {
+	if b.Subscriber != nil {
+		_ = b.Subscriber.Close()
+	}
 	for _, c := range b.conns {
 		c.Close()
 	}
