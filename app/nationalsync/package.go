@@ -108,7 +108,11 @@ func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, err
 	// their cost (a thousand units would otherwise ship, and verify, a
 	// thousand signatures each).
 	if src.Departments != nil {
-		p.DepartmentApproval, err = src.Departments.bundle(ctx, src, q)
+		dept, err := src.Departments.bundle(ctx, src, q)
+		if werr := g.Wait(); werr != nil { // before p is read: the unit's half writes into it
+			return p, werr
+		}
+		p.DepartmentApproval = dept
 		return p, err
 	}
 	unit := q.UnitApproval.String()
