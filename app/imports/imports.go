@@ -379,8 +379,16 @@ type writer struct {
 func (w *writer) result(r Result) Result {
 	r.Created, r.Existing, r.Events = int(w.created.Load()), int(w.existing.Load()), int(w.evs.Load())
 	if len(w.conflicts) > 0 {
-		r.Report.Problems = append(r.Report.Problems, w.conflicts...)
-		r.Skipped += len(w.conflicts)
+		// A person the bulk write set aside is decided again on the one
+		// by one path: a row refused then is reported once.
+		seen := map[importfile.Problem]bool{}
+		for _, p := range w.conflicts {
+			if !seen[p] {
+				seen[p] = true
+				r.Report.Problems = append(r.Report.Problems, p)
+				r.Skipped++
+			}
+		}
 		r.Report.Sort()
 	}
 	return r

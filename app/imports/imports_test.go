@@ -383,6 +383,16 @@ func TestRowRefusedBesideItsPerson(t *testing.T) {
 	if err != nil || len(d.Document().Attachments) != 1 || len(d.Document().WorkHistory) != 2 {
 		t.Errorf("dossier: %v", err)
 	}
+	// Again: the bulk write decides the person, finds the dossier and sets
+	// it aside; the one by one path decides it again. The refusal is
+	// reported once, and nothing is appended.
+	again, err := f.im.Run(context.Background(), s.write(t), f.options())
+	if err != nil || again.Events != 0 || again.Existing != 1 {
+		t.Fatalf("re-run: %+v, %v", again, err)
+	}
+	if len(again.Report.Problems) != 1 || again.Report.Problems[0].Code != "duplicate_attachment" {
+		t.Errorf("re-run problems %+v, want the second scan's row once", again.Report.Problems)
+	}
 }
 
 // TestEvaluationsRewardsDiscipline: the sheets beyond the list
