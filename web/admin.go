@@ -97,6 +97,14 @@ type accountView struct {
 		IssuedAt  time.Time  `json:"issued_at"`
 		RevokedAt *time.Time `json:"revoked_at"`
 	} `json:"api_keys"`
+	// OIDCLinks are the single sign-on subjects linked to the account.
+	OIDCLinks []struct {
+		ID         string     `json:"id"`
+		Issuer     string     `json:"issuer"`
+		Subject    string     `json:"subject"`
+		LinkedAt   time.Time  `json:"linked_at"`
+		UnlinkedAt *time.Time `json:"unlinked_at"`
+	} `json:"oidc_links"`
 }
 
 type accountData struct {
@@ -115,6 +123,8 @@ type accountData struct {
 	// Refused is the API's refusal of an act, shown above the page as it
 	// now stands (a 412 says the account changed since the form was read).
 	Refused *problem
+	// SSOIssuer is the configured provider, offered for a new link.
+	SSOIssuer string
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -131,7 +141,7 @@ func (a *App) showAccount(w http.ResponseWriter, r *http.Request, s *session, id
 	_ = rep.decode(&acc)
 	orgList := a.orgs(r, s)
 	d := accountData{Account: acc, Orgs: orgList, OrgName: orgNamer(orgList), Roles: roleNames, Kinds: accountKindNames, Today: s.Me.Today,
-		OneTimePass: oneTime, States: accountStateNames}
+		OneTimePass: oneTime, States: accountStateNames, SSOIssuer: a.sso.cfg.Issuer}
 	switch acc.Status {
 	case "active":
 		d.StateActs = []string{"restrict", "close"}
@@ -196,6 +206,10 @@ func (a *App) accountAct(w http.ResponseWriter, r *http.Request, s *session) {
 		body["reason"] = strings.TrimSpace(r.PostFormValue("reason"))
 	case "api-keys":
 		path = "/api-keys"
+	case "oidc-links":
+		path = "/oidc-links"
+		body["issuer"] = strings.TrimSpace(r.PostFormValue("issuer"))
+		body["subject"] = strings.TrimSpace(r.PostFormValue("subject"))
 	default:
 		a.failure(w, r, reply{Status: http.StatusNotFound})
 		return

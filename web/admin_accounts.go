@@ -105,15 +105,15 @@ func (a *App) refusedOnAccount(w http.ResponseWriter, r *http.Request, s *sessio
 	a.showAccount(w, r, s, id, "", func(d *accountData) { d.Refused = &p })
 }
 
-// accountItemAct is an act on one grant, API key or certificate of an
-// account: extend or revoke a grant, revoke a key or a certificate.
+// accountItemAct is an act on one grant, API key, certificate or single
+// sign-on link of an account: extend or revoke a grant, revoke the others.
 func (a *App) accountItemAct(w http.ResponseWriter, r *http.Request, s *session) {
 	id, kind, item, act := r.PathValue("id"), r.PathValue("kind"), r.PathValue("item"), r.PathValue("act")
 	body := decisionBody(r, map[string]any{})
 	switch {
 	case kind == "grants" && act == "extend":
 		body["valid_until"] = r.PostFormValue("valid_until")
-	case (kind == "grants" || kind == "api-keys" || kind == "certificates") && act == "revoke":
+	case (kind == "grants" || kind == "api-keys" || kind == "certificates" || kind == "oidc-links") && act == "revoke":
 		body["reason"] = strings.TrimSpace(r.PostFormValue("reason"))
 	default:
 		a.failure(w, r, reply{Status: http.StatusNotFound})

@@ -214,4 +214,37 @@ func TestPagesAccounts(t *testing.T) {
 	if p := admin.get(acct); !strings.Contains(p.Body, "(đã thu hồi)") {
 		t.Errorf("the certificate is not shown revoked")
 	}
+
+	// A single sign-on subject linked from the page, refused for a second
+	// account, shown, and revoked with its reason.
+	const issuer, subject = "https://sso.thuathienhue.gov.vn", "c0ffee-42"
+	if p := admin.post(acct+"/oidc-links", adminForm("version", version(t, admin.get(acct)), "issuer", issuer, "subject", subject)); p.Status != http.StatusSeeOther {
+		t.Fatalf("link a subject: %d\n%s", p.Status, p.Body)
+	}
+	page = admin.get(acct)
+	ssoLink := regexp.MustCompile(`<tr id="sso-([0-9a-f-]{36})"><td>` + regexp.QuoteMeta(issuer) + `</td><td><code>` + subject + `</code>`).FindStringSubmatch(page.Body)
+	if ssoLink == nil {
+		t.Fatalf("the link is not shown:\n%s", page.Body)
+	}
+	p = admin.post("/admin/accounts", adminForm("kind", "org", "username", "chuyenvien.tn", "display_name", "Chuyên viên Sở Tài nguyên", "home_org", e.Root.String()))
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create a second account: %d\n%s", p.Status, p.Body)
+	}
+	second := p.Location
+	if p := admin.post(second+"/oidc-links", adminForm("version", version(t, admin.get(second)), "issuer", issuer, "subject", subject)); p.Status != http.StatusConflict ||
+		!strings.Contains(p.Body, "oidc_subject_taken") {
+		t.Errorf("the same subject for a second account: %d\n%s", p.Status, p.Body)
+	}
+	if p := admin.post(acct+"/oidc-links", adminForm("version", version(t, page), "issuer", issuer, "subject", "")); p.Status < 400 || p.Status >= 500 {
+		t.Errorf("a link without its subject: %d", p.Status)
+	}
+	if p := other.post(acct+"/oidc-links/"+ssoLink[1]+"/revoke", adminForm("version", version(t, page), "reason", "nhầm người")); p.Status != http.StatusNotFound {
+		t.Errorf("another department's administrator revokes the link: %d", p.Status)
+	}
+	if p := admin.post(acct+"/oidc-links/"+ssoLink[1]+"/revoke", adminForm("version", version(t, admin.get(acct)), "reason", "nhầm người")); p.Status != http.StatusSeeOther {
+		t.Fatalf("revoke the link: %d\n%s", p.Status, p.Body)
+	}
+	if p := admin.get(acct); !strings.Contains(p.Body, "đã thu hồi") || strings.Contains(p.Body, "/oidc-links/"+ssoLink[1]+"/revoke") {
+		t.Errorf("the link is not shown revoked:\n%s", p.Body)
+	}
 }
