@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
@@ -81,6 +83,11 @@ func TestOIDCLinks(t *testing.T) {
 		{"no subject", e.AdminToken, hr, etag, p.Issuer, "", 422, "validation_failed", "/subject"},
 		{"a subject with spaces", e.AdminToken, hr, etag, p.Issuer, "sub a", 422, "validation_failed", "/subject"},
 		{"an issuer that is no URL", e.AdminToken, hr, etag, "sso.example", "sub-a", 422, "validation_failed", "/issuer"},
+		{"a NUL in the subject", e.AdminToken, hr, etag, p.Issuer, "sub\x00a", 422, "validation_failed", "/subject"},
+		{"a control character in the subject", e.AdminToken, hr, etag, p.Issuer, "sub\u0007a", 422, "validation_failed", "/subject"},
+		{"a 10,000-character subject", e.AdminToken, hr, etag, p.Issuer, strings.Repeat("s", 10000), 422, "validation_failed", "/subject"},
+		{"a 10,000-character issuer", e.AdminToken, hr, etag, p.Issuer + "/" + strings.Repeat("i", 10000), "sub-a", 422, "validation_failed", "/issuer"},
+		{"another's id", e.AdminToken, domain.AccountID(uuid.Must(uuid.NewV7())), etag, p.Issuer, "sub-a", 404, "not_found", ""},
 		{"out of the administrator's scope", deptToken, hr, etag, p.Issuer, "sub-a", 404, "not_found", ""},
 		{"a service account", e.AdminToken, svc, etagOf(t, e, svc), p.Issuer, "sub-a", 409, "conflict", ""},
 		{"the administrator's own account", e.AdminToken, e.Admin, etagOf(t, e, e.Admin), p.Issuer, "sub-a", 403, "forbidden", ""},

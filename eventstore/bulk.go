@@ -130,4 +130,3 @@ func PrepareNewStreams(streams []NewStream, now time.Time) ([][]Event, error) {
 	}
 	return out, nil
 }
-

@@ -165,14 +165,22 @@ func editFields(sec string, vals map[string]any) []editField {
 // in its JSON type (an empty field is left out, which clears it); lists
 // and objects as they were in orig.
 func applyForm(sec string, orig map[string]any, r *http.Request) (map[string]any, map[string]string) {
-	out := make(map[string]any, len(orig))
+	return fromForm(schemaOf(sec), orig, r)
+}
+
+// fromForm reads fields from the form, each in its JSON type: a number
+// parsed (a decimal comma accepted), a checkbox true when ticked, an empty
+// field left out; a JSON field the form cannot edit is kept as in orig.
+// The second result names the fields that did not parse.
+func fromForm(fields []schemaField, orig map[string]any, r *http.Request) (map[string]any, map[string]string) {
+	out := make(map[string]any, len(fields))
 	errs := map[string]string{}
-	for _, sf := range schemaOf(sec) {
+	for _, sf := range fields {
 		k := sf.Key
 		in := strings.TrimSpace(r.PostFormValue("f." + k))
 		switch sf.Kind {
 		case "checkbox":
-			if r.PostFormValue("f."+k) == "on" {
+			if in == "on" {
 				out[k] = true
 			}
 		case "number":

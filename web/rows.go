@@ -148,37 +148,7 @@ func (a *App) rowFields(table string, vals map[string]any) []rowField {
 // rowFromForm is the row as the user left it, in its JSON types; an empty
 // field is left out.
 func rowFromForm(table string, orig map[string]any, r *http.Request) (map[string]any, map[string]string) {
-	out := map[string]any{}
-	errs := map[string]string{}
-	for _, sf := range rowSchema(table) {
-		k := sf.Key
-		in := strings.TrimSpace(r.PostFormValue("f." + k))
-		switch sf.Kind {
-		case "checkbox":
-			if in == "on" {
-				out[k] = true
-			}
-		case "number":
-			if in == "" {
-				continue
-			}
-			n, err := strconv.ParseFloat(strings.ReplaceAll(in, ",", "."), 64)
-			if err != nil {
-				errs[k] = "Phải là một số."
-				continue
-			}
-			out[k] = n
-		case "json":
-			if v, ok := orig[k]; ok {
-				out[k] = v
-			}
-		default:
-			if in != "" {
-				out[k] = in
-			}
-		}
-	}
-	return out, errs
+	return fromForm(rowSchema(table), orig, r)
 }
 
 // findRow is the row of table with id in the dossier's document and its

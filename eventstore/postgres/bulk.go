@@ -173,4 +173,3 @@ func (s *Store) copyNew(ctx context.Context, names []string, chained [][]eventst
 	}
 	return out, nil
 }
-

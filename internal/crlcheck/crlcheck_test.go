@@ -22,7 +22,9 @@ func TestCheck(t *testing.T) {
 	other := certtest.NewCA(t, "Another CA")
 	crl, stale, forged := ca.CRLServer(t), ca.CRLServer(t), other.CRLServer(t)
 	stale.Expire()
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bảo trì", http.StatusServiceUnavailable) }))
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bảo trì", http.StatusServiceUnavailable)
+	}))
 	defer failing.Close()
 	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("không phải CRL")) }))
 	defer garbage.Close()

@@ -107,7 +107,6 @@ func (s *Store) AppendNewStreams(ctx context.Context, streams []eventstore.NewSt
 	return eventstore.AppendNewStreams(ctx, s.inner, out)
 }
 
-
 // seal returns events with their sensitive members sealed under stream's
 // data key (events itself when nothing is sealed).
 func (s *Store) seal(ctx context.Context, stream string, events []eventstore.EventData) ([]eventstore.EventData, error) {
