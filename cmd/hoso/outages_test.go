@@ -5,15 +5,19 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	domoutage "github.com/hoso-ledger/hoso/domain/outage"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
+	"github.com/hoso-ledger/hoso/internal/service"
 	"github.com/hoso-ledger/hoso/internal/smtptest"
 	"github.com/hoso-ledger/hoso/processes/outage"
 	"github.com/hoso-ledger/hoso/projections/orgs"
@@ -33,9 +37,28 @@ func outageState(t *testing.T, pool *pgxpool.Pool) (notices, mails, sent int) {
 	return notices, mails, sent
 }
 
+// childOutput is a child process's output, read by the test while the
+// process still writes it.
+type childOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *childOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *childOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
 // waitFor polls cond, failing the test (and killing child) after two
 // minutes: a deadline for a stuck process, not a timed assertion.
-func waitFor(t *testing.T, child *exec.Cmd, out *bytes.Buffer, what string, cond func() bool) {
+func waitFor(t *testing.T, child *exec.Cmd, out *childOutput, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(2 * time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -55,7 +78,24 @@ func TestOutagesWatchKilledAndRestarted(t *testing.T) {
 	ctx := context.Background()
 	pool, url := pgtest.New(t)
 	orgID := importOrg(t, pool)
-	projectiontest.CatchUp(t, pool, postgres.New(pool, postgres.Options{}), time.Minute, orgs.New())
+	// The detector notifies the orgs of the orgs read model. A catch-up
+	// reads the log's stable prefix, which other tests' open transactions
+	// on the same cluster can hold back: catch up until the org is there,
+	// or the child's first checks find no org to notify.
+	for deadline := time.Now().Add(time.Minute); ; {
+		projectiontest.CatchUp(t, pool, postgres.New(pool, postgres.Options{}), time.Minute, orgs.New())
+		active, err := service.ActiveOrgs(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(active, uuid.MustParse(orgID)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the org is not in the orgs read model after a minute: %v", active)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	monthAgo := time.Now().Add(-30 * 24 * time.Hour).UTC()
 	old := &outage.Recorder{Pool: pool, Instance: "old/1", Probes: map[string]outage.Probe{domoutage.FunctionAPI: nil},
 		Now: func() time.Time { return monthAgo }}
@@ -63,16 +103,16 @@ func TestOutagesWatchKilledAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	watch := func(smtpAddr string) (*exec.Cmd, *bytes.Buffer) {
+	watch := func(smtpAddr string) (*exec.Cmd, *childOutput) {
 		child := exec.Command(os.Args[0], "outages", "watch")
 		child.Env = append(os.Environ(), childEnv+"=1", "HOSO_DATABASE_URL="+url,
 			"HOSO_SMTP_URL=smtp://"+smtpAddr, "HOSO_SMTP_FROM=hoso@binhtan.gov.vn", "HOSO_SMTP_TO="+orgID+"=vanthu@noivu.vn")
-		var out bytes.Buffer
-		child.Stdout, child.Stderr = &out, &out
+		out := &childOutput{}
+		child.Stdout, child.Stderr = out, out
 		if err := child.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return child, &out
+		return child, out
 	}
 
 	first, out := watch(smtptest.Silent(t))
