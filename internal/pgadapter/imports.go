@@ -24,11 +24,17 @@ import (
 // a cell's value), the import itself run by app/imports in a goroutine.
 type Imports struct {
 	pool     *pgxpool.Pool
-	importer imports.Importer
+	importer importRunner
 	now      func() time.Time
 	log      *slog.Logger
 	// wg tracks the running imports, for Wait.
 	wg sync.WaitGroup
+}
+
+// importRunner is what runs an import: imports.Importer, or in this
+// package's tests one that holds an import open until told.
+type importRunner interface {
+	Run(ctx context.Context, src importfile.Source, opts imports.Options) (imports.Result, error)
 }
 
 // NewImports returns the imports of pool, run by importer.
@@ -43,9 +49,15 @@ func NewImports(pool *pgxpool.Pool, importer imports.Importer, now func() time.T
 }
 
 // Start implements api.Imports. The import runs on its own context: the
-// request that started it ends at once. A process that stops mid-import
-// leaves its row running; the same file uploaded again resumes the work
-// (the import is idempotent), under a new id.
+// request that started it ends at once.
+//
+// While it runs, the process holds a session advisory lock named after the
+// import on a connection of its own. A process that dies mid-import (kill
+// -9, a crash, a lost host) loses the connection and so the lock, and Get
+// then reports the import failed as interrupted instead of leaving it
+// "running" for ever. The server does not keep the uploaded file (it holds
+// personal data), so it cannot resume by itself: the same file uploaded
+// again resumes the work (the import is idempotent), under a new id.
 func (s *Imports) Start(ctx context.Context, r api.ImportRequest) (api.ImportStatus, error) {
 	src, err := importfile.Open(r.File)
 	if err != nil {
@@ -54,9 +66,17 @@ func (s *Imports) Start(ctx context.Context, r api.ImportRequest) (api.ImportSta
 	now := s.now().UTC()
 	st := api.ImportStatus{ID: uuid.Must(uuid.NewV7()), Org: r.Org, FileSHA256: src.SHA256(), DryRun: r.DryRun, State: "running", Phase: "check",
 		StartedAt: now, UpdatedAt: now}
+	// The lock is taken before the row exists, so that no reader ever sees
+	// a running import that nobody holds.
+	release, err := s.hold(ctx, st.ID)
+	if err != nil {
+		src.Close()
+		return api.ImportStatus{}, err
+	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO imports (id, org_id, actor_id, file_sha256, dry_run, skip_invalid, started_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, st.ID, uuid.UUID(r.Org), uuid.UUID(r.Actor.Account), st.FileSHA256, r.DryRun, r.SkipInvalid, now)
 	if err != nil {
+		release()
 		src.Close()
 		return api.ImportStatus{}, err
 	}
@@ -65,9 +85,55 @@ func (s *Imports) Start(ctx context.Context, r api.ImportRequest) (api.ImportSta
 		defer s.wg.Done()
 		defer os.Remove(r.File)
 		defer src.Close()
+		// Released only after the outcome is recorded: a reader that finds
+		// the lock free finds the row final or the process gone.
+		defer release()
 		s.run(st.ID, src, r)
 	}()
 	return st, nil
+}
+
+// interruptedReason is what an import whose process died says.
+const interruptedReason = "interrupted: the server that ran this import stopped before it ended; upload the same file again to resume (nothing written is written twice)"
+
+// importLockClass is the first key of every import's advisory lock; the
+// second is hashtext of the schema and the import's id (lockKey).
+const importLockClass = "hoso.import"
+
+func lockKey(id uuid.UUID) string { return "/" + id.String() }
+
+// hold takes import id's advisory lock on a connection outside the pool
+// (an import may run for minutes; it must not hold one of the requests'
+// connections), and returns what releases it.
+func (s *Imports) hold(ctx context.Context, id uuid.UUID) (release func(), err error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext($1), hashtext(current_schema() || $2))`, importLockClass, lockKey(id)); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return func() { conn.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// settleOrphan records import id as failed (interrupted) when it is still
+// running and no session holds its lock: the process that ran it is gone.
+// It reports whether it did.
+func (s *Imports) settleOrphan(ctx context.Context, id uuid.UUID) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE imports SET state = 'failed', error = $2, updated_at = $3, finished_at = $3
+		WHERE id = $1 AND state = 'running' AND NOT EXISTS (
+			SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+			   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			   AND classid = hashtext($4)::oid AND objid = hashtext(current_schema() || $5)::oid)`,
+		id, interruptedReason, s.now().UTC(), importLockClass, lockKey(id))
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() > 0 {
+		s.log.Warn("import interrupted: its process is gone", "import", id)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // Wait blocks until every import started so far has ended (tests, shutdown).
@@ -118,8 +184,12 @@ func (s *Imports) run(id uuid.UUID, src importfile.Source, r api.ImportRequest) 
 	s.log.Info("import ended", "import", id, "state", state, "rows", rep.Rows, "invalid_rows", rep.InvalidRows, "created", res.Created, "events", res.Events)
 }
 
-// Get implements api.Imports.
+// Get implements api.Imports. A running import whose process is gone is
+// recorded failed as interrupted first (see Start).
 func (s *Imports) Get(ctx context.Context, id uuid.UUID) (api.ImportStatus, error) {
+	if _, err := s.settleOrphan(ctx, id); err != nil {
+		return api.ImportStatus{}, err
+	}
 	var st api.ImportStatus
 	var org uuid.UUID
 	var problems []byte
