@@ -87,6 +87,10 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	if err != nil {
 		return p, err
 	}
+	dept, err := w.Source.departments().delivery(ctx, w.Source, p.Queued, w.Key)
+	if err != nil {
+		return p, err
+	}
 	if w.ReleaseTo != nil {
 		if err := ReleaseKeys(ctx, &pkg, w.Keys, w.ReleaseTo); err != nil {
 			return p, err
@@ -113,7 +117,7 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 		if err := w.append(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: digest, Endpoint: w.Sender.Endpoint(), Attempt: attempt}); err != nil {
 			return nil, backoff.Permanent(err)
 		}
-		r, err := w.Sender.Send(ctx, env)
+		r, err := w.send(ctx, dept, env)
 		if _, rejected := IsRejected(err); rejected {
 			return nil, backoff.Permanent(err)
 		}
@@ -138,6 +142,49 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 		return p, err
 	}
 	return nationalsync.Replay(h.Events)
+}
+
+// send hands the package's envelope to the receiver, the department
+// approval's first if this process has not delivered it yet, and again
+// when the receiver answers that it does not hold it (424
+// department_approval_missing: a receiver that lost it, or was given it
+// by nobody since it restarted empty): one attempt, whatever it took.
+func (w *Worker) send(ctx context.Context, dept *departmentEntry, env []byte) ([]byte, error) {
+	if err := w.sendDepartment(ctx, dept, false); err != nil {
+		return nil, err
+	}
+	r, err := w.Sender.Send(ctx, env)
+	if rej, ok := IsRejected(err); ok && rej.Code == CodeDepartmentMissing {
+		if err := w.sendDepartment(ctx, dept, true); err != nil {
+			return nil, err
+		}
+		r, err = w.Sender.Send(ctx, env)
+	}
+	return r, err
+}
+
+// sendDepartment delivers dept's envelope unless it was (again: even so).
+// A refusal is the package's refusal too, its reasons naming the
+// department approval.
+func (w *Worker) sendDepartment(ctx context.Context, dept *departmentEntry, again bool) error {
+	dept.send.Lock()
+	defer dept.send.Unlock()
+	if dept.sent && !again {
+		return nil
+	}
+	_, err := w.Sender.Send(ctx, dept.envelope)
+	if rej, ok := IsRejected(err); ok {
+		reasons := make([]string, len(rej.Reasons))
+		for i, r := range rej.Reasons {
+			reasons[i] = "department approval: " + r
+		}
+		return &RejectedError{Status: rej.Status, Code: rej.Code, Reasons: reasons}
+	}
+	if err != nil {
+		return err
+	}
+	dept.sent = true
+	return nil
 }
 
 func (w *Worker) append(ctx context.Context, stream string, cause, id uuid.UUID, e domain.Event) error {
