@@ -119,6 +119,9 @@ type syncOptions struct {
 	// Retry is the backoff between tries of one delivery (50 ms constant
 	// when nil).
 	Retry func() backoff.BackOff
+	// Workers is how many packages the worker delivers at once (the
+	// service's default when zero).
+	Workers int
 }
 
 // startSync runs the whole service with the delivery on: NATS JetStream
@@ -175,7 +178,7 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 	sc := &service.SyncConfig{NATSURL: url, Topic: natstest.Topic(t, url), RelayName: "national_sync_test",
 		Sender: nationalsync.NewHTTPSender(w.national.srv.URL+"/packages", "bí-mật-quốc-gia", nil, timeout),
 		Key:    w.syncKey.Signer, Poll: 50 * time.Millisecond, Redelay: 300 * time.Millisecond, AckWait: time.Minute,
-		Retry: retry, Tries: 3, ReleaseTo: releaseTo,
+		Retry: retry, Tries: 3, ReleaseTo: releaseTo, Workers: o.Workers,
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.clock.Load())) }}
 	cfg := service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if o.Revocation {

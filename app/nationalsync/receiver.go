@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxPackageBytes bounds one envelope (a 5,000-dossier unit-month is a few
@@ -261,38 +262,47 @@ func (rc *Receiver) store(at stored, id uuid.UUID, digest string, body []byte, o
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := writeFile(at.body, body); err != nil {
+	// Both files are written and flushed side by side (one fsync's wait,
+	// not two), then renamed in order: the receipt appears only after the
+	// package, and neither half-written.
+	var bodyTmp, receiptTmp string
+	var g errgroup.Group
+	g.Go(func() (err error) { bodyTmp, err = tempFile(at.body, body); return err })
+	g.Go(func() (err error) { receiptTmp, err = tempFile(at.receipt, receipt); return err })
+	err = g.Wait()
+	defer os.Remove(bodyTmp)
+	defer os.Remove(receiptTmp)
+	if err != nil {
 		return nil, 0, err
 	}
-	if err := writeFile(at.receipt, receipt); err != nil {
+	if err := os.Rename(bodyTmp, at.body); err != nil {
+		return nil, 0, err
+	}
+	if err := os.Rename(receiptTmp, at.receipt); err != nil {
 		return nil, 0, err
 	}
 	return receipt, http.StatusCreated, nil
 }
 
-// writeFile writes b to path through a temporary file and a rename, after
-// an fsync, so a reader never sees half a file.
-func writeFile(path string, b []byte) error {
+// tempFile writes b beside path in a temporary file, flushed to disk, and
+// returns its name: renamed to path, a reader never sees half a file.
+func tempFile(path string, b []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+		return "", err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.Remove(f.Name())
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return err
+		return f.Name(), err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return f.Name(), err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Name(), f.Close()
 }
 
 // Held lists the ids of the packages the receiver holds.

@@ -67,13 +67,28 @@ func (w *Worker) Handle(msg *message.Message) error {
 		}
 		return nil
 	}
-	_, err := w.Deliver(msg.Context(), q.Package)
+	_, err := w.deliver(msg.Context(), q.Package)
 	return err
 }
 
 // Deliver sends package id (queued in the ledger) unless the receiver has
 // answered already, and returns where it stands.
 func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Package, error) {
+	p, err := w.deliver(ctx, id)
+	if err != nil || p.Done() {
+		return p, err
+	}
+	h, err := w.ledger().Load(ctx, nationalsync.StreamID(id), nationalsync.Decode)
+	if err != nil {
+		return p, err
+	}
+	return nationalsync.Replay(h.Events)
+}
+
+// deliver is Deliver without reading the stream back after the answer
+// (the broker's handler needs only the error): it returns the package as
+// it stood before this delivery, or done.
+func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Package, error) {
 	stream := nationalsync.StreamID(id)
 	h, err := w.ledger().Load(ctx, stream, nationalsync.Decode)
 	if err != nil {
@@ -134,14 +149,7 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	} else {
 		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
 	}
-	if err := w.append(ctx, stream, cause, id, answer); err != nil {
-		return p, err
-	}
-	h, err = w.ledger().Load(ctx, stream, nationalsync.Decode)
-	if err != nil {
-		return p, err
-	}
-	return nationalsync.Replay(h.Events)
+	return p, w.append(ctx, stream, cause, id, answer)
 }
 
 // send hands the package's envelope to the receiver, the department
