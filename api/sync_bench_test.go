@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"testing"
@@ -189,6 +190,10 @@ func BenchmarkSyncDeliver1000(b *testing.B) {
 // DefaultSyncWorkers when zero), to compare settings on one machine.
 var benchSyncWorkers = flag.Int("sync-workers", 0, "BenchmarkSyncDeliver1000: packages delivered at once (0: the service's default)")
 
+// benchDeliverProfile, when set, is where to write the CPU profile of the
+// measured phase alone (the setup's approvals otherwise dominate it).
+var benchDeliverProfile = flag.String("deliver-cpuprofile", "", "BenchmarkSyncDeliver1000: write the measured phase's CPU profile here")
+
 func benchDeliver(b *testing.B, n int) {
 	w := startSyncWith(b, syncOptions{Timeout: 2 * time.Minute, Workers: *benchSyncWorkers})
 	ctx := context.Background()
@@ -234,6 +239,16 @@ func benchDeliver(b *testing.B, n int) {
 	}
 	director := w.approver(b, "giamdoc.snv.bench", "Giám đốc Sở Nội vụ", w.doh)
 	b.ResetTimer()
+	if *benchDeliverProfile != "" {
+		f, err := os.Create(*benchDeliverProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
 	start, cpu0 := time.Now(), processCPU()
 	signAt(b, w, w.doh, approval.LevelDepartment, director.cert)
 	for {
@@ -251,6 +266,9 @@ func benchDeliver(b *testing.B, n int) {
 	}
 	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
+	if *benchDeliverProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "packages/s")
 	// The CPU this process (relay, worker, receiver, projections) spent,
 	// PostgreSQL's not included: what the two cores must give per package.
