@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -400,6 +401,27 @@ func TestNationalSyncScenario(t *testing.T) {
 			t.Errorf("%s receiver, replay: %d %s; want 200 with the first receipt", name, rec.Code, rec.Body)
 		}
 	}
+	// A hoso-sync-package/v1 (the department approval carried, before it
+	// travelled on its own) is still read: it verifies offline with no
+	// department approval given, and a receiver holding none accepts it.
+	unitApproval := slices.IndexFunc(pkg.Unit.Approval, func(e auditEvent) bool { return e.Type == approval.TypeSigned })
+	deptBundle, err := auditbundle.ExportPartial(context.Background(), w.Svc.Pool, w.Svc.RawStore, w.Svc.Tree, w.doh, approval.MonthOf(time.Now()), approval.LevelDepartment, 0, "", pkg.ApprovedAt,
+		func(id string) bool { return id == pkg.Unit.Approval[unitApproval].EventID.String() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := pkg
+	v1.Format, v1.DepartmentRef, v1.DepartmentApproval = nationalsync.FormatV1, nil, &deptBundle
+	v1env, _, err := nationalsync.Seal(v1, w.syncKey.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, problems := nationalsync.Verify(v1env, w.syncKey.Verifier, w.key.Verifier, w.roots); len(problems) > 0 {
+		t.Errorf("a v1 package: %v", problems)
+	}
+	if code, body := serve(again(t.TempDir()), v1env); code != http.StatusCreated {
+		t.Errorf("a v1 package to a receiver without department approvals: %d %s, want 201", code, body)
+	}
 	if code, _ := w.national.post(t, stored); code != http.StatusUnauthorized {
 		t.Errorf("without the token: %d, want 401", code)
 	}
@@ -432,20 +454,18 @@ func TestNationalSyncScenario(t *testing.T) {
 	if err := json.Unmarshal(denv.Package, &department); err != nil {
 		t.Fatal(err)
 	}
-	sealDept := func(d nationalsync.Department, key checkpoint.Key) []byte {
-		b, _, err := nationalsync.SealDepartment(d, key.Signer)
+	sealed := func(b []byte, _ string, err error) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
+	sealDept := func(d nationalsync.Department, key checkpoint.Key) []byte {
+		return sealed(nationalsync.SealDepartment(d, key.Signer))
+	}
 	// Tampered department approvals are refused with their reasons, and
 	// nothing is stored.
-	for _, tc := range []struct {
-		name   string
-		body   func() []byte
-		reason string
-	}{
+	for _, tc := range []tampering{
 		{"the bytes changed after sealing", func() []byte {
 			e := denv
 			e.Package = bytes.Replace(e.Package, []byte(`"month":"`), []byte(`"month": "`), 1)
@@ -499,17 +519,9 @@ func TestNationalSyncScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	seal := func(pk nationalsync.Package, key checkpoint.Key) []byte {
-		b, _, err := nationalsync.Seal(pk, key.Signer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return sealed(nationalsync.Seal(pk, key.Signer))
 	}
-	for _, tc := range []struct {
-		name   string
-		body   func() []byte
-		reason string
-	}{
+	for _, tc := range []tampering{
 		{"an approved event edited, resealed with the sync key", func() []byte {
 			pk := pkg
 			pk.Unit.Events = append([]auditEvent(nil), pk.Unit.Events...)
@@ -571,6 +583,13 @@ type (
 	auditEvent = auditbundle.Event
 	auditHash  = eventstore.Hash
 )
+
+// tampering is a copy altered on the way, and what the refusal must name.
+type tampering struct {
+	name   string
+	body   func() []byte
+	reason string
+}
 
 // serve posts body to the receiver h with the token, as the sender does.
 func serve(h http.Handler, body []byte) (int, string) {

@@ -1,7 +1,6 @@
 package nationalsync
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -83,23 +82,8 @@ func VerifyDepartment(b []byte, keys Keys) (*HeldDepartment, []string) {
 func verifyDepartment(env Envelope, keys Keys) (*HeldDepartment, []string) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if env.Format != DepartmentEnvelopeFormat {
-		bad("envelope: format %q, want %s", env.Format, DepartmentEnvelopeFormat)
-		return nil, problems
-	}
-	digest := Digest(env.Package)
-	n, err := note.Open([]byte(env.Signature), note.VerifierList(keys.Sync))
-	switch {
-	case err != nil:
-		bad("sync signature: %v", err)
-	case n.Text != statement(env.Format, env.PackageID, digest):
-		bad("sync signature: it signs another department approval or other bytes than these (%s)", digest)
-	}
 	var d Department
-	dec := json.NewDecoder(bytes.NewReader(env.Package))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		bad("department approval: %v", err)
+	if !openSigned(env, DepartmentEnvelopeFormat, "department approval", keys, &d, bad) {
 		return nil, problems
 	}
 	if d.Format != DepartmentFormat {

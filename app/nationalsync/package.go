@@ -250,22 +250,7 @@ func Verify(b []byte, syncKey, checkpointKey note.Verifier, roots *x509.CertPool
 // refused as such).
 func verifyPackage(env Envelope, keys Keys, department func(digest string) (*HeldDepartment, error)) (p Package, problems []string, missing string) {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if env.Format != EnvelopeFormat {
-		bad("envelope: format %q, want %s", env.Format, EnvelopeFormat)
-		return p, problems, ""
-	}
-	digest := Digest(env.Package)
-	n, err := note.Open([]byte(env.Signature), note.VerifierList(keys.Sync))
-	switch {
-	case err != nil:
-		bad("sync signature: %v", err)
-	case n.Text != statement(env.Format, env.PackageID, digest):
-		bad("sync signature: it signs another package or other bytes than these (%s)", digest)
-	}
-	dec := json.NewDecoder(bytes.NewReader(env.Package))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		bad("package: %v", err)
+	if !openSigned(env, EnvelopeFormat, "package", keys, &p, bad) {
 		return p, problems, ""
 	}
 	if p.ID != env.PackageID {
@@ -323,6 +308,32 @@ func verifyPackage(env Envelope, keys Keys, department func(digest string) (*Hel
 		bad("package: format %q, want %s (or %s)", p.Format, Format, FormatV1)
 	}
 	return p, problems, missing
+}
+
+// openSigned checks that env is a want envelope whose note by the sync key
+// signs these exact bytes, and decodes what it carries (what: "package",
+// "department approval") into v, refusing unknown members. It reports
+// whether there was anything to decode.
+func openSigned(env Envelope, want, what string, keys Keys, v any, bad func(string, ...any)) bool {
+	if env.Format != want {
+		bad("envelope: format %q, want %s", env.Format, want)
+		return false
+	}
+	digest := Digest(env.Package)
+	n, err := note.Open([]byte(env.Signature), note.VerifierList(keys.Sync))
+	switch {
+	case err != nil:
+		bad("sync signature: %v", err)
+	case n.Text != statement(env.Format, env.PackageID, digest):
+		bad("sync signature: it signs another %s or other bytes than these (%s)", what, digest)
+	}
+	dec := json.NewDecoder(bytes.NewReader(env.Package))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		bad("%s: %v", what, err)
+		return false
+	}
+	return true
 }
 
 // claims finds the signed approval in b and checks it is the one the
