@@ -19,7 +19,7 @@ import (
 
 // Departments keeps the department approvals whose packages are being
 // delivered. A package names its department approval by digest (v2) and
-// the approval travels once, as a Department (DepartmentEnvelope): without
+// the approval travels once, as a Department (SealDepartment): without
 // this, each of a thousand packages re-read the approval stream, re-parsed
 // the thousand-entry manifest, re-read the checkpoint and its proofs, and
 // carried (and had verified) the whole signed manifest, so the work grew
@@ -97,16 +97,6 @@ func (d *Departments) delivery(ctx context.Context, src Source, q nationalsync.Q
 		e.envelope = env
 	}
 	return e, nil
-}
-
-// DepartmentEnvelope is the sealed Department of q's department approval:
-// what the receiver must hold before it accepts q's package.
-func (d *Departments) DepartmentEnvelope(ctx context.Context, src Source, q nationalsync.Queued, key note.Signer) ([]byte, error) {
-	e, err := d.delivery(ctx, src, q, key)
-	if err != nil {
-		return nil, err
-	}
-	return e.envelope, nil
 }
 
 // template returns the shared bundle of q's department approval, exporting

@@ -100,7 +100,8 @@ type Source struct {
 	Tree          *treelog.Log
 	CheckpointKey string // note verifier key; "" leaves it out (the receiver pins its own)
 	// Departments exports each department approval once for all the
-	// packages it queues (see Departments); nil exports it per package.
+	// packages it queues and remembers its delivery (see Departments); nil
+	// exports it, and the worker delivers it, for every package.
 	Departments *Departments
 }
 
@@ -113,7 +114,7 @@ func (s Source) departments() *Departments {
 
 // Build gathers the package q queues from the ledger: the unit approval's
 // bundle and a reference to the department approval (delivered on its own,
-// see DepartmentEnvelope). It returns an error when an approval is missing
+// see Department). It returns an error when an approval is missing
 // or the latest checkpoint does not cover an approval yet (try again after
 // the next one).
 func Build(ctx context.Context, src Source, q nationalsync.Queued) (Package, error) {

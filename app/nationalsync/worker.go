@@ -98,11 +98,13 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	if err != nil || p.Done() {
 		return p, err
 	}
-	pkg, err := Build(ctx, w.Source, p.Queued)
+	src := w.Source
+	src.Departments = src.departments() // one for the package and its department approval
+	pkg, err := Build(ctx, src, p.Queued)
 	if err != nil {
 		return p, err
 	}
-	dept, err := w.Source.departments().delivery(ctx, w.Source, p.Queued, w.Key)
+	dept, err := src.Departments.delivery(ctx, src, p.Queued, w.Key)
 	if err != nil {
 		return p, err
 	}
