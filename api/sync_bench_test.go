@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,8 +186,16 @@ func BenchmarkSyncDeliver1000(b *testing.B) {
 	}
 }
 
+// benchSyncWorkers overrides the delivery's concurrency (the service's
+// DefaultSyncWorkers when zero), to compare settings on one machine.
+var benchSyncWorkers = flag.Int("sync-workers", 0, "BenchmarkSyncDeliver1000: packages delivered at once (0: the service's default)")
+
+// benchDeliverProfile, when set, is where to write the CPU profile of the
+// measured phase alone (the setup's approvals otherwise dominate it).
+var benchDeliverProfile = flag.String("deliver-cpuprofile", "", "BenchmarkSyncDeliver1000: write the measured phase's CPU profile here")
+
 func benchDeliver(b *testing.B, n int) {
-	w := startSync(b, 2*time.Minute)
+	w := startSyncWith(b, syncOptions{Timeout: 2 * time.Minute, Workers: *benchSyncWorkers})
 	ctx := context.Background()
 	approver := domain.AccountID(uuid.Must(uuid.NewV7()))
 	if _, err := w.Svc.Deps.Accounts.Create(ctx, approver, account.CreateAccount{Kind: account.KindOrg, Username: "bench.heads", DisplayName: "Thủ trưởng", HomeOrg: w.Root}, benchMeta(0)); err != nil {
@@ -228,7 +239,17 @@ func benchDeliver(b *testing.B, n int) {
 	}
 	director := w.approver(b, "giamdoc.snv.bench", "Giám đốc Sở Nội vụ", w.doh)
 	b.ResetTimer()
-	start := time.Now()
+	if *benchDeliverProfile != "" {
+		f, err := os.Create(*benchDeliverProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start, cpu0 := time.Now(), processCPU()
 	signAt(b, w, w.doh, approval.LevelDepartment, director.cert)
 	for {
 		var settled int
@@ -243,9 +264,34 @@ func benchDeliver(b *testing.B, n int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
+	if *benchDeliverProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "packages/s")
+	// The CPU this process (relay, worker, receiver, projections) spent,
+	// PostgreSQL's not included: what the two cores must give per package.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n), "client-cpu-ms/package")
+	// Where the time went, from the sync events' recorded times: seconds
+	// after the start at which the first and the last of each was written.
+	rows, err := w.Svc.Pool.Query(ctx, `SELECT type, min(recorded_at), max(recorded_at), count(*) FROM events WHERE stream_id LIKE 'sync-%' GROUP BY type ORDER BY min(recorded_at)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var (
+			typ         string
+			first, last time.Time
+			count       int
+		)
+		if err := rows.Scan(&typ, &first, &last, &count); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%-22s ×%-5d first %6.2f s, last %6.2f s", typ, count, first.Sub(start).Seconds(), last.Sub(start).Seconds())
+	}
+	rows.Close()
+	b.Logf("%-22s        all acknowledged in the read model at %6.2f s", "", elapsed.Seconds())
 
 	// The raw baseline: the stored envelopes, POSTed again to a bare store.
 	held, err := w.national.Held()
@@ -289,4 +335,13 @@ func benchDeliver(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "raw-http-packages/s")
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

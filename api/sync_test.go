@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/domain/approval"
 	syncev "github.com/hoso-ledger/hoso/domain/nationalsync"
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/checkpoint"
 	"github.com/hoso-ledger/hoso/internal/certtest"
 	"github.com/hoso-ledger/hoso/internal/natstest"
@@ -118,6 +120,9 @@ type syncOptions struct {
 	// Retry is the backoff between tries of one delivery (50 ms constant
 	// when nil).
 	Retry func() backoff.BackOff
+	// Workers is how many packages the worker delivers at once (the
+	// service's default when zero).
+	Workers int
 }
 
 // startSync runs the whole service with the delivery on: NATS JetStream
@@ -174,7 +179,7 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 	sc := &service.SyncConfig{NATSURL: url, Topic: natstest.Topic(t, url), RelayName: "national_sync_test",
 		Sender: nationalsync.NewHTTPSender(w.national.srv.URL+"/packages", "bí-mật-quốc-gia", nil, timeout),
 		Key:    w.syncKey.Signer, Poll: 50 * time.Millisecond, Redelay: 300 * time.Millisecond, AckWait: time.Minute,
-		Retry: retry, Tries: 3, ReleaseTo: releaseTo,
+		Retry: retry, Tries: 3, ReleaseTo: releaseTo, Workers: o.Workers,
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.clock.Load())) }}
 	cfg := service.Config{CheckpointKey: &cpKey, TrustRoots: w.roots, Sync: sc, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if o.Revocation {
@@ -274,11 +279,38 @@ func (w *syncWorld) delivered(t *testing.T, p syncstatus.Package) ([]byte, natio
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkg, problems := nationalsync.Verify(stored, w.syncKey.Verifier, w.key.Verifier, w.roots)
+	pkg, problems := nationalsync.Verify(stored, w.syncKey.Verifier, w.key.Verifier, w.roots, w.departments(t)...)
 	if len(problems) > 0 {
 		t.Fatalf("the stored package %s: %v", p.ID, problems)
 	}
 	return stored, pkg, h
+}
+
+// departments are the department approvals' envelopes the receiver holds.
+func (w *syncWorld) departments(t testing.TB) [][]byte {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(w.national.Dir, "departments", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, n := range names {
+		if strings.HasSuffix(n, ".receipt.json") {
+			continue
+		}
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// isDepartment reports whether body is a department approval's envelope.
+func isDepartment(body []byte) bool {
+	env, err := nationalsync.OpenEnvelope(body)
+	return err == nil && env.Format == nationalsync.DepartmentEnvelopeFormat
 }
 
 func (w *syncWorld) history(t testing.TB, id uuid.UUID) syncev.Package {
@@ -369,34 +401,127 @@ func TestNationalSyncScenario(t *testing.T) {
 			t.Errorf("%s receiver, replay: %d %s; want 200 with the first receipt", name, rec.Code, rec.Body)
 		}
 	}
+	// A hoso-sync-package/v1 (the department approval carried, before it
+	// travelled on its own) is still read: it verifies offline with no
+	// department approval given, and a receiver holding none accepts it.
+	unitApproval := slices.IndexFunc(pkg.Unit.Approval, func(e auditEvent) bool { return e.Type == approval.TypeSigned })
+	deptBundle, err := auditbundle.ExportPartial(context.Background(), w.Svc.Pool, w.Svc.RawStore, w.Svc.Tree, w.doh, approval.MonthOf(time.Now()), approval.LevelDepartment, 0, "", pkg.ApprovedAt,
+		func(id string) bool { return id == pkg.Unit.Approval[unitApproval].EventID.String() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := pkg
+	v1.Format, v1.DepartmentRef, v1.DepartmentApproval = nationalsync.FormatV1, nil, &deptBundle
+	v1env, _, err := nationalsync.Seal(v1, w.syncKey.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, problems := nationalsync.Verify(v1env, w.syncKey.Verifier, w.key.Verifier, w.roots); len(problems) > 0 {
+		t.Errorf("a v1 package: %v", problems)
+	}
+	if code, body := serve(again(t.TempDir()), v1env); code != http.StatusCreated {
+		t.Errorf("a v1 package to a receiver without department approvals: %d %s, want 201", code, body)
+	}
 	if code, _ := w.national.post(t, stored); code != http.StatusUnauthorized {
 		t.Errorf("without the token: %d, want 401", code)
 	}
 
-	// Tampered copies are refused by a receiver that never saw the
-	// package, with reasons naming what is wrong; the one that holds it
-	// refuses other bytes under its id.
+	// A receiver that never saw the department approval answers the
+	// genuine package 424 department_approval_missing (the sender's cue
+	// to deliver it first), and stores nothing.
 	fresh := again(t.TempDir())
+	if code, body := serve(fresh, stored); code != http.StatusFailedDependency || !strings.Contains(body, nationalsync.CodeDepartmentMissing) {
+		t.Errorf("a package whose department approval the receiver lacks: %d %s; want 424 %s", code, body, nationalsync.CodeDepartmentMissing)
+	}
 	other, err := checkpoint.LoadOrCreateKey(filepath.Join(t.TempDir(), "other.key"), "hoso.test/sync")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := nationalsync.OpenEnvelope(stored)
+	_, pkgB, _ := w.delivered(t, pb)
+	deptA, err := os.ReadFile(filepath.Join(w.national.Dir, "departments", pkg.DepartmentRef.ManifestDigest+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seal := func(pk nationalsync.Package, key checkpoint.Key) []byte {
-		b, _, err := nationalsync.Seal(pk, key.Signer)
+	deptB, err := os.ReadFile(filepath.Join(w.national.Dir, "departments", pkgB.DepartmentRef.ManifestDigest+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	denv, err := nationalsync.OpenEnvelope(deptA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var department nationalsync.Department
+	if err := json.Unmarshal(denv.Package, &department); err != nil {
+		t.Fatal(err)
+	}
+	sealed := func(b []byte, _ string, err error) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	for _, tc := range []struct {
-		name   string
-		body   func() []byte
-		reason string
-	}{
+	sealDept := func(d nationalsync.Department, key checkpoint.Key) []byte {
+		return sealed(nationalsync.SealDepartment(d, key.Signer))
+	}
+	// Tampered department approvals are refused with their reasons, and
+	// nothing is stored.
+	for _, tc := range []tampering{
+		{"the bytes changed after sealing", func() []byte {
+			e := denv
+			e.Package = bytes.Replace(e.Package, []byte(`"month":"`), []byte(`"month": "`), 1)
+			b, _ := json.Marshal(e)
+			return b
+		}, "sync signature"},
+		{"sealed with another key", func() []byte { return sealDept(department, other) }, "sync signature"},
+		{"the approval stream edited, resealed with the sync key", func() []byte {
+			d := department
+			d.Bundle.Approval = append([]auditEvent(nil), d.Bundle.Approval...)
+			d.Bundle.Approval[0].Data = bytes.Replace(d.Bundle.Approval[0].Data, []byte(`"level":"department"`), []byte(`"level":"unit"`), 1)
+			return sealDept(d, w.syncKey)
+		}, "edited"},
+		{"another unit's month claimed", func() []byte {
+			d := department
+			d.Org = pkg.Org
+			return sealDept(d, w.syncKey)
+		}, "level 2"},
+		{"a package's envelope relabelled a department approval", func() []byte {
+			e, _ := nationalsync.OpenEnvelope(stored)
+			e.Format = nationalsync.DepartmentEnvelopeFormat
+			b, _ := json.Marshal(e)
+			return b
+		}, "sync signature"},
+	} {
+		if code, body := serve(fresh, tc.body()); code != http.StatusUnprocessableEntity || !strings.Contains(body, "department_invalid") || !strings.Contains(body, tc.reason) {
+			t.Errorf("department approval, %s: %d %s; want 422 department_invalid naming %q", tc.name, code, body, tc.reason)
+		}
+	}
+	if held := (&syncWorld{national: &national{Receiver: fresh}}).departments(t); len(held) != 0 {
+		t.Errorf("the refused department approvals stored %d files", len(held))
+	}
+	// The genuine one is stored (201); a replay gets the same receipt
+	// (200); the package is then accepted.
+	code, first := serve(fresh, deptA)
+	if code != http.StatusCreated {
+		t.Fatalf("the department approval: %d %s, want 201", code, first)
+	}
+	if code, body := serve(fresh, deptA); code != http.StatusOK || body != first {
+		t.Errorf("the department approval replayed: %d %s; want 200 with the first receipt %s", code, body, first)
+	}
+	if code, body := serve(fresh, deptB); code != http.StatusCreated {
+		t.Errorf("the supplement's department approval: %d %s, want 201", code, body)
+	}
+
+	// Tampered packages are refused by a receiver that never saw the
+	// package, with reasons naming what is wrong; the one that holds it
+	// refuses other bytes under its id.
+	env, err := nationalsync.OpenEnvelope(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(pk nationalsync.Package, key checkpoint.Key) []byte {
+		return sealed(nationalsync.Seal(pk, key.Signer))
+	}
+	for _, tc := range []tampering{
 		{"an approved event edited, resealed with the sync key", func() []byte {
 			pk := pkg
 			pk.Unit.Events = append([]auditEvent(nil), pk.Unit.Events...)
@@ -410,23 +535,39 @@ func TestNationalSyncScenario(t *testing.T) {
 			return b
 		}, "sync signature"},
 		{"sealed with another key", func() []byte { return seal(pkg, other) }, "sync signature"},
-		{"the level-2 approval of another month's package", func() []byte {
+		{"the supplement's department approval named, which does not list this unit", func() []byte {
 			pk := pkg
-			pk.DepartmentApproval = pk.Unit
+			pk.Supplement = 1
+			pk.DepartmentRef = &nationalsync.DepartmentRef{ManifestDigest: pkgB.DepartmentRef.ManifestDigest, UnitInclusion: pkg.DepartmentRef.UnitInclusion}
+			return seal(pk, w.syncKey)
+		}, "does not list the unit approval"},
+		{"the unit approval's proof in the department manifest's tree altered", func() []byte {
+			pk := pkg
+			proof := append(append([]auditHash(nil), pkg.DepartmentRef.UnitInclusion...), pkg.DepartmentRef.UnitInclusion...)
+			pk.DepartmentRef = &nationalsync.DepartmentRef{ManifestDigest: pkg.DepartmentRef.ManifestDigest, UnitInclusion: proof}
+			return seal(pk, w.syncKey)
+		}, "not at leaf"},
+		{"another department approval claimed", func() []byte {
+			pk := pkg
+			pk.Department = pkg.Org
 			return seal(pk, w.syncKey)
 		}, "level 2"},
+		{"a v2 package carrying its department approval whole", func() []byte {
+			pk := pkg
+			pk.DepartmentApproval = &pk.Unit
+			return seal(pk, w.syncKey)
+		}, "does not carry it"},
 		{"not an envelope", func() []byte { return []byte(`{"format":"x"}`) }, "not a sync envelope"},
 	} {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/packages", bytes.NewReader(tc.body()))
-		req.Header.Set("Authorization", "Bearer bí-mật-quốc-gia")
-		fresh.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), tc.reason) {
-			t.Errorf("%s: %d %s; want 422 naming %q", tc.name, rec.Code, rec.Body, tc.reason)
+		if code, body := serve(fresh, tc.body()); code != http.StatusUnprocessableEntity || !strings.Contains(body, tc.reason) {
+			t.Errorf("%s: %d %s; want 422 naming %q", tc.name, code, body, tc.reason)
 		}
 	}
 	if held, err := fresh.Held(); err != nil || len(held) != 0 {
 		t.Errorf("the refusals stored %v (%v)", held, err)
+	}
+	if code, body := serve(fresh, stored); code != http.StatusCreated {
+		t.Errorf("the genuine package once its department approval is held: %d %s, want 201", code, body)
 	}
 	edited := seal(func() nationalsync.Package { pk := pkg; pk.ApprovedAt = pk.ApprovedAt.Add(time.Second); return pk }(), w.syncKey)
 	rec := httptest.NewRecorder()
@@ -438,7 +579,26 @@ func TestNationalSyncScenario(t *testing.T) {
 	}
 }
 
-type auditEvent = auditbundle.Event
+type (
+	auditEvent = auditbundle.Event
+	auditHash  = eventstore.Hash
+)
+
+// tampering is a copy altered on the way, and what the refusal must name.
+type tampering struct {
+	name   string
+	body   func() []byte
+	reason string
+}
+
+// serve posts body to the receiver h with the token, as the sender does.
+func serve(h http.Handler, body []byte) (int, string) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/packages", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer bí-mật-quốc-gia")
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
 
 // TestNationalSyncReceiverOutage: the receiver is down (503) for the first
 // delivery's three tries, the broker redelivers the package, the receiver
@@ -455,8 +615,12 @@ func TestNationalSyncReceiverOutage(t *testing.T) {
 	head := w.approver(t, "giamdoc.sxd", "Giám đốc Sở Xây dựng", unit)
 	director := w.approver(t, "giamdoc.snv2", "Giám đốc Sở Nội vụ", w.doh)
 	w.clock.Store(int64(10 * 24 * time.Hour))
-	w.national.setGate(func(n int, rw http.ResponseWriter, r *http.Request, body []byte) (bool, []byte) {
-		switch {
+	var packages atomic.Int32
+	w.national.setGate(func(_ int, rw http.ResponseWriter, r *http.Request, body []byte) (bool, []byte) {
+		if isDepartment(body) {
+			return false, nil // the department approval goes through; the outage is the package's
+		}
+		switch n := packages.Add(1); {
 		case n <= 4:
 			http.Error(rw, "bảo trì", http.StatusServiceUnavailable)
 			return true, nil
@@ -487,6 +651,58 @@ func TestNationalSyncReceiverOutage(t *testing.T) {
 	if got := w.packages(t, w.AdminToken, "?problems=true"); len(got) != 1 || got[0].ID != p.ID {
 		t.Errorf("problems=true: %+v, want the late package", got)
 	}
+}
+
+// TestNationalSyncDepartmentFirst: the department approval the worker
+// delivered went elsewhere (a receiver that lost it, a fail-over), so the
+// receiver answers the package 424 department_approval_missing; the
+// worker delivers the department approval again, then the package, in the
+// same attempt, and the package is acknowledged.
+func TestNationalSyncDepartmentFirst(t *testing.T) {
+	t.Parallel()
+	w := startSync(t, 10*time.Second)
+	unit := w.Org("Sở Nội vụ thử", "000.00.06.S4", w.Root)
+	w.Dossier(unit, "Vũ Văn Em")
+	head := w.approver(t, "giamdoc.sdf", "Giám đốc Sở thử", unit)
+	director := w.approver(t, "giamdoc.snv4", "Giám đốc Sở Nội vụ", w.doh)
+	r := w.national.Receiver
+	elsewhere := &nationalsync.Receiver{Dir: t.TempDir(), SyncKey: r.SyncKey, CheckpointKey: r.CheckpointKey, Roots: r.Roots, Key: r.Key, Token: r.Token}
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	w.national.setGate(func(_ int, rw http.ResponseWriter, req *http.Request, body []byte) (bool, []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		kind, to := "package", http.Handler(w.national.Receiver)
+		if isDepartment(body) {
+			kind = "department"
+			if len(seen) == 0 {
+				to = elsewhere
+			}
+		}
+		rec := httptest.NewRecorder()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		to.ServeHTTP(rec, req)
+		seen = append(seen, fmt.Sprintf("%s %d", kind, rec.Code))
+		rw.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+		rw.WriteHeader(rec.Code)
+		_, _ = rw.Write(rec.Body.Bytes())
+		return true, nil
+	})
+	w.approve(t, unit, "", head)
+	w.approve(t, w.doh, "?level=department", director)
+	p := w.settled(t, unit, 1)[0]
+	if p.State != "acknowledged" || p.Attempts != 1 {
+		t.Fatalf("the package: %+v; want acknowledged in one attempt", p)
+	}
+	mu.Lock()
+	got := fmt.Sprint(seen)
+	mu.Unlock()
+	if want := fmt.Sprint([]string{"department 201", "package 424", "department 201", "package 201"}); got != want {
+		t.Errorf("the receiver saw %s; want %s", got, want)
+	}
+	w.delivered(t, p)
 }
 
 // TestNationalSyncTamperedInTransit: a package altered on the way is

@@ -15,6 +15,7 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/domain"
@@ -191,8 +192,22 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 			streams = append(streams, entry.Stream)
 		}
 	}
-	read, err := store.ReadStreams(ctx, streams)
-	if err != nil {
+	// The events, their proofs and the checkpoint's proofs are
+	// independent reads: made side by side, so a package's build waits for
+	// the slowest of them rather than their sum.
+	var (
+		g      errgroup.Group
+		read   map[string][]eventstore.Event
+		proofs [][]eventstore.Hash
+		cp     Proofs
+	)
+	g.Go(func() (err error) { read, err = store.ReadStreams(ctx, streams); return err })
+	g.Go(func() (err error) { proofs, err = tree.InclusionProofs(ctx, leaves, man.Log.TreeSize); return err })
+	g.Go(func() (err error) {
+		cp, err = checkpointProofs(ctx, pool, tree, signedEv.ID, man.Log.TreeSize)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return b, err
 	}
 	for i, entry := range man.Events {
@@ -214,10 +229,6 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 		}
 		b.Events[i] = ev
 	}
-	proofs, err := tree.InclusionProofs(ctx, leaves, man.Log.TreeSize)
-	if err != nil {
-		return b, err
-	}
 	for k, i := range shipped {
 		b.Events[i].Inclusion = proofs[k]
 	}
@@ -226,28 +237,36 @@ func ExportPartial(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 			b.Certificates = append(b.Certificates, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})))
 		}
 	}
+	b.Checkpoint = cp
+	return b, nil
+}
+
+// checkpointProofs ties the manifest's tree (of size treeSize) to the
+// latest checkpoint, which must cover the approval event signed.
+func checkpointProofs(ctx context.Context, pool *pgxpool.Pool, tree *treelog.Log, signed uuid.UUID, treeSize uint64) (Proofs, error) {
+	var p Proofs
 	msg, err := checkpoint.LatestNote(ctx, pool)
 	if err != nil {
-		return b, err
+		return p, err
 	}
 	cp, err := checkpoint.ParseNote(msg)
 	if err != nil {
-		return b, err
+		return p, err
 	}
-	if b.Checkpoint.SignedLeaf, err = tree.LeafIndex(ctx, signedEv.ID); err != nil {
-		return b, err
+	if p.SignedLeaf, err = tree.LeafIndex(ctx, signed); err != nil {
+		return p, err
 	}
-	if cp.Size <= b.Checkpoint.SignedLeaf {
-		return b, fmt.Errorf("auditbundle: the latest checkpoint (size %d) does not cover the approval (leaf %d) yet: take one first", cp.Size, b.Checkpoint.SignedLeaf)
+	if cp.Size <= p.SignedLeaf {
+		return p, fmt.Errorf("auditbundle: the latest checkpoint (size %d) does not cover the approval (leaf %d) yet: take one first", cp.Size, p.SignedLeaf)
 	}
-	b.Checkpoint.Note = string(msg)
-	if b.Checkpoint.Consistency, err = tree.ConsistencyProof(ctx, man.Log.TreeSize, cp.Size); err != nil {
-		return b, err
-	}
-	if b.Checkpoint.SignedInclusion, err = tree.InclusionProof(ctx, b.Checkpoint.SignedLeaf, cp.Size); err != nil {
-		return b, err
-	}
-	return b, nil
+	p.Note = string(msg)
+	var g errgroup.Group
+	g.Go(func() (err error) { p.Consistency, err = tree.ConsistencyProof(ctx, treeSize, cp.Size); return err })
+	g.Go(func() (err error) {
+		p.SignedInclusion, err = tree.InclusionProof(ctx, p.SignedLeaf, cp.Size)
+		return err
+	})
+	return p, g.Wait()
 }
 
 // Options are the auditor's own trust anchors.

@@ -2,12 +2,13 @@ package nationalsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hoso-ledger/hoso/app/approvals"
 	"github.com/hoso-ledger/hoso/app/auditbundle"
@@ -16,20 +17,22 @@ import (
 	"github.com/hoso-ledger/hoso/eventstore"
 )
 
-// Departments keeps the department half of the packages one level-2
-// approval queues. Every package of a department approval carries the same
-// department bundle but for the one unit approval it ships: without this,
-// each of a thousand packages re-read the approval stream, re-parsed the
-// thousand-entry manifest and re-read the checkpoint and its proofs, so the
-// work grew with the square of the units (docs/benchmarks.md, "Delivering
-// queued packages"). Here each department approval's bundle is exported
-// once, with every listed event left out, and each package copies it and
-// fills in its own unit approval with its inclusion proof.
+// Departments keeps the department approvals whose packages are being
+// delivered. A package names its department approval by digest (v2) and
+// the approval travels once, as a Department (SealDepartment): without
+// this, each of a thousand packages re-read the approval stream, re-parsed
+// the thousand-entry manifest, re-read the checkpoint and its proofs, and
+// carried (and had verified) the whole signed manifest, so the work grew
+// with the square of the units (docs/benchmarks.md). Here each department
+// approval is exported once, with every listed event left out, with the
+// inclusion proofs of all the unit approvals it lists computed at once;
+// its envelope is sealed once; and whether the receiver was sent it is
+// remembered, so that it is sent before the first package only.
 //
-// A bundle is kept with the checkpoint it was exported with: a later
-// package of the same approval carries that checkpoint rather than a newer
-// one, which proves the same things. A failed export is not kept, so a
-// checkpoint that did not cover the approval yet is read again next time.
+// An approval is kept with the checkpoint it was exported with: a later
+// package of the same approval is checked against the Department the
+// receiver already holds. A failed export is not kept, so a checkpoint that
+// did not cover the approval yet is read again next time.
 type Departments struct {
 	max     int
 	mu      sync.Mutex
@@ -38,14 +41,23 @@ type Departments struct {
 }
 
 type departmentEntry struct {
-	ready    chan struct{}
-	bundle   auditbundle.Bundle
-	treeSize uint64 // the signed manifest's tree
-	err      error
+	ready  chan struct{}
+	bundle auditbundle.Bundle // every listed event omitted
+	digest string             // the signed manifest's
+	// inclusion holds the proof of each listed unit approval event (by
+	// event id) in the signed manifest's tree.
+	inclusion map[uuid.UUID][]eventstore.Hash
+	err       error
+
+	// send serialises the Department's delivery; envelope is sealed once,
+	// sent whether the receiver answered it.
+	send     sync.Mutex
+	envelope []byte
+	sent     bool
 }
 
-// NewDepartments keeps the bundles of the max most recent department
-// approvals (8 when max < 1).
+// NewDepartments keeps the max most recent department approvals (8 when
+// max < 1).
 func NewDepartments(max int) *Departments {
 	if max < 1 {
 		max = 8
@@ -53,36 +65,38 @@ func NewDepartments(max int) *Departments {
 	return &Departments{max: max, entries: map[uuid.UUID]*departmentEntry{}}
 }
 
-// bundle is the department bundle of q's package: the approval's shared
-// bundle with q's unit approval shipped with its bytes and proof.
-func (d *Departments) bundle(ctx context.Context, src Source, q nationalsync.Queued) (auditbundle.Bundle, error) {
+// ref is q's package's reference to its department approval.
+func (d *Departments) ref(ctx context.Context, src Source, q nationalsync.Queued) (DepartmentRef, error) {
 	e, err := d.template(ctx, src, q)
 	if err != nil {
-		return auditbundle.Bundle{}, err
+		return DepartmentRef{}, err
 	}
-	b := e.bundle
-	b.Events = slices.Clone(b.Events)
-	unit := slices.IndexFunc(b.Events, func(ev auditbundle.Event) bool { return ev.EventID == q.UnitApproval })
-	if unit < 0 {
-		return b, fmt.Errorf("nationalsync: the department approval %s does not list the unit approval %s", q.DepartmentApproval, q.UnitApproval)
+	if e.digest != q.DepartmentDigest {
+		return DepartmentRef{}, fmt.Errorf("nationalsync: the department approval %s signed manifest %s, the package was queued under %s", q.DepartmentApproval, e.digest, q.DepartmentDigest)
 	}
-	listed := b.Events[unit]
-	ev := auditbundle.Event{EventID: listed.EventID, Stream: listed.Stream, Version: listed.Version, Type: listed.Type, LeafIndex: listed.LeafIndex, Missing: true}
-	evs, err := src.Store.ReadStream(ctx, listed.Stream, eventstore.ReadOptions{From: listed.Version, Limit: 1})
-	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
-		return b, err
+	proof, ok := e.inclusion[q.UnitApproval]
+	if !ok {
+		return DepartmentRef{}, fmt.Errorf("nationalsync: the department approval %s does not list the unit approval %s", q.DepartmentApproval, q.UnitApproval)
 	}
-	if len(evs) == 1 && evs[0].Version == listed.Version {
-		ev = auditbundle.Event{EventID: evs[0].ID, Stream: evs[0].StreamID, Version: evs[0].Version, Type: evs[0].Type,
-			Data: evs[0].Data, Metadata: evs[0].RawMetadata, PrevHash: evs[0].PrevHash, Hash: evs[0].Hash, LeafIndex: listed.LeafIndex}
-		proofs, err := src.Tree.InclusionProofs(ctx, []uint64{listed.LeafIndex}, e.treeSize)
+	return DepartmentRef{ManifestDigest: e.digest, UnitInclusion: proof}, nil
+}
+
+// delivery is q's department approval with its envelope sealed by key.
+func (d *Departments) delivery(ctx context.Context, src Source, q nationalsync.Queued, key note.Signer) (*departmentEntry, error) {
+	e, err := d.template(ctx, src, q)
+	if err != nil {
+		return nil, err
+	}
+	e.send.Lock()
+	defer e.send.Unlock()
+	if e.envelope == nil {
+		env, _, err := SealDepartment(Department{Format: DepartmentFormat, Approval: q.DepartmentApproval, Org: q.Department, Month: q.Month, Supplement: q.Supplement, Bundle: e.bundle}, key)
 		if err != nil {
-			return b, err
+			return nil, err
 		}
-		ev.Inclusion = proofs[0]
+		e.envelope = env
 	}
-	b.Events[unit] = ev
-	return b, nil
+	return e, nil
 }
 
 // template returns the shared bundle of q's department approval, exporting
@@ -112,7 +126,7 @@ func (d *Departments) template(ctx context.Context, src Source, q nationalsync.Q
 		}
 		return e, nil
 	}
-	e.bundle, e.treeSize, e.err = exportDepartment(ctx, src, q)
+	e.err = exportDepartment(ctx, src, q, e)
 	if e.err != nil {
 		d.mu.Lock()
 		if d.entries[key] == e {
@@ -125,34 +139,53 @@ func (d *Departments) template(ctx context.Context, src Source, q nationalsync.Q
 	return e, e.err
 }
 
-// exportDepartment exports q's department approval with every listed event
-// left out, and the size of the tree its signed manifest was cut at.
-func exportDepartment(ctx context.Context, src Source, q nationalsync.Queued) (auditbundle.Bundle, uint64, error) {
+// exportDepartment exports q's department approval with every listed
+// event left out, and fills in e's manifest digest and the inclusion
+// proofs of the unit approvals it lists, all in one go.
+func exportDepartment(ctx context.Context, src Source, q nationalsync.Queued, e *departmentEntry) error {
 	month, err := approval.ParseMonth(q.Month)
 	if err != nil {
-		return auditbundle.Bundle{}, 0, err
+		return err
 	}
 	b, err := auditbundle.ExportPartial(ctx, src.Pool, src.Store, src.Tree, q.Department, month, approval.LevelDepartment, q.Supplement, src.CheckpointKey, q.ApprovedAt,
 		func(string) bool { return false })
 	if err != nil {
-		return b, 0, fmt.Errorf("nationalsync: the department approval: %w", err)
+		return fmt.Errorf("nationalsync: the department approval: %w", err)
 	}
-	man, err := signedManifest(b)
+	man, digest, err := signedManifest(b)
 	if err != nil {
-		return b, 0, fmt.Errorf("nationalsync: the department approval's signed manifest: %w", err)
+		return fmt.Errorf("nationalsync: the department approval's signed manifest: %w", err)
 	}
-	return b, man.Log.TreeSize, nil
+	var (
+		ids    []uuid.UUID
+		leaves []uint64
+	)
+	for _, ev := range b.Events {
+		if strings.HasPrefix(ev.Stream, "approval-") {
+			ids, leaves = append(ids, ev.EventID), append(leaves, ev.LeafIndex)
+		}
+	}
+	proofs, err := src.Tree.InclusionProofs(ctx, leaves, man.Log.TreeSize)
+	if err != nil {
+		return err
+	}
+	e.inclusion = make(map[uuid.UUID][]eventstore.Hash, len(ids))
+	for i, id := range ids {
+		e.inclusion[id] = proofs[i]
+	}
+	e.bundle, e.digest = b, digest
+	return nil
 }
 
 // signedManifest is the manifest the bundle's approval signed, from its
-// approval stream.
-func signedManifest(b auditbundle.Bundle) (approvals.Manifest, error) {
+// approval stream, and its digest (the approval.signed event's).
+func signedManifest(b auditbundle.Bundle) (approvals.Manifest, string, error) {
 	served := map[string][]byte{}
 	var digest string
 	for _, e := range b.Approval {
 		de, err := approval.Decode(e.Type, e.Data)
 		if err != nil {
-			return approvals.Manifest{}, err
+			return approvals.Manifest{}, "", err
 		}
 		switch v := de.(type) {
 		case approval.ManifestServed:
@@ -161,5 +194,6 @@ func signedManifest(b auditbundle.Bundle) (approvals.Manifest, error) {
 			digest = v.ManifestDigest
 		}
 	}
-	return approvals.ParseManifest(served[digest])
+	man, err := approvals.ParseManifest(served[digest])
+	return man, digest, err
 }

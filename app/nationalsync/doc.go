@@ -16,13 +16,18 @@
 //     ledger (Build), seals it with the province's sync key (Seal) and hands
 //     it to a Sender (HTTPSender: HOSO_NATIONAL_URL with a token and/or a
 //     client certificate; an LGSP/NDXP gateway is another Sender), with
-//     retries and backoff. Each attempt is a sync.sent.v1, the answer a
+//     retries and backoff. A package names its department approval by
+//     digest; that approval travels once, before the first package that
+//     names it, as a Department (Departments keeps it, SealDepartment
+//     seals it), and again when the receiver answers 424
+//     department_approval_missing. Each attempt is a sync.sent.v1, the answer a
 //     sync.acknowledged.v1 (with the receiver's signed receipt) or a
 //     sync.rejected.v1 (with its reasons).
 //   - Receiver is the reference national side: it verifies everything in a
-//     package without trusting the sender (Verify), stores it, answers a
-//     signed receipt, answers a replay with the same receipt and refuses a
-//     tampered package with its reasons.
+//     package without trusting the sender (Verify; a Department once,
+//     VerifyDepartment, kept under its manifest's digest), stores it,
+//     answers a signed receipt, answers a replay with the same receipt and
+//     refuses a tampered package or Department with its reasons.
 //
 // Exactly once in effect: the relay may publish twice and the worker may
 // send twice; the package id is stable (nationalsync.PackageID) and the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxPackageBytes bounds one envelope (a 5,000-dossier unit-month is a few
@@ -46,7 +47,9 @@ type Receiver struct {
 	DataKey hpke.PrivateKey
 	Now     func() time.Time
 
-	mu sync.Mutex
+	mu          sync.Mutex // storing
+	depMu       sync.Mutex // departments
+	departments map[string]*HeldDepartment
 }
 
 // ServeHTTP implements http.Handler.
@@ -76,6 +79,10 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusUnprocessableEntity, "package_invalid", "not a sync envelope", []string{err.Error()})
 		return
 	}
+	if env.Format == DepartmentEnvelopeFormat {
+		rc.department(w, env, body)
+		return
+	}
 	digest := Digest(env.Package)
 	if receipt, held, err := rc.held(env.PackageID); err != nil {
 		problem(w, http.StatusInternalServerError, "storage", err.Error(), nil)
@@ -88,7 +95,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, receipt)
 		return
 	}
-	pkg, problems := Verify(body, rc.SyncKey, rc.CheckpointKey, rc.Roots)
+	pkg, problems, missing := verifyPackage(env, rc.keys(), rc.heldDepartment)
 	if len(problems) > 0 {
 		problem(w, http.StatusUnprocessableEntity, "package_invalid", "the package does not verify", problems)
 		return
@@ -99,7 +106,14 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	receipt, status, err := rc.store(env.PackageID, digest, body)
+	if missing != "" {
+		// Everything else verified: the sender is to deliver the
+		// department approval first, then this package again.
+		problem(w, http.StatusFailedDependency, CodeDepartmentMissing, "the receiver does not hold the department approval this package names: send it first",
+			[]string{fmt.Sprintf("department approval with manifest %s: not held", missing)})
+		return
+	}
+	receipt, status, err := rc.store(rc.paths(env.PackageID), env.PackageID, digest, body, true)
 	if err != nil {
 		problem(w, http.StatusInternalServerError, "storage", err.Error(), nil)
 		return
@@ -107,15 +121,107 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, receipt)
 }
 
-func (rc *Receiver) paths(id uuid.UUID) (pkg, receipt string) {
-	return filepath.Join(rc.Dir, "packages", id.String()+".json"), filepath.Join(rc.Dir, "receipts", id.String()+".json")
+// CodeDepartmentMissing is the receiver's answer (424) to a package whose
+// department approval it does not hold; the sender delivers the approval
+// (a Department) and then the package again.
+const CodeDepartmentMissing = "department_approval_missing"
+
+func (rc *Receiver) keys() Keys {
+	return Keys{Sync: rc.SyncKey, Checkpoint: rc.CheckpointKey, Roots: rc.Roots}
 }
 
-// held returns the stored receipt and the digest it was given for, or ""
-// when the package is not held.
+// department receives a Department: verified completely (a tampered or
+// foreign one is refused, 422, and nothing is stored), then stored under
+// its signed manifest's digest, the name packages give it, with a receipt
+// (201). One it holds already is answered with the receipt it was given
+// (200), whatever checkpoint these bytes carry: it is the same approval,
+// and the first verified copy is the one packages are checked against.
+func (rc *Receiver) department(w http.ResponseWriter, env Envelope, body []byte) {
+	h, problems := verifyDepartment(env, rc.keys())
+	if len(problems) > 0 {
+		problem(w, http.StatusUnprocessableEntity, "department_invalid", "the department approval does not verify", problems)
+		return
+	}
+	if err := validDigest(h.ManifestDigest); err != nil {
+		problem(w, http.StatusUnprocessableEntity, "department_invalid", "the department approval does not verify", []string{err.Error()})
+		return
+	}
+	receipt, status, err := rc.store(rc.departmentPaths(h.ManifestDigest), env.PackageID, Digest(env.Package), body, false)
+	if err != nil {
+		problem(w, http.StatusInternalServerError, "storage", err.Error(), nil)
+		return
+	}
+	rc.depMu.Lock()
+	if rc.departments == nil {
+		rc.departments = map[string]*HeldDepartment{}
+	}
+	if _, ok := rc.departments[h.ManifestDigest]; !ok {
+		rc.departments[h.ManifestDigest] = h
+	}
+	rc.depMu.Unlock()
+	writeJSON(w, status, receipt)
+}
+
+// validDigest: a manifest digest names a file, so it is hex SHA-256 only.
+func validDigest(d string) error {
+	if len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
+		return fmt.Errorf("manifest digest %q is not a lower-case hex SHA-256", d)
+	}
+	return nil
+}
+
+// heldDepartment is the Department stored under the manifest digest, or
+// nil. A receiver restarted on the same Dir reads and verifies it again
+// once, then keeps it in memory: a thousand packages of one approval are
+// checked against one parse of its manifest.
+func (rc *Receiver) heldDepartment(digest string) (*HeldDepartment, error) {
+	if validDigest(digest) != nil {
+		return nil, nil // no such file can exist; the package names nothing held
+	}
+	rc.depMu.Lock()
+	defer rc.depMu.Unlock()
+	if h, ok := rc.departments[digest]; ok {
+		return h, nil
+	}
+	p := rc.departmentPaths(digest)
+	if _, held, err := heldAt(p.receipt); err != nil || held == "" {
+		return nil, err
+	}
+	b, err := os.ReadFile(p.body)
+	if err != nil {
+		return nil, err
+	}
+	h, problems := VerifyDepartment(b, rc.keys())
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the stored department approval no longer verifies: %s", strings.Join(problems, "; "))
+	}
+	if rc.departments == nil {
+		rc.departments = map[string]*HeldDepartment{}
+	}
+	rc.departments[digest] = h
+	return h, nil
+}
+
+// stored names the files of one thing received: its bytes, then its
+// receipt.
+type stored struct{ body, receipt string }
+
+func (rc *Receiver) paths(id uuid.UUID) stored {
+	return stored{filepath.Join(rc.Dir, "packages", id.String()+".json"), filepath.Join(rc.Dir, "receipts", id.String()+".json")}
+}
+
+func (rc *Receiver) departmentPaths(digest string) stored {
+	return stored{filepath.Join(rc.Dir, "departments", digest+".json"), filepath.Join(rc.Dir, "departments", digest+".receipt.json")}
+}
+
+// held returns the stored receipt of package id and the digest it was
+// given for, or "" when the package is not held.
 func (rc *Receiver) held(id uuid.UUID) ([]byte, string, error) {
-	_, rp := rc.paths(id)
-	b, err := os.ReadFile(rp)
+	return heldAt(rc.paths(id).receipt)
+}
+
+func heldAt(receiptPath string) ([]byte, string, error) {
+	b, err := os.ReadFile(receiptPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", nil
 	}
@@ -124,19 +230,21 @@ func (rc *Receiver) held(id uuid.UUID) ([]byte, string, error) {
 	}
 	r, err := ParseReceipt(b)
 	if err != nil {
-		return nil, "", fmt.Errorf("stored receipt %s: %w", id, err)
+		return nil, "", fmt.Errorf("stored receipt %s: %w", filepath.Base(receiptPath), err)
 	}
 	return b, r.Digest, nil
 }
 
-// store writes the package and then its receipt; the receipt's presence is
-// what "held" means, so a crash between the two leaves a package that is
-// verified and stored again on the next delivery.
-func (rc *Receiver) store(id uuid.UUID, digest string, body []byte) ([]byte, int, error) {
+// store writes the bytes and then their receipt; the receipt's presence is
+// what "held" means, so a crash between the two leaves something verified
+// and stored again on the next delivery. For a package, other bytes under
+// a held id are a conflict (oneDigest); for a Department (keyed by its
+// manifest), the held receipt answers.
+func (rc *Receiver) store(at stored, id uuid.UUID, digest string, body []byte, oneDigest bool) ([]byte, int, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if receipt, held, err := rc.held(id); err != nil || held != "" {
-		if held != "" && held != digest {
+	if receipt, held, err := heldAt(at.receipt); err != nil || held != "" {
+		if held != "" && held != digest && oneDigest {
 			return nil, 0, fmt.Errorf("package %s arrived twice at once with other bytes", id)
 		}
 		return receipt, http.StatusOK, err
@@ -145,48 +253,56 @@ func (rc *Receiver) store(id uuid.UUID, digest string, body []byte) ([]byte, int
 	if rc.Now != nil {
 		now = rc.Now
 	}
-	at := now().UTC().Truncate(time.Millisecond)
-	sig, err := note.Sign(&note.Note{Text: receiptStatement(id, digest, at)}, rc.Key)
+	t := now().UTC().Truncate(time.Millisecond)
+	sig, err := note.Sign(&note.Note{Text: receiptStatement(id, digest, t)}, rc.Key)
 	if err != nil {
 		return nil, 0, err
 	}
-	receipt, err := json.Marshal(Receipt{Format: ReceiptFormat, PackageID: id, Digest: digest, ReceivedAt: at, Receiver: rc.Key.Name(), Note: string(sig)})
+	receipt, err := json.Marshal(Receipt{Format: ReceiptFormat, PackageID: id, Digest: digest, ReceivedAt: t, Receiver: rc.Key.Name(), Note: string(sig)})
 	if err != nil {
 		return nil, 0, err
 	}
-	pp, rp := rc.paths(id)
-	if err := writeFile(pp, body); err != nil {
+	// Both files are written and flushed side by side (one fsync's wait,
+	// not two), then renamed in order: the receipt appears only after the
+	// package, and neither half-written.
+	var bodyTmp, receiptTmp string
+	var g errgroup.Group
+	g.Go(func() (err error) { bodyTmp, err = tempFile(at.body, body); return err })
+	g.Go(func() (err error) { receiptTmp, err = tempFile(at.receipt, receipt); return err })
+	err = g.Wait()
+	defer os.Remove(bodyTmp)
+	defer os.Remove(receiptTmp)
+	if err != nil {
 		return nil, 0, err
 	}
-	if err := writeFile(rp, receipt); err != nil {
+	if err := os.Rename(bodyTmp, at.body); err != nil {
+		return nil, 0, err
+	}
+	if err := os.Rename(receiptTmp, at.receipt); err != nil {
 		return nil, 0, err
 	}
 	return receipt, http.StatusCreated, nil
 }
 
-// writeFile writes b to path through a temporary file and a rename, after
-// an fsync, so a reader never sees half a file.
-func writeFile(path string, b []byte) error {
+// tempFile writes b beside path in a temporary file, flushed to disk, and
+// returns its name: renamed to path, a reader never sees half a file.
+func tempFile(path string, b []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+		return "", err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.Remove(f.Name())
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return err
+		return f.Name(), err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return f.Name(), err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Name(), f.Close()
 }
 
 // Held lists the ids of the packages the receiver holds.

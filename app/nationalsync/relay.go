@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -245,25 +246,41 @@ func Covered(ctx context.Context, store eventstore.Store, mf approvals.Manifests
 	if !found {
 		return nil, fmt.Errorf("nationalsync: %s: the signed manifest %s is not in the stream", ev.StreamID, s.ManifestDigest)
 	}
-	out := make([]nationalsync.Queued, 0, len(man.Events))
+	// The unit approvals' streams in one multi-stream read: a thousand
+	// units were a thousand round trips before the first package queued.
+	var streams []string
+	for _, entry := range man.Events {
+		if entry.Type == approval.TypeSigned {
+			streams = append(streams, entry.Stream)
+		}
+	}
+	read, err := store.ReadStreams(ctx, streams)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nationalsync.Queued, 0, len(streams))
 	for _, entry := range man.Events {
 		if entry.Type != approval.TypeSigned {
 			continue
 		}
-		evs, err := store.ReadStream(ctx, entry.Stream, eventstore.ReadOptions{From: entry.Version, Limit: 1})
-		if err != nil {
-			return nil, fmt.Errorf("nationalsync: %s@%d: %w", entry.Stream, entry.Version, err)
+		evs := read[entry.Stream]
+		k := slices.IndexFunc(evs, func(e eventstore.Event) bool { return e.Version == entry.Version })
+		if k < 0 {
+			return nil, fmt.Errorf("nationalsync: %s@%d: %w", entry.Stream, entry.Version, eventstore.ErrNotFound)
 		}
-		de, err := approval.Decode(evs[0].Type, evs[0].Data)
+		de, err := approval.Decode(evs[k].Type, evs[k].Data)
 		if err != nil {
 			return nil, err
 		}
-		u := de.(approval.Signed)
+		u, ok := de.(approval.Signed)
+		if !ok {
+			return nil, fmt.Errorf("nationalsync: %s@%d is a %s, the manifest lists a %s", entry.Stream, entry.Version, evs[k].Type, entry.Type)
+		}
 		out = append(out, nationalsync.Queued{
 			Package: nationalsync.PackageID(u.Org, s.Month.String(), s.Supplement, u.ManifestDigest, s.ManifestDigest),
 			Org:     u.Org, Month: s.Month.String(), Department: s.Org, Supplement: s.Supplement,
 			UnitDigest: u.ManifestDigest, DepartmentDigest: s.ManifestDigest,
-			UnitApproval: evs[0].ID, DepartmentApproval: ev.ID,
+			UnitApproval: evs[k].ID, DepartmentApproval: ev.ID,
 			ApprovedAt: ev.Meta.RecordedAt.UTC(),
 		})
 	}

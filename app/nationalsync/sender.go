@@ -23,9 +23,11 @@ type Sender interface {
 	Endpoint() string
 }
 
-// RejectedError is the receiver's refusal, with its reasons.
+// RejectedError is the receiver's refusal, with its problem's code and
+// reasons.
 type RejectedError struct {
 	Status  int
+	Code    string
 	Reasons []string
 }
 
@@ -81,6 +83,7 @@ func (s *HTTPSender) Send(ctx context.Context, envelope []byte) ([]byte, error) 
 		return body, nil
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		var p struct {
+			Code    string   `json:"code"`
 			Detail  string   `json:"detail"`
 			Reasons []string `json:"reasons"`
 		}
@@ -88,7 +91,7 @@ func (s *HTTPSender) Send(ctx context.Context, envelope []byte) ([]byte, error) 
 		if len(p.Reasons) == 0 {
 			p.Reasons = []string{fmt.Sprintf("HTTP %d: %s", resp.StatusCode, firstLine(body))}
 		}
-		return nil, &RejectedError{Status: resp.StatusCode, Reasons: p.Reasons}
+		return nil, &RejectedError{Status: resp.StatusCode, Code: p.Code, Reasons: p.Reasons}
 	}
 	return nil, fmt.Errorf("nationalsync: the receiver answered %d: %s", resp.StatusCode, firstLine(body))
 }

@@ -41,16 +41,18 @@ func TestHTTPSenderClassifiesAnswers(t *testing.T) {
 		ok       bool
 		rejected bool
 		reasons  int
+		code     string
 	}{
-		{"created with a receipt", 201, string(receipt), 0, true, false, 0},
-		{"replay with the receipt", 200, string(receipt), 0, true, false, 0},
-		{"200 without a receipt", 200, `{}`, 0, false, false, 0},
-		{"refused with reasons", 422, `{"code":"package_invalid","reasons":["level 1: edited","sync signature: bad"]}`, 0, false, true, 2},
-		{"refused without a body", 409, ``, 0, false, true, 1},
-		{"unauthorized", 401, `no`, 0, false, true, 1},
-		{"too many requests", 429, ``, 0, false, false, 0},
-		{"down", 503, `bảo trì`, 0, false, false, 0},
-		{"too slow", 201, string(receipt), 300 * time.Millisecond, false, false, 0},
+		{"created with a receipt", 201, string(receipt), 0, true, false, 0, ""},
+		{"replay with the receipt", 200, string(receipt), 0, true, false, 0, ""},
+		{"200 without a receipt", 200, `{}`, 0, false, false, 0, ""},
+		{"refused with reasons", 422, `{"code":"package_invalid","reasons":["level 1: edited","sync signature: bad"]}`, 0, false, true, 2, "package_invalid"},
+		{"the department approval missing", 424, `{"code":"department_approval_missing","reasons":["department approval with manifest ab: not held"]}`, 0, false, true, 1, nationalsync.CodeDepartmentMissing},
+		{"refused without a body", 409, ``, 0, false, true, 1, ""},
+		{"unauthorized", 401, `no`, 0, false, true, 1, ""},
+		{"too many requests", 429, ``, 0, false, false, 0, ""},
+		{"down", 503, `bảo trì`, 0, false, false, 0, ""},
+		{"too slow", 201, string(receipt), 300 * time.Millisecond, false, false, 0, ""},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "Bearer tok" || r.Method != http.MethodPost {
@@ -71,8 +73,8 @@ func TestHTTPSenderClassifiesAnswers(t *testing.T) {
 			t.Errorf("%s: Send succeeded", tc.name)
 		case isRej != tc.rejected:
 			t.Errorf("%s: rejected = %v (%v), want %v", tc.name, isRej, err, tc.rejected)
-		case isRej && (rej.Status != tc.status || len(rej.Reasons) != tc.reasons):
-			t.Errorf("%s: %+v, want status %d with %d reasons", tc.name, rej, tc.status, tc.reasons)
+		case isRej && (rej.Status != tc.status || len(rej.Reasons) != tc.reasons || rej.Code != tc.code):
+			t.Errorf("%s: %+v, want status %d, code %q, with %d reasons", tc.name, rej, tc.status, tc.code, tc.reasons)
 		}
 		srv.Close()
 	}

@@ -67,13 +67,28 @@ func (w *Worker) Handle(msg *message.Message) error {
 		}
 		return nil
 	}
-	_, err := w.Deliver(msg.Context(), q.Package)
+	_, err := w.deliver(msg.Context(), q.Package)
 	return err
 }
 
 // Deliver sends package id (queued in the ledger) unless the receiver has
 // answered already, and returns where it stands.
 func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Package, error) {
+	p, err := w.deliver(ctx, id)
+	if err != nil || p.Done() {
+		return p, err
+	}
+	h, err := w.ledger().Load(ctx, nationalsync.StreamID(id), nationalsync.Decode)
+	if err != nil {
+		return p, err
+	}
+	return nationalsync.Replay(h.Events)
+}
+
+// deliver is Deliver without reading the stream back after the answer
+// (the broker's handler needs only the error): it returns the package as
+// it stood before this delivery, or done.
+func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Package, error) {
 	stream := nationalsync.StreamID(id)
 	h, err := w.ledger().Load(ctx, stream, nationalsync.Decode)
 	if err != nil {
@@ -83,7 +98,13 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	if err != nil || p.Done() {
 		return p, err
 	}
-	pkg, err := Build(ctx, w.Source, p.Queued)
+	src := w.Source
+	src.Departments = src.departments() // one for the package and its department approval
+	pkg, err := Build(ctx, src, p.Queued)
+	if err != nil {
+		return p, err
+	}
+	dept, err := src.Departments.delivery(ctx, src, p.Queued, w.Key)
 	if err != nil {
 		return p, err
 	}
@@ -113,7 +134,7 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 		if err := w.append(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: digest, Endpoint: w.Sender.Endpoint(), Attempt: attempt}); err != nil {
 			return nil, backoff.Permanent(err)
 		}
-		r, err := w.Sender.Send(ctx, env)
+		r, err := w.send(ctx, dept, env)
 		if _, rejected := IsRejected(err); rejected {
 			return nil, backoff.Permanent(err)
 		}
@@ -130,14 +151,50 @@ func (w *Worker) Deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	} else {
 		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
 	}
-	if err := w.append(ctx, stream, cause, id, answer); err != nil {
-		return p, err
+	return p, w.append(ctx, stream, cause, id, answer)
+}
+
+// send hands the package's envelope to the receiver, the department
+// approval's first if this process has not delivered it yet, and again
+// when the receiver answers that it does not hold it (424
+// department_approval_missing: a receiver that lost it, or was given it
+// by nobody since it restarted empty): one attempt, whatever it took.
+func (w *Worker) send(ctx context.Context, dept *departmentEntry, env []byte) ([]byte, error) {
+	if err := w.sendDepartment(ctx, dept, false); err != nil {
+		return nil, err
 	}
-	h, err = w.ledger().Load(ctx, stream, nationalsync.Decode)
+	r, err := w.Sender.Send(ctx, env)
+	if rej, ok := IsRejected(err); ok && rej.Code == CodeDepartmentMissing {
+		if err := w.sendDepartment(ctx, dept, true); err != nil {
+			return nil, err
+		}
+		r, err = w.Sender.Send(ctx, env)
+	}
+	return r, err
+}
+
+// sendDepartment delivers dept's envelope unless it was (again: even so).
+// A refusal is the package's refusal too, its reasons naming the
+// department approval.
+func (w *Worker) sendDepartment(ctx context.Context, dept *departmentEntry, again bool) error {
+	dept.send.Lock()
+	defer dept.send.Unlock()
+	if dept.sent && !again {
+		return nil
+	}
+	_, err := w.Sender.Send(ctx, dept.envelope)
+	if rej, ok := IsRejected(err); ok {
+		reasons := make([]string, len(rej.Reasons))
+		for i, r := range rej.Reasons {
+			reasons[i] = "department approval: " + r
+		}
+		return &RejectedError{Status: rej.Status, Code: rej.Code, Reasons: reasons}
+	}
 	if err != nil {
-		return p, err
+		return err
 	}
-	return nationalsync.Replay(h.Events)
+	dept.sent = true
+	return nil
 }
 
 func (w *Worker) append(ctx context.Context, stream string, cause, id uuid.UUID, e domain.Event) error {

@@ -158,9 +158,12 @@ func printPackages(w io.Writer, ps []syncstatus.Package) {
 
 const receiverUsage = `usage: hoso receiver --dir DIR --sync-key FILE.pub --checkpoint-key FILE.pub --roots ROOTS.pem --key FILE
                      [--data-key FILE] [--listen ADDR] [--token-file FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
-  the reference national receiver: verifies each package (sync key, both CMS
-  signatures, the checkpoint, every inclusion proof), stores it under DIR and
-  answers a receipt signed with --key (made on first use; FILE.pub beside it);
+  the reference national receiver: verifies each department approval once
+  (sync key, its CMS signature, the checkpoint) and each package (sync key,
+  the unit's CMS signature, the checkpoint, every inclusion proof, its
+  listing in the department approval it names: 424 when that is not held),
+  stores them under DIR and answers a receipt signed with --key (made on
+  first use; FILE.pub beside it);
   with --data-key (X25519 private key, PEM PKCS #8: openssl genpkey -algorithm X25519),
   it also opens the dossiers' data keys the package carries, and refuses a
   package whose keys do not open with it`

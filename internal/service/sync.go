@@ -18,11 +18,13 @@ import (
 )
 
 // DefaultSyncWorkers is how many packages the delivery worker sends at
-// once: each spends most of its time waiting (PostgreSQL, the receiver's
-// verification and fsync), so more than the cores; 16 measured slower than
-// 4 on a shared two-core machine (docs/benchmarks.md, "Delivery to the
-// national database, again").
-const DefaultSyncWorkers = 4
+// once: each spends most of its time waiting (a dozen PostgreSQL round
+// trips, two durable commits, the receiver's fsyncs), so many more than the
+// cores. 16 was slower than 4 while each package carried its department
+// approval (CPU-bound); since it travels once, 16 delivers 2 – 2.5 times
+// as fast as 4 on the two-core machine (docs/benchmarks.md, "Delivery at
+// 200 packages/s").
+const DefaultSyncWorkers = 16
 
 // SyncConfig turns on the delivery to the national database: the relay
 // from the log to JetStream and the delivery worker (app/nationalsync).
