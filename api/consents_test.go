@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 )
 
@@ -290,5 +295,143 @@ func TestConsentAllowsAndWithdrawalEnds(t *testing.T) {
 		if it.Outcome != "refused" || it.ConsentEventID != "" {
 			t.Errorf("a refused statistical read: %+v", it)
 		}
+	}
+}
+
+// alsoGrant gives account id a further role over org, beside the one it
+// was created with (whose org is its home org).
+func alsoGrant(t *testing.T, e *apitest.Env, id domain.AccountID, role account.Role, org domain.OrgID) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := e.Svc.Deps.Accounts.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.Deps.Accounts.Grant(ctx, id, a.Version(), account.NewGrant{ID: uuid.Must(uuid.NewV7()), Role: role, Org: org}, e.Meta()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsentRecipientIsChecked: a consent given to an org benefits the
+// readers whose home org is that org or lies under it, one given to an
+// account benefits that account only, and anyone else reading for the
+// purpose is refused 403 consent_required, logged as a refused read. A
+// recipient named by an id that names nothing is refused when recorded.
+func TestConsentRecipientIsChecked(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P3")
+	e := w.e
+	inspectorate := e.Org("Thanh tra tỉnh P3", "000.00.03.P3", e.Root)
+	division := e.Org("Phòng Thanh tra 1 P3", "000.00.04.P3", inspectorate)
+	elsewhere := e.Org("Viện Nghiên cứu P3", "000.00.05.P3", e.Root)
+	inspector := func(user string, home domain.OrgID) (domain.AccountID, string) {
+		id := e.Account(user, "", account.KindOrg, account.RoleInspector, home)
+		alsoGrant(t, e, id, account.RoleInspector, e.Root)
+		return id, e.Session(id)
+	}
+	_, ofDivision := inspector("thanhtra.phong1.p3", division)
+	_, ofInspectorate := inspector("thanhtra.tinh.p3", inspectorate)
+	outsiderID, outsider := inspector("vien.p3", elsewhere)
+
+	form := func(number string) map[string]any {
+		return map[string]any{"kind": "form", "number": number, "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"}
+	}
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"unknown org", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": "0190a000-0000-7000-8000-0000000000f1"}, "/recipient_org"},
+		{"unknown account", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_account": "0190a000-0000-7000-8000-0000000000f2"}, "/recipient_account"},
+		{"both", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": inspectorate.String(), "recipient_account": outsiderID.String()}, "recipient_account"},
+		{"not an id", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": "Thanh tra tỉnh"}, "/recipient_org"},
+	} {
+		t.Run("record/"+tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodPost, w.consentsURL, w.hr, tc.body)
+			if r.Status != 422 && r.Status != 400 {
+				t.Fatalf("%d %s, want 422", r.Status, r.Body)
+			}
+			if p := r.Problem(); len(p.Errors) == 0 || strings.TrimPrefix(p.Errors[0].Field, "/") != strings.TrimPrefix(tc.field, "/") {
+				t.Errorf("problem %s does not name %s", r.Body, tc.field)
+			}
+		})
+	}
+	if r := e.Do(http.MethodGet, w.consentsURL, w.hr, nil); r.Status != 200 || strings.Contains(string(r.Body), "consent_id") {
+		t.Fatalf("a refused consent was recorded: %d %s", r.Status, r.Body)
+	}
+
+	var reg consentsBody
+	r := e.Do(http.MethodPost, w.consentsURL, w.hr, map[string]any{"purposes": []string{"statistics"}, "scope": "view",
+		"recipient": "Thanh tra tỉnh", "recipient_org": inspectorate.String(), "form": form("02/GĐY")})
+	r.JSON(&reg)
+	if r.Status != 201 || len(reg.Items) != 1 || !strings.Contains(string(r.Body), `"recipient_org":"`+inspectorate.String()) {
+		t.Fatalf("record to an org: %d %s", r.Status, r.Body)
+	}
+	toOrg := reg.Items[0].EventID
+	r = e.Do(http.MethodPost, w.consentsURL, w.self, map[string]any{"purposes": []string{"transfer"}, "scope": "view",
+		"recipient_account": outsiderID.String(), "form": form("03/GĐY")})
+	r.JSON(&reg)
+	if r.Status != 201 || len(reg.Items) != 2 {
+		t.Fatalf("record to an account: %d %s", r.Status, r.Body)
+	}
+	toAccount := reg.Items[1].EventID
+
+	stats := []string{"Hoso-Purpose", "statistics"}
+	transfer := []string{"Hoso-Purpose", `transfer; ref="12/CV-VNC"`}
+	for _, tc := range []struct {
+		name, token string
+		headers     []string
+		status      int
+	}{
+		{"a division of the org named", ofDivision, stats, 200},
+		{"the org named", ofInspectorate, stats, 200},
+		{"another org", outsider, stats, 403},
+		{"the account named", outsider, transfer, 200},
+		{"an account not named", ofInspectorate, transfer, 403},
+		{"HR needs no consent", w.hr, nil, 200},
+	} {
+		t.Run("read/"+tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodGet, w.path, tc.token, nil, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.status == 403 && r.Problem().Code != "consent_required" {
+				t.Errorf("code %s, want consent_required", r.Problem().Code)
+			}
+		})
+	}
+
+	// The read log: who relied on which consent, and who was refused.
+	got := map[string]string{}
+	for _, token := range []string{ofDivision, ofInspectorate, outsider} {
+		var log struct {
+			Items []readRow `json:"items"`
+		}
+		r := e.Do(http.MethodGet, "/api/v1/audit/reads?account="+accountOfSession(t, w, token), w.inspector, nil)
+		r.JSON(&log)
+		for _, it := range log.Items {
+			cited := it.ConsentEventID
+			switch cited {
+			case toOrg:
+				cited = "org"
+			case toAccount:
+				cited = "account"
+			}
+			got[it.Username+" "+it.PurposeCode] = it.Outcome + " " + cited
+		}
+	}
+	want := map[string]string{
+		"thanhtra.phong1.p3 statistics": "allowed org",
+		"thanhtra.tinh.p3 statistics":   "allowed org",
+		"vien.p3 statistics":            "refused ",
+		"vien.p3 transfer":              "allowed account",
+		"thanhtra.tinh.p3 transfer":     "refused ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read log = %v, want %v", got, want)
 	}
 }

@@ -338,7 +338,7 @@ func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *s
 	if err != nil {
 		return err
 	}
-	got, ok := cs.Covering(st.purpose, need, CallerOf(c).Today)
+	got, ok := cs.Covering(st.purpose, need, CallerOf(c).Today, s.consentReader(c))
 	if !ok {
 		return &Error{Status: http.StatusForbidden, Code: CodeConsentRequired,
 			Detail: "a read for " + st.purpose.String() + " needs the person's consent (" + rule.Article + "), and none in force covers it" +
@@ -347,6 +347,17 @@ func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *s
 	}
 	c.Set(purposeKey, readPurpose{purpose: st.purpose.String(), ref: st.ref, consent: got.EventID})
 	return nil
+}
+
+// consentReader is the caller as a consent's recipient is checked
+// against: the account, and its home org with the orgs above it.
+func (s *Server) consentReader(c echo.Context) consent.Reader {
+	caller := CallerOf(c)
+	r := consent.Reader{Account: caller.ID()}
+	if home := caller.Account.HomeOrg(); !home.IsZero() {
+		r.Orgs = s.ancestry(c.Request().Context())(home)
+	}
+	return r
 }
 
 // purposeOf is the read log's view of the request's purpose.
