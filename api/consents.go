@@ -31,18 +31,18 @@ import (
 
 // recordConsentRequest is the body of POST /dossiers/{id}/consents.
 type recordConsentRequest struct {
-	ConsentID  *uuid.UUID            `json:"consent_id"`
-	Purposes   []policy.Purpose      `json:"purposes"`
-	Scope      consent.Scope         `json:"scope"`
-	Recipient  string                `json:"recipient"`
+	ConsentID *uuid.UUID       `json:"consent_id"`
+	Purposes  []policy.Purpose `json:"purposes"`
+	Scope     consent.Scope    `json:"scope"`
+	Recipient string           `json:"recipient"`
 	// RecipientOrg or RecipientAccount name the recipient so that reads
 	// by anyone else do not benefit from the consent.
-	RecipientOrg     domain.OrgID     `json:"recipient_org"`
-	RecipientAccount domain.AccountID `json:"recipient_account"`
-	Form       domain.SourceDocument `json:"form"`
-	ValidFrom  domain.Date           `json:"valid_from"`
-	ValidUntil domain.Date           `json:"valid_until"`
-	Reason     string                `json:"reason"`
+	RecipientOrg     domain.OrgID          `json:"recipient_org"`
+	RecipientAccount domain.AccountID      `json:"recipient_account"`
+	Form             domain.SourceDocument `json:"form"`
+	ValidFrom        domain.Date           `json:"valid_from"`
+	ValidUntil       domain.Date           `json:"valid_until"`
+	Reason           string                `json:"reason"`
 }
 
 // withdrawConsentRequest is the body of POST …/consents/{consent}/withdraw.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/hoso-ledger/hoso/api/apitest"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/dossier"
 )
 
 type consentsBody struct {
@@ -433,5 +435,147 @@ func TestConsentRecipientIsChecked(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read log = %v, want %v", got, want)
+	}
+}
+
+// TestListsAndAttachmentsArePurposeGated: a list showing dossiers outside
+// the caller's personnel work (GET /dossiers, /archive, /transfers) and an
+// attachment's download are gated by purpose as one dossier's read: 400
+// purpose_required, 403 consent_required (for a list, when any dossier
+// listed has no consent; for a scan, a copy, when none of scope copy), each
+// refusal logged for the dossiers concerned, and an allowed read logged
+// with its purpose, reference and the consent it relied on. HR, doing
+// personnel work, is asked nothing; an empty page shows nobody and asks
+// nothing.
+func TestListsAndAttachmentsArePurposeGated(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P4")
+	e := w.e
+	ctx := context.Background()
+	first := domain.DossierID(uuid.MustParse(strings.TrimPrefix(w.path, "/api/v1/dossiers/")))
+	var unit domain.OrgID
+	if d, err := e.Svc.Deps.Dossiers.Get(ctx, first); err != nil {
+		t.Fatal(err)
+	} else {
+		unit, _ = d.ManagingOrg()
+	}
+	second := e.Dossier(unit, "Hoàng Văn Danh Sách P4")
+	retired := e.Dossier(unit, "Hoàng Văn Hưu Trí P4")
+	if _, err := e.Svc.Deps.Dossiers.ChangeStatus(ctx, retired, 1, dossier.StatusRetired, e.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	other := e.Org("Sở Tài chính P4", "000.00.06.P4", e.Root)
+	body, ct := multipartScan(t, "P4 scan")
+	r := e.Do(http.MethodPost, w.path+"/attachments", w.hr, body, "Content-Type", ct, "If-Match", `"1"`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	var up struct {
+		SHA256 string `json:"sha256"`
+	}
+	r.JSON(&up)
+	scan := "/api/v1/attachments/" + up.SHA256
+	r = e.Do(http.MethodPost, "/api/v1/dossiers/"+second.String()+"/transfers", w.hr,
+		map[string]any{"kind": "between_orgs", "target_org": other.String(), "reason": "điều động", "source_document": decision("40/QĐ-P4")}, "If-Match", `"1"`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("transfer: %d %s", r.Status, r.Body)
+	}
+	e.WaitCaughtUp()
+	// The person consents to statistical reads of the first dossier (view).
+	if r := e.Do(http.MethodPost, w.consentsURL, w.self, consentRequest([]string{"statistics"}, "view")); r.Status != 201 {
+		t.Fatalf("consent: %d %s", r.Status, r.Body)
+	}
+
+	org := "?org=" + unit.String()
+	insp := []string{"Hoso-Purpose", `inspection; ref="16/QĐ-TTr"`}
+	stats := []string{"Hoso-Purpose", "statistics"}
+	for _, tc := range []struct {
+		name, token, path string
+		headers           []string
+		status            int
+		code, rule        string
+		items             int // -1: not a list
+	}{
+		{"HR lists", w.hr, "/api/v1/dossiers" + org, nil, 200, "", "", 2},
+		{"HR's archive", w.hr, "/api/v1/archive" + org, nil, 200, "", "", 1},
+		{"HR's transfers", w.hr, "/api/v1/transfers", nil, 200, "", "", 1},
+		{"HR's scan", w.hr, scan, nil, 200, "", "", -1},
+		{"list without purpose", w.inspector, "/api/v1/dossiers" + org, nil, 400, "purpose_required", "required", -1},
+		{"list, inspection without its decision", w.inspector, "/api/v1/dossiers" + org, []string{"Hoso-Purpose", "inspection"}, 400, "purpose_required", "reference_required", -1},
+		{"list, personnel claimed", w.inspector, "/api/v1/dossiers" + org + "&purpose=personnel", nil, 403, "forbidden", "personnel", -1},
+		{"list, malformed purpose", w.inspector, "/api/v1/dossiers" + org, []string{"Hoso-Purpose", `inspection; ref="16`}, 400, "bad_parameter", "syntax", -1},
+		{"list for inspection", w.inspector, "/api/v1/dossiers" + org, insp, 200, "", "", 2},
+		{"list from a form", w.inspector, "/api/v1/dossiers" + org + "&purpose=inspection&purpose_ref=16%2FQ%C4%90-TTr", nil, 200, "", "", 2},
+		{"list, statistics, one without consent", w.inspector, "/api/v1/dossiers" + org, stats, 403, "consent_required", "consent", -1},
+		{"list, statistics, only the one who consented", w.inspector, "/api/v1/dossiers" + org + "&id=" + first.String(), stats, 200, "", "", 1},
+		{"an empty page asks nothing", w.inspector, "/api/v1/dossiers" + org + "&q=khong+co+ai", nil, 200, "", "", 0},
+		{"archive without purpose", w.inspector, "/api/v1/archive" + org, nil, 400, "purpose_required", "required", -1},
+		{"archive for inspection", w.inspector, "/api/v1/archive" + org, insp, 200, "", "", 1},
+		{"transfers without purpose", w.inspector, "/api/v1/transfers", nil, 400, "purpose_required", "required", -1},
+		{"transfers for inspection", w.inspector, "/api/v1/transfers", insp, 200, "", "", 1},
+		{"scan without purpose", w.inspector, scan, nil, 400, "purpose_required", "required", -1},
+		{"scan, statistics under a view consent", w.inspector, scan, stats, 403, "consent_required", "consent", -1},
+		{"scan for inspection", w.inspector, scan, insp, 200, "", "", -1},
+		{"scan, malformed purpose", w.inspector, scan + "?purpose_ref=1", nil, 400, "bad_parameter", "required", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodGet, tc.path, tc.token, nil, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.code != "" {
+				if p := r.Problem(); p.Code != tc.code || len(p.Errors) == 0 || p.Errors[0].Rule != tc.rule {
+					t.Errorf("problem %s, want %s/%s", r.Body, tc.code, tc.rule)
+				}
+				return
+			}
+			if tc.items >= 0 {
+				var page struct {
+					Items []json.RawMessage `json:"items"`
+				}
+				r.JSON(&page)
+				if len(page.Items) != tc.items {
+					t.Errorf("%d items, want %d: %s", len(page.Items), tc.items, r.Body)
+				}
+			}
+		})
+	}
+
+	// The read log of the inspector's list reads, by route and outcome.
+	var log struct {
+		Items []struct {
+			readRow
+			DossierID string `json:"dossier_id"`
+		} `json:"items"`
+	}
+	r = e.Do(http.MethodGet, "/api/v1/audit/reads?limit=200&account="+accountOfSession(t, w, w.inspector), w.inspector, nil)
+	r.JSON(&log)
+	got := map[string]int{}
+	for _, it := range log.Items {
+		k := it.Route + " " + it.Outcome + " " + it.PurposeCode
+		if it.ConsentEventID != "" {
+			k += " consent"
+		}
+		got[k]++
+	}
+	want := map[string]int{
+		// without purpose, without reference, personnel claimed: two each;
+		// statistics: only the dossier without consent is refused.
+		"/api/v1/dossiers refused ":                      2,
+		"/api/v1/dossiers refused inspection":            2,
+		"/api/v1/dossiers refused personnel":             2,
+		"/api/v1/dossiers refused statistics":            1,
+		"/api/v1/dossiers allowed inspection":            4,
+		"/api/v1/dossiers allowed statistics consent":    1,
+		"/api/v1/archive refused ":                       1,
+		"/api/v1/archive allowed inspection":             1,
+		"/api/v1/transfers refused ":                     1,
+		"/api/v1/transfers allowed inspection":           1,
+		"/api/v1/attachments/:sha256 refused ":           1,
+		"/api/v1/attachments/:sha256 refused statistics": 1,
+		"/api/v1/attachments/:sha256 allowed inspection": 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the inspector's reads:\n got %v\nwant %v", got, want)
 	}
 }
