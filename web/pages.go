@@ -430,6 +430,20 @@ type historyEntry struct {
 	Source        *domain.SourceDocument `json:"source_document"`
 	Reason        string                 `json:"reason"`
 	IsCorrection  bool                   `json:"is_correction"`
+	// A correction: the event it corrects and, when a signed monthly
+	// approval had covered that event, the approval.
+	CorrectsApproved bool `json:"corrects_approved"`
+	Corrected        *struct {
+		Type           string                 `json:"type"`
+		RecordedAt     time.Time              `json:"recorded_at"`
+		Actor          domain.Actor           `json:"actor"`
+		SourceDocument *domain.SourceDocument `json:"source_document"`
+	} `json:"corrected"`
+	CorrectedApproval *struct {
+		Month         string    `json:"month"`
+		SignerSubject string    `json:"signer_subject"`
+		SignedAt      time.Time `json:"signed_at"`
+	} `json:"corrected_approval"`
 	DossierID     string                 `json:"dossier_id"`
 	Changes       []struct {
 		Path   string          `json:"path"`
