@@ -248,11 +248,24 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, rep reply, ne
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session here, then, for a session started by single
+// sign-on, at the provider too (RP-initiated logout): the browser goes to
+// its end_session_endpoint and comes back to the login page. The local
+// session is ended first, whatever the provider does.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	if tok := token(r); tok != "" {
 		a.api.call(r, http.MethodPost, "/api/v1/auth/logout", tok, nil)
 	}
 	clearSession(w, r)
+	if c, err := r.Cookie(ssoIDCookie); err == nil {
+		setIDCookie(w, r, "", -1)
+		if a.cfg.SSO.Enabled() && c.Value != "" {
+			if u, ok := a.sso.logoutURL(r.Context(), c.Value); ok {
+				http.Redirect(w, r, u, http.StatusSeeOther)
+				return
+			}
+		}
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
