@@ -72,17 +72,23 @@ type CorrectedView struct {
 }
 
 func correctedView(c audit.Corrected) *CorrectedView {
-	v := &CorrectedView{EventID: c.EventID, Type: c.Type, Version: c.Version, Actor: domain.Actor{Account: c.ActorAccount, Name: c.ActorName},
-		RecordedAt: c.RecordedAt, EffectiveDate: c.EffectiveDate}
-	if !c.Source.IsZero() {
-		src := c.Source
-		v.SourceDocument = &src
+	return &CorrectedView{EventID: c.EventID, Type: c.Type, Version: c.Version, Actor: domain.Actor{Account: c.ActorAccount, Name: c.ActorName},
+		RecordedAt: c.RecordedAt, EffectiveDate: c.EffectiveDate, SourceDocument: sourceOrNil(c.Source), ManagingOrg: orgOrNil(c.ManagingOrg)}
+}
+
+// sourceOrNil and orgOrNil are a view's optional fields: nil when zero.
+func sourceOrNil(s domain.SourceDocument) *domain.SourceDocument {
+	if s.IsZero() {
+		return nil
 	}
-	if !c.ManagingOrg.IsZero() {
-		o := c.ManagingOrg
-		v.ManagingOrg = &o
+	return &s
+}
+
+func orgOrNil(o domain.OrgID) *domain.OrgID {
+	if o.IsZero() {
+		return nil
 	}
-	return v
+	return &o
 }
 
 // ApprovalRef is the signed monthly approval that covered a corrected
@@ -133,19 +139,11 @@ func entryView(e audit.Entry, sensitive bool) EntryView {
 		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Reason: e.Reason,
 		RequestID: e.RequestID, CorrelationID: e.CorrelationID, IsCorrection: e.IsCorrection,
 		Imported: e.ImportedFrom != "", ImportedFrom: e.ImportedFrom,
-		Changes: []audit.Change{}, Hash: e.Hash.String(),
-	}
-	if !e.Source.IsZero() {
-		src := e.Source
-		v.SourceDocument = &src
+		Changes: []audit.Change{}, Hash: e.Hash.String(), SourceDocument: sourceOrNil(e.Source), ManagingOrg: orgOrNil(e.ManagingOrg),
 	}
 	if !e.Dossier.IsZero() {
 		id := e.Dossier
 		v.DossierID = &id
-	}
-	if !e.ManagingOrg.IsZero() {
-		o := e.ManagingOrg
-		v.ManagingOrg = &o
 	}
 	if e.IsCorrection {
 		c := e.Corrects
@@ -183,9 +181,7 @@ func (s *Server) dossierHistory(c echo.Context) error {
 	for _, e := range entries {
 		v := entryView(e, o.access.sensitive)
 		if t, ok := byID[e.Corrects]; e.IsCorrection && ok {
-			target := audit.Corrected{EventID: t.EventID, Type: t.Type, Version: t.Version, ActorAccount: t.ActorAccount, ActorName: t.ActorName,
-				RecordedAt: t.RecordedAt, EffectiveDate: t.EffectiveDate, Source: t.Source, ManagingOrg: t.ManagingOrg}
-			if err := s.flagCorrection(c.Request().Context(), &v, e, target); err != nil {
+			if err := s.flagCorrection(c.Request().Context(), &v, e, t.AsCorrected()); err != nil {
 				return err
 			}
 		}

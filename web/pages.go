@@ -457,8 +457,8 @@ type historyEntry struct {
 		SignerSubject string    `json:"signer_subject"`
 		SignedAt      time.Time `json:"signed_at"`
 	} `json:"corrected_approval"`
-	DossierID     string                 `json:"dossier_id"`
-	Changes       []struct {
+	DossierID string `json:"dossier_id"`
+	Changes   []struct {
 		Path   string          `json:"path"`
 		Before json.RawMessage `json:"before"`
 		After  json.RawMessage `json:"after"`

@@ -161,7 +161,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 
 // hintSubject checks an id_token_hint and returns its subject.
 func (p *Provider) hintSubject(tok string, key *rsa.PrivateKey) (string, bool) {
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return "", false
 	}

@@ -442,8 +442,10 @@ func TestCorrectionsShowWhatTheyCorrect(t *testing.T) {
 					t.Fatalf("correction %s: target %s in history %v, Corrected %+v", e.EventID, e.Corrects, i >= 0, e.Corrected)
 				}
 				tg, c := history[i], *e.Corrected
-				want := audit.Corrected{EventID: tg.EventID, Type: tg.Type, Version: tg.Version, ActorAccount: tg.ActorAccount,
-					ActorName: tg.ActorName, RecordedAt: tg.RecordedAt, EffectiveDate: tg.EffectiveDate, Source: tg.Source, ManagingOrg: tg.ManagingOrg}
+				want := tg.AsCorrected()
+				if want.EventID != tg.EventID || want.RecordedAt != tg.RecordedAt || want.Source != tg.Source || want.ManagingOrg != tg.ManagingOrg {
+					t.Fatalf("AsCorrected(%+v) = %+v", tg, want)
+				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("correction %s: Corrected = %+v, want %+v", e.EventID, c, want)
 				}

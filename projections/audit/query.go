@@ -95,6 +95,12 @@ type Corrected struct {
 	ManagingOrg domain.OrgID
 }
 
+// AsCorrected is e as a correction of it shows it.
+func (e Entry) AsCorrected() Corrected {
+	return Corrected{EventID: e.EventID, Type: e.Type, Version: e.Version, ActorAccount: e.ActorAccount, ActorName: e.ActorName,
+		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Source: e.Source, ManagingOrg: e.ManagingOrg}
+}
+
 // Change is one changed field of a dossier's document: a JSON pointer into
 // the document and the JSON values before and after (null when absent).
 type Change struct {
