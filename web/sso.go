@@ -84,6 +84,27 @@ func (s *sso) config(ctx context.Context) (*oauth2.Config, error) {
 	return s.oauth, nil
 }
 
+// formAction is the CSP's form-action: our own origin and, with single
+// sign-on, the provider's end_session_endpoint's, because browsers hold a
+// form to form-action through its redirects and the logout form's answer
+// redirects there. The issuer's origin stands in until discovery was read.
+func (s *sso) formAction() string {
+	if !s.cfg.Enabled() {
+		return "'self'"
+	}
+	s.mu.Lock()
+	end := s.endSession
+	s.mu.Unlock()
+	if end == "" {
+		end = s.cfg.Issuer
+	}
+	u, err := url.Parse(end)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return "'self'"
+	}
+	return "'self' " + u.Scheme + "://" + u.Host
+}
+
 // logoutURL is the provider's end_session_endpoint with the ID token that
 // started the session as id_token_hint, this client's id and where to come
 // back (OpenID Connect RP-Initiated Logout 1.0); false when the provider

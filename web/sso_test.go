@@ -92,6 +92,11 @@ func TestBrowserSSO(t *testing.T) {
 	shot(t, ctx, "dossiers-after-sso")
 
 	do(t, ctx, "logout", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#sso-login")))
+	// Single logout: the browser went through the provider's end session
+	// endpoint (the page's form-action allows it) and back to the login.
+	if got := p.Logouts(); len(got) != 1 || got[0] != ssoUsers[0].Subject {
+		t.Errorf("the provider's logouts = %v, want %s's session ended", got, ssoUsers[0].Subject)
+	}
 	ssoBrowserLogin(ssoUsers[1])
 	waitFor(t, ctx, "refused: not linked", `location.pathname == "/login/oidc/callback" && document.body.innerText.includes("chưa được liên kết")`)
 	do(t, ctx, "the list without a session", chromedp.Navigate(base+"/dossiers"), chromedp.WaitVisible(chromedp.CSS("#username")))
