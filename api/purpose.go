@@ -425,12 +425,13 @@ func (s *Server) gateList(c echo.Context, st *statedPurpose, items []listed) (ma
 	reader, today := s.consentReader(c), CallerOf(c).Today
 	cited := make(map[domain.DossierID]uuid.UUID, len(outside))
 	var missing []domain.DossierID
+	// One read of every listed dossier's consent stream, not one each.
+	all, err := s.consents().GetMany(ctx, outside)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range outside {
-		cs, err := s.consents().Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if got, ok := cs.Covering(st.purpose, consent.ScopeView, today, reader); ok {
+		if got, ok := all[id].Covering(st.purpose, consent.ScopeView, today, reader); ok {
 			cited[id] = got.EventID
 		} else {
 			missing = append(missing, id)
