@@ -83,7 +83,7 @@ func TestPartyMembershipIsSensitive(t *testing.T) {
 
 	// Search: party membership is not in the rows, nor a filter, for the
 	// inspector; HR sees it and may filter on it.
-	r = get(t, env, "/api/v1/dossiers?q=trinh+van", w.inspector, http.StatusOK, nil)
+	r = get(t, env, "/api/v1/dossiers?q=trinh+van&purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, nil)
 	var rows struct {
 		Items []map[string]json.RawMessage `json:"items"`
 	}
@@ -268,7 +268,7 @@ func TestReactivateReturningPerson(t *testing.T) {
 	if !page.has(id) {
 		t.Errorf("the receiving org's search = %+v", page)
 	}
-	get(t, env, "/api/v1/archive?q=ho+van+hoi", w.inspector, http.StatusOK, &page)
+	get(t, env, "/api/v1/archive?q=ho+van+hoi&purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &page)
 	if page.has(id) {
 		t.Errorf("the reactivated dossier is still in the archive: %+v", page)
 	}

@@ -176,11 +176,19 @@ func formValue(form *multipart.Form, name string) string {
 // downloadAttachment is GET /attachments/{sha256}: the scan, for a caller
 // who may read a dossier it is attached to (the read is logged against
 // that dossier). Anyone else gets 404, logged as a refused read of each
-// dossier that cites it.
+// dossier that cites it. Outside personnel work the download is gated by
+// purpose like the dossier's own routes (purposeGate): a scan handed out
+// is a copy, so a consent it relies on must be of scope copy. Of the
+// dossiers that cite the scan, one the caller reads as personnel work is
+// preferred (no purpose asked), else the first the caller may read.
 func (s *Server) downloadAttachment(c echo.Context) error {
 	sha := c.Param("sha256")
 	if b, err := hex.DecodeString(sha); err != nil || len(b) != 32 || strings.ToLower(sha) != sha {
 		return BadParameter("path:sha256", "format", "64 lower-case hex digits")
+	}
+	stated, err := statePurpose(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	ids, err := s.deps.Attachments.AttachmentDossiers(ctx, sha)
@@ -188,25 +196,34 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 		return err
 	}
 	caller := CallerOf(c)
-	var reader domain.DossierID
+	var reader *dossier.Dossier
+	var readerAccess access
 	for _, id := range ids {
 		h, d, err := s.loadHistory(ctx, id)
 		if err != nil {
 			continue
 		}
-		if accessTo(caller, d, s.archiveProvince(ctx, h, d)).read {
-			reader = d.ID()
-			break
+		a := accessTo(caller, d, s.archiveProvince(ctx, h, d))
+		if a.read && (reader == nil || personnelWork(a) && !personnelWork(readerAccess)) {
+			reader, readerAccess = d, a
 		}
 	}
 	notFound := &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such attachment"}
-	if reader.IsZero() {
+	if reader == nil {
 		for _, id := range ids {
 			if err := s.LogRead(c, id, ReadRefused); err != nil {
 				return err
 			}
 		}
 		return notFound
+	}
+	if err := s.purposeGate(c, reader, readerAccess, stated); err != nil {
+		if isPurposeRefusal(err) {
+			if lerr := s.LogRead(c, reader.ID(), ReadRefused); lerr != nil {
+				return lerr
+			}
+		}
+		return err
 	}
 	media, content, err := s.deps.Attachments.Attachment(ctx, sha)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -215,7 +232,7 @@ func (s *Server) downloadAttachment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.LogRead(c, reader, ReadAllowed); err != nil {
+	if err := s.LogRead(c, reader.ID(), ReadAllowed); err != nil {
 		return err
 	}
 	h := c.Response().Header()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -30,14 +31,18 @@ import (
 
 // recordConsentRequest is the body of POST /dossiers/{id}/consents.
 type recordConsentRequest struct {
-	ConsentID  *uuid.UUID            `json:"consent_id"`
-	Purposes   []policy.Purpose      `json:"purposes"`
-	Scope      consent.Scope         `json:"scope"`
-	Recipient  string                `json:"recipient"`
-	Form       domain.SourceDocument `json:"form"`
-	ValidFrom  domain.Date           `json:"valid_from"`
-	ValidUntil domain.Date           `json:"valid_until"`
-	Reason     string                `json:"reason"`
+	ConsentID *uuid.UUID       `json:"consent_id"`
+	Purposes  []policy.Purpose `json:"purposes"`
+	Scope     consent.Scope    `json:"scope"`
+	Recipient string           `json:"recipient"`
+	// RecipientOrg or RecipientAccount name the recipient so that reads
+	// by anyone else do not benefit from the consent.
+	RecipientOrg     domain.OrgID          `json:"recipient_org"`
+	RecipientAccount domain.AccountID      `json:"recipient_account"`
+	Form             domain.SourceDocument `json:"form"`
+	ValidFrom        domain.Date           `json:"valid_from"`
+	ValidUntil       domain.Date           `json:"valid_until"`
+	Reason           string                `json:"reason"`
 }
 
 // withdrawConsentRequest is the body of POST …/consents/{consent}/withdraw.
@@ -108,12 +113,15 @@ func (s *Server) recordConsent(c echo.Context) error {
 		m.Actor.ActingOrg = managing
 	}
 	r := consent.Recorded{ConsentID: id, DossierID: o.d.ID(), Purposes: req.Purposes, Scope: req.Scope,
-		Recipient: req.Recipient, Form: req.Form, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
+		Recipient: req.Recipient, RecipientOrg: req.RecipientOrg, RecipientAccount: req.RecipientAccount, Form: req.Form, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
 		BySubject: o.access.self}
 	if r.ValidFrom.IsZero() {
 		r.ValidFrom = caller.Today
 	}
 	ctx := c.Request().Context()
+	if err := s.checkRecipient(ctx, r); err != nil {
+		return err
+	}
 	if cs, err := s.consents().Get(ctx, o.d.ID()); err != nil {
 		return err
 	} else if slices.ContainsFunc(cs.List(), func(x consent.Consent) bool { return x.ConsentID == id }) {
@@ -125,6 +133,29 @@ func (s *Server) recordConsent(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/dossiers/"+o.d.ID().String()+"/consents")
 	return s.answerConsents(c, o.d.ID(), http.StatusCreated)
+}
+
+// checkRecipient refuses a recipient named by an id that names nothing:
+// a consent to an org or account that does not exist would cover no
+// reader, and the person would believe they had consented to someone.
+func (s *Server) checkRecipient(ctx context.Context, r consent.Recorded) error {
+	var err error
+	field := ""
+	switch {
+	case !r.RecipientOrg.IsZero() && !r.RecipientAccount.IsZero():
+		return nil // the domain names the conflict
+	case !r.RecipientOrg.IsZero():
+		field = "/recipient_org"
+		_, err = s.deps.Orgs.Get(ctx, r.RecipientOrg)
+	case !r.RecipientAccount.IsZero():
+		field = "/recipient_account"
+		_, err = s.deps.Accounts.Get(ctx, r.RecipientAccount)
+	}
+	if errors.Is(err, domain.ErrNotFound) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Detail: "the recipient named does not exist",
+			Errors: []FieldProblem{{Field: field, Rule: "exists"}}}
+	}
+	return err
 }
 
 // withdrawConsent is POST /dossiers/{id}/consents/{consent}/withdraw.

@@ -1,13 +1,20 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/hoso-ledger/hoso/api/apitest"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
+	"github.com/hoso-ledger/hoso/domain/dossier"
 )
 
 type consentsBody struct {
@@ -290,5 +297,285 @@ func TestConsentAllowsAndWithdrawalEnds(t *testing.T) {
 		if it.Outcome != "refused" || it.ConsentEventID != "" {
 			t.Errorf("a refused statistical read: %+v", it)
 		}
+	}
+}
+
+// alsoGrant gives account id a further role over org, beside the one it
+// was created with (whose org is its home org).
+func alsoGrant(t *testing.T, e *apitest.Env, id domain.AccountID, role account.Role, org domain.OrgID) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := e.Svc.Deps.Accounts.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.Deps.Accounts.Grant(ctx, id, a.Version(), account.NewGrant{ID: uuid.Must(uuid.NewV7()), Role: role, Org: org}, e.Meta()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsentRecipientIsChecked: a consent given to an org benefits the
+// readers whose home org is that org or lies under it, one given to an
+// account benefits that account only, and anyone else reading for the
+// purpose is refused 403 consent_required, logged as a refused read. A
+// recipient named by an id that names nothing is refused when recorded.
+func TestConsentRecipientIsChecked(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P3")
+	e := w.e
+	inspectorate := e.Org("Thanh tra tỉnh P3", "000.00.03.P3", e.Root)
+	division := e.Org("Phòng Thanh tra 1 P3", "000.00.04.P3", inspectorate)
+	elsewhere := e.Org("Viện Nghiên cứu P3", "000.00.05.P3", e.Root)
+	inspector := func(user string, home domain.OrgID) (domain.AccountID, string) {
+		id := e.Account(user, "", account.KindOrg, account.RoleInspector, home)
+		alsoGrant(t, e, id, account.RoleInspector, e.Root)
+		return id, e.Session(id)
+	}
+	_, ofDivision := inspector("thanhtra.phong1.p3", division)
+	_, ofInspectorate := inspector("thanhtra.tinh.p3", inspectorate)
+	outsiderID, outsider := inspector("vien.p3", elsewhere)
+
+	form := func(number string) map[string]any {
+		return map[string]any{"kind": "form", "number": number, "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"}
+	}
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"unknown org", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": "0190a000-0000-7000-8000-0000000000f1"}, "/recipient_org"},
+		{"unknown account", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_account": "0190a000-0000-7000-8000-0000000000f2"}, "/recipient_account"},
+		{"both", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": inspectorate.String(), "recipient_account": outsiderID.String()}, "recipient_account"},
+		{"not an id", map[string]any{"purposes": []string{"statistics"}, "scope": "view", "form": form("01/X"),
+			"recipient_org": "Thanh tra tỉnh"}, "/recipient_org"},
+	} {
+		t.Run("record/"+tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodPost, w.consentsURL, w.hr, tc.body)
+			if r.Status != 422 && r.Status != 400 {
+				t.Fatalf("%d %s, want 422", r.Status, r.Body)
+			}
+			if p := r.Problem(); len(p.Errors) == 0 || strings.TrimPrefix(p.Errors[0].Field, "/") != strings.TrimPrefix(tc.field, "/") {
+				t.Errorf("problem %s does not name %s", r.Body, tc.field)
+			}
+		})
+	}
+	if r := e.Do(http.MethodGet, w.consentsURL, w.hr, nil); r.Status != 200 || strings.Contains(string(r.Body), "consent_id") {
+		t.Fatalf("a refused consent was recorded: %d %s", r.Status, r.Body)
+	}
+
+	var reg consentsBody
+	r := e.Do(http.MethodPost, w.consentsURL, w.hr, map[string]any{"purposes": []string{"statistics"}, "scope": "view",
+		"recipient": "Thanh tra tỉnh", "recipient_org": inspectorate.String(), "form": form("02/GĐY")})
+	r.JSON(&reg)
+	if r.Status != 201 || len(reg.Items) != 1 || !strings.Contains(string(r.Body), `"recipient_org":"`+inspectorate.String()) {
+		t.Fatalf("record to an org: %d %s", r.Status, r.Body)
+	}
+	toOrg := reg.Items[0].EventID
+	r = e.Do(http.MethodPost, w.consentsURL, w.self, map[string]any{"purposes": []string{"transfer"}, "scope": "view",
+		"recipient_account": outsiderID.String(), "form": form("03/GĐY")})
+	r.JSON(&reg)
+	if r.Status != 201 || len(reg.Items) != 2 {
+		t.Fatalf("record to an account: %d %s", r.Status, r.Body)
+	}
+	toAccount := reg.Items[1].EventID
+
+	stats := []string{"Hoso-Purpose", "statistics"}
+	transfer := []string{"Hoso-Purpose", `transfer; ref="12/CV-VNC"`}
+	for _, tc := range []struct {
+		name, token string
+		headers     []string
+		status      int
+	}{
+		{"a division of the org named", ofDivision, stats, 200},
+		{"the org named", ofInspectorate, stats, 200},
+		{"another org", outsider, stats, 403},
+		{"the account named", outsider, transfer, 200},
+		{"an account not named", ofInspectorate, transfer, 403},
+		{"HR needs no consent", w.hr, nil, 200},
+	} {
+		t.Run("read/"+tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodGet, w.path, tc.token, nil, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.status == 403 && r.Problem().Code != "consent_required" {
+				t.Errorf("code %s, want consent_required", r.Problem().Code)
+			}
+		})
+	}
+
+	// The read log: who relied on which consent, and who was refused.
+	got := map[string]string{}
+	for _, token := range []string{ofDivision, ofInspectorate, outsider} {
+		var log struct {
+			Items []readRow `json:"items"`
+		}
+		r := e.Do(http.MethodGet, "/api/v1/audit/reads?account="+accountOfSession(t, w, token), w.inspector, nil)
+		r.JSON(&log)
+		for _, it := range log.Items {
+			cited := it.ConsentEventID
+			switch cited {
+			case toOrg:
+				cited = "org"
+			case toAccount:
+				cited = "account"
+			}
+			got[it.Username+" "+it.PurposeCode] = it.Outcome + " " + cited
+		}
+	}
+	want := map[string]string{
+		"thanhtra.phong1.p3 statistics": "allowed org",
+		"thanhtra.tinh.p3 statistics":   "allowed org",
+		"vien.p3 statistics":            "refused ",
+		"vien.p3 transfer":              "allowed account",
+		"thanhtra.tinh.p3 transfer":     "refused ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read log = %v, want %v", got, want)
+	}
+}
+
+// TestListsAndAttachmentsArePurposeGated: a list showing dossiers outside
+// the caller's personnel work (GET /dossiers, /archive, /transfers) and an
+// attachment's download are gated by purpose as one dossier's read: 400
+// purpose_required, 403 consent_required (for a list, when any dossier
+// listed has no consent; for a scan, a copy, when none of scope copy), each
+// refusal logged for the dossiers concerned, and an allowed read logged
+// with its purpose, reference and the consent it relied on. HR, doing
+// personnel work, is asked nothing; an empty page shows nobody and asks
+// nothing.
+func TestListsAndAttachmentsArePurposeGated(t *testing.T) {
+	t.Parallel()
+	w := newPurposeWorld(t, "P4")
+	e := w.e
+	ctx := context.Background()
+	first := domain.DossierID(uuid.MustParse(strings.TrimPrefix(w.path, "/api/v1/dossiers/")))
+	var unit domain.OrgID
+	if d, err := e.Svc.Deps.Dossiers.Get(ctx, first); err != nil {
+		t.Fatal(err)
+	} else {
+		unit, _ = d.ManagingOrg()
+	}
+	second := e.Dossier(unit, "Hoàng Văn Danh Sách P4")
+	retired := e.Dossier(unit, "Hoàng Văn Hưu Trí P4")
+	if _, err := e.Svc.Deps.Dossiers.ChangeStatus(ctx, retired, 1, dossier.StatusRetired, e.Meta()); err != nil {
+		t.Fatal(err)
+	}
+	other := e.Org("Sở Tài chính P4", "000.00.06.P4", e.Root)
+	body, ct := multipartScan(t, "P4 scan")
+	r := e.Do(http.MethodPost, w.path+"/attachments", w.hr, body, "Content-Type", ct, "If-Match", `"1"`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	var up struct {
+		SHA256 string `json:"sha256"`
+	}
+	r.JSON(&up)
+	scan := "/api/v1/attachments/" + up.SHA256
+	r = e.Do(http.MethodPost, "/api/v1/dossiers/"+second.String()+"/transfers", w.hr,
+		map[string]any{"kind": "between_orgs", "target_org": other.String(), "reason": "điều động", "source_document": decision("40/QĐ-P4")}, "If-Match", `"1"`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("transfer: %d %s", r.Status, r.Body)
+	}
+	e.WaitCaughtUp()
+	// The person consents to statistical reads of the first dossier (view).
+	if r := e.Do(http.MethodPost, w.consentsURL, w.self, consentRequest([]string{"statistics"}, "view")); r.Status != 201 {
+		t.Fatalf("consent: %d %s", r.Status, r.Body)
+	}
+
+	org := "?org=" + unit.String()
+	insp := []string{"Hoso-Purpose", `inspection; ref="16/QĐ-TTr"`}
+	stats := []string{"Hoso-Purpose", "statistics"}
+	for _, tc := range []struct {
+		name, token, path string
+		headers           []string
+		status            int
+		code, rule        string
+		items             int // -1: not a list
+	}{
+		{"HR lists", w.hr, "/api/v1/dossiers" + org, nil, 200, "", "", 2},
+		{"HR's archive", w.hr, "/api/v1/archive" + org, nil, 200, "", "", 1},
+		{"HR's transfers", w.hr, "/api/v1/transfers", nil, 200, "", "", 1},
+		{"HR's scan", w.hr, scan, nil, 200, "", "", -1},
+		{"list without purpose", w.inspector, "/api/v1/dossiers" + org, nil, 400, "purpose_required", "required", -1},
+		{"list, inspection without its decision", w.inspector, "/api/v1/dossiers" + org, []string{"Hoso-Purpose", "inspection"}, 400, "purpose_required", "reference_required", -1},
+		{"list, personnel claimed", w.inspector, "/api/v1/dossiers" + org + "&purpose=personnel", nil, 403, "forbidden", "personnel", -1},
+		{"list, malformed purpose", w.inspector, "/api/v1/dossiers" + org, []string{"Hoso-Purpose", `inspection; ref="16`}, 400, "bad_parameter", "syntax", -1},
+		{"list for inspection", w.inspector, "/api/v1/dossiers" + org, insp, 200, "", "", 2},
+		{"list from a form", w.inspector, "/api/v1/dossiers" + org + "&purpose=inspection&purpose_ref=16%2FQ%C4%90-TTr", nil, 200, "", "", 2},
+		{"list, statistics, one without consent", w.inspector, "/api/v1/dossiers" + org, stats, 403, "consent_required", "consent", -1},
+		{"list, statistics, only the one who consented", w.inspector, "/api/v1/dossiers" + org + "&id=" + first.String(), stats, 200, "", "", 1},
+		{"an empty page asks nothing", w.inspector, "/api/v1/dossiers" + org + "&q=khong+co+ai", nil, 200, "", "", 0},
+		{"archive without purpose", w.inspector, "/api/v1/archive" + org, nil, 400, "purpose_required", "required", -1},
+		{"archive for inspection", w.inspector, "/api/v1/archive" + org, insp, 200, "", "", 1},
+		{"transfers without purpose", w.inspector, "/api/v1/transfers", nil, 400, "purpose_required", "required", -1},
+		{"transfers for inspection", w.inspector, "/api/v1/transfers", insp, 200, "", "", 1},
+		{"scan without purpose", w.inspector, scan, nil, 400, "purpose_required", "required", -1},
+		{"scan, statistics under a view consent", w.inspector, scan, stats, 403, "consent_required", "consent", -1},
+		{"scan for inspection", w.inspector, scan, insp, 200, "", "", -1},
+		{"scan, malformed purpose", w.inspector, scan + "?purpose_ref=1", nil, 400, "bad_parameter", "required", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do(http.MethodGet, tc.path, tc.token, nil, tc.headers...)
+			if r.Status != tc.status {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.status)
+			}
+			if tc.code != "" {
+				if p := r.Problem(); p.Code != tc.code || len(p.Errors) == 0 || p.Errors[0].Rule != tc.rule {
+					t.Errorf("problem %s, want %s/%s", r.Body, tc.code, tc.rule)
+				}
+				return
+			}
+			if tc.items >= 0 {
+				var page struct {
+					Items []json.RawMessage `json:"items"`
+				}
+				r.JSON(&page)
+				if len(page.Items) != tc.items {
+					t.Errorf("%d items, want %d: %s", len(page.Items), tc.items, r.Body)
+				}
+			}
+		})
+	}
+
+	// The read log of the inspector's list reads, by route and outcome.
+	var log struct {
+		Items []struct {
+			readRow
+			DossierID string `json:"dossier_id"`
+		} `json:"items"`
+	}
+	r = e.Do(http.MethodGet, "/api/v1/audit/reads?limit=200&account="+accountOfSession(t, w, w.inspector), w.inspector, nil)
+	r.JSON(&log)
+	got := map[string]int{}
+	for _, it := range log.Items {
+		k := it.Route + " " + it.Outcome + " " + it.PurposeCode
+		if it.ConsentEventID != "" {
+			k += " consent"
+		}
+		got[k]++
+	}
+	want := map[string]int{
+		// without purpose, without reference, personnel claimed: two each;
+		// statistics: only the dossier without consent is refused.
+		"/api/v1/dossiers refused ":                      2,
+		"/api/v1/dossiers refused inspection":            2,
+		"/api/v1/dossiers refused personnel":             2,
+		"/api/v1/dossiers refused statistics":            1,
+		"/api/v1/dossiers allowed inspection":            4,
+		"/api/v1/dossiers allowed statistics consent":    1,
+		"/api/v1/archive refused ":                       1,
+		"/api/v1/archive allowed inspection":             1,
+		"/api/v1/transfers refused ":                     1,
+		"/api/v1/transfers allowed inspection":           1,
+		"/api/v1/attachments/:sha256 refused ":           1,
+		"/api/v1/attachments/:sha256 refused statistics": 1,
+		"/api/v1/attachments/:sha256 allowed inspection": 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the inspector's reads:\n got %v\nwant %v", got, want)
 	}
 }

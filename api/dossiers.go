@@ -565,6 +565,43 @@ func summaryOf(caller *Caller, sm dossiers.Summary) SummaryView {
 	return v
 }
 
+// summaryPersonnel reports whether the caller's access to a listed
+// dossier is personnel work (personnelWork, decided on the summary): the
+// person's own, an HR write through the managing org, or read_sensitive
+// through the managing org or employing unit — or, for a dossier handed
+// over out of the province, a read_sensitive grant over a whole province
+// (provinceSensitive; the list shows such dossiers only to callers whose
+// scope is a province).
+func summaryPersonnel(caller *Caller, sm dossiers.Summary, provinceSensitive func() bool) bool {
+	if slices.Contains(caller.OwnDossiers(), sm.ID) {
+		return true
+	}
+	var managing domain.OrgID
+	if sm.ManagingOrg != nil {
+		managing = *sm.ManagingOrg
+	}
+	switch {
+	case !managing.IsZero() && caller.Can(account.ActionWriteDossier, managing):
+		return true
+	case caller.CanOnDossier(account.ActionReadSensitive, managing, sm.ID):
+		return true
+	case !sm.ManagementRevoked && caller.Can(account.ActionReadSensitive, sm.EmployingUnit):
+		return true
+	}
+	return sm.ManagementRevoked && provinceSensitive()
+}
+
+// provinceSensitive is summaryPersonnel's question, asked once per request
+// and only when a handed-over dossier is listed.
+func (s *Server) provinceSensitive(c echo.Context) func() bool {
+	var once sync.Once
+	var yes bool
+	return func() bool {
+		once.Do(func() { yes, _ = s.provinceWide(c, account.ActionReadSensitive) })
+		return yes
+	}
+}
+
 // ListView is a page of a list.
 type ListView[T any] struct {
 	Items []T `json:"items"`
@@ -769,6 +806,11 @@ func (s *Server) listDossiers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Parsed before anything is read, as on one dossier's routes.
+	stated, err := statePurpose(c)
+	if err != nil {
+		return err
+	}
 	if q.JobPositionGroup, err = s.jobPositionGroup(c); err != nil {
 		return err
 	}
@@ -811,11 +853,18 @@ func (s *Server) listDossiers(c echo.Context) error {
 	caller := CallerOf(c)
 	out := ListView[SummaryView]{Items: make([]SummaryView, 0, len(page.Items)), NextCursor: page.Next}
 	ids := make([]domain.DossierID, 0, len(page.Items))
+	gate := make([]listed, 0, len(page.Items))
+	provinceSensitive := s.provinceSensitive(c)
 	for _, sm := range page.Items {
 		out.Items = append(out.Items, summaryOf(caller, sm))
 		ids = append(ids, sm.ID)
+		gate = append(gate, listed{id: sm.ID, personnel: summaryPersonnel(caller, sm, provinceSensitive)})
 	}
-	if err := s.logListed(c, ids); err != nil {
+	consents, err := s.gateList(c, stated, gate)
+	if err != nil {
+		return err
+	}
+	if err := s.logListed(c, ids, consents); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
@@ -831,15 +880,25 @@ func listError(err error) error {
 }
 
 // logListed records one read-log row per dossier of a list page, in one
+// commit, each citing the consent its read relied on (consents, from
+// gateList; nil when none did).
+func (s *Server) logListed(c echo.Context, ids []domain.DossierID, consents map[domain.DossierID]uuid.UUID) error {
+	return s.logList(c, ids, ReadAllowed, consents)
+}
+
+// logList records the outcome of a list's read of each of ids, in one
 // commit.
-func (s *Server) logListed(c echo.Context, ids []domain.DossierID) error {
+func (s *Server) logList(c echo.Context, ids []domain.DossierID, outcome string, consents map[domain.DossierID]uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	caller := CallerOf(c)
 	entries := make([]readlog.Entry, len(ids))
 	for i, id := range ids {
-		entries[i] = s.readEntry(c, uuid.UUID(caller.ID()), caller.Account.Username(), id, ReadAllowed)
+		entries[i] = s.readEntry(c, uuid.UUID(caller.ID()), caller.Account.Username(), id, outcome)
+		if ev, ok := consents[id]; ok {
+			entries[i].Consent = ev
+		}
 	}
 	return s.reads.Write(c.Request().Context(), entries...)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -42,15 +43,93 @@ type EntryView struct {
 	ManagingOrg  *domain.OrgID     `json:"managing_org,omitempty"`
 	IsCorrection bool              `json:"is_correction,omitempty"`
 	Corrects     *uuid.UUID        `json:"corrects,omitempty"`
-	// CorrectsApproved: the corrected event was covered by a signed monthly
-	// approval, so this correction changes data an approver signed off.
-	CorrectsApproved bool           `json:"corrects_approved,omitempty"`
-	Changes          []audit.Change `json:"changes"`
+	// CorrectsApproved: the corrected event was covered by a monthly
+	// approval signed before this correction was recorded, so the
+	// correction changes data an approver signed off; CorrectedApproval
+	// is that approval, Corrected the event corrected.
+	CorrectsApproved  bool           `json:"corrects_approved,omitempty"`
+	Corrected         *CorrectedView `json:"corrected,omitempty"`
+	CorrectedApproval *ApprovalRef   `json:"corrected_approval,omitempty"`
+	Changes           []audit.Change `json:"changes"`
 	// ChangesRedacted counts the changed fields left out as sensitive.
 	ChangesRedacted int             `json:"changes_redacted,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
 	DataRedacted    bool            `json:"data_redacted,omitempty"`
 	Hash            string          `json:"hash"`
+}
+
+// CorrectedView is the event a correction corrects, as the trail shows it:
+// who recorded it, when, on which document, in which org.
+type CorrectedView struct {
+	EventID        uuid.UUID              `json:"event_id"`
+	Type           string                 `json:"type"`
+	Version        uint64                 `json:"version"`
+	Actor          domain.Actor           `json:"actor"`
+	RecordedAt     time.Time              `json:"recorded_at"`
+	EffectiveDate  domain.Date            `json:"effective_date,omitzero"`
+	SourceDocument *domain.SourceDocument `json:"source_document,omitempty"`
+	ManagingOrg    *domain.OrgID          `json:"managing_org,omitempty"`
+}
+
+func correctedView(c audit.Corrected) *CorrectedView {
+	return &CorrectedView{EventID: c.EventID, Type: c.Type, Version: c.Version, Actor: domain.Actor{Account: c.ActorAccount, Name: c.ActorName},
+		RecordedAt: c.RecordedAt, EffectiveDate: c.EffectiveDate, SourceDocument: sourceOrNil(c.Source), ManagingOrg: orgOrNil(c.ManagingOrg)}
+}
+
+// sourceOrNil and orgOrNil are a view's optional fields: nil when zero.
+func sourceOrNil(s domain.SourceDocument) *domain.SourceDocument {
+	if s.IsZero() {
+		return nil
+	}
+	return &s
+}
+
+func orgOrNil(o domain.OrgID) *domain.OrgID {
+	if o.IsZero() {
+		return nil
+	}
+	return &o
+}
+
+// ApprovalRef is the signed monthly approval that covered a corrected
+// event: who signed it off, when, and what (the manifest's digest).
+type ApprovalRef struct {
+	Org               domain.OrgID     `json:"org_id"`
+	Month             string           `json:"month"`
+	Level             string           `json:"level"`
+	StreamID          string           `json:"stream_id"`
+	SignedEventID     uuid.UUID        `json:"signed_event_id"`
+	SignedAt          time.Time        `json:"signed_at"`
+	SignerAccount     domain.AccountID `json:"signer_account_id"`
+	SignerSubject     string           `json:"signer_subject"`
+	SigningTime       time.Time        `json:"signing_time"`
+	ManifestSHA256    string           `json:"manifest_sha256"`
+	SignerFingerprint string           `json:"signer_fingerprint_sha256"`
+	URL               string           `json:"url"`
+}
+
+// flagCorrection sets, on the view v of correction e, the approval that
+// covered the event it corrects (target), when one was signed before e
+// was recorded; nothing for an event of no managed dossier.
+func (s *Server) flagCorrection(ctx context.Context, v *EntryView, e audit.Entry, target audit.Corrected) error {
+	v.Corrected = correctedView(target)
+	if target.ManagingOrg.IsZero() {
+		return nil
+	}
+	var mf approvals.Manifests
+	if s.deps.Approvals != nil {
+		mf = s.deps.Approvals.Manifests()
+	}
+	cov, ok, err := approvals.CoveringApproval(ctx, ledger.Ledger{Store: s.deps.Store}, mf, target.ManagingOrg, target.EventID, target.RecordedAt, e.RecordedAt)
+	if err != nil || !ok {
+		return err
+	}
+	v.CorrectsApproved = true
+	v.CorrectedApproval = &ApprovalRef{Org: cov.Org, Month: cov.Month.String(), Level: string(cov.Level), StreamID: cov.StreamID,
+		SignedEventID: cov.SignedEvent, SignedAt: cov.SignedAt, SignerAccount: cov.SignerAccount, SignerSubject: cov.SignerSubject,
+		SigningTime: cov.SigningTime, ManifestSHA256: cov.ManifestDigest, SignerFingerprint: cov.SignerFingerprint,
+		URL: "/api/v1/approvals/" + cov.Org.String() + "/" + cov.Month.String()}
+	return nil
 }
 
 func entryView(e audit.Entry, sensitive bool) EntryView {
@@ -60,19 +139,11 @@ func entryView(e audit.Entry, sensitive bool) EntryView {
 		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Reason: e.Reason,
 		RequestID: e.RequestID, CorrelationID: e.CorrelationID, IsCorrection: e.IsCorrection,
 		Imported: e.ImportedFrom != "", ImportedFrom: e.ImportedFrom,
-		Changes: []audit.Change{}, Hash: e.Hash.String(),
-	}
-	if !e.Source.IsZero() {
-		src := e.Source
-		v.SourceDocument = &src
+		Changes: []audit.Change{}, Hash: e.Hash.String(), SourceDocument: sourceOrNil(e.Source), ManagingOrg: orgOrNil(e.ManagingOrg),
 	}
 	if !e.Dossier.IsZero() {
 		id := e.Dossier
 		v.DossierID = &id
-	}
-	if !e.ManagingOrg.IsZero() {
-		o := e.ManagingOrg
-		v.ManagingOrg = &o
 	}
 	if e.IsCorrection {
 		c := e.Corrects
@@ -109,13 +180,8 @@ func (s *Server) dossierHistory(c echo.Context) error {
 	}
 	for _, e := range entries {
 		v := entryView(e, o.access.sensitive)
-		if target, ok := byID[e.Corrects]; e.IsCorrection && ok && !target.ManagingOrg.IsZero() {
-			var mf approvals.Manifests
-			if s.deps.Approvals != nil {
-				mf = s.deps.Approvals.Manifests()
-			}
-			if v.CorrectsApproved, err = approvals.CorrectsApproved(c.Request().Context(), ledger.Ledger{Store: s.deps.Store}, mf,
-				target.ManagingOrg, target.EventID, target.RecordedAt); err != nil {
+		if t, ok := byID[e.Corrects]; e.IsCorrection && ok {
+			if err := s.flagCorrection(c.Request().Context(), &v, e, t.AsCorrected()); err != nil {
 				return err
 			}
 		}
@@ -128,7 +194,10 @@ func (s *Server) dossierHistory(c echo.Context) error {
 // auditTrail is GET /audit (read_audit): entries by actor, org subtree
 // (org=, default every subtree the caller audits), period (from/to
 // instants on the recorded axis, effective_from/effective_to dates),
-// event type (type=, repeatable), dossier; cursor paging.
+// event type (type=, repeatable), dossier, corrections (correction=true)
+// and corrections of signed data (corrects_approved=true); cursor paging.
+// A correction carries the event it corrects and, when a monthly approval
+// signed before the correction covered that event, the approval.
 func (s *Server) auditTrail(c echo.Context) error {
 	var (
 		f   audit.Filter
@@ -183,6 +252,19 @@ func (s *Server) auditTrail(c echo.Context) error {
 	if types := queryValues(c, "type"); len(types) > 0 {
 		f.Types = types
 	}
+	if f.Correction, err = queryBool(c, "correction"); err != nil {
+		return err
+	}
+	approved, err := queryBool(c, "corrects_approved")
+	if err != nil {
+		return err
+	}
+	if approved != nil && *approved {
+		if f.Correction != nil && !*f.Correction {
+			return BadParameter("query:corrects_approved", "conflict", "a correction of approved data is a correction: drop correction=false")
+		}
+		f.Correction = approved
+	}
 	if f.Limit, err = queryLimit(c, audit.MaxLimit); err != nil {
 		return err
 	}
@@ -197,7 +279,18 @@ func (s *Server) auditTrail(c echo.Context) error {
 	out := ListView[EntryView]{Items: make([]EntryView, 0, len(page.Entries)), NextCursor: page.Next}
 	for _, e := range page.Entries {
 		sensitive := !e.Dossier.IsZero() && caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)
-		out.Items = append(out.Items, entryView(e, sensitive))
+		v := entryView(e, sensitive)
+		if e.IsCorrection && e.Corrected != nil {
+			// Who changed what on which document, and who had signed
+			// off what it changes.
+			if err := s.flagCorrection(c.Request().Context(), &v, e, *e.Corrected); err != nil {
+				return err
+			}
+		}
+		if approved != nil && v.CorrectsApproved != *approved {
+			continue // the page may hold fewer than limit: follow next_cursor
+		}
+		out.Items = append(out.Items, v)
 	}
 	return s.reply(c, out, s.auditSheet(out, reportOrgs(c, account.ActionReadAudit), caller.Today))
 }

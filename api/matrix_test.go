@@ -469,7 +469,9 @@ func matrixRoutes() []route {
 			if s == own && r == roleSelf {
 				q = "" // the person has no org grant: their list is their dossier
 			}
-			return request{method: http.MethodGet, path: path + q}
+			// A list showing dossiers outside personnel work is gated
+			// like a read of each (Decree 27/2026).
+			return request{method: http.MethodGet, path: path + q, headers: []string{"Hoso-Purpose", `inspection; ref="15/QĐ-TTr"`}}
 		}
 	}
 	acctWrite := func(suffix string, body func(m *matrix, t *testing.T, id domain.AccountID) (string, any), approver bool) func(m *matrix, t *testing.T, s side, r role) request {
@@ -785,7 +787,8 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/attachments/{sha256}", dossierScoped: true, allowed: []role{roleHR, roleApprover, roleInspector}, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				sha, id := m.attachmentIn(t, s)
-				return request{method: http.MethodGet, path: "/api/v1/attachments/" + sha, dossier: id}
+				return request{method: http.MethodGet, path: "/api/v1/attachments/" + sha, dossier: id,
+					headers: []string{"Hoso-Purpose", `inspection; ref="15/QĐ-TTr"`}}
 			}},
 		{pattern: "POST /api/v1/dossiers/{id}/transfers", dossierScoped: true, allowed: dossierRoles, want: http.StatusCreated,
 			build: func(m *matrix, t *testing.T, s side, r role) request {

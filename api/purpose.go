@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hoso-ledger/hoso/app"
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/consent"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/policy"
@@ -281,6 +283,7 @@ func purposeNames() string {
 var copyRoutes = map[string]bool{
 	"/api/v1/dossiers/:id/cv.pdf": true,
 	"/api/v1/dossiers/:id/export": true,
+	"/api/v1/attachments/:sha256": true, // the scan itself, downloaded
 }
 
 // personnelWork reports whether a's read of a dossier is personnel work:
@@ -293,10 +296,11 @@ func personnelWork(a access) bool { return a.sensitive || a.self || a.write }
 // (one stated is logged); any other read needs a purpose of the policy's
 // catalogue, the reference its rule asks for, and, where the rule says so,
 // a consent of the person in force today covering the purpose and the
-// route. It records the decision for the read log. The refusals are
-// *Error: 400 purpose_required, 403 consent_required, 403 forbidden (a
-// claim of personnel work the grants do not back), 400 bad_parameter (a
-// purpose outside the deployment's catalogue).
+// route and naming the caller (consent.Reader). It records the decision
+// for the read log. The refusals are *Error: 400 purpose_required, 403
+// consent_required, 403 forbidden (a claim of personnel work the grants do
+// not back), 400 bad_parameter (a purpose outside the deployment's
+// catalogue).
 func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *statedPurpose) error {
 	if st != nil {
 		c.Set(purposeKey, readPurpose{purpose: st.purpose.String(), ref: st.ref})
@@ -304,31 +308,9 @@ func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *s
 	if personnelWork(a) {
 		return nil
 	}
-	if st == nil {
-		return &Error{Status: http.StatusBadRequest, Code: CodePurposeRequired,
-			Detail: "this read is not personnel work of the managing org: state its purpose, e.g. Hoso-Purpose: inspection; ref=\"15/QĐ-TTr\"",
-			Errors: []FieldProblem{{Field: "header:" + HeaderPurpose, Rule: "required", Detail: "one of " + purposeNames()}}}
-	}
-	if st.purpose == policy.PurposePersonnel {
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
-			Detail: "your grants over this dossier are not personnel work: state the purpose of the read",
-			Errors: []FieldProblem{{Field: st.field, Rule: "personnel", Detail: "personnel work is for the managing org's HR"}}}
-	}
-	pol := s.deps.Policy
-	if len(pol.ReadPurposes()) == 0 {
-		pol = policy.NationalLayer()
-	}
-	rule, ok := pol.ReadPurpose(st.purpose)
-	if !ok {
-		return BadParameter(st.field, "enum", st.purpose.String()+" is not a purpose this deployment's policy lists")
-	}
-	if rule.ReferenceRequired && st.ref == "" {
-		return &Error{Status: http.StatusBadRequest, Code: CodePurposeRequired,
-			Detail: "a read for " + st.purpose.String() + " cites the act behind it (" + rule.Article + ")",
-			Errors: []FieldProblem{{Field: st.refFld, Rule: "reference_required", Detail: "the number of the decision or request, e.g. ref=\"15/QĐ-TTr\""}}}
-	}
-	if !rule.ConsentRequired {
-		return nil
+	rule, err := s.purposeRule(st)
+	if err != nil || !rule.ConsentRequired {
+		return err
 	}
 	need := consent.ScopeView
 	if copyRoutes[c.Path()] {
@@ -338,15 +320,138 @@ func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *s
 	if err != nil {
 		return err
 	}
-	got, ok := cs.Covering(st.purpose, need, CallerOf(c).Today)
+	got, ok := cs.Covering(st.purpose, need, CallerOf(c).Today, s.consentReader(c))
 	if !ok {
-		return &Error{Status: http.StatusForbidden, Code: CodeConsentRequired,
-			Detail: "a read for " + st.purpose.String() + " needs the person's consent (" + rule.Article + "), and none in force covers it" +
-				map[bool]string{true: " (a copy needs a consent of scope copy)", false: ""}[need == consent.ScopeCopy],
-			Errors: []FieldProblem{{Field: st.field, Rule: "consent", Detail: "no consent in force for " + st.purpose.String()}}}
+		return consentRequired(st, rule, need, 1)
 	}
 	c.Set(purposeKey, readPurpose{purpose: st.purpose.String(), ref: st.ref, consent: got.EventID})
 	return nil
+}
+
+// purposeRule checks the purpose stated for a read outside personnel work
+// (st, nil when none) and returns the policy's rule for it: 400
+// purpose_required without a purpose or without the reference the rule
+// asks, 403 forbidden for a claim of personnel work, 400 bad_parameter
+// for a purpose the deployment's policy does not list.
+func (s *Server) purposeRule(st *statedPurpose) (policy.PurposeRule, error) {
+	if st == nil {
+		return policy.PurposeRule{}, &Error{Status: http.StatusBadRequest, Code: CodePurposeRequired,
+			Detail: "this read is not personnel work of the managing org: state its purpose, e.g. Hoso-Purpose: inspection; ref=\"15/QĐ-TTr\"",
+			Errors: []FieldProblem{{Field: "header:" + HeaderPurpose, Rule: "required", Detail: "one of " + purposeNames()}}}
+	}
+	if st.purpose == policy.PurposePersonnel {
+		return policy.PurposeRule{}, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Detail: "your grants over this dossier are not personnel work: state the purpose of the read",
+			Errors: []FieldProblem{{Field: st.field, Rule: "personnel", Detail: "personnel work is for the managing org's HR"}}}
+	}
+	pol := s.deps.Policy
+	if len(pol.ReadPurposes()) == 0 {
+		pol = policy.NationalLayer()
+	}
+	rule, ok := pol.ReadPurpose(st.purpose)
+	if !ok {
+		return rule, BadParameter(st.field, "enum", st.purpose.String()+" is not a purpose this deployment's policy lists")
+	}
+	if rule.ReferenceRequired && st.ref == "" {
+		return rule, &Error{Status: http.StatusBadRequest, Code: CodePurposeRequired,
+			Detail: "a read for " + st.purpose.String() + " cites the act behind it (" + rule.Article + ")",
+			Errors: []FieldProblem{{Field: st.refFld, Rule: "reference_required", Detail: "the number of the decision or request, e.g. ref=\"15/QĐ-TTr\""}}}
+	}
+	return rule, nil
+}
+
+// consentRequired is the 403 of a read for st whose rule needs consent,
+// when none in force covers n of the dossiers read.
+func consentRequired(st *statedPurpose, rule policy.PurposeRule, need consent.Scope, n int) *Error {
+	detail := "a read for " + st.purpose.String() + " needs the person's consent (" + rule.Article + "), and none in force covers it"
+	if n > 1 {
+		detail = fmt.Sprintf("a read for %s needs each person's consent (%s), and for %d of the dossiers listed none in force covers it: narrow the list to those who consented", st.purpose, rule.Article, n)
+	}
+	if need == consent.ScopeCopy {
+		detail += " (a copy needs a consent of scope copy)"
+	}
+	return &Error{Status: http.StatusForbidden, Code: CodeConsentRequired, Detail: detail,
+		Errors: []FieldProblem{{Field: st.field, Rule: "consent", Detail: "no consent in force for " + st.purpose.String()}}}
+}
+
+// listed is one dossier a list would show, and whether the caller's access
+// to it is personnel work.
+type listed struct {
+	id        domain.DossierID
+	personnel bool
+}
+
+// gateList decides a page of a list that shows personal data of dossiers
+// (names, birth dates: GET /dossiers, /archive, /transfers) as purposeGate
+// decides one dossier's read: when every dossier listed is the caller's
+// personnel work, nothing is asked; otherwise the purpose stated (st) must
+// pass purposeRule, and where its rule needs consent every dossier listed
+// outside personnel work needs a consent in force of scope view naming the
+// caller — else the page is refused 403 consent_required, naming how many
+// lack one. A refusal is logged as a refused read of each dossier it
+// concerns (those outside personnel work; for want of consent, those
+// without one) and the page is not served. On success it returns the
+// consent event each dossier's read relied on, for logListed.
+func (s *Server) gateList(c echo.Context, st *statedPurpose, items []listed) (map[domain.DossierID]uuid.UUID, error) {
+	if st != nil {
+		c.Set(purposeKey, readPurpose{purpose: st.purpose.String(), ref: st.ref})
+	}
+	var outside []domain.DossierID
+	for _, it := range items {
+		if !it.personnel {
+			outside = append(outside, it.id)
+		}
+	}
+	if len(outside) == 0 {
+		return nil, nil
+	}
+	refuse := func(ids []domain.DossierID, err error) (map[domain.DossierID]uuid.UUID, error) {
+		if !isPurposeRefusal(err) {
+			return nil, err
+		}
+		if lerr := s.logList(c, ids, ReadRefused, nil); lerr != nil {
+			return nil, lerr
+		}
+		return nil, err
+	}
+	rule, err := s.purposeRule(st)
+	if err != nil {
+		return refuse(outside, err)
+	}
+	if !rule.ConsentRequired {
+		return nil, nil
+	}
+	ctx := c.Request().Context()
+	reader, today := s.consentReader(c), CallerOf(c).Today
+	cited := make(map[domain.DossierID]uuid.UUID, len(outside))
+	var missing []domain.DossierID
+	// One read of every listed dossier's consent stream, not one each.
+	all, err := s.consents().GetMany(ctx, outside)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range outside {
+		if got, ok := all[id].Covering(st.purpose, consent.ScopeView, today, reader); ok {
+			cited[id] = got.EventID
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return refuse(missing, consentRequired(st, rule, consent.ScopeView, len(missing)))
+	}
+	return cited, nil
+}
+
+// consentReader is the caller as a consent's recipient is checked
+// against: the account, and its home org with the orgs above it.
+func (s *Server) consentReader(c echo.Context) consent.Reader {
+	caller := CallerOf(c)
+	r := consent.Reader{Account: caller.ID()}
+	if home := caller.Account.HomeOrg(); !home.IsZero() {
+		r.Orgs = s.ancestry(c.Request().Context())(home)
+	}
+	return r
 }
 
 // purposeOf is the read log's view of the request's purpose.

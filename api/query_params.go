@@ -40,13 +40,15 @@ var routeParams = map[string]map[string]paramKind{
 		"job_position": list, "job_position_group": one, "qualification": list, "political_theory": list, "state_management": list,
 		"it_level": list, "language": list, "language_level": list, "civil_servant_number": one,
 		"personal_id_number": one, "updated_from": one, "updated_to": one, "id": list, "limit": one, "cursor": one,
+		"purpose": one, "purpose_ref": one,
 	},
 	"GET /api/v1/dossiers/:id":         {"as_of": one, "effective_on": one, "purpose": one, "purpose_ref": one},
 	"GET /api/v1/dossiers/:id/history": {"purpose": one, "purpose_ref": one},
-	"GET /api/v1/transfers":            {"direction": one, "state": list, "org": list, "limit": one, "cursor": one},
+	"GET /api/v1/transfers":            {"direction": one, "state": list, "org": list, "limit": one, "cursor": one, "purpose": one, "purpose_ref": one},
+	"GET /api/v1/attachments/:sha256":  {"purpose": one, "purpose_ref": one},
 	"GET /api/v1/audit": {
 		"org": list, "actor": one, "dossier": one, "from": one, "to": one, "effective_from": one,
-		"effective_to": one, "type": list, "limit": one, "cursor": one,
+		"effective_to": one, "type": list, "limit": one, "cursor": one, "correction": one, "corrects_approved": one,
 	},
 	"GET /api/v1/audit/reads": {
 		"org": list, "account": one, "dossier": one, "outcome": list, "purpose": list, "consent": one, "from": one, "to": one, "limit": one, "cursor": one,
@@ -55,6 +57,7 @@ var routeParams = map[string]map[string]paramKind{
 		"q": one, "org": list, "status": list, "class": list, "left_from": one, "left_to": one, "sort": one,
 		"sex": list, "managing_org": list, "employing_unit": list, "born_from": one, "born_to": one,
 		"civil_servant_number": one, "personal_id_number": one, "limit": one, "cursor": one,
+		"purpose": one, "purpose_ref": one,
 	},
 	"GET /api/v1/compliance/items": {
 		"org": list, "from": one, "to": one, "late_only": one, "action": list, "limit": one, "cursor": one,

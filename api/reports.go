@@ -29,6 +29,10 @@ func (s *Server) listArchive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	stated, err := statePurpose(c)
+	if err != nil {
+		return err
+	}
 	if err := s.listScope(c, &q); err != nil {
 		return err
 	}
@@ -67,6 +71,8 @@ func (s *Server) listArchive(c echo.Context) error {
 	caller := CallerOf(c)
 	out := ListView[SummaryView]{Items: make([]SummaryView, 0, len(page.Items)), NextCursor: page.Next}
 	ids := make([]domain.DossierID, 0, len(page.Items))
+	gate := make([]listed, 0, len(page.Items))
+	provinceSensitive := s.provinceSensitive(c)
 	for _, a := range page.Items {
 		// The archive query has no id filter: a person with only a self
 		// grant (or an id= filter) keeps their rows here.
@@ -78,8 +84,13 @@ func (s *Server) listArchive(c echo.Context) error {
 		v.LeftOn, v.DepartureEventID = &left, &ev
 		out.Items = append(out.Items, v)
 		ids = append(ids, a.ID)
+		gate = append(gate, listed{id: a.ID, personnel: summaryPersonnel(caller, a.Summary, provinceSensitive)})
 	}
-	if err := s.logListed(c, ids); err != nil {
+	consents, err := s.gateList(c, stated, gate)
+	if err != nil {
+		return err
+	}
+	if err := s.logListed(c, ids, consents); err != nil {
 		return err
 	}
 	return s.reply(c, out, s.archiveSheet(out, reportOrgs(c, account.ActionReadDossier), caller.Today))

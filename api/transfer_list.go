@@ -22,6 +22,10 @@ var transferStates = []string{transfers.StatePending, transfers.StateReceived, t
 // reject or cancel it), so the list never shows one the single read would
 // refuse. Every listed transfer is a read of its dossier in the read log.
 func (s *Server) listTransfers(c echo.Context) error {
+	stated, err := statePurpose(c)
+	if err != nil {
+		return err
+	}
 	var q transfers.Query
 	switch v, err := queryOne(c, "direction"); {
 	case err != nil:
@@ -40,7 +44,6 @@ func (s *Server) listTransfers(c echo.Context) error {
 		}
 		q.States = append(q.States, st)
 	}
-	var err error
 	if q.Limit, err = PageSize(c, 50, 200); err != nil {
 		return err
 	}
@@ -65,6 +68,7 @@ func (s *Server) listTransfers(c echo.Context) error {
 	caller := CallerOf(c)
 	out := ListView[TransferView]{Items: make([]TransferView, 0, len(page.Items)), NextCursor: page.Next}
 	var ids []domain.DossierID
+	var gate []listed
 	for _, row := range page.Items {
 		history, d, err := s.loadHistory(ctx, row.DossierID)
 		if err != nil {
@@ -77,15 +81,24 @@ func (s *Server) listTransfers(c echo.Context) error {
 			continue
 		}
 		role := roleIn(caller, d, t)
-		if !accessTo(caller, d, s.archiveProvince(ctx, history, d)).read && role.receiver.IsZero() && role.sender.IsZero() {
+		a := accessTo(caller, d, s.archiveProvince(ctx, history, d))
+		party := !role.receiver.IsZero() || !role.sender.IsZero()
+		if !a.read && !party {
 			continue
 		}
 		out.Items = append(out.Items, t)
 		if !slices.Contains(ids, d.ID()) {
 			ids = append(ids, d.ID())
+			// Sending or receiving the dossier is personnel work of
+			// the org that does it.
+			gate = append(gate, listed{id: d.ID(), personnel: personnelWork(a) || party})
 		}
 	}
-	if err := s.logListed(c, ids); err != nil {
+	consents, err := s.gateList(c, stated, gate)
+	if err != nil {
+		return err
+	}
+	if err := s.logListed(c, ids, consents); err != nil {
 		return err
 	}
 	if err := s.nameParties(ctx, out.Items); err != nil {

@@ -30,6 +30,25 @@ func (s Consents) Get(ctx context.Context, id domain.DossierID) (*consent.Consen
 	return cs, err
 }
 
+// GetMany folds the consents of several dossiers in one read of their
+// streams (ledger.LoadMany); a dossier without any has the zero Consents.
+// Every id is in the map.
+func (s Consents) GetMany(ctx context.Context, ids []domain.DossierID) (map[domain.DossierID]*consent.Consents, error) {
+	streams := make([]string, len(ids))
+	for i, id := range ids {
+		streams[i] = consent.Stream(id)
+	}
+	hs, err := s.Ledger.LoadMany(ctx, streams, consent.Decode)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[domain.DossierID]*consent.Consents, len(ids))
+	for _, id := range ids {
+		out[id] = consent.Replay(hs[consent.Stream(id)].Events)
+	}
+	return out, nil
+}
+
 func (s Consents) load(ctx context.Context, id domain.DossierID) (*consent.Consents, ledger.History, error) {
 	h, err := s.Ledger.Load(ctx, consent.Stream(id), consent.Decode)
 	if errors.Is(err, domain.ErrNotFound) {

@@ -35,7 +35,7 @@ func TestPagesMonthlyApproval(t *testing.T) {
 	}
 	e := apitest.Start(t, apitest.Options{Config: service.Config{TrustRoots: roots, CheckpointKey: &key}})
 	unit := e.Org("Sở Y tế", "000.00.02.T01", e.Root)
-	e.Dossier(unit, "Nguyễn Văn An")
+	dossierID := e.Dossier(unit, "Nguyễn Văn An").String()
 	approverID := e.Account("giamdoc", "GiamDoc@Test2026", account.KindOrg, account.RoleApprover, unit)
 	e.Account("canbo", "CanBo@Test2026", account.KindOrg, account.RoleHROfficer, unit)
 	e.Account("thanhtra", "ThanhTra@Test2026", account.KindOrg, account.RoleInspector, e.Root)
@@ -101,6 +101,22 @@ func TestPagesMonthlyApproval(t *testing.T) {
 	}
 	if r := insp.get("/audit/reads"); r.Status != http.StatusOK {
 		t.Fatalf("read log page: %d", r.Status)
+	}
+	// HR corrects the signed creation: the inspector's trail flags it with
+	// the approval (month, signer) and what it corrects, and filters on it.
+	hrToken := e.Login("canbo", "CanBo@Test2026")
+	corr := e.Do(http.MethodPost, "/api/v1/dossiers/"+dossierID+"/corrections", hrToken, map[string]any{
+		"corrects": m[1], "patch": map[string]any{"position": map[string]any{"current": "Trưởng khoa"}},
+		"reason": "nhập nhầm chức vụ", "source_document": map[string]any{"kind": "decision", "number": "77/QĐ-SYT", "date": "2026-01-05", "issuer": "Sở Y tế"}},
+		"If-Match", `"1"`)
+	if corr.Status != http.StatusCreated {
+		t.Fatalf("correction: %d %s", corr.Status, corr.Body)
+	}
+	e.WaitCaughtUp()
+	flagged := insp.get("/audit?corrects_approved=true")
+	if flagged.Status != http.StatusOK || !strings.Contains(flagged.Body, "Sửa dữ liệu đã ký duyệt") || !strings.Contains(flagged.Body, "tháng "+month) ||
+		!strings.Contains(flagged.Body, "Giám đốc Sở Y tế") || !strings.Contains(flagged.Body, "Đính chính: Lập hồ sơ") || strings.Count(flagged.Body, "<tr>") != 2 {
+		t.Errorf("the audit trail of corrections of signed data: %d\n%s", flagged.Status, flagged.Body)
 	}
 	// Without read_audit the API answers an empty trail, and so does the page.
 	if r := clerk.get("/audit"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Không có sự kiện nào") || strings.Contains(r.Body, m[1]) {

@@ -79,7 +79,7 @@ func nextLink(path string, in url.Values, cursor string) string {
 // type; each entry can be verified against the latest checkpoint.
 func (a *App) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 	in := r.URL.Query()
-	q, ok := listQuery(in, "org", "actor", "type", "dossier")
+	q, ok := listQuery(in, "org", "actor", "type", "dossier", "correction", "corrects_approved")
 	if !ok {
 		a.render(w, r, http.StatusBadRequest, "error", "", view{Title: "Ngày không hợp lệ", S: s, Flash: "Khoảng thời gian không hợp lệ."})
 		return

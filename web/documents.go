@@ -32,6 +32,9 @@ func (a *App) dossierDocument(doc string) func(http.ResponseWriter, *http.Reques
 		if v := in.Get("effective_on"); v != "" && doc == "cv.pdf" {
 			q.Set("effective_on", v)
 		}
+		for k, v := range purposeQuery(in) {
+			q[k] = v
+		}
 		p := "/api/v1/dossiers/" + url.PathEscape(r.PathValue("id")) + "/" + doc
 		if len(q) > 0 {
 			p += "?" + q.Encode()
@@ -41,16 +44,38 @@ func (a *App) dossierDocument(doc string) func(http.ResponseWriter, *http.Reques
 			accept = "application/zip"
 		}
 		rep := a.api.call(r, http.MethodGet, p, s.Token, nil, "Accept", accept)
-		if !rep.OK() {
-			a.failure(w, r, rep)
-			return
-		}
-		for _, h := range []string{"Content-Type", "Content-Disposition", "ETag"} {
-			if v := rep.Header.Get(h); v != "" {
-				w.Header().Set(h, v)
-			}
-		}
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(rep.Body)
+		a.passFile(w, r, s, rep, in)
 	}
+}
+
+// attachmentDownload is a scan attached to a dossier, through GET
+// /api/v1/attachments/{sha256} (the same access, purpose and read log;
+// the dossier in the path only places the link, the API decides which
+// dossier the read is logged against).
+func (a *App) attachmentDownload(w http.ResponseWriter, r *http.Request, s *session) {
+	in := r.URL.Query()
+	p := "/api/v1/attachments/" + url.PathEscape(r.PathValue("sha256"))
+	if q := purposeQuery(in); len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	a.passFile(w, r, s, a.api.call(r, http.MethodGet, p, s.Token, nil), in)
+}
+
+// passFile hands a file the API answered to the browser; a refusal for
+// want of a purpose or consent asks for it (askPurpose), any other is the
+// error page.
+func (a *App) passFile(w http.ResponseWriter, r *http.Request, s *session, rep reply, in url.Values) {
+	if !rep.OK() {
+		if !a.askPurpose(w, r, s, rep, in) {
+			a.failure(w, r, rep)
+		}
+		return
+	}
+	for _, h := range []string{"Content-Type", "Content-Disposition", "ETag", "X-Content-Type-Options"} {
+		if v := rep.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(rep.Body)
 }

@@ -199,6 +199,9 @@ type section struct {
 	// one; RowIDs are the ids of Rows, in order.
 	Table  bool
 	RowIDs []string
+	// Downloads are, for the attachments, the SHA-256 of each row's scan
+	// ("" when a row names none), for its download link.
+	Downloads []string
 }
 
 // sectionsOf lays a dossier document (the API's JSON) out by the sections
@@ -245,6 +248,11 @@ func (a *App) sectionsOf(doc map[string]any, redacted []string, orgName func(str
 					fs = append(fs, a.fieldOf(k, m[k], orgName))
 				}
 				s.Rows = append(s.Rows, fs)
+				if sn.Key == "attachments" {
+					doc, _ := m["document"].(map[string]any)
+					sha, _ := doc["sha256"].(string)
+					s.Downloads = append(s.Downloads, sha)
+				}
 			}
 		}
 		out = append(out, s)

@@ -35,6 +35,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /dossiers/{id}", a.signedIn(a.dossierPage))
 	m.HandleFunc("GET /dossiers/{id}/cv.pdf", a.signedIn(a.dossierDocument("cv.pdf")))
 	m.HandleFunc("GET /dossiers/{id}/export", a.signedIn(a.dossierDocument("export")))
+	m.HandleFunc("GET /dossiers/{id}/attachments/{sha256}", a.signedIn(a.attachmentDownload))
 	m.HandleFunc("GET /dossiers/{id}/sections/{section}", a.signedIn(a.editPage))
 	m.HandleFunc("POST /dossiers/{id}/sections/{section}", a.signedIn(a.saveSection))
 	m.HandleFunc("POST /dossiers/{id}/status", a.signedIn(a.changeStatus))
@@ -247,11 +248,24 @@ func (a *App) startSession(w http.ResponseWriter, r *http.Request, rep reply, ne
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session here, then, for a session started by single
+// sign-on, at the provider too (RP-initiated logout): the browser goes to
+// its end_session_endpoint and comes back to the login page. The local
+// session is ended first, whatever the provider does.
 func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	if tok := token(r); tok != "" {
 		a.api.call(r, http.MethodPost, "/api/v1/auth/logout", tok, nil)
 	}
 	clearSession(w, r)
+	if c, err := r.Cookie(ssoIDCookie); err == nil {
+		setIDCookie(w, r, "", -1)
+		if a.cfg.SSO.Enabled() && c.Value != "" {
+			if u, ok := a.sso.logoutURL(r.Context(), c.Value); ok {
+				http.Redirect(w, r, u, http.StatusSeeOther)
+				return
+			}
+		}
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -350,6 +364,8 @@ type listData struct {
 	NextCursor string
 	NextURL    string
 	Paged      bool
+	// PurposeQuery carries the purpose stated to each dossier's page.
+	PurposeQuery string
 }
 
 // listFilters are the list's filters, passed to GET /api/v1/dossiers as
@@ -365,6 +381,11 @@ func (a *App) dossierList(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	q.Set("limit", "20")
+	// A list showing dossiers outside personnel work states its purpose
+	// like one dossier's page (Decree 27/2026).
+	for k, v := range purposeQuery(in) {
+		q[k] = v
+	}
 	rep := a.api.call(r, http.MethodGet, "/api/v1/dossiers?"+q.Encode(), s.Token, nil)
 	var page struct {
 		Items      []summary `json:"items"`
@@ -373,18 +394,20 @@ func (a *App) dossierList(w http.ResponseWriter, r *http.Request, s *session) {
 	var p *problem
 	if rep.OK() {
 		_ = rep.decode(&page)
+	} else if a.askPurpose(w, r, s, rep, in) {
+		return
 	} else {
 		pr := rep.problem()
 		p = &pr
 	}
 	orgList := a.orgs(r, s)
-	d := listData{Query: in, Orgs: orgList, OrgName: orgNamer(orgList), Items: page.Items, NextCursor: page.NextCursor,
+	d := listData{Query: in, Orgs: orgList, OrgName: orgNamer(orgList), Items: page.Items, NextCursor: page.NextCursor, PurposeQuery: withPurpose(in),
 		Ranks: a.cfg.Catalog.Entries(catalog.KindRank), Positions: a.cfg.Catalog.Entries(catalog.KindPosition), Paged: in.Get("cursor") != ""}
 	for _, c := range statusOrder {
 		d.Statuses = append(d.Statuses, struct{ Code, Name string }{c, statusNames[c]})
 	}
 	if page.NextCursor != "" {
-		next := url.Values{}
+		next := purposeQuery(in)
 		for _, k := range listFilters {
 			if v := in.Get(k); v != "" && k != "cursor" {
 				next.Set(k, v)
@@ -420,8 +443,22 @@ type historyEntry struct {
 	Source        *domain.SourceDocument `json:"source_document"`
 	Reason        string                 `json:"reason"`
 	IsCorrection  bool                   `json:"is_correction"`
-	DossierID     string                 `json:"dossier_id"`
-	Changes       []struct {
+	// A correction: the event it corrects and, when a signed monthly
+	// approval had covered that event, the approval.
+	CorrectsApproved bool `json:"corrects_approved"`
+	Corrected        *struct {
+		Type           string                 `json:"type"`
+		RecordedAt     time.Time              `json:"recorded_at"`
+		Actor          domain.Actor           `json:"actor"`
+		SourceDocument *domain.SourceDocument `json:"source_document"`
+	} `json:"corrected"`
+	CorrectedApproval *struct {
+		Month         string    `json:"month"`
+		SignerSubject string    `json:"signer_subject"`
+		SignedAt      time.Time `json:"signed_at"`
+	} `json:"corrected_approval"`
+	DossierID string `json:"dossier_id"`
+	Changes   []struct {
 		Path   string          `json:"path"`
 		Before json.RawMessage `json:"before"`
 		After  json.RawMessage `json:"after"`
@@ -453,6 +490,11 @@ type dossierData struct {
 	// links ("" or "?as_of=…&effective_on=…"); the export is as known on
 	// a day only (the API's export has no effective date).
 	TravelQuery, ExportQuery string
+	// Purpose is the purpose stated for this read, and PurposeQuery the
+	// same as "?purpose=…": carried to the attachments' downloads and the
+	// page's own forms.
+	Purpose      url.Values
+	PurposeQuery string
 }
 
 // dossierResponse is the API's GET /dossiers/{id}.
@@ -521,9 +563,13 @@ func (a *App) dossierPage(w http.ResponseWriter, r *http.Request, s *session) {
 		Sections: a.sectionsOf(d.Document, d.Redacted, orgNamer(orgList)), AsOf: asOf, EffectiveOn: effOn,
 		Orgs: orgList, Travel: asOf != "" || effOn != "", ReadAt: readAt, CanWrite: s.Can("write_dossier") && d.Status == "active", Today: s.Me.Today}
 	data.CanPropose = !travel && s.proposes(d.ID)
-	if tq := (url.Values{}); travel {
+	// The downloads are reads too: they carry the purpose stated here.
+	data.Purpose, data.PurposeQuery = stated, withPurpose(in)
+	if tq := purposeQuery(in); travel || len(tq) > 0 {
 		if asOf != "" {
 			tq.Set("as_of", asOf)
+		}
+		if len(tq) > 0 {
 			data.ExportQuery = "?" + tq.Encode()
 		}
 		if effOn != "" {

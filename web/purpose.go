@@ -31,6 +31,16 @@ func purposeQuery(in url.Values) url.Values {
 	return q
 }
 
+// withPurpose is "?"+the page query's purpose (purposeQuery), or "" when
+// none: for links that must carry it to the next read (a list's rows, a
+// dossier's downloads), so a reader outside personnel work states it once.
+func withPurpose(in url.Values) string {
+	if q := purposeQuery(in); len(q) > 0 {
+		return "?" + q.Encode()
+	}
+	return ""
+}
+
 type purposeData struct {
 	Action  string // the page to read again, with the purpose
 	Query   url.Values
@@ -40,11 +50,18 @@ type purposeData struct {
 
 // askPurpose answers a read the API refused for want of a purpose (or of
 // the person's consent for the purpose stated) with the form that states
-// one; false for any other refusal.
+// one, which sends the page's query again with it; false for any other
+// refusal. An htmx fragment request (the search as you type) is sent to
+// the whole page instead, where the form has room.
 func (a *App) askPurpose(w http.ResponseWriter, r *http.Request, s *session, rep reply, in url.Values) bool {
 	p := rep.problem()
 	if p.Code != "purpose_required" && p.Code != "consent_required" {
 		return false
+	}
+	if r.Header.Get("HX-Request") != "" {
+		w.Header().Set("HX-Redirect", r.URL.RequestURI())
+		w.WriteHeader(http.StatusOK)
+		return true
 	}
 	d := purposeData{Action: r.URL.Path, Query: in, Consent: p.Code == "consent_required"}
 	switch {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,21 @@ type SSOConfig struct {
 	// RedirectURL is this application's /login/oidc/callback as the
 	// provider knows it (the browser's view of the address).
 	RedirectURL string
+	// PostLogoutRedirectURL is where the provider sends the browser back
+	// after a single logout; empty: RedirectURL's origin + "/login".
+	PostLogoutRedirectURL string
+}
+
+// postLogout is PostLogoutRedirectURL or its default.
+func (c SSOConfig) postLogout() string {
+	if c.PostLogoutRedirectURL != "" {
+		return c.PostLogoutRedirectURL
+	}
+	u, err := url.Parse(c.RedirectURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/login"
 }
 
 // Enabled reports whether single sign-on is configured.
@@ -38,6 +54,9 @@ type sso struct {
 
 	mu    sync.Mutex
 	oauth *oauth2.Config // nil until the provider's discovery document was read
+	// endSession is the provider's end_session_endpoint (RP-initiated
+	// logout); empty when it names none.
+	endSession string
 }
 
 // config reads the provider's endpoints on first use, so that hoso starts
@@ -52,9 +71,80 @@ func (s *sso) config(ctx context.Context) (*oauth2.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	var extra struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&extra); err == nil {
+		if u, err := url.Parse(extra.EndSession); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			s.endSession = extra.EndSession
+		}
+	}
 	s.oauth = &oauth2.Config{ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret, RedirectURL: s.cfg.RedirectURL,
 		Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
 	return s.oauth, nil
+}
+
+// formAction is the CSP's form-action: our own origin and, with single
+// sign-on, the provider's end_session_endpoint's, because browsers hold a
+// form to form-action through its redirects and the logout form's answer
+// redirects there. The issuer's origin stands in until discovery was read.
+func (s *sso) formAction() string {
+	if !s.cfg.Enabled() {
+		return "'self'"
+	}
+	s.mu.Lock()
+	end := s.endSession
+	s.mu.Unlock()
+	if end == "" {
+		end = s.cfg.Issuer
+	}
+	u, err := url.Parse(end)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return "'self'"
+	}
+	return "'self' " + u.Scheme + "://" + u.Host
+}
+
+// logoutURL is the provider's end_session_endpoint with the ID token that
+// started the session as id_token_hint, this client's id and where to come
+// back (OpenID Connect RP-Initiated Logout 1.0); false when the provider
+// offers no such endpoint or cannot be reached (the local logout stands).
+func (s *sso) logoutURL(ctx context.Context, idToken string) (string, bool) {
+	if _, err := s.config(ctx); err != nil {
+		return "", false
+	}
+	s.mu.Lock()
+	end := s.endSession
+	s.mu.Unlock()
+	back := s.cfg.postLogout()
+	if end == "" || back == "" {
+		return "", false
+	}
+	u, err := url.Parse(end)
+	if err != nil {
+		return "", false
+	}
+	q := u.Query()
+	q.Set("id_token_hint", idToken)
+	q.Set("client_id", s.cfg.ClientID)
+	q.Set("post_logout_redirect_uri", back)
+	u.RawQuery = q.Encode()
+	return u.String(), true
+}
+
+// The ID token that started a session by single sign-on is kept for the
+// single logout in a cookie of its own: HttpOnly, sent only to /logout,
+// living as long as the session cookie. It opens nothing: the API refuses
+// an ID token a second time (oidc_id_tokens_used), so a stolen cookie
+// logs nobody in; the provider checks it as a hint only.
+const (
+	ssoIDCookie     = "hoso_oidc_id"
+	ssoIDCookiePath = "/logout"
+)
+
+func setIDCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: ssoIDCookie, Value: value, Path: ssoIDCookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
 // The cookie that carries the flow's secrets from /login/oidc to its
@@ -160,6 +250,9 @@ func (a *App) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep := a.api.call(r, http.MethodPost, "/api/v1/auth/oidc", "", map[string]string{"id_token": raw, "nonce": f.Nonce})
+	if rep.OK() {
+		setIDCookie(w, r, raw, 0)
+	}
 	a.startSession(w, r, rep, f.Next, "Tài khoản SSO này chưa được liên kết với tài khoản hồ sơ nào đang hoạt động, hoặc tài khoản đã bị khóa.", "")
 }
 

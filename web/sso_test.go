@@ -92,6 +92,11 @@ func TestBrowserSSO(t *testing.T) {
 	shot(t, ctx, "dossiers-after-sso")
 
 	do(t, ctx, "logout", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS("#sso-login")))
+	// Single logout: the browser went through the provider's end session
+	// endpoint (the page's form-action allows it) and back to the login.
+	if got := p.Logouts(); len(got) != 1 || got[0] != ssoUsers[0].Subject {
+		t.Errorf("the provider's logouts = %v, want %s's session ended", got, ssoUsers[0].Subject)
+	}
 	ssoBrowserLogin(ssoUsers[1])
 	waitFor(t, ctx, "refused: not linked", `location.pathname == "/login/oidc/callback" && document.body.innerText.includes("chưa được liên kết")`)
 	do(t, ctx, "the list without a session", chromedp.Navigate(base+"/dossiers"), chromedp.WaitVisible(chromedp.CSS("#username")))
@@ -308,5 +313,127 @@ func TestSSOProviderDown(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "Không kết nối được cổng đăng nhập một lần") ||
 		!strings.Contains(string(b), `id="password"`) {
 		t.Errorf("GET /login/oidc with the provider down: %d\n%s", r.StatusCode, b)
+	}
+}
+
+// TestSSOLogout: logging out of a session started by single sign-on ends
+// it here and then at the provider (RP-initiated logout: the
+// end_session_endpoint from discovery, the session's ID token as
+// id_token_hint, the registered post_logout_redirect_uri), and the
+// browser comes back to the login page. A password session, a provider
+// without the endpoint and a forged hint end the session here only.
+func TestSSOLogout(t *testing.T) {
+	t.Parallel()
+	e, p := ssoService(t, ssoUsers...)
+	hr := e.Account("an.tccb", "Mat-Khau-An-2026", account.KindOrg, account.RoleHROfficer, e.Root)
+	ssoLink(t, e, p, hr, ssoUsers[0].Subject)
+	e2, p2 := ssoService(t, ssoUsers...)
+	p2.WithoutEndSession()
+	hr2 := e2.Account("an.tccb", "", account.KindOrg, account.RoleHROfficer, e2.Root)
+	ssoLink(t, e2, p2, hr2, ssoUsers[0].Subject)
+
+	// login signs in through the provider and returns the browser with
+	// its session, or by password when sso is false.
+	login := func(t *testing.T, e *apitest.Env, sso bool) (*http.Client, *cookiejar.Jar) {
+		t.Helper()
+		if !sso {
+			c := newClient(t, e.URL)
+			c.login("an.tccb", "Mat-Khau-An-2026")
+			return c.http, c.http.Jar.(*cookiejar.Jar)
+		}
+		c, cb, _ := ssoFlow(t, e.URL, ssoUsers[0])
+		if res, _ := callback(t, c, cb); sessionCookie(res) == nil {
+			t.Fatalf("SSO login: %d", res.StatusCode)
+		}
+		return c, c.Jar.(*cookiejar.Jar)
+	}
+	cookie := func(jar *cookiejar.Jar, u, name string) string {
+		pu, _ := url.Parse(u)
+		for _, ck := range jar.Cookies(pu) {
+			if ck.Name == name {
+				return ck.Value
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		name     string
+		e        *apitest.Env
+		p        *ssotest.Provider
+		sso      bool
+		forge    bool
+		provider bool // the browser is sent to the provider's end_session_endpoint
+		ended    bool // and the provider ends the subject's session
+	}{
+		{name: "SSO: here and at the provider", e: e, p: p, sso: true, provider: true, ended: true},
+		{name: "password: here only", e: e, p: p},
+		{name: "a provider without end_session_endpoint", e: e2, p: p2, sso: true},
+		{name: "a forged hint: here, and the provider refuses it", e: e, p: p, sso: true, forge: true, provider: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(tc.p.Logouts())
+			c, jar := login(t, tc.e, tc.sso)
+			if page, _ := c.Get(tc.e.URL + "/dossiers"); page == nil || page.StatusCode != http.StatusOK {
+				t.Fatalf("signed in: %v", page)
+			}
+			session := cookie(jar, tc.e.URL, "hoso_session")
+			if idCookie := cookie(jar, tc.e.URL+"/logout", "hoso_oidc_id"); (idCookie != "") != tc.sso {
+				t.Fatalf("ID token cookie %q after a login by SSO %v", idCookie, tc.sso)
+			}
+			if tc.forge {
+				pu, _ := url.Parse(tc.e.URL + "/logout")
+				jar.SetCookies(pu, []*http.Cookie{{Name: "hoso_oidc_id", Value: tc.p.SignAsStranger(tc.p.Claims(ssoUsers[0].Subject, "")), Path: "/logout"}})
+			}
+			res, err := c.PostForm(tc.e.URL+"/logout", url.Values{"_csrf": {cookie(jar, tc.e.URL, "hoso_csrf")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			loc := res.Header.Get("Location")
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logout: %d to %q", res.StatusCode, loc)
+			}
+			// The session here is over whatever the provider does.
+			if r := tc.e.Do(http.MethodGet, "/api/v1/me", session, nil); r.Status != http.StatusUnauthorized {
+				t.Errorf("the API session after logout: %d", r.Status)
+			}
+			if cookie(jar, tc.e.URL, "hoso_session") != "" || cookie(jar, tc.e.URL+"/logout", "hoso_oidc_id") != "" {
+				t.Errorf("cookies left after logout")
+			}
+			if !tc.provider {
+				if loc != "/login" {
+					t.Errorf("logout went to %q, want /login", loc)
+				}
+				if len(tc.p.Logouts()) != before {
+					t.Errorf("the provider ended a session: %v", tc.p.Logouts())
+				}
+				return
+			}
+			u, err := url.Parse(loc)
+			if err != nil || !strings.HasPrefix(loc, tc.p.Issuer+"/logout?") {
+				t.Fatalf("logout went to %q, want the provider's end_session_endpoint", loc)
+			}
+			q := u.Query()
+			if q.Get("id_token_hint") == "" || q.Get("client_id") != tc.p.ClientID || q.Get("post_logout_redirect_uri") != tc.e.URL+"/login" {
+				t.Errorf("end session request: %s", u.RawQuery)
+			}
+			back, err := c.Get(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back.Body.Close()
+			if !tc.ended {
+				if back.StatusCode != http.StatusBadRequest || len(tc.p.Logouts()) != before {
+					t.Errorf("the provider took a forged hint: %d, logouts %v", back.StatusCode, tc.p.Logouts())
+				}
+				return
+			}
+			if back.StatusCode != http.StatusFound || back.Header.Get("Location") != tc.e.URL+"/login" {
+				t.Errorf("the provider sent the browser to %d %q, want the login page", back.StatusCode, back.Header.Get("Location"))
+			}
+			if got := tc.p.Logouts(); len(got) != before+1 || got[len(got)-1] != ssoUsers[0].Subject {
+				t.Errorf("provider logouts = %v, want %s ended", got, ssoUsers[0].Subject)
+			}
+		})
 	}
 }

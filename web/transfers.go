@@ -175,10 +175,19 @@ type transfersData struct {
 // number on its decision. What is offered follows the side my org is
 // on; the API decides again.
 func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) {
+	// The lists show the people transferred: a reader outside personnel
+	// work states the purpose (Decree 27/2026), asked for by the form.
+	in := r.URL.Query()
+	purpose := ""
+	if q := purposeQuery(in); len(q) > 0 {
+		purpose = "&" + q.Encode()
+	}
 	list := func(query string) ([]transferView, bool) {
-		rep := a.api.call(r, http.MethodGet, "/api/v1/transfers?"+query, s.Token, nil)
+		rep := a.api.call(r, http.MethodGet, "/api/v1/transfers?"+query+purpose, s.Token, nil)
 		if !rep.OK() {
-			a.failure(w, r, rep)
+			if !a.askPurpose(w, r, s, rep, in) {
+				a.failure(w, r, rep)
+			}
 			return nil, false
 		}
 		var out struct {

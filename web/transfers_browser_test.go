@@ -158,7 +158,12 @@ func TestBrowserTransfers(t *testing.T) {
 	t.Run("an inspector reads, acts on nothing", func(t *testing.T) {
 		c := newClient(t, e.URL)
 		c.login("thanhtra", "ThanhTra@Test2026!")
-		p := c.get("/transfers")
+		// The lists name people outside the inspector's personnel work:
+		// the purpose is asked first (Decree 27/2026).
+		if p := c.get("/transfers"); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "hãy nêu mục đích") {
+			t.Fatalf("the inspector's transfers page without a purpose: %d", p.Status)
+		}
+		p := c.get("/transfers?purpose=inspection&purpose_ref=15%2FQĐ-TTr")
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Phạm Thị Vân") || !strings.Contains(p.Body, "Nguyễn Văn Xuân") {
 			t.Fatalf("the inspector's transfers page: %d\n%s", p.Status, p.Body)
 		}

@@ -84,7 +84,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	// Scripts and styles from our own origin only: htmx is configured by a
 	// meta tag to inject no inline style, and no page has inline script.
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action "+a.sso.formAction()+"; frame-ancestors 'none'; base-uri 'none'")
 	if !safeMethod(r.Method) {
 		if err := a.xorig.Check(r); err != nil {
 			a.forbidden(w, r, "Yêu cầu đến từ một trang khác đã bị từ chối.")

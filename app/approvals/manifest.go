@@ -568,21 +568,68 @@ func (b builder) under(ctx context.Context, o, province domain.OrgID, day domain
 // (where late events are carried over). A correction of such an event
 // changes data an approver signed; the audit trail flags it. It reads the
 // ledger and the served manifests' bytes (mf), so it works on every event
-// store.
+// store. It is CoveringApproval with no bound on when the approval was
+// signed.
 func CorrectsApproved(ctx context.Context, l ledger.Ledger, mf Manifests, org domain.OrgID, target uuid.UUID, recordedAt time.Time) (bool, error) {
+	_, ok, err := CoveringApproval(ctx, l, mf, org, target, recordedAt, time.Time{})
+	return ok, err
+}
+
+// Covering is the signed unit approval that covered an event: what an
+// inspector needs to see who signed off the data a correction changes.
+type Covering struct {
+	Org      domain.OrgID
+	Month    approval.Month
+	Level    approval.Level
+	StreamID string
+	// SignedEvent is the approval.signed event, recorded at SignedAt.
+	SignedEvent uuid.UUID
+	SignedAt    time.Time
+	// The signer, as the signature names them, and what was signed.
+	SignerAccount     domain.AccountID
+	SignerSubject     string
+	SigningTime       time.Time
+	ManifestDigest    string
+	SignerFingerprint string
+}
+
+// CoveringApproval returns org's sealed unit approval whose signed
+// manifest covers the event target (recorded at recordedAt in a dossier
+// org managed then): of the month target was recorded in, or of the next
+// (carried over). With before set, only an approval signed (recorded in
+// the ledger) before it counts: a correction recorded before the month
+// was signed was signed off together with what it corrects, and changes
+// nothing an approver had already signed. ok is false when none covers it.
+func CoveringApproval(ctx context.Context, l ledger.Ledger, mf Manifests, org domain.OrgID, target uuid.UUID, recordedAt, before time.Time) (Covering, bool, error) {
 	tm := approval.MonthOf(recordedAt)
 	for _, m := range []approval.Month{tm, tm.Next()} {
-		a, _, err := loadApproval(ctx, l, org, m, approval.LevelUnit)
+		a, h, err := loadApproval(ctx, l, org, m, approval.LevelUnit)
 		if err != nil {
-			return false, err
+			return Covering{}, false, err
+		}
+		sig, ok := a.Signature()
+		if !ok {
+			continue
+		}
+		var signed domain.Recorded
+		for _, r := range h.Events {
+			if _, ok := r.Event.(approval.Signed); ok {
+				signed = r
+			}
+		}
+		if !before.IsZero() && !signed.Meta.RecordedAt.Before(before) {
+			continue
 		}
 		set, err := covered(ctx, mf, a)
 		if err != nil {
-			return false, err
+			return Covering{}, false, err
 		}
 		if set[target.String()] {
-			return true, nil
+			return Covering{Org: org, Month: m, Level: approval.LevelUnit, StreamID: a.StreamID(),
+				SignedEvent: signed.ID, SignedAt: signed.Meta.RecordedAt.UTC(), SignerAccount: sig.SignerAccount,
+				SignerSubject: sig.SignerSubject, SigningTime: sig.SigningTime, ManifestDigest: sig.ManifestDigest,
+				SignerFingerprint: sig.SignerFingerprint}, true, nil
 		}
 	}
-	return false, nil
+	return Covering{}, false, nil
 }

@@ -68,9 +68,17 @@ type Recorded struct {
 	DossierID domain.DossierID `json:"dossier_id"`
 	Purposes  []policy.Purpose `json:"purposes"`
 	Scope     Scope            `json:"scope"`
-	// Recipient names the body the consent is given to, when the form
-	// names one ("Thanh tra tỉnh"); empty: any body reading for the purposes.
+	// Recipient names the body the consent is given to, as the form
+	// writes it ("Thanh tra tỉnh"): a label for people, never checked.
 	Recipient string `json:"recipient,omitempty"`
+	// RecipientOrg and RecipientAccount name the recipient so that it can
+	// be checked (at most one of them): only a reader whose account is
+	// RecipientAccount, or whose home org is RecipientOrg or lies under it,
+	// benefits from the consent. Both zero: any reader for the purposes,
+	// as every consent recorded before they existed. Added fields, so the
+	// stored name stays v1.
+	RecipientOrg     domain.OrgID     `json:"recipient_org,omitzero"`
+	RecipientAccount domain.AccountID `json:"recipient_account,omitzero"`
 	// Form is the signed consent form (the person's own document).
 	Form       domain.SourceDocument `json:"form"`
 	ValidFrom  domain.Date           `json:"valid_from"`
@@ -161,13 +169,34 @@ func (cs *Consents) Version() uint64 { return cs.version }
 // List is every consent ever recorded, oldest first, withdrawn ones included.
 func (cs *Consents) List() []Consent { return slices.Clone(cs.list) }
 
-// Covering returns the consent in force on day that allows a read for
-// purpose needing scope need; of several, the most recently recorded. ok is
-// false when none does.
-func (cs *Consents) Covering(purpose policy.Purpose, need Scope, day domain.Date) (Consent, bool) {
+// Reader is who reads, as a consent's recipient is checked against:
+// their account, and their home org with every org above it (a division
+// of the provincial inspectorate is the inspectorate).
+type Reader struct {
+	Account domain.AccountID
+	Orgs    []domain.OrgID
+}
+
+// Names reports whether the consent's recipient, when it names one by id,
+// is reader. A consent that names none (or only as text) names everyone.
+func (r Recorded) Names(reader Reader) bool {
+	switch {
+	case !r.RecipientAccount.IsZero():
+		return r.RecipientAccount == reader.Account
+	case !r.RecipientOrg.IsZero():
+		return slices.Contains(reader.Orgs, r.RecipientOrg)
+	}
+	return true
+}
+
+// Covering returns the consent in force on day that allows reader a read
+// for purpose needing scope need; of several, the most recently recorded.
+// ok is false when none does, a consent given to another recipient
+// included.
+func (cs *Consents) Covering(purpose policy.Purpose, need Scope, day domain.Date, reader Reader) (Consent, bool) {
 	for i := len(cs.list) - 1; i >= 0; i-- {
 		c := cs.list[i]
-		if c.InForce(day) && c.Scope.Covers(need) && slices.Contains(c.Purposes, purpose) {
+		if c.InForce(day) && c.Scope.Covers(need) && slices.Contains(c.Purposes, purpose) && c.Names(reader) {
 			return c, true
 		}
 	}
@@ -210,6 +239,9 @@ func Record(r Recorded, today domain.Date) (Recorded, error) {
 	}
 	r.Recipient = strings.TrimSpace(norm.NFC.String(r.Recipient))
 	domain.CheckText(&v, "recipient", r.Recipient, MaxRecipient, false)
+	if !r.RecipientOrg.IsZero() && !r.RecipientAccount.IsZero() {
+		v.Add("recipient_account", "exclusive", "name the recipient by recipient_org or by recipient_account, not both")
+	}
 	if r.Form.IsZero() {
 		v.Add("form", "required", "the signed consent form: kind, number, date, issuer")
 	} else if err := r.Form.Validate("form"); err != nil {

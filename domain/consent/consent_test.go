@@ -22,12 +22,17 @@ var update = flag.Bool("update", false, "rewrite testdata/golden")
 var (
 	dossierA  = domain.DossierID(uuid.MustParse("01890000-0000-7000-8000-00000000000a"))
 	consentID = uuid.MustParse("01890000-0000-7000-8000-0000000c0001")
+	inspOrg   = domain.OrgID(uuid.MustParse("01890000-0000-7000-8000-0000000000a1"))
+	inspUnit  = domain.OrgID(uuid.MustParse("01890000-0000-7000-8000-0000000000a2"))
+	otherOrg  = domain.OrgID(uuid.MustParse("01890000-0000-7000-8000-0000000000b1"))
+	inspector = domain.AccountID(uuid.MustParse("01890000-0000-7000-8000-0000000000c1"))
+	stranger  = domain.AccountID(uuid.MustParse("01890000-0000-7000-8000-0000000000c2"))
 	form      = domain.SourceDocument{Kind: "form", Number: "01/GĐY-2026", Date: day("2026-12-01"), Issuer: "Nguyễn Thị Hoà"}
 )
 
 var samples = map[string]domain.Event{
 	TypeRecorded: Recorded{ConsentID: consentID, DossierID: dossierA, Purposes: []policy.Purpose{policy.PurposeStatistics, policy.PurposeTransfer},
-		Scope: ScopeView, Recipient: "Viện Khoa học Tổ chức nhà nước", Form: form,
+		Scope: ScopeView, Recipient: "Viện Khoa học Tổ chức nhà nước", RecipientOrg: inspOrg, Form: form,
 		ValidFrom: day("2026-12-01"), ValidUntil: day("2027-11-30"), BySubject: true},
 	TypeWithdrawn: Withdrawn{ConsentID: consentID, DossierID: dossierA, BySubject: true},
 }
@@ -69,6 +74,26 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestDecodeBeforeRecipientIDs: a consent stored before recipient_org and
+// recipient_account existed still decodes, and names every reader.
+func TestDecodeBeforeRecipientIDs(t *testing.T) {
+	t.Parallel()
+	old := `{"consent_id":"01890000-0000-7000-8000-0000000c0001","dossier_id":"01890000-0000-7000-8000-00000000000a",` +
+		`"purposes":["statistics"],"scope":"view","recipient":"Thanh tra tỉnh",` +
+		`"form":{"kind":"form","number":"01/GĐY-2026","date":"2026-12-01","issuer":"Nguyễn Thị Hoà"},"valid_from":"2026-12-01","by_subject":false}`
+	e, err := Decode(TypeRecorded, []byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.(Recorded)
+	if !r.RecipientOrg.IsZero() || !r.RecipientAccount.IsZero() || r.Recipient != "Thanh tra tỉnh" {
+		t.Errorf("Decode(old) = %+v", r)
+	}
+	if !r.Names(Reader{Account: stranger, Orgs: []domain.OrgID{otherOrg}}) {
+		t.Error("a consent naming its recipient only as text refuses a reader")
+	}
+}
+
 func TestRecordRules(t *testing.T) {
 	t.Parallel()
 	today := day("2026-12-07")
@@ -92,6 +117,9 @@ func TestRecordRules(t *testing.T) {
 			r.ValidFrom, r.ValidUntil = day("2026-01-01"), day("2026-12-06")
 		}, []string{"valid_until"}},
 		{"recipient control character", func(r *Recorded) { r.Recipient = "Thanh tra\x00" }, []string{"recipient"}},
+		{"recipient account alone", func(r *Recorded) { r.RecipientOrg, r.RecipientAccount = domain.OrgID{}, inspector }, nil},
+		{"no recipient id", func(r *Recorded) { r.RecipientOrg = domain.OrgID{} }, nil},
+		{"recipient org and account", func(r *Recorded) { r.RecipientAccount = inspector }, []string{"recipient_account"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -135,7 +163,7 @@ func TestCoveringAndWithdrawal(t *testing.T) {
 		{policy.PurposeStatistics, ScopeCopy, "2026-12-05", false}, // view only
 		{policy.PurposeInspection, ScopeView, "2026-12-05", false}, // another purpose
 	} {
-		c, ok := cs.Covering(tc.purpose, tc.need, day(tc.day))
+		c, ok := cs.Covering(tc.purpose, tc.need, day(tc.day), Reader{Account: inspector, Orgs: []domain.OrgID{inspOrg}})
 		if ok != tc.want {
 			t.Errorf("Covering(%s, %s, %s) = %v, want %v", tc.purpose, tc.need, tc.day, ok, tc.want)
 		}
@@ -149,7 +177,7 @@ func TestCoveringAndWithdrawal(t *testing.T) {
 	}
 	history = append(history, domain.Recorded{ID: uuid.New(), Version: 2, Meta: domain.Meta{RecordedAt: at("2026-12-05T03:00:00Z")}, Event: w})
 	cs = Replay(history)
-	if _, ok := cs.Covering(policy.PurposeStatistics, ScopeView, day("2026-12-06")); ok {
+	if _, ok := cs.Covering(policy.PurposeStatistics, ScopeView, day("2026-12-06"), Reader{Account: inspector, Orgs: []domain.OrgID{inspOrg}}); ok {
 		t.Error("a withdrawn consent still covers reads")
 	}
 	if _, err := cs.Withdraw(consentID, dossierA, false); !errors.Is(err, domain.ErrConflict) {
@@ -160,6 +188,63 @@ func TestCoveringAndWithdrawal(t *testing.T) {
 	}
 	if got := cs.Version(); got != 2 {
 		t.Errorf("Version = %d, want 2", got)
+	}
+}
+
+// TestCoveringNamesTheRecipient: a consent given to an org covers the
+// readers of that org and of the orgs under it; one given to an account
+// covers that account only; one that names nobody by id covers anyone.
+func TestCoveringNamesTheRecipient(t *testing.T) {
+	t.Parallel()
+	at, _ := time.Parse(time.RFC3339, "2026-12-01T03:00:00Z")
+	base := samples[TypeRecorded].(Recorded)
+	ofOrg := base
+	toAccount := base
+	toAccount.RecipientOrg, toAccount.RecipientAccount = domain.OrgID{}, inspector
+	anyone := base
+	anyone.RecipientOrg = domain.OrgID{}
+	var (
+		memberOfOrg  = Reader{Account: stranger, Orgs: []domain.OrgID{inspOrg}}
+		memberOfUnit = Reader{Account: stranger, Orgs: []domain.OrgID{inspUnit, inspOrg}} // a division of the org
+		theInspector = Reader{Account: inspector, Orgs: []domain.OrgID{otherOrg}}
+		outsider     = Reader{Account: stranger, Orgs: []domain.OrgID{otherOrg}}
+		nobody       = Reader{}
+	)
+	for _, tc := range []struct {
+		name   string
+		rec    Recorded
+		reader Reader
+		want   bool
+	}{
+		{"org: a member", ofOrg, memberOfOrg, true},
+		{"org: a member of a division", ofOrg, memberOfUnit, true},
+		{"org: an account of another org", ofOrg, outsider, false},
+		{"org: the named account is no member", ofOrg, theInspector, false},
+		{"org: a reader with no org", ofOrg, nobody, false},
+		{"account: that account", toAccount, theInspector, true},
+		{"account: a colleague of the same org", toAccount, memberOfOrg, false},
+		{"account: another", toAccount, outsider, false},
+		{"no id: anyone", anyone, outsider, true},
+		{"no id: a reader with no org", anyone, nobody, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cs := Replay([]domain.Recorded{{ID: uuid.New(), Version: 1, Meta: domain.Meta{RecordedAt: at}, Event: tc.rec}})
+			if _, ok := cs.Covering(policy.PurposeStatistics, ScopeView, day("2026-12-02"), tc.reader); ok != tc.want {
+				t.Errorf("Covering(reader %+v) = %v, want %v", tc.reader, ok, tc.want)
+			}
+		})
+	}
+	// Of two consents, one to another org, the one naming the reader is cited.
+	other := base
+	other.ConsentID, other.RecipientOrg = uuid.New(), otherOrg
+	first := uuid.New()
+	cs := Replay([]domain.Recorded{
+		{ID: first, Version: 1, Meta: domain.Meta{RecordedAt: at}, Event: ofOrg},
+		{ID: uuid.New(), Version: 2, Meta: domain.Meta{RecordedAt: at}, Event: other},
+	})
+	if c, ok := cs.Covering(policy.PurposeStatistics, ScopeView, day("2026-12-02"), memberOfOrg); !ok || c.EventID != first {
+		t.Errorf("Covering with two consents = %s, %v; want %s", c.EventID, ok, first)
 	}
 }
 

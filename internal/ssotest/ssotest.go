@@ -3,7 +3,11 @@
 // a token endpoint for the authorization code flow with PKCE (S256). ID
 // tokens are real RS256 JWS made with go-jose; codes are single-use. It
 // also mints tokens with chosen claims or a stranger's key, so tests can
-// present what a broken or hostile provider would. For tests only.
+// present what a broken or hostile provider would. It also ends sessions
+// by RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an
+// end_session_endpoint in discovery that checks the id_token_hint and the
+// registered post_logout_redirect_uri, records whose session ended and
+// sends the browser back. For tests only.
 package ssotest
 
 import (
@@ -36,6 +40,9 @@ type Provider struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // the one redirect URI the client registered
+	// PostLogoutRedirectURL is the one post-logout redirect URI the
+	// client registered (default: the redirect URI's origin + "/login").
+	PostLogoutRedirectURL string
 
 	srv   *httptest.Server
 	key   *rsa.PrivateKey
@@ -47,6 +54,10 @@ type Provider struct {
 	codes map[string]grant // outstanding codes; deleted on first use
 	// Exchanges counts the token requests, refused ones included.
 	exchanges int
+	// logouts are the subjects whose sessions RP-initiated logout ended,
+	// in order; noEndSession hides the endpoint from discovery.
+	logouts      []string
+	noEndSession bool
 }
 
 // grant is what an authorization code stands for.
@@ -71,23 +82,112 @@ func New(t testing.TB, redirectURL string, users ...User) *Provider {
 	for _, u := range users {
 		p.users[u.Username] = u
 	}
+	if u, err := url.Parse(redirectURL); err == nil && u.Host != "" {
+		p.PostLogoutRedirectURL = u.Scheme + "://" + u.Host + "/login"
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /keys", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorizeForm)
 	mux.HandleFunc("POST /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("GET /logout", p.endSession)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	p.Issuer = p.srv.URL
 	return p
 }
 
-// SetRedirectURL sets the client's registered redirect URI.
+// SetRedirectURL sets the client's registered redirect URI (and the
+// post-logout one, to its origin + "/login").
 func (p *Provider) SetRedirectURL(u string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.RedirectURL = u
+	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+		p.PostLogoutRedirectURL = pu.Scheme + "://" + pu.Host + "/login"
+	}
+}
+
+// WithoutEndSession makes discovery name no end_session_endpoint, as a
+// provider without RP-initiated logout.
+func (p *Provider) WithoutEndSession() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.noEndSession = true
+}
+
+// Logouts are the subjects whose sessions RP-initiated logout ended.
+func (p *Provider) Logouts() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.logouts...)
+}
+
+// endSession is the end_session_endpoint: the id_token_hint must be a
+// token this provider signed for this client (expired ones too, as the
+// specification allows), client_id (when sent) this client's, and
+// post_logout_redirect_uri the registered one; then the subject's session
+// ends and the browser goes back, with state. Anything else is a 400 page
+// that redirects nowhere (an open redirector is what the checks prevent).
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p.mu.Lock()
+	registered, key := p.PostLogoutRedirectURL, p.key
+	p.mu.Unlock()
+	sub, ok := p.hintSubject(q.Get("id_token_hint"), key)
+	switch {
+	case !ok:
+		http.Error(w, "invalid id_token_hint", http.StatusBadRequest)
+		return
+	case q.Get("client_id") != "" && q.Get("client_id") != p.ClientID:
+		http.Error(w, "unknown client", http.StatusBadRequest)
+		return
+	case q.Get("post_logout_redirect_uri") != registered:
+		http.Error(w, "post_logout_redirect_uri not registered", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	p.logouts = append(p.logouts, sub)
+	p.mu.Unlock()
+	back, _ := url.Parse(registered)
+	if st := q.Get("state"); st != "" {
+		bq := back.Query()
+		bq.Set("state", st)
+		back.RawQuery = bq.Encode()
+	}
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// hintSubject checks an id_token_hint and returns its subject.
+func (p *Provider) hintSubject(tok string, key *rsa.PrivateKey) (string, bool) {
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return "", false
+	}
+	payload, err := jws.Verify(&key.PublicKey)
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Iss string `json:"iss"`
+		Sub string `json:"sub"`
+		Aud any    `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Iss != p.Issuer || c.Sub == "" {
+		return "", false
+	}
+	switch aud := c.Aud.(type) {
+	case string:
+		return c.Sub, aud == p.ClientID
+	case []any:
+		for _, a := range aud {
+			if a == p.ClientID {
+				return c.Sub, true
+			}
+		}
+	}
+	return "", false
 }
 
 // UseClock makes the provider mint its tokens (iat, exp) and expire its
@@ -126,7 +226,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	p.mu.Lock()
+	noEnd := p.noEndSession
+	p.mu.Unlock()
+	doc := map[string]any{
 		"issuer":                                p.Issuer,
 		"authorization_endpoint":                p.Issuer + "/authorize",
 		"token_endpoint":                        p.Issuer + "/token",
@@ -137,7 +240,11 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"scopes_supported":                      []string{"openid"},
-	})
+	}
+	if !noEnd {
+		doc["end_session_endpoint"] = p.Issuer + "/logout"
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {

@@ -325,6 +325,7 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 	ctx := context.Background()
 
 	districtActor, annID := w.HrDistrict.Account, w.An
+	yes, no := true, false
 	window := [2]time.Time{evs[10].Meta.RecordedAt, evs[25].Meta.RecordedAt}
 	concerns := func(ev eventstore.Event, orgs ...domain.OrgID) bool {
 		return slices.ContainsFunc(w.Concerns[ev.ID], func(o domain.OrgID) bool { return slices.Contains(orgs, o) })
@@ -357,6 +358,10 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 			return ev.Type == dossier.TypeCorrected || ev.Type == "org.renamed.v1"
 		}},
 		{"dossier", audit.Filter{Dossier: &annID}, func(ev eventstore.Event) bool { return ev.StreamID == annID.StreamID() }},
+		{"corrections", audit.Filter{Correction: &yes}, func(ev eventstore.Event) bool { return ev.Type == dossier.TypeCorrected }},
+		{"not corrections", audit.Filter{Correction: &no, Dossier: &annID}, func(ev eventstore.Event) bool {
+			return ev.Type != dossier.TypeCorrected && ev.StreamID == annID.StreamID()
+		}},
 		{"actor and org and type", audit.Filter{Actor: &districtActor, Orgs: []domain.OrgID{w.District}, Types: []string{dossier.TypeSectionUpdated}},
 			func(ev eventstore.Event) bool {
 				return ev.Meta.Actor.AccountID == districtActor.String() && concerns(ev, w.District) && ev.Type == dossier.TypeSectionUpdated
@@ -401,6 +406,58 @@ func TestQueryPagesEveryEntryOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCorrectionsShowWhatTheyCorrect: a correction listed across dossiers
+// carries the entry it corrects (who recorded it, when, on which document,
+// in which org), the target being outside the page; other entries carry
+// none.
+func TestCorrectionsShowWhatTheyCorrect(t *testing.T) {
+	t.Parallel()
+	pool, _ := trail(t)
+	ctx := context.Background()
+	yes := true
+	for _, f := range []audit.Filter{{Correction: &yes}, {Types: []string{dossier.TypeCorrected}, Limit: 1}, {}} {
+		var seen int
+		for {
+			p, err := audit.Query(ctx, pool, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Entries {
+				if !e.IsCorrection {
+					if e.Corrected != nil {
+						t.Errorf("%s (%s) carries a corrected entry", e.EventID, e.Type)
+					}
+					continue
+				}
+				seen++
+				history, err := audit.ByDossier(ctx, pool, e.Dossier)
+				if err != nil {
+					t.Fatal(err)
+				}
+				i := slices.IndexFunc(history, func(h audit.Entry) bool { return h.EventID == e.Corrects })
+				if i < 0 || e.Corrected == nil {
+					t.Fatalf("correction %s: target %s in history %v, Corrected %+v", e.EventID, e.Corrects, i >= 0, e.Corrected)
+				}
+				tg, c := history[i], *e.Corrected
+				want := tg.AsCorrected()
+				if want.EventID != tg.EventID || want.RecordedAt != tg.RecordedAt || want.Source != tg.Source || want.ManagingOrg != tg.ManagingOrg {
+					t.Fatalf("AsCorrected(%+v) = %+v", tg, want)
+				}
+				if !reflect.DeepEqual(c, want) {
+					t.Errorf("correction %s: Corrected = %+v, want %+v", e.EventID, c, want)
+				}
+			}
+			if p.Next == "" {
+				break
+			}
+			f.Cursor = p.Next
+		}
+		if seen == 0 {
+			t.Fatalf("filter %+v: no correction: the test proves nothing", f)
+		}
 	}
 }
 

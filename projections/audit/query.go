@@ -60,9 +60,13 @@ type Entry struct {
 	ManagingOrgAfter domain.OrgID
 
 	// IsCorrection marks a correction (hiệu chỉnh); Corrects is the event it
-	// corrects.
+	// corrects. Corrected (Query only) is that event as the trail shows it:
+	// who recorded it, when, on which document, in which org — what a
+	// correction of signed data is checked against; nil when the trail
+	// does not hold it.
 	IsCorrection bool
 	Corrects     uuid.UUID
+	Corrected    *Corrected
 
 	// Diff is the field-level change the event made to the dossier's
 	// document, sorted by path; nil for events of other streams, empty when a
@@ -74,6 +78,27 @@ type Entry struct {
 	// Hash is the event's hash in the ledger's chain, to check the entry
 	// against the ledger.
 	Hash eventstore.Hash
+}
+
+// Corrected is the event a correction corrects, as the trail shows it.
+type Corrected struct {
+	EventID       uuid.UUID
+	Type          string
+	Version       uint64
+	ActorAccount  domain.AccountID
+	ActorName     string
+	RecordedAt    time.Time
+	EffectiveDate domain.Date
+	Source        domain.SourceDocument
+	// ManagingOrg managed the dossier when the corrected event was
+	// recorded: the org whose monthly approval covered it.
+	ManagingOrg domain.OrgID
+}
+
+// AsCorrected is e as a correction of it shows it.
+func (e Entry) AsCorrected() Corrected {
+	return Corrected{EventID: e.EventID, Type: e.Type, Version: e.Version, ActorAccount: e.ActorAccount, ActorName: e.ActorName,
+		RecordedAt: e.RecordedAt, EffectiveDate: e.EffectiveDate, Source: e.Source, ManagingOrg: e.ManagingOrg}
 }
 
 // Change is one changed field of a dossier's document: a JSON pointer into
@@ -103,6 +128,9 @@ type Filter struct {
 	Types []string
 	// Dossier keeps the events of one dossier.
 	Dossier *domain.DossierID
+	// Correction keeps the corrections (hiệu chỉnh) when true, the other
+	// entries when false.
+	Correction *bool
 	// Cursor continues after the page that returned it as Next.
 	Cursor string
 	// Limit caps the page: zero means DefaultLimit, more than MaxLimit means
@@ -207,6 +235,9 @@ func QueryWith(ctx context.Context, db Querier, pv seal.Privacy, f Filter) (Page
 	if f.Dossier != nil {
 		where = append(where, "dossier_id = "+arg(uuid.UUID(*f.Dossier)))
 	}
+	if f.Correction != nil {
+		where = append(where, "is_correction = "+arg(*f.Correction))
+	}
 	sql := entrySelect
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
@@ -216,6 +247,9 @@ func QueryWith(ctx context.Context, db Querier, pv seal.Privacy, f Filter) (Page
 	if err != nil {
 		return Page{}, err
 	}
+	if err := fillCorrected(ctx, db, entries); err != nil {
+		return Page{}, err
+	}
 	var p Page
 	if len(entries) > f.Limit {
 		entries = entries[:f.Limit]
@@ -223,6 +257,56 @@ func QueryWith(ctx context.Context, db Querier, pv seal.Privacy, f Filter) (Page
 	}
 	p.Entries = entries
 	return p, nil
+}
+
+// fillCorrected sets Corrected on the corrections among entries, in one
+// query by event id (corrections are rare: most pages need none). It
+// reads only the columns that hold no personal data, so nothing is opened.
+func fillCorrected(ctx context.Context, db Querier, entries []Entry) error {
+	var ids []uuid.UUID
+	for _, e := range entries {
+		if e.IsCorrection && e.Corrects != uuid.Nil {
+			ids = append(ids, e.Corrects)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `SELECT event_id, type, version, actor_account, actor_name, recorded_at, effective_date,
+       source_kind, source_number, source_date, source_issuer, source_sha256, managing_org
+  FROM `+EntriesView+` WHERE event_id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return fmt.Errorf("audit: corrected entries: %w", err)
+	}
+	defer rows.Close()
+	byID := map[uuid.UUID]*Corrected{}
+	for rows.Next() {
+		var (
+			c                                   Corrected
+			version                             int64
+			actor, managing                     *uuid.UUID
+			name, sKind, sNumber, sIssuer, sSHA *string
+			effective, sDate                    *time.Time
+		)
+		if err := rows.Scan(&c.EventID, &c.Type, &version, &actor, &name, &c.RecordedAt, &effective,
+			&sKind, &sNumber, &sDate, &sIssuer, &sSHA, &managing); err != nil {
+			return fmt.Errorf("audit: corrected entries: %w", err)
+		}
+		c.Version, c.ActorAccount, c.ActorName = uint64(version), domain.AccountID(deref(actor)), str(name)
+		c.RecordedAt, c.EffectiveDate = c.RecordedAt.UTC(), toDate(effective)
+		c.Source = domain.SourceDocument{Kind: str(sKind), Number: str(sNumber), Date: toDate(sDate), Issuer: str(sIssuer), SHA256: str(sSHA)}
+		c.ManagingOrg = domain.OrgID(deref(managing))
+		byID[c.EventID] = &c
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit: corrected entries: %w", err)
+	}
+	for i := range entries {
+		if entries[i].IsCorrection {
+			entries[i].Corrected = byID[entries[i].Corrects]
+		}
+	}
+	return nil
 }
 
 // ByDossier returns the dossier's whole history as the trail shows it,
