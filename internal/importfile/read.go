@@ -106,7 +106,12 @@ func Open(name string) (Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("importfile: %s is not a readable workbook: %w", name, err)
 		}
-		return &xlsxSource{f: f, sum: sum}, nil
+		scan, err := openScanBook(name)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("importfile: %s is not a readable workbook: %w", name, err)
+		}
+		return &xlsxSource{f: f, scan: scan, sum: sum}, nil
 	case ".zip":
 		z, err := zip.OpenReader(name)
 		if err != nil {
@@ -222,16 +227,39 @@ func record(sheet Sheet, at []int, row int, cells []string) (Record, bool) {
 }
 
 type xlsxSource struct {
-	f   *excelize.File
-	sum string
+	f    *excelize.File
+	scan *scanBook // nil: every sheet is read by excelize
+	sum  string
 }
 
 func (s *xlsxSource) SHA256() string { return s.sum }
-func (s *xlsxSource) Close() error   { return s.f.Close() }
+
+func (s *xlsxSource) Close() error {
+	if s.scan != nil {
+		return errors.Join(s.scan.Close(), s.f.Close())
+	}
+	return s.f.Close()
+}
 
 func (s *xlsxSource) Each(sheet Sheet, fn func(Record) error) error {
 	if idx, _ := s.f.GetSheetIndex(sheet.Name); idx < 0 {
 		return nil
+	}
+	if s.scan != nil {
+		if part := s.scan.sheets[strings.ToLower(sheet.Name)]; part != nil {
+			ok, err := plain(part)
+			if err != nil {
+				return err
+			}
+			if ok {
+				next, done, err := s.scan.rows(part)
+				if err != nil {
+					return err
+				}
+				defer done()
+				return eachRow(sheet, next, fn)
+			}
+		}
 	}
 	rows, err := s.f.Rows(sheet.Name)
 	if err != nil {
