@@ -21,7 +21,7 @@ import (
 // strings, inline strings, formula strings and numbers, the five XML
 // entities and character references — and gives for it exactly what
 // excelize's Rows.Columns with RawCellValue gives. A sheet with anything
-// else (a boolean, error or ISO-date cell, an escaped character "_xHHHH_",
+// else (a boolean, error or ISO-date cell, an escaped character "_x000D_",
 // CDATA, a DOCTYPE, prefixed element names) is left to excelize: see
 // plain.
 type scanBook struct {
@@ -164,7 +164,7 @@ func (b *scanBook) load() error {
 				v.WriteString(*r.T)
 			}
 		}
-		if strings.Contains(v.String(), "_x") {
+		if hasEscape([]byte(v.String())) {
 			return fmt.Errorf("%w: an escaped character in a shared string", errNotPlain)
 		}
 		b.sst[i] = v.String()
@@ -174,8 +174,33 @@ func (b *scanBook) load() error {
 
 // notPlain are the byte sequences of what the scanner leaves to excelize.
 var notPlain = [][]byte{
-	[]byte("_x"), []byte("<![CDATA["), []byte("<!DOCTYPE"), []byte("<!ENTITY"), []byte(":sheetData"),
+	[]byte("<![CDATA["), []byte("<!DOCTYPE"), []byte("<!ENTITY"), []byte(":sheetData"),
 	[]byte(`t="b"`), []byte(`t="e"`), []byte(`t="d"`), []byte(`t='b'`), []byte(`t='e'`), []byte(`t='d'`),
+}
+
+// hasEscape reports whether b holds an escaped character as Excel writes
+// one ("_x000D_": "_x", four hex digits, "_"), which excelize decodes.
+func hasEscape(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte("_x"))
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j+6 < len(b) && b[j+6] == '_' && isHex(b[j+2:j+6]) {
+			return true
+		}
+		i = j + 2
+	}
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // plain reads sheet f through once and reports whether the scanner reads
@@ -196,6 +221,9 @@ func plain(f *zip.File) (bool, error) {
 			if bytes.Contains(chunk, p) {
 				return false, nil
 			}
+		}
+		if hasEscape(chunk) {
+			return false, nil
 		}
 		data = data || bytes.Contains(chunk, []byte("<sheetData"))
 		if err == io.EOF || err == io.ErrUnexpectedEOF {

@@ -118,6 +118,17 @@ func TestScannerReadsAsExcelize(t *testing.T) {
 		}
 		set("Sheet1", "B8", "Nguyễn Văn A & <Bình> \"Út\" 'x'") // a shared string used twice
 		set("Sheet1", "B9", "Nguyễn Văn A & <Bình> \"Út\" 'x'")
+		set("Sheet1", "C9", "lai_xe, _x12_, _xZZZZ_") // not escapes
+		if _, err := f.NewSheet("Escape"); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := f.NewStreamWriter("Escape")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := errors.Join(sw.SetRow("A1", []any{"a_x000D_b"}), sw.Flush()); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.NewSheet("Bool"); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +140,7 @@ func TestScannerReadsAsExcelize(t *testing.T) {
 	for _, c := range []struct {
 		sheet   string
 		scanned bool
-	}{{"Sheet1", true}, {"Bool", false}, {"Empty", true}} {
+	}{{"Sheet1", true}, {"Bool", false}, {"Empty", true}, {"Escape", false}} {
 		want := excelizeRows(t, x, c.sheet)
 		got, scanned := scannedRows(t, b, c.sheet)
 		if scanned != c.scanned {
