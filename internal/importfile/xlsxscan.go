@@ -26,8 +26,24 @@ import (
 // plain.
 type scanBook struct {
 	z      *zip.ReadCloser
-	sheets map[string]*zip.File // sheet name, case-folded → its part
+	sheets []scanSheet // as the workbook lists them
 	sst    []string
+}
+
+type scanSheet struct {
+	name string
+	part *zip.File // nil when the workbook names no part for it
+}
+
+// sheet finds a sheet by name as excelize does (case-insensitively);
+// listed is false when the workbook has no such sheet.
+func (b *scanBook) sheet(name string) (part *zip.File, listed bool) {
+	for _, s := range b.sheets {
+		if strings.EqualFold(s.name, name) {
+			return s.part, true
+		}
+	}
+	return nil, false
 }
 
 // errNotPlain is a workbook part outside the scanner's subset.
@@ -40,7 +56,7 @@ func openScanBook(name string) (*scanBook, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &scanBook{z: z, sheets: map[string]*zip.File{}}
+	b := &scanBook{z: z}
 	if err := b.load(); err != nil {
 		z.Close()
 		if errors.Is(err, errNotPlain) {
@@ -125,13 +141,13 @@ func (b *scanBook) load() error {
 		return err
 	}
 	for _, s := range book.Sheets {
+		sh := scanSheet{name: s.Name}
 		for _, r := range rels.Rels {
 			if r.ID == s.RID {
-				if f := b.part(target(dir, r.Target)); f != nil {
-					b.sheets[strings.ToLower(s.Name)] = f
-				}
+				sh.part = b.part(target(dir, r.Target))
 			}
 		}
+		b.sheets = append(b.sheets, sh)
 	}
 	sst := ""
 	for _, r := range rels.Rels {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -37,7 +36,7 @@ func excelizeRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 // when the sheet is left to excelize.
 func scannedRows(t *testing.T, b *scanBook, sheet string) (out [][]string, ok bool) {
 	t.Helper()
-	part := b.sheets[strings.ToLower(sheet)]
+	part, _ := b.sheet(sheet)
 	if part == nil {
 		t.Fatalf("the scanner does not find sheet %s", sheet)
 	}
@@ -282,5 +281,37 @@ func TestScannerOnStreamedSheets(t *testing.T) {
 		t.Fatal("the streamed sheet was left to excelize")
 	case !sameRows(got, want):
 		t.Errorf("the scanner gives\n%q\nexcelize gives\n%q", got, want)
+	}
+}
+
+// TestOpenRefusesWhatIsNoWorkbook: a .xlsx that is not a zip, or a zip
+// with no workbook in it, is refused at Open, by the scanner or by
+// excelize after it.
+func TestOpenRefusesWhatIsNoWorkbook(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "rac.xlsx")
+	if err := os.WriteFile(garbage, []byte("không phải một tệp zip"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("docProps/app.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "<Properties/>")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "rong.xlsx")
+	if err := os.WriteFile(empty, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{garbage, empty} {
+		if src, err := Open(name); err == nil {
+			src.Close()
+			t.Errorf("%s opened", filepath.Base(name))
+		}
 	}
 }
