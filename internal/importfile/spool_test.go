@@ -20,6 +20,26 @@ func readAll(t *testing.T, src importfile.Source, sheet importfile.Sheet) []impo
 	return out
 }
 
+// openSpooled opens name twice: as it is, and spooled into a folder of
+// its own (closed, with the spool, when the test ends).
+func openSpooled(t *testing.T, name string) (plain, spooled importfile.Source, dir string) {
+	t.Helper()
+	plain, err := importfile.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	inner, err := importfile.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	dir = t.TempDir()
+	spooled = importfile.Spool(inner, dir)
+	t.Cleanup(func() { spooled.Close() })
+	return plain, spooled, dir
+}
+
 func leftIn(t *testing.T, dir string) int {
 	t.Helper()
 	files, err := os.ReadDir(dir)
@@ -44,18 +64,7 @@ func TestSpoolReplaysWhatTheSourceReads(t *testing.T) {
 	if err := errors.Join(demo.WriteImportWorkbook(f, demo.ImportConfig{Seed: 3, People: 40}), f.Close()); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := importfile.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	inner, err := importfile.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inner.Close()
-	dir := t.TempDir()
-	src := importfile.Spool(inner, dir)
+	plain, src, dir := openSpooled(t, name)
 	if src.SHA256() != plain.SHA256() {
 		t.Errorf("SHA-256 %s, want the file's %s", src.SHA256(), plain.SHA256())
 	}
@@ -94,19 +103,7 @@ func TestSpoolValues(t *testing.T) {
 		",025090000002,\x00,\"" + long + "\"\n" +
 		"\xff\xfe,025090000003,01/2020,Phó Giám đốc\n"
 	name := writeZip(t, map[string]string{"career.csv": in, "family.csv": "personal_id_number,Lương\n1,2\n"})
-	plain, err := importfile.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	inner, err := importfile.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inner.Close()
-	dir := t.TempDir()
-	src := importfile.Spool(inner, dir)
-	defer src.Close()
+	plain, src, dir := openSpooled(t, name)
 	career, _ := importfile.SheetByKey("career")
 	want := readAll(t, plain, career)
 	if len(want) != 3 {
