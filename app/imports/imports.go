@@ -151,11 +151,25 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 	}
 	cat := im.Dossiers.Catalogue
 	done := 0
-	for _, sheet := range importfile.Sheets {
-		err := src.Each(sheet, func(rec importfile.Record) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan batch, readAhead)
+	var reading sync.WaitGroup
+	reading.Add(1)
+	go func() {
+		defer reading.Done()
+		readSheets(ctx, src, batches)
+	}()
+	defer func() {
+		// Stop the reader and let it go before the file is read again.
+		cancel()
+		for range batches {
+		}
+		reading.Wait()
+	}()
+	sheets := 0
+	for b := range batches {
+		sheet := importfile.Sheets[b.sheet]
+		for _, rec := range b.recs {
 			rep.Rows++
 			done++
 			if o.Progress != nil && done%1000 == 0 {
@@ -176,7 +190,7 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 					// The person is left out for the problem of their
 					// identity row (reported there).
 					st.bad(sheet.Key, rec.Row)
-					return nil
+					continue
 				default:
 					if len(c.problems) == 0 {
 						if _, err := s.decide(template, cat); err != nil {
@@ -196,19 +210,22 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 				if sheet.Key == "identity" && pid != "" && st.persons[pid] == rec.Row {
 					st.skipPID[pid] = true
 				}
-				return nil
+				continue
 			}
 			st.total++
-			return nil
-		})
+		}
+		if !b.last {
+			continue
+		}
+		sheets++
 		var he *importfile.HeaderError
-		if errors.As(err, &he) {
+		if errors.As(b.err, &he) {
 			rep.Problems = append(rep.Problems, headerProblems(he)...)
 			st.skipSheet(sheet.Key)
 			continue
 		}
-		if err != nil {
-			return nil, nil, err
+		if b.err != nil {
+			return nil, nil, b.err
 		}
 		if sheet.Key == "identity" {
 			if err := im.lookUp(ctx, st, rep, o.Workers); err != nil {
@@ -216,11 +233,64 @@ func (im Importer) check(ctx context.Context, src importfile.Source, f *file, o 
 			}
 		}
 	}
+	if sheets < len(importfile.Sheets) {
+		// The reader stopped early: only a cancellation does that.
+		return nil, nil, context.Cause(ctx)
+	}
 	for _, rows := range st.badRows {
 		rep.InvalidRows += len(rows)
 	}
 	rep.Sort()
 	return rep, st, nil
+}
+
+// batch is a run of records of one sheet (Sheets[sheet]) read ahead of
+// the check; the sheet's last batch carries how its read ended.
+type batch struct {
+	sheet int
+	recs  []importfile.Record
+	last  bool
+	err   error
+}
+
+const (
+	batchRows = 256
+	readAhead = 8 // batches read ahead: memory stays bounded
+)
+
+// readSheets reads every sheet in order into out, then closes it: the
+// workbook's parsing runs on its own core beside the checks, which take
+// the rows as they come. It stops at a cancellation, or after the batch
+// of a sheet whose read failed other than on its header.
+func readSheets(ctx context.Context, src importfile.Source, out chan<- batch) {
+	defer close(out)
+	send := func(b batch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for i, sheet := range importfile.Sheets {
+		recs := make([]importfile.Record, 0, batchRows)
+		err := src.Each(sheet, func(r importfile.Record) error {
+			if recs = append(recs, r); len(recs) == batchRows {
+				if !send(batch{sheet: i, recs: recs}) {
+					return context.Cause(ctx)
+				}
+				recs = make([]importfile.Record, 0, batchRows)
+			}
+			return nil
+		})
+		if ctx.Err() != nil || !send(batch{sheet: i, recs: recs, last: true, err: err}) {
+			return
+		}
+		var he *importfile.HeaderError
+		if err != nil && !errors.As(err, &he) {
+			return
+		}
+	}
 }
 
 func (st *state) bad(sheet string, row int) {
@@ -344,6 +414,12 @@ func (im Importer) Run(ctx context.Context, src importfile.Source, o Options) (R
 	f, err := im.prepare(ctx, src, &o)
 	if err != nil {
 		return Result{}, err
+	}
+	if !o.DryRun {
+		// The write reads the file again: parsed once, replayed after.
+		sp := importfile.Spool(src, "")
+		defer sp.Close()
+		src = sp
 	}
 	rep, st, err := im.check(ctx, src, f, o)
 	if err != nil {
@@ -801,8 +877,7 @@ func (w *writer) decide(recs []domain.Recorded, steps []step) ([]eventstore.Even
 			return nil, err
 		}
 		data = append(data, ed...)
-		recs = append(recs[:len(recs):len(recs)], domain.Recorded{ID: s.id, Version: uint64(len(recs)) + 1, Event: evs[0], Meta: s.meta})
-		if d, err = dossier.Replay(recs); err != nil {
+		if err := d.Fold(domain.Recorded{ID: s.id, Version: d.Version() + 1, Event: evs[0], Meta: s.meta}); err != nil {
 			return nil, err
 		}
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -24,6 +26,7 @@ var (
 	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
 	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
 	importCatchUp = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
+	importProfile = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
 )
 
 // BenchmarkImport imports a generated province file of -import-people
@@ -49,12 +52,14 @@ func BenchmarkImport(b *testing.B) {
 		pool, url := pgtest.New(b)
 		org := importOrg(b, pool)
 		stop := heapPeak(&peak)
+		stopProfile := cpuProfile(b, *importProfile)
 		began := time.Now()
 		if code, stdout, stderr := runImportCmd(b, url, "import", file, "--org", org, "--decision", importDecision, "--workers", strconv.Itoa(*importWorkers)); code != 0 {
 			b.Fatalf("import: %s%s", stdout, stderr)
 		}
 		took := time.Since(began)
 		imported += took
+		stopProfile()
 		stop()
 		_, n, _ := dossierCounts(b, pool)
 		events += int64(n)
@@ -107,6 +112,27 @@ func heapPeak(peak *int64) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// cpuProfile profiles the CPU into file until stopped (nothing when file
+// is empty).
+func cpuProfile(b *testing.B, file string) (stop func()) {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // rawCopy copies the dossier events the import wrote — the same bytes,

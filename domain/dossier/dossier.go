@@ -230,6 +230,27 @@ func Next(doc Document, r domain.Recorded) (next Document, ok bool) {
 	return d.doc, true
 }
 
+// Fold folds r, an event decided on d that follows d's version, into d in
+// place, as Replay of d's history followed by r would: for a writer that
+// decides several commands in a row on one dossier (an import's rows)
+// without replaying the whole history after each. The creation and
+// corrections, whose fold depends on the history, are refused, as is a
+// version not after d's; d is then unchanged.
+func (d *Dossier) Fold(r domain.Recorded) error {
+	switch r.Event.(type) {
+	case nil:
+		return fmt.Errorf("dossier %s: no event to fold at version %d: %w", d.id, r.Version, domain.ErrInvalid)
+	case Created, Corrected:
+		return fmt.Errorf("dossier %s: %s is folded by Replay only: %w", d.id, r.Event.EventType(), domain.ErrInvalid)
+	}
+	if r.Version <= d.version {
+		return fmt.Errorf("dossier %s: version %d after %d: %w", d.id, r.Version, d.version, domain.ErrInvalid)
+	}
+	d.apply(r, r.Meta.EffectiveDate)
+	d.version = r.Version
+	return nil
+}
+
 // fold replays history, keeping the events keep accepts. A correction is
 // never folded at its own position: it is folded right after its target,
 // when the target was kept and keep accepts the correction with the

@@ -232,6 +232,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 				checkReplays(t, w.h)
 			}
 			checkNext(t, w.h)
+			checkFold(t, w.h)
 		})
 	}
 }
