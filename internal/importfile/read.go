@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -103,15 +102,11 @@ func Open(name string) (Source, error) {
 	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".xlsx":
-		s := &xlsxSource{name: name, sum: sum}
-		if s.scan, err = openScanBook(name); err == nil && s.scan == nil {
-			// Not for the scanner: excelize reads it all.
-			_, err = s.excel()
-		}
+		f, err := excelize.OpenFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("importfile: %s is not a readable workbook: %w", name, err)
 		}
-		return s, nil
+		return &xlsxSource{f: f, sum: sum}, nil
 	case ".zip":
 		z, err := zip.OpenReader(name)
 		if err != nil {
@@ -226,75 +221,19 @@ func record(sheet Sheet, at []int, row int, cells []string) (Record, bool) {
 	return r, !blank
 }
 
-// xlsxSource reads a workbook's plain sheets with the scanner
-// (xlsxscan.go), the others with excelize, opened only for them: opening
-// extracts every part of the workbook, to memory or to temporary files.
 type xlsxSource struct {
-	name string
-	scan *scanBook // nil: every sheet is read by excelize
-	sum  string
-
-	mu sync.Mutex
-	f  *excelize.File
-}
-
-func (s *xlsxSource) excel() (*excelize.File, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		f, err := excelize.OpenFile(s.name)
-		if err != nil {
-			return nil, err
-		}
-		s.f = f
-	}
-	return s.f, nil
+	f   *excelize.File
+	sum string
 }
 
 func (s *xlsxSource) SHA256() string { return s.sum }
-
-func (s *xlsxSource) Close() error {
-	var errs []error
-	if s.scan != nil {
-		errs = append(errs, s.scan.Close())
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f != nil {
-		errs = append(errs, s.f.Close())
-	}
-	return errors.Join(errs...)
-}
+func (s *xlsxSource) Close() error   { return s.f.Close() }
 
 func (s *xlsxSource) Each(sheet Sheet, fn func(Record) error) error {
-	if s.scan != nil {
-		part, listed := s.scan.sheet(sheet.Name)
-		if !listed {
-			return nil
-		}
-		if part != nil {
-			ok, err := plain(part)
-			if err != nil {
-				return err
-			}
-			if ok {
-				next, done, err := s.scan.rows(part)
-				if err != nil {
-					return err
-				}
-				defer done()
-				return eachRow(sheet, next, fn)
-			}
-		}
-	}
-	f, err := s.excel()
-	if err != nil {
-		return err
-	}
-	if idx, _ := f.GetSheetIndex(sheet.Name); idx < 0 {
+	if idx, _ := s.f.GetSheetIndex(sheet.Name); idx < 0 {
 		return nil
 	}
-	rows, err := f.Rows(sheet.Name)
+	rows, err := s.f.Rows(sheet.Name)
 	if err != nil {
 		return err
 	}
