@@ -216,7 +216,7 @@ func outOfProvince(t *testing.T, w *world) {
 	if page.has(id) {
 		t.Errorf("TG 10.4: the old org's search finds it: %+v", page)
 	}
-	get(t, env, "/api/v1/archive?q=dang+quoc", w.inspector, http.StatusOK, &page)
+	get(t, env, "/api/v1/archive?q=dang+quoc&purpose=inspection&purpose_ref=15-TTr", w.inspector, http.StatusOK, &page)
 	if !page.has(id) {
 		t.Errorf("TG 10.5: the province's archive = %+v", page)
 	}
