@@ -23,6 +23,7 @@ import (
 var (
 	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
 	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
+	importShared  = flag.Bool("import-shared-read", true, "BenchmarkImport's read models share one read of the log (false: each reads on its own, the baseline)")
 	importCatchUp = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
 )
 
@@ -168,7 +169,11 @@ func catchUp(b *testing.B, pool *pgxpool.Pool, limit time.Duration) time.Duratio
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := projections.NewRunner(pool, store, projections.Config{PollInterval: 100 * time.Millisecond})
+	cfg := projections.Config{PollInterval: 100 * time.Millisecond}
+	if !*importShared {
+		cfg.SharedReadBuffer = -1
+	}
+	r := projections.NewRunner(pool, store, cfg)
 	began := time.Now()
 	go r.Run(ctx, ps...)
 	for _, p := range ps {
