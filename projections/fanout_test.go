@@ -87,13 +87,29 @@ func logPositions(t *testing.T, store eventstore.Store) []string {
 	return out
 }
 
-func sharedConfig(reg prometheus.Registerer) (projections.Config, error) {
+// sharedConfig is fastConfig with a shared read of four batches, and
+// metrics registered on reg (unregistered when nil).
+func sharedConfig(t *testing.T, reg prometheus.Registerer) projections.Config {
+	t.Helper()
 	cfg := fastConfig()
 	cfg.BatchSize = 50
 	cfg.SharedReadBuffer = 200
 	m, err := projections.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.Metrics = m
-	return cfg, err
+	return cfg
+}
+
+// appliedAll waits until name has applied as many events as want holds,
+// then checks they are want, in its order.
+func appliedAll(t *testing.T, pool *pgxpool.Pool, name string, want []string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, name+" caught up", func() bool { return count(pool, name) == len(want) })
+	if got := applied(t, pool, name); !slices.Equal(got, want) {
+		t.Errorf("%s: applied %d events in another order than the log's %d", name, len(got), len(want))
+	}
 }
 
 // TestSharedReadAppliesEveryEventInOrder: projections fed by one shared
@@ -104,10 +120,7 @@ func TestSharedReadAppliesEveryEventInOrder(t *testing.T) {
 	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "in-order", 9, 1500)
-	cfg, err := sharedConfig(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := sharedConfig(t, nil)
 	shared := []projections.Projection{newOrdered("so_a"), newOrdered("so_b"), newOrdered("so_c"), batchCounter{newCounter("so_d")}}
 	startRunner(t, projections.NewRunner(pool, mem, cfg), shared...)
 	own := cfg
@@ -118,17 +131,11 @@ func TestSharedReadAppliesEveryEventInOrder(t *testing.T) {
 	// Live events while they catch up.
 	appendEvents(t, mem, "in-order-live", 4, 500)
 	want := logPositions(t, mem)
-	for _, name := range []string{"so_a", "so_b", "so_c", "so_own"} {
-		waitFor(t, 30*time.Second, name+" caught up", func() bool { return count(pool, name) == len(want) })
-	}
+	appliedAll(t, pool, "so_own", want)
+	// The same as what the one reading on its own applied.
 	ownOrder := applied(t, pool, "so_own")
-	if !slices.Equal(ownOrder, want) {
-		t.Fatalf("reading on its own: applied order differs from the log")
-	}
 	for _, name := range []string{"so_a", "so_b", "so_c"} {
-		if got := applied(t, pool, name); !slices.Equal(got, ownOrder) {
-			t.Errorf("%s: applied %d events in another order than the log's %d", name, len(got), len(want))
-		}
+		appliedAll(t, pool, name, ownOrder)
 	}
 	if m := readModel(t, pool, "so_d"); m.Tally != int64(len(want)) || m.Events != int64(len(want)) {
 		t.Errorf("so_d: tally %d, events %d; want %d each", m.Tally, m.Events, len(want))
@@ -152,10 +159,7 @@ func TestSlowOrFailedProjectionDoesNotHoldOthers(t *testing.T) {
 			appendEvents(t, mem, "hold", 5, 2000)
 			want := logPositions(t, mem)
 			reg := prometheus.NewRegistry()
-			cfg, err := sharedConfig(reg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := sharedConfig(t, reg)
 			stuck, at := newOrdered("hold_stuck"), want[100]
 			release := make(chan struct{})
 			var reached atomic.Bool
@@ -182,10 +186,7 @@ func TestSlowOrFailedProjectionDoesNotHoldOthers(t *testing.T) {
 			waitFor(t, 30*time.Second, "the stuck projection at its event", reached.Load)
 			startRunner(t, r, newOrdered(others[0]), newOrdered(others[1]))
 			for _, name := range others {
-				waitFor(t, 30*time.Second, name+" at the head", func() bool { return count(pool, name) == len(want) })
-				if got := applied(t, pool, name); !slices.Equal(got, want) {
-					t.Errorf("%s: applied order differs from the log", name)
-				}
+				appliedAll(t, pool, name, want)
 			}
 			if tc.poison {
 				waitFor(t, 30*time.Second, "stuck failed", func() bool { return liveStatus(t, r, stuck.name).State == projections.StateFailed })
@@ -198,10 +199,7 @@ func TestSlowOrFailedProjectionDoesNotHoldOthers(t *testing.T) {
 			appendEvents(t, mem, "hold-live", 2, 100)
 			want = logPositions(t, mem)
 			for _, name := range append(others, stuck.name) {
-				waitFor(t, 30*time.Second, name+" caught up", func() bool { return count(pool, name) == len(want) })
-				if got := applied(t, pool, name); !slices.Equal(got, want) {
-					t.Errorf("%s: applied order differs from the log", name)
-				}
+				appliedAll(t, pool, name, want)
 			}
 			// Counted when the released worker finds itself evicted.
 			if got := metricValue(t, reg, "hoso_projection_shared_read_evictions_total", stuck.name, ""); got < 1 {
@@ -219,24 +217,17 @@ func TestLaterProjectionCatchesUp(t *testing.T) {
 	pool := projectiontest.NewDB(t)
 	mem := memstore.New(nil)
 	appendEvents(t, mem, "later", 4, 800)
-	cfg, err := sharedConfig(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := sharedConfig(t, nil)
 	r := projections.NewRunner(pool, mem, cfg)
 	startRunner(t, r, newOrdered("later_first"))
-	want := logPositions(t, mem)
-	waitFor(t, 30*time.Second, "first caught up", func() bool { return count(pool, "later_first") == len(want) })
+	appliedAll(t, pool, "later_first", logPositions(t, mem))
 
 	startRunner(t, r, newOrdered("later_second"))
 	for i := range 5 {
 		appendEvents(t, mem, fmt.Sprintf("later-live-%d", i), 2, 60)
 	}
-	want = logPositions(t, mem)
+	want := logPositions(t, mem)
 	for _, name := range []string{"later_first", "later_second"} {
-		waitFor(t, 30*time.Second, name+" caught up", func() bool { return count(pool, name) == len(want) })
-		if got := applied(t, pool, name); !slices.Equal(got, want) {
-			t.Errorf("%s: applied order differs from the log", name)
-		}
+		appliedAll(t, pool, name, want)
 	}
 }

@@ -48,13 +48,9 @@ type creations struct {
 }
 
 func (c *creations) add(i int, ev eventstore.Event) error {
-	id, ok := streamUUID(ev.StreamID, "dossier-")
-	if !ok {
-		return nil
-	}
-	e, err := dossier.Decode(ev.Type, ev.Data)
-	if err != nil {
-		return fmt.Errorf("orgs: %w", err)
+	id, e, err := decodeDossier(ev)
+	if err != nil || e == nil {
+		return err
 	}
 	created, ok := e.(dossier.Created)
 	if !ok {
