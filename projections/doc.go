@@ -3,9 +3,10 @@
 //
 // A Projection turns events into rows of its own PostgreSQL tables. The Runner
 // feeds each projection the store's subscription (catch-up, then live) in
-// batches, and commits every batch's writes together with the projection's
-// checkpoint in one transaction, so a crash anywhere loses nothing and
-// applies nothing twice.
+// batches — the projections at nearby positions share one read of the log,
+// the others read on their own — and commits every batch's writes together
+// with the projection's checkpoint in one transaction, so a crash anywhere
+// loses nothing and applies nothing twice.
 //
 // Physical tables carry a generation suffix (dossiers_g3) and readers query a
 // view of the stable name (dossiers). Rebuilding a projection builds a new

@@ -14,6 +14,9 @@ type Metrics struct {
 	lag      *prometheus.GaugeVec
 	state    *prometheus.GaugeVec
 	batch    *prometheus.HistogramVec
+	// evictions counts the times a worker fell too far behind the shared
+	// read of the log and went on reading on its own.
+	evictions *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them on reg; a nil reg
@@ -46,12 +49,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Duration of committed batch transactions.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 10),
 		}, []string{"projection"}),
+		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "hoso", Subsystem: "projection", Name: "shared_read_evictions_total",
+			Help: "Times the worker fell too far behind the shared read of the log and read on its own.",
+		}, []string{"projection"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.applied, m.failures, m.retries, m.lag, m.state, m.batch} {
+	for _, c := range []prometheus.Collector{m.applied, m.failures, m.retries, m.lag, m.state, m.batch, m.evictions} {
 		errs = append(errs, reg.Register(c))
 	}
 	return m, errors.Join(errs...)

@@ -33,6 +33,9 @@ import (
 //   - Apply must be deterministic and must not call out of the transaction
 //     (no HTTP, no clock reads that change the result): a batch can be rolled
 //     back and applied again.
+//   - Apply must not change the event it is given: the runner reads the log
+//     once and hands the same events (their Data, RawMetadata and Meta) to
+//     all its projections.
 //   - Apply returns an error only when it cannot apply the event. A returned
 //     error rolls back the whole batch; the runner retries, and after its
 //     attempts stops the projection in state failed naming the event. An

@@ -45,9 +45,14 @@ type Config struct {
 	// read model and after a rebuilt one is swapped in, with its name: an
 	// in-process cache of a read model drops what it holds then.
 	Changed func(projection string)
-	Logger  *slog.Logger     // default: discard
-	Metrics *Metrics         // default: unregistered collectors
-	Now     func() time.Time // default time.Now; used for lag only
+	// SharedReadBuffer bounds the events of the log read once and shared by
+	// the workers of the runner (default 16 × BatchSize): the furthest a
+	// slow projection can hold the others back before it is left to read
+	// on its own. Negative: every worker reads the log on its own.
+	SharedReadBuffer int
+	Logger           *slog.Logger     // default: discard
+	Metrics          *Metrics         // default: unregistered collectors
+	Now              func() time.Time // default time.Now; used for lag only
 }
 
 func (c Config) withDefaults() Config {
@@ -72,6 +77,12 @@ func (c Config) withDefaults() Config {
 	if c.SwapLockTimeout <= 0 {
 		c.SwapLockTimeout = 5 * time.Second
 	}
+	if c.SharedReadBuffer == 0 {
+		c.SharedReadBuffer = 16 * c.BatchSize
+	}
+	if c.SharedReadBuffer > 0 {
+		c.SharedReadBuffer = max(c.SharedReadBuffer, 2*c.BatchSize)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -95,12 +106,17 @@ type Runner struct {
 	cfg   Config
 	log   *slog.Logger
 	m     *Metrics
+	hub   *hub // nil: every worker reads on its own
 }
 
 // NewRunner returns a runner over the store's log writing to pool.
 func NewRunner(pool *pgxpool.Pool, store eventstore.Store, cfg Config) *Runner {
 	cfg = cfg.withDefaults()
-	return &Runner{pool: pool, store: store, cfg: cfg, log: cfg.Logger, m: cfg.Metrics}
+	r := &Runner{pool: pool, store: store, cfg: cfg, log: cfg.Logger, m: cfg.Metrics}
+	if cfg.SharedReadBuffer > 0 {
+		r.hub = newHub(store, cfg.BatchSize, cfg.SharedReadBuffer)
+	}
+	return r
 }
 
 var (
@@ -415,18 +431,8 @@ func (r *Runner) consume(ctx context.Context, p Projection, g *generation, build
 	go func() {
 		defer close(done)
 		defer close(events)
-		for ev, err := range r.store.Subscribe(subCtx, g.pos) {
-			if err != nil {
-				if subCtx.Err() == nil {
-					subErr <- err
-				}
-				return
-			}
-			select {
-			case events <- ev:
-			case <-subCtx.Done():
-				return
-			}
+		if err := r.feed(subCtx, p.Name(), g.pos, events); err != nil && subCtx.Err() == nil {
+			subErr <- err
 		}
 	}()
 	defer func() { cancel(); <-done }()

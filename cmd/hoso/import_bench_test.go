@@ -25,6 +25,7 @@ import (
 var (
 	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
 	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
+	importShared  = flag.Bool("import-shared-read", true, "BenchmarkImport's read models share one read of the log (false: each reads on its own, the baseline)")
 	importCatchUp = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
 	importProfile = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
 )
@@ -194,7 +195,11 @@ func catchUp(b *testing.B, pool *pgxpool.Pool, limit time.Duration) time.Duratio
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := projections.NewRunner(pool, store, projections.Config{PollInterval: 100 * time.Millisecond})
+	cfg := projections.Config{PollInterval: 100 * time.Millisecond}
+	if !*importShared {
+		cfg.SharedReadBuffer = -1
+	}
+	r := projections.NewRunner(pool, store, cfg)
 	began := time.Now()
 	go r.Run(ctx, ps...)
 	for _, p := range ps {

@@ -49,31 +49,64 @@ func (*Projection) Setup(ctx context.Context, tx pgx.Tx, t projections.Tables) e
 // Apply implements projections.Projection. It is idempotent: a dossier
 // cites a scan once however often it is attached.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, ev eventstore.Event) error {
-	if ev.Type != dossier.TypeDocumentAttached {
-		return nil
-	}
-	id, ok := strings.CutPrefix(ev.StreamID, "dossier-")
-	if !ok {
-		return nil
-	}
-	d, err := uuid.Parse(id)
-	if err != nil {
-		return nil // not a dossier stream this release knows
-	}
-	e, err := dossier.Decode(ev.Type, ev.Data)
-	if err != nil {
-		return fmt.Errorf("attachments: %w", err)
-	}
-	da, ok := e.(dossier.DocumentAttached)
-	if !ok {
-		return fmt.Errorf("attachments: %s decoded as %T", ev.Type, e)
-	}
-	sha := da.Attachment.Document.SHA256
-	if sha == "" {
-		return nil // an attachment recorded without its bytes' digest names no download
+	sha, d, err := citation(ev)
+	if err != nil || sha == "" {
+		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO `+t.Name(View)+` (sha256, dossier_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, sha, d)
 	return err
+}
+
+// citation is the scan ev cites and the dossier citing it ("" when ev
+// cites none).
+func citation(ev eventstore.Event) (sha string, d uuid.UUID, err error) {
+	if ev.Type != dossier.TypeDocumentAttached {
+		return "", d, nil
+	}
+	id, ok := strings.CutPrefix(ev.StreamID, "dossier-")
+	if !ok {
+		return "", d, nil
+	}
+	d, err = uuid.Parse(id)
+	if err != nil {
+		return "", d, nil // not a dossier stream this release knows
+	}
+	e, err := dossier.Decode(ev.Type, ev.Data)
+	if err != nil {
+		return "", d, fmt.Errorf("attachments: %w", err)
+	}
+	da, ok := e.(dossier.DocumentAttached)
+	if !ok {
+		return "", d, fmt.Errorf("attachments: %s decoded as %T", ev.Type, e)
+	}
+	// An attachment recorded without its bytes' digest names no download.
+	return da.Attachment.Document.SHA256, d, nil
+}
+
+// ApplyBatch implements projections.BatchApplier: the batch's citations
+// in one statement (an import attaches a scan to every dossier it creates,
+// and Apply spends a statement on each).
+func (*Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
+	var shas []string
+	var dossiers []uuid.UUID
+	for i, ev := range events {
+		sha, d, err := citation(ev)
+		if err != nil {
+			return &projections.EventError{Index: i, Err: err}
+		}
+		if sha != "" {
+			shas, dossiers = append(shas, sha), append(dossiers, d)
+		}
+	}
+	if len(shas) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO `+t.Name(View)+` (sha256, dossier_id)
+SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`, shas, dossiers)
+	if err != nil {
+		return fmt.Errorf("attachments: %w", err)
+	}
+	return nil
 }
 
 // Querier is what Dossiers reads through: a *pgxpool.Pool, a *pgx.Conn or

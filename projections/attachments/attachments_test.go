@@ -130,4 +130,20 @@ func TestApplyTwice(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d rows after applying two events twice, want 2", n)
 	}
+	// ApplyBatch, with every event twice in one batch, writes the same.
+	batched := projections.NewTables(4)
+	if err := p.Setup(ctx, tx, batched); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ApplyBatch(ctx, tx, batched, append(slices.Clone(events), events...)); err != nil {
+		t.Fatal(err)
+	}
+	var diff int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ((TABLE `+tables.Name(attachments.View)+` EXCEPT TABLE `+batched.Name(attachments.View)+
+		`) UNION ALL (TABLE `+batched.Name(attachments.View)+` EXCEPT TABLE `+tables.Name(attachments.View)+`)) x`).Scan(&diff); err != nil {
+		t.Fatal(err)
+	}
+	if diff != 0 {
+		t.Errorf("ApplyBatch wrote %d rows other than Apply's", diff)
+	}
 }

@@ -177,17 +177,27 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables,
 		default:
 			return nil // cannot change management; skip the decoding
 		}
-		id, ok := streamUUID(ev.StreamID, "dossier-")
-		if !ok {
-			return nil
-		}
-		e, err := dossier.Decode(ev.Type, ev.Data)
-		if err != nil {
-			return fmt.Errorf("orgs: %w", err)
+		id, e, err := decodeDossier(ev)
+		if err != nil || e == nil {
+			return err
 		}
 		return applyDossier(ctx, tx, t, id, ev, e)
 	}
 	return nil
+}
+
+// decodeDossier decodes a dossier event (nil when its stream is not a
+// dossier's).
+func decodeDossier(ev eventstore.Event) (uuid.UUID, domain.Event, error) {
+	id, ok := streamUUID(ev.StreamID, "dossier-")
+	if !ok {
+		return id, nil, nil
+	}
+	e, err := dossier.Decode(ev.Type, ev.Data)
+	if err != nil {
+		return id, nil, fmt.Errorf("orgs: %w", err)
+	}
+	return id, e, nil
 }
 
 func isKnown(types []string, t string) bool {

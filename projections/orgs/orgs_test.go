@@ -243,6 +243,16 @@ func TestIdempotent(t *testing.T) {
 	}
 	feed(1, 1, false)
 	feed(2, 2, true)
+	// ApplyBatch, as the runner calls it: batches of one, of three, of the
+	// whole log, and the log twice in one batch.
+	for gen, batch := range map[int]int{3: 1, 4: 3, 5: len(evs)} {
+		tb := projections.NewTables(gen)
+		projectiontest.InTx(t, pool, func(tx pgx.Tx) error { return p.Setup(ctx, tx, tb) })
+		projectiontest.ApplyInBatches(t, pool, p, tb, evs, batch)
+	}
+	tb := projections.NewTables(6)
+	projectiontest.InTx(t, pool, func(tx pgx.Tx) error { return p.Setup(ctx, tx, tb) })
+	projectiontest.ApplyInBatches(t, pool, p, tb, append(slices.Clone(evs), evs...), 2*len(evs))
 	dump := func(gen int) string {
 		tb := projections.NewTables(gen)
 		var out string
@@ -261,6 +271,11 @@ func TestIdempotent(t *testing.T) {
 	once, twice := dump(1), dump(2)
 	if once != twice {
 		t.Fatalf("fed once:\n%s\n\nfed twice:\n%s", once, twice)
+	}
+	for gen := 3; gen <= 6; gen++ {
+		if got := dump(gen); got != once {
+			t.Errorf("generation %d fed by ApplyBatch:\n%s\n\nfed by Apply:\n%s", gen, got, once)
+		}
 	}
 	if len(once) < 1000 {
 		t.Fatalf("suspiciously little was projected:\n%s", once)
