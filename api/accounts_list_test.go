@@ -152,6 +152,12 @@ func TestAccountList(t *testing.T) {
 		{"an org that is not a UUID", "?org=x", tokA, 400, "bad_parameter", "query:org"},
 		{"a limit too high", "?limit=501", tokA, 400, "bad_parameter", "query:limit"},
 		{"a parameter the list does not take", "?status=active", tokA, 400, "bad_parameter", "query:status"},
+		// The hostile texts that FuzzSearchText (projections/accounts) leaves
+		// to this check: refused before any query.
+		{"a NUL in the text", "?q=an%00nguyen", tokA, 400, "bad_parameter", "query:q"},
+		{"a control character in the text", "?q=an%0Anguyen", tokA, 400, "bad_parameter", "query:q"},
+		{"invalid UTF-8 in the text", "?q=%FF%FE", tokA, 400, "bad_parameter", "query:q"},
+		{"the text given twice", "?q=an&q=binh", tokA, 400, "bad_parameter", "query:q"},
 		{"no session", "", "", 401, "unauthenticated", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
