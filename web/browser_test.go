@@ -294,6 +294,9 @@ func TestBrowser(t *testing.T) {
 			{"tccb.soyte", "/compliance", `document.body.innerText.includes("Các việc có thời hạn")`, "compliance"},
 			{"tccb.soyte", "/transfers", `document.body.innerText.includes("Mở điều chuyển theo mã")`, "transfers"},
 			{"pheduyet.soyte", "/approvals?manifest=unit", `document.body.innerText.includes("Danh sách sẽ ký")`, "approvals"},
+			// An inspector's list names people outside their personnel work:
+			// the purpose is asked first (Decree 27/2026).
+			{"thanhtra", "/dossiers", `document.body.innerText.includes("hãy nêu mục đích")`, "purpose"},
 			{"thanhtra", "/audit", `document.querySelectorAll("a[href^='/audit/verify']").length > 0`, "audit"},
 			{"thanhtra", "/audit/reads", `document.body.innerText.includes("Nhật ký truy cập hồ sơ") && document.querySelectorAll("tbody tr").length > 0`, "reads"},
 		}
