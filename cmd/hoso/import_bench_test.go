@@ -23,11 +23,12 @@ import (
 )
 
 var (
-	importPeople  = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
-	importWorkers = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
-	importShared  = flag.Bool("import-shared-read", true, "BenchmarkImport's read models share one read of the log (false: each reads on its own, the baseline)")
-	importCatchUp = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
-	importProfile = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
+	importPeople   = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
+	importWorkers  = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
+	importShared   = flag.Bool("import-shared-read", true, "BenchmarkImport's read models share one read of the log (false: each reads on its own, the baseline)")
+	importCatchUp  = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
+	importProfile  = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
+	catchUpProfile = flag.String("catch-up-cpuprofile", "", "BenchmarkImport writes a CPU profile of the read models' catch-up alone to this file")
 )
 
 // BenchmarkImport imports a generated province file of -import-people
@@ -37,8 +38,10 @@ var (
 // models catch up on the imported events from nothing (the worst case:
 // they did not run during the import). Each iteration imports into a
 // fresh schema. It reports rows/s and events/s of the import and of the
-// COPY, their ratio, the heap's peak during the import, and the catch-up
-// time. Run it short:
+// COPY, their ratio, the heap's peak during the import, and the catch-up's
+// wall time and CPU: this process's (catchup-go-cpu-s) and the PostgreSQL
+// cluster's (catchup-pg-cpu-s, every process of the cluster, so run it on
+// a private one). Run it short:
 //
 //	go test ./cmd/hoso -run '^$' -bench BenchmarkImport -benchtime 1x -import-people 2000
 func BenchmarkImport(b *testing.B) {
@@ -47,7 +50,8 @@ func BenchmarkImport(b *testing.B) {
 		b.Fatal(stderr)
 	}
 	rows := fileRows(b, file)
-	var imported, copied, copiedKeyed, caughtUp time.Duration
+	var imported, copied, copiedKeyed, caughtUp, goCPU, pgCPU time.Duration
+	pgKnown := true
 	var events, peak int64
 	for b.Loop() {
 		pool, url := pgtest.New(b)
@@ -71,9 +75,19 @@ func BenchmarkImport(b *testing.B) {
 		b.Logf("%d rows, %d events imported in %s (%.0f events/s); raw COPY %s, keyed COPY %s; heap peak %d MiB",
 			rows, n, took.Round(time.Millisecond), float64(n)/took.Seconds(), bare.Round(time.Millisecond), keyed.Round(time.Millisecond), atomic.LoadInt64(&peak)>>20)
 		if *importCatchUp > 0 {
+			goBefore := processCPU()
+			pgBefore, pgOK := clusterCPU(context.Background(), pool)
+			stopProfile := cpuProfile(b, *catchUpProfile)
 			c := catchUp(b, pool, *importCatchUp)
+			stopProfile()
+			g := processCPU() - goBefore
+			pgAfter, pgOKAfter := clusterCPU(context.Background(), pool)
+			p := pgAfter - pgBefore
+			pgKnown = pgKnown && pgOK && pgOKAfter
 			caughtUp += c
-			b.Logf("read models caught up in %s", c.Round(time.Millisecond))
+			goCPU += g
+			pgCPU += p
+			b.Logf("read models caught up in %s (CPU: Go %s, PostgreSQL cluster %s)", c.Round(time.Millisecond), g.Round(10*time.Millisecond), p.Round(10*time.Millisecond))
 		}
 	}
 	iters := float64(b.N)
@@ -89,6 +103,10 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	if *importCatchUp > 0 {
 		b.ReportMetric(caughtUp.Seconds()/iters, "catch-up-s")
+		b.ReportMetric(goCPU.Seconds()/iters, "catchup-go-cpu-s")
+		if pgKnown {
+			b.ReportMetric(pgCPU.Seconds()/iters, "catchup-pg-cpu-s")
+		}
 	}
 	b.ReportMetric(float64(events)/iters, "events")
 }
