@@ -401,3 +401,84 @@ func TestReadStreamsManyChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingFromAnyPosition: Pending sees an event committed behind a
+// running transaction whatever position it is asked from, the start of the
+// log far behind it as much as the event just before it, and nothing once
+// that transaction has ended.
+func TestPendingFromAnyPosition(t *testing.T) {
+	t.Parallel()
+	s, owner, _ := newStore(t, postgres.Options{PollInterval: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := eventstore.EventData{Type: "test.before.v1", Data: json.RawMessage(`{}`)}
+	for i := range 20 {
+		if _, err := s.Append(ctx, fmt.Sprintf("before-%d", i), eventstore.NoStream, e, e, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := readAllEventually(ctx, t, s, 60)
+	first, last := before[0].Position, before[len(before)-1].Position
+
+	blocker, err := owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback(ctx)
+	if _, err := blocker.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "held", eventstore.NoStream, eventstore.EventData{Type: "test.held.v1", Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []struct {
+		name string
+		pos  eventstore.Position
+	}{{"the start", eventstore.Start}, {"the first event", first}, {"the event before", last}} {
+		if p, err := s.Pending(ctx, from.pos); err != nil || !p {
+			t.Errorf("Pending from %s with an event behind a running transaction = %v, %v; want true", from.name, p, err)
+		}
+	}
+	if err := blocker.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all := readAllEventually(ctx, t, s, 61)
+	held := all[len(all)-1].Position
+	for _, from := range []eventstore.Position{eventstore.Start, last, held} {
+		// Another test's transaction, in another schema, holds the
+		// cluster's xmin back as the blocker did: wait for it to end.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			p, err := s.Pending(ctx, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p {
+				break
+			}
+			if from == held {
+				t.Fatalf("Pending after the last event = true; want false")
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Pending from %s = true for 30 s after the blocking transaction ended; want false", from)
+			}
+		}
+	}
+}
+
+// readAllEventually reads the whole log once it holds n events (another
+// test's running transaction may hold the stable prefix back for a while).
+func readAllEventually(ctx context.Context, t *testing.T, s *postgres.Store, n int) []eventstore.Event {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		evs, err := s.ReadAll(ctx, eventstore.Start, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == n {
+			return evs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ReadAll = %d events after 30 s; want %d", len(evs), n)
+		}
+	}
+}
