@@ -107,6 +107,9 @@ type Runner struct {
 	log   *slog.Logger
 	m     *Metrics
 	hub   *hub // nil: every worker reads on its own
+	// decoded shares the decoding of payloads between the workers that
+	// share the hub's read (Decode); nil without a hub.
+	decoded *decodedMemo
 }
 
 // NewRunner returns a runner over the store's log writing to pool.
@@ -115,6 +118,7 @@ func NewRunner(pool *pgxpool.Pool, store eventstore.Store, cfg Config) *Runner {
 	r := &Runner{pool: pool, store: store, cfg: cfg, log: cfg.Logger, m: cfg.Metrics}
 	if cfg.SharedReadBuffer > 0 {
 		r.hub = newHub(store, cfg.BatchSize, cfg.SharedReadBuffer)
+		r.decoded = newDecodedMemo(cfg.SharedReadBuffer + 2*cfg.BatchSize)
 	}
 	return r
 }
@@ -686,13 +690,14 @@ func (r *Runner) commit(ctx context.Context, p Projection, g *generation, chunk 
 		return errMoved
 	}
 	t := g.t()
+	actx := r.withDecoded(ctx)
 	if ba, ok := p.(BatchApplier); ok {
-		if err := ba.ApplyBatch(ctx, tx, t, chunk); err != nil {
+		if err := ba.ApplyBatch(actx, tx, t, chunk); err != nil {
 			return err
 		}
 	} else {
 		for i, ev := range chunk {
-			if err := p.Apply(ctx, tx, t, ev); err != nil {
+			if err := p.Apply(actx, tx, t, ev); err != nil {
 				return &EventError{Index: i, Err: err}
 			}
 		}

@@ -276,7 +276,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			st.raw = nil
 		}
 		for _, pe := range byDossier[id] {
-			if err := decodeDossierEvent(pe); err != nil {
+			if err := decodeDossierEvent(ctx, pe); err != nil {
 				return &projections.EventError{Index: pe.index, Err: err}
 			}
 		}
@@ -497,8 +497,8 @@ func (p *Projection) loadHistories(ctx context.Context, tx pgx.Tx, table string,
 // decodeDossierEvent decodes pe's payload. A type this release does not know
 // is recorded without a diff (known stays false); a known type that does not
 // decode is an error: the trail must not silently lose a change.
-func decodeDossierEvent(pe *pending) error {
-	e, err := dossier.Decode(pe.ev.Type, pe.ev.Data)
+func decodeDossierEvent(ctx context.Context, pe *pending) error {
+	e, err := projections.Decode(ctx, pe.ev, dossier.Decode)
 	if err != nil {
 		if !slices.Contains(dossier.EventTypes(), pe.ev.Type) {
 			return nil

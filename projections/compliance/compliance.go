@@ -302,7 +302,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		if ev.Version <= st.version {
 			continue
 		}
-		rec, err := ledger.Recorded(ev, dossier.Decode)
+		rec, err := projections.Recorded(ctx, ev, dossier.Decode)
 		if err != nil {
 			return &projections.EventError{Index: i, Err: err}
 		}

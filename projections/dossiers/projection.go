@@ -17,7 +17,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/vntext"
 	"github.com/hoso-ledger/hoso/eventstore"
-	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/ledger/seal"
 	"github.com/hoso-ledger/hoso/projections"
 )
@@ -233,7 +232,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			byID[id] = s
 			order = append(order, s)
 		}
-		r, err := ledger.Recorded(ev, dossier.Decode)
+		r, err := projections.Recorded(ctx, ev, dossier.Decode)
 		if err != nil {
 			return &projections.EventError{Index: i, Err: err}
 		}

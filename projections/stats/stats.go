@@ -18,7 +18,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain/catalog"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/eventstore"
-	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections"
 )
 
@@ -230,7 +229,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 		if ev.Version <= st.version {
 			continue
 		}
-		r, err := ledger.Recorded(ev, dossier.Decode)
+		r, err := projections.Recorded(ctx, ev, dossier.Decode)
 		if err != nil {
 			return &projections.EventError{Index: i, Err: err}
 		}
