@@ -35,7 +35,8 @@ import (
 //     back and applied again.
 //   - Apply must not change the event it is given: the runner reads the log
 //     once and hands the same events (their Data, RawMetadata and Meta) to
-//     all its projections.
+//     all its projections. Nor may it change what Decode or Recorded
+//     return, which the runner's projections share too.
 //   - Apply returns an error only when it cannot apply the event. A returned
 //     error rolls back the whole batch; the runner retries, and after its
 //     attempts stops the projection in state failed naming the event. An
