@@ -23,11 +23,14 @@ import (
 // on its own (ReadAll, page by page) until it is: a worker far behind (a
 // rebuild from the start) or ahead (a checkpoint past the others) does not
 // hold the others back. The window holds at most max events: when it is
-// full, the hub drops its oldest page once no worker needs it, and as soon
-// as a worker waits at the window's end it evicts the workers still on the
-// oldest page, which go on reading on their own. So a slow projection
-// delays the others by at most max events, and an evicted one rejoins when
-// its own reads reach the window.
+// full, the hub drops its oldest page once no worker needs it; when a
+// worker waits at the window's end, it evicts the workers still on the
+// oldest page that have taken no events for stall, which go on reading on
+// their own. A slow projection that is still moving is waited for: left
+// to read on its own, it would read and open the log a second time on the
+// same two cores, and the catch-up ends with it anyway. So a stuck
+// projection delays the others by at most max events and stall, and an
+// evicted one rejoins when its own reads reach the window.
 //
 // The hub only shares the reading: every worker keeps its own checkpoint,
 // transactions, retries and state, exactly as when it read alone.
@@ -35,6 +38,7 @@ type hub struct {
 	store    eventstore.Store
 	pageSize int
 	max      int
+	stall    time.Duration
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change of the window or of a worker's place
@@ -55,14 +59,15 @@ type hub struct {
 type hubSub struct {
 	next    int64
 	off     int
+	moved   time.Time // when it last took events (or attached)
 	evicted bool
 	err     error
 }
 
 var errEvicted = errors.New("projections: evicted from the shared read")
 
-func newHub(store eventstore.Store, pageSize, max int) *hub {
-	return &hub{store: store, pageSize: pageSize, max: max, changed: make(chan struct{}), subs: map[*hubSub]struct{}{}}
+func newHub(store eventstore.Store, pageSize, max int, stall time.Duration) *hub {
+	return &hub{store: store, pageSize: pageSize, max: max, stall: stall, changed: make(chan struct{}), subs: map[*hubSub]struct{}{}}
 }
 
 // signal wakes everyone waiting for a change. Called with mu held.
@@ -78,7 +83,7 @@ func (h *hub) hi() int64 { return h.lo + int64(len(h.pages)) }
 func (h *hub) attach(pos eventstore.Position) (*hubSub, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := &hubSub{}
+	s := &hubSub{moved: time.Now()}
 	switch {
 	case !h.running:
 		h.startReader(pos)
@@ -161,7 +166,7 @@ func (h *hub) next(ctx context.Context, s *hubSub) ([]eventstore.Event, error) {
 			return nil, errEvicted
 		case s.next < h.hi():
 			evs := h.pages[s.next-h.lo][s.off:]
-			s.next, s.off = s.next+1, 0
+			s.next, s.off, s.moved = s.next+1, 0, time.Now()
 			h.signal()
 			h.mu.Unlock()
 			return evs, nil
@@ -263,25 +268,47 @@ func (h *hub) publish(ctx context.Context, epoch int, page []eventstore.Event) b
 		if len(h.pages) == 0 || h.held+len(page) <= h.max {
 			break
 		}
-		needed, waiting := false, false
+		waiting := false
 		for s := range h.subs {
-			needed = needed || s.next == h.lo
 			waiting = waiting || s.next == h.hi()
 		}
-		if needed && !waiting {
+		// The oldest page goes once none of its workers still needs it:
+		// each has moved on, or is evicted because another waits and it
+		// has taken nothing for stall.
+		now, needed := time.Now(), false
+		var patience time.Duration
+		for s := range h.subs {
+			if s.next != h.lo || s.evicted {
+				continue
+			}
+			if left := h.stall - now.Sub(s.moved); !waiting || left > 0 {
+				if !needed || left < patience {
+					patience = left
+				}
+				needed = true
+				continue
+			}
+			s.evicted = true
+		}
+		if needed {
 			wait := h.changed
 			h.mu.Unlock()
+			var timeout <-chan time.Time
+			var t *time.Timer
+			if waiting {
+				t = time.NewTimer(patience)
+				timeout = t.C
+			}
 			select {
 			case <-wait:
+			case <-timeout:
 			case <-ctx.Done():
+			}
+			if t != nil {
+				t.Stop()
 			}
 			h.mu.Lock()
 			continue
-		}
-		for s := range h.subs {
-			if s.next == h.lo {
-				s.evicted = true
-			}
 		}
 		oldest := h.pages[0]
 		h.pages[0] = nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/memstore"
@@ -62,7 +63,7 @@ func samePositions(t *testing.T, what string, got, want []eventstore.Event) {
 func TestHubWindow(t *testing.T) {
 	t.Parallel()
 	mem, all := hubStore(t, 1000)
-	h := newHub(mem, 10, 50)
+	h := newHub(mem, 10, 50, 0)
 
 	fast, ok := h.attach(eventstore.Start)
 	if !ok {
@@ -147,7 +148,7 @@ func TestHubWindow(t *testing.T) {
 func TestHubCancelledWorker(t *testing.T) {
 	t.Parallel()
 	mem, all := hubStore(t, 30)
-	h := newHub(mem, 10, 50)
+	h := newHub(mem, 10, 50, 0)
 	a, _ := h.attach(eventstore.Start)
 	b, _ := h.attach(eventstore.Start)
 	if _, err := drain(t, h, a, len(all)); err != nil {
@@ -165,4 +166,66 @@ func TestHubCancelledWorker(t *testing.T) {
 	}
 	samePositions(t, "other", got, all)
 	h.detach(b)
+}
+
+// TestHubStall: with the window full and a worker waiting at its end, a
+// worker on the oldest page is evicted only once it has taken nothing for
+// the hub's stall; one still taking events, however slowly, is waited for
+// and misses nothing.
+func TestHubStall(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		stall       time.Duration
+		slowTakes   bool // the second worker takes events (slowly) rather than none
+		wantEvicted bool
+	}{
+		{name: "moving slowly, waited for", stall: time.Hour, slowTakes: true, wantEvicted: false},
+		{name: "taking nothing, evicted after the stall", stall: 20 * time.Millisecond, slowTakes: false, wantEvicted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mem, all := hubStore(t, 300)
+			h := newHub(mem, 10, 50, tt.stall)
+			fast, _ := h.attach(eventstore.Start)
+			slow, _ := h.attach(eventstore.Start)
+			defer h.detach(fast)
+			defer h.detach(slow)
+
+			slowGot := make(chan error, 1)
+			var slowEvents []eventstore.Event
+			go func() {
+				if !tt.slowTakes {
+					slowGot <- nil
+					return
+				}
+				for len(slowEvents) < len(all) {
+					evs, err := h.next(context.Background(), slow)
+					if err != nil {
+						slowGot <- err
+						return
+					}
+					slowEvents = append(slowEvents, evs...)
+					time.Sleep(time.Millisecond)
+				}
+				slowGot <- nil
+			}()
+			got, err := drain(t, h, fast, len(all))
+			if err != nil {
+				t.Fatalf("the fast worker: %v", err)
+			}
+			samePositions(t, "fast", got, all)
+			err = <-slowGot
+			if !tt.slowTakes {
+				_, err = h.next(context.Background(), slow)
+			}
+			if evicted := errors.Is(err, errEvicted); evicted != tt.wantEvicted {
+				t.Fatalf("slow worker: err %v, want evicted %v", err, tt.wantEvicted)
+			}
+			if !tt.wantEvicted {
+				samePositions(t, "slow", slowEvents, all)
+			}
+		})
+	}
 }

@@ -50,9 +50,18 @@ type Config struct {
 	// slow projection can hold the others back before it is left to read
 	// on its own. Negative: every worker reads the log on its own.
 	SharedReadBuffer int
-	Logger           *slog.Logger     // default: discard
-	Metrics          *Metrics         // default: unregistered collectors
-	Now              func() time.Time // default time.Now; used for lag only
+	// SharedReadStall is how long a projection on the shared read's oldest
+	// page may go without taking events before, with the window full and
+	// another projection waiting at its end, it is left to read on its own
+	// (default 5s; negative: at once). One still taking events is waited
+	// for: an evicted projection reads and opens the log again on its own,
+	// which in a catch-up from nothing cost more than the wait (the audit
+	// trail, the slowest, read the log up to 2.4 times), and the catch-up
+	// ends with the slowest projection either way.
+	SharedReadStall time.Duration
+	Logger          *slog.Logger     // default: discard
+	Metrics         *Metrics         // default: unregistered collectors
+	Now             func() time.Time // default time.Now; used for lag only
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SharedReadBuffer > 0 {
 		c.SharedReadBuffer = max(c.SharedReadBuffer, 2*c.BatchSize)
+	}
+	if c.SharedReadStall == 0 {
+		c.SharedReadStall = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -117,7 +129,7 @@ func NewRunner(pool *pgxpool.Pool, store eventstore.Store, cfg Config) *Runner {
 	cfg = cfg.withDefaults()
 	r := &Runner{pool: pool, store: store, cfg: cfg, log: cfg.Logger, m: cfg.Metrics}
 	if cfg.SharedReadBuffer > 0 {
-		r.hub = newHub(store, cfg.BatchSize, cfg.SharedReadBuffer)
+		r.hub = newHub(store, cfg.BatchSize, cfg.SharedReadBuffer, max(cfg.SharedReadStall, 0))
 		r.decoded = newDecodedMemo(cfg.SharedReadBuffer + 2*cfg.BatchSize)
 	}
 	return r
