@@ -26,6 +26,7 @@ var (
 	importPeople   = flag.Int("import-people", 2000, "people in BenchmarkImport's file")
 	importWorkers  = flag.Int("import-workers", 4, "BenchmarkImport's --workers")
 	importShared   = flag.Bool("import-shared-read", true, "BenchmarkImport's read models share one read of the log (false: each reads on its own, the baseline)")
+	importStall    = flag.Duration("import-shared-read-stall", 0, "BenchmarkImport's projections.Config.SharedReadStall (0: the runner's default; negative: a projection behind is evicted at once, as before)")
 	importCatchUp  = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
 	importProfile  = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
 	catchUpProfile = flag.String("catch-up-cpuprofile", "", "BenchmarkImport writes a CPU profile of the read models' catch-up alone to this file")
@@ -219,7 +220,7 @@ func catchUp(b *testing.B, pool *pgxpool.Pool, limit time.Duration) time.Duratio
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := projections.Config{PollInterval: 100 * time.Millisecond}
+	cfg := projections.Config{PollInterval: 100 * time.Millisecond, SharedReadStall: *importStall}
 	if !*importShared {
 		cfg.SharedReadBuffer = -1
 	}
