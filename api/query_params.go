@@ -51,6 +51,7 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/audit": {
 		"org": list, "actor": one, "dossier": one, "from": one, "to": one, "effective_from": one,
 		"effective_to": one, "type": list, "limit": one, "cursor": one, "correction": one, "corrects_approved": one,
+		"purpose": one, "purpose_ref": one,
 	},
 	"GET /api/v1/audit/reads": {
 		"org": list, "account": one, "dossier": one, "outcome": list, "purpose": list, "consent": one, "from": one, "to": one, "limit": one, "cursor": one,
