@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -102,6 +103,15 @@ const interruptedReason = "interrupted: the server that ran this import stopped 
 // dead process, but the cause is the database's, not the server's.
 const databaseLostReason = "interrupted: the database went away before this import ended; upload the same file again to resume (nothing written is written twice)"
 
+// databaseLost reports whether an import failed because its database went
+// away. A session cut mid-COPY reaches the importer as a bare early EOF,
+// which pgerr.Unavailable leaves alone (a decoder may return one for bad
+// data); the import read and checked its whole file before writing, so
+// here it can only be the connection.
+func databaseLost(err error) bool {
+	return pgerr.Unavailable(err) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // outcomeRetry bounds how long an import's outcome is retried while the
 // database is unreachable: past it the row stays running, and Get, finding
 // the lock gone with the session, settles it as interrupted.
@@ -168,7 +178,7 @@ func (s *Imports) run(id uuid.UUID, src importfile.Source, r api.ImportRequest) 
 		SkipInvalid: r.SkipInvalid, Now: s.now, Progress: func(p imports.Progress) { mu.Lock(); defer mu.Unlock(); progress(p) }})
 	state, msg := "done", ""
 	switch {
-	case pgerr.Unavailable(err):
+	case databaseLost(err):
 		state, msg = "failed", databaseLostReason+" ("+err.Error()+")"
 	case err != nil:
 		state, msg = "failed", err.Error()
