@@ -79,7 +79,7 @@ func TestPartyMembershipIsSensitive(t *testing.T) {
 		t.Errorf("the inspector's history of the update = %+v", hist.Items)
 	}
 	shown("HR's history", get(t, env, path+"/history", w.hrA, http.StatusOK, nil).Body)
-	hidden("the inspector's audit trail", get(t, env, "/api/v1/audit?dossier="+id, w.inspector, http.StatusOK, nil).Body)
+	hidden("the inspector's audit trail", get(t, env, "/api/v1/audit?purpose=inspection&purpose_ref=15%2FQ%C4%90-TTr&dossier="+id, w.inspector, http.StatusOK, nil).Body)
 
 	// Search: party membership is not in the rows, nor a filter, for the
 	// inspector; HR sees it and may filter on it.

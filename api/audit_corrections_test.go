@@ -128,7 +128,8 @@ func TestAuditShowsCorrectionsOfSignedData(t *testing.T) {
 		var page struct {
 			Items []auditCorrection `json:"items"`
 		}
-		r := a.Do(http.MethodGet, "/api/v1/audit?org="+unit.String()+query, inspector, nil)
+		// The entries carry the dossiers' data: the inspector states why.
+		r := a.Do(http.MethodGet, "/api/v1/audit?org="+unit.String()+query, inspector, nil, "Hoso-Purpose", `inspection; ref="15/QĐ-TTr"`)
 		r.JSON(&page)
 		return page.Items, r.Status
 	}

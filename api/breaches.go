@@ -169,9 +169,16 @@ func (s *Server) listBreaches(c echo.Context) error {
 }
 
 // getBreach: GET /breaches/{id} → the record, its deadlines, the people
-// and orgs affected.
+// and orgs affected. The people are named to a caller who may read their
+// dossiers, and naming them is a read of each (Decree 27/2026): gated and
+// logged as a list page is (gateList), refused whole when any needs a
+// purpose or consent the caller lacks.
 func (s *Server) getBreach(c echo.Context) error {
 	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	stated, err := statePurpose(c)
 	if err != nil {
 		return err
 	}
@@ -185,6 +192,9 @@ func (s *Server) getBreach(c echo.Context) error {
 		return notFound
 	}
 	v := viewBreach(b)
+	var named []domain.DossierID
+	var gate []listed
+	provinceSensitive := s.provinceSensitive(c)
 	for _, d := range b.Dossiers {
 		p := affectedPerson{Dossier: d.String()}
 		got, err := s.deps.Views.Dossier(ctx, domain.DossierID(d))
@@ -195,9 +205,18 @@ func (s *Server) getBreach(c echo.Context) error {
 			p.ManagingOrg = got.ManagingOrg.String()
 			if caller.CanOnDossier(account.ActionReadDossier, *got.ManagingOrg, got.ID) {
 				p.FullName = got.FullName
+				named = append(named, got.ID)
+				gate = append(gate, listed{id: got.ID, personnel: summaryPersonnel(caller, got.Summary, provinceSensitive)})
 			}
 		}
 		v.People = append(v.People, p)
+	}
+	consents, err := s.gateList(c, stated, gate)
+	if err != nil {
+		return err
+	}
+	if err := s.logListed(c, named, consents); err != nil {
+		return err
 	}
 	tree, err := s.deps.Views.OrgTree(ctx)
 	if err != nil {

@@ -63,7 +63,9 @@ func TestBreachRecordAndRead(t *testing.T) {
 		}
 	}
 
-	r = e.Do(http.MethodGet, "/api/v1/breaches/"+got.ID, inspector, nil)
+	// Naming the people is a read of their dossiers: the inspector states
+	// why (api/purpose_gaps_test.go tests the gate).
+	r = e.Do(http.MethodGet, "/api/v1/breaches/"+got.ID, inspector, nil, "Hoso-Purpose", `inspection; ref="18/QĐ-TTr"`)
 	var one breachBody
 	r.JSON(&one)
 	if r.Status != http.StatusOK || len(one.People) != 2 || len(one.AffectedOrgs) != 1 || one.AffectedOrgs[0].Name != "Phòng Giáo dục huyện" {

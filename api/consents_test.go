@@ -334,6 +334,14 @@ func TestConsentRecipientIsChecked(t *testing.T) {
 	_, ofDivision := inspector("thanhtra.phong1.p3", division)
 	_, ofInspectorate := inspector("thanhtra.tinh.p3", inspectorate)
 	outsiderID, outsider := inspector("vien.p3", elsewhere)
+	// Homed outside the inspectorate, with a grant over exactly the org the
+	// consent names: a grant is authority over the org read, not
+	// membership of the body the person consented to (PDPL 91/2025: the
+	// consent is to a named recipient), so this reader is not one.
+	grantedID := e.Account("vien.capquyen.p3", "", account.KindOrg, account.RoleInspector, elsewhere)
+	alsoGrant(t, e, grantedID, account.RoleInspector, inspectorate)
+	alsoGrant(t, e, grantedID, account.RoleInspector, e.Root) // to read the dossier at all
+	grantedOverRecipient := e.Session(grantedID)
 
 	form := func(number string) map[string]any {
 		return map[string]any{"kind": "form", "number": number, "date": "2026-12-01", "issuer": "Hoàng Thị Đồng Ý"}
@@ -392,6 +400,7 @@ func TestConsentRecipientIsChecked(t *testing.T) {
 		{"a division of the org named", ofDivision, stats, 200},
 		{"the org named", ofInspectorate, stats, 200},
 		{"another org", outsider, stats, 403},
+		{"a grant over the org named, homed elsewhere", grantedOverRecipient, stats, 403},
 		{"the account named", outsider, transfer, 200},
 		{"an account not named", ofInspectorate, transfer, 403},
 		{"HR needs no consent", w.hr, nil, 200},
@@ -409,7 +418,7 @@ func TestConsentRecipientIsChecked(t *testing.T) {
 
 	// The read log: who relied on which consent, and who was refused.
 	got := map[string]string{}
-	for _, token := range []string{ofDivision, ofInspectorate, outsider} {
+	for _, token := range []string{ofDivision, ofInspectorate, outsider, grantedOverRecipient} {
 		var log struct {
 			Items []readRow `json:"items"`
 		}
@@ -430,6 +439,7 @@ func TestConsentRecipientIsChecked(t *testing.T) {
 		"thanhtra.phong1.p3 statistics": "allowed org",
 		"thanhtra.tinh.p3 statistics":   "allowed org",
 		"vien.p3 statistics":            "refused ",
+		"vien.capquyen.p3 statistics":   "refused ",
 		"vien.p3 transfer":              "allowed account",
 		"thanhtra.tinh.p3 transfer":     "refused ",
 	}

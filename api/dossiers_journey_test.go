@@ -428,11 +428,13 @@ func TestDossierJourney(t *testing.T) {
 
 	// The audit trail by org subtree and type, for the inspector.
 	var trail struct{ Items []historyEntry }
-	get(t, env, "/api/v1/audit?type=dossier.corrected.v1&org="+w.orgA.String(), w.inspector, http.StatusOK, &trail)
+	// The entries carry the dossiers' data: the inspector states why.
+	const insp = "&purpose=inspection&purpose_ref=15%2FQ%C4%90-TTr"
+	get(t, env, "/api/v1/audit?type=dossier.corrected.v1&org="+w.orgA.String()+insp, w.inspector, http.StatusOK, &trail)
 	if len(trail.Items) != 1 || trail.Items[0].EventID != corr.EventID {
 		t.Errorf("audit corrections under org A = %+v", trail.Items)
 	}
-	get(t, env, "/api/v1/audit?actor="+w.hrAID.String(), w.inspector, http.StatusOK, &trail)
+	get(t, env, "/api/v1/audit?actor="+w.hrAID.String()+insp, w.inspector, http.StatusOK, &trail)
 	if len(trail.Items) < 4 {
 		t.Errorf("audit by actor: %d entries", len(trail.Items))
 	}

@@ -144,7 +144,8 @@ func TestGoLiveImportedHistory(t *testing.T) {
 			ImportedFrom string `json:"imported_from"`
 		} `json:"items"`
 	}
-	get(t, env, "/api/v1/audit?org="+dept.ID.String(), admin, http.StatusOK, &trail)
+	// The entries carry the dossiers' data: the administrator states why.
+	get(t, env, "/api/v1/audit?purpose=audit&purpose_ref=KTNN-01&org="+dept.ID.String(), admin, http.StatusOK, &trail)
 	foundOrg := false
 	for _, e := range trail.Entries {
 		if e.Type == "org.created.v1" {

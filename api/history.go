@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -203,6 +204,11 @@ func (s *Server) auditTrail(c echo.Context) error {
 		f   audit.Filter
 		err error
 	)
+	// Parsed before anything is read: bad input changes nothing.
+	stated, err := statePurpose(c)
+	if err != nil {
+		return err
+	}
 	org, err := queryOrgs(c, "org")
 	if err != nil {
 		return err
@@ -277,6 +283,25 @@ func (s *Server) auditTrail(c echo.Context) error {
 	}
 	caller := CallerOf(c)
 	out := ListView[EntryView]{Items: make([]EntryView, 0, len(page.Entries)), NextCursor: page.Next}
+	// A dossier's entries carry its data (Decree 27/2026): the page is a
+	// read of each dossier on it, gated and logged as a list page is.
+	var ids []domain.DossierID
+	var gate []listed
+	for _, e := range page.Entries {
+		if e.Dossier.IsZero() || slices.Contains(ids, e.Dossier) {
+			continue
+		}
+		ids = append(ids, e.Dossier)
+		gate = append(gate, listed{id: e.Dossier, personnel: slices.Contains(caller.OwnDossiers(), e.Dossier) ||
+			caller.Can(account.ActionWriteDossier, e.ManagingOrg) || caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)})
+	}
+	consents, err := s.gateList(c, stated, gate)
+	if err != nil {
+		return err
+	}
+	if err := s.logListed(c, ids, consents); err != nil {
+		return err
+	}
 	for _, e := range page.Entries {
 		sensitive := !e.Dossier.IsZero() && caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)
 		v := entryView(e, sensitive)

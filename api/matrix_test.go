@@ -802,7 +802,8 @@ func matrixRoutes() []route {
 		{pattern: "GET /api/v1/transfers/{id}", dossierScoped: true, allowed: []role{roleHR, roleApprover, roleInspector}, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request {
 				tid, id := m.transferFor(t, s, false)
-				return request{method: http.MethodGet, path: "/api/v1/transfers/" + tid.String(), dossier: id}
+				return request{method: http.MethodGet, path: "/api/v1/transfers/" + tid.String(), dossier: id,
+					headers: []string{"Hoso-Purpose", `inspection; ref="15/QĐ-TTr"`}}
 			}},
 		{pattern: "POST /api/v1/transfers/{id}/receive", dossierScoped: true, allowed: dossierRoles, want: http.StatusOK,
 			build: func(m *matrix, t *testing.T, s side, r role) request { return m.transferAct(t, s, "receive", true) }},

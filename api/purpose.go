@@ -328,6 +328,20 @@ func (s *Server) purposeGate(c echo.Context, d *dossier.Dossier, a access, st *s
 	return nil
 }
 
+// purposeGateUnless is purposeGate for a read that is personnel work on
+// other grounds than the dossier's grants (personnel: the caller's org
+// sends or receives it), when nothing is asked and a purpose stated is
+// still logged.
+func (s *Server) purposeGateUnless(c echo.Context, personnel bool, d *dossier.Dossier, a access, st *statedPurpose) error {
+	if !personnel {
+		return s.purposeGate(c, d, a, st)
+	}
+	if st != nil {
+		c.Set(purposeKey, readPurpose{purpose: st.purpose.String(), ref: st.ref})
+	}
+	return nil
+}
+
 // purposeRule checks the purpose stated for a read outside personnel work
 // (st, nil when none) and returns the policy's rule for it: 400
 // purpose_required without a purpose or without the reference the rule

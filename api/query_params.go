@@ -46,9 +46,12 @@ var routeParams = map[string]map[string]paramKind{
 	"GET /api/v1/dossiers/:id/history": {"purpose": one, "purpose_ref": one},
 	"GET /api/v1/transfers":            {"direction": one, "state": list, "org": list, "limit": one, "cursor": one, "purpose": one, "purpose_ref": one},
 	"GET /api/v1/attachments/:sha256":  {"purpose": one, "purpose_ref": one},
+	"GET /api/v1/transfers/:id":        {"purpose": one, "purpose_ref": one},
+	"GET /api/v1/breaches/:id":         {"purpose": one, "purpose_ref": one},
 	"GET /api/v1/audit": {
 		"org": list, "actor": one, "dossier": one, "from": one, "to": one, "effective_from": one,
 		"effective_to": one, "type": list, "limit": one, "cursor": one, "correction": one, "corrects_approved": one,
+		"purpose": one, "purpose_ref": one,
 	},
 	"GET /api/v1/audit/reads": {
 		"org": list, "account": one, "dossier": one, "outcome": list, "purpose": list, "consent": one, "from": one, "to": one, "limit": one, "cursor": one,

@@ -95,7 +95,8 @@ func TestReportsAsSpreadsheets(t *testing.T) {
 			cells: map[string]string{"C5": "Đã thực hiện", "C6": "Đúng hạn", "F5": "Quá hạn chưa thực hiện"}, merges: []string{"A5:A6", "C5:E5", "F5:F6"}, items: "orgs"},
 		{name: "approvals", path: "/api/v1/compliance/approvals", token: w.inspector, sheet: "Phê duyệt",
 			title: "DANH SÁCH PHÊ DUYỆT DỮ LIỆU HẰNG THÁNG", cells: map[string]string{"B5": "Cơ quan, đơn vị"}, items: "approvals"},
-		{name: "audit trail", path: "/api/v1/audit?org=" + w.orgA.String(), token: w.inspector, sheet: "Nhật ký",
+		// The entries carry the dossiers' data: the inspector states why.
+		{name: "audit trail", path: "/api/v1/audit?purpose=inspection&purpose_ref=15%2FQ%C4%90-TTr&org=" + w.orgA.String(), token: w.inspector, sheet: "Nhật ký",
 			title: "NHẬT KÝ THAY ĐỔI DỮ LIỆU HỒ SƠ", cells: map[string]string{"A1": "SỞ Y TẾ", "D5": "Sự kiện", "J5": "Thay đổi"}, items: "items"},
 		{name: "read log", path: "/api/v1/audit/reads", token: w.inspector, sheet: "Truy cập",
 			title: "NHẬT KÝ TRUY CẬP HỒ SƠ", cells: map[string]string{"B5": "Thời điểm", "I5": "Kết quả"}, items: "items"},

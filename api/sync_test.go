@@ -123,6 +123,9 @@ type syncOptions struct {
 	// Workers is how many packages the worker delivers at once (the
 	// service's default when zero).
 	Workers int
+	// DatabaseURL is the database of the service's schema (a private
+	// cluster a test may crash); HOSO_TEST_DATABASE_URL's when empty.
+	DatabaseURL string
 }
 
 // startSync runs the whole service with the delivery on: NATS JetStream
@@ -186,7 +189,7 @@ func startSyncWith(t testing.TB, o syncOptions) *syncWorld {
 		w.ocsp, w.tsa, w.crl = w.root.OCSPResponder(t), w.root.TSA(t), w.root.CRLServer(t)
 		cfg.OCSPURL, cfg.OCSPUnreachable, cfg.TSAURL, cfg.CRLURL = w.ocsp.URL, approvals.OCSPRefuse, w.tsa.URL, w.crl.URL
 	}
-	e := apitest.Start(t, apitest.Options{Config: cfg})
+	e := apitest.Start(t, apitest.Options{Config: cfg, DatabaseURL: o.DatabaseURL})
 	w.approvalServer = &approvalServer{Env: e, key: cpKey}
 	ctx := context.Background()
 	w.doh = e.Org("Sở Nội vụ", "000.00.01.S"+fmt.Sprint(len(t.Name())), e.Root)

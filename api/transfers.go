@@ -139,40 +139,58 @@ func roleIn(caller *Caller, d *dossier.Dossier, t TransferView) transferRole {
 // openTransfer loads the transfer named by the path and the caller's role
 // in it; 404 (logged as a refused read of the dossier) when the caller has
 // none.
-func (s *Server) openTransfer(c echo.Context) (TransferView, *dossier.Dossier, transferRole, error) {
+func (s *Server) openTransfer(c echo.Context) (TransferView, *dossier.Dossier, transferRole, access, error) {
 	tid, err := pathUUID(c, "id")
 	if err != nil {
-		return TransferView{}, nil, transferRole{}, err
+		return TransferView{}, nil, transferRole{}, access{}, err
 	}
 	ctx := c.Request().Context()
 	id, err := s.transferDossier(ctx, tid)
 	if err != nil {
-		return TransferView{}, nil, transferRole{}, err
+		return TransferView{}, nil, transferRole{}, access{}, err
 	}
 	history, d, err := s.loadHistory(ctx, id)
 	if err != nil {
-		return TransferView{}, nil, transferRole{}, err
+		return TransferView{}, nil, transferRole{}, access{}, err
 	}
 	t, ok := transferOf(history, d, tid)
 	if !ok {
-		return TransferView{}, nil, transferRole{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
+		return TransferView{}, nil, transferRole{}, access{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
 	}
 	a := accessTo(CallerOf(c), d, s.archiveProvince(ctx, history, d))
 	role := roleIn(CallerOf(c), d, t)
 	if !a.read && role.receiver.IsZero() && role.sender.IsZero() {
 		if err := s.LogRead(c, id, ReadRefused); err != nil {
-			return TransferView{}, nil, transferRole{}, err
+			return TransferView{}, nil, transferRole{}, access{}, err
 		}
-		return TransferView{}, nil, transferRole{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
+		return TransferView{}, nil, transferRole{}, access{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no such transfer"}
 	}
-	return t, d, role, nil
+	return t, d, role, a, nil
 }
 
 // getTransfer is GET /transfers/{id}: for readers of the dossier and the
 // orgs that receive, reject or cancel it. Logged as a read of the dossier.
+// It names the person (name, date of birth), so it is gated as the list
+// is (Decree 27/2026): sending or receiving the dossier is personnel work
+// of the org that does it; any other reader states a purpose, and a
+// refusal is logged as a refused read.
 func (s *Server) getTransfer(c echo.Context) error {
-	t, d, _, err := s.openTransfer(c)
+	// Parsed before anything is read: bad input changes nothing.
+	stated, err := statePurpose(c)
 	if err != nil {
+		return err
+	}
+	t, d, role, a, err := s.openTransfer(c)
+	if err != nil {
+		return err
+	}
+	party := !role.receiver.IsZero() || !role.sender.IsZero()
+	if err := s.purposeGateUnless(c, party, d, a, stated); err != nil {
+		if isPurposeRefusal(err) {
+			if lerr := s.LogRead(c, d.ID(), ReadRefused); lerr != nil {
+				return lerr
+			}
+		}
 		return err
 	}
 	if err := s.LogRead(c, d.ID(), ReadAllowed); err != nil {
@@ -250,7 +268,7 @@ func (s *Server) respondTransfer(c echo.Context, id domain.DossierID, tid uuid.U
 // transferAction runs receive, reject or cancel.
 func (s *Server) transferAction(c echo.Context, sender bool,
 	run func(ctx context.Context, id domain.DossierID, ifMatch uint64, tid uuid.UUID, m domain.Meta) error) error {
-	t, d, role, err := s.openTransfer(c)
+	t, d, role, _, err := s.openTransfer(c)
 	if err != nil {
 		return err
 	}

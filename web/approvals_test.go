@@ -87,7 +87,12 @@ func TestPagesMonthlyApproval(t *testing.T) {
 	e.WaitCaughtUp()
 	insp := newClient(t, e.URL)
 	insp.login("thanhtra", "ThanhTra@Test2026")
-	audit := insp.get("/audit?type=dossier.created.v1")
+	// The entries carry the dossiers' data: asked the purpose first.
+	if p := insp.get("/audit?type=dossier.created.v1"); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "hãy nêu mục đích") {
+		t.Fatalf("audit trail without purpose: %d, want the purpose form", p.Status)
+	}
+	const purpose = "&purpose=inspection&purpose_ref=15%2FQ%C4%90-TTr"
+	audit := insp.get("/audit?type=dossier.created.v1" + purpose)
 	m := regexp.MustCompile(`/audit/verify\?event=([0-9a-f-]+)`).FindStringSubmatch(audit.Body)
 	if audit.Status != http.StatusOK || m == nil || strings.Contains(audit.Body, "Đổi cơ quan quản lý") {
 		t.Fatalf("audit trail filtered by type: %d\n%s", audit.Status, audit.Body)
@@ -113,7 +118,7 @@ func TestPagesMonthlyApproval(t *testing.T) {
 		t.Fatalf("correction: %d %s", corr.Status, corr.Body)
 	}
 	e.WaitCaughtUp()
-	flagged := insp.get("/audit?corrects_approved=true")
+	flagged := insp.get("/audit?corrects_approved=true" + purpose)
 	if flagged.Status != http.StatusOK || !strings.Contains(flagged.Body, "Sửa dữ liệu đã ký duyệt") || !strings.Contains(flagged.Body, "tháng "+month) ||
 		!strings.Contains(flagged.Body, "Giám đốc Sở Y tế") || !strings.Contains(flagged.Body, "Đính chính: Lập hồ sơ") || strings.Count(flagged.Body, "<tr>") != 2 {
 		t.Errorf("the audit trail of corrections of signed data: %d\n%s", flagged.Status, flagged.Body)

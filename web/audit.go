@@ -84,9 +84,16 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
 		a.render(w, r, http.StatusBadRequest, "error", "", view{Title: "Ngày không hợp lệ", S: s, Flash: "Khoảng thời gian không hợp lệ."})
 		return
 	}
+	// The entries carry the dossiers' data: a reader outside personnel
+	// work states the purpose (Decree 27/2026), asked for by the form.
+	for k, v := range purposeQuery(in) {
+		q[k] = v
+	}
 	rep := a.api.call(r, http.MethodGet, "/api/v1/audit?"+q.Encode(), s.Token, nil)
 	if !rep.OK() {
-		a.failure(w, r, rep)
+		if !a.askPurpose(w, r, s, rep, in) {
+			a.failure(w, r, rep)
+		}
 		return
 	}
 	var page struct {

@@ -160,3 +160,55 @@ func TestPagesListAndDownloadPurpose(t *testing.T) {
 		t.Errorf("the scan's reads in the read log: %v (HR's allowed one, the inspector's two refused and one allowed)", got)
 	}
 }
+
+// TestTransferLookupCarriesPurpose: the transfers page opens one transfer
+// by its id (GET /api/v1/transfers/{id}, which names the person) with the
+// purpose the page states, as its lists do; without one the inspector is
+// asked it, and HR of the sending org is asked nothing.
+func TestTransferLookupCarriesPurpose(t *testing.T) {
+	t.Parallel()
+	e := apitest.Start(t)
+	unit := e.Org("Sở Công Thương", "000.00.03.T03", e.Root)
+	target := e.Org("Sở Du lịch", "000.00.03.T04", e.Root)
+	id := e.Dossier(unit, "Lương Văn Điều Chuyển")
+	e.Account("nhansu.ct", "NhanSu@Test2026", account.KindOrg, account.RoleHROfficer, unit)
+	e.Account("thanhtra.ct", "ThanhTra@Test2026", account.KindOrg, account.RoleInspector, e.Root)
+	e.WaitCaughtUp()
+	hrToken := e.Login("nhansu.ct", "NhanSu@Test2026")
+	r := e.Do(http.MethodPost, "/api/v1/dossiers/"+id.String()+"/transfers", hrToken, map[string]any{
+		"kind": "between_orgs", "target_org": target.String(), "reason": "điều động",
+		"source_document": map[string]any{"kind": "decision", "number": "51/QĐ-SCT", "date": "2026-11-20", "issuer": "UBND tỉnh"}}, "If-Match", `"1"`)
+	var tr struct {
+		ID string `json:"id"`
+	}
+	r.JSON(&tr)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("transfer: %d %s", r.Status, r.Body)
+	}
+	e.WaitCaughtUp()
+
+	hr := newClient(t, e.URL)
+	hr.login("nhansu.ct", "NhanSu@Test2026")
+	c := newClient(t, e.URL)
+	c.login("thanhtra.ct", "ThanhTra@Test2026")
+	ref := "&purpose_ref=" + url.QueryEscape("19/QĐ-TTr")
+	for _, tc := range []struct {
+		name   string
+		client *client
+		path   string
+		status int
+		want   string
+	}{
+		{"HR opens it", hr, "/transfers?id=" + tr.ID, http.StatusOK, "Điều chuyển theo mã"},
+		{"the inspector without purpose", c, "/transfers?id=" + tr.ID, http.StatusBadRequest, "hãy nêu mục đích"},
+		{"the inspector with purpose", c, "/transfers?id=" + tr.ID + "&purpose=inspection" + ref, http.StatusOK, "Điều chuyển theo mã"},
+	} {
+		p := tc.client.get(tc.path)
+		if p.Status != tc.status || !strings.Contains(p.Body, tc.want) {
+			t.Errorf("%s: %d, want %d with %q", tc.name, p.Status, tc.status, tc.want)
+		}
+		if tc.status == http.StatusOK && (!strings.Contains(p.Body, "Lương Văn Điều Chuyển") || strings.Contains(p.Body, "Không tìm thấy điều chuyển")) {
+			t.Errorf("%s: the transfer is not shown", tc.name)
+		}
+	}
+}

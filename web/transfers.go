@@ -243,7 +243,11 @@ func (a *App) transfersPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.Closed = append(d.Closed, pendingTransfer{Transfer: t})
 	}
 	if d.Lookup != "" {
-		trep := a.api.call(r, http.MethodGet, "/api/v1/transfers/"+url.PathEscape(d.Lookup), s.Token, nil)
+		// One transfer names its person as the lists do: the same purpose.
+		trep := a.api.call(r, http.MethodGet, "/api/v1/transfers/"+url.PathEscape(d.Lookup)+withPurpose(in), s.Token, nil)
+		if !trep.OK() && a.askPurpose(w, r, s, trep, in) {
+			return
+		}
 		var tv transferView
 		if trep.OK() && trep.decode(&tv) == nil {
 			p := with(tv, tv.TargetOrg)

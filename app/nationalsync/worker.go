@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hoso-ledger/hoso/domain"
@@ -113,7 +114,7 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 			return p, err
 		}
 	}
-	env, digest, err := Seal(pkg, w.Key)
+	env, digest, err := w.envelope(ctx, pkg, p)
 	if err != nil {
 		return p, err
 	}
@@ -151,7 +152,54 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	} else {
 		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
 	}
-	return p, w.append(ctx, stream, cause, id, answer)
+	if err := w.append(ctx, stream, cause, id, answer); err != nil {
+		return p, err
+	}
+	// Answered for good: never sent again, so its bytes need no keeping. A
+	// failure here leaves a row that nothing reads.
+	if w.Source.Pool != nil {
+		if _, err := w.Source.Pool.Exec(ctx, `DELETE FROM sync_envelopes WHERE package_id = $1`, id); err != nil && w.Logger != nil {
+			w.Logger.Warn("national sync: the kept envelope of an answered package not dropped", "package", id, "error", err.Error())
+		}
+	}
+	return p, nil
+}
+
+// envelope is the bytes to deliver package pkg as: those of its last
+// attempt (p.Digest) when they are kept, else a new seal, kept before any
+// attempt announces it. A package's seal is not reproducible (the data
+// keys' HPKE wrapping is fresh each time), and a receiver that holds the
+// bytes of an attempt whose answer was lost answers the same bytes with
+// its receipt but other bytes under the same id with 409 package_id_reused:
+// a crash between the send and the recording of the answer must not turn
+// a delivered package into a rejected one.
+func (w *Worker) envelope(ctx context.Context, pkg Package, p nationalsync.Package) ([]byte, string, error) {
+	if w.Source.Pool == nil { // a worker without a database of its own (tests of the sender)
+		return Seal(pkg, w.Key)
+	}
+	if p.Attempts > 0 {
+		var kept []byte
+		var digest string
+		err := w.Source.Pool.QueryRow(ctx, `SELECT envelope, digest FROM sync_envelopes WHERE package_id = $1`, pkg.ID).Scan(&kept, &digest)
+		if err == nil && digest == p.Digest {
+			return kept, digest, nil
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, "", fmt.Errorf("nationalsync: reading the kept envelope of %s: %w", pkg.ID, err)
+		}
+	}
+	env, digest, err := Seal(pkg, w.Key)
+	if err != nil {
+		return nil, "", err
+	}
+	// Replaced only while no attempt announced the kept digest (else it
+	// was reused above).
+	if _, err := w.Source.Pool.Exec(ctx, `INSERT INTO sync_envelopes (package_id, digest, envelope, kept_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (package_id) DO UPDATE SET digest = EXCLUDED.digest, envelope = EXCLUDED.envelope, kept_at = EXCLUDED.kept_at`,
+		pkg.ID, digest, env, w.now().UTC()); err != nil {
+		return nil, "", fmt.Errorf("nationalsync: keeping the envelope of %s: %w", pkg.ID, err)
+	}
+	return env, digest, nil
 }
 
 // send hands the package's envelope to the receiver, the department

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/hoso-ledger/hoso/app/imports"
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/internal/importfile"
+	"github.com/hoso-ledger/hoso/internal/pgerr"
 )
 
 // Imports is api.Imports on PostgreSQL: the status of each import in the
@@ -96,6 +98,25 @@ func (s *Imports) Start(ctx context.Context, r api.ImportRequest) (api.ImportSta
 // interruptedReason is what an import whose process died says.
 const interruptedReason = "interrupted: the server that ran this import stopped before it ended; upload the same file again to resume (nothing written is written twice)"
 
+// databaseLostReason is what an import says whose database went away
+// under it (crashed, restarted, unreachable): the same resumption as a
+// dead process, but the cause is the database's, not the server's.
+const databaseLostReason = "interrupted: the database went away before this import ended; upload the same file again to resume (nothing written is written twice)"
+
+// databaseLost reports whether an import failed because its database went
+// away. A session cut mid-COPY reaches the importer as a bare early EOF,
+// which pgerr.Unavailable leaves alone (a decoder may return one for bad
+// data); the import read and checked its whole file before writing, so
+// here it can only be the connection.
+func databaseLost(err error) bool {
+	return pgerr.Unavailable(err) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// outcomeRetry bounds how long an import's outcome is retried while the
+// database is unreachable: past it the row stays running, and Get, finding
+// the lock gone with the session, settles it as interrupted.
+const outcomeRetry = 30 * time.Second
+
 // importLockClass is the first key of every import's advisory lock; the
 // second is hashtext of the schema and the import's id (lockKey).
 const importLockClass = "hoso.import"
@@ -157,6 +178,8 @@ func (s *Imports) run(id uuid.UUID, src importfile.Source, r api.ImportRequest) 
 		SkipInvalid: r.SkipInvalid, Now: s.now, Progress: func(p imports.Progress) { mu.Lock(); defer mu.Unlock(); progress(p) }})
 	state, msg := "done", ""
 	switch {
+	case databaseLost(err):
+		state, msg = "failed", databaseLostReason+" ("+err.Error()+")"
 	case err != nil:
 		state, msg = "failed", err.Error()
 	case len(res.Report.Problems) > 0 && !res.Written && !r.DryRun:
@@ -174,10 +197,19 @@ func (s *Imports) run(id uuid.UUID, src importfile.Source, r api.ImportRequest) 
 	if res.Written {
 		phase = "write"
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE imports SET state = $2, phase = $3, rows_read = $4, invalid_rows = $5, created = $6, existing = $7,
-		events = $8, skipped = $9, problems = $10, error = NULLIF($11, ''), rows_done = CASE WHEN $12 THEN rows_total ELSE rows_done END,
-		updated_at = $13, finished_at = $13 WHERE id = $1`,
-		id, state, phase, rep.Rows, rep.InvalidRows, res.Created, res.Existing, res.Events, res.Skipped, problems, msg, res.Written, s.now().UTC())
+	// The database that failed the import may be starting again: the
+	// outcome waits for it a while rather than leave a cause to guess.
+	wait := 100 * time.Millisecond
+	for deadline := time.Now().Add(outcomeRetry); ; wait = min(2*wait, 2*time.Second) {
+		_, err = s.pool.Exec(ctx, `UPDATE imports SET state = $2, phase = $3, rows_read = $4, invalid_rows = $5, created = $6, existing = $7,
+			events = $8, skipped = $9, problems = $10, error = NULLIF($11, ''), rows_done = CASE WHEN $12 THEN rows_total ELSE rows_done END,
+			updated_at = $13, finished_at = $13 WHERE id = $1`,
+			id, state, phase, rep.Rows, rep.InvalidRows, res.Created, res.Existing, res.Events, res.Skipped, problems, msg, res.Written, s.now().UTC())
+		if !pgerr.Unavailable(err) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(wait)
+	}
 	if err != nil {
 		s.log.Error("import outcome not recorded", "import", id, "state", state, "err", err)
 	}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hoso-ledger/hoso/internal/devdb"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
+)
+
+// crashCluster starts a private PostgreSQL cluster of the test's own — it
+// is killed, so never the shared server — stopped when the test ends.
+func crashCluster(t *testing.T, database string) *devdb.Cluster {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hoso-import-crash-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // the server may run as nobody
+		t.Fatal(err)
+	}
+	cluster, err := devdb.Open(filepath.Join(dir, "var"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the schema's own cleanups, which need the server
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := cluster.Stop(ctx); err != nil {
+			t.Errorf("stopping the private cluster: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cluster.Ensure(ctx, database); err != nil {
+		t.Fatal(err)
+	}
+	return cluster
+}
+
+// committedCounts is dossierCounts that tolerates a server gone away (it
+// answers -1 then), for polling across a crash.
+func committedEvents(pool *pgxpool.Pool) int {
+	var n int
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_id LIKE 'dossier-%'`).Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// TestImportSurvivesPostgresCrash: PostgreSQL itself (not the importer)
+// is killed with SIGKILL half-way through `hoso import` and started again
+// while the command still runs. The command fails with a clear error that
+// says to run it again; the re-run finishes with exactly one dossier per
+// person and every row's event once, every event committed before the
+// crash is still there, and `hoso verify` passes.
+func TestImportSurvivesPostgresCrash(t *testing.T) {
+	t.Parallel()
+	cluster := crashCluster(t, "importcrash")
+	pool, url := pgtest.NewAt(t, cluster.URL("importcrash"))
+	orgID := importOrg(t, pool)
+	file := filepath.Join(t.TempDir(), "tinh.xlsx")
+	const people = 300
+	if code, _, stderr := runImportCmd(t, url, "import", "sample", "--people", "300", "--out", file); code != 0 {
+		t.Fatal(stderr)
+	}
+
+	type outcome struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		code, stdout, stderr := runImportCmd(t, url, "import", file, "--org", orgID, "--decision", importDecision, "--workers", "4", "--batch", "20")
+		done <- outcome{code, stdout, stderr}
+	}()
+	// Crash the server once the dossiers' first events and some history
+	// are committed.
+	committed := 0
+	for deadline := time.Now().Add(2 * time.Minute); committed < people+people/2; time.Sleep(10 * time.Millisecond) {
+		committed = committedEvents(pool)
+		select {
+		case o := <-done:
+			t.Fatalf("the import finished before the crash (%d events seen): exit %d\n%s%s", committed, o.code, o.stdout, o.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import wrote too little in 2 minutes (%d events)", committed)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cluster.Crash(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Ensure(ctx, "importcrash"); err != nil {
+		t.Fatal(err)
+	}
+	var crashed outcome
+	select {
+	case crashed = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the import did not end within 2 minutes of the crash")
+	}
+	t.Logf("the crashed import: exit %d\n%s", crashed.code, crashed.stderr)
+	if crashed.code == 0 {
+		t.Fatalf("the import went through a crash of its database and said it succeeded:\n%s%s", crashed.stdout, crashed.stderr)
+	}
+	if !strings.Contains(crashed.stderr, "run the same command again to resume") {
+		t.Errorf("the crashed import does not say what to do:\n%s", crashed.stderr)
+	}
+	// Every event committed before the crash survived it.
+	survived := committedEvents(pool)
+	if survived < committed {
+		t.Fatalf("%d events were committed before the crash, %d after it", committed, survived)
+	}
+
+	code, stdout, stderr := runImportCmd(t, url, "import", file, "--org", orgID, "--decision", importDecision)
+	if code != 0 {
+		t.Fatalf("re-run after the crash: exit %d\n%s%s", code, stdout, stderr)
+	}
+	rows := fileRows(t, file)
+	streams, events, pids := dossierCounts(t, pool)
+	if streams != people || pids != people || events != people+rows {
+		t.Fatalf("after the re-run: %d dossiers, %d reservations, %d events; want %d, %d, %d", streams, pids, events, people, people, people+rows)
+	}
+	if survived >= events {
+		t.Fatalf("the crash came after the import had written everything (%d events); the test proved nothing", survived)
+	}
+	if code, stdout, stderr := runImportCmd(t, url, "verify"); code != 0 {
+		t.Errorf("hoso verify after the crash: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
