@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -249,6 +250,7 @@ func benchDeliver(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	pg0 := postgresCPU(b, w)
 	start, cpu0 := time.Now(), processCPU()
 	signAt(b, w, w.doh, approval.LevelDepartment, director.cert)
 	for {
@@ -265,6 +267,7 @@ func benchDeliver(b *testing.B, n int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	pgCPU := postgresCPU(b, w) - pg0
 	b.StopTimer()
 	if *benchDeliverProfile != "" {
 		pprof.StopCPUProfile()
@@ -273,6 +276,11 @@ func benchDeliver(b *testing.B, n int) {
 	// The CPU this process (relay, worker, receiver, projections) spent,
 	// PostgreSQL's not included: what the two cores must give per package.
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(n), "client-cpu-ms/package")
+	// PostgreSQL's share, from its processes' accounting: the other half
+	// of what two cores must give.
+	if pgCPU >= 0 {
+		b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(n), "postgres-cpu-ms/package")
+	}
 	// Where the time went, from the sync events' recorded times: seconds
 	// after the start at which the first and the last of each was written.
 	rows, err := w.Svc.Pool.Query(ctx, `SELECT type, min(recorded_at), max(recorded_at), count(*) FROM events WHERE stream_id LIKE 'sync-%' GROUP BY type ORDER BY min(recorded_at)`)
@@ -335,6 +343,76 @@ func benchDeliver(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "raw-http-packages/s")
+}
+
+// postgresCPU is the CPU time (user and system) PostgreSQL's server has
+// used: its postmaster's children, those running and those ended, read
+// from /proc. It is -1 when the server is not on this machine's /proc
+// (a remote server, another OS): the figure is then not reported.
+func postgresCPU(b *testing.B, w *syncWorld) time.Duration {
+	b.Helper()
+	var pid int
+	if err := w.Svc.Pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	backend, ok := procStat(pid)
+	if !ok {
+		return -1
+	}
+	postmaster, ok := procStat(backend.ppid)
+	if !ok {
+		return -1
+	}
+	// The ended children are in the postmaster's cutime and cstime.
+	ticks := postmaster.utime + postmaster.stime + postmaster.cutime + postmaster.cstime
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	for _, d := range dirs {
+		var child int
+		if _, err := fmt.Sscan(d.Name(), &child); err != nil {
+			continue
+		}
+		if st, ok := procStat(child); ok && st.ppid == backend.ppid {
+			ticks += st.utime + st.stime
+		}
+	}
+	const clockTicks = 100 // USER_HZ, which Linux fixes at 100 for /proc
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+type procTimes struct {
+	ppid                         int
+	utime, stime, cutime, cstime int64
+}
+
+// procStat reads /proc/pid/stat's parent and CPU times (fields 4 and 14 – 17).
+func procStat(pid int) (procTimes, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procTimes{}, false
+	}
+	// The command name (field 2) may hold spaces; the fields after its
+	// closing parenthesis do not.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return procTimes{}, false
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 15 {
+		return procTimes{}, false
+	}
+	var st procTimes
+	if _, err := fmt.Sscan(f[1], &st.ppid); err != nil {
+		return procTimes{}, false
+	}
+	for j, dst := range []*int64{&st.utime, &st.stime, &st.cutime, &st.cstime} {
+		if _, err := fmt.Sscan(f[11+j], dst); err != nil {
+			return procTimes{}, false
+		}
+	}
+	return st, true
 }
 
 // processCPU is the CPU time (user and system) this process has used.

@@ -404,6 +404,40 @@ func TestNationalSyncScenario(t *testing.T) {
 			t.Errorf("%s receiver, replay: %d %s; want 200 with the first receipt", name, rec.Code, rec.Body)
 		}
 	}
+	// Posted by several senders at once to a receiver that does not hold
+	// it yet, a package is stored once: one 201, and that receipt to every
+	// other (the receiver's store locks per package, not for all).
+	empty := again(t.TempDir())
+	post := func(body []byte) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/packages", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer bí-mật-quốc-gia")
+		empty.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, d := range w.departments(t) {
+		if rec := post(d); rec.Code != http.StatusCreated {
+			t.Fatalf("a department approval to an empty receiver: %d %s", rec.Code, rec.Body)
+		}
+	}
+	answers := make([]*httptest.ResponseRecorder, 8)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() { answers[i] = post(stored) })
+	}
+	wg.Wait()
+	created := 0
+	for i, rec := range answers {
+		if rec.Code == http.StatusCreated {
+			created++
+		}
+		if (rec.Code != http.StatusCreated && rec.Code != http.StatusOK) || !bytes.Equal(rec.Body.Bytes(), answers[0].Body.Bytes()) {
+			t.Errorf("sender %d of %d at once: %d %s; want 201 or 200 with one receipt for all (%s)", i, len(answers), rec.Code, rec.Body, answers[0].Body)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d of %d senders at once were answered 201; want 1", created, len(answers))
+	}
 	// A hoso-sync-package/v1 (the department approval carried, before it
 	// travelled on its own) is still read: it verifies offline with no
 	// department approval given, and a receiver holding none accepts it.

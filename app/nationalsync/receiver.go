@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"net/http"
@@ -47,7 +48,11 @@ type Receiver struct {
 	DataKey hpke.PrivateKey
 	Now     func() time.Time
 
-	mu          sync.Mutex // storing
+	// storing serializes the check-then-write of one thing received (a
+	// package id, a department approval's digest), not of all of them:
+	// packages with other ids are stored, and their fsyncs waited for, side
+	// by side, which the file system commits together.
+	storing     [storeStripes]sync.Mutex
 	depMu       sync.Mutex // departments
 	departments map[string]*HeldDepartment
 }
@@ -241,8 +246,9 @@ func heldAt(receiptPath string) ([]byte, string, error) {
 // a held id are a conflict (oneDigest); for a Department (keyed by its
 // manifest), the held receipt answers.
 func (rc *Receiver) store(at stored, id uuid.UUID, digest string, body []byte, oneDigest bool) ([]byte, int, error) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	mu := &rc.storing[stripe(at.receipt)]
+	mu.Lock()
+	defer mu.Unlock()
 	if receipt, held, err := heldAt(at.receipt); err != nil || held != "" {
 		if held != "" && held != digest && oneDigest {
 			return nil, 0, fmt.Errorf("package %s arrived twice at once with other bytes", id)
@@ -282,6 +288,18 @@ func (rc *Receiver) store(at stored, id uuid.UUID, digest string, body []byte, o
 		return nil, 0, err
 	}
 	return receipt, http.StatusCreated, nil
+}
+
+// storeStripes is how many stores may wait for the disk at once: above
+// the sender's concurrency, so that two packages seldom share a stripe.
+const storeStripes = 64
+
+// stripe is the lock of the thing stored at receipt: the same path, the
+// same lock.
+func stripe(receipt string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(receipt))
+	return int(h.Sum32() % storeStripes)
 }
 
 // tempFile writes b beside path in a temporary file, flushed to disk, and

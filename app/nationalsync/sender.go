@@ -48,8 +48,17 @@ type HTTPSender struct {
 func NewHTTPSender(url, token string, tlsCfg *tls.Config, timeout time.Duration) *HTTPSender {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsCfg
+	// The worker sends many packages at once to one host: with Go's
+	// default of 2 idle connections per host, all but two were closed
+	// after each answer and the next package dialled (and, over TLS,
+	// shook hands) again.
+	tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	return &HTTPSender{URL: url, Token: token, Client: &http.Client{Transport: tr, Timeout: timeout}}
 }
+
+// maxIdleConnsPerHost keeps a connection for each package in flight, well
+// above the service's default concurrency (16).
+const maxIdleConnsPerHost = 64
 
 // Endpoint implements Sender.
 func (s *HTTPSender) Endpoint() string { return s.URL }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -73,6 +74,16 @@ type Options struct {
 	PollInterval time.Duration
 	// Log receives Run's transient errors (discarded when nil).
 	Log *slog.Logger
+	// NodeCache is how many node hashes the proofs and roots keep in
+	// memory (none when zero). A proof names only complete perfect
+	// subtrees, whose hashes never change once stored (merkle_nodes refuses
+	// updates), so a remembered hash is never stale; it saves the rows and
+	// the rehashing below the stored levels that every proof of a busy
+	// stretch of the tree shares (a thousand sync packages' checkpoint
+	// proofs read the same upper nodes). A Log that must see the tables as
+	// they are now — an integrity check looking for tampered rows — leaves
+	// it at zero.
+	NodeCache int
 }
 
 // Log is the Merkle log in the merkle_leaves and merkle_nodes tables of a
@@ -87,6 +98,10 @@ type Log struct {
 	// which saves rebuilding the right edge from the database each batch.
 	mu   sync.Mutex
 	edge *compact.Range
+
+	// cache holds node hashes read for proofs and roots (Options.NodeCache);
+	// nil when off.
+	cache *lru.Cache[compact.NodeID, []byte]
 }
 
 // New returns the log kept in pool's database. store is the event store to
@@ -104,7 +119,45 @@ func New(pool *pgxpool.Pool, store eventstore.Store, opts Options) *Log {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Log{pool: pool, store: store, opts: opts}
+	l := &Log{pool: pool, store: store, opts: opts}
+	if opts.NodeCache > 0 {
+		l.cache, _ = lru.New[compact.NodeID, []byte](opts.NodeCache) // errs only on a size ≤ 0
+	}
+	return l
+}
+
+// nodes is nodeHashes for proofs and roots, through the node cache when
+// there is one: only the nodes it does not hold are read, in one batch.
+// The sequencer does not use it: it reads inside its own transaction.
+func (l *Log) nodes(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
+	if l.cache == nil {
+		return nodeHashes(ctx, l.pool, ids)
+	}
+	out := make([][]byte, len(ids))
+	var missing []compact.NodeID
+	var at []int
+	for i, id := range ids {
+		if h, ok := l.cache.Get(id); ok {
+			out[i] = h
+			continue
+		}
+		missing = append(missing, id)
+		at = append(at, i)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := nodeHashes(ctx, l.pool, missing)
+	if err != nil {
+		return nil, err
+	}
+	for j, h := range read {
+		// The callers' Rehash works in place on the slice of hashes, never
+		// on a hash's bytes, so the cache and they may share them.
+		l.cache.Add(missing[j], h)
+		out[at[j]] = h
+	}
+	return out, nil
 }
 
 // querier is what reads need: the pool or a transaction.
@@ -393,7 +446,7 @@ func (l *Log) Root(ctx context.Context, size uint64) (eventstore.Hash, error) {
 		return toHash(hasher.EmptyRoot()), nil
 	}
 	ids := compact.RangeNodes(0, size, nil)
-	hashes, err := nodeHashes(ctx, l.pool, ids)
+	hashes, err := l.nodes(ctx, ids)
 	if err != nil {
 		return eventstore.Hash{}, err
 	}
@@ -454,7 +507,7 @@ func (l *Log) InclusionProofs(ctx context.Context, indexes []uint64, size uint64
 	}
 	hashes := make([][]byte, 0, len(unique))
 	for from := 0; from < len(unique); from += 1000 {
-		hs, err := nodeHashes(ctx, l.pool, unique[from:min(from+1000, len(unique))])
+		hs, err := l.nodes(ctx, unique[from:min(from+1000, len(unique))])
 		if err != nil {
 			return nil, err
 		}
@@ -496,7 +549,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, m, n uint64) ([]eventstore.H
 }
 
 func (l *Log) rehash(ctx context.Context, nodes proof.Nodes) ([]eventstore.Hash, error) {
-	hashes, err := nodeHashes(ctx, l.pool, nodes.IDs)
+	hashes, err := l.nodes(ctx, nodes.IDs)
 	if err != nil {
 		return nil, err
 	}

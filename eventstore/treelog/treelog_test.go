@@ -327,3 +327,61 @@ func TestTablesAreAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeCacheGivesTheSameProofs: a Log with a node cache answers every
+// root and proof as the reference does, while the tree grows under it
+// (nodes cached at one size serve the next) and while the cache is too
+// small to hold a single pass (eviction), and whatever was read first.
+func TestNodeCacheGivesTheSameProofs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.New(t)
+	store := memstore.New(nil)
+	seq := treelog.New(pool, store, treelog.Options{BatchSize: 97})
+	for _, cacheSize := range []int{3, 1 << 12} {
+		t.Run(fmt.Sprint("cache=", cacheSize), func(t *testing.T) {
+			log := treelog.New(pool, nil, treelog.Options{NodeCache: cacheSize})
+			for _, grow := range []int{300, 500, 400} {
+				// The subtests share the tables: sequence what is there so far.
+				appendEvents(t, store, grow)
+				if _, err := seq.SequenceOnce(ctx); err != nil {
+					t.Fatal(err)
+				}
+				events := readAll(t, store)
+				ref := reference(events)
+				size := uint64(len(events))
+				for _, s := range []uint64{1, 255, 256, 257, size / 2, size - 1, size} {
+					root, err := log.Root(ctx, s)
+					if want := ref.HashAt(s); err != nil || !bytes.Equal(root[:], want) {
+						t.Errorf("size %d: Root(%d) = %x, %v; want %x", size, s, root, err, want)
+					}
+					for _, i := range []uint64{0, s / 3, s / 2, s - 1} {
+						p, err := log.InclusionProof(ctx, i, s)
+						if want, _ := ref.InclusionProof(i, s); err != nil || !hashesEqual(p, want) {
+							t.Errorf("size %d: InclusionProof(%d, %d) = %x, %v; want %x", size, i, s, p, err, want)
+						}
+					}
+					for _, m := range []uint64{1, s / 2, s - 1} {
+						p, err := log.ConsistencyProof(ctx, m, s)
+						if want, _ := ref.ConsistencyProof(m, s); err != nil || !hashesEqual(p, want) {
+							t.Errorf("size %d: ConsistencyProof(%d, %d) = %x, %v; want %x", size, m, s, p, err, want)
+						}
+					}
+				}
+				idx := make([]uint64, 0, size)
+				for i := range size {
+					idx = append(idx, size-1-i)
+				}
+				ps, err := log.InclusionProofs(ctx, idx, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, i := range idx {
+					if want, _ := ref.InclusionProof(i, size); !hashesEqual(ps[k], want) {
+						t.Fatalf("size %d: InclusionProofs path of leaf %d = %x, want %x", size, i, ps[k], want)
+					}
+				}
+			}
+		})
+	}
+}

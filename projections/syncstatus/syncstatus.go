@@ -92,24 +92,34 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, '', 0, '[]', $9) ON CONFLIC
     state = CASE WHEN state IN ('acknowledged', 'rejected') THEN state ELSE 'sent' END, version = $4
  WHERE package_id = $1 AND version < $4`, e.Package, at, e.Digest, v)
 	case nationalsync.Acknowledged:
-		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET state = 'acknowledged', settled_at = $2, digest = $3, version = $4
- WHERE package_id = $1 AND version < $4 AND state NOT IN ('acknowledged', 'rejected')`, e.Package, at, e.Digest, v)
-		if err == nil {
-			_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET version = $2 WHERE package_id = $1 AND version < $2`, e.Package, v)
-		}
+		// The first answer settles the package; a later one (a receiver
+		// answering twice) only moves the version. One statement for both,
+		// as each package's answer is a statement of every delivery.
+		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET `+settled+`, version = $4,
+    state = CASE WHEN `+isSettled+` THEN state ELSE 'acknowledged' END
+ WHERE package_id = $1 AND version < $4`, e.Package, at, e.Digest, v)
 	case nationalsync.Rejected:
 		reasons, _ := json.Marshal(e.Reasons)
-		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET state = 'rejected', settled_at = $2, digest = $3, status = $4, reasons = $5, version = $6
- WHERE package_id = $1 AND version < $6 AND state NOT IN ('acknowledged', 'rejected')`, e.Package, at, e.Digest, e.Status, reasons, v)
-		if err == nil {
-			_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET version = $2 WHERE package_id = $1 AND version < $2`, e.Package, v)
-		}
+		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET `+settled+`, version = $6,
+    status = CASE WHEN `+isSettled+` THEN status ELSE $4 END,
+    reasons = CASE WHEN `+isSettled+` THEN reasons ELSE $5 END,
+    state = CASE WHEN `+isSettled+` THEN state ELSE 'rejected' END
+ WHERE package_id = $1 AND version < $6`, e.Package, at, e.Digest, e.Status, reasons, v)
 	}
 	if err != nil {
 		return fmt.Errorf("syncstatus: %w", err)
 	}
 	return nil
 }
+
+// isSettled and settled are the parts of the answers' statements that
+// leave a package answered before as it was: every SET of one row reads
+// the row as it was before the statement.
+const (
+	isSettled = `state IN ('acknowledged', 'rejected')`
+	settled   = `settled_at = CASE WHEN ` + isSettled + ` THEN settled_at ELSE $2 END,
+    digest = CASE WHEN ` + isSettled + ` THEN digest ELSE $3 END`
+)
 
 // Package is one row, judged on a day.
 type Package struct {
