@@ -290,15 +290,17 @@ func TestBrowser(t *testing.T) {
 
 	// The other main pages, each as its role sees it.
 	t.Run("compliance, transfers, approvals, audit", func(t *testing.T) {
-		pages := []struct{ user, path, ready, shot string }{
-			{"tccb.soyte", "/compliance", `document.body.innerText.includes("Các việc có thời hạn")`, "compliance"},
-			{"tccb.soyte", "/transfers", `document.body.innerText.includes("Mở điều chuyển theo mã")`, "transfers"},
-			{"pheduyet.soyte", "/approvals?manifest=unit", `document.body.innerText.includes("Danh sách sẽ ký")`, "approvals"},
+		// purpose, when set, is stated in the form the page asks it with
+		// first (Decree 27/2026), as an inspector does.
+		pages := []struct{ user, path, purpose, ready, shot string }{
+			{"tccb.soyte", "/compliance", "", `document.body.innerText.includes("Các việc có thời hạn")`, "compliance"},
+			{"tccb.soyte", "/transfers", "", `document.body.innerText.includes("Mở điều chuyển theo mã")`, "transfers"},
+			{"pheduyet.soyte", "/approvals?manifest=unit", "", `document.body.innerText.includes("Danh sách sẽ ký")`, "approvals"},
 			// An inspector's list names people outside their personnel work:
 			// the purpose is asked first (Decree 27/2026).
-			{"thanhtra", "/dossiers", `document.body.innerText.includes("hãy nêu mục đích")`, "purpose"},
-			{"thanhtra", "/audit", `document.querySelectorAll("a[href^='/audit/verify']").length > 0`, "audit"},
-			{"thanhtra", "/audit/reads", `document.body.innerText.includes("Nhật ký truy cập hồ sơ") && document.querySelectorAll("tbody tr").length > 0`, "reads"},
+			{"thanhtra", "/dossiers", "", `document.body.innerText.includes("hãy nêu mục đích")`, "purpose"},
+			{"thanhtra", "/audit", "inspection", `document.querySelectorAll("a[href^='/audit/verify']").length > 0`, "audit"},
+			{"thanhtra", "/audit/reads", "", `document.body.innerText.includes("Nhật ký truy cập hồ sơ") && document.querySelectorAll("tbody tr").length > 0`, "reads"},
 		}
 		for _, p := range pages {
 			u := demoAccount(t, p.user)
@@ -306,6 +308,13 @@ func TestBrowser(t *testing.T) {
 			login(t, ctx, base, u.Username, u.Password)
 			waitFor(t, ctx, "signed in", `location.pathname == "/dossiers"`)
 			do(t, ctx, "open "+p.path, chromedp.Navigate(base+p.path))
+			if p.purpose != "" {
+				waitFor(t, ctx, p.path+": the purpose asked", `document.querySelector("#pp-purpose") != null`)
+				do(t, ctx, p.path+": state the purpose",
+					chromedp.SetValue(chromedp.CSS("#pp-purpose"), p.purpose),
+					chromedp.SendKeys(chromedp.CSS("#pp-ref"), "15/QĐ-TTr"),
+					chromedp.Submit(chromedp.CSS("#pp-ref")))
+			}
 			waitFor(t, ctx, p.path, p.ready)
 			shot(t, ctx, p.shot)
 		}

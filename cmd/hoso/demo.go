@@ -25,13 +25,21 @@ import (
 // server crash loses only the last commits (never half of one) and the
 // demo resumes from what is stored; nothing else uses this pool.
 func demoPool(ctx context.Context, env *Env, workers int) (*pgxpool.Pool, error) {
+	return workersPool(ctx, env, workers, true)
+}
+
+// workersPool is the migrated ledger database with room for workers
+// writers, committing asynchronously only when async says so.
+func workersPool(ctx context.Context, env *Env, workers int, async bool) (*pgxpool.Pool, error) {
 	migrated, err := openStore(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	cfg := migrated.Config()
 	migrated.Close()
-	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	if async {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	}
 	cfg.MaxConns = max(cfg.MaxConns, int32(workers)+2)
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

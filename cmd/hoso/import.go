@@ -143,7 +143,11 @@ func runImportFile(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	defer src.Close()
-	pool, err := demoPool(ctx, env, *workers)
+	// Durable commits, unlike the demo's: an import's writes are a
+	// province's records, and what it reports written must survive a crash
+	// of the server. A write is a batch of people, so the WAL flush is
+	// paid once per batch, not per event.
+	pool, err := workersPool(ctx, env, *workers, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "hoso import:", err)
 		return 1
