@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/account"
 	"github.com/hoso-ledger/hoso/eventstore/verify"
-	"github.com/hoso-ledger/hoso/internal/devdb"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
 )
 
 // TestImportThroughTheAPISurvivesPostgresCrash: PostgreSQL itself is
@@ -25,30 +23,9 @@ import (
 // verifies. It runs a private cluster of its own, since it kills it.
 func TestImportThroughTheAPISurvivesPostgresCrash(t *testing.T) {
 	t.Parallel()
-	dir, err := os.MkdirTemp("", "hoso-api-import-crash-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil { // the server may run as nobody
-		t.Fatal(err)
-	}
-	cluster, err := devdb.Open(filepath.Join(dir, "var"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := pgtest.CrashableCluster(t, "importcrash")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { // after the service's own cleanups, which need the cluster
-		stop, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := cluster.Stop(stop); err != nil {
-			t.Errorf("stopping the private cluster: %v", err)
-		}
-		_ = os.RemoveAll(dir)
-	})
-	if err := cluster.Ensure(ctx, "importcrash"); err != nil {
-		t.Fatal(err)
-	}
 	env := apitest.Start(t, apitest.Options{DatabaseURL: cluster.URL("importcrash")})
 	org := env.Org("Sở Y tế tỉnh Sập Máy", "SYT-SM", domain.OrgID{})
 	hr := env.Session(env.Account("tccb.sapmay", "", account.KindOrg, account.RoleHROfficer, org))

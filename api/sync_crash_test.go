@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -16,7 +14,7 @@ import (
 
 	"github.com/hoso-ledger/hoso/domain"
 	syncev "github.com/hoso-ledger/hoso/domain/nationalsync"
-	"github.com/hoso-ledger/hoso/internal/devdb"
+	"github.com/hoso-ledger/hoso/internal/pgtest"
 	"github.com/hoso-ledger/hoso/ledger"
 	"github.com/hoso-ledger/hoso/projections/syncstatus"
 )
@@ -32,30 +30,9 @@ import (
 // a private cluster of its own, since it kills it.
 func TestNationalSyncSurvivesPostgresCrash(t *testing.T) {
 	t.Parallel()
-	dir, err := os.MkdirTemp("", "hoso-sync-crash-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil { // the server may run as nobody
-		t.Fatal(err)
-	}
-	cluster, err := devdb.Open(filepath.Join(dir, "var"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := pgtest.CrashableCluster(t, "synccrash")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { // after the service's own cleanups, which need the cluster
-		stop, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := cluster.Stop(stop); err != nil {
-			t.Errorf("stopping the private cluster: %v", err)
-		}
-		_ = os.RemoveAll(dir)
-	})
-	if err := cluster.Ensure(ctx, "synccrash"); err != nil {
-		t.Fatal(err)
-	}
 	w := startSyncWith(t, syncOptions{Timeout: 10 * time.Second, DatabaseURL: cluster.URL("synccrash"), Workers: 4})
 	const units = 4
 	var orgs []domain.OrgID

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,40 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hoso-ledger/hoso/internal/devdb"
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 )
-
-// crashCluster starts a private PostgreSQL cluster of the test's own — it
-// is killed, so never the shared server — stopped when the test ends.
-func crashCluster(t *testing.T, database string) *devdb.Cluster {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "hoso-import-crash-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil { // the server may run as nobody
-		t.Fatal(err)
-	}
-	cluster, err := devdb.Open(filepath.Join(dir, "var"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { // after the schema's own cleanups, which need the server
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := cluster.Stop(ctx); err != nil {
-			t.Errorf("stopping the private cluster: %v", err)
-		}
-		_ = os.RemoveAll(dir)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := cluster.Ensure(ctx, database); err != nil {
-		t.Fatal(err)
-	}
-	return cluster
-}
 
 // committedCounts is dossierCounts that tolerates a server gone away (it
 // answers -1 then), for polling across a crash.
@@ -65,7 +32,7 @@ func committedEvents(pool *pgxpool.Pool) int {
 // crash is still there, and `hoso verify` passes.
 func TestImportSurvivesPostgresCrash(t *testing.T) {
 	t.Parallel()
-	cluster := crashCluster(t, "importcrash")
+	cluster := pgtest.CrashableCluster(t, "importcrash")
 	pool, url := pgtest.NewAt(t, cluster.URL("importcrash"))
 	orgID := importOrg(t, pool)
 	file := filepath.Join(t.TempDir(), "tinh.xlsx")
