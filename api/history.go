@@ -292,8 +292,7 @@ func (s *Server) auditTrail(c echo.Context) error {
 			continue
 		}
 		ids = append(ids, e.Dossier)
-		gate = append(gate, listed{id: e.Dossier, personnel: slices.Contains(caller.OwnDossiers(), e.Dossier) ||
-			caller.Can(account.ActionWriteDossier, e.ManagingOrg) || caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)})
+		gate = append(gate, listed{id: e.Dossier, personnel: entryPersonnel(caller, e)})
 	}
 	consents, err := s.gateList(c, stated, gate)
 	if err != nil {
@@ -318,6 +317,17 @@ func (s *Server) auditTrail(c echo.Context) error {
 		out.Items = append(out.Items, v)
 	}
 	return s.reply(c, out, s.auditSheet(out, reportOrgs(c, account.ActionReadAudit), caller.Today))
+}
+
+// entryPersonnel is summaryPersonnel decided on an audit entry: the
+// person's own, an HR write or read_sensitive through the org that managed
+// the dossier when the event was recorded. The page does not load the
+// dossiers' current summaries, so the employing unit and a handover out of
+// the province do not count here, and such a reader states a purpose.
+func entryPersonnel(caller *Caller, e audit.Entry) bool {
+	return slices.Contains(caller.OwnDossiers(), e.Dossier) ||
+		caller.Can(account.ActionWriteDossier, e.ManagingOrg) ||
+		caller.CanOnDossier(account.ActionReadSensitive, e.ManagingOrg, e.Dossier)
 }
 
 // ReadView is one row of the read log.
