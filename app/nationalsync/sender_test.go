@@ -52,19 +52,36 @@ func TestHTTPSenderClassifiesAnswers(t *testing.T) {
 		{"unauthorized", 401, `no`, 0, false, true, 1, ""},
 		{"too many requests", 429, ``, 0, false, false, 0, ""},
 		{"down", 503, `bảo trì`, 0, false, false, 0, ""},
-		{"too slow", 201, string(receipt), 300 * time.Millisecond, false, false, 0, ""},
+		{"too slow", 201, string(receipt), time.Minute, false, false, 0, ""},
 	} {
+		answered := make(chan struct{})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "Bearer tok" || r.Method != http.MethodPost {
 				w.WriteHeader(http.StatusTeapot)
 				return
 			}
-			time.Sleep(tc.delay)
+			if tc.delay > 0 {
+				// Held until the sender gives up: the answer must never come
+				// in time, however slow the machine running the test.
+				select {
+				case <-answered:
+					return
+				case <-time.After(tc.delay):
+				}
+			}
 			w.WriteHeader(tc.status)
 			_, _ = w.Write([]byte(tc.body))
 		}))
-		s := nationalsync.NewHTTPSender(srv.URL, "tok", nil, 100*time.Millisecond)
+		// The timeout is short only where the test is that the sender gives
+		// up; elsewhere a loaded CI machine must not turn an answer into a
+		// timeout.
+		timeout := 30 * time.Second
+		if tc.delay > 0 {
+			timeout = 200 * time.Millisecond
+		}
+		s := nationalsync.NewHTTPSender(srv.URL, "tok", nil, timeout)
 		got, err := s.Send(context.Background(), []byte(`{}`))
+		close(answered)
 		rej, isRej := nationalsync.IsRejected(err)
 		switch {
 		case tc.ok && (err != nil || string(got) != string(receipt)):
