@@ -29,7 +29,11 @@ func TestImportThroughTheAPISurvivesPostgresCrash(t *testing.T) {
 	env := apitest.Start(t, apitest.Options{DatabaseURL: cluster.URL("importcrash")})
 	org := env.Org("Sở Y tế tỉnh Sập Máy", "SYT-SM", domain.OrgID{})
 	hr := env.Session(env.Account("tccb.sapmay", "", account.KindOrg, account.RoleHROfficer, org))
-	const people = 300
+	// Eight batches of the importer's 250 people, four written at once: the
+	// first commit is the crash's signal, and the batches still to come
+	// leave work for the crash to interrupt however fast the machine (300
+	// people were two batches, both committed between two polls under load).
+	const people = 2000
 	body, ct := importUpload(t, org, domain.DateOf(time.Now()).String(), people, 0, nil, nil)
 	before := env.EventCount()
 	events := func() int { // -1 while the server is down
@@ -46,7 +50,9 @@ func TestImportThroughTheAPISurvivesPostgresCrash(t *testing.T) {
 	}
 	first := r.Header.Get("Location")
 	committed := 0
-	for deadline := time.Now().Add(2 * time.Minute); committed < before+people+people/2; time.Sleep(10 * time.Millisecond) {
+	// A batch committed holds at least a creation and a personal-ID claim
+	// per person; the import's own bookkeeping writes a few events before.
+	for deadline := time.Now().Add(2 * time.Minute); committed < before+2*250; time.Sleep(10 * time.Millisecond) {
 		committed = events()
 		if time.Now().After(deadline) {
 			t.Fatalf("the import wrote too little in 2 minutes (%d events)", committed-before)
