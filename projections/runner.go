@@ -517,7 +517,12 @@ func (r *Runner) consume(ctx context.Context, p Projection, g *generation, build
 			progress(Progress{Projection: p.Name(), Generation: g.gen, Position: g.pos, Applied: applied,
 				LastRecordedAt: g.lastAt, Elapsed: time.Since(start)})
 		}
-		if len(events) > 0 {
+		if len(events) > 0 || len(buf) == cap(buf) {
+			// More is queued, or likely is (a full batch: the shared read
+			// hands pages over a moment apart). Asking the log for its head
+			// after every batch of a catch-up read and opened one event
+			// per batch and projection; the ticker still asks it every
+			// PollInterval.
 			r.m.lag.WithLabelValues(p.Name()).Set(r.cfg.Now().Sub(g.lastAt).Seconds())
 			continue
 		}
