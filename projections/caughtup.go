@@ -18,20 +18,26 @@ type PendingReader interface {
 }
 
 // CaughtUp reports whether the live generation of the projection called
-// name has applied every event committed to the log before the call:
-// false while it lags (events past its checkpoint, readable or still
+// name has applied every event committed to the log before the call and
+// has its query indexes: false while it lags (events past its checkpoint, readable or still
 // pending behind another transaction), and when it never ran. A reader that misses a row it has reason
 // to expect (a client's own write, answered a moment ago) waits for this
 // before it answers "not found", instead of trusting a read model that
 // may lag.
 func (r *Runner) CaughtUp(ctx context.Context, name string) (bool, error) {
 	var pos string
-	err := r.pool.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projection = $1 AND live`, name).Scan(&pos)
+	var indexesPending bool
+	err := r.pool.QueryRow(ctx, `SELECT position, query_indexes_pending FROM projection_checkpoints WHERE projection = $1 AND live`, name).Scan(&pos, &indexesPending)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("projections: checkpoint of %s: %w", name, err)
+	}
+	if indexesPending {
+		// Caught up on the log, perhaps, but its query indexes are still
+		// to be built (createGeneration): not ready for its readers yet.
+		return false, nil
 	}
 	p, err := eventstore.ParsePosition(pos)
 	if err != nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -205,6 +206,7 @@ func (h *hub) read(ctx context.Context, epoch int, from eventstore.Position, don
 		wg.Wait()
 		close(done)
 	}()
+	scratch := make([]eventstore.Event, 0, h.pageSize)
 	for {
 		ev, ok := <-events
 		if !ok {
@@ -212,21 +214,23 @@ func (h *hub) read(ctx context.Context, epoch int, from eventstore.Position, don
 			h.fail(ctx, epoch, subErr)
 			return
 		}
-		page := make([]eventstore.Event, 1, h.pageSize)
-		page[0] = ev
+		scratch = append(scratch[:0], ev)
 	drain:
-		for len(page) < h.pageSize {
+		for len(scratch) < h.pageSize {
 			select {
 			case ev, ok := <-events:
 				if !ok {
 					break drain
 				}
-				page = append(page, ev)
+				scratch = append(scratch, ev)
 			default:
 				break drain
 			}
 		}
-		if !h.publish(ctx, epoch, page) {
+		// A page is as long as what was queued, often far less than
+		// pageSize: allocating pageSize for each was the catch-up's largest
+		// allocation.
+		if !h.publish(ctx, epoch, slices.Clone(scratch)) {
 			return
 		}
 	}

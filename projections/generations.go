@@ -45,13 +45,13 @@ type generation struct {
 	tables     []string
 	pos        eventstore.Position
 	lastAt     time.Time // recorded_at of the last applied event
-	indexed    bool      // QueryIndexes created (a live generation's are created with it)
+	indexed    bool      // QueryIndexes created (not query_indexes_pending)
 }
 
 func (g *generation) t() Tables { return Tables{gen: g.gen} }
 
 const selectGenerations = `
-SELECT generation, version, live, state, tables, position, last_recorded_at
+SELECT generation, version, live, state, tables, position, last_recorded_at, NOT query_indexes_pending
   FROM projection_checkpoints WHERE projection = $1 ORDER BY generation`
 
 func loadGenerations(ctx context.Context, q pgx.Tx, name string, forUpdate bool) ([]*generation, error) {
@@ -69,7 +69,7 @@ func loadGenerations(ctx context.Context, q pgx.Tx, name string, forUpdate bool)
 		g := &generation{projection: name}
 		var pos string
 		var lastAt *time.Time
-		if err := rows.Scan(&g.gen, &g.version, &g.live, &g.state, &g.tables, &pos, &lastAt); err != nil {
+		if err := rows.Scan(&g.gen, &g.version, &g.live, &g.state, &g.tables, &pos, &lastAt, &g.indexed); err != nil {
 			return nil, fmt.Errorf("projections: loading %s: %w", name, err)
 		}
 		if g.pos, err = eventstore.ParsePosition(pos); err != nil {
@@ -95,9 +95,17 @@ func lockProjection(ctx context.Context, tx pgx.Tx, name string) error {
 
 // createGeneration runs the projection's Setup for generation gen, checks
 // that every view's table exists, records the checkpoint at Start and, for a
-// live generation, creates the views.
-func createGeneration(ctx context.Context, tx pgx.Tx, p Projection, gen int, live bool) (*generation, error) {
-	g := &generation{projection: p.Name(), gen: gen, version: p.Version(), live: live, state: StateRebuilding, pos: eventstore.Start}
+// live generation, creates the views. A live generation's query indexes
+// are created with it only when the log is empty (logEmpty); over a log
+// that already holds events they are left for the runner to create once
+// the generation has caught up (query_indexes_pending), as for a rebuilt
+// one: maintaining them row by row through the whole log cost more than
+// the rest of the catch-up's writes.
+func createGeneration(ctx context.Context, tx pgx.Tx, p Projection, gen int, live, logEmpty bool) (*generation, error) {
+	_, hasIndexes := p.(QueryIndexer)
+	indexNow := hasIndexes && live && logEmpty
+	g := &generation{projection: p.Name(), gen: gen, version: p.Version(), live: live, state: StateRebuilding, pos: eventstore.Start,
+		indexed: !hasIndexes}
 	if live {
 		g.state = StateRunning
 	}
@@ -117,16 +125,17 @@ func createGeneration(ctx context.Context, tx pgx.Tx, p Projection, gen int, liv
 		g.tables = append(g.tables, name)
 	}
 	_, err := tx.Exec(ctx, `
-INSERT INTO projection_checkpoints (projection, generation, version, live, state, tables, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.projection, g.gen, g.version, g.live, g.state, g.tables, g.pos.String())
+INSERT INTO projection_checkpoints (projection, generation, version, live, state, tables, position, query_indexes_pending)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, g.projection, g.gen, g.version, g.live, g.state, g.tables, g.pos.String(), !g.indexed)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %s: recording generation %d: %w", p.Name(), gen, err)
 	}
-	if live {
+	if indexNow {
 		if err := createQueryIndexes(ctx, tx, p, g); err != nil {
 			return nil, err
 		}
-		g.indexed = true
+	}
+	if live {
 		if err := pointViews(ctx, tx, p.Views(), t); err != nil {
 			return nil, err
 		}
@@ -185,7 +194,8 @@ func pointView(ctx context.Context, tx pgx.Tx, v string, t Tables) error {
 var errNotYet = errors.New("projections: rebuilt generation is not caught up yet")
 
 // createQueryIndexes creates p's query indexes on g's tables (see
-// QueryIndexer).
+// QueryIndexer) and records that they exist; the caller sets g.indexed once
+// tx has committed.
 func createQueryIndexes(ctx context.Context, tx pgx.Tx, p Projection, g *generation) error {
 	if qi, ok := p.(QueryIndexer); ok {
 		for _, stmt := range qi.QueryIndexes(g.t()) {
@@ -193,6 +203,9 @@ func createQueryIndexes(ctx context.Context, tx pgx.Tx, p Projection, g *generat
 				return fmt.Errorf("projections: %s: indexing generation %d: %w", p.Name(), g.gen, err)
 			}
 		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET query_indexes_pending = false WHERE projection = $1 AND generation = $2`, g.projection, g.gen); err != nil {
+		return fmt.Errorf("projections: %s: indexing generation %d: %w", p.Name(), g.gen, err)
 	}
 	return nil
 }

@@ -319,6 +319,14 @@ func (r *Runner) Retry(ctx context.Context, name string) (cleared bool, err erro
 // interrupted rebuild of this version or a new generation.
 func (r *Runner) plan(ctx context.Context, p Projection, rebuild, fresh bool) (g *generation, build bool, err error) {
 	var stale bool
+	// Whether a live generation created now could have its query indexes
+	// at once (see createGeneration). Events appended after this look only
+	// make the generation maintain them row by row, as it always did.
+	head, err := r.store.ReadAll(ctx, eventstore.Start, 1)
+	if err != nil {
+		return nil, false, fmt.Errorf("projections: %s: reading the log's first event: %w", p.Name(), err)
+	}
+	logEmpty := len(head) == 0
 	err = inTx(ctx, r.pool, func(tx pgx.Tx) error {
 		if err := lockProjection(ctx, tx, p.Name()); err != nil {
 			return err
@@ -352,7 +360,7 @@ func (r *Runner) plan(ctx context.Context, p Projection, rebuild, fresh bool) (g
 		case !rebuild && live != nil && live.version == p.Version():
 			g = live
 		case !rebuild && live == nil && building == nil:
-			g, err = createGeneration(ctx, tx, p, next, true)
+			g, err = createGeneration(ctx, tx, p, next, true, logEmpty)
 		case building != nil:
 			g, build = building, true
 			if g.state == StateFailed && rebuild {
@@ -363,7 +371,7 @@ func (r *Runner) plan(ctx context.Context, p Projection, rebuild, fresh bool) (g
 				g.state = StateRebuilding
 			}
 		default:
-			g, err = createGeneration(ctx, tx, p, next, false)
+			g, err = createGeneration(ctx, tx, p, next, false, false)
 			build = true
 			if err == nil {
 				r.log.Info("projection: building a new generation", "projection", p.Name(), "generation", g.gen, "version", g.version)
@@ -509,7 +517,12 @@ func (r *Runner) consume(ctx context.Context, p Projection, g *generation, build
 			progress(Progress{Projection: p.Name(), Generation: g.gen, Position: g.pos, Applied: applied,
 				LastRecordedAt: g.lastAt, Elapsed: time.Since(start)})
 		}
-		if len(events) > 0 {
+		if len(events) > 0 || len(buf) == cap(buf) {
+			// More is queued, or likely is (a full batch: the shared read
+			// hands pages over a moment apart). Asking the log for its head
+			// after every batch of a catch-up read and opened one event
+			// per batch and projection; the ticker still asks it every
+			// PollInterval.
 			r.m.lag.WithLabelValues(p.Name()).Set(r.cfg.Now().Sub(g.lastAt).Seconds())
 			continue
 		}
@@ -545,6 +558,16 @@ func (r *Runner) idle(ctx context.Context, p Projection, g *generation, build bo
 		lag = r.cfg.Now().Sub(from).Seconds()
 	}
 	r.m.lag.WithLabelValues(p.Name()).Set(lag)
+	if !build && caughtUp && !g.indexed {
+		// A live generation created over a long log: its query indexes,
+		// built once over the finished tables (see createGeneration).
+		began := time.Now()
+		if err := inTx(ctx, r.pool, func(tx pgx.Tx) error { return createQueryIndexes(ctx, tx, p, g) }); err != nil {
+			return false, err
+		}
+		g.indexed = true
+		r.log.Info("projection: indexed caught-up generation", "projection", p.Name(), "generation", g.gen, "took", time.Since(began).String())
+	}
 	if build {
 		if !caughtUp {
 			return false, nil

@@ -457,7 +457,8 @@ func TestStatusReportsLag(t *testing.T) {
 }
 
 // indexedCounter is counter with a query index, which the runner creates
-// with a live generation and on a rebuilt one before it is swapped in.
+// on a live generation once it has caught up (with the generation when the
+// log is empty) and on a rebuilt one before it is swapped in.
 type indexedCounter struct{ *counter }
 
 func (c indexedCounter) QueryIndexes(t projections.Tables) []string {
@@ -496,12 +497,24 @@ SELECT i.tablename, EXISTS (SELECT 1 FROM pg_views v WHERE v.schemaname = curren
 		return out
 	}
 
+	// The log holds events before the first start: the live generation is
+	// indexed once it has caught up, and CaughtUp waits for that.
+	ctx := context.Background()
+	caughtUp := func() bool {
+		t.Helper()
+		ok, err := projections.NewRunner(pool, mem, fastConfig()).CaughtUp(ctx, "qi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 	stop := startRunner(t, projections.NewRunner(pool, mem, fastConfig()), p)
 	last := head(t, mem)
-	waitFor(t, 10*time.Second, "generation 1 caught up", func() bool {
-		return liveStatus(t, projections.NewRunner(pool, mem, fastConfig()), "qi").Position == last
-	})
+	waitFor(t, 10*time.Second, "generation 1 caught up", caughtUp)
 	stop()
+	if pos := liveStatus(t, projections.NewRunner(pool, mem, fastConfig()), "qi").Position; pos != last {
+		t.Fatalf("caught up at %s; the log's head is %s", pos, last)
+	}
 	first := indexed()
 	if len(first) != 1 {
 		t.Fatalf("after the first run, the index is on %v; want the live generation's table", first)
@@ -510,6 +523,27 @@ SELECT i.tablename, EXISTS (SELECT 1 FROM pg_views v WHERE v.schemaname = curren
 		if !live {
 			t.Fatalf("the index is on %s, which the live view does not read", table)
 		}
+	}
+
+	// A live generation whose indexes are still pending (a runner stopped
+	// between the catch-up and the indexing) is not caught up, and the next
+	// runner indexes it.
+	for table := range first {
+		if _, err := pool.Exec(ctx, `DROP INDEX `+strings.Replace(table, "qi_events", "qi_events_by_type", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE projection_checkpoints SET query_indexes_pending = true WHERE projection = 'qi' AND live`); err != nil {
+		t.Fatal(err)
+	}
+	if len(indexed()) != 0 || caughtUp() {
+		t.Fatalf("with its indexes pending: indexes %v, caught up %v; want none, false", indexed(), caughtUp())
+	}
+	stop = startRunner(t, projections.NewRunner(pool, mem, fastConfig()), p)
+	waitFor(t, 10*time.Second, "generation 1 indexed again", caughtUp)
+	stop()
+	if again := indexed(); !maps.Equal(again, first) {
+		t.Fatalf("after the restart, the index is on %v; want %v", again, first)
 	}
 
 	if err := projections.NewRunner(pool, mem, fastConfig()).Rebuild(context.Background(), p, projections.RebuildOptions{Fresh: true}); err != nil {

@@ -30,6 +30,7 @@ var (
 	importCatchUp  = flag.Duration("import-catch-up", 10*time.Minute, "how long BenchmarkImport waits for the read models to catch up (0: not measured)")
 	importProfile  = flag.String("import-cpuprofile", "", "BenchmarkImport writes a CPU profile of the import alone (not the file's generation, the COPY or the catch-up) to this file")
 	catchUpProfile = flag.String("catch-up-cpuprofile", "", "BenchmarkImport writes a CPU profile of the read models' catch-up alone to this file")
+	catchUpHeap    = flag.String("catch-up-memprofile", "", "BenchmarkImport writes heap profiles to FILE.before and FILE.after the read models' catch-up (go tool pprof -sample_index=alloc_space -diff_base FILE.before FILE.after: what the catch-up allocated)")
 )
 
 // BenchmarkImport imports a generated province file of -import-people
@@ -84,9 +85,11 @@ func BenchmarkImport(b *testing.B) {
 			}
 			goBefore := processCPU()
 			pgBefore, pgOK := clusterCPU(context.Background(), pool)
+			heapProfile(b, *catchUpHeap, ".before")
 			stopProfile := cpuProfile(b, *catchUpProfile)
 			c := catchUp(b, pool, *importCatchUp)
 			stopProfile()
+			heapProfile(b, *catchUpHeap, ".after")
 			g := processCPU() - goBefore
 			pgAfter, pgOKAfter := clusterCPU(context.Background(), pool)
 			p := pgAfter - pgBefore
@@ -158,6 +161,25 @@ func cpuProfile(b *testing.B, file string) (stop func()) {
 		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// heapProfile writes a heap profile to file+suffix (nothing when file is
+// empty). Its alloc_space counts from the process's start: the difference
+// of two is what was allocated between them.
+func heapProfile(b *testing.B, file, suffix string) {
+	if file == "" {
+		return
+	}
+	f, err := os.Create(file + suffix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -516,6 +516,9 @@ func foldDossier(st *loadedState, events []*pending) error {
 	if err := st.catchUp(); err != nil {
 		return &projections.EventError{Index: events[0].index, Err: err}
 	}
+	// The documents diff compares, copied here: one allocation per dossier
+	// and batch instead of two documents per event (see diff).
+	var compared *[2]dossier.Document
 	for _, pe := range events {
 		if pe.ev.Version <= st.version {
 			return &projections.EventError{Index: pe.index, Err: fmt.Errorf(
@@ -541,7 +544,11 @@ func foldDossier(st *loadedState, events []*pending) error {
 			changes = creationDiff(res.after)
 			pe.managing = orgPtr(res.after.Header.ManagingOrg)
 		} else {
-			if changes, err = diff(res.before, res.after, touchedBy(pe.rec.Event)); err != nil {
+			if compared == nil {
+				compared = new([2]dossier.Document)
+			}
+			compared[0], compared[1] = res.before, res.after
+			if changes, err = diff(&compared[0], &compared[1], touchedBy(pe.rec.Event)); err != nil {
 				return &projections.EventError{Index: pe.index, Err: err}
 			}
 			pe.managing = orgPtr(res.before.Header.ManagingOrg)

@@ -7,7 +7,7 @@ import (
 
 // SparseDiff is the diff the projection stores.
 func SparseDiff(before, after dossier.Document) []dossier.FieldChange {
-	out, err := diff(before, after, nil)
+	out, err := diff(&before, &after, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -17,7 +17,7 @@ func SparseDiff(before, after dossier.Document) []dossier.FieldChange {
 // DiffOf is the diff the projection stores for the document that event e
 // turned before into after: only the sections e can touch are compared.
 func DiffOf(before, after dossier.Document, e domain.Event) []dossier.FieldChange {
-	out, err := diff(before, after, touchedBy(e))
+	out, err := diff(&before, &after, touchedBy(e))
 	if err != nil {
 		panic(err)
 	}

@@ -120,11 +120,15 @@ func (st *dossierState) step(r domain.Recorded) (stepResult, error) {
 //
 // touched, when not nil, lists the sections (by sectionNames) the event
 // can have changed (see touchedBy); the others are not compared.
-func diff(before, after dossier.Document, touched []bool) ([]dossier.FieldChange, error) {
+//
+// The documents are taken by pointer: reflect makes what it is given
+// escape, and two documents copied to the heap on every event were the
+// largest allocation of the trail's fold.
+func diff(before, after *dossier.Document, touched []bool) ([]dossier.FieldChange, error) {
 	out := []dossier.FieldChange{}
 	// Sections are compared through pointers: DeepEqual compares what they
 	// point at, and boxing each section by value copied it first.
-	bv, av := reflect.ValueOf(&before).Elem(), reflect.ValueOf(&after).Elem()
+	bv, av := reflect.ValueOf(before).Elem(), reflect.ValueOf(after).Elem()
 	for i, name := range sectionNames {
 		if name == "" || (touched != nil && !touched[i]) {
 			continue

@@ -249,7 +249,7 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 	var archive []archiveEntry
 	var reactivations []archiveEntry
 	for _, s := range order {
-		recs := s.recs[:0:0]
+		recs := s.recs[:0] // filtered in place: s.recs is this dossier's alone
 		for _, r := range s.recs {
 			if s.before == nil || r.Version > s.before.version {
 				recs = append(recs, r)

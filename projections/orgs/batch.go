@@ -3,6 +3,7 @@ package orgs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,10 @@ import (
 // a run of creations is written with one insert and one recomputation of
 // the intervals. Every other event is applied by Apply, in order, after the
 // creations before it are written, so it reads what Apply would have.
+// Events Apply does nothing with (most of a dossier's: its trainings,
+// salary steps, evaluations) do not end a run: an import writes each
+// dossier's creation followed by its career, and ending the run there
+// wrote every creation with statements of its own.
 func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
 	var run creations
 	for i, ev := range events {
@@ -26,6 +31,9 @@ func (p *Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Ta
 			if err := run.add(i, ev); err != nil {
 				return &projections.EventError{Index: i, Err: err}
 			}
+			continue
+		}
+		if ignored(ev) {
 			continue
 		}
 		if err := run.write(ctx, tx, t); err != nil {
@@ -95,4 +103,14 @@ UPDATE `+m+` h SET valid_to = n.next
 		return fmt.Errorf("orgs: management history of created dossiers: %w", err)
 	}
 	return nil
+}
+
+// ignored says whether Apply does nothing with ev without reading or
+// writing anything: neither an org's event nor a dossier event that can
+// change management.
+func ignored(ev eventstore.Event) bool {
+	if strings.HasPrefix(ev.Type, "org.") {
+		return false
+	}
+	return !strings.HasPrefix(ev.Type, "dossier.") || !canChangeManagement(ev.Type)
 }

@@ -171,11 +171,8 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables,
 		}
 		return applyOrg(ctx, tx, t, domain.OrgID(id), ev, e)
 	case strings.HasPrefix(ev.Type, "dossier."):
-		switch ev.Type {
-		case dossier.TypeCreated, dossier.TypeTransferReceived, dossier.TypeManagingOrgChanged,
-			dossier.TypeStatusChanged, dossier.TypeCorrected:
-		default:
-			return nil // cannot change management; skip the decoding
+		if !canChangeManagement(ev.Type) {
+			return nil // skip the decoding
 		}
 		id, e, err := decodeDossier(ev)
 		if err != nil || e == nil {
@@ -184,6 +181,17 @@ func (p *Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables,
 		return applyDossier(ctx, tx, t, id, ev, e)
 	}
 	return nil
+}
+
+// canChangeManagement says whether a dossier event of type typ can change
+// which org manages the dossier; Apply does nothing with any other.
+func canChangeManagement(typ string) bool {
+	switch typ {
+	case dossier.TypeCreated, dossier.TypeTransferReceived, dossier.TypeManagingOrgChanged,
+		dossier.TypeStatusChanged, dossier.TypeCorrected:
+		return true
+	}
+	return false
 }
 
 // decodeDossier decodes a dossier event (nil when its stream is not a
