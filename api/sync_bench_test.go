@@ -366,10 +366,10 @@ func readPGActivity(b *testing.B, w *syncWorld, reset bool) pgActivity {
 	b.Helper()
 	ctx := context.Background()
 	if reset {
-		if _, err := w.Svc.Pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+		if _, err := w.Svc.Pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public`); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := w.Svc.Pool.Exec(ctx, `SELECT pg_stat_statements_reset()`); err != nil {
+		if _, err := w.Svc.Pool.Exec(ctx, `SELECT public.pg_stat_statements_reset()`); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -394,7 +394,7 @@ func logPGActivity(b *testing.B, w *syncWorld, from pgActivity, n int) {
 	per := func(v int64) float64 { return float64(v) / float64(n) }
 	b.Logf("per package: %.2f commits, %.2f rollbacks, %.0f WAL bytes", per(to.commits-from.commits), per(to.rollbacks-from.rollbacks), per(to.walBytes-from.walBytes))
 	rows, err := w.Svc.Pool.Query(context.Background(), `SELECT total_exec_time, calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40`)
+		FROM public.pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func logPGActivity(b *testing.B, w *syncWorld, from pgActivity, n int) {
 	}
 	var all float64
 	var calls int64
-	if err := w.Svc.Pool.QueryRow(context.Background(), `SELECT sum(total_exec_time), sum(calls) FROM pg_stat_statements`).Scan(&all, &calls); err != nil {
+	if err := w.Svc.Pool.QueryRow(context.Background(), `SELECT sum(total_exec_time), sum(calls) FROM public.pg_stat_statements`).Scan(&all, &calls); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("all statements: %.3f ms/package executing, %.2f calls/package (top 40 above: %.3f ms)", all/float64(n), per(calls), total/float64(n))
