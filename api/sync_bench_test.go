@@ -325,6 +325,11 @@ func benchDeliver(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	var envBytes int
+	for _, e := range envs {
+		envBytes += len(e)
+	}
+	b.Logf("envelopes: %d bytes a package on average", envBytes/len(envs))
 	dir := b.TempDir()
 	var mu sync.Mutex
 	bare := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

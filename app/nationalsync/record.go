@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/eventstore"
@@ -51,6 +52,10 @@ type recorder struct {
 	mu      sync.Mutex
 	queue   []*record
 	writing bool
+	// drops are the answered packages whose kept envelopes are still to
+	// be removed: with the next group's envelopes, in the same statement,
+	// or on their own once no group waits. Only the writer touches them.
+	drops []uuid.UUID
 }
 
 // flushTimeout bounds the writing of one group: the group is other
@@ -82,12 +87,19 @@ func (w *Worker) record(ctx context.Context, r *record) error {
 	cancel()
 
 	g.mu.Lock()
+	var idle []uuid.UUID
 	if len(g.queue) > 0 {
 		close(g.queue[0].promote) // still writing: its owner goes on
 	} else {
+		idle, g.drops = g.drops, nil
 		g.writing = false
 	}
 	g.mu.Unlock()
+	if len(idle) > 0 {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+		w.dropEnvelopes(fctx, idle)
+		cancel()
+	}
 	<-r.done // r is in the group just written (take keeps the first write)
 	return r.err
 }
@@ -142,29 +154,39 @@ func (w *Worker) writeGroup(ctx context.Context, group []*record) {
 		return
 	}
 	out, err := eventstore.AppendStreams(ctx, w.Source.Store, appends)
-	var drop []uuid.UUID
 	for i, r := range appending {
 		switch {
 		case err != nil:
 			r.err = err
 		case out[i].Err != nil:
 			r.err = out[i].Err
-		case r.drop != uuid.Nil:
-			drop = append(drop, r.drop)
+		case r.drop != uuid.Nil && w.Source.Pool != nil:
+			// Answered for good: never sent again, so its bytes need no keeping.
+			w.recorder.drops = append(w.recorder.drops, r.drop)
 		}
 	}
-	// Answered for good: never sent again, so their bytes need no keeping.
-	// A failure here leaves rows that nothing reads.
-	if len(drop) > 0 && w.Source.Pool != nil {
-		if _, err := w.Source.Pool.Exec(ctx, `DELETE FROM sync_envelopes WHERE package_id = ANY($1)`, drop); err != nil && w.Logger != nil {
-			w.Logger.Warn("national sync: the kept envelopes of answered packages not dropped", "packages", len(drop), "error", err.Error())
+}
+
+// dropEnvelopes removes the kept envelopes of answered packages. Its
+// commit does not wait for the disk: a removal lost in a crash leaves
+// rows that nothing reads (as does a failure, only logged).
+func (w *Worker) dropEnvelopes(ctx context.Context, ids []uuid.UUID) {
+	err := pgx.BeginFunc(ctx, w.Source.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
 		}
+		_, err := tx.Exec(ctx, `DELETE FROM sync_envelopes WHERE package_id = ANY($1)`, ids)
+		return err
+	})
+	if err != nil && w.Logger != nil {
+		w.Logger.Warn("national sync: the kept envelopes of answered packages not dropped", "packages", len(ids), "error", err.Error())
 	}
 }
 
 // keepEnvelopes stores the envelopes of keep in one statement, replacing
 // a package's kept envelope (only ever one that no attempt announced: the
-// worker reuses an announced one rather than sealing anew).
+// worker reuses an announced one rather than sealing anew), and removes
+// those of the packages answered since the last time, in the same commit.
 func (w *Worker) keepEnvelopes(ctx context.Context, keep []*record) error {
 	ids := make([]uuid.UUID, len(keep))
 	digests := make([]string, len(keep))
@@ -174,12 +196,18 @@ func (w *Worker) keepEnvelopes(ctx context.Context, keep []*record) error {
 		k := r.keep
 		ids[i], digests[i], envelopes[i], at[i] = k.pkg, k.digest, k.envelope, k.at
 	}
-	if _, err := w.Source.Pool.Exec(ctx, `INSERT INTO sync_envelopes (package_id, digest, envelope, kept_at)
+	drops := w.recorder.drops
+	if drops == nil {
+		drops = []uuid.UUID{}
+	}
+	if _, err := w.Source.Pool.Exec(ctx, `WITH answered AS (DELETE FROM sync_envelopes WHERE package_id = ANY($5::uuid[]))
+INSERT INTO sync_envelopes (package_id, digest, envelope, kept_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::timestamptz[])
 ON CONFLICT (package_id) DO UPDATE SET digest = EXCLUDED.digest, envelope = EXCLUDED.envelope, kept_at = EXCLUDED.kept_at`,
-		ids, digests, envelopes, at); err != nil {
+		ids, digests, envelopes, at, drops); err != nil {
 		return fmt.Errorf("nationalsync: keeping the envelopes of %d packages: %w", len(keep), err)
 	}
+	w.recorder.drops = nil
 	return nil
 }
 
