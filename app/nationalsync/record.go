@@ -39,24 +39,28 @@ type keptEnvelope struct {
 // recorder groups the writes of the packages a worker delivers at once:
 // each package's attempt and answer was a durable commit of its own (and
 // its envelope another, and the envelope's removal a third), so sixteen
-// handlers made PostgreSQL commit, and wait for its disk, five times a
-// package. A write joins the queue; if no group is being written, its
-// owner writes the queue as one group (the envelopes in one statement,
-// then every event through eventstore.AppendStreams, one commit on
-// PostgreSQL, then the answered packages' envelopes dropped in one
-// statement), and hands the next group to the owner of the first write
-// that queued meanwhile. No timer: a lone package is written at once,
-// and writes queue only while a group is being written, which is when
-// waiting costs nothing.
+// handlers made PostgreSQL run five commits a package. Up to
+// groupWriters groups are written at once; a write that finds them all
+// busy queues, and when one ends, the owner of the first queued write
+// writes it with the others queued behind it as one group (the envelopes
+// in one statement, then every event through eventstore.AppendStreams,
+// one commit on PostgreSQL). No timer: a write waits only while every
+// writer is busy, which is when waiting costs nothing. One writer was
+// measured slower than none: a group's commits are sequential, and the
+// packages queued behind them waited for the disk twice a group, where
+// PostgreSQL already shares one flush among concurrent commits.
 type recorder struct {
 	mu      sync.Mutex
 	queue   []*record
-	writing bool
+	writers int
 	// drops are the answered packages whose kept envelopes are still to
-	// be removed: with the next group's envelopes, in the same statement,
-	// or on their own once no group waits. Only the writer touches them.
+	// be removed: with a later group's envelopes, in the same statement,
+	// or on their own once no write waits.
 	drops []uuid.UUID
 }
+
+// groupWriters is how many groups are written at once.
+const groupWriters = 4
 
 // flushTimeout bounds the writing of one group: the group is other
 // packages' too, so it does not end with the context of the package whose
@@ -68,18 +72,19 @@ func (w *Worker) record(ctx context.Context, r *record) error {
 	g := &w.recorder
 	r.done, r.promote = make(chan struct{}), make(chan struct{})
 	g.mu.Lock()
-	g.queue = append(g.queue, r)
-	if g.writing {
+	if g.writers == groupWriters {
+		g.queue = append(g.queue, r)
 		g.mu.Unlock()
 		select {
-		case <-r.done:
+		case <-r.done: // written by another write's owner
 			return r.err
-		case <-r.promote: // the group being written has ended: write the queue
+		case <-r.promote: // a writer is free, and r was first in the queue
 		}
 		g.mu.Lock()
+	} else {
+		g.writers++
 	}
-	g.writing = true
-	group := g.take()
+	group := append([]*record{r}, g.take(r.stream)...)
 	g.mu.Unlock()
 
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
@@ -87,28 +92,33 @@ func (w *Worker) record(ctx context.Context, r *record) error {
 	cancel()
 
 	g.mu.Lock()
-	var idle []uuid.UUID
 	if len(g.queue) > 0 {
-		close(g.queue[0].promote) // still writing: its owner goes on
-	} else {
-		idle, g.drops = g.drops, nil
-		g.writing = false
+		next := g.queue[0] // its owner writes the next group, in this writer's place
+		g.queue = g.queue[1:]
+		close(next.promote)
+		g.mu.Unlock()
+		return r.err
+	}
+	g.writers--
+	var drops []uuid.UUID
+	if g.writers == 0 {
+		drops, g.drops = g.drops, nil
 	}
 	g.mu.Unlock()
-	if len(idle) > 0 {
+	if len(drops) > 0 {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
-		w.dropEnvelopes(fctx, idle)
+		w.dropEnvelopes(fctx, drops)
 		cancel()
 	}
-	<-r.done // r is in the group just written (take keeps the first write)
 	return r.err
 }
 
-// take removes from the queue the writes that can be written together:
-// one per stream (a package delivered twice at once, after a broker's
-// redelivery, waits for the next group). Called with mu held.
-func (g *recorder) take() []*record {
-	streams := make(map[string]bool, len(g.queue))
+// take removes from the queue the writes that can join a group with a
+// write to stream: one per stream (a package delivered twice at once,
+// after a broker's redelivery, waits for a later group). Called with mu
+// held.
+func (g *recorder) take(stream string) []*record {
+	streams := map[string]bool{stream: true}
 	var group, rest []*record
 	for _, r := range g.queue {
 		if streams[r.stream] {
@@ -162,7 +172,9 @@ func (w *Worker) writeGroup(ctx context.Context, group []*record) {
 			r.err = out[i].Err
 		case r.drop != uuid.Nil && w.Source.Pool != nil:
 			// Answered for good: never sent again, so its bytes need no keeping.
+			w.recorder.mu.Lock()
 			w.recorder.drops = append(w.recorder.drops, r.drop)
+			w.recorder.mu.Unlock()
 		}
 	}
 }
@@ -196,7 +208,10 @@ func (w *Worker) keepEnvelopes(ctx context.Context, keep []*record) error {
 		k := r.keep
 		ids[i], digests[i], envelopes[i], at[i] = k.pkg, k.digest, k.envelope, k.at
 	}
+	w.recorder.mu.Lock()
 	drops := w.recorder.drops
+	w.recorder.drops = nil
+	w.recorder.mu.Unlock()
 	if drops == nil {
 		drops = []uuid.UUID{}
 	}
@@ -205,9 +220,11 @@ INSERT INTO sync_envelopes (package_id, digest, envelope, kept_at)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::timestamptz[])
 ON CONFLICT (package_id) DO UPDATE SET digest = EXCLUDED.digest, envelope = EXCLUDED.envelope, kept_at = EXCLUDED.kept_at`,
 		ids, digests, envelopes, at, drops); err != nil {
+		w.recorder.mu.Lock()
+		w.recorder.drops = append(w.recorder.drops, drops...)
+		w.recorder.mu.Unlock()
 		return fmt.Errorf("nationalsync: keeping the envelopes of %d packages: %w", len(keep), err)
 	}
-	w.recorder.drops = nil
 	return nil
 }
 
