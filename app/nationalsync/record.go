@@ -87,17 +87,25 @@ func (w *Worker) record(ctx context.Context, r *record) error {
 	group := append([]*record{r}, g.take(r.stream)...)
 	g.mu.Unlock()
 
+	defer w.handOff(ctx) // even on a panic, which fails this message only
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
 	w.writeGroup(fctx, group)
-	cancel()
+	return r.err // r is first in its group
+}
 
+// handOff ends a writer's turn: the owner of the first queued write
+// writes the next group in its place, or, with nothing queued, the writer
+// leaves; the last to leave removes the answered packages' envelopes.
+func (w *Worker) handOff(ctx context.Context) {
+	g := &w.recorder
 	g.mu.Lock()
 	if len(g.queue) > 0 {
-		next := g.queue[0] // its owner writes the next group, in this writer's place
+		next := g.queue[0]
 		g.queue = g.queue[1:]
 		close(next.promote)
 		g.mu.Unlock()
-		return r.err
+		return
 	}
 	g.writers--
 	var drops []uuid.UUID
@@ -107,10 +115,9 @@ func (w *Worker) record(ctx context.Context, r *record) error {
 	g.mu.Unlock()
 	if len(drops) > 0 {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+		defer cancel()
 		w.dropEnvelopes(fctx, drops)
-		cancel()
 	}
-	return r.err
 }
 
 // take removes from the queue the writes that can join a group with a

@@ -145,7 +145,7 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		}
 		// Each package is its own message: a thousand units' packages are
 		// published several at a time.
-		g, _ := errgroup.WithContext(ctx)
+		var g errgroup.Group
 		g.SetLimit(RelayConcurrency)
 		for _, q := range qs {
 			g.Go(func() error {
