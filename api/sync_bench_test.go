@@ -195,6 +195,12 @@ var benchSyncWorkers = flag.Int("sync-workers", 0, "BenchmarkSyncDeliver1000: pa
 // measured phase alone (the setup's approvals otherwise dominate it).
 var benchDeliverProfile = flag.String("deliver-cpuprofile", "", "BenchmarkSyncDeliver1000: write the measured phase's CPU profile here")
 
+// benchDeliverPGStat, when set, logs where PostgreSQL's time went in the
+// measured phase: its statements (pg_stat_statements, which the server
+// must preload; reset at the phase's start), its commits and WAL bytes,
+// per package.
+var benchDeliverPGStat = flag.Bool("deliver-pgstat", false, "BenchmarkSyncDeliver1000: log the measured phase's statements, commits and WAL per package (needs pg_stat_statements preloaded)")
+
 func benchDeliver(b *testing.B, n int) {
 	w := startSyncWith(b, syncOptions{Timeout: 2 * time.Minute, Workers: *benchSyncWorkers})
 	ctx := context.Background()
@@ -250,6 +256,10 @@ func benchDeliver(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	var stat0 pgActivity
+	if *benchDeliverPGStat {
+		stat0 = readPGActivity(b, w, true)
+	}
 	pg0 := postgresCPU(b, w)
 	start, cpu0 := time.Now(), processCPU()
 	signAt(b, w, w.doh, approval.LevelDepartment, director.cert)
@@ -269,6 +279,9 @@ func benchDeliver(b *testing.B, n int) {
 	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	pgCPU := postgresCPU(b, w) - pg0
 	b.StopTimer()
+	if *benchDeliverPGStat {
+		logPGActivity(b, w, stat0, n)
+	}
 	if *benchDeliverProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -312,6 +325,11 @@ func benchDeliver(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	var envBytes int
+	for _, e := range envs {
+		envBytes += len(e)
+	}
+	b.Logf("envelopes: %d bytes a package on average", envBytes/len(envs))
 	dir := b.TempDir()
 	var mu sync.Mutex
 	bare := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -343,6 +361,72 @@ func benchDeliver(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "raw-http-packages/s")
+}
+
+// pgActivity is the server's cumulative commits and WAL bytes.
+type pgActivity struct{ commits, rollbacks, walBytes int64 }
+
+// readPGActivity reads them, first resetting pg_stat_statements if reset.
+func readPGActivity(b *testing.B, w *syncWorld, reset bool) pgActivity {
+	b.Helper()
+	ctx := context.Background()
+	if reset {
+		if _, err := w.Svc.Pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public`); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.Svc.Pool.Exec(ctx, `SELECT public.pg_stat_statements_reset()`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Statistics are flushed by each backend at its transaction's end, at
+	// most once a second: what is read is at most that stale, which a
+	// phase of several seconds absorbs.
+	if _, err := w.Svc.Pool.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		b.Fatal(err)
+	}
+	var a pgActivity
+	if err := w.Svc.Pool.QueryRow(ctx, `SELECT sum(xact_commit), sum(xact_rollback), (SELECT wal_bytes FROM pg_stat_wal)::bigint FROM pg_stat_database`).Scan(&a.commits, &a.rollbacks, &a.walBytes); err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// logPGActivity logs the phase's commits, WAL and heaviest statements per package.
+func logPGActivity(b *testing.B, w *syncWorld, from pgActivity, n int) {
+	b.Helper()
+	time.Sleep(1100 * time.Millisecond) // the backends' last statistics flush
+	to := readPGActivity(b, w, false)
+	per := func(v int64) float64 { return float64(v) / float64(n) }
+	b.Logf("per package: %.2f commits, %.2f rollbacks, %.0f WAL bytes", per(to.commits-from.commits), per(to.rollbacks-from.rollbacks), per(to.walBytes-from.walBytes))
+	rows, err := w.Svc.Pool.Query(context.Background(), `SELECT total_exec_time, calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+		FROM public.pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var total float64
+	b.Logf("%9s %9s %9s  statement", "ms/pkg", "calls/pkg", "rows/pkg")
+	for rows.Next() {
+		var (
+			ms         float64
+			calls, rws int64
+			query      string
+		)
+		if err := rows.Scan(&ms, &calls, &rws, &query); err != nil {
+			b.Fatal(err)
+		}
+		total += ms
+		b.Logf("%9.3f %9.2f %9.2f  %s", ms/float64(n), per(calls), per(rws), query)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	var all float64
+	var calls int64
+	if err := w.Svc.Pool.QueryRow(context.Background(), `SELECT sum(total_exec_time), sum(calls) FROM public.pg_stat_statements`).Scan(&all, &calls); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("all statements: %.3f ms/package executing, %.2f calls/package (top 40 above: %.3f ms)", all/float64(n), per(calls), total/float64(n))
 }
 
 // postgresCPU is the CPU time (user and system) PostgreSQL's server has

@@ -135,18 +135,20 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		// Each package is its own stream and message: a thousand units'
-		// packages are queued and published several at a time.
-		g, gctx := errgroup.WithContext(ctx)
+		if r.Deadline != nil {
+			for i := range qs {
+				qs[i].Due, qs[i].Article = r.Deadline(domain.DateOf(qs[i].ApprovedAt))
+			}
+		}
+		if err := r.queueAll(ctx, ev, qs); err != nil {
+			return 0, err
+		}
+		// Each package is its own message: a thousand units' packages are
+		// published several at a time.
+		var g errgroup.Group
 		g.SetLimit(RelayConcurrency)
 		for _, q := range qs {
-			if r.Deadline != nil {
-				q.Due, q.Article = r.Deadline(domain.DateOf(q.ApprovedAt))
-			}
 			g.Go(func() error {
-				if err := r.queue(gctx, ev, q); err != nil {
-					return err
-				}
 				payload, err := json.Marshal(q)
 				if err != nil {
 					return err
@@ -183,6 +185,58 @@ func (r *Relay) position(ctx context.Context) (eventstore.Position, error) {
 		return eventstore.Start, fmt.Errorf("nationalsync: reading the relay's checkpoint: %w", err)
 	}
 	return eventstore.ParsePosition(s)
+}
+
+// queueAll queues every package of qs (see queue) in one write of new
+// streams (eventstore.AppendNewStreams: on PostgreSQL one transaction for
+// all, where a thousand packages were a thousand commits); the packages
+// queued before (a relay that crashed after queuing them) are set aside.
+// A store without bulk appends that finds a stream created meanwhile
+// falls back to queue, one package at a time.
+func (r *Relay) queueAll(ctx context.Context, cause eventstore.Event, qs []nationalsync.Queued) error {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	at := now()
+	streams := make([]eventstore.NewStream, 0, len(qs))
+	for _, q := range qs {
+		data, err := ledger.EventData([]domain.Event{q}, meta(at, cause.ID, q.Package), []uuid.UUID{ledger.DerivedID(cause.ID, q.Package.String())})
+		if err != nil {
+			return err
+		}
+		streams = append(streams, eventstore.NewStream{Stream: nationalsync.StreamID(q.Package), Events: data})
+	}
+	for len(streams) > 0 {
+		_, err := eventstore.AppendNewStreams(ctx, r.Store, streams)
+		var exist *eventstore.StreamsExistError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &exist):
+			queued := make(map[string]bool, len(exist.Streams))
+			for _, s := range exist.Streams {
+				queued[s] = true
+			}
+			rest := streams[:0]
+			for _, ns := range streams {
+				if !queued[ns.Stream] {
+					rest = append(rest, ns)
+				}
+			}
+			streams = rest
+		case errors.Is(err, eventstore.ErrConflict):
+			for _, q := range qs {
+				if err := r.queue(ctx, cause, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		default:
+			return fmt.Errorf("nationalsync: queuing %d packages: %w", len(streams), err)
+		}
+	}
+	return nil
 }
 
 // queue appends the package's sync.queued.v1 unless its stream exists: a

@@ -20,7 +20,6 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
-	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -45,6 +44,8 @@ type Worker struct {
 	// carries its dossiers' data keys (from Keys) wrapped to it.
 	ReleaseTo hpke.PublicKey
 	Keys      KeyExporter
+
+	recorder recorder // the packages' writes, grouped
 }
 
 func (w *Worker) now() time.Time {
@@ -114,7 +115,7 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 			return p, err
 		}
 	}
-	env, digest, err := w.envelope(ctx, pkg, p)
+	env, digest, keep, err := w.envelope(ctx, pkg, p)
 	if err != nil {
 		return p, err
 	}
@@ -132,9 +133,12 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	cause := p.Queued.DepartmentApproval
 	receipt, err := backoff.Retry(ctx, func() ([]byte, error) {
 		attempt++
-		if err := w.append(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: digest, Endpoint: w.Sender.Endpoint(), Attempt: attempt}); err != nil {
+		// The first attempt keeps a new seal's envelope, committed before
+		// the sync.sent that announces its digest; the next ones reuse it.
+		if err := w.appendGrouped(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: digest, Endpoint: w.Sender.Endpoint(), Attempt: attempt}, keep, uuid.Nil); err != nil {
 			return nil, backoff.Permanent(err)
 		}
+		keep = nil
 		r, err := w.send(ctx, dept, env)
 		if _, rejected := IsRejected(err); rejected {
 			return nil, backoff.Permanent(err)
@@ -152,54 +156,43 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	} else {
 		answer = nationalsync.Acknowledged{Package: id, Digest: digest, Receipt: receipt, Arrivals: Arrivals(pkg)}
 	}
-	if err := w.append(ctx, stream, cause, id, answer); err != nil {
+	// Answered for good: never sent again, so its kept bytes are dropped.
+	if err := w.appendGrouped(ctx, stream, cause, id, answer, nil, id); err != nil {
 		return p, err
-	}
-	// Answered for good: never sent again, so its bytes need no keeping. A
-	// failure here leaves a row that nothing reads.
-	if w.Source.Pool != nil {
-		if _, err := w.Source.Pool.Exec(ctx, `DELETE FROM sync_envelopes WHERE package_id = $1`, id); err != nil && w.Logger != nil {
-			w.Logger.Warn("national sync: the kept envelope of an answered package not dropped", "package", id, "error", err.Error())
-		}
 	}
 	return p, nil
 }
 
 // envelope is the bytes to deliver package pkg as: those of its last
-// attempt (p.Digest) when they are kept, else a new seal, kept before any
-// attempt announces it. A package's seal is not reproducible (the data
-// keys' HPKE wrapping is fresh each time), and a receiver that holds the
-// bytes of an attempt whose answer was lost answers the same bytes with
-// its receipt but other bytes under the same id with 409 package_id_reused:
-// a crash between the send and the recording of the answer must not turn
-// a delivered package into a rejected one.
-func (w *Worker) envelope(ctx context.Context, pkg Package, p nationalsync.Package) ([]byte, string, error) {
+// attempt (p.Digest) when they are kept, else a new seal, returned with
+// keep, which the first attempt's record stores (in the same group,
+// committed before the sync.sent that announces its digest). A package's
+// seal is not reproducible (the data keys' HPKE wrapping is fresh each
+// time), and a receiver that holds the bytes of an attempt whose answer
+// was lost answers the same bytes with its receipt but other bytes under
+// the same id with 409 package_id_reused: a crash between the send and
+// the recording of the answer must not turn a delivered package into a
+// rejected one.
+func (w *Worker) envelope(ctx context.Context, pkg Package, p nationalsync.Package) (env []byte, digest string, keep *keptEnvelope, err error) {
 	if w.Source.Pool == nil { // a worker without a database of its own (tests of the sender)
-		return Seal(pkg, w.Key)
+		env, digest, err = Seal(pkg, w.Key)
+		return env, digest, nil, err
 	}
 	if p.Attempts > 0 {
 		var kept []byte
-		var digest string
-		err := w.Source.Pool.QueryRow(ctx, `SELECT envelope, digest FROM sync_envelopes WHERE package_id = $1`, pkg.ID).Scan(&kept, &digest)
-		if err == nil && digest == p.Digest {
-			return kept, digest, nil
+		var keptDigest string
+		err := w.Source.Pool.QueryRow(ctx, `SELECT envelope, digest FROM sync_envelopes WHERE package_id = $1`, pkg.ID).Scan(&kept, &keptDigest)
+		if err == nil && keptDigest == p.Digest {
+			return kept, keptDigest, nil, nil
 		}
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, "", fmt.Errorf("nationalsync: reading the kept envelope of %s: %w", pkg.ID, err)
+			return nil, "", nil, fmt.Errorf("nationalsync: reading the kept envelope of %s: %w", pkg.ID, err)
 		}
 	}
-	env, digest, err := Seal(pkg, w.Key)
-	if err != nil {
-		return nil, "", err
+	if env, digest, err = Seal(pkg, w.Key); err != nil {
+		return nil, "", nil, err
 	}
-	// Replaced only while no attempt announced the kept digest (else it
-	// was reused above).
-	if _, err := w.Source.Pool.Exec(ctx, `INSERT INTO sync_envelopes (package_id, digest, envelope, kept_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (package_id) DO UPDATE SET digest = EXCLUDED.digest, envelope = EXCLUDED.envelope, kept_at = EXCLUDED.kept_at`,
-		pkg.ID, digest, env, w.now().UTC()); err != nil {
-		return nil, "", fmt.Errorf("nationalsync: keeping the envelope of %s: %w", pkg.ID, err)
-	}
-	return env, digest, nil
+	return env, digest, &keptEnvelope{pkg: pkg.ID, digest: digest, envelope: env, at: w.now().UTC()}, nil
 }
 
 // send hands the package's envelope to the receiver, the department
@@ -243,11 +236,6 @@ func (w *Worker) sendDepartment(ctx context.Context, dept *departmentEntry, agai
 	}
 	dept.sent = true
 	return nil
-}
-
-func (w *Worker) append(ctx context.Context, stream string, cause, id uuid.UUID, e domain.Event) error {
-	_, err := w.ledger().Append(ctx, stream, eventstore.Any, meta(w.now(), cause, id), []domain.Event{e}, nil)
-	return err
 }
 
 // Run consumes topic from sub through a watermill Router until ctx ends;

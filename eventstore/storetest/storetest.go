@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"SubscribeEnds", testSubscribeEnds},
 		{"AppendNewStreams", testAppendNewStreams},
 		{"ReadStreamsMany", testReadStreamsMany},
+		{"AppendStreams", testAppendStreams},
+		{"AppendStreamsRace", testAppendStreamsRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
