@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
 	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/eventstore/postgres"
@@ -85,5 +86,59 @@ func TestRecorderGroupsWrites(t *testing.T) {
 	}
 	if w.recorder.writers != 0 || len(w.recorder.queue) != 0 {
 		t.Errorf("recorder left with %d writers, %d queued", w.recorder.writers, len(w.recorder.queue))
+	}
+}
+
+// TestSweepEnvelopes: the envelopes a crash left behind (an answer's drop
+// commits without waiting for the disk) are swept as the worker starts,
+// for answered packages only: a package still in flight keeps the bytes
+// its redelivery must resend.
+func TestSweepEnvelopes(t *testing.T) {
+	t.Parallel()
+	pool, _ := pgtest.New(t)
+	store := postgres.New(pool, postgres.Options{})
+	w := &Worker{Source: Source{Store: store, Pool: pool}}
+	ctx := context.Background()
+	cause := uuid.Must(uuid.NewV7())
+	type pkg struct {
+		name   string
+		answer func(id uuid.UUID) domain.Event
+		kept   bool // its envelope stays
+	}
+	cases := []pkg{
+		{"acknowledged", func(id uuid.UUID) domain.Event {
+			return nationalsync.Acknowledged{Package: id, Digest: "d", Receipt: []byte("{}")}
+		}, false},
+		{"rejected", func(id uuid.UUID) domain.Event {
+			return nationalsync.Rejected{Package: id, Digest: "d", Status: 422, Reasons: []string{"x"}}
+		}, false},
+		{"in flight", nil, true},
+	}
+	ids := make([]uuid.UUID, len(cases))
+	for i, c := range cases {
+		ids[i] = uuid.Must(uuid.NewV7())
+		id, stream := ids[i], nationalsync.StreamID(ids[i])
+		keep := &keptEnvelope{pkg: id, digest: "d", envelope: []byte(`{}`), at: time.Now()}
+		if err := w.appendGrouped(ctx, stream, cause, id, nationalsync.Sent{Package: id, Digest: "d", Attempt: 1}, keep, uuid.Nil); err != nil {
+			t.Fatalf("%s: sent: %v", c.name, err)
+		}
+		if c.answer == nil {
+			continue
+		}
+		// The answer without its drop: what a crash before the drop's
+		// commit reached the disk leaves.
+		if err := w.appendGrouped(ctx, stream, cause, id, c.answer(id), nil, uuid.Nil); err != nil {
+			t.Fatalf("%s: answer: %v", c.name, err)
+		}
+	}
+	w.sweepEnvelopes(ctx)
+	for i, c := range cases {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM sync_envelopes WHERE package_id = $1`, ids[i]).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if kept := n == 1; kept != c.kept {
+			t.Errorf("%s: envelope kept = %v after the sweep, want %v", c.name, kept, c.kept)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/dossier"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
+	"github.com/hoso-ledger/hoso/eventstore"
 	"github.com/hoso-ledger/hoso/ledger"
 )
 
@@ -163,6 +165,55 @@ func (w *Worker) deliver(ctx context.Context, id uuid.UUID) (nationalsync.Packag
 	return p, nil
 }
 
+// sweepEnvelopes drops the kept envelopes of packages already answered.
+// An answer's drop commits without waiting for the disk, so a crash can
+// leave a few behind; nothing would read them again, but kept bytes of a
+// delivered package are personal data held for no purpose. The table
+// holds only packages in flight and those few, so one look per start is
+// cheap. A failure is only logged: the rows are harmless until the next
+// start.
+func (w *Worker) sweepEnvelopes(ctx context.Context) {
+	if w.Source.Pool == nil {
+		return
+	}
+	answered, err := w.answeredEnvelopes(ctx)
+	if err == nil && len(answered) > 0 {
+		_, err = w.Source.Pool.Exec(ctx, `DELETE FROM sync_envelopes WHERE package_id = ANY($1)`, answered)
+	}
+	if err != nil && w.Logger != nil {
+		w.Logger.Warn("national sync: the kept envelopes of answered packages not swept", "error", err.Error())
+	}
+	if err == nil && len(answered) > 0 && w.Logger != nil {
+		w.Logger.Info("national sync: swept the kept envelopes of answered packages", "packages", len(answered))
+	}
+}
+
+// answeredEnvelopes lists the packages with a kept envelope whose stream
+// holds an answer (acknowledged or rejected).
+func (w *Worker) answeredEnvelopes(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := w.Source.Pool.Query(ctx, `SELECT package_id FROM sync_envelopes`)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, err
+	}
+	var answered []uuid.UUID
+	for _, id := range kept {
+		events, err := w.Source.Store.ReadStream(ctx, nationalsync.StreamID(id), eventstore.ReadOptions{})
+		if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+			return nil, err
+		}
+		if slices.ContainsFunc(events, func(e eventstore.Event) bool {
+			return e.Type == nationalsync.TypeAcknowledged || e.Type == nationalsync.TypeRejected
+		}) {
+			answered = append(answered, id)
+		}
+	}
+	return answered, nil
+}
+
 // envelope is the bytes to deliver package pkg as: those of its last
 // attempt (p.Digest) when they are kept, else a new seal, returned with
 // keep, which the first attempt's record stores (in the same group,
@@ -258,6 +309,7 @@ func (w *Worker) Run(ctx context.Context, sub message.Subscriber, topic string) 
 		}()
 		return w.Handle(msg)
 	}
+	w.sweepEnvelopes(ctx)
 	for i := range max(1, w.Concurrency) {
 		r.AddConsumerHandler(fmt.Sprintf("national_sync_delivery_%d", i), topic, sub, handle)
 	}
