@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoso-ledger/hoso/domain"
 	"github.com/hoso-ledger/hoso/domain/nationalsync"
@@ -17,6 +18,15 @@ import (
 	"github.com/hoso-ledger/hoso/internal/pgtest"
 )
 
+// recordingWorker is a worker with a PostgreSQL store and database of its
+// own, for its writes alone (no sender, no broker).
+func recordingWorker(t *testing.T) (*Worker, *postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool, _ := pgtest.New(t)
+	store := postgres.New(pool, postgres.Options{})
+	return &Worker{Source: Source{Store: store, Pool: pool}}, store, pool
+}
+
 // TestRecorderGroupsWrites: many handlers recording attempts and answers
 // at once, two of them on each package (a broker's redelivery), through
 // the grouped writes: every event lands in its package's stream, no
@@ -24,9 +34,7 @@ import (
 // refuses fails alone.
 func TestRecorderGroupsWrites(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	store := postgres.New(pool, postgres.Options{})
-	w := &Worker{Source: Source{Store: store, Pool: pool}}
+	w, store, pool := recordingWorker(t)
 	ctx := context.Background()
 	cause := uuid.Must(uuid.NewV7())
 
@@ -95,9 +103,7 @@ func TestRecorderGroupsWrites(t *testing.T) {
 // its redelivery must resend.
 func TestSweepEnvelopes(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.New(t)
-	store := postgres.New(pool, postgres.Options{})
-	w := &Worker{Source: Source{Store: store, Pool: pool}}
+	w, _, pool := recordingWorker(t)
 	ctx := context.Background()
 	cause := uuid.Must(uuid.NewV7())
 	type pkg struct {
