@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -102,6 +103,13 @@ type Log struct {
 	// cache holds node hashes read for proofs and roots (Options.NodeCache);
 	// nil when off.
 	cache *lru.Cache[compact.NodeID, []byte]
+
+	// sizeSeen is the largest tree size this Log has read, kept with the
+	// node cache (and under the same rule: only while the tables refuse
+	// updates and deletes, so the tree never shrinks). A proof or root for
+	// a size at or under it needs no read of the tail: a thousand sync
+	// packages ask for the same checkpoint's size three times each.
+	sizeSeen atomic.Uint64
 }
 
 // New returns the log kept in pool's database. store is the event store to
@@ -426,9 +434,16 @@ func (l *Log) LeafIndex(ctx context.Context, eventID uuid.UUID) (uint64, error) 
 
 // checkSize returns ErrRange unless size ≤ the tree's current size.
 func (l *Log) checkSize(ctx context.Context, size uint64) error {
+	if l.cache != nil && size <= l.sizeSeen.Load() {
+		return nil
+	}
 	cur, err := l.Size(ctx)
 	if err != nil {
 		return err
+	}
+	if l.cache != nil {
+		for seen := l.sizeSeen.Load(); cur > seen && !l.sizeSeen.CompareAndSwap(seen, cur); seen = l.sizeSeen.Load() {
+		}
 	}
 	if size > cur {
 		return fmt.Errorf("%w: size %d, the tree has %d leaves", ErrRange, size, cur)
@@ -645,44 +660,63 @@ func (l *Log) ReadNodes(ctx context.Context, level uint, from uint64, limit int)
 	return out, nil
 }
 
-// nodeHashes returns the hashes of complete nodes in one round trip. A node
+// nodeHashes returns the hashes of complete nodes in one statement. A node
 // at a stored level (0 for leaves, multiples of NodeStride) is one row; any
 // other is rebuilt with a compact range from the rows of the stored level
-// just below it.
+// just below it. The ranges travel as arrays and are joined in one
+// statement, not queued as one statement each: a proof's handful of small
+// index ranges cost PostgreSQL one executor start, not one per node.
 func nodeHashes(ctx context.Context, q querier, ids []compact.NodeID) ([][]byte, error) {
 	if len(ids) == 0 {
 		return [][]byte{}, nil
 	}
-	b := &pgx.Batch{}
-	for _, id := range ids {
+	levels := make([]int16, len(ids))
+	firsts := make([]int64, len(ids))
+	ends := make([]int64, len(ids))
+	for i, id := range ids {
 		base := id.Level - id.Level%NodeStride
-		first := id.Index << (id.Level - base)
-		end := (id.Index + 1) << (id.Level - base)
-		if base == 0 {
-			b.Queue(`SELECT leaf_hash FROM merkle_leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index`, int64(first), int64(end))
-		} else {
-			b.Queue(`SELECT hash FROM merkle_nodes WHERE level = $1 AND node_index >= $2 AND node_index < $3 ORDER BY node_index`, int16(base), int64(first), int64(end))
-		}
+		levels[i] = int16(base)
+		firsts[i] = int64(id.Index << (id.Level - base))
+		ends[i] = int64((id.Index + 1) << (id.Level - base))
 	}
-	br := q.SendBatch(ctx, b)
-	defer br.Close()
+	rows, err := q.Query(ctx, `
+		SELECT r.i, l.leaf_index, l.leaf_hash
+		FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(level, first, stop, i)
+		JOIN merkle_leaves l ON l.leaf_index >= r.first AND l.leaf_index < r.stop
+		WHERE r.level = 0
+		UNION ALL
+		SELECT r.i, n.node_index, n.hash
+		FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(level, first, stop, i)
+		JOIN merkle_nodes n ON n.level = r.level AND n.node_index >= r.first AND n.node_index < r.stop
+		WHERE r.level > 0
+		ORDER BY 1, 2`, levels, firsts, ends)
+	if err != nil {
+		return nil, fmt.Errorf("treelog: reading %d nodes: %w", len(ids), err)
+	}
+	found := make([][][]byte, len(ids))
+	var (
+		ord, idx int64
+		hash     []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ord, &idx, &hash}, func() error {
+		if ord < 1 || ord > int64(len(ids)) {
+			return fmt.Errorf("row for node %d of %d", ord, len(ids))
+		}
+		found[ord-1] = append(found[ord-1], hash)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("treelog: reading %d nodes: %w", len(ids), err)
+	}
 	out := make([][]byte, len(ids))
 	for i, id := range ids {
-		rows, err := br.Query()
-		if err != nil {
-			return nil, fmt.Errorf("treelog: reading node %d/%d: %w", id.Level, id.Index, err)
-		}
-		hashes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			return nil, fmt.Errorf("treelog: reading node %d/%d: %w", id.Level, id.Index, err)
-		}
-		h, err := combine(id, hashes)
+		h, err := combine(id, found[i])
 		if err != nil {
 			return nil, err
 		}
 		out[i] = h
 	}
-	return out, br.Close()
+	return out, nil
 }
 
 // combine builds node id from the hashes of its descendants at the stored

@@ -381,6 +381,14 @@ func TestNodeCacheGivesTheSameProofs(t *testing.T) {
 						t.Fatalf("size %d: InclusionProofs path of leaf %d = %x, want %x", size, i, ps[k], want)
 					}
 				}
+				// The cached Log remembers the sizes it has seen; a size past
+				// the tree is still refused, and the next growth still read.
+				if _, err := log.Root(ctx, size+1); !errors.Is(err, treelog.ErrRange) {
+					t.Errorf("size %d: Root(%d) error = %v, want ErrRange", size, size+1, err)
+				}
+				if _, err := log.ConsistencyProof(ctx, size, size+1); !errors.Is(err, treelog.ErrRange) {
+					t.Errorf("size %d: ConsistencyProof(%d, %d) error = %v, want ErrRange", size, size, size+1, err)
+				}
 			}
 		})
 	}

@@ -63,17 +63,64 @@ CREATE INDEX %[3]s ON %[1]s (department_org, month);`,
 
 // Apply implements projections.Projection.
 func (*Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, ev eventstore.Event) error {
-	if !strings.HasPrefix(ev.Type, "sync.") || !strings.HasPrefix(ev.StreamID, "sync-") {
+	sql, args, err := statement(t, ev)
+	if err != nil || sql == "" {
+		return err
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("syncstatus: %w", err)
+	}
+	return nil
+}
+
+// ApplyBatch implements projections.BatchApplier: the same statement per
+// event as Apply, sent in one round trip. Each package moves through three
+// events, so a batch of live deliveries was three waits per package on
+// PostgreSQL's answer; the statements differ per event type and each
+// package's row changes in order, so they are pipelined, not merged.
+func (*Projection) ApplyBatch(ctx context.Context, tx pgx.Tx, t projections.Tables, events []eventstore.Event) error {
+	b := &pgx.Batch{}
+	var at []int // the event of each queued statement
+	for i, ev := range events {
+		sql, args, err := statement(t, ev)
+		if err != nil {
+			return &projections.EventError{Index: i, Err: err}
+		}
+		if sql != "" {
+			b.Queue(sql, args...)
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
 		return nil
+	}
+	br := tx.SendBatch(ctx, b)
+	for _, i := range at {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return &projections.EventError{Index: i, Err: fmt.Errorf("syncstatus: %w", err)}
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("syncstatus: %w", err)
+	}
+	return nil
+}
+
+// statement is the one statement that folds ev into the view, or "" for
+// an event the view does not show.
+func statement(t projections.Tables, ev eventstore.Event) (string, []any, error) {
+	if !strings.HasPrefix(ev.Type, "sync.") || !strings.HasPrefix(ev.StreamID, "sync-") {
+		return "", nil, nil
 	}
 	e, err := nationalsync.Decode(ev.Type, ev.Data)
 	if err != nil {
 		for _, k := range nationalsync.EventTypes() {
 			if k == ev.Type {
-				return fmt.Errorf("syncstatus: %s@%d: %w", ev.StreamID, ev.Version, err)
+				return "", nil, fmt.Errorf("syncstatus: %s@%d: %w", ev.StreamID, ev.Version, err)
 			}
 		}
-		return nil // a type this release does not know
+		return "", nil, nil // a type this release does not know
 	}
 	tbl, v, at := t.Name(View), int64(ev.Version), ev.Meta.RecordedAt
 	switch e := e.(type) {
@@ -83,33 +130,30 @@ func (*Projection) Apply(ctx context.Context, tx pgx.Tx, t projections.Tables, e
 			d := time.Date(e.Due.Year(), e.Due.Month(), e.Due.Day(), 0, 0, 0, 0, time.UTC)
 			due = &d
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO `+tbl+` (package_id, org_id, department_org, month, supplement, approved_at, due_date, article,
+		return `INSERT INTO ` + tbl + ` (package_id, org_id, department_org, month, supplement, approved_at, due_date, article,
     state, attempts, digest, status, reasons, version)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, '', 0, '[]', $9) ON CONFLICT (package_id) DO NOTHING`,
-			e.Package, uuid.UUID(e.Org), uuid.UUID(e.Department), e.Month, e.Supplement, e.ApprovedAt, due, e.Article, v)
+			[]any{e.Package, uuid.UUID(e.Org), uuid.UUID(e.Department), e.Month, e.Supplement, e.ApprovedAt, due, e.Article, v}, nil
 	case nationalsync.Sent:
-		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET attempts = attempts + 1, last_attempt_at = $2, digest = $3,
+		return `UPDATE ` + tbl + ` SET attempts = attempts + 1, last_attempt_at = $2, digest = $3,
     state = CASE WHEN state IN ('acknowledged', 'rejected') THEN state ELSE 'sent' END, version = $4
- WHERE package_id = $1 AND version < $4`, e.Package, at, e.Digest, v)
+ WHERE package_id = $1 AND version < $4`, []any{e.Package, at, e.Digest, v}, nil
 	case nationalsync.Acknowledged:
 		// The first answer settles the package; a later one (a receiver
 		// answering twice) only moves the version. One statement for both,
 		// as each package's answer is a statement of every delivery.
-		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET `+settled+`, version = $4,
-    state = CASE WHEN `+isSettled+` THEN state ELSE 'acknowledged' END
- WHERE package_id = $1 AND version < $4`, e.Package, at, e.Digest, v)
+		return `UPDATE ` + tbl + ` SET ` + settled + `, version = $4,
+    state = CASE WHEN ` + isSettled + ` THEN state ELSE 'acknowledged' END
+ WHERE package_id = $1 AND version < $4`, []any{e.Package, at, e.Digest, v}, nil
 	case nationalsync.Rejected:
 		reasons, _ := json.Marshal(e.Reasons)
-		_, err = tx.Exec(ctx, `UPDATE `+tbl+` SET `+settled+`, version = $6,
-    status = CASE WHEN `+isSettled+` THEN status ELSE $4 END,
-    reasons = CASE WHEN `+isSettled+` THEN reasons ELSE $5 END,
-    state = CASE WHEN `+isSettled+` THEN state ELSE 'rejected' END
- WHERE package_id = $1 AND version < $6`, e.Package, at, e.Digest, e.Status, reasons, v)
+		return `UPDATE ` + tbl + ` SET ` + settled + `, version = $6,
+    status = CASE WHEN ` + isSettled + ` THEN status ELSE $4 END,
+    reasons = CASE WHEN ` + isSettled + ` THEN reasons ELSE $5 END,
+    state = CASE WHEN ` + isSettled + ` THEN state ELSE 'rejected' END
+ WHERE package_id = $1 AND version < $6`, []any{e.Package, at, e.Digest, e.Status, reasons, v}, nil
 	}
-	if err != nil {
-		return fmt.Errorf("syncstatus: %w", err)
-	}
-	return nil
+	return "", nil, nil
 }
 
 // isSettled and settled are the parts of the answers' statements that

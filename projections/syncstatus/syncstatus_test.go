@@ -62,7 +62,18 @@ func TestPackages(t *testing.T) {
 	send(waiting, d(2026, 11, 28), nil)
 
 	pool := projectiontest.NewDB(t)
-	projectiontest.Build(t, pool, syncstatus.New(), 1, l.Events(), 2)
+	one := projectiontest.Build(t, pool, syncstatus.New(), 1, l.Events(), 2)
+	// The runner's way, the events in batches (twice, as a redelivering
+	// transport would), folds to the same rows as one event at a time.
+	for _, n := range []int{1, 4, len(l.Events())} {
+		batched := projectiontest.Setup(t, pool, syncstatus.New(), 1+n+1)
+		projectiontest.ApplyInBatches(t, pool, syncstatus.New(), batched, l.Events(), n)
+		projectiontest.ApplyInBatches(t, pool, syncstatus.New(), batched, l.Events(), n)
+		if a, b := projectiontest.Dump(t, pool, projectiontest.DumpTable(one.Name(syncstatus.View), "package_id")),
+			projectiontest.Dump(t, pool, projectiontest.DumpTable(batched.Name(syncstatus.View), "package_id")); a != b {
+			t.Errorf("batches of %d: %s\none at a time: %s", n, b, a)
+		}
+	}
 	ctx := context.Background()
 	list := func(f syncstatus.Filter) map[uuid.UUID]syncstatus.Package {
 		t.Helper()
