@@ -287,17 +287,7 @@ func TestImportResumesAfterKill(t *testing.T) {
 	child.Wait()
 	_, killedAt, _ := dossierCounts(t, pool)
 
-	code, stdout, stderr := runImportCmd(t, url, "import", file, "--org", orgID, "--decision", importDecision)
-	if code != 0 {
-		t.Fatalf("resumed import: exit %d\n%s%s", code, stdout, stderr)
-	}
-	rows := fileRows(t, file)
-	streams, events, pids := dossierCounts(t, pool)
-	// One creation per person plus one event per row (the identity rows'
-	// sections among them).
-	if streams != people || pids != people || events != people+rows {
-		t.Fatalf("after resuming: %d dossiers, %d reservations, %d events; want %d, %d, %d", streams, pids, events, people, people, people+rows)
-	}
+	events := importAgain(t, url, pool, file, orgID, people, "resumed import", "after resuming")
 	if killedAt >= events {
 		t.Fatalf("the kill came after the import finished (%d events); the test proved nothing", killedAt)
 	}
@@ -311,4 +301,23 @@ func TestImportResumesAfterKill(t *testing.T) {
 	if code, stdout, stderr := runImportCmd(t, url, "verify"); code != 0 {
 		t.Errorf("hoso verify after the kill: exit %d\n%s%s", code, stdout, stderr)
 	}
+}
+
+// importAgain runs the import of file once more, after an interruption
+// (named by what, the command, and after, the state), and checks that it
+// ends with one dossier and one personal-ID claim per person and one
+// creation per person plus one event per row (the identity rows' sections
+// among them); it returns the events counted.
+func importAgain(t *testing.T, url string, pool *pgxpool.Pool, file, orgID string, people int, what, after string) int {
+	t.Helper()
+	code, stdout, stderr := runImportCmd(t, url, "import", file, "--org", orgID, "--decision", importDecision)
+	if code != 0 {
+		t.Fatalf("%s: exit %d\n%s%s", what, code, stdout, stderr)
+	}
+	rows := fileRows(t, file)
+	streams, events, pids := dossierCounts(t, pool)
+	if streams != people || pids != people || events != people+rows {
+		t.Fatalf("%s: %d dossiers, %d reservations, %d events; want %d, %d, %d", after, streams, pids, events, people, people, people+rows)
+	}
+	return events
 }

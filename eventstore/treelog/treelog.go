@@ -432,6 +432,17 @@ func (l *Log) LeafIndex(ctx context.Context, eventID uuid.UUID) (uint64, error) 
 	return uint64(idx), nil
 }
 
+// raiseSizeSeen records size as seen unless a larger one was: concurrent
+// proofs read sizes in any order, and sizeSeen must never go down.
+func (l *Log) raiseSizeSeen(size uint64) {
+	for {
+		seen := l.sizeSeen.Load()
+		if size <= seen || l.sizeSeen.CompareAndSwap(seen, size) {
+			return
+		}
+	}
+}
+
 // checkSize returns ErrRange unless size ≤ the tree's current size.
 func (l *Log) checkSize(ctx context.Context, size uint64) error {
 	if l.cache != nil && size <= l.sizeSeen.Load() {
@@ -442,8 +453,7 @@ func (l *Log) checkSize(ctx context.Context, size uint64) error {
 		return err
 	}
 	if l.cache != nil {
-		for seen := l.sizeSeen.Load(); cur > seen && !l.sizeSeen.CompareAndSwap(seen, cur); seen = l.sizeSeen.Load() {
-		}
+		l.raiseSizeSeen(cur)
 	}
 	if size > cur {
 		return fmt.Errorf("%w: size %d, the tree has %d leaves", ErrRange, size, cur)

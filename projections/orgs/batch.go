@@ -109,8 +109,5 @@ UPDATE `+m+` h SET valid_to = n.next
 // writing anything: neither an org's event nor a dossier event that can
 // change management.
 func ignored(ev eventstore.Event) bool {
-	if strings.HasPrefix(ev.Type, "org.") {
-		return false
-	}
-	return !strings.HasPrefix(ev.Type, "dossier.") || !canChangeManagement(ev.Type)
+	return !strings.HasPrefix(ev.Type, "org.") && !canChangeManagement(ev.Type)
 }
